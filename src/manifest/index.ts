@@ -1,0 +1,8 @@
+export { loadManifest, parseManifest, MANIFEST_FILE, type LoadedManifest } from './load.js';
+export { manifestSchema, RUNTIMES, HTTP_METHODS } from './schema.js';
+export type { Manifest, FunctionDef, EnvironmentDef, EventDef, HttpEventDef, SmokeTestDef, Runtime } from './schema.js';
+export type { Target } from './fields.js';
+export { instanceName, aliasName, ephemeralEnvironmentName, type AliasRole } from './names.js';
+export { parseDuration, formatDuration, parsePercent, parseDeploymentPolicy, parseSchedule, type DeploymentPolicy, type Schedule } from './units.js';
+export { parseReferences, resolveValue, type Reference, type ReferenceSources } from './interpolate.js';
+export { resolveConfig, resourceName, type ResolvedConfig } from './config.js';

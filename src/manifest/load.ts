@@ -1,0 +1,114 @@
+/**
+ * Reads `stagecraft.yml`: YAML with source positions, the strict schema, then the checks across
+ * the whole manifest. Every problem found is reported at once, each as
+ * `file:line:column key.path: what is wrong (found …)`.
+ */
+import { readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { StagecraftError } from '../errors.js';
+import { digestOf } from '../digest.js';
+import { crossCheck, type Problem } from './cross-check.js';
+import { formatPath, positionOf, type Position } from './positions.js';
+import { manifestSchema, type Manifest } from './schema.js';
+
+export const MANIFEST_FILE = 'stagecraft.yml';
+
+export interface LoadedManifest {
+  manifest: Manifest;
+  /** Absolute folder of the app. */
+  appDir: string;
+  /** Absolute path of the manifest file. */
+  file: string;
+  /** sha256 of the parsed manifest (comments and layout do not count). */
+  digest: string;
+}
+
+export function loadManifest(dir: string): LoadedManifest {
+  const appDir = resolve(dir);
+  const file = join(appDir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${appDir}`, {
+      hint: 'run `stagecraft init` to create one, or pass --dir <the app folder>',
+      cause,
+    });
+  }
+  return parseManifest(text, { file, appDir });
+}
+
+/** Parses manifest text; `appDir` (when given) also lets it check that handler files exist. */
+export function parseManifest(text: string, where: { file: string; appDir?: string }): LoadedManifest {
+  const shown = where.appDir ? relative(process.cwd(), where.file) || where.file : where.file;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const details = doc.errors.map((error) => {
+      const pos = lines.linePos(error.pos[0]);
+      return `${shown}:${pos.line}:${pos.col} invalid YAML: ${firstLine(error.message)}`;
+    });
+    throw invalid(shown, details);
+  }
+  const result = manifestSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {}, { reportInput: true });
+  const problems = result.success ? crossCheck(result.data, where.appDir) : mostSpecific(result.error.issues.flatMap(toProblems));
+  if (!result.success || problems.length > 0) {
+    const located = problems.map((problem) => ({ problem, at: positionOf(doc, lines, problem.path, problem.atKey) }));
+    located.sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
+    throw invalid(shown, located.map(({ problem, at }) => formatProblem(shown, at, problem)));
+  }
+  return { manifest: result.data, appDir: where.appDir ?? resolve('.'), file: where.file, digest: digestOf(result.data) };
+}
+
+function invalid(file: string, details: string[]): StagecraftError {
+  const count = details.length === 1 ? 'a problem' : `${details.length} problems`;
+  return new StagecraftError('MANIFEST_INVALID', `${file} has ${count}`, {
+    details,
+    hint: 'fix the lines named above; `stagecraft validate` checks the manifest without changing anything',
+  });
+}
+
+function toProblems(issue: z.core.$ZodIssue): Problem[] {
+  const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"; ${issue.message}`, atKey: true }));
+  }
+  if (issue.code === 'invalid_key') {
+    const reason = issue.issues[0]?.message ?? issue.message;
+    return [{ path, message: `invalid key "${String(path.at(-1))}": ${reason}`, atKey: true }];
+  }
+  if (issue.code === 'invalid_union' && issue.errors.length > 0 && issue.message.startsWith('Invalid input')) {
+    // zod's generic union message says nothing; the first branch's own message says what was expected
+    const inner = issue.errors.flat()[0];
+    if (inner) return toProblems({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
+  }
+  const found = 'input' in issue ? describe(issue.input) : undefined;
+  const message = found === undefined ? `missing: ${issue.message}` : `${issue.message}, found ${found}`;
+  return [{ path, message }];
+}
+
+/** A problem inside a value says more than one about the whole value, so only the inner one is kept. */
+function mostSpecific(problems: Problem[]): Problem[] {
+  const key = (problem: Problem) => formatPath(problem.path);
+  return problems.filter((problem) => !problems.some((other) => other !== problem && other.path.length > problem.path.length && key(other).startsWith(key(problem))));
+}
+
+function formatProblem(file: string, { line, column }: Position, problem: Problem): string {
+  const path = formatPath(problem.path);
+  return `${file}:${line}:${column} ${path ? `${path}: ` : ''}${problem.message}`;
+}
+
+function describe(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return 'nothing (null)';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  return String(value);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
