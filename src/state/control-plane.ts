@@ -1,0 +1,157 @@
+/**
+ * The local control plane: function instances, their published versions and the aliases that
+ * point at them, with Lambda's rules. Publishing code and config identical to the instance's
+ * newest version returns that version (as PublishVersion does); an alias can only point at a
+ * version that exists, and a traffic split names one extra version with a weight in (0, 1).
+ */
+import type { Database } from 'better-sqlite3';
+import { StagecraftError } from '../errors.js';
+import type { LedgerRepo, NewLedgerEntry } from './ledger.js';
+
+/** Who changes state, why, and on behalf of which release: copied into the ledger record. */
+export type ChangeMeta = Omit<NewLedgerEntry, 'kind' | 'instance' | 'alias' | 'version' | 'previousVersion'>;
+
+export interface NewVersion {
+  instance: string;
+  environment: string;
+  function: string;
+  releaseId: string;
+  sha256: string;
+  runtime: string;
+  handler: string;
+  memoryMb: number;
+  timeoutSec: number;
+  /** The config as stored: secret values appear only as their `${secret:…}` reference. */
+  config: Record<string, string>;
+  /** Digest of the fully resolved config, secrets included, so a changed secret makes a new version. */
+  configDigest: string;
+}
+
+export interface VersionRecord extends NewVersion {
+  version: number;
+  publishedAt: string;
+}
+
+export interface AliasRecord {
+  instance: string;
+  name: string;
+  version: number;
+  /** A second version taking `weight` of the traffic during a canary; the primary takes the rest. */
+  extra: { version: number; weight: number } | undefined;
+  revision: number;
+  updatedAt: string;
+}
+
+export interface AliasTarget {
+  instance: string;
+  name: string;
+  version: number;
+  extra?: { version: number; weight: number } | undefined;
+  /** Refuse the change when the alias moved since this revision was read (optimistic locking). */
+  expectedRevision?: number | undefined;
+}
+
+interface VersionRow {
+  instance: string; version: number; environment: string; function: string; release_id: string; sha256: string; runtime: string;
+  handler: string; memory_mb: number; timeout_s: number; config_json: string; config_digest: string; published_at: string;
+}
+interface AliasRow { instance: string; name: string; version: number; extra_version: number | null; extra_weight: number | null; revision: number; updated_at: string }
+
+export class ControlPlaneRepo {
+  constructor(private readonly db: Database, private readonly ledger: LedgerRepo, private readonly now: () => Date) {}
+
+  ensureInstance(name: string, fn: string, environment: string | null, change: ChangeMeta): boolean {
+    const { changes } = this.db.prepare('INSERT OR IGNORE INTO instances (name, function, environment, created_at) VALUES (?, ?, ?, ?)')
+      .run(name, fn, environment, this.now().toISOString());
+    if (changes > 0) this.ledger.append({ ...change, kind: 'instance.created', instance: name, function: fn });
+    return changes > 0;
+  }
+
+  publish(spec: NewVersion, change: ChangeMeta): { version: VersionRecord; created: boolean } {
+    const latest = this.latestVersion(spec.instance);
+    if (latest && sameCodeAndConfig(latest, spec)) return { version: latest, created: false };
+    const version = (latest?.version ?? 0) + 1;
+    const publishedAt = this.now().toISOString();
+    this.db.prepare(`INSERT INTO versions (instance, version, environment, function, release_id, sha256, runtime, handler, memory_mb, timeout_s, config_json, config_digest, published_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(spec.instance, version, spec.environment, spec.function, spec.releaseId, spec.sha256,
+      spec.runtime, spec.handler, spec.memoryMb, spec.timeoutSec, JSON.stringify(spec.config), spec.configDigest, publishedAt);
+    this.ledger.append({
+      ...change, kind: 'version.published', instance: spec.instance, version, environment: spec.environment, function: spec.function,
+      releaseId: spec.releaseId, detail: { ...change.detail, sha256: spec.sha256, configDigest: spec.configDigest },
+    });
+    return { version: { ...spec, version, publishedAt }, created: true };
+  }
+
+  getVersion(instance: string, version: number): VersionRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM versions WHERE instance = ? AND version = ?').get(instance, version) as VersionRow | undefined;
+    return row && toVersion(row);
+  }
+
+  latestVersion(instance: string): VersionRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM versions WHERE instance = ? ORDER BY version DESC LIMIT 1').get(instance) as VersionRow | undefined;
+    return row && toVersion(row);
+  }
+
+  listVersions(instance: string): VersionRecord[] {
+    return (this.db.prepare('SELECT * FROM versions WHERE instance = ? ORDER BY version').all(instance) as VersionRow[]).map(toVersion);
+  }
+
+  getAlias(instance: string, name: string): AliasRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM aliases WHERE instance = ? AND name = ?').get(instance, name) as AliasRow | undefined;
+    return row && toAlias(row);
+  }
+
+  listAliases(): AliasRecord[] {
+    return (this.db.prepare('SELECT * FROM aliases ORDER BY instance, name').all() as AliasRow[]).map(toAlias);
+  }
+
+  setAlias(target: AliasTarget, change: ChangeMeta): AliasRecord {
+    for (const version of [target.version, target.extra?.version]) {
+      if (version !== undefined && !this.getVersion(target.instance, version)) {
+        throw new StagecraftError('VERSION_NOT_FOUND', `${target.instance} has no version ${version}`, { hint: 'an alias can only point at a published version' });
+      }
+    }
+    if (target.extra && !(target.extra.weight > 0 && target.extra.weight < 1 && target.extra.version !== target.version)) {
+      throw new StagecraftError('ARGUMENT_INVALID', `a traffic split needs another version and a weight between 0 and 1, got version ${target.extra.version} at ${target.extra.weight}`);
+    }
+    const current = this.getAlias(target.instance, target.name);
+    if (target.expectedRevision !== undefined && current?.revision !== target.expectedRevision) {
+      throw new StagecraftError('STATE_FAILED', `alias ${target.name} of ${target.instance} changed while this operation ran (revision ${current?.revision ?? 'none'}, expected ${target.expectedRevision})`, {
+        hint: 'read the alias again and retry',
+      });
+    }
+    const updatedAt = this.now().toISOString();
+    const revision = (current?.revision ?? 0) + 1;
+    this.db.prepare(`INSERT INTO aliases (instance, name, version, extra_version, extra_weight, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (instance, name) DO UPDATE SET version = excluded.version, extra_version = excluded.extra_version,
+        extra_weight = excluded.extra_weight, revision = excluded.revision, updated_at = excluded.updated_at`)
+      .run(target.instance, target.name, target.version, target.extra?.version ?? null, target.extra?.weight ?? null, revision, updatedAt);
+    this.ledger.append({
+      ...change, kind: 'alias.moved', instance: target.instance, alias: target.name, version: target.version,
+      previousVersion: current?.version ?? null,
+      detail: { ...change.detail, ...(target.extra ? { extra: target.extra } : {}), revision },
+    });
+    return { instance: target.instance, name: target.name, version: target.version, extra: target.extra, revision, updatedAt };
+  }
+}
+
+function sameCodeAndConfig(a: NewVersion, b: NewVersion): boolean {
+  return a.sha256 === b.sha256 && a.configDigest === b.configDigest && a.runtime === b.runtime && a.handler === b.handler
+    && a.memoryMb === b.memoryMb && a.timeoutSec === b.timeoutSec;
+}
+
+function toVersion(row: VersionRow): VersionRecord {
+  return {
+    instance: row.instance, version: row.version, environment: row.environment, function: row.function, releaseId: row.release_id,
+    sha256: row.sha256, runtime: row.runtime, handler: row.handler, memoryMb: row.memory_mb, timeoutSec: row.timeout_s,
+    config: JSON.parse(row.config_json) as Record<string, string>, configDigest: row.config_digest, publishedAt: row.published_at,
+  };
+}
+
+function toAlias(row: AliasRow): AliasRecord {
+  return {
+    instance: row.instance, name: row.name, version: row.version,
+    extra: row.extra_version === null || row.extra_weight === null ? undefined : { version: row.extra_version, weight: row.extra_weight },
+    revision: row.revision, updatedAt: row.updated_at,
+  };
+}

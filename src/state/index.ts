@@ -1,0 +1,4 @@
+export { StateStore, type StateStoreOptions } from './store.js';
+export type { LedgerEntry, NewLedgerEntry, LedgerQuery } from './ledger.js';
+export type { Release, NewRelease, ReleaseFunction } from './releases.js';
+export type { ChangeMeta, NewVersion, VersionRecord, AliasRecord, AliasTarget } from './control-plane.js';

@@ -1,0 +1,105 @@
+/**
+ * Numbered schema migrations. Each runs once, in order, inside a transaction, and the database
+ * remembers the highest one applied (`PRAGMA user_version`). Never edit a migration that has
+ * shipped; add the next one.
+ *
+ * Immutability is enforced by the database itself, not only by the code that writes it:
+ * artifacts, versions and the ledger refuse UPDATE and DELETE (DESIGN §5, invariants 1, 2, 4).
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: releases, artifacts, function instances, versions, aliases, ledger */ `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE artifacts (
+    sha256     TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE releases (
+    id              TEXT PRIMARY KEY,
+    seq             INTEGER NOT NULL UNIQUE,
+    digest          TEXT NOT NULL UNIQUE,
+    manifest_digest TEXT NOT NULL,
+    manifest_json   TEXT NOT NULL,
+    commit_sha      TEXT,
+    dirty           INTEGER NOT NULL,
+    created_at      TEXT NOT NULL,
+    created_by      TEXT NOT NULL
+  );
+
+  CREATE TABLE release_functions (
+    release_id TEXT NOT NULL REFERENCES releases(id),
+    function   TEXT NOT NULL,
+    sha256     TEXT NOT NULL REFERENCES artifacts(sha256),
+    runtime    TEXT NOT NULL,
+    handler    TEXT NOT NULL,
+    PRIMARY KEY (release_id, function)
+  );
+
+  CREATE TABLE instances (
+    name        TEXT PRIMARY KEY,
+    function    TEXT NOT NULL,
+    environment TEXT,
+    created_at  TEXT NOT NULL
+  );
+
+  CREATE TABLE versions (
+    instance      TEXT NOT NULL REFERENCES instances(name),
+    version       INTEGER NOT NULL,
+    environment   TEXT NOT NULL,
+    function      TEXT NOT NULL,
+    release_id    TEXT NOT NULL REFERENCES releases(id),
+    sha256        TEXT NOT NULL REFERENCES artifacts(sha256),
+    runtime       TEXT NOT NULL,
+    handler       TEXT NOT NULL,
+    memory_mb     INTEGER NOT NULL,
+    timeout_s     INTEGER NOT NULL,
+    config_json   TEXT NOT NULL,
+    config_digest TEXT NOT NULL,
+    published_at  TEXT NOT NULL,
+    PRIMARY KEY (instance, version)
+  );
+
+  CREATE TABLE aliases (
+    instance          TEXT NOT NULL REFERENCES instances(name),
+    name              TEXT NOT NULL,
+    version           INTEGER NOT NULL,
+    extra_version     INTEGER,
+    extra_weight      REAL,
+    revision          INTEGER NOT NULL,
+    updated_at        TEXT NOT NULL,
+    PRIMARY KEY (instance, name),
+    FOREIGN KEY (instance, version) REFERENCES versions(instance, version),
+    FOREIGN KEY (instance, extra_version) REFERENCES versions(instance, version),
+    CHECK ((extra_version IS NULL) = (extra_weight IS NULL)),
+    CHECK (extra_weight IS NULL OR (extra_weight > 0 AND extra_weight < 1))
+  );
+
+  CREATE TABLE ledger (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    at               TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    operation        TEXT NOT NULL,
+    actor            TEXT NOT NULL,
+    environment      TEXT,
+    function         TEXT,
+    instance         TEXT,
+    alias            TEXT,
+    release_id       TEXT,
+    version          INTEGER,
+    previous_version INTEGER,
+    commit_sha       TEXT,
+    detail           TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX ledger_by_environment ON ledger (environment, seq);
+
+  CREATE TRIGGER releases_immutable BEFORE UPDATE ON releases BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
+  CREATE TRIGGER artifacts_immutable BEFORE UPDATE ON artifacts BEGIN SELECT RAISE(ABORT, 'artifacts are immutable'); END;
+  CREATE TRIGGER artifacts_kept BEFORE DELETE ON artifacts BEGIN SELECT RAISE(ABORT, 'artifacts are immutable'); END;
+  CREATE TRIGGER versions_immutable BEFORE UPDATE ON versions BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END;
+  CREATE TRIGGER versions_kept BEFORE DELETE ON versions BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END;
+  CREATE TRIGGER ledger_append_only BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+  CREATE TRIGGER ledger_kept BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+  `,
+];

@@ -1,0 +1,84 @@
+/**
+ * The state database: one SQLite file per app (`.stagecraft/state.db`), WAL mode so readers
+ * (a running `up`, `status`) never block a writer, foreign keys on, numbered migrations.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StagecraftError } from '../errors.js';
+import { ControlPlaneRepo } from './control-plane.js';
+import { LedgerRepo } from './ledger.js';
+import { MIGRATIONS } from './migrations.js';
+import { ReleaseRepo } from './releases.js';
+
+export interface StateStoreOptions {
+  /** The clock, passed in so that tests (and soak times) can move it. */
+  now?: () => Date;
+  /** Open an existing database without changing it (no migrations run). */
+  readonly?: boolean;
+}
+
+export class StateStore {
+  readonly ledger: LedgerRepo;
+  readonly releases: ReleaseRepo;
+  readonly control: ControlPlaneRepo;
+
+  private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
+    this.ledger = new LedgerRepo(db, now);
+    this.releases = new ReleaseRepo(db, this.ledger, now);
+    this.control = new ControlPlaneRepo(db, this.ledger, now);
+  }
+
+  static open(path: string, options: StateStoreOptions = {}): StateStore {
+    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    } catch (cause) {
+      throw new StagecraftError('STATE_FAILED', `cannot open the state database ${path}: ${(cause as Error).message}`, { cause });
+    }
+    try {
+      db.pragma('busy_timeout = 5000');
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('foreign_keys = ON');
+      if (!options.readonly) migrate(db, path);
+      else checkVersion(db, path);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new StateStore(db, path, options.now ?? (() => new Date()));
+  }
+
+  /** Runs `work` in one transaction: every change and its ledger record commit together or not at all. */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function migrate(db: Database.Database, path: string): void {
+  const current = checkVersion(db, path);
+  for (let index = current; index < MIGRATIONS.length; index++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[index] as string);
+      db.pragma(`user_version = ${index + 1}`);
+    }).immediate();
+  }
+}
+
+function checkVersion(db: Database.Database, path: string): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new StagecraftError('STATE_TOO_NEW', `${path} was written by a newer Stagecraft (schema ${current}, this one knows ${MIGRATIONS.length})`, {
+      hint: 'upgrade stagecraft before using this app',
+    });
+  }
+  return current;
+}
