@@ -1,0 +1,144 @@
+/**
+ * The build cache: a function whose inputs have not changed is not bundled again. One JSON file
+ * per function under `<app>/.stagecraft/cache/` records what its artifact was built from; the
+ * next build reuses the artifact when all of that still holds. Only content counts (sha256),
+ * never file times, so a checkout or a `touch` does not rebuild and an edit always does.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { sha256Hex, stableStringify } from '../digest.js';
+
+/** Bump when the artifact layout or this file's format changes: every cached entry is then stale. */
+export const BUILD_FORMAT = 1;
+
+/**
+ * Files outside the bundle that still change it: dependency versions (package.json, lock
+ * files; also the `type` field that decides whether a .js file is ESM) and TypeScript's
+ * settings, which esbuild reads but does not list among the inputs of its metafile.
+ */
+export const CONTEXT_FILES = [
+  'package.json',
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'bun.lock',
+  'bun.lockb',
+  'tsconfig.json',
+] as const;
+
+export interface FileFingerprint {
+  sha256: string;
+  size: number;
+}
+
+/**
+ * Hashes each file once per build, however many functions import it: 50 functions sharing one
+ * `node_modules` tree read it once. One instance per build, so a later build sees new content.
+ */
+export class FileHasher {
+  private readonly seen = new Map<string, FileFingerprint | null>();
+
+  /** sha256 and size of the file, or null when it cannot be read (deleted, a folder). */
+  fingerprint(path: string): FileFingerprint | null {
+    let known = this.seen.get(path);
+    if (known === undefined) {
+      try {
+        const bytes = readFileSync(path);
+        known = { sha256: sha256Hex(bytes), size: bytes.length };
+      } catch {
+        known = null;
+      }
+      this.seen.set(path, known);
+    }
+    return known;
+  }
+
+  /** Path (relative to `appDir`) → sha256 for every context file, null where there is none. */
+  context(appDir: string): Record<string, string | null> {
+    const context: Record<string, string | null> = {};
+    for (const name of CONTEXT_FILES) context[name] = this.fingerprint(join(appDir, name))?.sha256 ?? null;
+    return context;
+  }
+}
+
+export interface CacheEntry {
+  format: number;
+  /** sha256 of everything but files that decides the output: handler, runtime, bundler, options. */
+  key: string;
+  /** Every file the artifact was built from, relative to the app → its fingerprint. */
+  inputs: Record<string, string>;
+  /** Files that shape the build without being in it (CONTEXT_FILES) → sha256 or null if absent. */
+  context: Record<string, string | null>;
+  artifact: { sha256: string; size: number };
+}
+
+/** The cache key of a build description: any change to it means a rebuild. */
+export function cacheKey(description: Record<string, unknown>): string {
+  return sha256Hex(stableStringify({ format: BUILD_FORMAT, ...description }));
+}
+
+export class BuildCache {
+  constructor(readonly dir: string) {}
+
+  static forApp(appDir: string): BuildCache {
+    return new BuildCache(join(appDir, '.stagecraft', 'cache'));
+  }
+
+  private fileOf(functionName: string): string {
+    return join(this.dir, `${encodeURIComponent(functionName)}.json`);
+  }
+
+  /** The recorded entry when it has this key, else undefined (absent, stale or unreadable). */
+  load(functionName: string, key: string): CacheEntry | undefined {
+    let entry: unknown;
+    try {
+      entry = JSON.parse(readFileSync(this.fileOf(functionName), 'utf8'));
+    } catch {
+      return undefined;
+    }
+    return isEntry(entry) && entry.format === BUILD_FORMAT && entry.key === key ? entry : undefined;
+  }
+
+  /** Replaces the entry in one rename, so a reader never sees half of it. */
+  save(functionName: string, entry: CacheEntry): void {
+    mkdirSync(this.dir, { recursive: true });
+    const path = this.fileOf(functionName);
+    const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      writeFileSync(temp, JSON.stringify(entry));
+      renameSync(temp, path);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+  }
+}
+
+/** Whether every input and context file of `entry` still has the content it had. */
+export function inputsUnchanged(appDir: string, entry: CacheEntry, hasher: FileHasher): boolean {
+  for (const [path, sha256] of Object.entries(entry.inputs)) {
+    if (hasher.fingerprint(resolve(appDir, path))?.sha256 !== sha256) return false;
+  }
+  const context = hasher.context(appDir);
+  for (const name of CONTEXT_FILES) {
+    if ((entry.context[name] ?? null) !== context[name]) return false;
+  }
+  return true;
+}
+
+function isEntry(value: unknown): value is CacheEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Partial<CacheEntry>;
+  return (
+    typeof entry.format === 'number' &&
+    typeof entry.key === 'string' &&
+    typeof entry.inputs === 'object' &&
+    entry.inputs !== null &&
+    typeof entry.context === 'object' &&
+    entry.context !== null &&
+    typeof entry.artifact?.sha256 === 'string' &&
+    typeof entry.artifact.size === 'number'
+  );
+}

@@ -1,0 +1,17 @@
+/**
+ * The build: deterministic bundles, content-addressed artifacts, an input-keyed cache, and the
+ * digest that names a release. This file is the folder's only door.
+ */
+export { ArtifactStore, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
+export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
+export { BuildCache, BUILD_FORMAT } from './cache.js';
+export { gitSource, type GitSource } from './git.js';
+export {
+  buildArtifacts,
+  releaseDigest,
+  type BuildArtifactsOptions,
+  type BuiltArtifact,
+  type FunctionSource,
+  type ReleaseSource,
+} from './release.js';
+export { deterministicZip, unzipTo, type UnzipOptions, type ZipEntry } from './zip.js';

@@ -1,0 +1,193 @@
+/**
+ * Building every function of an app into artifacts (reusing cached ones), and the digest that
+ * identifies a release: the same manifest, artifacts and commit always give the same digest.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { StagecraftError, isStagecraftError } from '../errors.js';
+import type { ArtifactStore } from './artifact-store.js';
+import { bundleFunction, esbuildBundler, portableBundleOptions, resolveHandler, type Bundler } from './bundle.js';
+import { BUILD_FORMAT, BuildCache, FileHasher, cacheKey, inputsUnchanged, type CacheEntry } from './cache.js';
+import { sha256Hex, stableStringify } from '../digest.js';
+import { compareCodeUnits } from './order.js';
+import { isNodeRuntime, isProvidedRuntime, readCodeFolder } from './provided.js';
+import { deterministicZip } from './zip.js';
+
+export interface FunctionSource {
+  /** `src/api.handler`: the file without extension, then the export. */
+  handler: string;
+  /** AWS runtime name: `nodejs22.x`, `provided.al2023`, … */
+  runtime: string;
+  /** provided* runtimes only: the folder zipped as the artifact, relative to the app. */
+  code?: string;
+}
+
+export interface BuildArtifactsOptions {
+  appDir: string;
+  functions: Record<string, FunctionSource>;
+  store: ArtifactStore;
+  /** Most functions bundled at once; default: the number of CPUs. */
+  concurrency?: number;
+  /** Default: esbuild. */
+  bundler?: Bundler;
+  /** Default: `<appDir>/.stagecraft/cache`. */
+  cache?: BuildCache;
+}
+
+export interface BuiltArtifact {
+  sha256: string;
+  size: number;
+  /** True when the artifact of an earlier build was reused without bundling. */
+  cached: boolean;
+  /** How many source files went into it. */
+  inputs: number;
+}
+
+/** Everything one build shares between its functions. */
+interface BuildContext {
+  appDir: string;
+  store: ArtifactStore;
+  bundler: Bundler;
+  cache: BuildCache;
+  hasher: FileHasher;
+}
+
+/**
+ * Builds every function into the store and returns its artifact, by function name (sorted).
+ * When some fail, the others are still built (and cached); the failures are then thrown together.
+ */
+export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Record<string, BuiltArtifact>> {
+  const appDir = resolve(options.appDir);
+  const context: BuildContext = {
+    appDir,
+    store: options.store,
+    bundler: options.bundler ?? esbuildBundler(),
+    cache: options.cache ?? BuildCache.forApp(appDir),
+    hasher: new FileHasher(),
+  };
+  const names = Object.keys(options.functions).sort(compareCodeUnits);
+  const built = new Map<string, BuiltArtifact>();
+  const failures: { name: string; error: unknown }[] = [];
+  await forEachLimited(names, options.concurrency ?? availableParallelism(), async (name) => {
+    const source = options.functions[name];
+    if (source === undefined) return;
+    try {
+      built.set(name, await buildFunction(context, name, source));
+    } catch (error) {
+      failures.push({ name, error });
+    }
+  });
+  if (failures.length > 0) throw combine(failures.sort((a, b) => compareCodeUnits(a.name, b.name)));
+  const result: Record<string, BuiltArtifact> = {};
+  for (const name of names) {
+    const artifact = built.get(name);
+    if (artifact !== undefined) result[name] = artifact;
+  }
+  return result;
+}
+
+async function buildFunction(context: BuildContext, name: string, source: FunctionSource): Promise<BuiltArtifact> {
+  if (isProvidedRuntime(source.runtime)) return buildProvided(context, name, source);
+  if (!isNodeRuntime(source.runtime)) {
+    throw new StagecraftError('BUILD_FAILED', `Function "${name}": runtime "${source.runtime}" cannot be built.`, {
+      hint: 'Use a nodejs* runtime (bundled with esbuild) or a provided* runtime with a code folder.',
+    });
+  }
+  if (source.code !== undefined) {
+    throw new StagecraftError('BUILD_FAILED', `Function "${name}": a code folder is only for provided* runtimes; ${source.runtime} functions are bundled from their handler.`, {
+      hint: `Remove functions.${name}.code, or switch the function to a provided* runtime.`,
+    });
+  }
+  const { appDir, store, bundler, cache, hasher } = context;
+  const target = resolveHandler(appDir, name, source.handler);
+  const key = cacheKey({ kind: 'node', handler: source.handler, runtime: source.runtime, entry: target.file, bundler: bundler.version, options: portableBundleOptions() });
+  const known = cache.load(name, key);
+  if (known !== undefined && inputsUnchanged(appDir, known, hasher) && stillStored(store, known)) {
+    return { ...known.artifact, cached: true, inputs: Object.keys(known.inputs).length };
+  }
+  const bundled = await bundleFunction(appDir, name, target, bundler);
+  const stored = store.put(deterministicZip(bundled.entries));
+  const inputs: Record<string, string> = {};
+  let settled = true;
+  for (const [path, bytes] of Object.entries(bundled.inputs)) {
+    const fingerprint = hasher.fingerprint(resolve(appDir, path));
+    // A file whose size is not what esbuild read was edited during the build: recording its new
+    // hash would pin an artifact of the old content, so this build is not cached.
+    if (fingerprint === null || fingerprint.size !== bytes) settled = false;
+    inputs[path] = fingerprint?.sha256 ?? '';
+  }
+  const artifact = { sha256: stored.sha256, size: stored.size };
+  if (settled) cache.save(name, { format: BUILD_FORMAT, key, inputs, context: hasher.context(appDir), artifact });
+  return { ...artifact, cached: false, inputs: Object.keys(inputs).length };
+}
+
+/** A provided function: its code folder, zipped as it is. Cached on the folder's whole listing. */
+function buildProvided(context: BuildContext, name: string, source: FunctionSource): BuiltArtifact {
+  const { appDir, store, cache } = context;
+  const folder = readCodeFolder(appDir, name, source.code);
+  const key = cacheKey({ kind: 'provided', handler: source.handler, runtime: source.runtime, code: source.code });
+  const inputs = Object.keys(folder.fingerprints).length;
+  const known = cache.load(name, key);
+  // The listing is compared whole: a file added to the folder changes the zip as surely as an edit.
+  if (known !== undefined && stableStringify(known.inputs) === stableStringify(folder.fingerprints) && stillStored(store, known)) {
+    return { ...known.artifact, cached: true, inputs };
+  }
+  const stored = store.put(deterministicZip(folder.entries));
+  const artifact = { sha256: stored.sha256, size: stored.size };
+  cache.save(name, { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {}, artifact });
+  return { ...artifact, cached: false, inputs };
+}
+
+/** The cached artifact is still in the store, at its size (reading and hashing it is left to deploys). */
+function stillStored(store: ArtifactStore, entry: CacheEntry): boolean {
+  return store.sizeOf(entry.artifact.sha256) === entry.artifact.size;
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** One failure as it is; several as one error listing each function's problem. */
+function combine(failures: readonly { name: string; error: unknown }[]): StagecraftError {
+  const errors = failures.map(({ name, error }) =>
+    isStagecraftError(error)
+      ? error
+      : new StagecraftError('BUILD_FAILED', `Function "${name}": ${(error as Error).message}`, { cause: error }),
+  );
+  const [first] = errors;
+  if (errors.length === 1 && first !== undefined) return first;
+  return new StagecraftError('BUILD_FAILED', `${errors.length} functions failed to build: ${failures.map((f) => f.name).join(', ')}.`, {
+    hint: first?.hint ?? 'Fix the errors listed and build again.',
+    details: errors.map((error) => error.message),
+    cause: first,
+  });
+}
+
+export interface ReleaseSource {
+  /** sha256 of the manifest as the release was built from it. */
+  manifestDigest: string;
+  /** Function name → artifact sha256. */
+  artifacts: Record<string, string>;
+  /** null when the app is not in a git repository. */
+  commit: string | null;
+  dirty: boolean;
+}
+
+/**
+ * The release's identity, sha256 over a canonical (key-sorted) JSON of what it is made of: the
+ * same manifest, artifacts and commit always give the same digest, on any machine. The state
+ * layer names the release `r<seq>-<first 8 hex digits>`.
+ */
+export function releaseDigest(source: ReleaseSource): string {
+  return sha256Hex(
+    stableStringify({ manifestDigest: source.manifestDigest, artifacts: source.artifacts, commit: source.commit, dirty: source.dirty }),
+  );
+}
