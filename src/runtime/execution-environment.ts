@@ -1,0 +1,325 @@
+/**
+ * An execution environment: one runtime process for one function version plus the Runtime API it
+ * talks to, reused for sequential invocations as Lambda reuses a warm environment. It dies the
+ * way Lambda's do — on a timeout, when the runtime exits, after a failed init — and a dead one is
+ * never revived: whoever pools environments starts a new one.
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+ */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { StagecraftError } from '../errors.js';
+import { newRequestId, newTraceId } from './ids.js';
+import { InitPhase } from './init-phase.js';
+import { assertJson, Invocation, type InvocationResult } from './invocation.js';
+import { isProvidedRuntime, lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
+import { chooseNodeBinary } from './node-binary.js';
+import { LogRouter } from './log-router.js';
+import { OutputLines } from './output-lines.js';
+import { exitError, invalidEntrypointError, timeoutError } from './platform-report.js';
+import { peakRssMb } from './process-memory.js';
+import { RuntimeApiServer, type RuntimeApiListener } from './runtime-api-server.js';
+import { entrypointProblem, NODE_BOOTSTRAP, runtimeCommand } from './runtime-command.js';
+import { spawnRuntime, type RuntimeProcess } from './runtime-process.js';
+import type {
+  EnvironmentState,
+  ExecutionEnvironmentOptions,
+  FunctionSpec,
+  InvokeOptions,
+  InvokeOutcome,
+} from './types.js';
+
+/** Lambda gives the init phase 10 s before it moves the rest of init into the first invocation. */
+const INIT_LIMIT_MS = 10_000;
+const MEMORY_SAMPLE_MS = 100;
+
+export class ExecutionEnvironment {
+  private stateNow: EnvironmentState = 'new';
+  private starting: Promise<void> | undefined;
+  private server: RuntimeApiServer | undefined;
+  private runtime: RuntimeProcess | undefined;
+  private readonly init = new InitPhase();
+  private readonly logs: LogRouter;
+  private current: Invocation | undefined;
+  private maxMemoryMb = 0;
+  private stopRequested = false;
+  private spawnError: StagecraftError | undefined;
+  readonly logStreamName: string;
+
+  constructor(
+    readonly spec: FunctionSpec,
+    private readonly options: ExecutionEnvironmentOptions = {},
+  ) {
+    this.logStreamName = newLogStreamName(spec.version);
+    this.logs = new LogRouter(options.onLog);
+  }
+
+  get state(): EnvironmentState {
+    return this.stateNow;
+  }
+
+  /** The runtime process id, while there is one. */
+  get pid(): number | undefined {
+    return this.runtime?.pid;
+  }
+
+  /**
+   * Starts the runtime and waits for its init phase: until it first asks for an invocation, reports
+   * an init error or dies — or 10 s, after which the first invocation waits for the rest.
+   * Problems of the function itself do not throw: the next `invoke` reports them, as Lambda does.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.launch();
+    return this.starting;
+  }
+
+  /**
+   * Runs one invocation. `payload` is the event as JSON text, as Lambda's Invoke API takes it; it
+   * reaches the runtime byte for byte.
+   */
+  async invoke(payload: string, options: InvokeOptions = {}): Promise<InvokeOutcome> {
+    assertJson(payload);
+    await this.start();
+    if (this.current !== undefined) {
+      throw new StagecraftError('INVOKE_FAILED', `The execution environment of ${this.spec.functionName} is busy.`, {
+        hint: 'An environment runs one invocation at a time; wait for the previous one or use another environment.',
+      });
+    }
+    const diedInInit = this.stateNow === 'dead' && this.init.failure !== undefined;
+    if (this.stateNow === 'dead' && !diedInInit) {
+      throw new StagecraftError('INVOKE_FAILED', `The execution environment of ${this.spec.functionName} has ended.`, {
+        hint: 'Start a new execution environment.',
+      });
+    }
+    const requestId = options.requestId ?? newRequestId();
+    let resolveOutcome: (outcome: InvokeOutcome) => void = () => undefined;
+    const outcome = new Promise<InvokeOutcome>((resolve) => {
+      resolveOutcome = resolve;
+    });
+    const invocation = new Invocation(requestId, resolveOutcome);
+    this.current = invocation;
+    if (diedInInit) {
+      this.settle(invocation, this.init.result(requestId));
+      return outcome;
+    }
+    if (this.stateNow === 'ready') this.stateNow = 'busy';
+    const timeoutMs = this.spec.timeoutSec * 1000;
+    const stopWatching = this.watch(invocation, timeoutMs);
+    void outcome.finally(stopWatching);
+    this.server?.deliver({
+      requestId,
+      payload,
+      deadlineMs: Date.now() + timeoutMs,
+      invokedFunctionArn: options.invokedArn ?? this.spec.invokedArn,
+      traceId: options.traceId ?? newTraceId(),
+      ...(options.clientContext === undefined ? {} : { clientContext: JSON.stringify(options.clientContext) }),
+      ...(options.identity === undefined ? {} : { cognitoIdentity: JSON.stringify(options.identity) }),
+    });
+    return outcome;
+  }
+
+  /** Enforces the timeout and samples memory while an invocation runs; returns the way to stop. */
+  private watch(invocation: Invocation, timeoutMs: number): () => void {
+    // Timers may fire a fraction of a millisecond early by the clock durations are measured with;
+    // re-arm for what is left so a timed-out invocation never reports less than its timeout.
+    let timer: NodeJS.Timeout;
+    const arm = (ms: number): void => {
+      timer = setTimeout(() => {
+        const left = timeoutMs - (performance.now() - invocation.invokedAt);
+        if (left > 0) arm(Math.ceil(left));
+        else this.timeOut(invocation);
+      }, ms);
+    };
+    arm(timeoutMs);
+    const sampler = setInterval(() => this.sampleMemory(), MEMORY_SAMPLE_MS);
+    return () => {
+      clearTimeout(timer);
+      clearInterval(sampler);
+    };
+  }
+
+  /** Kills the runtime (and anything it started) and closes the Runtime API. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    if (this.starting === undefined) {
+      this.stateNow = 'dead';
+      return;
+    }
+    this.runtime?.kill();
+    await this.starting.catch(() => undefined);
+    await this.runtime?.closed;
+    await this.server?.close();
+    this.server = undefined;
+  }
+
+  private async launch(): Promise<void> {
+    this.stateNow = 'initializing';
+    try {
+      await this.spawnAndInit();
+    } catch (error) {
+      this.stateNow = 'dead';
+      throw error;
+    }
+  }
+
+  private async spawnAndInit(): Promise<void> {
+    const { spec } = this;
+    if (!existsSync(spec.codeDir)) {
+      throw new StagecraftError('INVOKE_FAILED', `The code folder ${spec.codeDir} does not exist.`, {
+        hint: 'Build the release again, or check where its artifacts were unpacked.',
+      });
+    }
+    const provided = isProvidedRuntime(spec.runtime);
+    const node = provided ? undefined : (this.options.nodeBinary ?? chooseNodeBinary(spec.runtime, this.hostEnv));
+    if (node?.warning !== undefined) this.options.warn?.(node.warning);
+
+    this.server = await RuntimeApiServer.listen(this.listener());
+    if (this.stopRequested) {
+      this.stateNow = 'dead';
+      return;
+    }
+    const env = lambdaEnvironment(spec, {
+      runtimeApi: this.server.address,
+      runtimeDir: dirname(NODE_BOOTSTRAP),
+      logStreamName: this.logStreamName,
+      hostEnv: this.hostEnv,
+      ...(node === undefined ? {} : { nodeBinary: node.path }),
+    });
+    const { command, args } = runtimeCommand(spec.codeDir, spec.memoryMb, node?.path);
+    this.init.begin();
+    const stdout = new OutputLines((line) => this.logs.capture(line, this.current));
+    const stderr = new OutputLines((line) => this.logs.capture(line, this.current));
+    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env }, {
+      stdout: (chunk) => stdout.push(chunk),
+      stderr: (chunk) => stderr.push(chunk),
+      spawnFailed: (error) => this.spawnFailed(error, command, provided),
+      closed: (code, signal) => {
+        stdout.flush();
+        stderr.flush();
+        this.closed(code, signal);
+      },
+    });
+    await this.init.wait(INIT_LIMIT_MS);
+    if (this.spawnError !== undefined) throw this.spawnError;
+  }
+
+  private spawnFailed(error: NodeJS.ErrnoException, command: string, provided: boolean): void {
+    if (!provided) {
+      this.spawnError = new StagecraftError('INVOKE_FAILED', `Could not start Node (${command}): ${error.message}`, {
+        hint: 'Check STAGECRAFT_NODE_<major>, or the Node installation.',
+        cause: error,
+      });
+      return;
+    }
+    const detail = entrypointProblem(error, command);
+    this.init.failure = (requestId) => invalidEntrypointError(requestId, detail);
+  }
+
+  private listener(): RuntimeApiListener {
+    return {
+      next: () => {
+        this.sampleMemory();
+        if (this.stateNow !== 'initializing') return;
+        this.stateNow = this.current === undefined ? 'ready' : 'busy';
+        this.init.end();
+      },
+      delivered: (invocation) => {
+        const current = this.current;
+        if (current?.requestId !== invocation.requestId) return;
+        this.sampleMemory();
+        // Lines already in the pipe when the event went out were written before it: they belong
+        // before START. They are read in this turn of the event loop, so START waits for the next.
+        setImmediate(() => {
+          if (current.settled || current.started) return;
+          this.logs.emit(current.begin(this.logs.takePending(), this.spec.version));
+        });
+      },
+      response: (requestId, payload) => this.settleCurrent(requestId, { ok: true, payload }),
+      responseTooLarge: (requestId, bytes) =>
+        this.settleCurrent(requestId, {
+          ok: false,
+          cause: 'handler',
+          error: {
+            errorType: 'Function.ResponseSizeTooLarge',
+            errorMessage: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
+          },
+        }),
+      error: (requestId, error) => this.settleCurrent(requestId, { ok: false, error, cause: 'handler' }),
+      initError: (error) => {
+        this.sampleMemory();
+        this.init.failure = () => error;
+        // Lambda shuts a runtime down after its init error; the outcome follows once it is gone.
+        this.runtime?.kill();
+      },
+    };
+  }
+
+  private settleCurrent(requestId: string, result: InvocationResult): void {
+    const current = this.current;
+    if (current?.requestId === requestId) this.settle(current, result);
+  }
+
+  /**
+   * Ends an invocation. The outcome is built one event-loop turn later so that output the
+   * runtime wrote before posting its result — already in the pipe — is read and counted in.
+   */
+  private settle(invocation: Invocation, result: InvocationResult): void {
+    if (invocation.settled) return;
+    invocation.settled = true;
+    invocation.markEnded();
+    setImmediate(() => {
+      this.sampleMemory();
+      const initDurationMs = this.init.takeColdDuration();
+      if (!invocation.started) invocation.preLogs = this.logs.takePending();
+      const lines = invocation.settle(result, {
+        version: this.spec.version,
+        memoryMb: this.spec.memoryMb,
+        maxMemoryMb: this.maxMemoryMb,
+        initDurationMs,
+      });
+      for (const line of lines) this.logs.emit(line);
+      if (this.current === invocation) this.current = undefined;
+      if (this.stateNow === 'busy') this.stateNow = 'ready';
+    });
+  }
+
+  private timeOut(invocation: Invocation): void {
+    if (invocation.settled) return;
+    invocation.timedOut = true;
+    invocation.markEnded();
+    this.server?.abandon();
+    this.runtime?.kill();
+  }
+
+  /** The runtime is gone and its output fully read. */
+  private closed(code: number | null, signal: NodeJS.Signals | null): void {
+    const duringInit = this.stateNow === 'initializing';
+    this.stateNow = 'dead';
+    this.server?.abandon();
+    if (duringInit) {
+      this.init.failure ??= (requestId) => exitError(requestId, code, signal);
+      this.init.end();
+    }
+    const invocation = this.current;
+    if (invocation === undefined || invocation.settled) return;
+    if (invocation.timedOut) {
+      const error = timeoutError(invocation.requestId, this.spec.timeoutSec);
+      this.settle(invocation, { ok: false, error, cause: 'timeout', status: { kind: 'timeout' } });
+    } else if (duringInit) {
+      this.settle(invocation, this.init.result(invocation.requestId));
+    } else {
+      const error = exitError(invocation.requestId, code, signal);
+      this.settle(invocation, { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } });
+    }
+  }
+
+  private sampleMemory(): void {
+    const pid = this.runtime?.pid;
+    const peak = pid === undefined ? undefined : peakRssMb(pid);
+    if (peak !== undefined && peak > this.maxMemoryMb) this.maxMemoryMb = peak;
+  }
+
+  private get hostEnv(): NodeJS.ProcessEnv {
+    return this.options.hostEnv ?? process.env;
+  }
+}

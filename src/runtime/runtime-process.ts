@@ -1,0 +1,92 @@
+/**
+ * The runtime as an operating-system process. It gets its own process group, so a timeout or a
+ * stop kills everything the runtime started too (a shell bootstrap's curl, a handler's child
+ * processes), the way Lambda tears down a whole sandbox. If Stagecraft exits first, the group is
+ * killed on the way out; if Stagecraft is killed outright, our Node bootstrap notices the lost
+ * parent and the Runtime API, and exits by itself.
+ */
+import { spawn } from 'node:child_process';
+
+export interface RuntimeProcessEvents {
+  stdout(chunk: string): void;
+  stderr(chunk: string): void;
+  /** The process could not be started at all (no such file, not executable). */
+  spawnFailed(error: NodeJS.ErrnoException): void;
+  /** The process has exited and its output is fully read. Called exactly once. */
+  closed(code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+export interface RuntimeProcess {
+  /** Undefined once the process is gone (or never started). */
+  readonly pid: number | undefined;
+  /** SIGKILL to the whole process group; a no-op once the process is gone. */
+  kill(): void;
+  readonly closed: Promise<void>;
+}
+
+export function spawnRuntime(
+  command: string,
+  args: string[],
+  where: { cwd: string; env: Record<string, string> },
+  events: RuntimeProcessEvents,
+): RuntimeProcess {
+  // Process groups are a POSIX notion; on Windows we can only kill the process itself.
+  const ownGroup = process.platform !== 'win32';
+  const child = spawn(command, args, { cwd: where.cwd, env: where.env, stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+  let gone = false;
+  let markClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => {
+    markClosed = resolve;
+  });
+
+  const kill = (): void => {
+    if (gone || child.pid === undefined) return;
+    try {
+      process.kill(ownGroup ? -child.pid : child.pid, 'SIGKILL');
+    } catch {
+      // Already gone: nothing left in the group.
+    }
+  };
+  const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+    if (gone) return;
+    gone = true;
+    unwatchHostExit(kill);
+    events.closed(code, signal);
+    markClosed();
+  };
+
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => events.stdout(chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => events.stderr(chunk));
+  child.on('error', (error: NodeJS.ErrnoException) => {
+    if (child.pid !== undefined) return; // a failed signal to a live process: nothing to do
+    events.spawnFailed(error);
+    finish(null, null);
+  });
+  // The runtime itself has ended: whatever it left behind in its group goes too, which also
+  // releases the output pipes those leftovers may hold, so 'close' can follow.
+  child.on('exit', () => kill());
+  child.on('close', (code: number | null, signal: NodeJS.Signals | null) => finish(code, signal));
+  if (child.pid !== undefined) watchHostExit(kill);
+
+  return {
+    get pid() {
+      return gone ? undefined : child.pid;
+    },
+    kill,
+    closed,
+  };
+}
+
+/**
+ * One `exit` listener per live runtime; the listener budget grows with them so a warm pool of
+ * more than ten environments does not trip Node's leak warning.
+ */
+function watchHostExit(listener: () => void): void {
+  const max = process.getMaxListeners();
+  if (max !== 0 && process.listenerCount('exit') >= max - 1) process.setMaxListeners(max + 1);
+  process.on('exit', listener);
+}
+
+function unwatchHostExit(listener: () => void): void {
+  process.off('exit', listener);
+}

@@ -1,0 +1,89 @@
+/**
+ * The shapes the runtime folder speaks in: what to run (a function version), how to invoke it,
+ * and what came of it. Kept free of behaviour so every other file can import them.
+ */
+
+/** One published function version, resolved: everything an execution environment needs. */
+export interface FunctionSpec {
+  functionName: string;
+  /** `$LATEST` or a published version number, as `AWS_LAMBDA_FUNCTION_VERSION` shows it. */
+  version: string;
+  /** The ARN callers use by default (an alias ARN for `live`/`smoke`); each invoke may override it. */
+  invokedArn: string;
+  /** The unpacked code: `LAMBDA_TASK_ROOT` and the child's working directory. */
+  codeDir: string;
+  /** `src/api.handler` for Node runtimes; passed as `_HANDLER` to `provided*` bootstraps. */
+  handler: string;
+  /** AWS runtime name: `nodejs22.x`, `nodejs24.x`, `provided.al2023`, … */
+  runtime: string;
+  memoryMb: number;
+  timeoutSec: number;
+  /** The function's own variables; they never override the reserved Lambda ones. */
+  environment: Record<string, string>;
+  region: string;
+}
+
+/**
+ * A function error as Lambda returns it to a synchronous caller. The Node runtime reports `trace`;
+ * custom runtimes following the Runtime API docs send `stackTrace`; either is kept as sent.
+ */
+export interface LambdaError {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+  stackTrace?: string[];
+}
+
+/**
+ * Where a failed invocation failed: the handler reported an error, the platform timed it out, the
+ * runtime process died mid-invocation, or the environment never finished its init phase.
+ */
+export type FailureCause = 'handler' | 'timeout' | 'exit' | 'init';
+
+interface OutcomeCommon {
+  requestId: string;
+  durationMs: number;
+  billedMs: number;
+  /** Only on the first (cold) invocation of an environment. */
+  initDurationMs?: number;
+  maxMemoryMb: number;
+  /** Everything the function printed plus Lambda's START / END / REPORT lines, in order. */
+  logs: string[];
+}
+
+export type InvokeOutcome =
+  | (OutcomeCommon & { ok: true; /** the raw JSON text the function returned */ payload: string })
+  | (OutcomeCommon & { ok: false; error: LambdaError; cause: FailureCause });
+
+export interface InvokeOptions {
+  /** Default: a fresh UUID, as Lambda assigns. */
+  requestId?: string;
+  /** The ARN the caller used (e.g. with an alias qualifier); default: the spec's `invokedArn`. */
+  invokedArn?: string;
+  /** Sent as `Lambda-Runtime-Client-Context` (JSON), as a mobile SDK caller would. */
+  clientContext?: Record<string, unknown>;
+  /** Sent as `Lambda-Runtime-Cognito-Identity` (JSON). */
+  identity?: Record<string, unknown>;
+  /** X-Ray trace header; default: a fresh unsampled `Root=1-…` header. */
+  traceId?: string;
+}
+
+/** The Node binary a `nodejsNN.x` function runs on here, and why it may not be a faithful match. */
+export interface NodeBinary {
+  path: string;
+  /** Set when the runtime's major version is not what the binary provides. */
+  warning?: string;
+}
+
+export interface ExecutionEnvironmentOptions {
+  /** Default: chosen with `chooseNodeBinary` from the host environment. Ignored for `provided*`. */
+  nodeBinary?: NodeBinary;
+  /** Where PATH, HOME, TMPDIR and `STAGECRAFT_NODE_<major>` are read from; default `process.env`. */
+  hostEnv?: NodeJS.ProcessEnv;
+  /** Every line as it is written — the function's output and the platform lines — for live tails. */
+  onLog?: (line: string) => void;
+  /** Called once at start with a message worth showing a person (e.g. the Node version mismatch). */
+  warn?: (message: string) => void;
+}
+
+export type EnvironmentState = 'new' | 'initializing' | 'ready' | 'busy' | 'dead';
