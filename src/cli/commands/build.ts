@@ -1,0 +1,21 @@
+/** `stagecraft build`: bundle every function into a release (same inputs → same release). */
+import type { Command } from 'commander';
+import { buildRelease } from '../../promotion/index.js';
+import { withApp } from '../app.js';
+import { execute, withCommonOptions, type CommonOptions } from '../command.js';
+
+export function registerBuild(program: Command): void {
+  withCommonOptions(program.command('build').description('bundle every function into an immutable release'))
+    .action((options: CommonOptions) => execute(options, async (out) => withApp(options.dir, out, async (app) => {
+      const started = performance.now();
+      const { release, created, functions } = await buildRelease(app);
+      const result = {
+        release: release.id, created, commit: release.commit, dirty: release.dirty, manifestDigest: release.manifestDigest,
+        durationMs: Math.round(performance.now() - started), functions,
+      };
+      out.result(result, (r) => [
+        `${r.created ? 'built' : 'unchanged:'} release ${r.release}${r.commit ? ` from ${r.commit.slice(0, 12)}${r.dirty ? ' (dirty)' : ''}` : ''} in ${r.durationMs} ms`,
+        ...r.functions.map((fn) => `  ${fn.function.padEnd(20)} ${fn.sha256.slice(0, 16)}  ${String(fn.size).padStart(9)} B${fn.cached ? '  (cached)' : ''}`),
+      ].join('\n'));
+    })));
+}

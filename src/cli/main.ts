@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/** The `stagecraft` command line: thin commands over the library, one file each. */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { EXIT } from '../errors.js';
+import { registerBuild } from './commands/build.js';
+import { registerDeploy } from './commands/deploy.js';
+import { registerHistory } from './commands/history.js';
+import { registerInit } from './commands/init.js';
+import { registerInvoke } from './commands/invoke.js';
+import { registerStatus } from './commands/status.js';
+import { registerValidate } from './commands/validate.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('stagecraft')
+  .description('Build serverless functions once; promote the same release through every environment.')
+  .version(version)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerStatus, registerHistory, registerInvoke]) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Commander has already printed its message; bad arguments are invalid input (exit 2).
+  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+  else throw error;
+}

@@ -1,0 +1,11 @@
+/** Stagecraft's library API: what the CLI is built from, for tools that drive it directly. */
+export { StagecraftError, isStagecraftError, exitCodeOf, EXIT, type ErrorCode, type ErrorKind } from './errors.js';
+export { sha256Hex, stableStringify, digestOf } from './digest.js';
+export {
+  loadManifest, parseManifest, manifestSchema, instanceName, aliasName, resolveConfig, resourceName, MANIFEST_FILE,
+  type LoadedManifest, type Manifest, type FunctionDef, type EnvironmentDef, type EventDef, type SmokeTestDef, type ResolvedConfig,
+} from './manifest/index.js';
+export { StateStore, type LedgerEntry, type Release, type VersionRecord, type AliasRecord } from './state/index.js';
+export { ArtifactStore } from './build/index.js';
+export { LocalProvider, type Provider, type StackSpec, type InvokeRequest } from './providers/index.js';
+export { buildRelease, deploy, appStatus, type AppContext, type BuildResult, type DeployResult, type AppStatus } from './promotion/index.js';

@@ -1,0 +1,40 @@
+/**
+ * `build`: bundle every function once into content-addressed artifacts and record the release.
+ * The same sources, manifest and commit always give the same release (the digest names it);
+ * unchanged functions come from the build cache without being bundled again.
+ */
+import { buildArtifacts, gitSource, releaseDigest } from '../build/index.js';
+import type { Release } from '../state/index.js';
+import type { AppContext } from './context.js';
+
+export interface BuiltFunction { function: string; sha256: string; size: number; cached: boolean }
+
+export interface BuildResult {
+  release: Release;
+  /** False when these exact inputs were built before: the existing release is returned. */
+  created: boolean;
+  functions: BuiltFunction[];
+}
+
+export async function buildRelease(ctx: Pick<AppContext, 'loaded' | 'store' | 'artifacts' | 'actor' | 'report'>): Promise<BuildResult> {
+  const { manifest, appDir, digest: manifestDigest } = ctx.loaded;
+  const functions = Object.fromEntries(Object.entries(manifest.functions).map(([name, fn]) => [
+    name, { handler: fn.handler, runtime: fn.runtime ?? manifest.runtime, ...(fn.code === undefined ? {} : { code: fn.code }) },
+  ]));
+  ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
+  const artifacts = await buildArtifacts({ appDir, functions, store: ctx.artifacts });
+  const source = gitSource(appDir);
+  const commit = source?.commit ?? null;
+  const dirty = source?.dirty ?? false;
+  const digest = releaseDigest({ manifestDigest, artifacts: Object.fromEntries(Object.entries(artifacts).map(([name, built]) => [name, built.sha256])), commit, dirty });
+  const { release, created } = ctx.store.transaction(() => ctx.store.releases.record({
+    digest, manifestDigest, manifest, commit, dirty,
+    functions: Object.entries(artifacts).map(([name, built]) => ({
+      function: name, sha256: built.sha256, size: built.size, runtime: functions[name]?.runtime ?? manifest.runtime, handler: manifest.functions[name]?.handler ?? '',
+    })),
+  }, ctx.actor));
+  return {
+    release, created,
+    functions: Object.entries(artifacts).map(([name, built]) => ({ function: name, sha256: built.sha256, size: built.size, cached: built.cached })).sort((a, b) => (a.function < b.function ? -1 : a.function > b.function ? 1 : 0)),
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * What every operation on an app needs, passed in rather than imported: the manifest, the
+ * state store, the artifact store, the provider, who is acting, and where progress goes.
+ */
+import type { ArtifactStore } from '../build/index.js';
+import type { LoadedManifest } from '../manifest/index.js';
+import type { Provider } from '../providers/index.js';
+import type { StateStore } from '../state/index.js';
+
+export interface Reporter {
+  progress(message: string): void;
+  warn(message: string): void;
+}
+
+export interface AppContext {
+  loaded: LoadedManifest;
+  store: StateStore;
+  artifacts: ArtifactStore;
+  provider: Provider;
+  /** Who is acting, for the ledger: STAGECRAFT_ACTOR, else the git user, else the OS user. */
+  actor: string;
+  /** The deploying process's environment, for `${env:…}` references. */
+  env: Record<string, string | undefined>;
+  report: Reporter;
+}

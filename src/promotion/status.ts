@@ -1,0 +1,50 @@
+/**
+ * `status`: for every environment and function, what `live` and `smoke` point at, which
+ * release and artifact that is, from which commit, and since when.
+ */
+import { aliasName, instanceName } from '../manifest/index.js';
+import type { AliasRecord } from '../state/index.js';
+import type { AppContext } from './context.js';
+
+export interface AliasStatus {
+  version: number;
+  release: string;
+  sha256: string;
+  commit: string | null;
+  since: string;
+  /** During a canary: the second version and its share of the traffic. */
+  extra?: { version: number; weight: number; release: string; sha256: string };
+}
+
+export interface FunctionStatus { function: string; instance: string; live: AliasStatus | null; smoke: AliasStatus | null }
+export interface EnvironmentStatus { name: string; functions: FunctionStatus[] }
+export interface AppStatus { app: string; strategy: string; provider: string; latestRelease: string | null; environments: EnvironmentStatus[] }
+
+export async function appStatus(ctx: Pick<AppContext, 'loaded' | 'store' | 'provider'>): Promise<AppStatus> {
+  const { manifest } = ctx.loaded;
+  const describe = (instance: string, alias: AliasRecord | undefined): AliasStatus | null => {
+    if (!alias) return null;
+    const version = ctx.store.control.getVersion(instance, alias.version);
+    if (!version) return null;
+    const release = ctx.store.releases.find(version.releaseId);
+    const extraVersion = alias.extra && ctx.store.control.getVersion(instance, alias.extra.version);
+    return {
+      version: alias.version, release: version.releaseId, sha256: version.sha256, commit: release.commit, since: alias.updatedAt,
+      ...(alias.extra && extraVersion ? { extra: { version: alias.extra.version, weight: alias.extra.weight, release: extraVersion.releaseId, sha256: extraVersion.sha256 } } : {}),
+    };
+  };
+  const environments: EnvironmentStatus[] = [];
+  for (const environment of manifest.environments) {
+    const functions: FunctionStatus[] = [];
+    for (const fn of Object.keys(manifest.functions)) {
+      const instance = instanceName(manifest, fn, environment.name);
+      functions.push({
+        function: fn, instance,
+        live: describe(instance, await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'live'))),
+        smoke: describe(instance, await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'smoke'))),
+      });
+    }
+    environments.push({ name: environment.name, functions });
+  }
+  return { app: manifest.app, strategy: manifest.strategy, provider: manifest.provider, latestRelease: ctx.store.releases.latest()?.id ?? null, environments };
+}

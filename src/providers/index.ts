@@ -1,0 +1,2 @@
+export type { Provider, StackSpec, InvokeRequest } from './provider.js';
+export { LocalProvider, LOCAL_ACCOUNT, type LocalProviderDeps } from './local/local-provider.js';

@@ -1,0 +1,95 @@
+/**
+ * The local provider's control plane: versions and aliases live in the state database, code in
+ * the artifact store, and an invocation runs the version in a fresh execution environment
+ * (a child process speaking the Lambda Runtime API).
+ */
+import type { ArtifactStore } from '../../build/index.js';
+import { StagecraftError } from '../../errors.js';
+import { invokeOnce, type InvokeOutcome } from '../../runtime/index.js';
+import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
+import type { InvokeRequest, Provider, StackSpec } from '../provider.js';
+
+/** The account id local ARNs carry; no real account has it. */
+export const LOCAL_ACCOUNT = '000000000000';
+
+export interface LocalProviderDeps {
+  store: StateStore;
+  artifacts: ArtifactStore;
+  region: string;
+  /** Chooses between the two versions of a split alias; `Math.random` unless a test fixes it. */
+  random?: () => number;
+  /** Where notices for people go (e.g. "runs on the host's Node 20"). */
+  warn?: (message: string) => void;
+}
+
+export class LocalProvider implements Provider {
+  readonly kind = 'local' as const;
+
+  constructor(private readonly deps: LocalProviderDeps) {}
+
+  async ensureStack(stack: StackSpec, change: ChangeMeta): Promise<void> {
+    const { control } = this.deps.store;
+    this.deps.store.transaction(() => {
+      for (const { function: fn, instance } of stack.functions) {
+        control.ensureInstance(instance, fn, stack.strategy === 'multi-stack' ? stack.environment : null, { ...change, environment: stack.environment });
+      }
+    });
+  }
+
+  async publishVersion(spec: NewVersion, change: ChangeMeta): Promise<{ version: VersionRecord; created: boolean }> {
+    if (!this.deps.artifacts.has(spec.sha256)) {
+      throw new StagecraftError('ARTIFACT_CORRUPT', `artifact ${spec.sha256} of ${spec.function} is missing from the artifact store`, {
+        hint: 'run `stagecraft build` again to restore it; a release can only be deployed while its artifacts exist',
+      });
+    }
+    return this.deps.store.transaction(() => this.deps.store.control.publish(spec, change));
+  }
+
+  async getAlias(instance: string, alias: string): Promise<AliasRecord | undefined> {
+    return this.deps.store.control.getAlias(instance, alias);
+  }
+
+  async updateAlias(target: AliasTarget, change: ChangeMeta): Promise<AliasRecord> {
+    return this.deps.store.transaction(() => this.deps.store.control.setAlias(target, change));
+  }
+
+  async listVersions(instance: string): Promise<VersionRecord[]> {
+    return this.deps.store.control.listVersions(instance);
+  }
+
+  async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    const version = this.resolveQualifier(request.instance, request.qualifier);
+    const codeDir = this.deps.artifacts.extract(version.sha256);
+    return invokeOnce({
+      functionName: request.instance,
+      version: String(version.version),
+      invokedArn: `arn:aws:lambda:${this.deps.region}:${LOCAL_ACCOUNT}:function:${request.instance}:${request.qualifier}`,
+      codeDir,
+      handler: version.handler,
+      runtime: version.runtime,
+      memoryMb: version.memoryMb,
+      timeoutSec: version.timeoutSec,
+      environment: version.config,
+      region: this.deps.region,
+    }, request.payload, { warn: this.deps.warn });
+  }
+
+  /** An alias (following its traffic split) or a version number, to the version that runs. */
+  private resolveQualifier(instance: string, qualifier: string): VersionRecord {
+    const { control } = this.deps.store;
+    let number: number;
+    if (/^\d+$/.test(qualifier)) {
+      number = Number(qualifier);
+    } else {
+      const alias = control.getAlias(instance, qualifier);
+      if (!alias) {
+        throw new StagecraftError('ALIAS_NOT_FOUND', `${instance} has no alias ${qualifier}`, { hint: 'deploy a release to this environment first: `stagecraft deploy <env>`' });
+      }
+      const random = this.deps.random ?? Math.random;
+      number = alias.extra && random() < alias.extra.weight ? alias.extra.version : alias.version;
+    }
+    const version = control.getVersion(instance, number);
+    if (!version) throw new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${number}`);
+    return version;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * What Stagecraft needs from a platform, and nothing more: the shape of the Lambda control
+ * plane (publish an immutable version, move an alias with optional traffic weights, invoke a
+ * qualifier) plus "make the environment's stack exist". The local provider implements it over
+ * the SQLite control plane and child processes; an AWS provider implements it over
+ * PublishVersion / UpdateAlias / Invoke and CloudFormation, without change to this interface.
+ *
+ * Every state-changing call takes a `ChangeMeta` so that the provider writes the change and
+ * its ledger record together (DESIGN §5, invariant 4).
+ */
+import type { Manifest } from '../manifest/index.js';
+import type { InvokeOutcome } from '../runtime/index.js';
+import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, VersionRecord } from '../state/index.js';
+
+export interface StackSpec {
+  app: string;
+  environment: string;
+  strategy: Manifest['strategy'];
+  /** The function instances of this environment (shared by every environment in single-stack). */
+  functions: { function: string; instance: string }[];
+  resources: Manifest['resources'];
+}
+
+export interface InvokeRequest {
+  instance: string;
+  /** An alias name, or a version number as text (`"3"`), as Lambda's Qualifier. */
+  qualifier: string;
+  /** The event, as JSON text. */
+  payload: string;
+}
+
+export interface Provider {
+  readonly kind: Manifest['provider'];
+  /** Creates what the environment needs (function instances, queues, tables …); a no-op when it exists. */
+  ensureStack(stack: StackSpec, change: ChangeMeta): Promise<void>;
+  /** Publishes a version; identical code and config to the newest version returns that one (`created: false`). */
+  publishVersion(spec: NewVersion, change: ChangeMeta): Promise<{ version: VersionRecord; created: boolean }>;
+  getAlias(instance: string, alias: string): Promise<AliasRecord | undefined>;
+  /** Points an alias at an existing version, optionally sending `extra.weight` of the traffic to a second version. */
+  updateAlias(target: AliasTarget, change: ChangeMeta): Promise<AliasRecord>;
+  listVersions(instance: string): Promise<VersionRecord[]>;
+  invoke(request: InvokeRequest): Promise<InvokeOutcome>;
+}
