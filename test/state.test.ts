@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest } from '../src/manifest/index.js';
 import { StateStore, type NewVersion } from '../src/state/index.js';
+import { MIGRATIONS } from '../src/state/migrations.js';
 
-const manifest = parseManifest('app: a\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n', { file: 'x' }).manifest;
+const { manifest } = await parseManifest('app: a\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n', { file: 'x' });
 const SHA = 'a'.repeat(64);
 const change = { operation: 'test', actor: 'tester', environment: 'dev', function: 'f' };
 
@@ -91,7 +92,7 @@ describe('state store', () => {
     store.close();
     store = StateStore.open(join(dir, 'state.db'));
     const db = new Database(join(dir, 'state.db'), { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });

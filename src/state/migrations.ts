@@ -102,4 +102,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER ledger_append_only BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
   CREATE TRIGGER ledger_kept BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
   `,
+  /*
+   * 2: the messages of the local queues. A row lives until a consumer deletes it with its latest
+   * receipt handle, so a crash at any point loses nothing (at-least-once, as SQS). Times are ms
+   * since the epoch; `visible_at` later than now means in flight (or delayed, if never received).
+   * Queue traffic is not a change of state the ledger records: no trigger, no ledger row.
+   */ `
+  CREATE TABLE queue_messages (
+    seq                INTEGER PRIMARY KEY,
+    id                 TEXT NOT NULL UNIQUE,
+    queue              TEXT NOT NULL,
+    body               TEXT NOT NULL,
+    attributes         TEXT NOT NULL DEFAULT '{}',
+    sender_id          TEXT,
+    sent_at            INTEGER NOT NULL,
+    visible_at         INTEGER NOT NULL,
+    receive_count      INTEGER NOT NULL DEFAULT 0,
+    first_received_at  INTEGER,
+    receipt_handle     TEXT UNIQUE,
+    dead_letter_source TEXT
+  );
+  CREATE INDEX queue_messages_by_visibility ON queue_messages (queue, visible_at, seq);
+  `,
 ];

@@ -9,6 +9,7 @@ import { StagecraftError } from '../errors.js';
 import { ControlPlaneRepo } from './control-plane.js';
 import { LedgerRepo } from './ledger.js';
 import { MIGRATIONS } from './migrations.js';
+import { QueueRepo } from './queues.js';
 import { ReleaseRepo } from './releases.js';
 
 export interface StateStoreOptions {
@@ -22,11 +23,14 @@ export class StateStore {
   readonly ledger: LedgerRepo;
   readonly releases: ReleaseRepo;
   readonly control: ControlPlaneRepo;
+  /** The local queues' messages: data, not state changes, so never in the ledger. */
+  readonly queues: QueueRepo;
 
   private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
     this.ledger = new LedgerRepo(db, now);
     this.releases = new ReleaseRepo(db, this.ledger, now);
     this.control = new ControlPlaneRepo(db, this.ledger, now);
+    this.queues = new QueueRepo(db, now);
   }
 
   static open(path: string, options: StateStoreOptions = {}): StateStore {
@@ -56,6 +60,14 @@ export class StateStore {
   /** Runs `work` in one transaction: every change and its ledger record commit together or not at all. */
   transaction<T>(work: () => T): T {
     return this.db.transaction(work).immediate();
+  }
+
+  /**
+   * A number that changes whenever another connection commits to the database, so that a
+   * long-running process notices changes made by other commands without re-reading everything.
+   */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   close(): void {

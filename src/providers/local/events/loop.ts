@@ -1,0 +1,64 @@
+/**
+ * The polling loop shared by the queue poller and the asynchronous invoker: `step` runs again at
+ * once while it reports more work, after a short idle delay otherwise, in `concurrency` lanes.
+ * `stop` wakes idle lanes and waits for the work in flight to finish.
+ */
+import { sleep, type Clock } from './clock.js';
+
+export interface LoopOptions {
+  clock: Clock;
+  idleDelayMs: number;
+  concurrency: number;
+  onError: (error: unknown) => void;
+}
+
+export class PollingLoop {
+  private active = false;
+  private lanes: Promise<void>[] = [];
+  private readonly sleepers = new Set<() => void>();
+
+  /** `step` resolves true when it found a full batch (so there is probably more right away). */
+  constructor(private readonly step: () => Promise<boolean>, private readonly options: LoopOptions) {}
+
+  get running(): boolean {
+    return this.active;
+  }
+
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    this.lanes = Array.from({ length: Math.max(1, this.options.concurrency) }, () => this.lane());
+  }
+
+  async stop(): Promise<void> {
+    this.active = false;
+    this.wake();
+    await Promise.all(this.lanes);
+    this.lanes = [];
+  }
+
+  /** Ends the idle pauses now, e.g. because work was just added in this process. */
+  wake(): void {
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
+  }
+
+  private async lane(): Promise<void> {
+    while (this.active) {
+      let more = false;
+      try {
+        more = await this.step();
+      } catch (error) {
+        this.options.onError(error);
+      }
+      if (this.active && !more) {
+        await sleep(this.options.clock, this.options.idleDelayMs, {
+          onWake: (wake) => {
+            this.sleepers.add(wake);
+            return () => this.sleepers.delete(wake);
+          },
+        });
+      }
+    }
+  }
+}
