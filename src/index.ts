@@ -2,7 +2,7 @@
 export { StagecraftError, isStagecraftError, exitCodeOf, EXIT, type ErrorCode, type ErrorKind } from './errors.js';
 export { sha256Hex, stableStringify, digestOf } from './digest.js';
 export {
-  loadManifest, parseManifest, manifestSchema, instanceName, aliasName, resolveConfig, resourceName, MANIFEST_FILE,
+  loadManifest, parseManifest, instanceName, aliasName, resolveConfig, resourceName, MANIFEST_FILE,
   type LoadedManifest, type Manifest, type FunctionDef, type EnvironmentDef, type EventDef, type SmokeTestDef, type ResolvedConfig,
 } from './manifest/index.js';
 export { StateStore, type LedgerEntry, type Release, type VersionRecord, type AliasRecord } from './state/index.js';

@@ -61,11 +61,11 @@ smoke:
     timeout: 2m
 `;
 
-const parse = (text: string): Manifest => parseManifest(text, { file: 'stagecraft.yml' }).manifest;
+const parse = async (text: string): Promise<Manifest> => (await parseManifest(text, { file: 'stagecraft.yml' })).manifest;
 
-function problemsOf(text: string): string[] {
+async function problemsOf(text: string): Promise<string[]> {
   try {
-    parse(text);
+    await parse(text);
   } catch (error) {
     expect(error).toBeInstanceOf(StagecraftError);
     expect((error as StagecraftError).code).toBe('MANIFEST_INVALID');
@@ -75,8 +75,8 @@ function problemsOf(text: string): string[] {
 }
 
 describe('manifest', () => {
-  it('accepts the full format of DESIGN §3 and parses its small languages', () => {
-    const manifest = parse(VALID);
+  it('accepts the full format of DESIGN §3 and parses its small languages', async () => {
+    const manifest = await parse(VALID);
     expect(manifest.functions['api']).toMatchObject({ memory: 1024, timeout: 30, concurrency: 10 });
     expect(manifest.functions['api']?.events).toEqual([
       { type: 'http', method: 'GET', path: '/orders/{id}', payload: '2.0' },
@@ -93,23 +93,23 @@ describe('manifest', () => {
     expect(manifest.smoke.map((test) => test.timeout)).toEqual([30_000, 30_000, 120_000]);
   });
 
-  it('applies defaults: local provider, multi-stack, nodejs22.x, 128 MB, 3 s', () => {
-    const manifest = parse('app: tiny\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n');
+  it('applies defaults: local provider, multi-stack, nodejs22.x, 128 MB, 3 s', async () => {
+    const manifest = await parse('app: tiny\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n');
     expect(manifest).toMatchObject({ provider: 'local', strategy: 'multi-stack', runtime: 'nodejs22.x', region: 'us-east-1' });
     expect(manifest.functions['f']).toMatchObject({ memory: 128, timeout: 3, concurrency: 10, events: [] });
   });
 
-  it('parses linear policies and rejects malformed ones with the valid forms', () => {
+  it('parses linear policies and rejects malformed ones with the valid forms', async () => {
     const base = (policy: string) => `app: a\nenvironments:\n  - name: prod\n    deployment: ${policy}\nfunctions: { f: { handler: src/f.handler } }\n`;
-    expect(parse(base('linear 10% every 1m')).environments[0]?.deployment).toEqual({ type: 'linear', percent: 10, intervalMs: 60_000 });
+    expect((await parse(base('linear 10% every 1m'))).environments[0]?.deployment).toEqual({ type: 'linear', percent: 10, intervalMs: 60_000 });
     for (const bad of ['canary 10%', 'canary 110% 5m', 'linear 10% 1m', 'bluegreen']) {
-      const [problem] = problemsOf(base(bad));
+      const [problem] = await problemsOf(base(bad));
       expect(problem).toMatch(/^stagecraft\.yml:4:17 environments\[0\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>` or `linear <pct>% every <duration>`/);
     }
   });
 
-  it('reports every problem at once, each with file:line:column, key path and what was found', () => {
-    const problems = problemsOf(`app: Shop
+  it('reports every problem at once, each with file:line:column, key path and what was found', async () => {
+    const problems = await problemsOf(`app: Shop
 environments:
   - name: dev
     soak: 3 days
@@ -130,16 +130,16 @@ functions:
     ]);
   });
 
-  it('names missing required keys and wrong types', () => {
-    expect(problemsOf('app: a\nenvironments: dev\nfunctions: {}\n')).toEqual([
+  it('names missing required keys and wrong types', async () => {
+    expect(await problemsOf('app: a\nenvironments: dev\nfunctions: {}\n')).toEqual([
       'stagecraft.yml:2:15 environments: expected a list of environments, found "dev"',
       'stagecraft.yml:3:12 functions: declare at least one function, found a mapping',
     ]);
-    expect(problemsOf('environments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n')[0]).toMatch(/^stagecraft\.yml:1:1 app: missing: expected an app name/);
+    expect((await problemsOf('environments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n'))[0]).toMatch(/^stagecraft\.yml:1:1 app: missing: expected an app name/);
   });
 
-  it('checks references across the manifest', () => {
-    const problems = problemsOf(`app: a
+  it('checks references across the manifest', async () => {
+    const problems = await problemsOf(`app: a
 environments:
   - name: dev
   - name: dev
@@ -171,22 +171,22 @@ smoke:
     ]);
   });
 
-  it('reports invalid YAML with its position', () => {
-    expect(problemsOf('app: a\nfunctions:\n  f: { handler: src/f.handler\n')[0]).toMatch(/^stagecraft\.yml:\d+:\d+ invalid YAML: /);
-    expect(problemsOf('app: a\napp: b\n')).toEqual(['stagecraft.yml:2:1 invalid YAML: Map keys must be unique']);
+  it('reports invalid YAML with its position', async () => {
+    expect((await problemsOf('app: a\nfunctions:\n  f: { handler: src/f.handler\n'))[0]).toMatch(/^stagecraft\.yml:\d+:\d+ invalid YAML: /);
+    expect(await problemsOf('app: a\napp: b\n')).toEqual(['stagecraft.yml:2:1 invalid YAML: Map keys must be unique']);
   });
 
-  it('refuses reserved and malformed config keys and unknown references', () => {
-    const problems = problemsOf('app: a\nconfig: { AWS_REGION: x, "bad-key": 1, X: "${vault:y}" }\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n');
+  it('refuses reserved and malformed config keys and unknown references', async () => {
+    const problems = await problemsOf('app: a\nconfig: { AWS_REGION: x, "bad-key": 1, X: "${vault:y}" }\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n');
     expect(problems).toHaveLength(3);
     expect(problems[0]).toContain('config.AWS_REGION: invalid key "AWS_REGION": config keys starting with AWS_');
     expect(problems[1]).toContain('config.bad-key: invalid key "bad-key"');
     expect(problems[2]).toContain('config.X: ${vault:y} is not a reference Stagecraft knows');
   });
 
-  it('gives the same digest for the same content regardless of layout and comments', () => {
-    const a = parseManifest('app: a # the app\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n', { file: 'x' });
-    const b = parseManifest('functions:\n  f:\n    handler: src/f.handler\nenvironments:\n  - name: dev\napp: a\n', { file: 'x' });
+  it('gives the same digest for the same content regardless of layout and comments', async () => {
+    const a = await parseManifest('app: a # the app\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n', { file: 'x' });
+    const b = await parseManifest('functions:\n  f:\n    handler: src/f.handler\nenvironments:\n  - name: dev\napp: a\n', { file: 'x' });
     expect(a.digest).toBe(b.digest);
   });
 });

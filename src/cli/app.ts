@@ -26,8 +26,8 @@ export function stateFile(appDir: string): string {
  * Opens the app in `dir`. With `readOnly`, an app that has no state yet is shown as empty
  * instead of having a database created for it: looking never changes anything.
  */
-export function openApp(dir: string, out: Output, options: { readOnly?: boolean } = {}): OpenedApp {
-  const loaded = loadManifest(dir);
+export async function openApp(dir: string, out: Output, options: { readOnly?: boolean } = {}): Promise<OpenedApp> {
+  const loaded = await loadManifest(dir);
   const { manifest, appDir } = loaded;
   if (manifest.provider !== 'local') {
     throw new StagecraftError('ARGUMENT_INVALID', `provider "${manifest.provider}" is not available in this version of Stagecraft`, {
@@ -59,7 +59,7 @@ export function resolveActor(appDir: string): string {
 
 /** Runs `work` on an opened app and closes it whatever happens. */
 export async function withApp<T>(dir: string, out: Output, work: (app: OpenedApp) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
-  const app = openApp(dir, out, options);
+  const app = await openApp(dir, out, options);
   try {
     return await work(app);
   } finally {

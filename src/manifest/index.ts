@@ -1,5 +1,7 @@
-export { loadManifest, parseManifest, MANIFEST_FILE, type LoadedManifest } from './load.js';
-export { manifestSchema, RUNTIMES, HTTP_METHODS } from './schema.js';
+// Values here must not load the parser (zod, yaml): most commands start from a cached manifest.
+export { loadManifest, parseManifest, MANIFEST_FILE, type LoadOptions } from './load.js';
+export type { LoadedManifest } from './parse.js';
+export { RUNTIMES, HTTP_METHODS } from './constants.js';
 export type { Manifest, FunctionDef, EnvironmentDef, EventDef, HttpEventDef, SmokeTestDef, Runtime } from './schema.js';
 export type { Target } from './fields.js';
 export { instanceName, aliasName, ephemeralEnvironmentName, type AliasRole } from './names.js';

@@ -1,10 +1,9 @@
 /**
- * Reads `stagecraft.yml`: YAML with source positions, the strict schema, then the checks across
+ * Parses `stagecraft.yml`: YAML with source positions, the strict schema, then the checks across
  * the whole manifest. Every problem found is reported at once, each as
  * `file:line:column key.path: what is wrong (found …)`.
  */
-import { readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { StagecraftError } from '../errors.js';
@@ -12,8 +11,6 @@ import { digestOf } from '../digest.js';
 import { crossCheck, type Problem } from './cross-check.js';
 import { formatPath, positionOf, type Position } from './positions.js';
 import { manifestSchema, type Manifest } from './schema.js';
-
-export const MANIFEST_FILE = 'stagecraft.yml';
 
 export interface LoadedManifest {
   manifest: Manifest;
@@ -23,21 +20,6 @@ export interface LoadedManifest {
   file: string;
   /** sha256 of the parsed manifest (comments and layout do not count). */
   digest: string;
-}
-
-export function loadManifest(dir: string): LoadedManifest {
-  const appDir = resolve(dir);
-  const file = join(appDir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${appDir}`, {
-      hint: 'run `stagecraft init` to create one, or pass --dir <the app folder>',
-      cause,
-    });
-  }
-  return parseManifest(text, { file, appDir });
 }
 
 /** Parses manifest text; `appDir` (when given) also lets it check that handler files exist. */

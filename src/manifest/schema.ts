@@ -5,8 +5,7 @@
 import { z } from 'zod';
 import { configMap, deploymentPolicy, durationMs, memoryMb, name, percent, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
 
-export const RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'provided.al2023', 'provided.al2'] as const;
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
+import { HTTP_METHODS, RUNTIMES } from './constants.js';
 
 const runtime = z.enum(RUNTIMES, { error: `expected a runtime: ${RUNTIMES.join(', ')}` });
 

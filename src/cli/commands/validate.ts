@@ -6,7 +6,7 @@ import { execute, withCommonOptions, type CommonOptions } from '../command.js';
 export function registerValidate(program: Command): void {
   withCommonOptions(program.command('validate').description('check the manifest'))
     .action((options: CommonOptions) => execute(options, async (out) => {
-      const { manifest, file, digest } = loadManifest(options.dir);
+      const { manifest, file, digest } = await loadManifest(options.dir, { fresh: true });
       out.result({
         app: manifest.app, file, digest, strategy: manifest.strategy, provider: manifest.provider,
         environments: manifest.environments.map((environment) => environment.name),

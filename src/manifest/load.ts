@@ -1,0 +1,76 @@
+/**
+ * Loads `stagecraft.yml` from an app folder. Parsing (YAML with positions, the zod schema, the
+ * cross-checks) is the expensive part of every command's start, so a valid manifest's parsed
+ * form is cached under `.stagecraft/cache/`, keyed by the exact text and by the parser itself;
+ * the parser is loaded only on a miss. Only valid manifests are ever cached.
+ */
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sha256Hex } from '../digest.js';
+import { StagecraftError } from '../errors.js';
+import type { LoadedManifest } from './parse.js';
+
+export const MANIFEST_FILE = 'stagecraft.yml';
+
+export interface LoadOptions {
+  /** Parse and check everything, even when a cached result exists (what `validate` does). */
+  fresh?: boolean;
+}
+
+export async function loadManifest(dir: string, options: LoadOptions = {}): Promise<LoadedManifest> {
+  const appDir = resolve(dir);
+  const file = join(appDir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${appDir}`, {
+      hint: 'run `stagecraft init` to create one, or pass --dir <the app folder>',
+      cause,
+    });
+  }
+  const cacheFile = join(appDir, '.stagecraft', 'cache', 'manifest.json');
+  const key = sha256Hex(`${parserIdentity()}\n${appDir}\n${text}`);
+  if (!options.fresh) {
+    const cached = readCache(cacheFile, key);
+    if (cached) return { ...cached, appDir, file };
+  }
+  const loaded = await parseManifest(text, { file, appDir });
+  writeCache(cacheFile, key, loaded);
+  return loaded;
+}
+
+/** Parses manifest text; `appDir` (when given) also lets it check that handler files exist. */
+export async function parseManifest(text: string, where: { file: string; appDir?: string }): Promise<LoadedManifest> {
+  const { parseManifest: parse } = await import('./parse.js');
+  return parse(text, where);
+}
+
+/** The parser's own files: a change to the schema invalidates every cached manifest. */
+function parserIdentity(): string {
+  return ['./parse.js', './schema.js', './fields.js', './cross-check.js'].map((name) => {
+    const stat = statSync(fileURLToPath(new URL(name, import.meta.url)), { throwIfNoEntry: false });
+    return `${name}:${stat?.size}:${stat?.mtimeMs}`;
+  }).join(',');
+}
+
+function readCache(path: string, key: string): Pick<LoadedManifest, 'manifest' | 'digest'> | undefined {
+  try {
+    const cached = JSON.parse(readFileSync(path, 'utf8')) as { key: string; manifest: LoadedManifest['manifest']; digest: string };
+    return cached.key === key ? { manifest: cached.manifest, digest: cached.digest } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(path: string, key: string, loaded: LoadedManifest): void {
+  try {
+    mkdirSync(join(path, '..'), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ key, manifest: loaded.manifest, digest: loaded.digest }));
+    renameSync(temporary, path);
+  } catch {
+    // A cache that cannot be written only costs time.
+  }
+}
