@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The README quickstart: build examples/shop once, deploy that release to dev and staging, and
-// show that both run byte-identical code. Runs the real CLI, exactly as a person would.
+// The README quickstart: build examples/shop once, deploy that one release to dev, staging and
+// prod, show that all three run byte-identical code, then serve every environment with
+// `stagecraft up` until Ctrl-C. Runs the real CLI, exactly as a person would.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const app = fileURLToPath(new URL('../examples/shop', import.meta.url));
+const port = process.env.STAGECRAFT_PORT ?? '4600';
 
 function stagecraft(...args) {
   process.stderr.write(`\n$ stagecraft ${args.join(' ')}\n`);
@@ -15,7 +17,7 @@ function stagecraft(...args) {
 
 stagecraft('validate');
 stagecraft('build');
-stagecraft('deploy', 'dev');
-stagecraft('deploy', 'staging');
+for (const env of ['dev', 'staging', 'prod']) stagecraft('deploy', env);
 stagecraft('status');
-stagecraft('invoke', 'api', '--env', 'staging', '--data', '{"rawPath":"/health","requestContext":{"http":{"method":"GET"}}}');
+process.stderr.write(`\nTry: curl http://127.0.0.1:${Number(port) + 1}/health   (dev; staging and prod on the next ports)\n`);
+stagecraft('up', '--port', port);

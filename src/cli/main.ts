@@ -8,7 +8,10 @@ import { registerDeploy } from './commands/deploy.js';
 import { registerHistory } from './commands/history.js';
 import { registerInit } from './commands/init.js';
 import { registerInvoke } from './commands/invoke.js';
+import { registerLogs } from './commands/logs.js';
+import { registerSend } from './commands/send.js';
 import { registerStatus } from './commands/status.js';
+import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,7 +22,7 @@ const program = new Command('stagecraft')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerStatus, registerHistory, registerInvoke]) register(program);
+for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,6 +4,9 @@
  * way Lambda's do — on a timeout, when the runtime exits, after a failed init — and a dead one is
  * never revived: whoever pools environments starts a new one.
  * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+ *
+ * The Runtime API is always served over HTTP on loopback (`AWS_LAMBDA_RUNTIME_API` is real);
+ * with `transport: 'pipe'` our Node bootstrap speaks it over an inherited pipe instead.
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -17,8 +20,10 @@ import { chooseNodeBinary } from './node-binary.js';
 import { LogRouter } from './log-router.js';
 import { OutputLines } from './output-lines.js';
 import { exitError, invalidEntrypointError, timeoutError } from './platform-report.js';
-import { peakRssMb } from './process-memory.js';
-import { RuntimeApiServer, type RuntimeApiListener } from './runtime-api-server.js';
+import { PeakMemory } from './process-memory.js';
+import { RuntimeApi, type RuntimeApiListener } from './runtime-api.js';
+import { PIPE_FD, PIPE_FD_VARIABLE, RuntimeApiPipe } from './runtime-api-pipe.js';
+import { RuntimeApiServer } from './runtime-api-server.js';
 import { entrypointProblem, NODE_BOOTSTRAP, runtimeCommand } from './runtime-command.js';
 import { spawnRuntime, type RuntimeProcess } from './runtime-process.js';
 import type {
@@ -27,21 +32,32 @@ import type {
   FunctionSpec,
   InvokeOptions,
   InvokeOutcome,
+  RuntimeTransport,
 } from './types.js';
 
 /** Lambda gives the init phase 10 s before it moves the rest of init into the first invocation. */
 const INIT_LIMIT_MS = 10_000;
 const MEMORY_SAMPLE_MS = 100;
+/**
+ * At the end of an invocation the peak is read again unless it was read this recently. The
+ * high-water mark loses nothing in between; back-to-back invocations of a few milliseconds each
+ * may report a peak up to this old, which spares a /proc read per invocation at thousands a second.
+ */
+const SETTLE_SAMPLE_AGE_MS = 20;
 
 export class ExecutionEnvironment {
   private stateNow: EnvironmentState = 'new';
   private starting: Promise<void> | undefined;
+  private readonly api: RuntimeApi;
   private server: RuntimeApiServer | undefined;
+  private pipe: RuntimeApiPipe | undefined;
   private runtime: RuntimeProcess | undefined;
+  private memory: PeakMemory | undefined;
   private readonly init = new InitPhase();
   private readonly logs: LogRouter;
   private current: Invocation | undefined;
   private maxMemoryMb = 0;
+  private sampledAt = Number.NEGATIVE_INFINITY;
   private stopRequested = false;
   private spawnError: StagecraftError | undefined;
   readonly logStreamName: string;
@@ -52,6 +68,12 @@ export class ExecutionEnvironment {
   ) {
     this.logStreamName = newLogStreamName(spec.version);
     this.logs = new LogRouter(options.onLog);
+    this.api = new RuntimeApi(this.listener());
+  }
+
+  /** How the runtime reaches its Runtime API: `provided*` bootstraps always use HTTP. */
+  get transport(): RuntimeTransport {
+    return isProvidedRuntime(this.spec.runtime) ? 'http' : (this.options.transport ?? 'http');
   }
 
   get state(): EnvironmentState {
@@ -79,6 +101,11 @@ export class ExecutionEnvironment {
    */
   async invoke(payload: string, options: InvokeOptions = {}): Promise<InvokeOutcome> {
     assertJson(payload);
+    return this.invokeChecked(payload, options);
+  }
+
+  /** `invoke` for a caller that has already made sure `payload` is JSON (RuntimeHost does). */
+  async invokeChecked(payload: string, options: InvokeOptions = {}): Promise<InvokeOutcome> {
     await this.start();
     if (this.current !== undefined) {
       throw new StagecraftError('INVOKE_FAILED', `The execution environment of ${this.spec.functionName} is busy.`, {
@@ -104,9 +131,8 @@ export class ExecutionEnvironment {
     }
     if (this.stateNow === 'ready') this.stateNow = 'busy';
     const timeoutMs = this.spec.timeoutSec * 1000;
-    const stopWatching = this.watch(invocation, timeoutMs);
-    void outcome.finally(stopWatching);
-    this.server?.deliver({
+    invocation.unwatch = this.watch(invocation, timeoutMs);
+    this.api.deliver({
       requestId,
       payload,
       deadlineMs: Date.now() + timeoutMs,
@@ -118,24 +144,25 @@ export class ExecutionEnvironment {
     return outcome;
   }
 
-  /** Enforces the timeout and samples memory while an invocation runs; returns the way to stop. */
+  /**
+   * Enforces the timeout and samples memory while an invocation runs, on one timer (most
+   * invocations end before it first fires); returns the way to stop.
+   */
   private watch(invocation: Invocation, timeoutMs: number): () => void {
     // Timers may fire a fraction of a millisecond early by the clock durations are measured with;
     // re-arm for what is left so a timed-out invocation never reports less than its timeout.
     let timer: NodeJS.Timeout;
-    const arm = (ms: number): void => {
-      timer = setTimeout(() => {
-        const left = timeoutMs - (performance.now() - invocation.invokedAt);
-        if (left > 0) arm(Math.ceil(left));
-        else this.timeOut(invocation);
-      }, ms);
+    const tick = (): void => {
+      const left = timeoutMs - (performance.now() - invocation.invokedAt);
+      if (left <= 0) {
+        this.timeOut(invocation);
+        return;
+      }
+      this.sampleMemory();
+      timer = setTimeout(tick, Math.min(MEMORY_SAMPLE_MS, Math.ceil(left)));
     };
-    arm(timeoutMs);
-    const sampler = setInterval(() => this.sampleMemory(), MEMORY_SAMPLE_MS);
-    return () => {
-      clearTimeout(timer);
-      clearInterval(sampler);
-    };
+    timer = setTimeout(tick, Math.min(MEMORY_SAMPLE_MS, timeoutMs));
+    return () => clearTimeout(timer);
   }
 
   /** Kills the runtime (and anything it started) and closes the Runtime API. Safe to call twice. */
@@ -148,6 +175,7 @@ export class ExecutionEnvironment {
     this.runtime?.kill();
     await this.starting.catch(() => undefined);
     await this.runtime?.closed;
+    this.pipe?.close();
     await this.server?.close();
     this.server = undefined;
   }
@@ -173,11 +201,12 @@ export class ExecutionEnvironment {
     const node = provided ? undefined : (this.options.nodeBinary ?? chooseNodeBinary(spec.runtime, this.hostEnv));
     if (node?.warning !== undefined) this.options.warn?.(node.warning);
 
-    this.server = await RuntimeApiServer.listen(this.listener());
+    this.server = await RuntimeApiServer.listen(this.api);
     if (this.stopRequested) {
       this.stateNow = 'dead';
       return;
     }
+    const usePipe = this.transport === 'pipe';
     const env = lambdaEnvironment(spec, {
       runtimeApi: this.server.address,
       runtimeDir: dirname(NODE_BOOTSTRAP),
@@ -185,11 +214,12 @@ export class ExecutionEnvironment {
       hostEnv: this.hostEnv,
       ...(node === undefined ? {} : { nodeBinary: node.path }),
     });
+    if (usePipe) env[PIPE_FD_VARIABLE] = String(PIPE_FD);
     const { command, args } = runtimeCommand(spec.codeDir, spec.memoryMb, node?.path);
     this.init.begin();
     const stdout = new OutputLines((line) => this.logs.capture(line, this.current));
     const stderr = new OutputLines((line) => this.logs.capture(line, this.current));
-    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env }, {
+    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe }, {
       stdout: (chunk) => stdout.push(chunk),
       stderr: (chunk) => stderr.push(chunk),
       spawnFailed: (error) => this.spawnFailed(error, command, provided),
@@ -199,6 +229,8 @@ export class ExecutionEnvironment {
         this.closed(code, signal);
       },
     });
+    if (this.runtime.apiPipe !== undefined) this.pipe = new RuntimeApiPipe(this.runtime.apiPipe, this.api);
+    if (this.runtime.pid !== undefined) this.memory = new PeakMemory(this.runtime.pid);
     await this.init.wait(INIT_LIMIT_MS);
     if (this.spawnError !== undefined) throw this.spawnError;
   }
@@ -218,15 +250,14 @@ export class ExecutionEnvironment {
   private listener(): RuntimeApiListener {
     return {
       next: () => {
-        this.sampleMemory();
         if (this.stateNow !== 'initializing') return;
+        this.sampleMemory();
         this.stateNow = this.current === undefined ? 'ready' : 'busy';
         this.init.end();
       },
       delivered: (invocation) => {
         const current = this.current;
         if (current?.requestId !== invocation.requestId) return;
-        this.sampleMemory();
         // Lines already in the pipe when the event went out were written before it: they belong
         // before START. They are read in this turn of the event loop, so START waits for the next.
         setImmediate(() => {
@@ -267,8 +298,9 @@ export class ExecutionEnvironment {
     if (invocation.settled) return;
     invocation.settled = true;
     invocation.markEnded();
+    invocation.unwatch();
     setImmediate(() => {
-      this.sampleMemory();
+      this.sampleMemory(SETTLE_SAMPLE_AGE_MS);
       const initDurationMs = this.init.takeColdDuration();
       if (!invocation.started) invocation.preLogs = this.logs.takePending();
       const lines = invocation.settle(result, {
@@ -287,7 +319,7 @@ export class ExecutionEnvironment {
     if (invocation.settled) return;
     invocation.timedOut = true;
     invocation.markEnded();
-    this.server?.abandon();
+    this.api.abandon();
     this.runtime?.kill();
   }
 
@@ -295,7 +327,8 @@ export class ExecutionEnvironment {
   private closed(code: number | null, signal: NodeJS.Signals | null): void {
     const duringInit = this.stateNow === 'initializing';
     this.stateNow = 'dead';
-    this.server?.abandon();
+    this.api.abandon();
+    this.memory?.close();
     if (duringInit) {
       this.init.failure ??= (requestId) => exitError(requestId, code, signal);
       this.init.end();
@@ -313,9 +346,12 @@ export class ExecutionEnvironment {
     }
   }
 
-  private sampleMemory(): void {
-    const pid = this.runtime?.pid;
-    const peak = pid === undefined ? undefined : peakRssMb(pid);
+  /** At the end of an invocation (see SETTLE_SAMPLE_AGE_MS) and every 100 ms while one runs. */
+  private sampleMemory(unlessYoungerThanMs = 0): void {
+    const now = performance.now();
+    if (now - this.sampledAt < unlessYoungerThanMs) return;
+    this.sampledAt = now;
+    const peak = this.memory?.read();
     if (peak !== undefined && peak > this.maxMemoryMb) this.maxMemoryMb = peak;
   }
 

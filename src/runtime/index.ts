@@ -1,11 +1,15 @@
 /**
  * Local execution environments that run function versions the way AWS Lambda does: a separate
- * runtime process per environment speaking the real Lambda Runtime API over loopback HTTP.
+ * runtime process per environment speaking the real Lambda Runtime API (over loopback HTTP, or
+ * a pipe for our own Node bootstrap), and the warm pool that runs many of them for `stagecraft up`.
  */
 import { ExecutionEnvironment } from './execution-environment.js';
 import type { ExecutionEnvironmentOptions, FunctionSpec, InvokeOptions, InvokeOutcome } from './types.js';
 
 export { ExecutionEnvironment } from './execution-environment.js';
+export { RuntimeHost, type FunctionStats, type HostedFunction, type RuntimeHostOptions } from './host.js';
+export { FileLogSink, formatLogRecord, logDir, logFile, type FileLogSinkOptions, type LogRecord, type LogSink } from './log-sink.js';
+export { followLog, parseLogLine, readLogTail, type LogEntry } from './log-reader.js';
 export { chooseNodeBinary, nodeMajorOf } from './node-binary.js';
 export type {
   EnvironmentState,
@@ -16,13 +20,14 @@ export type {
   InvokeOutcome,
   LambdaError,
   NodeBinary,
+  RuntimeTransport,
 } from './types.js';
 
 export type InvokeOnceOptions = ExecutionEnvironmentOptions & InvokeOptions;
 
 /**
  * A cold start, one invocation, and a clean stop: what `stagecraft invoke` does. `payload` is the
- * event as JSON text.
+ * event as JSON text. HTTP by default: a single invocation gains nothing from the pipe.
  */
 export async function invokeOnce(spec: FunctionSpec, payload: string, options: InvokeOnceOptions = {}): Promise<InvokeOutcome> {
   const environment = new ExecutionEnvironment(spec, options);

@@ -21,6 +21,8 @@ export class Invocation {
   started = false;
   timedOut = false;
   settled = false;
+  /** Stops the timeout and the memory sampling; set when the invocation is handed over. */
+  unwatch: () => void = () => undefined;
 
   constructor(
     readonly requestId: string,

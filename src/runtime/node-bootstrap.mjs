@@ -5,8 +5,12 @@
  * handler → post the response or the error. Node built-ins only; it runs from src/ under vitest
  * and from dist/ after the build.
  * https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html
+ *
+ * When Stagecraft's warm pool starts it with `STAGECRAFT_RUNTIME_API_FD`, the same Runtime API
+ * exchanges travel over that inherited pipe instead of loopback HTTP (bootstrap/runtime-client.mjs);
+ * the variable is removed before any user code loads, so the function never sees it.
  */
-import { createRuntimeClient } from './bootstrap/runtime-client.mjs';
+import { createPipeRuntimeClient, createRuntimeClient } from './bootstrap/runtime-client.mjs';
 import { loadHandler } from './bootstrap/load-handler.mjs';
 import { logError, patchConsole } from './bootstrap/console-patch.mjs';
 import { attachInvokeData, createCallbackContext } from './bootstrap/invoke-context.mjs';
@@ -20,7 +24,9 @@ const PARENT_CHECK_MS = 1000;
 
 async function main() {
   const env = process.env;
-  const client = createRuntimeClient(env.AWS_LAMBDA_RUNTIME_API ?? '');
+  /** The Runtime API is gone only when Stagecraft is: nothing left to report to. */
+  const fatal = () => process.exit(1);
+  const client = runtimeClient(env, fatal);
   const state = {
     /** @type {string | undefined} */ requestId: undefined,
     /** What to do when the event loop empties; replaced for every invocation. */
@@ -28,10 +34,11 @@ async function main() {
     /** Where a crash is reported: init error until the first invocation, then that invocation. */
     report: (errorResponse) => client.postInitError(errorResponse),
   };
-  /** The Runtime API is gone only when Stagecraft is: nothing left to report to. */
-  const fatal = () => process.exit(1);
   const crash = (error, code) => {
-    state.report(toRuntimeResponse(error)).finally(() => process.exit(code));
+    state
+      .report(toRuntimeResponse(error))
+      .then(() => client.flush())
+      .finally(() => process.exit(code));
   };
 
   patchConsole(() => state.requestId, env.AWS_LAMBDA_LOG_LEVEL);
@@ -107,6 +114,14 @@ async function main() {
   }
 
   scheduleNext();
+}
+
+/** The pipe when Stagecraft passed one (and the variable gone from the function's sight), else HTTP. */
+function runtimeClient(env, fatal) {
+  const fd = env.STAGECRAFT_RUNTIME_API_FD;
+  delete env.STAGECRAFT_RUNTIME_API_FD;
+  if (fd !== undefined && /^\d+$/.test(fd)) return createPipeRuntimeClient(Number(fd), fatal);
+  return createRuntimeClient(env.AWS_LAMBDA_RUNTIME_API ?? '');
 }
 
 /**

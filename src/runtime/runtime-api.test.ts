@@ -1,10 +1,68 @@
-// The Runtime API server at the protocol level, spoken to with plain HTTP as a custom runtime would.
-import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_RESPONSE_BYTES, RuntimeApiServer, type Invocation, type RuntimeApiListener } from './runtime-api-server.js';
+// The Runtime API at the protocol level, over both carriers: plain HTTP as a custom runtime
+// speaks it, and the framed pipe our Node bootstrap may use. Every rule must read the same.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createFrameReader, encodeFrame } from './bootstrap/frames.mjs';
+import { MAX_RESPONSE_BYTES, RuntimeApi, type Invocation, type RuntimeApiListener } from './runtime-api.js';
+import { RuntimeApiPipe } from './runtime-api-pipe.js';
+import { RuntimeApiServer } from './runtime-api-server.js';
 
 type Heard = [string, ...unknown[]];
+interface Answer { status: number; headers: Record<string, string>; text: string }
+/** One request over a carrier; `path` is below /2018-06-01/runtime. */
+type Send = (method: string, path: string, body?: string, headers?: Record<string, string>) => Promise<Answer>;
+interface Carrier { name: string; connect(api: RuntimeApi): Promise<Send> }
 
-async function serve(): Promise<{ api: RuntimeApiServer; heard: Heard[]; url: (path: string) => string }> {
+const closers: Array<() => unknown> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+const scratch = mkdtempSync(join(tmpdir(), 'stagecraft-api-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const http: Carrier = {
+  name: 'HTTP',
+  async connect(api) {
+    const server = await RuntimeApiServer.listen(api);
+    closers.push(() => server.close());
+    return async (method, path, body, headers = {}) => {
+      const res = await fetch(`http://${server.address}/2018-06-01/runtime${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      return { status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() };
+    };
+  },
+};
+
+/** A connected pair of sockets stands in for the pipe a runtime inherits. */
+const pipe: Carrier = {
+  name: 'pipe',
+  async connect(api) {
+    const path = join(scratch, `api-${closers.length}-${Date.now()}.sock`);
+    const accepted = new Promise<Socket>((resolve) => {
+      const server = createServer(resolve).listen(path);
+      closers.push(() => new Promise((done) => server.close(done)));
+    });
+    const client = createConnection(path);
+    const hostSide = await accepted;
+    const front = new RuntimeApiPipe(hostSide, api);
+    closers.push(() => {
+      client.destroy();
+      front.close();
+    });
+    const waiting = new Map<number, (answer: Answer) => void>();
+    client.on('data', createFrameReader(({ header, body }) => waiting.get(header.id)?.({ status: header.status, headers: header.headers, text: body })));
+    let lastId = 0;
+    return (method, path, body = '', headers = {}) => {
+      const id = ++lastId;
+      client.write(encodeFrame({ id, method, path: `/2018-06-01/runtime${path}`, headers }, body));
+      return new Promise((resolve) => waiting.set(id, resolve));
+    };
+  },
+};
+
+function listen(): { api: RuntimeApi; heard: Heard[] } {
   const heard: Heard[] = [];
   const listener: RuntimeApiListener = {
     next: () => heard.push(['next']),
@@ -14,15 +72,8 @@ async function serve(): Promise<{ api: RuntimeApiServer; heard: Heard[]; url: (p
     error: (requestId, error) => heard.push(['error', requestId, error]),
     initError: (error) => heard.push(['initError', error]),
   };
-  const api = await RuntimeApiServer.listen(listener);
-  servers.push(api);
-  return { api, heard, url: (path) => `http://${api.address}/2018-06-01/runtime${path}` };
+  return { api: new RuntimeApi(listener), heard };
 }
-
-const servers: RuntimeApiServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((api) => api.close()));
-});
 
 const invocation = (requestId: string): Invocation => ({
   requestId,
@@ -33,24 +84,29 @@ const invocation = (requestId: string): Invocation => ({
   clientContext: '{"custom":{}}',
 });
 
-const post = (url: string, body: string, headers: Record<string, string> = {}) => fetch(url, { method: 'POST', body, headers });
+it('HTTP listens on loopback on a free port', async () => {
+  const server = await RuntimeApiServer.listen(listen().api);
+  closers.push(() => server.close());
+  expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
+});
 
-describe('runtime API server', () => {
-  it('listens on loopback on a free port', async () => {
-    const { api } = await serve();
-    expect(api.address).toMatch(/^127\.0\.0\.1:\d+$/);
-  });
+describe.each([http, pipe])('runtime API over $name', (carrier) => {
+  async function serve() {
+    const { api, heard } = listen();
+    return { api, heard, send: await carrier.connect(api) };
+  }
 
   it('parks next until an invocation arrives, then answers with the event and its headers', async () => {
-    const { api, heard, url } = await serve();
-    const next = fetch(url('/invocation/next'));
+    const { api, heard, send } = await serve();
+    const next = send('GET', '/invocation/next');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(heard).toEqual([['next']]);
     api.deliver(invocation('req-1'));
     const res = await next;
     expect(res.status).toBe(200);
-    expect(await res.text()).toBe('{"hello":"world"}');
-    expect(Object.fromEntries([...res.headers].filter(([name]) => name.startsWith('lambda-runtime-')))).toEqual({
+    expect(res.text).toBe('{"hello":"world"}');
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(Object.fromEntries(Object.entries(res.headers).filter(([name]) => name.startsWith('lambda-runtime-')))).toEqual({
       'lambda-runtime-aws-request-id': 'req-1',
       'lambda-runtime-deadline-ms': '1700000000000',
       'lambda-runtime-invoked-function-arn': 'arn:aws:lambda:us-east-1:000000000000:function:fn:live',
@@ -60,26 +116,35 @@ describe('runtime API server', () => {
     expect(heard).toEqual([['next'], ['delivered', 'req-1']]);
   });
 
+  it('refuses a second parked next with 403', async () => {
+    const { send } = await serve();
+    send('GET', '/invocation/next').catch(() => undefined); // answered never: the server closes under it
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await send('GET', '/invocation/next');
+    expect(second.status).toBe(403);
+    expect(JSON.parse(second.text)).toMatchObject({ errorType: 'InvalidStateTransition' });
+  });
+
   it('queues an invocation until the runtime asks, and accepts one result per invocation', async () => {
-    const { api, heard, url } = await serve();
+    const { api, heard, send } = await serve();
     api.deliver(invocation('req-2'));
     expect(() => api.deliver(invocation('req-3'))).toThrow(/already has an invocation/);
-    expect((await fetch(url('/invocation/next'))).headers.get('lambda-runtime-aws-request-id')).toBe('req-2');
-    const accepted = await post(url('/invocation/req-2/response'), '"done"');
+    expect((await send('GET', '/invocation/next')).headers['lambda-runtime-aws-request-id']).toBe('req-2');
+    const accepted = await send('POST', '/invocation/req-2/response', '"done"');
     expect(accepted.status).toBe(202);
-    expect(await accepted.json()).toEqual({ status: 'OK' });
-    const again = await post(url('/invocation/req-2/response'), '"twice"');
+    expect(JSON.parse(accepted.text)).toEqual({ status: 'OK' });
+    const again = await send('POST', '/invocation/req-2/response', '"twice"');
     expect(again.status).toBe(400);
-    expect(await again.json()).toEqual({ errorType: 'InvalidRequestID', errorMessage: 'Invalid request ID' });
+    expect(JSON.parse(again.text)).toEqual({ errorType: 'InvalidRequestID', errorMessage: 'Invalid request ID' });
     expect(heard.at(-1)).toEqual(['response', 'req-2', '"done"']);
   });
 
   it('passes error documents through, filling the type from the header when the body lacks it', async () => {
-    const { api, heard, url } = await serve();
+    const { api, heard, send } = await serve();
     api.deliver(invocation('req-4'));
-    await fetch(url('/invocation/next'));
+    await send('GET', '/invocation/next');
     const body = JSON.stringify({ errorMessage: 'boom', stackTrace: ['at main (main.go:1)'] });
-    const res = await post(url('/invocation/req-4/error'), body, { 'Lambda-Runtime-Function-Error-Type': 'Custom.Failure' });
+    const res = await send('POST', '/invocation/req-4/error', body, { 'Lambda-Runtime-Function-Error-Type': 'Custom.Failure' });
     expect(res.status).toBe(202);
     expect(heard.at(-1)).toEqual([
       'error',
@@ -89,28 +154,58 @@ describe('runtime API server', () => {
   });
 
   it('takes an init error only before init is over', async () => {
-    const { api, heard, url } = await serve();
-    const early = await post(url('/init/error'), JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: 'x' }));
+    const { api, heard, send } = await serve();
+    const early = await send('POST', '/init/error', JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: 'x' }));
     expect(early.status).toBe(202);
     expect(heard.at(-1)).toEqual(['initError', { errorType: 'Runtime.ImportModuleError', errorMessage: 'x' }]);
     api.deliver(invocation('req-5'));
-    await fetch(url('/invocation/next'));
-    const late = await post(url('/init/error'), '{}');
+    await send('GET', '/invocation/next');
+    const late = await send('POST', '/init/error', '{}');
     expect(late.status).toBe(403);
   });
 
-  it('refuses a response over the 6 MB limit with 413', async () => {
-    const { api, heard, url } = await serve();
+  it('refuses a response over the 6 MB limit with 413, and keeps serving', async () => {
+    const { api, heard, send } = await serve();
     api.deliver(invocation('req-6'));
-    await fetch(url('/invocation/next'));
-    const res = await post(url('/invocation/req-6/response'), 'x'.repeat(MAX_RESPONSE_BYTES + 1));
+    await send('GET', '/invocation/next');
+    const res = await send('POST', '/invocation/req-6/response', 'x'.repeat(MAX_RESPONSE_BYTES + 1));
     expect(res.status).toBe(413);
     expect(heard.at(-1)).toEqual(['tooLarge', 'req-6', MAX_RESPONSE_BYTES + 1]);
+    api.deliver(invocation('req-7'));
+    expect((await send('GET', '/invocation/next')).headers['lambda-runtime-aws-request-id']).toBe('req-7');
   });
 
   it('answers 404 for anything else', async () => {
-    const { url } = await serve();
-    expect((await fetch(url('/invocation/req-7/other'), { method: 'POST' })).status).toBe(404);
-    expect((await fetch(url('/invocation/next'), { method: 'POST' })).status).toBe(404);
+    const { send } = await serve();
+    expect((await send('POST', '/invocation/req-7/other')).status).toBe(404);
+    expect((await send('POST', '/invocation/next')).status).toBe(404);
+  });
+});
+
+describe('pipe frames', () => {
+  it('reassemble across arbitrary chunk boundaries, multi-byte text included', () => {
+    const frames = [encodeFrame({ id: 1 }, 'héllo ✓'), encodeFrame({ id: 2 }, ''), encodeFrame({ id: 3 }, 'x'.repeat(70_000))];
+    const stream = Buffer.concat(frames);
+    for (const size of [1, 3, 7, 4096, stream.length]) {
+      const seen: unknown[] = [];
+      const read = createFrameReader(({ header, body, bytes }) => seen.push([header.id, body.length, bytes]));
+      for (let at = 0; at < stream.length; at += size) read(stream.subarray(at, at + size));
+      expect(seen, `chunks of ${size}`).toEqual([[1, 7, 10], [2, 0, 0], [3, 70_000, 70_000]]);
+    }
+  });
+
+  it('count an oversized body without keeping it', () => {
+    const seen: unknown[] = [];
+    const read = createFrameReader(({ header, body, bytes }) => seen.push([header.id, body, bytes]), { maxBody: 10 });
+    const stream = Buffer.concat([encodeFrame({ id: 1 }, 'y'.repeat(100_000)), encodeFrame({ id: 2 }, 'ok')]);
+    for (let at = 0; at < stream.length; at += 1000) read(stream.subarray(at, at + 1000));
+    expect(seen).toEqual([[1, '', 100_000], [2, 'ok', 2]]);
+  });
+
+  it('report a stream that is not frames', () => {
+    const problems: string[] = [];
+    const read = createFrameReader(() => undefined, { onProtocolError: (error) => problems.push(error.message) });
+    read(Buffer.from([0, 0, 0, 5, 0x7b, 0x7b, 0x7b, 0x7b, 0x7b]));
+    expect(problems).toEqual(['a Runtime API frame without a header']);
   });
 });

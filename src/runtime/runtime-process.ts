@@ -6,6 +6,7 @@
  * parent and the Runtime API, and exits by itself.
  */
 import { spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 
 export interface RuntimeProcessEvents {
   stdout(chunk: string): void;
@@ -22,17 +23,25 @@ export interface RuntimeProcess {
   /** SIGKILL to the whole process group; a no-op once the process is gone. */
   kill(): void;
   readonly closed: Promise<void>;
+  /** The Runtime API pipe at descriptor 3, when one was asked for (see runtime-api-pipe.ts). */
+  readonly apiPipe: Duplex | undefined;
 }
 
 export function spawnRuntime(
   command: string,
   args: string[],
-  where: { cwd: string; env: Record<string, string> },
+  where: { cwd: string; env: Record<string, string>; apiPipe?: boolean },
   events: RuntimeProcessEvents,
 ): RuntimeProcess {
   // Process groups are a POSIX notion; on Windows we can only kill the process itself.
   const ownGroup = process.platform !== 'win32';
-  const child = spawn(command, args, { cwd: where.cwd, env: where.env, stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+  const withPipe = where.apiPipe === true;
+  const child = spawn(command, args, {
+    cwd: where.cwd,
+    env: where.env,
+    stdio: withPipe ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    detached: ownGroup,
+  });
   let gone = false;
   let markClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => {
@@ -55,8 +64,8 @@ export function spawnRuntime(
     markClosed();
   };
 
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => events.stdout(chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => events.stderr(chunk));
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => events.stdout(chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => events.stderr(chunk));
   child.on('error', (error: NodeJS.ErrnoException) => {
     if (child.pid !== undefined) return; // a failed signal to a live process: nothing to do
     events.spawnFailed(error);
@@ -74,6 +83,7 @@ export function spawnRuntime(
     },
     kill,
     closed,
+    apiPipe: withPipe ? ((child.stdio[3] as Duplex | null) ?? undefined) : undefined,
   };
 }
 

@@ -36,9 +36,10 @@ export interface LambdaError {
 
 /**
  * Where a failed invocation failed: the handler reported an error, the platform timed it out, the
- * runtime process died mid-invocation, or the environment never finished its init phase.
+ * runtime process died mid-invocation, the environment never finished its init phase, or the
+ * function was at its concurrency limit with a full queue and the invocation never ran.
  */
-export type FailureCause = 'handler' | 'timeout' | 'exit' | 'init';
+export type FailureCause = 'handler' | 'timeout' | 'exit' | 'init' | 'throttled';
 
 interface OutcomeCommon {
   requestId: string;
@@ -75,6 +76,13 @@ export interface NodeBinary {
   warning?: string;
 }
 
+/**
+ * How a runtime reaches its Runtime API: HTTP on loopback (what every bootstrap speaks), or a pipe
+ * our own Node bootstrap can use instead — the same exchanges, several times the throughput.
+ * `provided*` runtimes always get HTTP.
+ */
+export type RuntimeTransport = 'http' | 'pipe';
+
 export interface ExecutionEnvironmentOptions {
   /** Default: chosen with `chooseNodeBinary` from the host environment. Ignored for `provided*`. */
   nodeBinary?: NodeBinary;
@@ -84,6 +92,8 @@ export interface ExecutionEnvironmentOptions {
   onLog?: (line: string) => void;
   /** Called once at start with a message worth showing a person (e.g. the Node version mismatch). */
   warn?: (message: string) => void;
+  /** Default `http`. Ignored (always HTTP) for `provided*` runtimes. */
+  transport?: RuntimeTransport;
 }
 
 export type EnvironmentState = 'new' | 'initializing' | 'ready' | 'busy' | 'dead';

@@ -3,7 +3,7 @@
  * and copies fixture apps into fresh temporary folders so tests never share state.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,10 +49,16 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
   });
 }
 
-/** A fresh copy of `test/fixtures/apps/<name>` (or of any folder) in a temporary directory. */
-export function copyApp(source: string): { dir: string; write(file: string, text: string): void; read(file: string): string; remove(): void } {
+/**
+ * A fresh copy of `test/fixtures/apps/<name>` (or of any folder) in a temporary directory.
+ * `insideRepo` puts it under `.tmp-apps/` in this repository instead, so that an app with npm
+ * dependencies (examples/shop) resolves them from the repository's node_modules.
+ */
+export function copyApp(source: string, options: { insideRepo?: boolean } = {}): { dir: string; write(file: string, text: string): void; read(file: string): string; remove(): void } {
   const from = source.includes('/') ? resolve(ROOT, source) : join(ROOT, 'test', 'fixtures', 'apps', source);
-  const dir = mkdtempSync(join(tmpdir(), 'stagecraft-test-'));
+  const parent = options.insideRepo ? join(ROOT, '.tmp-apps') : tmpdir();
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, 'stagecraft-test-'));
   cpSync(from, dir, { recursive: true, filter: (path) => !path.includes('.stagecraft') });
   return {
     dir,

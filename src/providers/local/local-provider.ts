@@ -3,9 +3,10 @@
  * the artifact store, and an invocation runs the version in a fresh execution environment
  * (a child process speaking the Lambda Runtime API).
  */
+import { dirname, join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
-import { invokeOnce, type InvokeOutcome } from '../../runtime/index.js';
+import { FileLogSink, invokeOnce, type InvokeOutcome, type LogSink } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
 import type { InvokeRequest, Provider, StackSpec } from '../provider.js';
 
@@ -20,12 +21,21 @@ export interface LocalProviderDeps {
   random?: () => number;
   /** Where notices for people go (e.g. "runs on the host's Node 20"). */
   warn?: (message: string) => void;
+  /**
+   * Where invocation logs go, for `stagecraft logs`. Default: the app's file sink, the folder
+   * `logs` beside the artifact store (`<app>/.stagecraft/logs`).
+   */
+  logSink?: LogSink;
 }
 
 export class LocalProvider implements Provider {
   readonly kind = 'local' as const;
 
-  constructor(private readonly deps: LocalProviderDeps) {}
+  private readonly logSink: LogSink;
+
+  constructor(private readonly deps: LocalProviderDeps) {
+    this.logSink = deps.logSink ?? new FileLogSink(join(dirname(deps.artifacts.artifactsDir), 'logs'));
+  }
 
   async ensureStack(stack: StackSpec, change: ChangeMeta): Promise<void> {
     const { control } = this.deps.store;
@@ -60,7 +70,7 @@ export class LocalProvider implements Provider {
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const version = this.resolveQualifier(request.instance, request.qualifier);
     const codeDir = this.deps.artifacts.extract(version.sha256);
-    return invokeOnce({
+    const outcome = await invokeOnce({
       functionName: request.instance,
       version: String(version.version),
       invokedArn: `arn:aws:lambda:${this.deps.region}:${LOCAL_ACCOUNT}:function:${request.instance}:${request.qualifier}`,
@@ -72,6 +82,9 @@ export class LocalProvider implements Provider {
       environment: version.config,
       region: this.deps.region,
     }, request.payload, { warn: this.deps.warn });
+    this.logSink.write({ instance: request.instance, version: String(version.version), requestId: outcome.requestId, lines: outcome.logs });
+    await this.logSink.flush();
+    return outcome;
   }
 
   /** An alias (following its traffic split) or a version number, to the version that runs. */

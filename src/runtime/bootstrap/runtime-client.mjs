@@ -1,14 +1,33 @@
 /**
- * A small client for the Lambda Runtime API.
+ * A small client for the Lambda Runtime API, over one of two carriers with the same exchanges:
+ * - HTTP on `AWS_LAMBDA_RUNTIME_API`, as every runtime speaks it inside Lambda;
+ * - Stagecraft's pipe (frames.mjs) on an inherited file descriptor, when the execution
+ *   environment asks for it: the same requests and answers, without a TCP connection per request.
  * https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
  *
- * Every request uses its own connection (`agent: false`), closed when the answer is read: no idle
- * keep-alive socket survives into the handler's run, so "the event loop is empty" means what it
- * means on AWS and `beforeExit` fires when the handler's own work is done.
+ * Either way, nothing of the client keeps the event loop alive between requests: HTTP uses its
+ * own connection per request (`agent: false`), closed when the answer is read, and the pipe is
+ * referenced only while an answer is awaited. So "the event loop is empty" means what it means on
+ * AWS and `beforeExit` fires when the handler's own work is done.
+ *
+ * On the pipe a post (response, error, init error) is not waited for: its answer is read but
+ * dropped, and its frame leaves together with the `next` that follows it, in one write. The
+ * Runtime API still sees the same requests in the same order — one ordered stream carries both —
+ * and the bootstrap never acts on a post's answer; what it saves is a round trip and a wake-up
+ * of each process per invocation. Before exiting on purpose the bootstrap calls `flush`. Over
+ * HTTP each request has its own connection, so there every answer is awaited.
  */
 import http from 'node:http';
+import net from 'node:net';
+import { createFrameReader, encodeFrame } from './frames.mjs';
 
 const PREFIX = '/2018-06-01/runtime';
+
+/**
+ * @typedef {{ status: number, headers: Record<string, string | string[] | undefined>, body: string }} Answer
+ * @typedef {(method: string, path: string, body?: string, headers?: Record<string, string | number>) => Promise<Answer>} Send
+ * @typedef {(method: string, path: string, body?: string, headers?: Record<string, string | number>) => Promise<unknown>} Post
+ */
 
 /** @param {string} endpoint `host:port` from `AWS_LAMBDA_RUNTIME_API` */
 export function createRuntimeClient(endpoint) {
@@ -16,7 +35,7 @@ export function createRuntimeClient(endpoint) {
   const hostname = endpoint.slice(0, colon);
   const port = Number(endpoint.slice(colon + 1));
 
-  /** @returns {Promise<{status: number, headers: http.IncomingHttpHeaders, body: string}>} */
+  /** @type {Send} */
   function send(method, path, body, headers = {}) {
     return new Promise((resolve, reject) => {
       const req = http.request({ hostname, port, method, path: PREFIX + path, agent: false, headers }, (res) => {
@@ -31,12 +50,102 @@ export function createRuntimeClient(endpoint) {
       req.end(body);
     });
   }
+  return runtimeApiCalls(send, send, () => Promise.resolve());
+}
 
+/**
+ * @param {number} fd the pipe Stagecraft passed (see runtime-api-pipe.ts)
+ * @param {(error: Error) => void} onClosed called once if the pipe ends: Stagecraft is gone
+ */
+export function createPipeRuntimeClient(fd, onClosed) {
+  const socket = new net.Socket({ fd, readable: true, writable: true });
+  /** @type {Map<number, { resolve: (answer: Answer) => void, reject: (error: Error) => void }>} */
+  const waiting = new Map();
+  let lastId = 0;
+  /** @type {Error | undefined} */
+  let closed;
+  /** Posted frames not written yet: they leave with the `next` that follows (see the file comment). */
+  /** @type {Buffer[]} */
+  let outbox = [];
+  /** @type {NodeJS.Timeout | undefined} */
+  let fallback;
+
+  socket.unref();
+  const settle = (id) => {
+    const entry = waiting.get(id);
+    waiting.delete(id);
+    if (waiting.size === 0) socket.unref();
+    return entry;
+  };
+  const end = (error) => {
+    if (closed !== undefined) return;
+    closed = error;
+    for (const entry of waiting.values()) entry.reject(error);
+    waiting.clear();
+    socket.destroy();
+    onClosed(error);
+  };
+  socket.on(
+    'data',
+    createFrameReader(({ header, body }) => settle(header.id)?.resolve({ status: header.status, headers: header.headers, body }), {
+      onProtocolError: end,
+    }),
+  );
+  socket.on('error', end);
+  socket.on('close', () => end(new Error('The Runtime API pipe has closed.')));
+
+  /** Writes everything queued in one write; resolves once it is in the pipe. */
+  const flush = () => {
+    clearTimeout(fallback);
+    fallback = undefined;
+    if (outbox.length === 0 || closed !== undefined) return Promise.resolve();
+    const frames = outbox;
+    outbox = [];
+    return new Promise((resolve) => {
+      socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames), () => resolve(undefined));
+    });
+  };
+  /** Queues a request; its answer will go to `entry`. */
+  const enqueue = (method, path, body, headers, entry) => {
+    const id = ++lastId;
+    waiting.set(id, entry);
+    socket.ref();
+    outbox.push(encodeFrame({ id, method, path: PREFIX + path, headers }, body));
+  };
+
+  /** @type {Send} */
+  function send(method, path, body = '', headers = {}) {
+    if (closed !== undefined) return Promise.reject(closed);
+    return new Promise((resolve, reject) => {
+      enqueue(method, path, body, headers, { resolve, reject });
+      void flush();
+    });
+  }
+  /** @type {Post} */
+  function post(method, path, body = '', headers = {}) {
+    if (closed !== undefined) return Promise.reject(closed);
+    // The answer still arrives and is dropped; a closed pipe is reported through onClosed.
+    enqueue(method, path, body, headers, { resolve: () => {}, reject: () => {} });
+    // Every post is followed by a `next` or a `flush`; this only guards against one that is not.
+    fallback ??= setTimeout(flush, 1);
+    return Promise.resolve();
+  }
+  return runtimeApiCalls(send, post, flush);
+}
+
+/**
+ * @param {Send} send
+ * @param {Post} post
+ * @param {() => Promise<unknown>} flush
+ */
+function runtimeApiCalls(send, post, flush) {
   const json = (text) => ({ 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   // A header value must be printable ASCII; an error type is user data and may not be.
   const errorTypeHeader = (errorResponse) => String(errorResponse.errorType).replace(/[^\x20-\x7e]/g, '?');
 
   return {
+    /** Resolves once every post so far is on its way: before the runtime exits on purpose. */
+    flush,
     /** Waits for the next event. */
     async next() {
       const res = await send('GET', '/invocation/next');
@@ -45,12 +154,12 @@ export function createRuntimeClient(endpoint) {
     },
     /** @param {string} requestId @param {string} body JSON text */
     postResponse(requestId, body) {
-      return send('POST', `/invocation/${encodeURIComponent(requestId)}/response`, body, json(body));
+      return post('POST', `/invocation/${encodeURIComponent(requestId)}/response`, body, json(body));
     },
     /** @param {string} requestId @param {{errorType: string}} errorResponse */
     postError(requestId, errorResponse) {
       const body = JSON.stringify(errorResponse);
-      return send('POST', `/invocation/${encodeURIComponent(requestId)}/error`, body, {
+      return post('POST', `/invocation/${encodeURIComponent(requestId)}/error`, body, {
         ...json(body),
         'Lambda-Runtime-Function-Error-Type': errorTypeHeader(errorResponse),
       });
@@ -58,7 +167,7 @@ export function createRuntimeClient(endpoint) {
     /** @param {{errorType: string}} errorResponse */
     postInitError(errorResponse) {
       const body = JSON.stringify(errorResponse);
-      return send('POST', '/init/error', body, {
+      return post('POST', '/init/error', body, {
         ...json(body),
         'Lambda-Runtime-Function-Error-Type': errorTypeHeader(errorResponse),
       });

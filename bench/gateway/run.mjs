@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// bench/gateway: requests/s and latency through `stagecraft up` (gateway → warm execution
+// environment → handler) against a plain node:http server calling the same handler in-process,
+// measured in the same run with autocannon at 1 and 50 connections; start-to-first-200 of both;
+// RSS of each process tree. Usage: node bench/gateway/run.mjs [seconds per run, default 10]
+import autocannon from 'autocannon';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, '..', '..', 'dist', 'cli', 'main.js');
+const seconds = Number(process.argv[2] ?? 10);
+const app = join(here, '.app');
+
+const HANDLER = `export const handler = async (event) => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ hello: 'world', path: event.rawPath }),
+});
+`;
+
+function stagecraft(...args) {
+  const result = spawnSync(process.execPath, [cli, ...args, '--json', '--dir', app], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`stagecraft ${args.join(' ')} failed:\n${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
+  });
+}
+
+async function firstOk(url, started) {
+  for (;;) {
+    try {
+      if ((await fetch(url)).status === 200) return performance.now() - started;
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** RSS of a process and all its descendants, in MB (Linux /proc). */
+function treeRssMb(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch { /* gone */ }
+  }
+  let total = 0;
+  const visit = (p) => {
+    try {
+      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      total += rss ? Number(rss[1]) : 0;
+    } catch { /* gone */ }
+    for (const child of children.get(p) ?? []) visit(child);
+  };
+  visit(pid);
+  return Math.round(total / 1024);
+}
+
+function load(url, connections) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections, duration: seconds, pipelining: 1 }, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+async function measure(name, command, args, url) {
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const startMs = await firstOk(url, started);
+  await load(url, 10); // warm-up, not counted
+  const runs = {};
+  for (const connections of [1, 50]) {
+    const result = await load(url, connections);
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx and ${result.errors} errors at ${connections} connections`);
+    runs[connections] = { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total };
+  }
+  const rssMb = treeRssMb(child.pid);
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return { name, startMs: Math.round(startMs), rssMb, runs };
+}
+
+rmSync(app, { recursive: true, force: true });
+mkdirSync(join(app, 'src'), { recursive: true });
+writeFileSync(join(app, 'src', 'hello.mjs'), HANDLER);
+writeFileSync(join(app, 'stagecraft.yml'), 'app: bench\nruntime: nodejs20.x\nenvironments:\n  - name: dev\nfunctions:\n  hello:\n    handler: src/hello.handler\n    concurrency: 10\n    events:\n      - http: GET /hello\n');
+const built = stagecraft('build');
+stagecraft('deploy', 'dev');
+const sha = built.functions[0].sha256;
+// The baseline runs the very same bundled artifact Stagecraft runs.
+const bundled = join(app, '.stagecraft', 'code', sha, 'src', 'hello.mjs');
+stagecraft('invoke', 'hello', '--env', 'dev'); // unpacks the artifact
+
+const basePort = await freePort();
+const baseline = await measure('node:http in-process', process.execPath, [join(here, 'baseline.mjs'), bundled, 'handler', String(basePort)], `http://127.0.0.1:${basePort}/hello`);
+const upPort = await freePort();
+const stagecraftUp = await measure('stagecraft up', process.execPath, [cli, 'up', '--port', String(upPort), '--dir', app], `http://127.0.0.1:${upPort + 1}/hello`);
+
+const ratio50 = stagecraftUp.runs[50].rps / baseline.runs[50].rps;
+const startRatio = stagecraftUp.startMs / baseline.startMs;
+const summary = {
+  node: process.version, cpus: cpus().length, secondsPerRun: seconds, baseline, stagecraft: stagecraftUp,
+  ratioAt50: Number(ratio50.toFixed(3)), ratioAt1: Number((stagecraftUp.runs[1].rps / baseline.runs[1].rps).toFixed(3)), startRatio: Number(startRatio.toFixed(2)),
+  targets: { ratioAt50: '>= 0.5', p99At50: '<= 25 ms', startRatio: '<= 2' },
+  pass: ratio50 >= 0.5 && stagecraftUp.runs[50].p99 <= 25 && startRatio <= 2,
+};
+console.log(JSON.stringify(summary, null, 2));
+rmSync(app, { recursive: true, force: true });
+process.exit(summary.pass ? 0 : 1);

@@ -1,0 +1,64 @@
+/**
+ * `stagecraft up [--port P]`: the local runtime. Admin API and page on P; gateways on P+1… ;
+ * warm execution environments, tables, queues and schedules. Runs until SIGINT or SIGTERM,
+ * then drains in-flight requests and stops every child process.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { StagecraftError } from '../../errors.js';
+import { appStatus } from '../../promotion/index.js';
+import { LocalPlatform } from '../../providers/index.js';
+import { FileLogSink, RuntimeHost } from '../../runtime/index.js';
+import { withApp } from '../app.js';
+import { execute, withCommonOptions, type CommonOptions } from '../command.js';
+
+export const DEFAULT_PORT = 4600;
+
+export function registerUp(program: Command): void {
+  withCommonOptions(program.command('up').description('run the local runtime: gateways, functions, queues, tables, dashboard'))
+    .option('--port <port>', 'the admin port P; gateways listen on P+1 and up', String(DEFAULT_PORT))
+    .action((options: CommonOptions & { port: string }) => execute(options, async (out) => {
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65_000) {
+        throw new StagecraftError('ARGUMENT_INVALID', `--port must be a port number from 1 to 65000, got "${options.port}"`);
+      }
+      await withApp(options.dir, out, async (app) => {
+        const logSink = new FileLogSink(join(app.loaded.appDir, '.stagecraft', 'logs'));
+        const host = new RuntimeHost({ logSink, warn: (message) => out.warn(message) });
+        let urls: Awaited<ReturnType<LocalPlatform['start']>> | undefined;
+        const platform = new LocalPlatform({
+          loaded: app.loaded, store: app.store, artifacts: app.artifacts, host, port, warn: (message) => out.warn(message),
+          status: async () => ({ ...(await appStatus(app)), urls, functions: host.stats() }),
+        });
+        const stopped = new Promise<string>((resolve) => {
+          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+        });
+        try {
+          urls = await platform.start();
+        } catch (error) {
+          await platform.stop();
+          throw translateListenError(error, port);
+        }
+        out.result({ ...urls, pid: process.pid }, (r) => [
+          `${app.loaded.manifest.app} is up (pid ${r.pid}); Ctrl-C stops it`,
+          `  dashboard  ${r.dashboard}`,
+          ...r.environments.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
+        ].join('\n'));
+        const signal = await stopped;
+        out.progress(`${signal}: draining in-flight requests and stopping`);
+        await platform.stop();
+        await logSink.close();
+      });
+    }));
+}
+
+function translateListenError(error: unknown, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'EADDRINUSE') {
+    return new StagecraftError('ARGUMENT_INVALID', `a port from ${port} up is already in use`, {
+      hint: 'another `stagecraft up` may be running; pass --port with a free range',
+      cause: error,
+    });
+  }
+  return error;
+}

@@ -1,0 +1,1 @@
+export { createDashboard, type Dashboard, type DashboardOptions } from './server.js';

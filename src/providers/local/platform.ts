@@ -1,0 +1,203 @@
+/**
+ * The local platform behind `stagecraft up`: one gateway per environment (multi-stack, ports
+ * P+1+i) or one gateway with stage prefixes (single-stack, port P+1), warm execution
+ * environments, a table server per environment, queue pollers and schedules on `live`, and the
+ * admin endpoint on P. Everything is resolved through `live`/`smoke` aliases at request time.
+ */
+import { join } from 'node:path';
+import type { ArtifactStore } from '../../build/index.js';
+import { createDashboard, type Dashboard } from '../../dashboard/index.js';
+import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
+import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
+import type { HostedFunction, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
+import type { StateStore } from '../../state/index.js';
+import { EnvironmentEvents } from './events/index.js';
+import { LOCAL_ACCOUNT } from './local-provider.js';
+import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
+import { VersionResolver } from './version-resolver.js';
+
+export interface PlatformOptions {
+  loaded: LoadedManifest;
+  store: StateStore;
+  artifacts: ArtifactStore;
+  host: RuntimeHost;
+  /** The admin port P; gateways take the ports after it. */
+  port: number;
+  /** Status document for the admin API. */
+  status: () => Promise<unknown>;
+  warn: (message: string) => void;
+}
+
+export interface PlatformUrls {
+  dashboard: string;
+  environments: { name: string; url: string }[];
+}
+
+interface Gateway { listen(port: number, host?: string): Promise<number>; close(): Promise<void> }
+
+export class LocalPlatform {
+  private readonly manifest: Manifest;
+  private readonly resolver: VersionResolver;
+  private readonly hosted = new Map<string, HostedFunction>();
+  private readonly tables = new Map<string, TableServer>();
+  private readonly gateways: Gateway[] = [];
+  private readonly events: EnvironmentEvents[] = [];
+  private dashboard: Dashboard | undefined;
+  private stages = new Map<string, { release: string | undefined; stage: GatewayStage }>();
+
+  constructor(private readonly options: PlatformOptions) {
+    this.manifest = options.loaded.manifest;
+    this.resolver = new VersionResolver({ store: options.store, artifacts: options.artifacts, onChange: () => this.refreshStages() });
+  }
+
+  async start(): Promise<PlatformUrls> {
+    const { manifest } = this;
+    this.refreshStages();
+    this.resolver.start();
+    await this.startTables();
+
+    const urls: PlatformUrls = { dashboard: `http://127.0.0.1:${this.options.port}`, environments: [] };
+    const envs = manifest.environments.map((environment) => environment.name);
+    if (manifest.strategy === 'multi-stack') {
+      for (const [index, env] of envs.entries()) {
+        const gateway = createGateway({ stages: () => [this.stageOf(env)], invoke: (call) => this.invoke(call) });
+        const port = await gateway.listen(this.options.port + 1 + index);
+        this.gateways.push(gateway);
+        urls.environments.push({ name: env, url: `http://127.0.0.1:${port}` });
+      }
+    } else {
+      const gateway = createGateway({ stages: () => envs.map((env) => this.stageOf(env)), invoke: (call) => this.invoke(call) });
+      const port = await gateway.listen(this.options.port + 1);
+      this.gateways.push(gateway);
+      for (const env of envs) urls.environments.push({ name: env, url: `http://127.0.0.1:${port}/${env}` });
+    }
+    this.dashboard = createDashboard({ title: manifest.app, status: this.options.status });
+    await this.dashboard.listen(this.options.port);
+    this.startEvents();
+    return urls;
+  }
+
+  /** Stops taking requests, lets those in flight finish, then stops every child and server. */
+  async stop(): Promise<void> {
+    this.resolver.stop();
+    await Promise.all([...this.gateways.map((gateway) => gateway.close()), this.dashboard?.close(), ...this.events.map((events) => events.stop())]);
+    await this.options.host.drain();
+    await Promise.all([...this.tables.values()].map((server) => server.stop()));
+  }
+
+  /** Invokes `fn` of `env` through an alias, as event sources and the gateway do. */
+  invokeFunction(env: string, fn: string, role: AliasRole, payload: string): Promise<InvokeOutcome> {
+    const hosted = this.hostedFunction(env, fn, role);
+    if (!hosted) return Promise.resolve(notDeployed(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, role)));
+    return this.options.host.invoke(hosted, payload);
+  }
+
+  /** Queue pollers, topics, async invocations and schedules of every environment, all on `live`. */
+  private startEvents(): void {
+    for (const { name: env } of this.manifest.environments) {
+      const events = new EnvironmentEvents({
+        manifest: this.manifest, env, store: this.options.store, account: LOCAL_ACCOUNT,
+        invoke: (fn, payload) => this.invokeFunction(env, fn, 'live', payload),
+        isLive: (fn) => this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, 'live')) !== undefined,
+        onError: (error, source) => this.options.warn(`${env} ${source}: ${(error as Error).message}`),
+      });
+      events.start();
+      this.events.push(events);
+    }
+  }
+
+  private invoke(call: GatewayCall): Promise<InvokeOutcome> {
+    return this.invokeFunction(call.stage, call.function, call.alias, call.payload);
+  }
+
+  private hostedFunction(env: string, fn: string, role: AliasRole): HostedFunction | undefined {
+    const instance = instanceName(this.manifest, fn, env);
+    const alias = aliasName(this.manifest, env, role);
+    const resolved = this.resolver.resolve(instance, alias);
+    if (!resolved) return undefined;
+    const key = `${instance}:${resolved.version.version}:${alias}`;
+    let hosted = this.hosted.get(key);
+    if (!hosted) {
+      const { version, codeDir } = resolved;
+      const tableServer = this.tables.get(this.manifest.strategy === 'multi-stack' ? env : '');
+      hosted = {
+        functionName: instance,
+        version: String(version.version),
+        invokedArn: `arn:aws:lambda:${this.manifest.region}:${LOCAL_ACCOUNT}:function:${instance}:${alias}`,
+        codeDir,
+        handler: version.handler,
+        runtime: version.runtime,
+        memoryMb: version.memoryMb,
+        timeoutSec: version.timeoutSec,
+        region: this.manifest.region,
+        concurrency: version.function in this.manifest.functions ? this.manifest.functions[version.function]?.concurrency ?? 10 : 10,
+        environment: {
+          ...version.config,
+          ...LOCAL_CREDENTIALS,
+          ...(tableServer ? { AWS_ENDPOINT_URL_DYNAMODB: tableServer.endpoint } : {}),
+        },
+      };
+      this.hosted.set(key, hosted);
+    }
+    return hosted;
+  }
+
+  private stageOf(env: string): GatewayStage {
+    return this.stages.get(env)?.stage ?? { name: env, prefix: this.prefixOf(env), routes: [] };
+  }
+
+  private prefixOf(env: string): string {
+    return this.manifest.strategy === 'single-stack' ? `/${env}` : '';
+  }
+
+  /**
+   * Routes are infrastructure that comes with a release: an environment serves the routes of
+   * the manifest of the release live there. Recomputed only when aliases change.
+   */
+  private refreshStages(): void {
+    const next = new Map<string, { release: string | undefined; stage: GatewayStage }>();
+    for (const { name: env } of this.manifest.environments) {
+      const release = this.liveRelease(env);
+      const previous = this.stages.get(env);
+      if (previous && previous.release === release) {
+        next.set(env, previous);
+        continue;
+      }
+      const routes: RouteDef[] = [];
+      const source = release === undefined ? undefined : this.options.store.releases.find(release).manifest;
+      for (const [fn, def] of Object.entries(source?.functions ?? {})) {
+        for (const event of def.events) if (event.type === 'http') routes.push({ method: event.method, path: event.path, payload: event.payload, function: fn });
+      }
+      next.set(env, { release, stage: { name: env, prefix: this.prefixOf(env), routes } });
+    }
+    this.stages = next;
+  }
+
+  private liveRelease(env: string): string | undefined {
+    for (const fn of Object.keys(this.manifest.functions)) {
+      const alias = this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, 'live'));
+      if (alias) return this.resolver.version(alias.instance, alias.version)?.version.releaseId;
+    }
+    return undefined;
+  }
+
+  private async startTables(): Promise<void> {
+    const { manifest } = this;
+    if (Object.keys(manifest.resources.tables).length === 0) return;
+    const dir = join(this.options.loaded.appDir, '.stagecraft', 'tables');
+    // Multi-stack: a server and data folder per environment. Single-stack: one server whose
+    // tables carry the environment in their names.
+    const groups = manifest.strategy === 'multi-stack' ? manifest.environments.map((env) => [env.name, [env.name]] as const) : [['', manifest.environments.map((env) => env.name)] as const];
+    await Promise.all(groups.map(async ([key, envs]) => {
+      const server = await startTableServer({ dir: join(dir, key || 'shared'), app: manifest.app, environments: envs, region: manifest.region, tables: manifest.resources.tables });
+      this.tables.set(key, server);
+    }));
+  }
+}
+
+function notDeployed(instance: string, alias: string): InvokeOutcome {
+  return {
+    ok: false, requestId: '', cause: 'init', durationMs: 0, billedMs: 0, maxMemoryMb: 0, logs: [],
+    error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${instance}:${alias} (nothing is deployed there yet)` },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Resolves `instance:alias` to the version that runs, for a long-running `up`. Other commands
+ * (deploy, promote, rollback) move aliases from other processes, so the resolver re-reads the
+ * aliases whenever SQLite reports that another connection committed (`PRAGMA data_version`,
+ * https://www.sqlite.org/pragma.html#pragma_data_version), checked a few times a second: an
+ * alias change takes effect within one second, and requests already running keep the version
+ * they started on because they resolved it before the change.
+ */
+import type { ArtifactStore } from '../../build/index.js';
+import type { AliasRecord, StateStore, VersionRecord } from '../../state/index.js';
+
+export interface ResolvedVersion {
+  version: VersionRecord;
+  /** Where the artifact is unpacked. */
+  codeDir: string;
+}
+
+export interface VersionResolverOptions {
+  store: StateStore;
+  artifacts: ArtifactStore;
+  /** How often to look for changes made by other processes. */
+  pollMs?: number;
+  random?: () => number;
+  /** Called after a change by another process was picked up. */
+  onChange?: () => void;
+}
+
+export class VersionResolver {
+  private aliases = new Map<string, AliasRecord>();
+  private readonly versions = new Map<string, ResolvedVersion>();
+  private dataVersion = -1;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: VersionResolverOptions) {
+    this.refresh();
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => this.refresh(), this.options.pollMs ?? 200);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Re-reads the aliases if anything changed since the last look; returns whether it did. */
+  refresh(): boolean {
+    const current = this.options.store.dataVersion();
+    if (current === this.dataVersion) return false;
+    const first = this.dataVersion === -1;
+    this.dataVersion = current;
+    this.aliases = new Map(this.options.store.control.listAliases().map((alias) => [`${alias.instance}:${alias.name}`, alias]));
+    if (!first) this.options.onChange?.();
+    return true;
+  }
+
+  alias(instance: string, alias: string): AliasRecord | undefined {
+    return this.aliases.get(`${instance}:${alias}`);
+  }
+
+  /** The version an invocation of `instance:alias` runs now, following a canary split. */
+  resolve(instance: string, alias: string): ResolvedVersion | undefined {
+    const record = this.aliases.get(`${instance}:${alias}`);
+    if (!record) return undefined;
+    const random = this.options.random ?? Math.random;
+    const number = record.extra && random() < record.extra.weight ? record.extra.version : record.version;
+    return this.version(instance, number);
+  }
+
+  version(instance: string, number: number): ResolvedVersion | undefined {
+    const key = `${instance}:${number}`;
+    let resolved = this.versions.get(key);
+    if (!resolved) {
+      // Versions never change once published (invariant 2), so they are cached for good.
+      const version = this.options.store.control.getVersion(instance, number);
+      if (!version) return undefined;
+      resolved = { version, codeDir: this.options.artifacts.extract(version.sha256) };
+      this.versions.set(key, resolved);
+    }
+    return resolved;
+  }
+}

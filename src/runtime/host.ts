@@ -1,0 +1,254 @@
+/**
+ * The warm pool behind `stagecraft up`: runs many function versions at once, reusing idle
+ * execution environments the way Lambda does, within each function's concurrency limit.
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+ *
+ * - An invocation reuses an idle environment of its version (warm) or starts one (cold).
+ * - At most `concurrency` invocations of an instance run at once, all its versions together;
+ *   more wait in a FIFO queue of `maxQueuePerFunction`, and beyond that are throttled, as Lambda
+ *   throttles (`TooManyRequestsException`, "Rate Exceeded."). The queue is a local nicety: Lambda
+ *   throttles a synchronous invoke at once, but a developer's burst of requests should not fail.
+ * - A dead environment (timed out, exited, out of memory, failed init) is dropped; the next
+ *   invocation starts a fresh one, so an init error is answered each time and nothing else stops.
+ * - Environments idle for `idleMs` are stopped: old versions fade out on their own.
+ * - `drain()` refuses new work, lets what was accepted finish, and stops every runtime process.
+ *
+ * Function faults never throw: they are outcomes. `invoke` rejects only for what is not the
+ * function's doing — a payload that is not JSON, code that is missing, a host that is draining.
+ */
+import { StagecraftError } from '../errors.js';
+import { ExecutionEnvironment } from './execution-environment.js';
+import { FunctionPool, type FunctionStats } from './function-pool.js';
+import { newRequestId } from './ids.js';
+import { assertJson } from './invocation.js';
+import { isProvidedRuntime } from './lambda-environment.js';
+import type { LogSink } from './log-sink.js';
+import { chooseNodeBinary } from './node-binary.js';
+import type { FunctionSpec, InvokeOptions, InvokeOutcome, NodeBinary, RuntimeTransport } from './types.js';
+
+/** One function version as the host runs it; its instance is `functionName`. */
+export interface HostedFunction extends FunctionSpec {
+  /** Most invocations of this instance (every version together) running at once. */
+  concurrency: number;
+}
+
+export interface RuntimeHostOptions {
+  /** Waiting invocations per instance before throttling; default 100. */
+  maxQueuePerFunction?: number;
+  /** An environment idle this long is stopped; default 10 minutes. */
+  idleMs?: number;
+  /** Receives every invocation's log lines (not throttles: they never ran). */
+  logSink?: LogSink;
+  /** Messages for a person (e.g. a Node version mismatch), each said once. */
+  warn?: (message: string) => void;
+  /** Default: chosen per runtime with `chooseNodeBinary`. */
+  nodeBinary?: NodeBinary;
+  /** Default `process.env`; see ExecutionEnvironmentOptions. */
+  hostEnv?: NodeJS.ProcessEnv;
+  /** How Node runtimes reach the Runtime API; default `pipe` (`provided*` always use HTTP). */
+  transport?: RuntimeTransport;
+}
+
+/** The stats of one function instance. */
+export type { FunctionStats } from './function-pool.js';
+
+const DEFAULT_QUEUE = 100;
+const DEFAULT_IDLE_MS = 10 * 60_000;
+
+export class RuntimeHost {
+  private readonly pools = new Map<string, FunctionPool>();
+  private readonly keys = new WeakMap<HostedFunction, string>();
+  private readonly nodeBinaries = new Map<string, NodeBinary>();
+  private readonly warned = new Set<string>();
+  /** Accepted invocations not yet answered (running or queued): drain waits for them. */
+  private readonly accepted = new Set<Promise<unknown>>();
+  private readonly stopping = new Set<Promise<void>>();
+  private reaper: NodeJS.Timeout | undefined;
+  private draining = false;
+  private readonly maxQueue: number;
+  private readonly idleMs: number;
+
+  constructor(private readonly options: RuntimeHostOptions = {}) {
+    this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
+    this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  }
+
+  /** Runs one invocation of `fn`; `payload` is the event as JSON text. */
+  invoke(fn: HostedFunction, payload: string, options: InvokeOptions = {}): Promise<InvokeOutcome> {
+    if (this.draining) {
+      return Promise.reject(
+        new StagecraftError('INVOKE_FAILED', `The runtime is shutting down; ${fn.functionName} was not invoked.`, {
+          hint: 'Start `stagecraft up` again to invoke functions.',
+        }),
+      );
+    }
+    try {
+      assertJson(payload); // before it takes a slot: a bad request is no invocation
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const pool = this.poolOf(fn.functionName);
+    pool.limit = Math.max(1, Math.floor(fn.concurrency));
+    let answer: Promise<InvokeOutcome>;
+    if (pool.hasRoom) answer = this.run(pool, fn, payload, options);
+    else if (pool.queued >= this.maxQueue) {
+      pool.throttles += 1;
+      return Promise.resolve(throttled(options.requestId ?? newRequestId()));
+    } else {
+      answer = new Promise<InvokeOutcome>((resolve, reject) => {
+        pool.enqueue(() => this.run(pool, fn, payload, options).then(resolve, reject));
+      });
+      pool.pump(); // the limit may have just been raised
+    }
+    this.accepted.add(answer);
+    const forget = (): void => {
+      this.accepted.delete(answer);
+    };
+    answer.then(forget, forget);
+    return answer;
+  }
+
+  /** Per instance, in the order first invoked. */
+  stats(): FunctionStats[] {
+    return [...this.pools.values()].map((pool) => pool.stats());
+  }
+
+  /**
+   * Refuses new invocations, lets those accepted (running and queued) finish, then stops every
+   * runtime process and flushes the log sink. For SIGINT / SIGTERM.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    while (this.accepted.size > 0) await Promise.allSettled([...this.accepted]);
+    clearInterval(this.reaper);
+    this.reaper = undefined;
+    for (const pool of this.pools.values()) {
+      pool.takeAllIdle();
+      for (const env of [...pool.environments]) this.retire(pool, env);
+    }
+    await Promise.allSettled([...this.stopping]);
+    await this.options.logSink?.flush();
+  }
+
+  private async run(pool: FunctionPool, fn: HostedFunction, payload: string, options: InvokeOptions): Promise<InvokeOutcome> {
+    pool.busy += 1;
+    const key = this.versionKey(fn);
+    let env: ExecutionEnvironment | undefined;
+    try {
+      env = pool.takeIdle(key, (dead) => this.retire(pool, dead)) ?? this.startEnvironment(pool, fn);
+      const outcome = await env.invokeChecked(payload, options.invokedArn === undefined ? { ...options, invokedArn: fn.invokedArn } : options);
+      pool.invocations += 1;
+      if (!outcome.ok) pool.errors += 1;
+      this.options.logSink?.write({ instance: fn.functionName, version: fn.version, requestId: outcome.requestId, lines: outcome.logs });
+      return outcome;
+    } finally {
+      pool.busy -= 1;
+      if (env !== undefined) this.release(pool, env, key);
+      pool.pump();
+    }
+  }
+
+  private startEnvironment(pool: FunctionPool, fn: HostedFunction): ExecutionEnvironment {
+    const evicted = pool.evictForNew();
+    if (evicted !== undefined) this.retire(pool, evicted);
+    const provided = isProvidedRuntime(fn.runtime);
+    const env = new ExecutionEnvironment(fn, {
+      transport: this.options.transport ?? 'pipe',
+      warn: (message) => this.warnOnce(message),
+      ...(this.options.hostEnv === undefined ? {} : { hostEnv: this.options.hostEnv }),
+      ...(provided ? {} : { nodeBinary: this.nodeBinaryFor(fn.runtime) }),
+    });
+    pool.environments.add(env);
+    pool.coldStarts += 1;
+    return env;
+  }
+
+  /** An environment back from an invocation: idle if it can serve again, else gone. */
+  private release(pool: FunctionPool, env: ExecutionEnvironment, key: string): void {
+    if (env.state !== 'ready' || this.draining) {
+      this.retire(pool, env);
+      return;
+    }
+    pool.putIdle(env, key, Date.now());
+    this.startReaper();
+  }
+
+  private retire(pool: FunctionPool, env: ExecutionEnvironment): void {
+    if (!pool.environments.delete(env)) return;
+    const stopped = env.stop().catch(() => undefined);
+    this.stopping.add(stopped);
+    void stopped.then(() => this.stopping.delete(stopped));
+  }
+
+  /** Sweeps idle environments a few times per `idleMs`; stops sweeping when nothing is idle. */
+  private startReaper(): void {
+    if (this.reaper !== undefined) return;
+    const period = Math.min(60_000, Math.max(10, Math.floor(this.idleMs / 4)));
+    this.reaper = setInterval(() => {
+      const now = Date.now();
+      let idleLeft = false;
+      for (const pool of this.pools.values()) {
+        for (const env of pool.reap(now, this.idleMs)) this.retire(pool, env);
+        idleLeft ||= pool.hasIdle;
+      }
+      if (!idleLeft) {
+        clearInterval(this.reaper);
+        this.reaper = undefined;
+      }
+    }, period).unref();
+  }
+
+  private poolOf(instance: string): FunctionPool {
+    let pool = this.pools.get(instance);
+    if (pool === undefined) {
+      pool = new FunctionPool(instance);
+      this.pools.set(instance, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * What makes environments interchangeable: everything of the spec but the ARN callers use
+   * (an alias ARN is per invocation). Versions are immutable, but `$LATEST` is not, and two specs
+   * of one version must never share an environment if their code or config differ.
+   */
+  private versionKey(fn: HostedFunction): string {
+    let key = this.keys.get(fn);
+    if (key === undefined) {
+      const { functionName: _name, invokedArn: _arn, concurrency: _concurrency, environment, ...rest } = fn;
+      key = JSON.stringify([rest, Object.entries(environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+      this.keys.set(fn, key);
+    }
+    return key;
+  }
+
+  private nodeBinaryFor(runtime: string): NodeBinary {
+    if (this.options.nodeBinary !== undefined) return this.options.nodeBinary;
+    let binary = this.nodeBinaries.get(runtime);
+    if (binary === undefined) {
+      binary = chooseNodeBinary(runtime, this.options.hostEnv ?? process.env);
+      this.nodeBinaries.set(runtime, binary);
+    }
+    return binary;
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.options.warn?.(message);
+  }
+}
+
+/** What Lambda answers when a function is at its concurrency limit. */
+function throttled(requestId: string): InvokeOutcome {
+  return {
+    ok: false,
+    requestId,
+    cause: 'throttled',
+    error: { errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.' },
+    durationMs: 0,
+    billedMs: 0,
+    maxMemoryMb: 0,
+    logs: [],
+  };
+}

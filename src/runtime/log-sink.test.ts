@@ -1,0 +1,112 @@
+// The file log sink and its reader, on real files: format, buffering, tails and following.
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileLogSink, followLog, formatLogRecord, logDir, logFile, parseLogLine, readLogTail, type LogEntry } from './index.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'stagecraft-logs-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let folders = 0;
+const folder = (): string => join(scratch, `case-${(folders += 1)}`);
+
+const record = (requestId: string, lines: string[], version = '4') => ({ instance: 'shop-api-dev', version, requestId, lines });
+
+describe('log line format', () => {
+  it('prefixes every line with time, version and request id, tab-separated, and parses back', () => {
+    const text = formatLogRecord(record('req-1', ['START RequestId: req-1 Version: 4', '2026-01-01T00:00:00.000Z\treq-1\tINFO\ta\tb']), new Date(Date.UTC(2026, 0, 2)));
+    expect(text).toBe(
+      '2026-01-02T00:00:00.000Z\t4\treq-1\tSTART RequestId: req-1 Version: 4\n' +
+        '2026-01-02T00:00:00.000Z\t4\treq-1\t2026-01-01T00:00:00.000Z\treq-1\tINFO\ta\tb\n',
+    );
+    expect(parseLogLine(text.split('\n')[1] ?? '')).toEqual({
+      time: '2026-01-02T00:00:00.000Z',
+      version: '4',
+      requestId: 'req-1',
+      line: '2026-01-01T00:00:00.000Z\treq-1\tINFO\ta\tb',
+    });
+    expect(parseLogLine('not a log line')).toBeUndefined();
+  });
+
+  it('keeps one line one line, and one file per instance under .stagecraft/logs', () => {
+    expect(formatLogRecord(record('r', ['two\nlines']), new Date(0))).toBe('1970-01-01T00:00:00.000Z\t4\tr\ttwo\rlines\n');
+    expect(logFile(logDir('/app'), 'shop-api-dev')).toBe('/app/.stagecraft/logs/shop-api-dev.log');
+    expect(logFile('/logs', '../escape')).toBe('/logs/..%2fescape.log');
+  });
+});
+
+describe('file log sink', () => {
+  it('buffers writes and appends them on flush, in order, creating the folder', async () => {
+    const dir = folder();
+    const sink = new FileLogSink(dir, { flushMs: 60_000 });
+    sink.write(record('r1', ['a', 'b']));
+    sink.write(record('r2', ['c']));
+    sink.write({ ...record('r3', ['x']), instance: 'shop-worker-dev' });
+    expect(existsSync(dir)).toBe(false); // nothing touched the disk yet
+    await sink.flush();
+    sink.write(record('r4', ['d']));
+    await sink.close();
+    const lines = readFileSync(logFile(dir, 'shop-api-dev'), 'utf8').trimEnd().split('\n').map((line) => parseLogLine(line));
+    expect(lines.map((entry) => [entry?.requestId, entry?.line])).toEqual([['r1', 'a'], ['r1', 'b'], ['r2', 'c'], ['r4', 'd']]);
+    expect(readFileSync(logFile(dir, 'shop-worker-dev'), 'utf8')).toMatch(/\t4\tr3\tx\n$/);
+  });
+
+  it('flushes by itself after flushMs', async () => {
+    const dir = folder();
+    const sink = new FileLogSink(dir, { flushMs: 20 });
+    sink.write(record('r1', ['soon']));
+    const file = logFile(dir, 'shop-api-dev');
+    const deadline = Date.now() + 2000;
+    while (!existsSync(file) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(readFileSync(file, 'utf8')).toContain('\tr1\tsoon\n');
+  });
+
+  it('reports a failed append instead of throwing', async () => {
+    const blocker = folder();
+    writeFileSync(blocker, 'a file where the folder should be');
+    const errors: unknown[] = [];
+    const sink = new FileLogSink(blocker, { onError: (error) => errors.push(error) });
+    sink.write(record('r1', ['lost']));
+    await sink.flush();
+    expect(errors).toHaveLength(1);
+  });
+});
+
+describe('log reader', () => {
+  it('reads the last N lines of a large file from its end', async () => {
+    const dir = folder();
+    const sink = new FileLogSink(dir);
+    for (let i = 0; i < 5000; i += 1) sink.write(record(`r${i}`, [`line ${i} ${'x'.repeat(40)}`]));
+    await sink.close();
+    const file = logFile(dir, 'shop-api-dev');
+    const { entries, end } = await readLogTail(file, 3);
+    expect(entries.map((entry) => entry.requestId)).toEqual(['r4997', 'r4998', 'r4999']);
+    expect(end).toBe(readFileSync(file).length);
+    expect((await readLogTail(file, 10_000)).entries).toHaveLength(5000);
+    expect(await readLogTail(join(dir, 'none.log'), 5)).toEqual({ entries: [], end: 0 });
+  });
+
+  it('follows appended lines, holding back a line until it is whole', async () => {
+    const dir = folder();
+    const file = logFile(dir, 'shop-api-dev');
+    const seen: LogEntry[] = [];
+    const stop = new AbortController();
+    const following = followLog(file, 0, (entries) => seen.push(...entries), stop.signal, 10);
+    const until = async (count: number) => {
+      const deadline = Date.now() + 2000;
+      while (seen.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    const sink = new FileLogSink(dir);
+    sink.write(record('r1', ['first']));
+    await sink.flush();
+    await until(1);
+    appendFileSync(file, '2026-01-01T00:00:00.000Z\t4\tr2\thal');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.map((entry) => entry.line)).toEqual(['first']);
+    appendFileSync(file, 'f\n');
+    await until(2);
+    stop.abort();
+    await following;
+    expect(seen.map((entry) => entry.line)).toEqual(['first', 'half']);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * Starts `stagecraft up` as a real process on a block of free loopback ports, waits until it
+ * has printed its URLs, and stops it by its own PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { CLI } from './cli.js';
+
+export interface RunningUp {
+  process: ChildProcess;
+  pid: number;
+  dashboard: string;
+  urls: Record<string, string>;
+  stderr(): string;
+  /** SIGTERM (or the given signal) and wait for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port P such that P … P+count-1 are all free right now. */
+export async function freePortBlock(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const checks = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)));
+    if (checks.every(Boolean)) return base;
+  }
+  throw new Error('no free block of ports');
+}
+
+export async function startUp(dir: string, options: { ports?: number; env?: Record<string, string> } = {}): Promise<RunningUp> {
+  const port = await freePortBlock(options.ports ?? 6);
+  const child = spawn(process.execPath, [CLI, 'up', '--json', '--port', String(port), '--dir', dir], {
+    env: { ...process.env, NO_COLOR: '1', STAGECRAFT_ACTOR: 'test-runner', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await new Promise<{ dashboard: string; environments: { name: string; url: string }[] }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`up did not start in 30 s:\n${stderr}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      try {
+        const parsed = JSON.parse(stdout) as { ok: boolean; dashboard: string; environments: { name: string; url: string }[] };
+        clearTimeout(timer);
+        resolve(parsed);
+      } catch {
+        // not the whole document yet
+      }
+    });
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`up exited with ${code} before it was ready:\n${stderr}`)); });
+  });
+  return {
+    process: child,
+    pid: child.pid ?? -1,
+    dashboard: ready.dashboard,
+    urls: Object.fromEntries(ready.environments.map((env) => [env.name, env.url])),
+    stderr: () => stderr,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid ?? -1, signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

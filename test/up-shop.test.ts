@@ -1,0 +1,102 @@
+/**
+ * `stagecraft up` serving examples/shop in every environment: routes per environment, orders
+ * written through the API and through the queue worker into that environment's own table,
+ * `smoke` reached only on purpose, and alias changes picked up while running.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StateStore } from '../src/state/index.js';
+import { copyApp, runCli } from './helpers/cli.js';
+import { eventually, startUp, type RunningUp } from './helpers/up.js';
+
+describe('up: examples/shop', () => {
+  const app = copyApp('examples/shop', { insideRepo: true });
+  let up: RunningUp;
+  let first = '';
+  beforeAll(async () => {
+    const built = await runCli(['build', '--json', '--dir', app.dir]);
+    expect(built.code, built.stderr).toBe(0);
+    first = built.json<{ release: string }>().release;
+    for (const env of ['dev', 'staging', 'prod']) {
+      const deployed = await runCli(['deploy', env, '--dir', app.dir]);
+      expect(deployed.code, deployed.stderr).toBe(0);
+    }
+    up = await startUp(app.dir, { ports: 4 });
+  }, 120_000);
+  afterAll(async () => {
+    if (up) expect(await up.stop()).toBe(0);
+    app.remove();
+  });
+
+  const call = async (env: string, path: string, init: RequestInit = {}) => {
+    const response = await fetch(`${up.urls[env]}${path}`, init);
+    const text = await response.text();
+    return { status: response.status, text, json: () => JSON.parse(text) as Record<string, unknown> };
+  };
+
+  it('serves every environment on its own gateway port', async () => {
+    expect(Object.keys(up.urls)).toEqual(['dev', 'staging', 'prod']);
+    for (const env of ['dev', 'staging', 'prod']) {
+      const health = await call(env, '/health');
+      expect(health.status).toBe(200);
+      expect(health.json()).toEqual({ status: 'ok', environment: env, release: first });
+    }
+    const status = await (await fetch(`${up.dashboard}/api/status`)).json() as { environments: { name: string }[] };
+    expect(status.environments.map((env) => env.name)).toEqual(['dev', 'staging', 'prod']);
+  });
+
+  it('creates and reads orders through the API, each environment with its own table', async () => {
+    const created = await call('dev', '/orders', { method: 'POST', body: JSON.stringify({ id: 'o-1', item: 'tea', quantity: 2 }), headers: { 'content-type': 'application/json' } });
+    expect(created.status).toBe(201);
+    expect(created.json()).toMatchObject({ id: 'o-1', status: 'received' });
+    expect((await call('dev', '/orders/o-1')).json()).toMatchObject({ id: 'o-1', item: 'tea', quantity: 2 });
+    expect((await call('staging', '/orders/o-1')).status).toBe(404);
+    expect((await call('dev', '/orders')).json()).toMatchObject({ orders: [{ id: 'o-1' }] });
+    expect((await call('dev', '/orders', { method: 'POST', body: '{"id":""}' })).status).toBe(400);
+  });
+
+  it('pushes messages through the queue worker into the table', async () => {
+    for (const id of ['q-1', 'q-2']) {
+      const sent = await runCli(['send', 'orders', '--env', 'staging', '--data', JSON.stringify({ id, item: 'coffee', quantity: 1 }), '--dir', app.dir]);
+      expect(sent.code, sent.stderr).toBe(0);
+    }
+    for (const id of ['q-1', 'q-2']) {
+      const order = await eventually(async () => {
+        const answer = await call('staging', `/orders/${id}`);
+        return answer.status === 200 ? answer.json() : undefined;
+      }, 15_000, `order ${id} in staging`);
+      expect(order).toMatchObject({ id, item: 'coffee', status: 'queued' });
+    }
+    expect((await call('dev', '/orders/q-1')).status).toBe(404);
+  });
+
+  it('routes to live; smoke only with x-stagecraft-alias: smoke; alias moves take effect within a second', async () => {
+    // A config change makes a new release with the same code; deploy it to dev while up runs.
+    app.write('stagecraft.yml', app.read('stagecraft.yml').replace('CURRENCY: EUR', 'CURRENCY: USD'));
+    const built = await runCli(['build', '--json', '--dir', app.dir]);
+    const second = built.json<{ release: string }>().release;
+    expect(second).not.toBe(first);
+    expect((await runCli(['deploy', 'dev', '--dir', app.dir])).code).toBe(0);
+    const started = Date.now();
+    await eventually(async () => ((await call('dev', '/health')).json()['release'] === second ? true : undefined), 2_000, 'the new release in dev');
+    expect(Date.now() - started).toBeLessThan(1_500);
+
+    // Point dev's smoke alias back at version 1, as another process would, and look both ways.
+    const store = StateStore.open(join(app.dir, '.stagecraft', 'state.db'));
+    store.transaction(() => store.control.setAlias({ instance: 'shop-api-dev', name: 'smoke', version: 1 }, { operation: 'test', actor: 'test' }));
+    store.close();
+    await eventually(async () => ((await call('dev', '/health', { headers: { 'x-stagecraft-alias': 'smoke' } })).json()['release'] === first ? true : undefined), 2_000, 'smoke on the old version');
+    expect((await call('dev', '/health')).json()['release']).toBe(second);
+  });
+
+  it('logs every invocation with START/END/REPORT lines, readable by `stagecraft logs`', async () => {
+    await call('prod', '/health');
+    const logs = await eventually(async () => {
+      const result = await runCli(['logs', 'api', '--env', 'prod', '--json', '--dir', app.dir]);
+      const { lines, entries } = result.json<{ lines: string[]; entries: { line: string; version: string }[] }>();
+      return lines.some((line) => line.includes('REPORT RequestId')) ? { lines, entries } : undefined;
+    }, 5_000, 'log lines');
+    expect(logs.lines.some((line) => line.includes('START RequestId') && line.endsWith('Version: 1'))).toBe(true);
+    expect(logs.entries.every(({ version }) => version === '1')).toBe(true);
+  });
+});
