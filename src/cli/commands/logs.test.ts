@@ -1,10 +1,7 @@
 // `stagecraft logs` in-process: a fresh program with only this command, over a real app folder
 // and a log file the real file sink wrote. (The spawned-CLI test lives with the other end-to-end ones.)
-import { Command } from 'commander';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { commandHarness } from '../../../test/helpers/in-process-command.js';
 import { FileLogSink, logDir } from '../../runtime/index.js';
 import { registerLogs } from './logs.js';
 
@@ -19,37 +16,12 @@ functions:
 `;
 
 describe('stagecraft logs', () => {
-  let dir: string;
-  let stdout: string;
-  let stderr: string;
+  const cli = commandHarness('logs', registerLogs, MANIFEST, ['src/api.js', 'src/worker.js']);
+  const logs = (...args: string[]) => cli.run(...args);
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'stagecraft-logs-cli-'));
-    writeFileSync(join(dir, 'stagecraft.yml'), MANIFEST);
-    mkdirSync(join(dir, 'src'));
-    writeFileSync(join(dir, 'src', 'api.js'), 'export const handler = async () => null;\n');
-    writeFileSync(join(dir, 'src', 'worker.js'), 'export const handler = async () => null;\n');
-    stdout = '';
-    stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { stdout += String(chunk); return true; });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { stderr += String(chunk); return true; });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function logs(...args: string[]): Promise<number> {
-    const program = new Command('stagecraft').exitOverride();
-    registerLogs(program);
-    process.exitCode = undefined;
-    await program.parseAsync(['node', 'stagecraft', 'logs', ...args, '--dir', dir]);
-    return Number(process.exitCode ?? 0);
-  }
 
   async function written(): Promise<void> {
-    const sink = new FileLogSink(logDir(dir));
+    const sink = new FileLogSink(logDir(cli.dir));
     for (const n of [1, 2, 3]) {
       sink.write({ instance: 'shop-api-dev', version: String(n), requestId: `req-${n}`, lines: [`START RequestId: req-${n} Version: ${n}`, `line ${n}`] });
     }
@@ -60,7 +32,7 @@ describe('stagecraft logs', () => {
   it('prints the last lines of the instance as JSON', async () => {
     await written();
     expect(await logs('api', '--env', 'dev', '--limit', '3', '--json')).toBe(0);
-    const doc = JSON.parse(stdout) as { ok: boolean; instance: string; lines: string[]; entries: Array<Record<string, string>> };
+    const doc = JSON.parse(cli.stdout) as { ok: boolean; instance: string; lines: string[]; entries: Array<Record<string, string>> };
     expect(doc.ok).toBe(true);
     expect(doc.instance).toBe('shop-api-dev');
     expect(doc.lines).toEqual(['line 2', 'START RequestId: req-3 Version: 3', 'line 3']);
@@ -74,19 +46,17 @@ describe('stagecraft logs', () => {
   it('prints lines for people without --json, and says so when there are none yet', async () => {
     await written();
     expect(await logs('api', '--env', 'prod')).toBe(0);
-    expect(stdout).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z \[9\] prod only\n$/);
-    stdout = '';
+    expect(cli.stdout).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z \[9\] prod only\n$/);
     expect(await logs('worker', '--env', 'dev')).toBe(0);
-    expect(stdout).toBe('');
-    expect(stderr).toContain('no logs yet for shop-worker-dev');
+    expect(cli.stdout).toBe('');
+    expect(cli.stderr).toContain('no logs yet for shop-worker-dev');
   });
 
   it('refuses an unknown function or environment, a bad limit, and --follow with --json (exit 2)', async () => {
     expect(await logs('nope', '--env', 'dev', '--json')).toBe(2);
-    expect(JSON.parse(stdout).error).toMatchObject({ code: 'FUNCTION_UNKNOWN', hint: 'functions: api, worker' });
-    stdout = '';
+    expect(JSON.parse(cli.stdout).error).toMatchObject({ code: 'FUNCTION_UNKNOWN', hint: 'functions: api, worker' });
     expect(await logs('api', '--env', 'qa', '--json')).toBe(2);
-    expect(JSON.parse(stdout).error).toMatchObject({ code: 'ENVIRONMENT_UNKNOWN', hint: 'environments: dev, prod' });
+    expect(JSON.parse(cli.stdout).error).toMatchObject({ code: 'ENVIRONMENT_UNKNOWN', hint: 'environments: dev, prod' });
     expect(await logs('api', '--env', 'dev', '--limit', '0')).toBe(2);
     expect(await logs('api', '--env', 'dev', '--follow', '--json')).toBe(2);
   });

@@ -1,8 +1,7 @@
-import { Command } from 'commander';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { commandHarness } from '../../../test/helpers/in-process-command.js';
 import { StateStore } from '../../state/index.js';
 import { parseAttributes, registerSend } from './send.js';
 
@@ -18,36 +17,12 @@ resources:
 `;
 
 describe('stagecraft send', () => {
-  let dir: string;
-  let stdout: string;
-  let stderr: string;
+  const cli = commandHarness('send', registerSend, MANIFEST, ['src/worker.js']);
+  const send = (...args: string[]) => cli.run(...args);
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'stagecraft-send-'));
-    writeFileSync(join(dir, 'stagecraft.yml'), MANIFEST);
-    mkdirSync(join(dir, 'src'));
-    writeFileSync(join(dir, 'src', 'worker.js'), 'export const handler = async () => null;\n');
-    stdout = '';
-    stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { stdout += String(chunk); return true; });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { stderr += String(chunk); return true; });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function send(...args: string[]): Promise<number> {
-    const program = new Command('stagecraft').exitOverride();
-    registerSend(program);
-    process.exitCode = undefined;
-    await program.parseAsync(['node', 'stagecraft', 'send', ...args, '--dir', dir]);
-    return Number(process.exitCode ?? 0);
-  }
 
   const stored = () => {
-    const store = StateStore.open(join(dir, '.stagecraft', 'state.db'));
+    const store = StateStore.open(join(cli.dir, '.stagecraft', 'state.db'));
     try {
       return store.queues.list('shop-orders-dev');
     } finally {
@@ -58,7 +33,7 @@ describe('stagecraft send', () => {
   it('writes the message to the environment queue durably and prints its id', async () => {
     expect(await send('orders', '--env', 'dev', '--data', 'hello', '--attribute', 'source=cli', '--attribute', 'priority:Number=2')).toBe(0);
     const [message] = stored();
-    expect(stdout.trim()).toBe(message?.messageId);
+    expect(cli.stdout.trim()).toBe(message?.messageId);
     expect(message).toMatchObject({
       body: 'hello', receiveCount: 0,
       attributes: { source: { DataType: 'String', StringValue: 'cli' }, priority: { DataType: 'Number', StringValue: '2' } },
@@ -66,9 +41,9 @@ describe('stagecraft send', () => {
   });
 
   it('reads the body from a file and answers with one JSON document', async () => {
-    writeFileSync(join(dir, 'order.json'), '{"id":"o-1"}\n');
+    writeFileSync(join(cli.dir, 'order.json'), '{"id":"o-1"}\n');
     expect(await send('orders', '--env', 'dev', '--data', '@order.json', '--json', '--delay', '5')).toBe(0);
-    const result = JSON.parse(stdout) as Record<string, unknown>;
+    const result = JSON.parse(cli.stdout) as Record<string, unknown>;
     const [message] = stored();
     expect(result).toEqual({ ok: true, messageId: message?.messageId, queue: 'orders', physicalQueue: 'shop-orders-dev', environment: 'dev' });
     expect(message?.body).toBe('{"id":"o-1"}\n');
@@ -77,9 +52,9 @@ describe('stagecraft send', () => {
 
   it('refuses an unknown queue or environment and bad arguments with exit 2, writing nothing', async () => {
     expect(await send('payments', '--env', 'dev', '--data', 'x')).toBe(2);
-    expect(stderr).toMatch(/no queue "payments" in shop[\s\S]*hint: queues: orders/);
+    expect(cli.stderr).toMatch(/no queue "payments" in shop[\s\S]*hint: queues: orders/);
     expect(await send('orders', '--env', 'qa', '--data', 'x')).toBe(2);
-    expect(stderr).toMatch(/no environment "qa"[\s\S]*hint: environments: dev, prod/);
+    expect(cli.stderr).toMatch(/no environment "qa"[\s\S]*hint: environments: dev, prod/);
     for (const args of [['--attribute', 'novalue'], ['--attribute', 'a=1', '--attribute', 'a=2'], ['--attribute', 'n:Number=x'], ['--delay', '901'], ['--data', '@missing.txt']]) {
       const data = args.includes('--data') ? [] : ['--data', 'x'];
       expect(await send('orders', '--env', 'dev', ...data, ...args), args.join(' ')).toBe(2);
