@@ -57,8 +57,10 @@ describe('file log sink', () => {
     sink.write(record('r1', ['soon']));
     const file = logFile(dir, 'shop-api-dev');
     const deadline = Date.now() + 2000;
-    while (!existsSync(file) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(readFileSync(file, 'utf8')).toContain('\tr1\tsoon\n');
+    // appendFile creates the file before its bytes land, so wait for the content, not the file.
+    const read = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+    while (!read().includes('\n') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(read()).toContain('\tr1\tsoon\n');
   });
 
   it('reports a failed append instead of throwing', async () => {
