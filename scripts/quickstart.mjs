@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The README quickstart: build examples/shop once, deploy that one release to dev, staging and
-// prod, show that all three run byte-identical code, then serve every environment with
-// `stagecraft up` until Ctrl-C. Runs the real CLI, exactly as a person would.
+// The README quickstart: build examples/shop once, promote that one release dev → staging
+// (smoke tests in each), pause at prod's manual gate, approve it, show that all three run
+// byte-identical code, then serve every environment with `stagecraft up` until Ctrl-C. Runs the
+// real CLI, exactly as a person would.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +18,8 @@ function stagecraft(...args) {
 
 stagecraft('validate');
 stagecraft('build');
-for (const env of ['dev', 'staging', 'prod']) stagecraft('deploy', env);
+stagecraft('promote');
+stagecraft('approve', 'prod', '--by', 'quickstart');
 stagecraft('status');
 process.stderr.write(`\nTry: curl http://127.0.0.1:${Number(port) + 1}/health   (dev; staging and prod on the next ports)\n`);
 stagecraft('up', '--port', port);

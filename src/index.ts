@@ -8,4 +8,4 @@ export {
 export { StateStore, type LedgerEntry, type Release, type VersionRecord, type AliasRecord } from './state/index.js';
 export { ArtifactStore } from './build/index.js';
 export { LocalProvider, type Provider, type StackSpec, type InvokeRequest } from './providers/index.js';
-export { buildRelease, deploy, appStatus, type AppContext, type BuildResult, type DeployResult, type AppStatus } from './promotion/index.js';
+export { buildRelease, deploy, promote, approve, rollback, doctor, appStatus, type AppContext, type BuildResult, type PromotionOutcome, type AppStatus } from './promotion/index.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ArtifactStore } from '../build/index.js';
 import { StagecraftError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
-import type { AppContext } from '../promotion/index.js';
+import { SqliteLock, type AppContext } from '../promotion/index.js';
 import { LocalProvider } from '../providers/index.js';
 import { StateStore } from '../state/index.js';
 import type { Output } from './output.js';
@@ -39,7 +39,7 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   const artifacts = ArtifactStore.forApp(appDir);
   const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message) });
   return {
-    loaded, store, artifacts, provider, actor: resolveActor(appDir), env: process.env, report: out,
+    loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: resolveActor(appDir), env: process.env, report: out,
     close: () => store.close(),
   };
 }

@@ -3,12 +3,16 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT } from '../errors.js';
+import { registerApprove } from './commands/approve.js';
 import { registerBuild } from './commands/build.js';
 import { registerDeploy } from './commands/deploy.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerHistory } from './commands/history.js';
 import { registerInit } from './commands/init.js';
 import { registerInvoke } from './commands/invoke.js';
 import { registerLogs } from './commands/logs.js';
+import { registerPromote } from './commands/promote.js';
+import { registerRollback } from './commands/rollback.js';
 import { registerSend } from './commands/send.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
@@ -22,7 +26,7 @@ const program = new Command('stagecraft')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend]) register(program);
+for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerPromote, registerApprove, registerRollback, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend, registerDoctor]) register(program);
 
 try {
   await program.parseAsync(process.argv);

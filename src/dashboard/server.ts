@@ -10,6 +10,8 @@ export interface DashboardOptions {
   /** The document served at /api/status, computed per request. */
   status: () => Promise<unknown>;
   title: string;
+  /** `POST /api/sync`: read alias changes now instead of at the next poll (smoke tests call it before they send requests). */
+  sync?: () => void;
 }
 
 export interface Dashboard {
@@ -20,6 +22,11 @@ export interface Dashboard {
 export function createDashboard(options: DashboardOptions): Dashboard {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
+    if (path === '/api/sync' && request.method === 'POST' && options.sync) {
+      options.sync();
+      response.writeHead(204).end();
+      return;
+    }
     if (request.method !== 'GET') {
       response.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end('{"message":"Method Not Allowed"}');
       return;

@@ -1,11 +1,13 @@
 /**
  * What every operation on an app needs, passed in rather than imported: the manifest, the
- * state store, the artifact store, the provider, who is acting, and where progress goes.
+ * state store, the artifact store, the provider, the promotion lock, who is acting, and where
+ * progress goes.
  */
 import type { ArtifactStore } from '../build/index.js';
 import type { LoadedManifest } from '../manifest/index.js';
 import type { Provider } from '../providers/index.js';
 import type { StateStore } from '../state/index.js';
+import type { PromotionLock } from './lock.js';
 
 export interface Reporter {
   progress(message: string): void;
@@ -17,6 +19,8 @@ export interface AppContext {
   store: StateStore;
   artifacts: ArtifactStore;
   provider: Provider;
+  /** One promotion at a time: held by promote, deploy, approve and rollback. */
+  lock: PromotionLock;
   /** Who is acting, for the ledger: STAGECRAFT_ACTOR, else the git user, else the OS user. */
   actor: string;
   /** The deploying process's environment, for `${env:…}` references. */

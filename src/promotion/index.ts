@@ -1,4 +1,10 @@
 export type { AppContext, Reporter } from './context.js';
 export { buildRelease, type BuildResult, type BuiltFunction } from './build-release.js';
-export { deploy, resolveRelease, requireEnvironment, type DeployResult, type DeployedFunction } from './deploy.js';
-export { appStatus, type AppStatus, type EnvironmentStatus, type FunctionStatus, type AliasStatus } from './status.js';
+export { promote, deploy, approve, resolveRelease, requireEnvironment, type PromoteOptions } from './promote.js';
+export type { PromotionOutcome } from './engine.js';
+export type { PromotionState, EnvironmentProgress, Step } from './journal.js';
+export { rollback, type RollbackOptions, type RollbackResult } from './rollback.js';
+export { doctor, type DoctorReport, type DoctorCheck } from './doctor.js';
+export { SqliteLock, processIsAlive, type PromotionLock, type LockHolder } from './lock.js';
+export { appStatus, type AppStatus, type EnvironmentStatus, type FunctionStatus, type AliasStatus, type PendingPromotion } from './status.js';
+export type { SmokeResult } from './smoke/index.js';

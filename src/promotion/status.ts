@@ -5,6 +5,7 @@
 import { aliasName, instanceName } from '../manifest/index.js';
 import type { AliasRecord } from '../state/index.js';
 import type { AppContext } from './context.js';
+import type { PromotionState } from './journal.js';
 
 export interface AliasStatus {
   version: number;
@@ -18,7 +19,14 @@ export interface AliasStatus {
 
 export interface FunctionStatus { function: string; instance: string; live: AliasStatus | null; smoke: AliasStatus | null }
 export interface EnvironmentStatus { name: string; functions: FunctionStatus[] }
-export interface AppStatus { app: string; strategy: string; provider: string; latestRelease: string | null; environments: EnvironmentStatus[] }
+/** A promotion that is not finished: paused at a manual gate, or interrupted (its process gone) or running now. */
+export interface PendingPromotion { id: string; kind: string; release: string; status: string; environment: string; startedBy: string; since: string }
+
+export interface AppStatus {
+  app: string; strategy: string; provider: string; latestRelease: string | null; environments: EnvironmentStatus[];
+  /** Unfinished promotions, e.g. one awaiting approval. */
+  promotions: PendingPromotion[];
+}
 
 export async function appStatus(ctx: Pick<AppContext, 'loaded' | 'store' | 'provider'>): Promise<AppStatus> {
   const { manifest } = ctx.loaded;
@@ -46,5 +54,9 @@ export async function appStatus(ctx: Pick<AppContext, 'loaded' | 'store' | 'prov
     }
     environments.push({ name: environment.name, functions });
   }
-  return { app: manifest.app, strategy: manifest.strategy, provider: manifest.provider, latestRelease: ctx.store.releases.latest()?.id ?? null, environments };
+  const promotions = ctx.store.promotions.unfinished<PromotionState>().map((record): PendingPromotion => ({
+    id: record.id, kind: record.kind, release: record.releaseId, status: record.status, startedBy: record.startedBy, since: record.updatedAt,
+    environment: record.state.environments.find((env) => !['live', 'passed', 'pending', 'restored'].includes(env.step))?.name ?? record.target,
+  }));
+  return { app: manifest.app, strategy: manifest.strategy, provider: manifest.provider, latestRelease: ctx.store.releases.latest()?.id ?? null, environments, promotions };
 }

@@ -38,6 +38,8 @@ export interface Provider {
   getAlias(instance: string, alias: string): Promise<AliasRecord | undefined>;
   /** Points an alias at an existing version, optionally sending `extra.weight` of the traffic to a second version. */
   updateAlias(target: AliasTarget, change: ChangeMeta): Promise<AliasRecord>;
+  /** Removes an alias (a rollback of an environment's first deploy); a missing alias is a no-op. */
+  deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void>;
   listVersions(instance: string): Promise<VersionRecord[]>;
   invoke(request: InvokeRequest): Promise<InvokeOutcome>;
 }

@@ -133,6 +133,21 @@ export class ControlPlaneRepo {
     });
     return { instance: target.instance, name: target.name, version: target.version, extra: target.extra, revision, updatedAt };
   }
+
+  /**
+   * Removes an alias (Lambda's DeleteAlias): how a rollback undoes the first deploy of an
+   * environment, which had no `live` to go back to. Removing a missing alias is a no-op.
+   */
+  deleteAlias(instance: string, name: string, change: ChangeMeta): boolean {
+    const current = this.getAlias(instance, name);
+    if (!current) return false;
+    this.db.prepare('DELETE FROM aliases WHERE instance = ? AND name = ?').run(instance, name);
+    this.ledger.append({
+      ...change, kind: 'alias.deleted', instance, alias: name, version: null, previousVersion: current.version,
+      detail: { ...change.detail, revision: current.revision + 1 },
+    });
+    return true;
+  }
 }
 
 function sameCodeAndConfig(a: NewVersion, b: NewVersion): boolean {

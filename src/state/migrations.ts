@@ -124,4 +124,35 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX queue_messages_by_visibility ON queue_messages (queue, visible_at, seq);
   `,
+  /*
+   * 3: the promotion journal and the app's lock. A promotion's progress is one JSON document,
+   * rewritten after every step (the journal a resume reads back); the changes the steps make
+   * are in the ledger, with the promotion's id in their detail. At most one lock row (the app
+   * is the whole database), so holding it is an INSERT that fails while another row exists.
+   */ `
+  CREATE TABLE promotions (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL CHECK (kind IN ('promote', 'deploy')),
+    release_id  TEXT NOT NULL REFERENCES releases(id),
+    target      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    state_json  TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    started_by  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    finished_at TEXT
+  );
+  CREATE INDEX promotions_by_status ON promotions (status, seq);
+
+  CREATE TABLE locks (
+    name         TEXT PRIMARY KEY,
+    token        TEXT NOT NULL,
+    pid          INTEGER NOT NULL,
+    host         TEXT NOT NULL,
+    operation    TEXT NOT NULL,
+    since        TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -6,9 +6,12 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StagecraftError } from '../errors.js';
+import { AuditRepo } from './audit.js';
 import { ControlPlaneRepo } from './control-plane.js';
 import { LedgerRepo } from './ledger.js';
+import { LockRepo } from './locks.js';
 import { MIGRATIONS } from './migrations.js';
+import { PromotionRepo } from './promotions.js';
 import { QueueRepo } from './queues.js';
 import { ReleaseRepo } from './releases.js';
 
@@ -25,13 +28,25 @@ export class StateStore {
   readonly control: ControlPlaneRepo;
   /** The local queues' messages: data, not state changes, so never in the ledger. */
   readonly queues: QueueRepo;
+  /** The promotion journal: where every promotion and deploy is, step by step. */
+  readonly promotions: PromotionRepo;
+  readonly locks: LockRepo;
+  /** Facts for `stagecraft doctor`. */
+  readonly audit: AuditRepo;
 
   private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
     this.ledger = new LedgerRepo(db, now);
     this.releases = new ReleaseRepo(db, this.ledger, now);
     this.control = new ControlPlaneRepo(db, this.ledger, now);
     this.queues = new QueueRepo(db, now);
+    this.promotions = new PromotionRepo(db, now);
+    this.locks = new LockRepo(db);
+    this.audit = new AuditRepo(db);
+    this.now = now;
   }
+
+  /** The store's clock, for everything that stamps or compares times against stored ones. */
+  readonly now: () => Date;
 
   static open(path: string, options: StateStoreOptions = {}): StateStore {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true });

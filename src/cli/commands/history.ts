@@ -24,9 +24,43 @@ export function registerHistory(program: Command): void {
 
 function line(entry: LedgerEntry): string {
   const where = [entry.environment, entry.function].filter(Boolean).join('/');
-  const what = entry.kind === 'alias.moved'
-    ? `${entry.alias} → v${entry.version}${entry.previousVersion === null ? '' : ` (was v${entry.previousVersion})`}`
-    : entry.kind === 'version.published' ? `v${entry.version}` : '';
-  return [`#${entry.seq}`, entry.at, entry.actor, entry.operation, entry.kind, where, what, entry.releaseId ?? '', entry.commit?.slice(0, 12) ?? '']
-    .filter((part) => part !== '').join('  ');
+  const parts = [`#${entry.seq}`, entry.at, entry.actor, entry.operation, entry.kind, where, what(entry), entry.releaseId ?? '', entry.commit?.slice(0, 12) ?? ''];
+  return parts.filter((part) => part !== '').join('  ');
+}
+
+/** The one thing worth reading about an entry, by its kind: where an alias went, a test's verdict, why a promotion ended. */
+function what(entry: LedgerEntry): string {
+  const detail = entry.detail;
+  const text = (key: string): string => (typeof detail[key] === 'string' ? (detail[key] as string) : '');
+  const promotion = text('promotion');
+  switch (entry.kind) {
+    case 'alias.moved':
+      return `${entry.alias} → v${entry.version}${entry.previousVersion === null ? '' : ` (was v${entry.previousVersion})`}${detail['rollback'] === true || entry.operation === 'rollback' ? ` rollback${text('reason') ? `: ${text('reason')}` : ''}` : ''}`;
+    case 'alias.deleted':
+      return `${entry.alias} removed (was v${entry.previousVersion ?? '?'})${text('reason') ? `: ${text('reason')}` : ''}`;
+    case 'version.published':
+      return `v${entry.version}`;
+    case 'smoke.passed':
+    case 'smoke.failed': {
+      const failure = Array.isArray(detail['failure']) ? `: ${String(detail['failure'][0] ?? '')}` : '';
+      return `${promotion} ${text('test')} (${String(detail['durationMs'] ?? '?')} ms)${failure}`;
+    }
+    case 'promotion.started':
+      return `${promotion} ${Array.isArray(detail['chain']) ? (detail['chain'] as string[]).join(' → ') : ''}${text('skipSoakReason') ? ` (soak skipped: ${text('skipSoakReason')})` : ''}`;
+    case 'promotion.approved':
+      return `${promotion} approved by ${text('approvedBy')}`;
+    case 'promotion.failed': {
+      const rolledBack = Array.isArray(detail['rolledBack']) ? (detail['rolledBack'] as string[]).join(', ') : '';
+      return `${promotion} ${text('reason')}${rolledBack ? `; rolled back ${rolledBack}` : ''}`;
+    }
+    case 'promotion.refused':
+    case 'promotion.superseded':
+      return `${promotion} ${text('reason')}`;
+    case 'soak.skipped':
+      return `${promotion} soak ${text('soak')} skipped: ${text('reason')}`;
+    case 'lock.taken-over':
+      return `from ${JSON.stringify(detail['from'])}`;
+    default:
+      return promotion;
+  }
 }

@@ -26,5 +26,10 @@ function render(status: AppStatus): string {
       lines.push(`  ${fn.function.padEnd(16)} live ${cell(fn.live).padEnd(44)} smoke ${cell(fn.smoke)}${since}`);
     }
   }
+  for (const promotion of status.promotions) {
+    lines.push('', promotion.status === 'awaiting-approval'
+      ? `${promotion.id}: ${promotion.release} awaits approval in ${promotion.environment} (since ${promotion.since}); \`stagecraft approve ${promotion.environment}\``
+      : `${promotion.id}: ${promotion.kind} of ${promotion.release} is ${promotion.status} in ${promotion.environment}; if no command is running, \`stagecraft promote --resume\``);
+  }
   return lines.join('\n');
 }

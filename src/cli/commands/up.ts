@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { StagecraftError } from '../../errors.js';
 import { appStatus } from '../../promotion/index.js';
-import { LocalPlatform } from '../../providers/index.js';
+import { LocalPlatform, removeUpFile, writeUpFile } from '../../providers/index.js';
 import { FileLogSink, RuntimeHost } from '../../runtime/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
@@ -39,6 +39,8 @@ export function registerUp(program: Command): void {
           await platform.stop();
           throw translateListenError(error, port);
         }
+        // Tells other commands (smoke tests) where this environment's gateways are.
+        writeUpFile(app.loaded.appDir, { pid: process.pid, admin: urls.dashboard, environments: urls.environments });
         out.result({ ...urls, pid: process.pid }, (r) => [
           `${app.loaded.manifest.app} is up (pid ${r.pid}); Ctrl-C stops it`,
           `  dashboard  ${r.dashboard}`,
@@ -46,6 +48,7 @@ export function registerUp(program: Command): void {
         ].join('\n'));
         const signal = await stopped;
         out.progress(`${signal}: draining in-flight requests and stopping`);
+        removeUpFile(app.loaded.appDir, process.pid);
         await platform.stop();
         await logSink.close();
       });

@@ -63,6 +63,10 @@ export class LocalProvider implements Provider {
     return this.deps.store.transaction(() => this.deps.store.control.setAlias(target, change));
   }
 
+  async deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void> {
+    this.deps.store.transaction(() => this.deps.store.control.deleteAlias(instance, alias, change));
+  }
+
   async listVersions(instance: string): Promise<VersionRecord[]> {
     return this.deps.store.control.listVersions(instance);
   }

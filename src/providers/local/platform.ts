@@ -71,7 +71,7 @@ export class LocalPlatform {
       this.gateways.push(gateway);
       for (const env of envs) urls.environments.push({ name: env, url: `http://127.0.0.1:${port}/${env}` });
     }
-    this.dashboard = createDashboard({ title: manifest.app, status: this.options.status });
+    this.dashboard = createDashboard({ title: manifest.app, status: this.options.status, sync: () => this.resolver.refresh() });
     await this.dashboard.listen(this.options.port);
     this.startEvents();
     return urls;

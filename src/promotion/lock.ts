@@ -1,0 +1,79 @@
+/**
+ * One promotion at a time (DESIGN §5, invariant 5). `promote`, `deploy`, `approve` and
+ * `rollback` hold the app's lock while they change aliases; a second one is refused (exit 3)
+ * with the holder named. A holder that died — its process gone on this host, or its heartbeat
+ * older than `staleAfterMs` (another host, or a hung process) — is taken over, and the
+ * takeover recorded in the ledger by the caller.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { StagecraftError } from '../errors.js';
+import type { StateStore } from '../state/index.js';
+
+export interface LockHolder { pid: number; host: string; operation: string; since: string; heartbeatAt: string }
+
+export interface PromotionLock {
+  /** Takes the app's lock or throws `LOCK_HELD` naming the holder; a dead holder is taken over and returned. */
+  acquire(app: string, holder: { pid: number; host: string; operation: string }, options: { staleAfterMs: number }): Promise<{ takenOverFrom?: LockHolder }>;
+  heartbeat(app: string): Promise<void>;
+  release(app: string): Promise<void>;
+}
+
+/** How often a holder says it is alive, and how long without that counts as dead. */
+export const HEARTBEAT_MS = 5_000;
+export const STALE_AFTER_MS = 60_000;
+
+export class SqliteLock implements PromotionLock {
+  private readonly tokens = new Map<string, string>();
+
+  constructor(private readonly store: StateStore, private readonly isAlive: (pid: number) => boolean = processIsAlive) {}
+
+  async acquire(app: string, holder: { pid: number; host: string; operation: string }, options: { staleAfterMs: number }): Promise<{ takenOverFrom?: LockHolder }> {
+    const { store } = this;
+    return store.transaction(() => {
+      const now = store.now();
+      const current = store.locks.get(app);
+      let takenOverFrom: LockHolder | undefined;
+      if (current) {
+        const held: LockHolder = { pid: current.pid, host: current.host, operation: current.operation, since: current.since, heartbeatAt: current.heartbeatAt };
+        const gone = current.host === hostname() && !this.isAlive(current.pid);
+        const stale = now.getTime() - Date.parse(current.heartbeatAt) > options.staleAfterMs;
+        if (!gone && !stale) {
+          throw new StagecraftError('LOCK_HELD', `${app} is locked by \`${current.operation}\` (pid ${current.pid} on ${current.host}, since ${current.since})`, {
+            hint: 'wait for it to finish; a lock whose process has died is taken over by the next command',
+          });
+        }
+        takenOverFrom = held;
+      }
+      const token = randomUUID();
+      store.locks.put({ name: app, token, ...holder, since: now.toISOString(), heartbeatAt: now.toISOString() }, current?.token);
+      this.tokens.set(app, token);
+      return takenOverFrom ? { takenOverFrom } : {};
+    });
+  }
+
+  async heartbeat(app: string): Promise<void> {
+    const token = this.tokens.get(app);
+    if (token && !this.store.locks.heartbeat(app, token, this.store.now().toISOString())) this.tokens.delete(app);
+  }
+
+  async release(app: string): Promise<void> {
+    const token = this.tokens.get(app);
+    if (token) this.store.locks.release(app, token);
+    this.tokens.delete(app);
+  }
+}
+
+/** `kill(pid, 0)` delivers nothing and only asks whether the process exists (EPERM: it does, owned by another user). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function currentHolder(operation: string): { pid: number; host: string; operation: string } {
+  return { pid: process.pid, host: hostname(), operation };
+}

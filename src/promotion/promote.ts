@@ -1,0 +1,126 @@
+/**
+ * `promote`, `deploy` and `approve`: the ways into the promotion engine, each under the app's
+ * lock. Before a new promotion starts, what an earlier one left is settled: a promotion whose
+ * process died is resumed when the same release and target are asked for again and rolled
+ * back otherwise; one paused at a manual gate is superseded.
+ */
+import { StagecraftError } from '../errors.js';
+import type { Manifest } from '../manifest/index.js';
+import type { PromotionKind, PromotionRecord, Release } from '../state/index.js';
+import type { AppContext } from './context.js';
+import { PromotionRun, type PromotionOutcome } from './engine.js';
+import type { PromotionState } from './journal.js';
+import { withLock } from './locked.js';
+
+export interface PromoteOptions {
+  /** The release (default: the newest build). */
+  release?: string;
+  /** The last environment to reach (default: the last of the chain). */
+  to?: string;
+  /** Finish the promotion a crash interrupted, instead of starting one. */
+  resume?: boolean;
+  /** Pass soak times that would stop this promotion, recording why. */
+  skipSoakReason?: string;
+}
+
+export function resolveRelease(ctx: Pick<AppContext, 'store'>, ref: string | undefined): Release {
+  if (ref !== undefined) return ctx.store.releases.find(ref);
+  const latest = ctx.store.releases.latest();
+  if (!latest) throw new StagecraftError('NO_RELEASE', 'there is no release to deploy yet', { hint: 'run `stagecraft build` first' });
+  return latest;
+}
+
+export function requireEnvironment(manifest: Manifest, env: string): void {
+  if (!manifest.environments.some((candidate) => candidate.name === env)) {
+    throw new StagecraftError('ENVIRONMENT_UNKNOWN', `no environment "${env}" in ${manifest.app}`, {
+      hint: `environments: ${manifest.environments.map((candidate) => candidate.name).join(', ')}`,
+    });
+  }
+}
+
+export async function promote(ctx: AppContext, options: PromoteOptions = {}): Promise<PromotionOutcome> {
+  if (options.resume && (options.release !== undefined || options.to !== undefined)) {
+    throw new StagecraftError('ARGUMENT_INVALID', '--resume finishes the interrupted promotion as it was started; it takes no --release or --to', { hint: 'run `stagecraft promote --resume` alone' });
+  }
+  if (options.resume) {
+    return withLock(ctx, 'promote', async () => {
+      const open = ctx.store.promotions.unfinished<PromotionState>();
+      const interrupted = open.find((record) => record.status !== 'awaiting-approval');
+      if (!interrupted) {
+        const paused = open.find((record) => record.status === 'awaiting-approval');
+        throw new StagecraftError('ARGUMENT_INVALID', paused ? `${paused.id} is not interrupted: it waits for an approval` : 'there is no interrupted promotion to resume', {
+          hint: paused ? `approve it: \`stagecraft approve ${pausedAt(paused)}\`` : 'start one with `stagecraft promote`',
+        });
+      }
+      ctx.report.progress(`resuming ${interrupted.id} (${interrupted.kind} of ${interrupted.releaseId} to ${interrupted.target}, ${interrupted.status})`);
+      return new PromotionRun(ctx, interrupted).run();
+    });
+  }
+  const release = resolveRelease(ctx, options.release);
+  const chain = ctx.loaded.manifest.environments.map((env) => env.name);
+  const target = options.to ?? chain[chain.length - 1] ?? '';
+  requireEnvironment(ctx.loaded.manifest, target);
+  requireEnvironment(release.manifest, target);
+  return start(ctx, 'promote', release, chain.slice(0, chain.indexOf(target) + 1), options.skipSoakReason);
+}
+
+/** `deploy <env>`: one environment, no gates: publish → smoke → tests → live; a failure puts smoke back and leaves live as it was. */
+export async function deploy(ctx: AppContext, env: string, releaseRef?: string): Promise<PromotionOutcome> {
+  const release = resolveRelease(ctx, releaseRef);
+  requireEnvironment(ctx.loaded.manifest, env);
+  requireEnvironment(release.manifest, env);
+  return start(ctx, 'deploy', release, [env]);
+}
+
+export async function approve(ctx: AppContext, env: string, by: string): Promise<PromotionOutcome> {
+  requireEnvironment(ctx.loaded.manifest, env);
+  return withLock(ctx, 'approve', async () => {
+    const open = ctx.store.promotions.unfinished<PromotionState>();
+    const interrupted = open.find((record) => record.status !== 'awaiting-approval');
+    if (interrupted) {
+      throw new StagecraftError('ARGUMENT_INVALID', `${interrupted.id} was interrupted (${interrupted.status}) and must be settled first`, { hint: 'run `stagecraft promote --resume`' });
+    }
+    const paused = open.find((record) => record.status === 'awaiting-approval');
+    if (!paused || pausedAt(paused) !== env) {
+      throw new StagecraftError('ARGUMENT_INVALID', `no promotion is waiting for an approval in ${env}`, {
+        hint: paused ? `${paused.id} waits in ${pausedAt(paused)}: \`stagecraft approve ${pausedAt(paused)}\`` : '`stagecraft status` shows what is waiting',
+      });
+    }
+    const run = new PromotionRun(ctx, paused);
+    run.approve(by);
+    ctx.report.progress(`${env}: approved by ${by}; continuing ${paused.id}`);
+    return run.run();
+  });
+}
+
+async function start(ctx: AppContext, kind: PromotionKind, release: Release, chain: string[], skipSoak?: string): Promise<PromotionOutcome> {
+  return withLock(ctx, kind, async () => {
+    for (const open of ctx.store.promotions.unfinished<PromotionState>()) {
+      const sameWork = open.status !== 'awaiting-approval' && open.kind === kind && open.releaseId === release.id && open.target === chain[chain.length - 1];
+      if (sameWork) {
+        ctx.report.progress(`resuming ${open.id}, interrupted before it finished`);
+        return new PromotionRun(ctx, open).run();
+      }
+      const why = open.status === 'awaiting-approval'
+        ? `superseded by a new ${kind} of ${release.id} while it waited for an approval`
+        : `interrupted before it finished; rolled back before a new ${kind} of ${release.id}`;
+      ctx.report.warn(`${open.id}: ${why}`);
+      await new PromotionRun(ctx, open).abandon(why);
+    }
+    const state: PromotionState = { environments: chain.map((name) => ({ name, step: 'pending' })), ...(skipSoak !== undefined ? { skipSoak } : {}) };
+    const record = ctx.store.transaction(() => {
+      const created = ctx.store.promotions.create({ kind, releaseId: release.id, target: chain[chain.length - 1] ?? '', startedBy: ctx.actor, state });
+      ctx.store.ledger.append({
+        kind: 'promotion.started', operation: kind, actor: ctx.actor, environment: created.target, releaseId: release.id, commit: release.commit,
+        detail: { promotion: created.id, chain, ...(skipSoak !== undefined ? { skipSoakReason: skipSoak } : {}) },
+      });
+      return created;
+    });
+    ctx.report.progress(`${record.id}: ${kind} ${release.id} through ${chain.join(' → ')}`);
+    return new PromotionRun(ctx, record).run();
+  });
+}
+
+function pausedAt(record: PromotionRecord<PromotionState>): string {
+  return record.state.environments.find((env) => env.step === 'awaiting-approval')?.name ?? record.target;
+}

@@ -1,0 +1,85 @@
+/**
+ * `rollback <env> [--to R|VERSION]`: point `live` back, under the lock, recorded. By default
+ * each function goes back to the version `live` pointed at before its last move; `--to r7`
+ * to the version of release r7 published in this environment; `--to 3` to version 3 (of one
+ * function, named with `--function` when the app has more than one).
+ */
+import { StagecraftError } from '../errors.js';
+import { aliasName, instanceName } from '../manifest/index.js';
+import type { Release } from '../state/index.js';
+import { pointAlias } from './aliases.js';
+import type { AppContext } from './context.js';
+import { withLock } from './locked.js';
+import { requireEnvironment } from './promote.js';
+
+export interface RollbackOptions { to?: string; function?: string; reason?: string }
+
+export interface RollbackResult {
+  environment: string;
+  functions: { function: string; from: number; to: number; release: string; moved: boolean }[];
+}
+
+export async function rollback(ctx: AppContext, env: string, options: RollbackOptions = {}): Promise<RollbackResult> {
+  const { manifest } = ctx.loaded;
+  requireEnvironment(manifest, env);
+  const functions = options.function === undefined ? Object.keys(manifest.functions) : [options.function];
+  if (options.function !== undefined && !(options.function in manifest.functions)) {
+    throw new StagecraftError('FUNCTION_UNKNOWN', `no function "${options.function}" in ${manifest.app}`, { hint: `functions: ${Object.keys(manifest.functions).join(', ')}` });
+  }
+  const versionNumber = options.to !== undefined && /^\d+$/.test(options.to) ? Number(options.to) : undefined;
+  if (versionNumber !== undefined && functions.length > 1) {
+    throw new StagecraftError('ARGUMENT_INVALID', `--to ${options.to} is a version number, and each function numbers its versions itself`, {
+      hint: 'name the function with --function, or give a release (--to r7)',
+    });
+  }
+  const release: Release | undefined = options.to !== undefined && versionNumber === undefined ? ctx.store.releases.find(options.to) : undefined;
+
+  return withLock(ctx, 'rollback', async () => {
+    // Work out every target first: a function that cannot be rolled back stops the command before anything moves.
+    const plans: { fn: string; instance: string; alias: string; from: number; to: number }[] = [];
+    for (const fn of functions) {
+      const instance = instanceName(manifest, fn, env);
+      const alias = aliasName(manifest, env, 'live');
+      const current = await ctx.provider.getAlias(instance, alias);
+      if (!current) {
+        if (options.function !== undefined) throw new StagecraftError('ALIAS_NOT_FOUND', `${fn} has nothing live in ${env}`, { hint: `deploy it first: \`stagecraft deploy ${env}\`` });
+        continue;
+      }
+      const versions = await ctx.provider.listVersions(instance);
+      let to: number | undefined;
+      if (versionNumber !== undefined) {
+        to = versions.find((version) => version.version === versionNumber)?.version;
+        if (to === undefined) throw new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${versionNumber}`, { hint: `versions: ${versions.map((version) => version.version).join(', ') || 'none'}` });
+      } else if (release) {
+        to = versions.filter((version) => version.releaseId === release.id).at(-1)?.version;
+        if (to === undefined) throw new StagecraftError('RELEASE_NOT_FOUND', `${release.id} was never published to ${env} (${fn})`, { hint: 'roll back to a release that ran there; `stagecraft history --env ' + env + '` lists them' });
+      } else {
+        to = previousLive(ctx, env, fn, instance, alias, current.version);
+        if (to === undefined) throw new StagecraftError('ARGUMENT_INVALID', `${fn} in ${env} has no earlier live version to go back to`, { hint: 'give one with --to' });
+      }
+      plans.push({ fn, instance, alias, from: current.version, to });
+    }
+    if (plans.length === 0) throw new StagecraftError('ALIAS_NOT_FOUND', `nothing is live in ${env}`, { hint: `deploy first: \`stagecraft deploy ${env}\`` });
+    const result: RollbackResult = { environment: env, functions: [] };
+    for (const plan of plans) {
+      const version = (await ctx.provider.listVersions(plan.instance)).find((candidate) => candidate.version === plan.to);
+      const moved = await pointAlias(ctx, plan.instance, plan.alias, plan.to, {
+        operation: 'rollback', actor: ctx.actor, environment: env, function: plan.fn, releaseId: version?.releaseId ?? null,
+        detail: { role: 'live', from: plan.from, ...(options.reason ? { reason: options.reason } : {}) },
+      });
+      result.functions.push({ function: plan.fn, from: plan.from, to: plan.to, release: version?.releaseId ?? '', moved });
+      ctx.report.progress(`${env}: ${plan.fn} live ${moved ? `v${plan.from} → v${plan.to}` : `already on v${plan.to}`}`);
+    }
+    return result;
+  });
+}
+
+/** The version `live` pointed at before it last moved to `current`, from the ledger. */
+function previousLive(ctx: AppContext, env: string, fn: string, instance: string, alias: string, current: number): number | undefined {
+  const moves = ctx.store.ledger.list({ environment: env, function: fn, kind: 'alias.moved' }).filter((entry) => entry.instance === instance && entry.alias === alias);
+  for (let index = moves.length - 1; index >= 0; index--) {
+    const entry = moves[index];
+    if (entry?.version === current && entry.previousVersion !== null && entry.previousVersion !== current) return entry.previousVersion;
+  }
+  return undefined;
+}

@@ -1,0 +1,44 @@
+/**
+ * The rows behind the promotion lock. Deciding whether a holder is dead (its process gone,
+ * its heartbeat stale) is the lock's business (src/promotion/lock.ts); this repo only reads
+ * and writes rows, each change guarded by the token of the holder it expects.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface LockRow {
+  name: string;
+  /** Random per acquisition: a holder that lost its lock to a takeover can no longer touch it. */
+  token: string;
+  pid: number;
+  host: string;
+  operation: string;
+  since: string;
+  heartbeatAt: string;
+}
+
+interface Row { name: string; token: string; pid: number; host: string; operation: string; since: string; heartbeat_at: string }
+
+export class LockRepo {
+  constructor(private readonly db: Database) {}
+
+  get(name: string): LockRow | undefined {
+    const row = this.db.prepare('SELECT * FROM locks WHERE name = ?').get(name) as Row | undefined;
+    return row && { name: row.name, token: row.token, pid: row.pid, host: row.host, operation: row.operation, since: row.since, heartbeatAt: row.heartbeat_at };
+  }
+
+  /** Writes `row` as the holder, replacing the holder whose token is `replacing` (if any). */
+  put(row: LockRow, replacing?: string): void {
+    if (replacing !== undefined) this.db.prepare('DELETE FROM locks WHERE name = ? AND token = ?').run(row.name, replacing);
+    this.db.prepare('INSERT INTO locks (name, token, pid, host, operation, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(row.name, row.token, row.pid, row.host, row.operation, row.since, row.heartbeatAt);
+  }
+
+  /** False when the lock is no longer ours. */
+  heartbeat(name: string, token: string, at: string): boolean {
+    return this.db.prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND token = ?').run(at, name, token).changes > 0;
+  }
+
+  release(name: string, token: string): boolean {
+    return this.db.prepare('DELETE FROM locks WHERE name = ? AND token = ?').run(name, token).changes > 0;
+  }
+}
