@@ -279,7 +279,6 @@ export class PromotionRun {
   }
 
   private async rollBack(): Promise<PromotionOutcome> {
-    const restored: string[] = [];
     for (const progress of [...this.state.environments].reverse()) {
       if (!movedAliases(progress)) continue;
       const env = progress.name;
@@ -291,11 +290,11 @@ export class PromotionRun {
         await pointAlias(this.ctx, instance, aliasName(this.manifest, env, 'live'), backup.live, this.meta(env, fn.function, { role: 'live', rollback: true, ...why }));
         await pointAlias(this.ctx, instance, aliasName(this.manifest, env, 'smoke'), backup.smoke, this.meta(env, fn.function, { role: 'smoke', rollback: true, ...why }));
       }
-      restored.push(env);
       this.step(progress, 'restored');
       this.ctx.report.progress(`${env}: live and smoke are back where they were`);
     }
-    const restoredAll = this.state.environments.filter((env) => env.step === 'restored').map((env) => env.name);
+    // In the order they were put back: the failed environment first, then down the chain.
+    const restoredAll = this.state.environments.filter((env) => env.step === 'restored').map((env) => env.name).reverse();
     this.finish('failed', 'promotion.failed', { reason: this.state.failure?.reason, step: this.state.failure?.step, failedIn: this.state.failure?.environment, rolledBack: restoredAll });
     return this.outcome();
   }

@@ -111,8 +111,9 @@ async function start(ctx: AppContext, kind: PromotionKind, release: Release, cha
     const record = ctx.store.transaction(() => {
       const created = ctx.store.promotions.create({ kind, releaseId: release.id, target: chain[chain.length - 1] ?? '', startedBy: ctx.actor, state });
       ctx.store.ledger.append({
-        kind: 'promotion.started', operation: kind, actor: ctx.actor, environment: created.target, releaseId: release.id, commit: release.commit,
-        detail: { promotion: created.id, chain, ...(skipSoak !== undefined ? { skipSoakReason: skipSoak } : {}) },
+        // No environment: starting changes none, and `history --env prod` must not suggest otherwise.
+        kind: 'promotion.started', operation: kind, actor: ctx.actor, releaseId: release.id, commit: release.commit,
+        detail: { promotion: created.id, chain, target: created.target, ...(skipSoak !== undefined ? { skipSoakReason: skipSoak } : {}) },
       });
       return created;
     });
