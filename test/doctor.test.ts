@@ -1,0 +1,70 @@
+/**
+ * `stagecraft doctor` must see what is wrong, not only say all is well: each check is shown
+ * failing on a state broken behind Stagecraft's back (raw SQL, a deleted file, a dead process).
+ */
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyApp, runCli } from './helpers/cli.js';
+
+interface DoctorJson { ok: boolean; checks: { name: string; status: string; message: string; details?: string[] }[] }
+
+describe('doctor', () => {
+  const app = copyApp('promo');
+  app.write('stagecraft.yml', app.read('stagecraft.yml').replace('    approval: manual\n', '').replace(/smoke:[\s\S]*$/, 'smoke: []\n'));
+  const cli = (...args: string[]) => runCli([...args, '--dir', app.dir]);
+  const doctor = async () => {
+    const result = await cli('doctor', '--json');
+    return { code: result.code, report: result.json<DoctorJson>() };
+  };
+  const check = (report: DoctorJson, name: string) => report.checks.find((candidate) => candidate.name === name);
+  const db = () => new Database(join(app.dir, '.stagecraft', 'state.db'));
+  beforeAll(async () => {
+    expect((await cli('build')).code).toBe(0);
+    const promoted = await cli('promote');
+    expect(promoted.code, promoted.stderr).toBe(0);
+  }, 60_000);
+  afterAll(() => app.remove());
+
+  it('finds every invariant holding after a promotion, in text too', async () => {
+    const { code, report } = await doctor();
+    expect(code).toBe(0);
+    expect(report.checks.map((c) => [c.name, c.status])).toEqual([
+      ['artifacts', 'ok'], ['versions', 'ok'], ['aliases', 'ok'], ['ledger', 'ok'], ['immutability', 'ok'], ['promotions', 'ok'], ['lock', 'ok'], ['environments', 'ok'],
+    ]);
+    expect((await cli('doctor')).stdout).toMatch(/every invariant holds/);
+  });
+
+  it('an alias moved without a ledger record fails the ledger check, with exit 1', async () => {
+    const connection = db();
+    connection.prepare("INSERT INTO versions SELECT instance, 2, environment, function, release_id, sha256, runtime, handler, memory_mb, timeout_s, config_json, config_digest, published_at FROM versions WHERE instance = 'promo-api-dev' AND version = 1").run();
+    connection.prepare("UPDATE aliases SET version = 2 WHERE instance = 'promo-api-dev' AND name = 'live'").run();
+    connection.close();
+    const { code, report } = await doctor();
+    expect(code).toBe(1);
+    expect(check(report, 'ledger')).toMatchObject({ status: 'fail', details: [expect.stringMatching(/^promo-api-dev live: is v2 \(revision 1\), the ledger says v1 \(revision 1, #\d+\)$/)] });
+    const fix = db();
+    fix.prepare("UPDATE aliases SET version = 1 WHERE instance = 'promo-api-dev' AND name = 'live'").run();
+    fix.close();
+    expect((await doctor()).code).toBe(0);
+  });
+
+  it('a promotion left running by a dead process, a stale lock, a missing artifact and a missing guard are each reported', async () => {
+    const connection = db();
+    const release = (connection.prepare('SELECT id FROM releases').get() as { id: string }).id;
+    connection.prepare(`INSERT INTO promotions (id, kind, release_id, target, status, state_json, started_at, started_by, updated_at)
+      VALUES ('p99', 'promote', ?, 'prod', 'running', '{"environments":[{"name":"dev","step":"published"}]}', '2026-01-01', 'x', '2026-01-01')`).run(release);
+    connection.prepare("INSERT INTO locks (name, token, pid, host, operation, since, heartbeat_at) VALUES ('promo', 't', 999999, 'h', 'promote', '2026-01-01', '2026-01-01')").run();
+    connection.exec('DROP TRIGGER ledger_kept');
+    connection.close();
+    const artifact = (await cli('status', '--json')).json<{ environments: { functions: { live: { sha256: string } }[] }[] }>().environments[0]?.functions[0]?.live.sha256;
+    rmSync(join(app.dir, '.stagecraft', 'artifacts', `${artifact}.zip`));
+    const { code, report } = await doctor();
+    expect(code).toBe(1);
+    expect(check(report, 'promotions')).toMatchObject({ status: 'fail', details: [expect.stringContaining('p99 (promote of')] });
+    expect(check(report, 'lock')).toMatchObject({ status: 'warn', message: expect.stringContaining('whose process is gone') });
+    expect(check(report, 'artifacts')).toMatchObject({ status: 'fail', details: [expect.stringContaining(`Artifact ${artifact} is missing`)] });
+    expect(check(report, 'immutability')).toMatchObject({ status: 'fail', details: ['trigger ledger_kept is missing'] });
+  });
+});
