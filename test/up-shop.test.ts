@@ -17,9 +17,17 @@ describe('up: examples/shop', () => {
     const built = await runCli(['build', '--json', '--dir', app.dir]);
     expect(built.code, built.stderr).toBe(0);
     first = built.json<{ release: string }>().release;
-    for (const env of ['dev', 'staging', 'prod']) {
-      const deployed = await runCli(['deploy', env, '--dir', app.dir]);
-      expect(deployed.code, deployed.stderr).toBe(0);
+    // As the README quickstart does: promote (dev, staging, then a pause at prod's gate), approve.
+    const promoted = await runCli(['promote', '--json', '--dir', app.dir]);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.json<{ status: string }>().status).toBe('awaiting-approval');
+    const approved = await runCli(['approve', 'prod', '--json', '--dir', app.dir]);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.json<{ status: string }>().status).toBe('succeeded');
+    const status = (await runCli(['status', '--json', '--dir', app.dir])).json<{ environments: { functions: { function: string; live: { sha256: string; release: string } | null }[] }[] }>();
+    for (const fn of ['api', 'worker']) {
+      const shas = new Set(status.environments.map((env) => env.functions.find((candidate) => candidate.function === fn)?.live?.sha256));
+      expect(shas.size, `${fn}: one sha256 across dev, staging and prod`).toBe(1);
     }
     up = await startUp(app.dir, { ports: 4 });
   }, 120_000);
