@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactStore } from '../build/index.js';
-import { StagecraftError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
 import { SqliteLock, type AppContext } from '../promotion/index.js';
 import { LocalProvider } from '../providers/index.js';
 import { StateStore } from '../state/index.js';
+import { openAws } from './aws.js';
 import type { Output } from './output.js';
 
 export interface OpenedApp extends AppContext {
@@ -29,14 +29,16 @@ export function stateFile(appDir: string): string {
 export async function openApp(dir: string, out: Output, options: { readOnly?: boolean } = {}): Promise<OpenedApp> {
   const loaded = await loadManifest(dir);
   const { manifest, appDir } = loaded;
-  if (manifest.provider !== 'local') {
-    throw new StagecraftError('ARGUMENT_INVALID', `provider "${manifest.provider}" is not available in this version of Stagecraft`, {
-      hint: 'use `provider: local` (the embedded runtime) for now',
-    });
-  }
   const path = stateFile(appDir);
   const store = options.readOnly && !existsSync(path) ? StateStore.open(':memory:') : StateStore.open(path);
   const artifacts = ArtifactStore.forApp(appDir);
+  if (manifest.provider === 'aws') {
+    const aws = await openAws(loaded, store, artifacts, out);
+    return {
+      loaded, store, artifacts, provider: aws.provider, lock: new SqliteLock(store), actor: resolveActor(appDir), env: process.env, report: out,
+      close: () => { aws.close(); store.close(); },
+    };
+  }
   const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message) });
   return {
     loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: resolveActor(appDir), env: process.env, report: out,
