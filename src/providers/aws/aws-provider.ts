@@ -201,7 +201,13 @@ export class AwsProvider implements Provider {
     return versions.sort((a, b) => a.version - b.version);
   }
 
-  invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+  async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    // Lambda answers 404 for a missing qualifier, but emulators run $LATEST instead; one GetAlias
+    // (or a known version) makes "invoke only what exists" hold on every platform.
+    if (/^\d+$/.test(request.qualifier)) await this.requireVersion(request.instance, Number(request.qualifier));
+    else if (!(await this.readAlias(request.instance, request.qualifier))) {
+      throw new StagecraftError('ALIAS_NOT_FOUND', `${request.instance} has no alias ${request.qualifier}`, { hint: 'deploy a release to this environment first: `stagecraft deploy <env>`' });
+    }
     return invokeFunction(this.deps.clients, request);
   }
 
