@@ -16,9 +16,15 @@ export interface OpenedAws {
   close(): void;
 }
 
+/** The AWS SDK clients of an app: its region, the standard credential chain, AWS_ENDPOINT_URL. */
+export async function awsClientsFor(loaded: LoadedManifest): Promise<AwsClients> {
+  const aws = await import('../providers/aws/index.js');
+  return new aws.AwsClients({ region: explicitRegion(loaded), defaultRegion: loaded.manifest.region });
+}
+
 export async function openAws(loaded: LoadedManifest, store: StateStore, artifacts: ArtifactStore, out: Pick<Output, 'progress'>): Promise<OpenedAws> {
   const aws = await import('../providers/aws/index.js');
-  const clients = new aws.AwsClients({ region: explicitRegion(loaded), defaultRegion: loaded.manifest.region });
+  const clients = await awsClientsFor(loaded);
   const provider = new aws.AwsProvider({
     clients, artifacts, manifest: loaded.manifest,
     ledger: { append: (entry) => { store.transaction(() => store.ledger.append(entry)); } },

@@ -59,7 +59,7 @@ export async function startMoto(): Promise<Moto> {
     endpoint, pid, stop,
     env: {
       AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: 'testing',
-      AWS_REGION: MOTO_REGION, AWS_DEFAULT_REGION: MOTO_REGION, AWS_PROFILE: '', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_REGION: MOTO_REGION, AWS_DEFAULT_REGION: MOTO_REGION, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     },
     async queueLambdaResponses(results) {
       const response = await fetch(`${endpoint}/moto-api/static/lambda-simple/response`, {

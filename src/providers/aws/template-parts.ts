@@ -146,7 +146,7 @@ export function schedules(ctx: EnvContext): Resources {
         Type: 'AWS::Events::Rule',
         Properties: {
           Name: scheduleRuleName(ctx.manifest, fn, index, ctx.env),
-          ScheduleExpression: event.expression,
+          ScheduleExpression: event.expression.expression,
           State: 'ENABLED',
           Targets: [{ Id: 'live', Arn: liveAliasArn(ctx, fn), ...(event.input === undefined ? {} : { Input: JSON.stringify(event.input) }) }],
         },

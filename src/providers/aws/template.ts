@@ -14,7 +14,7 @@
  * update would move them back. The provider creates those through the Lambda API and records
  * them in the template's `Metadata` so that `synth` still shows the whole environment.
  */
-import { digestOf, stableStringify } from '../../digest.js';
+import { digestOf } from '../../digest.js';
 import { aliasName, instanceName } from '../../manifest/index.js';
 import { LogicalIds, stackEnvironments, stackName } from './aws-names.js';
 import {
@@ -60,9 +60,9 @@ export function synthesize(manifest: StackManifest, env: string): CfnTemplate {
   };
 }
 
-/** The template as deployed and printed: stable key order, so equal templates are equal text. */
+/** The template as printed; `synthesize` builds it in manifest order, so equal manifests give equal text. */
 export function templateText(template: CfnTemplate): string {
-  return JSON.stringify(JSON.parse(stableStringify(template)), null, 2);
+  return JSON.stringify(template, null, 2);
 }
 
 export function templateDigest(template: CfnTemplate): string {
@@ -113,7 +113,9 @@ function lambdaApiPart(manifest: StackManifest, envs: string[]): Record<string, 
       ...topicsOfFunction(manifest, fn).map((topic) => `sns.amazonaws.com (${topic})`),
       ...(def.events.some((event) => event.type === 'schedule') ? ['events.amazonaws.com'] : []),
     ],
-    ...(def.destinations ? { destinations: def.destinations } : {}),
+    ...(def.destinations ? {
+      destinations: Object.fromEntries(Object.entries(def.destinations).flatMap(([when, target]) => target ? [[when, `${target.type}:${target.name}`]] : [])),
+    } : {}),
   })));
 }
 
