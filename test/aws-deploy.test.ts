@@ -14,11 +14,13 @@ import { copyApp, runCli } from './helpers/cli.js';
 import { MOTO_ACCOUNT, startMoto, useEnv, type Moto } from './helpers/moto.js';
 
 interface BuildJson { release: string; functions: { function: string; sha256: string }[] }
-interface DeployJson { release: string; functions: { function: string; version: number; published: boolean; sha256: string }[] }
+interface DeployJson { release: string; status: string; environments: { name: string; functions: { function: string; version: number; published: boolean; sha256: string }[] }[] }
+const deployedFunctions = (outcome: DeployJson) => outcome.environments[0]?.functions ?? [];
 interface LedgerJson { entries: { kind: string; environment: string | null; function: string | null; version: number | null }[] }
 
 const ENVS = ['dev', 'staging', 'prod'] as const;
 const BUCKET = `stagecraft-${MOTO_ACCOUNT}-us-east-1`;
+const HEALTHY = JSON.stringify({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
 
 describe('aws provider on moto: deploy examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
@@ -40,13 +42,22 @@ describe('aws provider on moto: deploy examples/shop', () => {
     return { version: Number(pointer.FunctionVersion), sha256: Buffer.from(version.CodeSha256 ?? '', 'base64').toString('hex'), variables: version.Environment?.Variables ?? {} };
   };
   const ledger = async () => (await cli(['history'])).json<LedgerJson>().entries;
+  /**
+   * moto's Lambda runs no code: each Invoke returns the next queued response. A deploy runs the
+   * shop's two smoke tests (health over HTTP, health-direct by invoke) against smoke: two healthy
+   * answers per deploy that reaches its tests.
+   */
+  const deploy = async (env: string) => {
+    await moto.queueLambdaResponses([HEALTHY, HEALTHY]);
+    return cli(['deploy', env]);
+  };
 
   beforeAll(async () => {
     moto = await startMoto();
     restoreEnv = useEnv(moto.env);
     lambda = new LambdaClient({});
     build = (await cli(['build'])).json<BuildJson>();
-    for (const env of ENVS) await cli(['deploy', env]);
+    for (const env of ENVS) await deploy(env);
   }, 180_000);
   afterAll(async () => {
     lambda?.destroy();
@@ -120,10 +131,13 @@ describe('aws provider on moto: deploy examples/shop', () => {
 
   it('deploying the same release again publishes nothing and leaves the stack alone', async () => {
     const before = (await ledger()).length;
-    const again = (await cli(['deploy', 'dev'])).json<DeployJson>();
-    expect(again.functions.map((fn) => [fn.version, fn.published])).toEqual([[1, false], [1, false]]);
+    const again = (await deploy('dev')).json<DeployJson>();
+    expect(again.status).toBe('succeeded');
+    expect(deployedFunctions(again).map((fn) => [fn.version, fn.published])).toEqual([[1, false], [1, false]]);
     const added = (await ledger()).slice(before);
-    expect(added.map((entry) => entry.kind)).toEqual(['alias.moved', 'alias.moved', 'alias.moved', 'alias.moved']);
+    // Aliases already where they should be are not moved again: no change, no record.
+    expect(added.map((entry) => entry.kind).filter((kind) => /^(stack|instance|version|alias)\./.test(kind))).toEqual([]);
+    expect(added.map((entry) => entry.kind)).toContain('promotion.succeeded');
     const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'shop-api-dev' }));
     expect(versions.Versions?.map((version) => version.Version)).toEqual(['$LATEST', '1']);
   });
@@ -133,9 +147,9 @@ describe('aws provider on moto: deploy examples/shop', () => {
     const second = (await cli(['build'])).json<BuildJson>();
     expect(shaOf(second, 'api')).not.toBe(shaOf(build, 'api'));
     const before = (await ledger()).length;
-    const deployed = (await cli(['deploy', 'dev'])).json<DeployJson>();
+    const deployed = (await deploy('dev')).json<DeployJson>();
     // The worker's code is unchanged, but its STAGECRAFT_RELEASE is not: a new version for both.
-    expect(deployed.functions.map((fn) => [fn.function, fn.version, fn.published])).toEqual([['api', 2, true], ['worker', 2, true]]);
+    expect(deployedFunctions(deployed).map((fn) => [fn.function, fn.version, fn.published])).toEqual([['api', 2, true], ['worker', 2, true]]);
     expect(shaOf(second, 'worker')).toBe(shaOf(build, 'worker'));
     const kinds = (await ledger()).slice(before).map((entry) => entry.kind);
     expect(kinds.filter((kind) => kind.startsWith('stack.'))).toEqual([]);
@@ -147,7 +161,7 @@ describe('aws provider on moto: deploy examples/shop', () => {
     app.write('stagecraft.yml', app.read('stagecraft.yml').replace('    orders: { partitionKey: id }', '    orders: { partitionKey: id }\n    audit: { partitionKey: at }'));
     await cli(['build']);
     const before = (await ledger()).length;
-    await cli(['deploy', 'dev']);
+    await deploy('dev');
     const added = (await ledger()).slice(before);
     expect(added.filter((entry) => entry.kind.startsWith('stack.')).map((entry) => [entry.kind, entry.environment])).toEqual([['stack.updated', 'dev']]);
     const dynamodb = new DynamoDBClient({});

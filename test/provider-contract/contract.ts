@@ -163,14 +163,25 @@ export function providerContract(name: string, factory: ContractFactory, options
       expect(await provider.getAlias(INSTANCE, 'smoke')).toMatchObject({ version: 3 });
     });
 
+    it('deletes an alias, and deleting a missing one is a no-op', async () => {
+      await provider.updateAlias({ instance: INSTANCE, name: 'canary', version: 1 }, change('deploy'));
+      await provider.deleteAlias(INSTANCE, 'canary', change('rollback'));
+      expect(await provider.getAlias(INSTANCE, 'canary')).toBeUndefined();
+      await provider.deleteAlias(INSTANCE, 'canary', change('rollback'));
+      const again = await provider.updateAlias({ instance: INSTANCE, name: 'canary', version: 3 }, change('deploy'));
+      expect(again).toMatchObject({ version: 3, revision: 1 });
+      await provider.deleteAlias(INSTANCE, 'canary', change('rollback'));
+    });
+
     it('wrote a ledger record for every change, and none for refused ones', () => {
       const entries = world.store.ledger.list({ function: 'echo' });
       expect(entries.filter((entry) => entry.kind === 'version.published').map((entry) => entry.version)).toEqual([1, 2, 3]);
       const moves = entries.filter((entry) => entry.kind === 'alias.moved').map((entry) => [entry.operation, entry.alias, entry.previousVersion, entry.version]);
       expect(moves).toEqual([
         ['deploy', 'live', null, 1], ['deploy', 'live', 1, 3], ['deploy', 'smoke', null, 3],
-        ['promote', 'live', 3, 3], ['promote', 'live', 3, 3], ['rollback', 'live', 3, 1],
+        ['promote', 'live', 3, 3], ['promote', 'live', 3, 3], ['rollback', 'live', 3, 1], ['deploy', 'canary', null, 1], ['deploy', 'canary', null, 3],
       ]);
+      expect(entries.filter((entry) => entry.kind === 'alias.deleted').map((entry) => [entry.alias, entry.previousVersion])).toEqual([['canary', 1], ['canary', 3]]);
     });
   });
 }

@@ -16,7 +16,7 @@
  * so the record follows the change, never precedes it.
  */
 import {
-  CreateAliasCommand, GetAliasCommand, GetFunctionConfigurationCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
+  CreateAliasCommand, DeleteAliasCommand, GetAliasCommand, GetFunctionConfigurationCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
   UpdateAliasCommand, type AliasConfiguration, type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import type { ArtifactStore } from '../../build/index.js';
@@ -184,6 +184,24 @@ export class AwsProvider implements Provider {
     return { instance: target.instance, name: target.name, version: target.version, extra: target.extra, revision, updatedAt };
   }
 
+  async deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void> {
+    const current = await this.readAlias(instance, alias);
+    if (!current) return;
+    const live = await this.liveBindings(instance, alias);
+    try {
+      // A live alias's event source mappings and permissions go first: a mapping left on a
+      // deleted alias would keep taking messages off its queue and fail every one.
+      if (live) await live.unbind();
+      await this.deps.clients.lambda.send(new DeleteAliasCommand({ FunctionName: instance, Name: alias }));
+    } catch (error) {
+      if (!isNotFound(error)) throw providerError(error, `cannot delete alias ${alias} of ${instance}`);
+    }
+    await this.deps.ledger.append({
+      ...change, kind: 'alias.deleted', instance, alias, version: null, previousVersion: Number(current.FunctionVersion),
+      detail: { ...change.detail, revision: decodeAliasMeta(current.Description).revision + 1 },
+    });
+  }
+
   async listVersions(instance: string): Promise<VersionRecord[]> {
     const versions: VersionRecord[] = [];
     let marker: string | undefined;
@@ -248,7 +266,7 @@ export class AwsProvider implements Provider {
   }
 
   /** When `alias` is an environment's `live` alias: the digest of its bindings and how to make them. */
-  private async liveBindings(instance: string, alias: string): Promise<{ digest: string; reconcile(): Promise<void> } | undefined> {
+  private async liveBindings(instance: string, alias: string): Promise<{ digest: string; reconcile(): Promise<void>; unbind(): Promise<void> } | undefined> {
     const { manifest } = this.deps;
     for (const environment of manifest.environments) {
       const env = environment.name;
@@ -259,7 +277,11 @@ export class AwsProvider implements Provider {
       const [account, region, stack] = await Promise.all([this.deps.clients.account(), this.deps.clients.region(), this.stackOf(env)]);
       const place: Place = { account, region };
       const desired = desiredBindings(view, fn, env, place, stack.outputs[OUTPUT_API]);
-      return { digest: bindingsDigest(desired), reconcile: () => this.bindings.reconcile(place, instance, alias, desired) };
+      return {
+        digest: bindingsDigest(desired),
+        reconcile: () => this.bindings.reconcile(place, instance, alias, desired),
+        unbind: () => this.bindings.reconcile(place, instance, alias, { eventSources: [], permissions: [], destinations: undefined }),
+      };
     }
     return undefined;
   }
