@@ -10,11 +10,15 @@ import { ArtifactStore } from '../build/index.js';
 import { loadManifest } from '../manifest/index.js';
 import { SqliteLock, type AppContext } from '../promotion/index.js';
 import { LocalProvider } from '../providers/index.js';
-import { StateStore } from '../state/index.js';
-import { openAws } from './aws.js';
+import { StateStore, type LedgerEntry, type LedgerQuery } from '../state/index.js';
+import { openAws, openSharedState } from './aws.js';
 import type { Output } from './output.js';
 
 export interface OpenedApp extends AppContext {
+  /** With `state: { backend: dynamodb }`: the team's ledger, every machine's records in one order. */
+  sharedLedger?: { list(query: LedgerQuery): Promise<LedgerEntry[]> };
+  /** Copies what this command committed to the shared state table (a no-op with SQLite state). */
+  flush(): Promise<void>;
   close(): void;
 }
 
@@ -32,18 +36,20 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   const path = stateFile(appDir);
   const store = options.readOnly && !existsSync(path) ? StateStore.open(':memory:') : StateStore.open(path);
   const artifacts = ArtifactStore.forApp(appDir);
+  const actor = resolveActor(appDir);
+  // Shared state (DynamoDB) holds the lock and a copy of the ledger; SQLite stays the default.
+  const shared = await openSharedState(loaded, out);
+  const common = {
+    loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), actor, env: process.env, report: out,
+    ...(shared ? { sharedLedger: shared.ledger } : {}),
+    flush: async () => { if (shared && store.path !== ':memory:') await shared.sync(store); },
+  };
   if (manifest.provider === 'aws') {
-    const aws = await openAws(loaded, store, artifacts, out);
-    return {
-      loaded, store, artifacts, provider: aws.provider, lock: new SqliteLock(store), actor: resolveActor(appDir), env: process.env, report: out,
-      close: () => { aws.close(); store.close(); },
-    };
+    const aws = await openAws(loaded, store, artifacts, out, shared);
+    return { ...common, provider: aws.provider, close: () => { aws.close(); shared?.close(); store.close(); } };
   }
   const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message) });
-  return {
-    loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: resolveActor(appDir), env: process.env, report: out,
-    close: () => store.close(),
-  };
+  return { ...common, provider, close: () => { shared?.close(); store.close(); } };
 }
 
 /** Who is acting: STAGECRAFT_ACTOR (for CI), else the git user, else the OS user. */
@@ -65,6 +71,10 @@ export async function withApp<T>(dir: string, out: Output, work: (app: OpenedApp
   try {
     return await work(app);
   } finally {
-    app.close();
+    try {
+      await app.flush();
+    } finally {
+      app.close();
+    }
   }
 }
