@@ -67,6 +67,8 @@ export class AwsProvider implements Provider {
   private readonly stackStates = new Map<string, StackState>();
   /** The manifest view each environment's stack was last ensured with. */
   private readonly views = new Map<string, StackManifest>();
+  /** The last state of each alias this process read or wrote, by `instance:alias`. */
+  private readonly aliasCache = new Map<string, AliasConfiguration>();
   /** `instance:version` pairs known to exist: versions are immutable, so a yes never changes. */
   private readonly knownVersions = new Set<string>();
 
@@ -134,7 +136,12 @@ export class AwsProvider implements Provider {
       throw new StagecraftError('ARGUMENT_INVALID', `a traffic split needs another version and a weight between 0 and 1, got version ${target.extra.version} at ${target.extra.weight}`);
     }
     for (const version of [target.version, target.extra?.version]) if (version !== undefined) await this.requireVersion(target.instance, version);
-    const current = await this.readAlias(target.instance, target.name);
+    // The caller read the alias (getAlias) just before, and says which revision it saw: when this
+    // process saw the same one last, that read stands; Lambda still checks it through RevisionId.
+    const cached = this.aliasCache.get(`${target.instance}:${target.name}`);
+    const current = target.expectedRevision !== undefined && cached && decodeAliasMeta(cached.Description).revision === target.expectedRevision
+      ? cached
+      : await this.readAlias(target.instance, target.name);
     const meta = decodeAliasMeta(current?.Description);
     if (target.expectedRevision !== undefined && (current === undefined || meta.revision !== target.expectedRevision)) {
       throw new StagecraftError('STATE_FAILED', `alias ${target.name} of ${target.instance} changed while this operation ran (revision ${current ? meta.revision : 'none'}, expected ${target.expectedRevision})`, {
@@ -146,31 +153,33 @@ export class AwsProvider implements Provider {
     const live = await this.liveBindings(target.instance, target.name);
     const routing = { AdditionalVersionWeights: target.extra ? { [String(target.extra.version)]: target.extra.weight } : {} };
     const { lambda } = this.deps.clients;
+    const cacheKey = `${target.instance}:${target.name}`;
     try {
       if (current) {
         if (live && meta.bindings !== live.digest) await live.reconcile();
-        await lambda.send(new UpdateAliasCommand({
+        this.remember(cacheKey, await lambda.send(new UpdateAliasCommand({
           FunctionName: target.instance, Name: target.name, FunctionVersion: String(target.version), RoutingConfig: routing,
           Description: encodeAliasMeta({ revision, updatedAt, bindings: live ? live.digest : meta.bindings }),
           // Lambda refuses the update when the alias changed since it was read (optimistic locking).
           RevisionId: current.RevisionId,
-        }));
+        })));
       } else {
-        await lambda.send(new CreateAliasCommand({
+        this.remember(cacheKey, await lambda.send(new CreateAliasCommand({
           FunctionName: target.instance, Name: target.name, FunctionVersion: String(target.version), RoutingConfig: routing,
           Description: encodeAliasMeta({ revision, updatedAt, bindings: '' }),
-        }));
+        })));
         if (live) {
           // Bindings need the alias to exist; its digest is written only once they are all made,
           // so an interrupted run is finished by the next move of this alias.
           await live.reconcile();
-          await lambda.send(new UpdateAliasCommand({
+          this.remember(cacheKey, await lambda.send(new UpdateAliasCommand({
             FunctionName: target.instance, Name: target.name, FunctionVersion: String(target.version), RoutingConfig: routing,
             Description: encodeAliasMeta({ revision, updatedAt, bindings: live.digest }),
-          }));
+          })));
         }
       }
     } catch (error) {
+      this.aliasCache.delete(cacheKey);
       if (errorName(error) === 'PreconditionFailedException') {
         throw new StagecraftError('STATE_FAILED', `alias ${target.name} of ${target.instance} changed while this operation ran`, { hint: 'read the alias again and retry', cause: error });
       }
@@ -192,6 +201,7 @@ export class AwsProvider implements Provider {
       // A live alias's event source mappings and permissions go first: a mapping left on a
       // deleted alias would keep taking messages off its queue and fail every one.
       if (live) await live.unbind();
+      this.aliasCache.delete(`${instance}:${alias}`);
       await this.deps.clients.lambda.send(new DeleteAliasCommand({ FunctionName: instance, Name: alias }));
     } catch (error) {
       if (!isNotFound(error)) throw providerError(error, `cannot delete alias ${alias} of ${instance}`);
@@ -244,11 +254,17 @@ export class AwsProvider implements Provider {
 
   private async readAlias(instance: string, alias: string): Promise<AliasConfiguration | undefined> {
     try {
-      return await this.deps.clients.lambda.send(new GetAliasCommand({ FunctionName: instance, Name: alias }));
+      return this.remember(`${instance}:${alias}`, await this.deps.clients.lambda.send(new GetAliasCommand({ FunctionName: instance, Name: alias })));
     } catch (error) {
+      this.aliasCache.delete(`${instance}:${alias}`);
       if (isNotFound(error)) return undefined;
       throw providerError(error, `cannot read alias ${alias} of ${instance}`);
     }
+  }
+
+  private remember(key: string, alias: AliasConfiguration): AliasConfiguration {
+    this.aliasCache.set(key, alias);
+    return alias;
   }
 
   /** An alias may only point at a version that exists (DESIGN §5 invariant 3); Lambda checks, emulators may not. */
