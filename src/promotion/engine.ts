@@ -81,6 +81,9 @@ export class PromotionRun {
       return this.outcome();
     } catch (error) {
       if (error instanceof StepFailed) return await this.fail(error.step, error.message, error.details);
+      // A platform failure mid-way (an artifact gone, a provider error) rolls back like a failed
+      // test; anything else is a bug and stays in the journal for `promote --resume`.
+      if (error instanceof StagecraftError) return await this.fail(this.currentStep(), error.message, error.hint ? [error.hint] : []);
       throw error;
     } finally {
       await this.gateways.close();
@@ -297,6 +300,10 @@ export class PromotionRun {
     const restoredAll = this.state.environments.filter((env) => env.step === 'restored').map((env) => env.name).reverse();
     this.finish('failed', 'promotion.failed', { reason: this.state.failure?.reason, step: this.state.failure?.step, failedIn: this.state.failure?.environment, rolledBack: restoredAll });
     return this.outcome();
+  }
+
+  private currentStep(): Step {
+    return this.state.environments.find((env) => !['live', 'passed', 'pending', 'restored'].includes(env.step))?.step ?? 'pending';
   }
 
   private gateOf(env: string): EnvironmentDef {
