@@ -199,8 +199,9 @@ export class PromotionRun {
       }, this.meta(env, fn.function));
       published[fn.function] = version.version;
       if (created) fresh.push(fn.function);
-      this.ctx.report.progress(`${env}: ${fn.function} version ${version.version}${created ? '' : ' (unchanged)'}`);
     }
+    const versions = Object.entries(published).map(([fn, version]) => `${fn} v${version}`);
+    this.ctx.report.progress(`${env}: published ${versions.length > 6 ? `${versions.length} versions` : versions.join(', ')} (${fresh.length} new)`);
     return { published, created: fresh };
   }
 
