@@ -4,11 +4,13 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT } from '../errors.js';
 import { registerBuild } from './commands/build.js';
+import { registerConfig } from './commands/config.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerHistory } from './commands/history.js';
 import { registerInit } from './commands/init.js';
 import { registerInvoke } from './commands/invoke.js';
 import { registerLogs } from './commands/logs.js';
+import { registerSecret } from './commands/secret.js';
 import { registerSend } from './commands/send.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
@@ -22,7 +24,7 @@ const program = new Command('stagecraft')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend]) register(program);
+for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend, registerConfig, registerSecret]) register(program);
 
 try {
   await program.parseAsync(process.argv);

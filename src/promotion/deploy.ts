@@ -6,6 +6,7 @@
 import { aliasName, instanceName, resolveConfig, type Manifest } from '../manifest/index.js';
 import { StagecraftError } from '../errors.js';
 import type { Release, ChangeMeta, VersionRecord } from '../state/index.js';
+import { configChangeDetail } from './config-change.js';
 import type { AppContext } from './context.js';
 
 export interface DeployedFunction {
@@ -50,7 +51,7 @@ export async function deploy(ctx: AppContext, env: string, releaseRef?: string):
   const plans = release.functions.map((fn) => {
     const def = manifest.functions[fn.function];
     if (!def) throw new StagecraftError('STATE_FAILED', `release ${release.id} lists ${fn.function} but its manifest does not`);
-    return { fn, def, instance: instanceName(manifest, fn.function, env), config: resolveConfig(manifest, env, fn.function, release.id, { env: (name) => ctx.env[name], secret: () => undefined }) };
+    return { fn, def, instance: instanceName(manifest, fn.function, env), config: resolveConfig(manifest, env, fn.function, release.id, { env: (name) => ctx.env[name], secret: ctx.secrets.forEnvironment(env) }) };
   });
 
   const change = (fn: string, detail: Record<string, unknown> = {}): ChangeMeta => ({
@@ -68,7 +69,7 @@ export async function deploy(ctx: AppContext, env: string, releaseRef?: string):
       instance: plan.instance, environment: env, function: plan.fn.function, releaseId: release.id, sha256: plan.fn.sha256,
       runtime: plan.fn.runtime, handler: plan.fn.handler, memoryMb: plan.def.memory, timeoutSec: plan.def.timeout,
       config: plan.config.stored, configDigest: plan.config.digest,
-    }, change(plan.fn.function));
+    }, change(plan.fn.function, await configChangeDetail(ctx.provider, plan.instance, plan.fn.sha256, plan.config.stored)));
     published.push({ plan, version, created });
   }
   for (const { plan, version } of published) {

@@ -11,6 +11,7 @@ import { LedgerRepo } from './ledger.js';
 import { MIGRATIONS } from './migrations.js';
 import { QueueRepo } from './queues.js';
 import { ReleaseRepo } from './releases.js';
+import { SecretRepo } from './secrets.js';
 
 export interface StateStoreOptions {
   /** The clock, passed in so that tests (and soak times) can move it. */
@@ -25,12 +26,15 @@ export class StateStore {
   readonly control: ControlPlaneRepo;
   /** The local queues' messages: data, not state changes, so never in the ledger. */
   readonly queues: QueueRepo;
+  /** The local secret store's sealed values; opening them is `src/secrets`' business. */
+  readonly secrets: SecretRepo;
 
   private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
     this.ledger = new LedgerRepo(db, now);
     this.releases = new ReleaseRepo(db, this.ledger, now);
     this.control = new ControlPlaneRepo(db, this.ledger, now);
     this.queues = new QueueRepo(db, now);
+    this.secrets = new SecretRepo(db, this.ledger, now);
   }
 
   static open(path: string, options: StateStoreOptions = {}): StateStore {
