@@ -39,7 +39,7 @@ export class SecretStore {
     const { key, created } = this.key ? { key: this.key, created: false } : findOrCreateKey(this.keyOptions);
     this.key = key;
     const others = this.state.secrets.keyIds().filter((id) => id !== key.id);
-    if (others.length > 0) throw this.wrongKey(key, others[0] as string, 'the secrets already stored');
+    if (others.length > 0) throw this.wrongKey(key, others[0] as string, 'this app, whose secrets were stored with');
     const revision = this.state.transaction(() => this.state.secrets.set(environment, name, seal(key, environment, name, value), actor));
     return { revision, ...(created ? { createdKeyFile: key.from } : {}) };
   }
@@ -100,7 +100,7 @@ export class SecretStore {
 
   private open(revision: SecretRevision): string {
     const key = this.loadKey(revision);
-    if (revision.keyId !== key.id) throw this.wrongKey(key, revision.keyId, `secret ${revision.name} of ${revision.environment}`);
+    if (revision.keyId !== key.id) throw this.wrongKey(key, revision.keyId, `secret ${revision.name} of ${revision.environment}, which was stored with`);
     const value = unseal(key, revision.environment, revision.name, revision);
     if (value === undefined) {
       throw new StagecraftError('STATE_FAILED', `secret ${revision.name} of ${revision.environment} (revision ${revision.revision}) does not decrypt with its own key: the stored value is damaged`, {
@@ -119,7 +119,7 @@ export class SecretStore {
   }
 
   private wrongKey(key: SecretKey, storedWith: string, what: string): StagecraftError {
-    return new StagecraftError('SECRET_KEY_INVALID', `the secret key from ${key.from} (key ${key.id}) is not the key ${what} were stored with (key ${storedWith})`, {
+    return new StagecraftError('SECRET_KEY_INVALID', `the secret key from ${key.from} (key ${key.id}) is the wrong key for ${what} key ${storedWith}`, {
       hint: `use the key they were stored with (${KEY_VARIABLE} or ${keyFilePath(this.keyOptions.env)}); if it is lost, remove each secret with \`stagecraft secret rm\` and set it again`,
     });
   }

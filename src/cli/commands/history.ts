@@ -26,7 +26,8 @@ function line(entry: LedgerEntry): string {
   const where = [entry.environment, entry.function].filter(Boolean).join('/');
   const what = entry.kind === 'alias.moved'
     ? `${entry.alias} → v${entry.version}${entry.previousVersion === null ? '' : ` (was v${entry.previousVersion})`}`
-    : entry.kind === 'version.published' ? `v${entry.version}` : '';
+    : entry.kind === 'version.published' ? `v${entry.version}`
+      : entry.kind.startsWith('secret.') ? String(entry.detail['name'] ?? '') : '';
   return [`#${entry.seq}`, entry.at, entry.actor, entry.operation, entry.kind, where, what, entry.releaseId ?? '', entry.commit?.slice(0, 12) ?? '']
     .filter((part) => part !== '').join('  ');
 }
