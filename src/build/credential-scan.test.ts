@@ -3,7 +3,7 @@
  * rule expected, allow comments and manifest entries let findings through on the record, and
  * Stagecraft's own sources and examples hold nothing it would stop.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,23 @@ describe('credential scan', () => {
     const scan = await scanForCredentials({ root: dir, files: ['refs.ts', 'node_modules/x/index.js'], manifest: 'stagecraft.yml' });
     expect(scan.findings).toEqual([]);
     expect(scan.files).toBe(2);
+  });
+
+  it('remembers a result for the same files, scanner and allowlist, and scans again when any of them changes', async () => {
+    const [, , github] = plantedCredentials();
+    const dir = folder({ 'a.ts': 'export const a = 1;\n' });
+    const cacheFile = join(dir, 'cache', 'scan.json');
+    const options = { root: dir, files: ['a.ts'], cacheFile };
+    expect((await scanForCredentials(options)).findings).toEqual([]);
+    // A remembered result is returned as it was stored: mark it to see that it is the one used.
+    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; scan: { files: number } };
+    writeFileSync(cacheFile, JSON.stringify({ ...cached, scan: { ...cached.scan, files: 42 } }));
+    expect((await scanForCredentials(options)).files).toBe(42);
+    writeFileSync(join(dir, 'a.ts'), `${github?.code}\n`);
+    expect((await scanForCredentials(options)).findings.map((finding) => shortRule(finding.rule))).toEqual(['github']);
+    const allowed = await scanForCredentials({ ...options, allow: [{ file: 'a.ts', reason: 'a test token' }] });
+    expect(allowed.findings).toEqual([]);
+    expect(allowed.allowed).toHaveLength(1);
   });
 
   it("reports nothing on Stagecraft's own src/ and examples/", async () => {

@@ -13,8 +13,10 @@
  * reason; either way it is recorded in the release. secretlint's own `secretlint-disable`
  * comments are defused: nothing is let through without a record.
  */
-import { readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
+import { sha256Hex, stableStringify } from '../digest.js';
 import { StagecraftError } from '../errors.js';
 import { findSecretLiterals, type CredentialAllowEntry } from '../manifest/index.js';
 
@@ -62,7 +64,15 @@ export interface CredentialScanOptions {
   /** The manifest, relative to `root`: also checked for literal values under secret-looking keys. */
   manifest?: string;
   allow?: readonly CredentialAllowEntry[];
+  /**
+   * Where to remember the last result, keyed by the scanner, the files' contents and the
+   * allowlist: a build where nothing changed then neither loads secretlint nor reads a rule.
+   */
+  cacheFile?: string;
 }
+
+/** Bump when the scan's own logic changes, so that remembered results are not trusted. */
+const SCAN_FORMAT = 1;
 
 /** `@secretlint/secretlint-rule-github` → `github`; Stagecraft's own rule keeps its name. */
 export function shortRule(rule: string): string {
@@ -103,15 +113,28 @@ async function loadSecretlint(): Promise<Lint> {
 }
 
 export async function scanForCredentials(options: CredentialScanOptions): Promise<CredentialScan> {
+  const targets = [...new Set([...options.files.filter(isScannedSource), ...(options.manifest ? [options.manifest] : [])])];
+  const contents = new Map<string, string>();
+  for (const file of targets) {
+    const content = readText(join(options.root, file));
+    if (content !== undefined) contents.set(file, content);
+  }
+  const key = options.cacheFile === undefined ? undefined : sha256Hex(stableStringify({
+    format: SCAN_FORMAT, scanner: scannerVersions(), manifest: options.manifest ?? null, allow: options.allow ?? [],
+    files: [...contents].map(([file, content]) => [file, sha256Hex(content)]),
+  }));
+  const remembered = key === undefined ? undefined : readCache(options.cacheFile as string, key);
+  if (remembered) return remembered;
+  const scan = await scanContents(contents, options);
+  if (key !== undefined) writeCache(options.cacheFile as string, key, scan);
+  return scan;
+}
+
+async function scanContents(contents: ReadonlyMap<string, string>, options: CredentialScanOptions): Promise<CredentialScan> {
   const raw: CredentialFinding[] = [];
   const texts = new Map<string, string[]>();
   const lint = await loadSecretlint();
-  let files = 0;
-  const targets = [...new Set([...options.files.filter(isScannedSource), ...(options.manifest ? [options.manifest] : [])])];
-  for (const file of targets) {
-    const content = readText(join(options.root, file));
-    if (content === undefined) continue;
-    files += 1;
+  for (const [file, content] of contents) {
     texts.set(file, content.split(/\r?\n/));
     for (const found of await lint(file, content)) {
       // `${secret:…}` / `${env:…}` in a connection string is a reference, not a password.
@@ -135,7 +158,36 @@ export async function scanForCredentials(options: CredentialScanOptions): Promis
     else findings.push(finding);
   }
   const order = (a: { file: string; line: number }, b: { file: string; line: number }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line);
-  return { findings: findings.sort(order), allowed: dedupe(allowed.sort(order)), files };
+  return { findings: findings.sort(order), allowed: dedupe(allowed.sort(order)), files: contents.size };
+}
+
+/** The installed secretlint packages: another version may find other things. */
+function scannerVersions(): string[] {
+  const require = createRequire(import.meta.url);
+  return ['@secretlint/core', '@secretlint/secretlint-rule-preset-recommend'].map((name) => {
+    const { version } = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string };
+    return `${name}@${version}`;
+  });
+}
+
+function readCache(path: string, key: string): CredentialScan | undefined {
+  try {
+    const cached = JSON.parse(readFileSync(path, 'utf8')) as { key: string; scan: CredentialScan };
+    return cached.key === key ? cached.scan : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(path: string, key: string, scan: CredentialScan): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ key, scan }));
+    renameSync(temporary, path);
+  } catch {
+    // A cache that cannot be written only costs time.
+  }
 }
 
 /** The error that stops the build: one line per finding, `file:line:column rule: message`. */

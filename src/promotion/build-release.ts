@@ -3,7 +3,7 @@
  * The same sources, manifest and commit always give the same release (the digest names it);
  * unchanged functions come from the build cache without being bundled again.
  */
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { buildArtifacts, credentialError, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
@@ -32,7 +32,10 @@ export async function buildRelease(ctx: Pick<AppContext, 'loaded' | 'store' | 'a
   const artifacts = await buildArtifacts({
     appDir, functions, store: ctx.artifacts,
     beforeWrite: async (sources) => {
-      scan = await scanForCredentials({ root: appDir, files: sources, manifest: relative(appDir, ctx.loaded.file), allow: manifest.credentials?.allow ?? [] });
+      scan = await scanForCredentials({
+        root: appDir, files: sources, manifest: relative(appDir, ctx.loaded.file), allow: manifest.credentials?.allow ?? [],
+        cacheFile: join(appDir, '.stagecraft', 'cache', 'credential-scan.json'),
+      });
       if (scan.findings.length > 0) throw credentialError(scan.findings);
     },
   });
