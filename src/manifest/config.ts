@@ -135,6 +135,7 @@ export function describeConfig(
       .map((ref) => ref.text);
     const secret = references.some((ref) => ref.kind === 'secret');
     const resolution = missing.length > 0 ? undefined : resolveValue(source.raw, { env: sources.env, secret: () => ({ value: '****', revision: 0 }) });
+    if (resolution && 'unusable' in resolution) missing.push(`${resolution.unusable.text} (${resolution.problem})`);
     const value = resolution && 'value' in resolution ? resolution.value : undefined;
     entries.push({ key, value, source, secret, missing });
   }

@@ -131,7 +131,7 @@ describe('SecretStore', () => {
 
   it('refuses bad names and empty values before touching anything', () => {
     const { store, state } = setup({ STAGECRAFT_SECRET_KEY: base64Key() });
-    expect(thrown(() => store.set('prod', '../x', VALUE, 'a')).message).toBe('"../x" is not a secret name');
+    expect(thrown(() => store.set('prod', 'sk/live+x', VALUE, 'a')).message).toBe('the secret name given (9 characters) is not a valid name');
     expect(thrown(() => store.set('prod', 'x', '', 'a')).message).toBe('the value for secret x is empty');
     expect(thrown(() => store.set('prod', 'x', 'y'.repeat(5000), 'a')).message).toContain('at most 4096 fit');
     expect(state.ledger.list({}).length).toBe(0);

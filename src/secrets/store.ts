@@ -127,7 +127,8 @@ export class SecretStore {
 
 function checkName(name: string): void {
   if (!SECRET_NAME.test(name)) {
-    throw new StagecraftError('ARGUMENT_INVALID', `"${name}" is not a secret name`, { hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit, as in ${secret:payment-key}' });
+    // Not echoed: what was typed as a name may well be the value, pasted in the wrong place.
+    throw new StagecraftError('ARGUMENT_INVALID', `the secret name given (${name.length} characters) is not a valid name`, { hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit, as in ${secret:payment-key}' });
   }
 }
 
