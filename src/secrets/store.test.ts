@@ -3,6 +3,7 @@
  * kept outside the app, wrong keys refused clearly, and versions pinned to the revision they
  * were published with.
  */
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,6 +128,18 @@ describe('SecretStore', () => {
       ['secret.set', 'ada', 'prod', 'payment-key'], ['secret.removed', 'bob', 'prod', 'payment-key'],
     ]);
     expect(JSON.stringify(entries)).not.toContain(VALUE);
+  });
+
+  it('keeps revisions immutable in the database itself', () => {
+    const { store, appDir } = setup({ STAGECRAFT_SECRET_KEY: base64Key() });
+    store.set('prod', 'payment-key', VALUE, 'ada');
+    const db = new Database(join(appDir, '.stagecraft', 'state.db'));
+    try {
+      expect(() => db.prepare("UPDATE secrets SET environment = 'dev'").run()).toThrow('secret revisions are immutable');
+    } finally {
+      db.close();
+    }
+    expect(store.forEnvironment('prod')('payment-key')?.value).toBe(VALUE);
   });
 
   it('refuses bad names and empty values before touching anything', () => {
