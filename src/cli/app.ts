@@ -11,10 +11,13 @@ import { StagecraftError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
 import { SqliteLock, type AppContext } from '../promotion/index.js';
 import { LocalProvider } from '../providers/index.js';
+import { SecretStore } from '../secrets/index.js';
 import { StateStore } from '../state/index.js';
 import type { Output } from './output.js';
 
 export interface OpenedApp extends AppContext {
+  /** The app's secret store itself: `secret` commands set and remove through it. */
+  secrets: SecretStore;
   close(): void;
 }
 
@@ -37,9 +40,11 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   const path = stateFile(appDir);
   const store = options.readOnly && !existsSync(path) ? StateStore.open(':memory:') : StateStore.open(path);
   const artifacts = ArtifactStore.forApp(appDir);
-  const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message) });
+  // The key is read from the environment or the user's config folder, never from the app.
+  const secrets = new SecretStore(store, { env: process.env, appDir });
+  const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message), secrets });
   return {
-    loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: resolveActor(appDir), env: process.env, report: out,
+    loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: resolveActor(appDir), env: process.env, secrets, report: out,
     close: () => store.close(),
   };
 }

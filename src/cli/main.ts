@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { EXIT } from '../errors.js';
 import { registerApprove } from './commands/approve.js';
 import { registerBuild } from './commands/build.js';
+import { registerConfig } from './commands/config.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerHistory } from './commands/history.js';
@@ -13,6 +14,7 @@ import { registerInvoke } from './commands/invoke.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPromote } from './commands/promote.js';
 import { registerRollback } from './commands/rollback.js';
+import { registerSecret } from './commands/secret.js';
 import { registerSend } from './commands/send.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
@@ -26,7 +28,7 @@ const program = new Command('stagecraft')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerPromote, registerApprove, registerRollback, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend, registerDoctor]) register(program);
+for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerPromote, registerApprove, registerRollback, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend, registerDoctor, registerConfig, registerSecret]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,6 +13,7 @@ import { aliasName, formatDuration, instanceName, resolveConfig, type Environmen
 import { StagecraftError } from '../errors.js';
 import type { ChangeMeta, PromotionRecord, PromotionStatus, Release } from '../state/index.js';
 import { pointAlias } from './aliases.js';
+import { configChangeDetail } from './config-change.js';
 import type { AppContext } from './context.js';
 import { movedAliases, type EnvironmentProgress, type PromotionState, type Step } from './journal.js';
 import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js';
@@ -192,11 +193,11 @@ export class PromotionRun {
     const published: Record<string, number> = {};
     const fresh: string[] = [];
     for (const { fn, def, instance } of plans) {
-      const config = resolveConfig(this.manifest, env, fn.function, this.release.id, { env: (name) => this.ctx.env[name], secret: () => undefined });
+      const config = resolveConfig(this.manifest, env, fn.function, this.release.id, { env: (name) => this.ctx.env[name], secret: this.ctx.secrets.forEnvironment(env) });
       const { version, created } = await this.ctx.provider.publishVersion({
         instance, environment: env, function: fn.function, releaseId: this.release.id, sha256: fn.sha256,
         runtime: fn.runtime, handler: fn.handler, memoryMb: def.memory, timeoutSec: def.timeout, config: config.stored, configDigest: config.digest,
-      }, this.meta(env, fn.function));
+      }, this.meta(env, fn.function, await configChangeDetail(this.ctx.provider, instance, fn.sha256, config.stored)));
       published[fn.function] = version.version;
       if (created) fresh.push(fn.function);
     }

@@ -99,7 +99,8 @@ export async function approve(ctx: AppContext, env: string, by: string): Promise
  */
 function checkConfig(ctx: AppContext, release: Release, chain: string[]): void {
   for (const env of chain) {
-    for (const fn of release.functions) resolveConfig(release.manifest, env, fn.function, release.id, { env: (name) => ctx.env[name], secret: () => undefined });
+    const secrets = ctx.secrets.forEnvironment(env);
+    for (const fn of release.functions) resolveConfig(release.manifest, env, fn.function, release.id, { env: (name) => ctx.env[name], secret: secrets });
   }
 }
 

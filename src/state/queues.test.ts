@@ -130,7 +130,7 @@ describe('queue store', () => {
     db.close();
     store = StateStore.open(fresh);
     const row = new Database(fresh, { readonly: true });
-    expect(row.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(row.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length); // every migration since, in order
     expect(row.prepare("SELECT name FROM sqlite_master WHERE name = 'queue_messages'").get()).toEqual({ name: 'queue_messages' });
     row.close();
   });

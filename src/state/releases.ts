@@ -11,6 +11,17 @@ import type { LedgerRepo } from './ledger.js';
 
 export interface ReleaseFunction { function: string; sha256: string; size: number; runtime: string; handler: string }
 
+/** A finding of the credential scan let through on purpose when the release was built. */
+export interface AllowedCredential {
+  file: string;
+  line: number;
+  /** The scan rule, e.g. `@secretlint/secretlint-rule-github` or `stagecraft/config-literal`. */
+  rule: string;
+  /** `comment` (a `stagecraft-allow-secret` comment on the line) or `manifest` (credentials.allow). */
+  allowedBy: 'comment' | 'manifest';
+  reason: string;
+}
+
 export interface NewRelease {
   digest: string;
   manifestDigest: string;
@@ -19,6 +30,8 @@ export interface NewRelease {
   commit: string | null;
   dirty: boolean;
   functions: ReleaseFunction[];
+  /** Credential-scan findings let through on purpose; recorded with the release. */
+  allowedCredentials?: AllowedCredential[];
 }
 
 export interface Release {
@@ -32,6 +45,7 @@ export interface Release {
   createdAt: string;
   createdBy: string;
   functions: ReleaseFunction[];
+  allowedCredentials: AllowedCredential[];
 }
 
 interface ReleaseRow { id: string; seq: number; digest: string; manifest_digest: string; manifest_json: string; commit_sha: string | null; dirty: number; created_at: string; created_by: string }
@@ -58,9 +72,15 @@ export class ReleaseRepo {
       addArtifact.run(fn.sha256, fn.size, at);
       addFunction.run(id, fn.function, fn.sha256, fn.runtime, fn.handler);
     }
+    const allowed = build.allowedCredentials ?? [];
+    const addAllowed = this.sql.get('INSERT OR IGNORE INTO release_allowed_credentials (release_id, file, line, rule, allowed_by, reason) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const finding of allowed) addAllowed.run(id, finding.file, finding.line, finding.rule, finding.allowedBy, finding.reason);
     this.ledger.append({
       kind: 'release.built', operation: 'build', actor, releaseId: id, commit: build.commit,
-      detail: { dirty: build.dirty, manifestDigest: build.manifestDigest, artifacts: Object.fromEntries(build.functions.map((fn) => [fn.function, fn.sha256])) },
+      detail: {
+        dirty: build.dirty, manifestDigest: build.manifestDigest, artifacts: Object.fromEntries(build.functions.map((fn) => [fn.function, fn.sha256])),
+        ...(allowed.length > 0 ? { allowedCredentials: allowed.map((finding) => `${finding.file}:${finding.line} ${finding.rule}`) } : {}),
+      },
     });
     return { release: this.hydrate(this.sql.get('SELECT * FROM releases WHERE id = ?').get(id) as ReleaseRow), created: true };
   }
@@ -93,10 +113,12 @@ export class ReleaseRepo {
   private hydrate(row: ReleaseRow): Release {
     const functions = this.sql.get(`SELECT rf.function, rf.sha256, a.size, rf.runtime, rf.handler FROM release_functions rf
       JOIN artifacts a ON a.sha256 = rf.sha256 WHERE rf.release_id = ? ORDER BY rf.function`).all(row.id) as ReleaseFunction[];
+    const allowedCredentials = (this.sql.get(`SELECT file, line, rule, allowed_by AS allowedBy, reason FROM release_allowed_credentials
+      WHERE release_id = ? ORDER BY file, line, rule`).all(row.id) as AllowedCredential[]);
     return {
       id: row.id, seq: row.seq, digest: row.digest, manifestDigest: row.manifest_digest,
       manifest: JSON.parse(row.manifest_json) as Manifest, commit: row.commit_sha,
-      dirty: row.dirty === 1, createdAt: row.created_at, createdBy: row.created_by, functions,
+      dirty: row.dirty === 1, createdAt: row.created_at, createdBy: row.created_by, functions, allowedCredentials,
     };
   }
 }

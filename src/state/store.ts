@@ -14,6 +14,7 @@ import { MIGRATIONS } from './migrations.js';
 import { PromotionRepo } from './promotions.js';
 import { QueueRepo } from './queues.js';
 import { ReleaseRepo } from './releases.js';
+import { SecretRepo } from './secrets.js';
 
 export interface StateStoreOptions {
   /** The clock, passed in so that tests (and soak times) can move it. */
@@ -33,6 +34,8 @@ export class StateStore {
   readonly locks: LockRepo;
   /** Facts for `stagecraft doctor`. */
   readonly audit: AuditRepo;
+  /** The local secret store's sealed values; opening them is `src/secrets`' business. */
+  readonly secrets: SecretRepo;
 
   private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
     this.ledger = new LedgerRepo(db, now);
@@ -43,6 +46,7 @@ export class StateStore {
     this.locks = new LockRepo(db);
     this.audit = new AuditRepo(db);
     this.now = now;
+    this.secrets = new SecretRepo(db, this.ledger, now);
   }
 
   /** The store's clock, for everything that stamps or compares times against stored ones. */
