@@ -13,6 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli, type CliResult } from './helpers/cli.js';
 import { startUp } from './helpers/up.js';
 
+/** What `deploy --json` says: the promotion outcome of its one environment. */
+interface DeployJson { environments: { functions: { function: string; version: number; published: boolean }[] }[] }
 interface StatusJson { environments: { name: string; functions: { function: string; live: { version: number; sha256: string } | null }[] }[] }
 interface LedgerJson { entries: { seq: number; kind: string; environment: string | null; function: string | null; version: number | null; detail: Record<string, unknown> }[] }
 interface InvokeJson { ok: boolean; payload: Record<string, unknown> & { env: Record<string, string | null> }; logs: string[]; error?: { errorMessage: string; trace?: string[] } }
@@ -120,7 +122,7 @@ describe('config and secrets', () => {
 
   it('brings a prod secret to the prod handler, and masks it in its logs, its errors and what invoke prints', async () => {
     const deployed = await ok(['deploy', 'prod', '--json'], { env: withHost });
-    expect(deployed.json<{ functions: { version: number }[] }>().functions.map((fn) => fn.version)).toEqual([1, 1]);
+    expect(deployed.json<DeployJson>().environments[0]?.functions.map((fn) => fn.version)).toEqual([1, 1]);
 
     const leaked = await invoke('api', 'prod', { leak: true });
     expect(leaked.code, leaked.stderr).toBe(0);
@@ -185,8 +187,8 @@ describe('config and secrets', () => {
 
     await ok(['deploy', 'dev', '--json'], { env: { ...withHost, DEPLOY_REGION: 'us-west-2' } });
     await ok(['secret', 'set', 'prod', 'payment-key'], { input: ROTATED_KEY });
-    const prod = (await ok(['deploy', 'prod', '--json'], { env: withHost })).json<{ functions: { function: string; version: number; published: boolean }[] }>();
-    expect(prod.functions.map((fn) => [fn.function, fn.version, fn.published])).toEqual([['api', 2, true], ['worker', 2, true]]);
+    const prod = (await ok(['deploy', 'prod', '--json'], { env: withHost })).json<DeployJson>().environments[0];
+    expect(prod?.functions.map((fn) => [fn.function, fn.version, fn.published])).toEqual([['api', 2, true], ['worker', 2, true]]);
 
     const after = await status();
     for (const env of ['dev', 'prod']) {
@@ -203,8 +205,8 @@ describe('config and secrets', () => {
     expect((await invoke('api', 'prod')).json<InvokeJson>().payload['paymentKeySha256']).toBe(sha256(ROTATED_KEY));
     expect((await invoke('api', 'dev')).json<InvokeJson>().payload.env['REGION_NAME']).toBe('us-west-2');
     // The same config again publishes nothing.
-    const again = (await ok(['deploy', 'prod', '--json'], { env: withHost })).json<{ functions: { published: boolean }[] }>();
-    expect(again.functions.every((fn) => !fn.published)).toBe(true);
+    const again = (await ok(['deploy', 'prod', '--json'], { env: withHost })).json<DeployJson>().environments[0];
+    expect(again?.functions.every((fn) => !fn.published)).toBe(true);
   });
 
   it('refuses a wrong, malformed or missing key with a clear error, and changes nothing', async () => {

@@ -223,7 +223,7 @@ describe('promotion: invalid input changes nothing', () => {
     const before = (await runCli(['history', '--json', '--dir', app.dir])).json<LedgerJson>().entries.length;
     const refused = await runCli(['promote', '--dir', app.dir]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/\$\{env:PROMO_PROD_TOKEN\} in environments\[prod\]\.config\.API_TOKEN has no value for environment prod/);
+    expect(refused.stderr).toMatch(/\$\{env:PROMO_PROD_TOKEN\} has no value for environment prod \(environments\[prod\]\.config\.API_TOKEN, function api\)/);
     expect((await runCli(['history', '--json', '--dir', app.dir])).json<LedgerJson>().entries).toHaveLength(before);
     const unknown = await runCli(['promote', '--to', 'qa', '--dir', app.dir]);
     expect(unknown.code).toBe(2);
