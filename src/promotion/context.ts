@@ -20,6 +20,8 @@ export interface AppSecrets {
   forEnvironment(env: string): (name: string) => SecretValue | undefined;
   /** Whether a secret is set, without opening it (no key needed). */
   isSet(env: string, name: string): boolean;
+  /** Every stored value, opened, for `doctor` to look for in clear; undefined without a key. */
+  allValues(): string[] | undefined;
 }
 
 export interface AppContext {

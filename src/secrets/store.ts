@@ -98,6 +98,18 @@ export class SecretStore {
     return { environment, secrets: [...secrets] };
   }
 
+  /**
+   * Every stored value, opened, for `doctor` to look for in clear; undefined when no key is at
+   * hand (nothing to compare with — never an error, looking must work without the key).
+   */
+  allValues(): string[] | undefined {
+    const revisions = this.state.secrets.all();
+    if (revisions.length === 0) return [];
+    this.key ??= findKey(this.keyOptions);
+    if (!this.key) return undefined;
+    return revisions.map((revision) => this.open(revision));
+  }
+
   private open(revision: SecretRevision): string {
     const key = this.loadKey(revision);
     if (revision.keyId !== key.id) throw this.wrongKey(key, revision.keyId, `secret ${revision.name} of ${revision.environment}, which was stored with`);

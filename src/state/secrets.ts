@@ -77,6 +77,11 @@ export class SecretRepo {
     return rows.map((row) => ({ name: row.name, revision: row.revision, revisions: row.revisions, changedAt: row.set_at, changedBy: row.set_by }));
   }
 
+  /** Every stored revision of every environment (for `doctor`, which looks for their values in clear). */
+  all(): SecretRevision[] {
+    return (this.db.prepare('SELECT * FROM secrets ORDER BY revision').all() as SecretRow[]).map(toRevision);
+  }
+
   /** The ids of every key that sealed a value still stored, across all environments. */
   keyIds(): string[] {
     return (this.db.prepare('SELECT DISTINCT key_id FROM secrets ORDER BY key_id').all() as { key_id: string }[]).map((row) => row.key_id);
