@@ -18,8 +18,12 @@ const KIND_BY_CODE = {
   VERSION_NOT_FOUND: 'invalid',
   ALIAS_NOT_FOUND: 'invalid',
   NO_RELEASE: 'invalid',
+  CONFIG_UNRESOLVED: 'invalid',
+  SECRET_NOT_FOUND: 'invalid',
+  SECRET_KEY_INVALID: 'invalid',
   // the operation ran and failed: exit 1
   BUILD_FAILED: 'failed',
+  CREDENTIAL_FOUND: 'failed',
   ARTIFACT_CORRUPT: 'failed',
   INVOKE_FAILED: 'failed',
   STATE_FAILED: 'failed',

@@ -9,3 +9,6 @@ export { StateStore, type LedgerEntry, type Release, type VersionRecord, type Al
 export { ArtifactStore } from './build/index.js';
 export { LocalProvider, type Provider, type StackSpec, type InvokeRequest } from './providers/index.js';
 export { buildRelease, deploy, promote, approve, rollback, doctor, appStatus, type AppContext, type BuildResult, type PromotionOutcome, type AppStatus } from './promotion/index.js';
+export { showConfig, diffConfig, type ConfigView, type ConfigDiff } from './promotion/index.js';
+export { SecretStore, KEY_VARIABLE } from './secrets/index.js';
+export { scanForCredentials, type CredentialScan, type CredentialFinding } from './build/index.js';

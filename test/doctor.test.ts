@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
@@ -31,7 +32,7 @@ describe('doctor', () => {
     const { code, report } = await doctor();
     expect(code).toBe(0);
     expect(report.checks.map((c) => [c.name, c.status])).toEqual([
-      ['artifacts', 'ok'], ['versions', 'ok'], ['aliases', 'ok'], ['ledger', 'ok'], ['immutability', 'ok'], ['promotions', 'ok'], ['lock', 'ok'], ['environments', 'ok'],
+      ['artifacts', 'ok'], ['versions', 'ok'], ['aliases', 'ok'], ['ledger', 'ok'], ['immutability', 'ok'], ['promotions', 'ok'], ['lock', 'ok'], ['environments', 'ok'], ['secrets', 'ok'],
     ]);
     expect((await cli('doctor')).stdout).toMatch(/every invariant holds/);
   });
@@ -48,6 +49,23 @@ describe('doctor', () => {
     fix.prepare("UPDATE aliases SET version = 1 WHERE instance = 'promo-api-dev' AND name = 'live'").run();
     fix.close();
     expect((await doctor()).code).toBe(0);
+  });
+
+  it('a secret value written in clear anywhere is found; without the key, doctor says it could not look', async () => {
+    const key = { STAGECRAFT_SECRET_KEY: 'a'.repeat(64) };
+    const value = 'pa55-w0rd_%-quoted"';
+    expect((await runCli(['secret', 'set', 'dev', 'db-password', '--dir', app.dir], { input: value, env: key })).code).toBe(0);
+    const clean = (await runCli(['doctor', '--json', '--dir', app.dir], { env: key })).json<DoctorJson>();
+    expect(check(clean, 'secrets')).toMatchObject({ status: 'ok', message: '1 secret value(s) appear nowhere in clear' });
+    const connection = db();
+    connection.prepare("INSERT INTO ledger (at, kind, operation, actor, detail) VALUES ('2026-01-01', 'note', 'x', 'x', ?)").run(JSON.stringify({ leaked: value }));
+    connection.close();
+    const leaked = await runCli(['doctor', '--json', '--dir', app.dir], { env: key });
+    expect(leaked.code).toBe(1);
+    expect(check(leaked.json<DoctorJson>(), 'secrets')).toMatchObject({ status: 'fail', details: [expect.stringMatching(/^stored secret #1 appears in clear in ledger #\d+$/)] });
+    expect(leaked.stdout).not.toContain(value);
+    const keyless = (await runCli(['doctor', '--json', '--dir', app.dir], { env: { STAGECRAFT_SECRET_KEY: '', XDG_CONFIG_HOME: join(tmpdir(), 'stagecraft-doctor-no-config') } })).json<DoctorJson>();
+    expect(check(keyless, 'secrets')?.status).toBe('warn');
   });
 
   it('a promotion left running by a dead process, a stale lock, a missing artifact and a missing guard are each reported', async () => {

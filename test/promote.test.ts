@@ -212,3 +212,27 @@ describe.each(['multi-stack', 'single-stack'] as const)('promotion (%s)', (strat
     expect((await json<{ ok: boolean }>('doctor')).body.ok).toBe(true);
   }, 60_000);
 });
+
+describe('promotion: invalid input changes nothing', () => {
+  const app = copyApp('promo');
+  afterAll(() => app.remove());
+
+  it('a config reference missing for a later environment stops the promotion before dev moves (exit 2)', async () => {
+    app.write('stagecraft.yml', app.read('stagecraft.yml').replace('    approval: manual\n', '    approval: manual\n    config: { API_TOKEN: "${env:PROMO_PROD_TOKEN}" }\n'));
+    expect((await runCli(['build', '--dir', app.dir])).code).toBe(0);
+    const before = (await runCli(['history', '--json', '--dir', app.dir])).json<LedgerJson>().entries.length;
+    const refused = await runCli(['promote', '--dir', app.dir]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/\$\{env:PROMO_PROD_TOKEN\} has no value for environment prod \(environments\[prod\]\.config\.API_TOKEN, function api\)/);
+    expect((await runCli(['history', '--json', '--dir', app.dir])).json<LedgerJson>().entries).toHaveLength(before);
+    const unknown = await runCli(['promote', '--to', 'qa', '--dir', app.dir]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no environment "qa" in promo[\s\S]*environments: dev, staging, prod/);
+    const resume = await runCli(['promote', '--resume', '--dir', app.dir]);
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toMatch(/there is no interrupted promotion to resume/);
+    const approve = await runCli(['approve', 'prod', '--dir', app.dir]);
+    expect(approve.code).toBe(2);
+    expect(approve.stderr).toMatch(/no promotion is waiting for an approval in prod/);
+  }, 60_000);
+});

@@ -3,7 +3,7 @@
  * identifies a release: the same manifest, artifacts and commit always give the same digest.
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import { StagecraftError, isStagecraftError } from '../errors.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { bundleFunction, esbuildBundler, portableBundleOptions, resolveHandler, type Bundler } from './bundle.js';
@@ -32,6 +32,12 @@ export interface BuildArtifactsOptions {
   bundler?: Bundler;
   /** Default: `<appDir>/.stagecraft/cache`. */
   cache?: BuildCache;
+  /**
+   * Called once with every source file the artifacts are made of (relative to the app), after
+   * bundling and before anything is written: a throw stops the build with nothing written.
+   * The credential scan runs here.
+   */
+  beforeWrite?: (sources: readonly string[]) => Promise<void>;
 }
 
 export interface BuiltArtifact {
@@ -66,17 +72,24 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     hasher: new FileHasher(),
   };
   const names = Object.keys(options.functions).sort(compareCodeUnits);
-  const built = new Map<string, BuiltArtifact>();
+  const prepared = new Map<string, PreparedArtifact>();
   const failures: { name: string; error: unknown }[] = [];
   await forEachLimited(names, options.concurrency ?? availableParallelism(), async (name) => {
     const source = options.functions[name];
     if (source === undefined) return;
     try {
-      built.set(name, await buildFunction(context, name, source));
+      prepared.set(name, await prepareFunction(context, name, source));
     } catch (error) {
       failures.push({ name, error });
     }
   });
+  // Everything is bundled in memory first, so that a gate can stop the build before any write.
+  if (options.beforeWrite) await options.beforeWrite([...new Set([...prepared.values()].flatMap((p) => p.sources))].sort(compareCodeUnits));
+  const built = new Map<string, BuiltArtifact>();
+  for (const name of names) {
+    const artifact = prepared.get(name);
+    if (artifact !== undefined) built.set(name, artifact.write());
+  }
   if (failures.length > 0) throw combine(failures.sort((a, b) => compareCodeUnits(a.name, b.name)));
   const result: Record<string, BuiltArtifact> = {};
   for (const name of names) {
@@ -86,8 +99,16 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
   return result;
 }
 
-async function buildFunction(context: BuildContext, name: string, source: FunctionSource): Promise<BuiltArtifact> {
-  if (isProvidedRuntime(source.runtime)) return buildProvided(context, name, source);
+/** A function bundled (or found in the cache) but not yet stored. */
+interface PreparedArtifact {
+  /** The files it is made of, relative to the app. */
+  sources: string[];
+  /** Stores the artifact (unless cached) and records it in the build cache. */
+  write(): BuiltArtifact;
+}
+
+async function prepareFunction(context: BuildContext, name: string, source: FunctionSource): Promise<PreparedArtifact> {
+  if (isProvidedRuntime(source.runtime)) return prepareProvided(context, name, source);
   if (!isNodeRuntime(source.runtime)) {
     throw new StagecraftError('BUILD_FAILED', `Function "${name}": runtime "${source.runtime}" cannot be built.`, {
       hint: 'Use a nodejs* runtime (bundled with esbuild) or a provided* runtime with a code folder.',
@@ -103,10 +124,9 @@ async function buildFunction(context: BuildContext, name: string, source: Functi
   const key = cacheKey({ kind: 'node', handler: source.handler, runtime: source.runtime, entry: target.file, bundler: bundler.version, options: portableBundleOptions() });
   const known = cache.load(name, key);
   if (known !== undefined && inputsUnchanged(appDir, known, hasher) && stillStored(store, known)) {
-    return { ...known.artifact, cached: true, inputs: Object.keys(known.inputs).length };
+    return { sources: Object.keys(known.inputs), write: () => ({ ...known.artifact, cached: true, inputs: Object.keys(known.inputs).length }) };
   }
   const bundled = await bundleFunction(appDir, name, target, bundler);
-  const stored = store.put(deterministicZip(bundled.entries));
   const inputs: Record<string, string> = {};
   let settled = true;
   for (const [path, bytes] of Object.entries(bundled.inputs)) {
@@ -116,26 +136,38 @@ async function buildFunction(context: BuildContext, name: string, source: Functi
     if (fingerprint === null || fingerprint.size !== bytes) settled = false;
     inputs[path] = fingerprint?.sha256 ?? '';
   }
-  const artifact = { sha256: stored.sha256, size: stored.size };
-  if (settled) cache.save(name, { format: BUILD_FORMAT, key, inputs, context: hasher.context(appDir), artifact });
-  return { ...artifact, cached: false, inputs: Object.keys(inputs).length };
+  return {
+    sources: Object.keys(bundled.inputs),
+    write() {
+      const stored = store.put(deterministicZip(bundled.entries));
+      const artifact = { sha256: stored.sha256, size: stored.size };
+      if (settled) cache.save(name, { format: BUILD_FORMAT, key, inputs, context: hasher.context(appDir), artifact });
+      return { ...artifact, cached: false, inputs: Object.keys(inputs).length };
+    },
+  };
 }
 
 /** A provided function: its code folder, zipped as it is. Cached on the folder's whole listing. */
-function buildProvided(context: BuildContext, name: string, source: FunctionSource): BuiltArtifact {
+function prepareProvided(context: BuildContext, name: string, source: FunctionSource): PreparedArtifact {
   const { appDir, store, cache } = context;
   const folder = readCodeFolder(appDir, name, source.code);
   const key = cacheKey({ kind: 'provided', handler: source.handler, runtime: source.runtime, code: source.code });
   const inputs = Object.keys(folder.fingerprints).length;
+  const sources = folder.entries.map((entry) => posix.join(source.code ?? '', entry.path));
   const known = cache.load(name, key);
   // The listing is compared whole: a file added to the folder changes the zip as surely as an edit.
   if (known !== undefined && stableStringify(known.inputs) === stableStringify(folder.fingerprints) && stillStored(store, known)) {
-    return { ...known.artifact, cached: true, inputs };
+    return { sources, write: () => ({ ...known.artifact, cached: true, inputs }) };
   }
-  const stored = store.put(deterministicZip(folder.entries));
-  const artifact = { sha256: stored.sha256, size: stored.size };
-  cache.save(name, { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {}, artifact });
-  return { ...artifact, cached: false, inputs };
+  return {
+    sources,
+    write() {
+      const stored = store.put(deterministicZip(folder.entries));
+      const artifact = { sha256: stored.sha256, size: stored.size };
+      cache.save(name, { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {}, artifact });
+      return { ...artifact, cached: false, inputs };
+    },
+  };
 }
 
 /** The cached artifact is still in the store, at its size (reading and hashing it is left to deploys). */

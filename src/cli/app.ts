@@ -10,11 +10,14 @@ import { ArtifactStore } from '../build/index.js';
 import { loadManifest } from '../manifest/index.js';
 import { SqliteLock, type AppContext } from '../promotion/index.js';
 import { LocalProvider } from '../providers/index.js';
+import { SecretStore } from '../secrets/index.js';
 import { StateStore, type LedgerEntry, type LedgerQuery } from '../state/index.js';
 import { openAws, openSharedState } from './aws.js';
 import type { Output } from './output.js';
 
 export interface OpenedApp extends AppContext {
+  /** The app's secret store itself: `secret` commands set and remove through it. */
+  secrets: SecretStore;
   /** With `state: { backend: dynamodb }`: the team's ledger, every machine's records in one order. */
   sharedLedger?: { list(query: LedgerQuery): Promise<LedgerEntry[]> };
   /** Copies what this command committed to the shared state table (a no-op with SQLite state). */
@@ -37,18 +40,20 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   const store = options.readOnly && !existsSync(path) ? StateStore.open(':memory:') : StateStore.open(path);
   const artifacts = ArtifactStore.forApp(appDir);
   const actor = resolveActor(appDir);
+  // The key is read from the environment or the user's config folder, never from the app.
+  const secrets = new SecretStore(store, { env: process.env, appDir });
   // Shared state (DynamoDB) holds the lock and a copy of the ledger; SQLite stays the default.
   const shared = await openSharedState(loaded, out);
   const common = {
-    loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), actor, env: process.env, report: out,
+    loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), actor, env: process.env, secrets, report: out,
     ...(shared ? { sharedLedger: shared.ledger } : {}),
     flush: async () => { if (shared && store.path !== ':memory:') await shared.sync(store); },
   };
   if (manifest.provider === 'aws') {
-    const aws = await openAws(loaded, store, artifacts, out, shared);
+    const aws = await openAws(loaded, store, artifacts, out, shared, secrets);
     return { ...common, provider: aws.provider, close: () => { aws.close(); shared?.close(); store.close(); } };
   }
-  const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message) });
+  const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message), secrets });
   return { ...common, provider, close: () => { shared?.close(); store.close(); } };
 }
 

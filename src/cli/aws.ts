@@ -8,6 +8,7 @@ import type { ArtifactStore } from '../build/index.js';
 import type { LoadedManifest } from '../manifest/index.js';
 import type { PromotionLock } from '../promotion/index.js';
 import type { AwsClients, AwsProvider, SharedLedger } from '../providers/aws/index.js';
+import type { VersionSecrets } from '../providers/index.js';
 import type { StateStore } from '../state/index.js';
 import type { Output } from './output.js';
 
@@ -51,11 +52,13 @@ export async function awsClientsFor(loaded: LoadedManifest): Promise<AwsClients>
   return new aws.AwsClients({ region: explicitRegion(loaded), defaultRegion: loaded.manifest.region });
 }
 
-export async function openAws(loaded: LoadedManifest, store: StateStore, artifacts: ArtifactStore, out: Pick<Output, 'progress'>, shared: SharedState | undefined): Promise<OpenedAws> {
+export async function openAws(
+  loaded: LoadedManifest, store: StateStore, artifacts: ArtifactStore, out: Pick<Output, 'progress'>, shared: SharedState | undefined, secrets: VersionSecrets,
+): Promise<OpenedAws> {
   const aws = await import('../providers/aws/index.js');
   const clients = await awsClientsFor(loaded);
   const provider = new aws.AwsProvider({
-    clients, artifacts, manifest: loaded.manifest,
+    clients, artifacts, manifest: loaded.manifest, secrets,
     ledger: {
       append: async (entry) => {
         store.transaction(() => store.ledger.append(entry));

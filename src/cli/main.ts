@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { EXIT } from '../errors.js';
 import { registerApprove } from './commands/approve.js';
 import { registerBuild } from './commands/build.js';
+import { registerConfig } from './commands/config.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerHistory } from './commands/history.js';
@@ -14,6 +15,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerPlan } from './commands/plan.js';
 import { registerPromote } from './commands/promote.js';
 import { registerRollback } from './commands/rollback.js';
+import { registerSecret } from './commands/secret.js';
 import { registerSend } from './commands/send.js';
 import { registerStatus } from './commands/status.js';
 import { registerSynth } from './commands/synth.js';
@@ -28,7 +30,7 @@ const program = new Command('stagecraft')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerPromote, registerApprove, registerRollback, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend, registerDoctor, registerSynth, registerPlan]) register(program);
+for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerPromote, registerApprove, registerRollback, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend, registerDoctor, registerConfig, registerSecret, registerSynth, registerPlan]) register(program);
 
 try {
   await program.parseAsync(process.argv);

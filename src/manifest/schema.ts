@@ -124,6 +124,17 @@ const smokeTest = strict({
   return value;
 });
 
+/**
+ * A finding of the credential scan that is not a credential, let through on purpose: which file,
+ * optionally which rule and line, and why. The reason is recorded in the release.
+ */
+const credentialAllowEntry = strict({
+  file: z.string({ error: 'expected the file, relative to the app, e.g. src/fixtures.ts' }).min(1),
+  rule: z.string({ error: 'expected a rule id, e.g. github or @secretlint/secretlint-rule-github' }).min(1).optional(),
+  line: positiveInt('line', 1_000_000).optional(),
+  reason: z.string({ error: 'expected a reason: why this is not a credential' }).trim().min(3, { error: 'expected a reason: why this is not a credential' }),
+});
+
 export const manifestSchema = strict({
   app: name('an app name'),
   provider: z.enum(['local', 'aws'], { error: 'expected provider: local or aws' }).default('local'),
@@ -140,6 +151,10 @@ export const manifestSchema = strict({
     tables: z.record(name('a table name'), table).default({}),
   }).default({ queues: {}, topics: {}, tables: {} }),
   smoke: z.array(smokeTest, { error: 'expected a list of smoke tests' }).default([]),
+  /** The credential scan `build` runs over the sources it bundles and this manifest. */
+  credentials: strict({
+    allow: z.array(credentialAllowEntry, { error: 'expected a list of { file, rule, line, reason }' }).default([]),
+  }).optional(), // optional, not defaulted: the digest of a manifest without it stays what it was
   state: strict({
     backend: z.enum(['sqlite', 'dynamodb'], { error: 'expected state backend: sqlite or dynamodb' }).default('sqlite'),
     table: z.string().optional(),
@@ -152,4 +167,5 @@ export type EnvironmentDef = Manifest['environments'][number];
 export type EventDef = FunctionDef['events'][number];
 export type HttpEventDef = Extract<EventDef, { type: 'http' }>;
 export type SmokeTestDef = Manifest['smoke'][number];
+export type CredentialAllowEntry = NonNullable<Manifest['credentials']>['allow'][number];
 export type Runtime = (typeof RUNTIMES)[number];

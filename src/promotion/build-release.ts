@@ -3,7 +3,8 @@
  * The same sources, manifest and commit always give the same release (the digest names it);
  * unchanged functions come from the build cache without being bundled again.
  */
-import { buildArtifacts, gitSource, releaseDigest } from '../build/index.js';
+import { join, relative } from 'node:path';
+import { buildArtifacts, credentialError, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
 
@@ -14,6 +15,10 @@ export interface BuildResult {
   /** False when these exact inputs were built before: the existing release is returned. */
   created: boolean;
   functions: BuiltFunction[];
+  /** Credential-scan findings let through by an allow comment or credentials.allow, as recorded in the release. */
+  allowedCredentials: AllowedCredential[];
+  /** How many files the credential scan read. */
+  scannedFiles: number;
 }
 
 export async function buildRelease(ctx: Pick<AppContext, 'loaded' | 'store' | 'artifacts' | 'actor' | 'report'>): Promise<BuildResult> {
@@ -22,19 +27,32 @@ export async function buildRelease(ctx: Pick<AppContext, 'loaded' | 'store' | 'a
     name, { handler: fn.handler, runtime: fn.runtime ?? manifest.runtime, ...(fn.code === undefined ? {} : { code: fn.code }) },
   ]));
   ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
-  const artifacts = await buildArtifacts({ appDir, functions, store: ctx.artifacts });
+  // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
+  let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
+  const artifacts = await buildArtifacts({
+    appDir, functions, store: ctx.artifacts,
+    beforeWrite: async (sources) => {
+      scan = await scanForCredentials({
+        root: appDir, files: sources, manifest: relative(appDir, ctx.loaded.file), allow: manifest.credentials?.allow ?? [],
+        cacheFile: join(appDir, '.stagecraft', 'cache', 'credential-scan.json'),
+      });
+      if (scan.findings.length > 0) throw credentialError(scan.findings);
+    },
+  });
+  const allowedCredentials = scan?.allowed ?? [];
+  for (const allowed of allowedCredentials) ctx.report.warn(`credential scan: ${allowed.file}:${allowed.line} ${allowed.rule} let through by ${allowed.allowedBy}: ${allowed.reason}`);
   const source = gitSource(appDir);
   const commit = source?.commit ?? null;
   const dirty = source?.dirty ?? false;
   const digest = releaseDigest({ manifestDigest, artifacts: Object.fromEntries(Object.entries(artifacts).map(([name, built]) => [name, built.sha256])), commit, dirty });
   const { release, created } = ctx.store.transaction(() => ctx.store.releases.record({
-    digest, manifestDigest, manifest, commit, dirty,
+    digest, manifestDigest, manifest, commit, dirty, allowedCredentials,
     functions: Object.entries(artifacts).map(([name, built]) => ({
       function: name, sha256: built.sha256, size: built.size, runtime: functions[name]?.runtime ?? manifest.runtime, handler: manifest.functions[name]?.handler ?? '',
     })),
   }, ctx.actor));
   return {
-    release, created,
+    release, created, allowedCredentials: release.allowedCredentials, scannedFiles: scan?.files ?? 0,
     functions: Object.entries(artifacts).map(([name, built]) => ({ function: name, sha256: built.sha256, size: built.size, cached: built.cached })).sort((a, b) => (a.function < b.function ? -1 : a.function > b.function ? 1 : 0)),
   };
 }

@@ -4,7 +4,7 @@
  * progress goes.
  */
 import type { ArtifactStore } from '../build/index.js';
-import type { LoadedManifest } from '../manifest/index.js';
+import type { LoadedManifest, SecretValue } from '../manifest/index.js';
 import type { Provider } from '../providers/index.js';
 import type { StateStore } from '../state/index.js';
 import type { PromotionLock } from './lock.js';
@@ -12,6 +12,16 @@ import type { PromotionLock } from './lock.js';
 export interface Reporter {
   progress(message: string): void;
   warn(message: string): void;
+}
+
+/** The app's secret store as operations see it: whether a secret is set, and its current value at deploy time. */
+export interface AppSecrets {
+  /** `${secret:NAME}` of one environment: the current value and its revision, undefined when not set. */
+  forEnvironment(env: string): (name: string) => SecretValue | undefined;
+  /** Whether a secret is set, without opening it (no key needed). */
+  isSet(env: string, name: string): boolean;
+  /** Every stored value, opened, for `doctor` to look for in clear; undefined without a key. */
+  allValues(): string[] | undefined;
 }
 
 export interface AppContext {
@@ -25,5 +35,7 @@ export interface AppContext {
   actor: string;
   /** The deploying process's environment, for `${env:…}` references. */
   env: Record<string, string | undefined>;
+  /** The secret store, for `${secret:…}` references. */
+  secrets: AppSecrets;
   report: Reporter;
 }

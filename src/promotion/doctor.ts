@@ -3,6 +3,8 @@
  * what is wrong and what to do. A check is `fail` when an invariant does not hold, `warn` when
  * something needs attention without breaking one (a stale lock the next command takes over).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { aliasName, instanceName } from '../manifest/index.js';
 import type { AppContext } from './context.js';
 import { processIsAlive } from './lock.js';
@@ -13,8 +15,8 @@ export interface DoctorReport { ok: boolean; checks: DoctorCheck[] }
 
 const MAX_DETAILS = 20;
 
-export function doctor(ctx: Pick<AppContext, 'store' | 'artifacts' | 'loaded'>): DoctorReport {
-  const checks = [artifacts(ctx), versions(ctx), aliases(ctx), ledger(ctx), immutability(ctx), promotions(ctx), lock(ctx), environments(ctx)];
+export function doctor(ctx: Pick<AppContext, 'store' | 'artifacts' | 'loaded' | 'secrets'>): DoctorReport {
+  const checks = [artifacts(ctx), versions(ctx), aliases(ctx), ledger(ctx), immutability(ctx), promotions(ctx), lock(ctx), environments(ctx), secrets(ctx)];
   return { ok: checks.every((check) => check.status !== 'fail'), checks };
 }
 
@@ -101,4 +103,30 @@ function environments(ctx: Pick<AppContext, 'store' | 'loaded'>): DoctorCheck {
     }
   }
   return check('environments', problems, 'each environment runs one release', 'environments run a mix of releases (a partial rollback?)', 'warn');
+}
+
+/** Invariant 7: no secret value in clear in the ledger, version configs, promotion journals or captured logs. */
+function secrets(ctx: Pick<AppContext, 'store' | 'loaded' | 'secrets'>): DoctorCheck {
+  let values: string[] | undefined;
+  try {
+    values = ctx.secrets.allValues();
+  } catch (error) {
+    return { name: 'secrets', status: 'warn', message: `the stored secrets could not be opened, so they were not looked for in clear: ${(error as Error).message}` };
+  }
+  if (values === undefined) return { name: 'secrets', status: 'warn', message: 'secrets are stored but no key is at hand, so they were not looked for in clear' };
+  const problems: string[] = [];
+  const logs = logTexts(join(ctx.loaded.appDir, '.stagecraft', 'logs'));
+  for (const [index, value] of values.entries()) {
+    // Looked for as written and as JSON escapes it; "secret #n" names it without showing it.
+    const forms = [...new Set([value, JSON.stringify(value).slice(1, -1)])];
+    const places = new Set(forms.flatMap((form) => ctx.store.audit.placesContaining(form)));
+    for (const [file, text] of logs) if (forms.some((form) => text.includes(form))) places.add(`log ${file}`);
+    for (const place of places) problems.push(`stored secret #${index + 1} appears in clear in ${place}`);
+  }
+  return check('secrets', problems, `${values.length} secret value(s) appear nowhere in clear`, 'secret values are written in clear');
+}
+
+function logTexts(dir: string): [string, string][] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((file) => file.endsWith('.log')).map((file) => [file, readFileSync(join(dir, file), 'utf8')]);
 }

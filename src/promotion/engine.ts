@@ -13,6 +13,7 @@ import { aliasName, formatDuration, instanceName, resolveConfig, type Environmen
 import { StagecraftError } from '../errors.js';
 import type { ChangeMeta, PromotionRecord, PromotionStatus, Release } from '../state/index.js';
 import { pointAlias } from './aliases.js';
+import { configChangeDetail } from './config-change.js';
 import type { AppContext } from './context.js';
 import { movedAliases, type EnvironmentProgress, type PromotionState, type Step } from './journal.js';
 import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js';
@@ -81,6 +82,9 @@ export class PromotionRun {
       return this.outcome();
     } catch (error) {
       if (error instanceof StepFailed) return await this.fail(error.step, error.message, error.details);
+      // A platform failure mid-way (an artifact gone, a provider error) rolls back like a failed
+      // test; anything else is a bug and stays in the journal for `promote --resume`.
+      if (error instanceof StagecraftError) return await this.fail(this.currentStep(), error.message, error.hint ? [error.hint] : []);
       throw error;
     } finally {
       await this.gateways.close();
@@ -190,15 +194,16 @@ export class PromotionRun {
     const published: Record<string, number> = {};
     const fresh: string[] = [];
     for (const { fn, def, instance } of plans) {
-      const config = resolveConfig(this.manifest, env, fn.function, this.release.id, { env: (name) => this.ctx.env[name], secret: () => undefined });
+      const config = resolveConfig(this.manifest, env, fn.function, this.release.id, { env: (name) => this.ctx.env[name], secret: this.ctx.secrets.forEnvironment(env) });
       const { version, created } = await this.ctx.provider.publishVersion({
         instance, environment: env, function: fn.function, releaseId: this.release.id, sha256: fn.sha256,
         runtime: fn.runtime, handler: fn.handler, memoryMb: def.memory, timeoutSec: def.timeout, config: config.stored, configDigest: config.digest,
-      }, this.meta(env, fn.function));
+      }, this.meta(env, fn.function, await configChangeDetail(this.ctx.provider, instance, fn.sha256, config.stored)));
       published[fn.function] = version.version;
       if (created) fresh.push(fn.function);
-      this.ctx.report.progress(`${env}: ${fn.function} version ${version.version}${created ? '' : ' (unchanged)'}`);
     }
+    const versions = Object.entries(published).map(([fn, version]) => `${fn} v${version}`);
+    this.ctx.report.progress(`${env}: published ${versions.length > 6 ? `${versions.length} versions` : versions.join(', ')} (${fresh.length} new)`);
     return { published, created: fresh };
   }
 
@@ -298,6 +303,10 @@ export class PromotionRun {
     const restoredAll = this.state.environments.filter((env) => env.step === 'restored').map((env) => env.name).reverse();
     this.finish('failed', 'promotion.failed', { reason: this.state.failure?.reason, step: this.state.failure?.step, failedIn: this.state.failure?.environment, rolledBack: restoredAll });
     return this.outcome();
+  }
+
+  private currentStep(): Step {
+    return this.state.environments.find((env) => !['live', 'passed', 'pending', 'restored'].includes(env.step))?.step ?? 'pending';
   }
 
   private gateOf(env: string): EnvironmentDef {

@@ -1,4 +1,4 @@
-export type { AppContext, Reporter } from './context.js';
+export type { AppContext, AppSecrets, Reporter } from './context.js';
 export { buildRelease, type BuildResult, type BuiltFunction } from './build-release.js';
 export { promote, deploy, approve, resolveRelease, requireEnvironment, type PromoteOptions } from './promote.js';
 export type { PromotionOutcome } from './engine.js';
@@ -8,3 +8,5 @@ export { doctor, type DoctorReport, type DoctorCheck } from './doctor.js';
 export { SqliteLock, processIsAlive, type PromotionLock, type LockHolder } from './lock.js';
 export { appStatus, type AppStatus, type EnvironmentStatus, type FunctionStatus, type AliasStatus, type PendingPromotion } from './status.js';
 export type { SmokeResult } from './smoke/index.js';
+export { showConfig, diffConfig, type ConfigView, type ConfigDiff, type ConfigDiffKey, type DiffStatus } from './config-view.js';
+export { changedKeys } from './config-change.js';

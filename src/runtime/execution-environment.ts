@@ -21,6 +21,7 @@ import { LogRouter } from './log-router.js';
 import { OutputLines } from './output-lines.js';
 import { exitError, invalidEntrypointError, timeoutError } from './platform-report.js';
 import { PeakMemory } from './process-memory.js';
+import { createRedactor, redactError, type Redact } from './redact.js';
 import { RuntimeApi, type RuntimeApiListener } from './runtime-api.js';
 import { PIPE_FD, PIPE_FD_VARIABLE, RuntimeApiPipe } from './runtime-api-pipe.js';
 import { RuntimeApiServer } from './runtime-api-server.js';
@@ -55,6 +56,8 @@ export class ExecutionEnvironment {
   private memory: PeakMemory | undefined;
   private readonly init = new InitPhase();
   private readonly logs: LogRouter;
+  /** Masks the version's secret values in what it prints and the errors it reports. */
+  private readonly redact: Redact;
   private current: Invocation | undefined;
   private maxMemoryMb = 0;
   private sampledAt = Number.NEGATIVE_INFINITY;
@@ -68,6 +71,7 @@ export class ExecutionEnvironment {
   ) {
     this.logStreamName = newLogStreamName(spec.version);
     this.logs = new LogRouter(options.onLog);
+    this.redact = createRedactor(spec.redact ?? []);
     this.api = new RuntimeApi(this.listener());
   }
 
@@ -217,8 +221,8 @@ export class ExecutionEnvironment {
     if (usePipe) env[PIPE_FD_VARIABLE] = String(PIPE_FD);
     const { command, args } = runtimeCommand(spec.codeDir, spec.memoryMb, node?.path);
     this.init.begin();
-    const stdout = new OutputLines((line) => this.logs.capture(line, this.current));
-    const stderr = new OutputLines((line) => this.logs.capture(line, this.current));
+    const stdout = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
+    const stderr = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe }, {
       stdout: (chunk) => stdout.push(chunk),
       stderr: (chunk) => stderr.push(chunk),
@@ -275,10 +279,11 @@ export class ExecutionEnvironment {
             errorMessage: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
           },
         }),
-      error: (requestId, error) => this.settleCurrent(requestId, { ok: false, error, cause: 'handler' }),
+      error: (requestId, error) => this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' }),
       initError: (error) => {
         this.sampleMemory();
-        this.init.failure = () => error;
+        const masked = redactError(error, this.redact);
+        this.init.failure = () => masked;
         // Lambda shuts a runtime down after its init error; the outcome follows once it is gone.
         this.runtime?.kill();
       },

@@ -21,6 +21,8 @@ export interface FunctionSpec {
   /** The function's own variables; they never override the reserved Lambda ones. */
   environment: Record<string, string>;
   region: string;
+  /** Secret values in `environment`: masked as `****` in every captured log line and error. */
+  redact?: readonly string[];
 }
 
 /**

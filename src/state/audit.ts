@@ -46,6 +46,16 @@ export class AuditRepo {
          OR (a.extra_weight IS NOT NULL AND NOT (a.extra_weight > 0 AND a.extra_weight < 1))`).all() as { instance: string; name: string; version: number; problem: string }[];
   }
 
+  /** Where `text` appears in what Stagecraft writes about changes: ledger details, version configs, promotion journals. */
+  placesContaining(text: string): string[] {
+    const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const places: string[] = [];
+    for (const row of this.db.prepare("SELECT seq FROM ledger WHERE detail LIKE ? ESCAPE '\\'").all(like) as { seq: number }[]) places.push(`ledger #${row.seq}`);
+    for (const row of this.db.prepare("SELECT instance, version FROM versions WHERE config_json LIKE ? ESCAPE '\\'").all(like) as { instance: string; version: number }[]) places.push(`version ${row.version} of ${row.instance}`);
+    for (const row of this.db.prepare("SELECT id FROM promotions WHERE state_json LIKE ? ESCAPE '\\'").all(like) as { id: string }[]) places.push(`promotion ${row.id}`);
+    return places;
+  }
+
   /** Every alias whose current state differs from the newest `alias.moved` / `alias.deleted` ledger record of it. */
   aliasLedgerMismatches(): AliasLedgerMismatch[] {
     const last = this.db.prepare(`SELECT l.instance, l.alias, l.kind, l.version, l.seq, json_extract(l.detail, '$.revision') AS revision

@@ -5,6 +5,7 @@
  * version that exists, and a traffic split names one extra version with a weight in (0, 1).
  */
 import type { Database } from 'better-sqlite3';
+import { StatementCache } from './statements.js';
 import { StagecraftError } from '../errors.js';
 import type { LedgerRepo, NewLedgerEntry } from './ledger.js';
 
@@ -58,10 +59,14 @@ interface VersionRow {
 interface AliasRow { instance: string; name: string; version: number; extra_version: number | null; extra_weight: number | null; revision: number; updated_at: string }
 
 export class ControlPlaneRepo {
-  constructor(private readonly db: Database, private readonly ledger: LedgerRepo, private readonly now: () => Date) {}
+  private readonly sql: StatementCache;
+
+  constructor(db: Database, private readonly ledger: LedgerRepo, private readonly now: () => Date) {
+    this.sql = new StatementCache(db);
+  }
 
   ensureInstance(name: string, fn: string, environment: string | null, change: ChangeMeta): boolean {
-    const { changes } = this.db.prepare('INSERT OR IGNORE INTO instances (name, function, environment, created_at) VALUES (?, ?, ?, ?)')
+    const { changes } = this.sql.get('INSERT OR IGNORE INTO instances (name, function, environment, created_at) VALUES (?, ?, ?, ?)')
       .run(name, fn, environment, this.now().toISOString());
     if (changes > 0) this.ledger.append({ ...change, kind: 'instance.created', instance: name, function: fn });
     return changes > 0;
@@ -72,7 +77,7 @@ export class ControlPlaneRepo {
     if (latest && sameCodeAndConfig(latest, spec)) return { version: latest, created: false };
     const version = (latest?.version ?? 0) + 1;
     const publishedAt = this.now().toISOString();
-    this.db.prepare(`INSERT INTO versions (instance, version, environment, function, release_id, sha256, runtime, handler, memory_mb, timeout_s, config_json, config_digest, published_at)
+    this.sql.get(`INSERT INTO versions (instance, version, environment, function, release_id, sha256, runtime, handler, memory_mb, timeout_s, config_json, config_digest, published_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(spec.instance, version, spec.environment, spec.function, spec.releaseId, spec.sha256,
       spec.runtime, spec.handler, spec.memoryMb, spec.timeoutSec, JSON.stringify(spec.config), spec.configDigest, publishedAt);
     this.ledger.append({
@@ -83,26 +88,26 @@ export class ControlPlaneRepo {
   }
 
   getVersion(instance: string, version: number): VersionRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM versions WHERE instance = ? AND version = ?').get(instance, version) as VersionRow | undefined;
+    const row = this.sql.get('SELECT * FROM versions WHERE instance = ? AND version = ?').get(instance, version) as VersionRow | undefined;
     return row && toVersion(row);
   }
 
   latestVersion(instance: string): VersionRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM versions WHERE instance = ? ORDER BY version DESC LIMIT 1').get(instance) as VersionRow | undefined;
+    const row = this.sql.get('SELECT * FROM versions WHERE instance = ? ORDER BY version DESC LIMIT 1').get(instance) as VersionRow | undefined;
     return row && toVersion(row);
   }
 
   listVersions(instance: string): VersionRecord[] {
-    return (this.db.prepare('SELECT * FROM versions WHERE instance = ? ORDER BY version').all(instance) as VersionRow[]).map(toVersion);
+    return (this.sql.get('SELECT * FROM versions WHERE instance = ? ORDER BY version').all(instance) as VersionRow[]).map(toVersion);
   }
 
   getAlias(instance: string, name: string): AliasRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM aliases WHERE instance = ? AND name = ?').get(instance, name) as AliasRow | undefined;
+    const row = this.sql.get('SELECT * FROM aliases WHERE instance = ? AND name = ?').get(instance, name) as AliasRow | undefined;
     return row && toAlias(row);
   }
 
   listAliases(): AliasRecord[] {
-    return (this.db.prepare('SELECT * FROM aliases ORDER BY instance, name').all() as AliasRow[]).map(toAlias);
+    return (this.sql.get('SELECT * FROM aliases ORDER BY instance, name').all() as AliasRow[]).map(toAlias);
   }
 
   setAlias(target: AliasTarget, change: ChangeMeta): AliasRecord {
@@ -122,7 +127,7 @@ export class ControlPlaneRepo {
     }
     const updatedAt = this.now().toISOString();
     const revision = (current?.revision ?? 0) + 1;
-    this.db.prepare(`INSERT INTO aliases (instance, name, version, extra_version, extra_weight, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    this.sql.get(`INSERT INTO aliases (instance, name, version, extra_version, extra_weight, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (instance, name) DO UPDATE SET version = excluded.version, extra_version = excluded.extra_version,
         extra_weight = excluded.extra_weight, revision = excluded.revision, updated_at = excluded.updated_at`)
       .run(target.instance, target.name, target.version, target.extra?.version ?? null, target.extra?.weight ?? null, revision, updatedAt);
@@ -141,7 +146,7 @@ export class ControlPlaneRepo {
   deleteAlias(instance: string, name: string, change: ChangeMeta): boolean {
     const current = this.getAlias(instance, name);
     if (!current) return false;
-    this.db.prepare('DELETE FROM aliases WHERE instance = ? AND name = ?').run(instance, name);
+    this.sql.get('DELETE FROM aliases WHERE instance = ? AND name = ?').run(instance, name);
     this.ledger.append({
       ...change, kind: 'alias.deleted', instance, alias: name, version: null, previousVersion: current.version,
       detail: { ...change.detail, revision: current.revision + 1 },

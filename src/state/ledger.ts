@@ -4,6 +4,7 @@
  * through `LedgerRepo.append` from inside `StateStore.transaction`.
  */
 import type { Database } from 'better-sqlite3';
+import { StatementCache } from './statements.js';
 
 export interface LedgerEntry {
   seq: number;
@@ -44,7 +45,11 @@ interface LedgerRow {
 }
 
 export class LedgerRepo {
-  constructor(private readonly db: Database, private readonly now: () => Date) {}
+  private readonly sql: StatementCache;
+
+  constructor(db: Database, private readonly now: () => Date) {
+    this.sql = new StatementCache(db);
+  }
 
   append(entry: NewLedgerEntry): LedgerEntry {
     const at = this.now().toISOString();
@@ -54,7 +59,7 @@ export class LedgerRepo {
       alias: entry.alias ?? null, release_id: entry.releaseId ?? null, version: entry.version ?? null,
       previous_version: entry.previousVersion ?? null, commit_sha: entry.commit ?? null, detail: JSON.stringify(entry.detail ?? {}),
     };
-    const { lastInsertRowid } = this.db.prepare(`
+    const { lastInsertRowid } = this.sql.get(`
       INSERT INTO ledger (at, kind, operation, actor, environment, function, instance, alias, release_id, version, previous_version, commit_sha, detail)
       VALUES (@at, @kind, @operation, @actor, @environment, @function, @instance, @alias, @release_id, @version, @previous_version, @commit_sha, @detail)
     `).run(row);
@@ -70,7 +75,7 @@ export class LedgerRepo {
     if (query.afterSeq !== undefined) { where.push('seq > @afterSeq'); params['afterSeq'] = query.afterSeq; }
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const limit = query.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(query.limit))}` : '';
-    const rows = this.db.prepare(`SELECT * FROM (SELECT * FROM ledger ${filter} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(params) as LedgerRow[];
+    const rows = this.sql.get(`SELECT * FROM (SELECT * FROM ledger ${filter} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(params) as LedgerRow[];
     return rows.map(toEntry);
   }
 }

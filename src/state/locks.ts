@@ -4,6 +4,7 @@
  * and writes rows, each change guarded by the token of the holder it expects.
  */
 import type { Database } from 'better-sqlite3';
+import { StatementCache } from './statements.js';
 
 export interface LockRow {
   name: string;
@@ -19,26 +20,30 @@ export interface LockRow {
 interface Row { name: string; token: string; pid: number; host: string; operation: string; since: string; heartbeat_at: string }
 
 export class LockRepo {
-  constructor(private readonly db: Database) {}
+  private readonly sql: StatementCache;
+
+  constructor(db: Database) {
+    this.sql = new StatementCache(db);
+  }
 
   get(name: string): LockRow | undefined {
-    const row = this.db.prepare('SELECT * FROM locks WHERE name = ?').get(name) as Row | undefined;
+    const row = this.sql.get('SELECT * FROM locks WHERE name = ?').get(name) as Row | undefined;
     return row && { name: row.name, token: row.token, pid: row.pid, host: row.host, operation: row.operation, since: row.since, heartbeatAt: row.heartbeat_at };
   }
 
   /** Writes `row` as the holder, replacing the holder whose token is `replacing` (if any). */
   put(row: LockRow, replacing?: string): void {
-    if (replacing !== undefined) this.db.prepare('DELETE FROM locks WHERE name = ? AND token = ?').run(row.name, replacing);
-    this.db.prepare('INSERT INTO locks (name, token, pid, host, operation, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    if (replacing !== undefined) this.sql.get('DELETE FROM locks WHERE name = ? AND token = ?').run(row.name, replacing);
+    this.sql.get('INSERT INTO locks (name, token, pid, host, operation, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(row.name, row.token, row.pid, row.host, row.operation, row.since, row.heartbeatAt);
   }
 
   /** False when the lock is no longer ours. */
   heartbeat(name: string, token: string, at: string): boolean {
-    return this.db.prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND token = ?').run(at, name, token).changes > 0;
+    return this.sql.get('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND token = ?').run(at, name, token).changes > 0;
   }
 
   release(name: string, token: string): boolean {
-    return this.db.prepare('DELETE FROM locks WHERE name = ? AND token = ?').run(name, token).changes > 0;
+    return this.sql.get('DELETE FROM locks WHERE name = ? AND token = ?').run(name, token).changes > 0;
   }
 }

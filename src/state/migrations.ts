@@ -155,4 +155,39 @@ export const MIGRATIONS: readonly string[] = [
     heartbeat_at TEXT NOT NULL
   );
   `,
+  /*
+   * 4: the local secret store, and the credential-scan findings a release let through.
+   *
+   * A secret revision is written once and never changed: `secret set` adds a revision (and a
+   * published version keeps using the revision it pinned, as a Lambda version keeps its
+   * environment), `secret rm` deletes every revision of the name. Values are AES-256-GCM
+   * ciphertext; the key never touches this database, only its id (to tell a wrong key from a
+   * damaged value). AUTOINCREMENT: a revision number is never reused, even after a delete.
+   */ `
+  CREATE TABLE secrets (
+    revision    INTEGER PRIMARY KEY AUTOINCREMENT,
+    environment TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    key_id      TEXT NOT NULL,
+    iv          BLOB NOT NULL,
+    tag         BLOB NOT NULL,
+    ciphertext  BLOB NOT NULL,
+    set_at      TEXT NOT NULL,
+    set_by      TEXT NOT NULL
+  );
+  CREATE INDEX secrets_by_name ON secrets (environment, name, revision);
+  CREATE TRIGGER secrets_immutable BEFORE UPDATE ON secrets BEGIN SELECT RAISE(ABORT, 'secret revisions are immutable'); END;
+
+  CREATE TABLE release_allowed_credentials (
+    release_id TEXT NOT NULL REFERENCES releases(id),
+    file       TEXT NOT NULL,
+    line       INTEGER NOT NULL,
+    rule       TEXT NOT NULL,
+    allowed_by TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    PRIMARY KEY (release_id, file, line, rule)
+  );
+  CREATE TRIGGER release_allowed_credentials_immutable BEFORE UPDATE ON release_allowed_credentials BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
+  CREATE TRIGGER release_allowed_credentials_kept BEFORE DELETE ON release_allowed_credentials BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
+  `,
 ];

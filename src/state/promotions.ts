@@ -4,6 +4,7 @@
  * The shape of `state` belongs to the promotion engine; this repo stores it as it is given.
  */
 import type { Database } from 'better-sqlite3';
+import { StatementCache } from './statements.js';
 
 export type PromotionKind = 'promote' | 'deploy';
 
@@ -34,13 +35,17 @@ interface PromotionRow {
 const FINISHED = new Set<PromotionStatus>(['succeeded', 'failed', 'refused', 'superseded']);
 
 export class PromotionRepo {
-  constructor(private readonly db: Database, private readonly now: () => Date) {}
+  private readonly sql: StatementCache;
+
+  constructor(db: Database, private readonly now: () => Date) {
+    this.sql = new StatementCache(db);
+  }
 
   create<S>(spec: { kind: PromotionKind; releaseId: string; target: string; startedBy: string; state: S }): PromotionRecord<S> {
     const at = this.now().toISOString();
-    const seq = (this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM promotions").get() as { next: number }).next;
+    const seq = (this.sql.get("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM promotions").get() as { next: number }).next;
     const id = `p${seq}`;
-    this.db.prepare(`INSERT INTO promotions (seq, id, kind, release_id, target, status, state_json, started_at, started_by, updated_at)
+    this.sql.get(`INSERT INTO promotions (seq, id, kind, release_id, target, status, state_json, started_at, started_by, updated_at)
       VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`).run(seq, id, spec.kind, spec.releaseId, spec.target, JSON.stringify(spec.state), at, spec.startedBy, at);
     return this.get<S>(id) as PromotionRecord<S>;
   }
@@ -48,25 +53,25 @@ export class PromotionRepo {
   /** Writes the journal: the whole state document and the status, stamped now. */
   save<S>(id: string, status: PromotionStatus, state: S): PromotionRecord<S> {
     const at = this.now().toISOString();
-    this.db.prepare('UPDATE promotions SET status = ?, state_json = ?, updated_at = ?, finished_at = ? WHERE id = ?')
+    this.sql.get('UPDATE promotions SET status = ?, state_json = ?, updated_at = ?, finished_at = ? WHERE id = ?')
       .run(status, JSON.stringify(state), at, FINISHED.has(status) ? at : null, id);
     return this.get<S>(id) as PromotionRecord<S>;
   }
 
   get<S = unknown>(id: string): PromotionRecord<S> | undefined {
-    const row = this.db.prepare('SELECT * FROM promotions WHERE id = ?').get(id) as PromotionRow | undefined;
+    const row = this.sql.get('SELECT * FROM promotions WHERE id = ?').get(id) as PromotionRow | undefined;
     return row && toRecord<S>(row);
   }
 
   /** The promotions not yet finished, oldest first (there is at most one unless a crash left more). */
   unfinished<S = unknown>(): PromotionRecord<S>[] {
     const placeholders = UNFINISHED_STATUSES.map(() => '?').join(', ');
-    return (this.db.prepare(`SELECT * FROM promotions WHERE status IN (${placeholders}) ORDER BY seq`).all(...UNFINISHED_STATUSES) as PromotionRow[]).map((row) => toRecord<S>(row));
+    return (this.sql.get(`SELECT * FROM promotions WHERE status IN (${placeholders}) ORDER BY seq`).all(...UNFINISHED_STATUSES) as PromotionRow[]).map((row) => toRecord<S>(row));
   }
 
   /** The newest `limit` promotions, newest first. */
   list<S = unknown>(limit = 50): PromotionRecord<S>[] {
-    return (this.db.prepare('SELECT * FROM promotions ORDER BY seq DESC LIMIT ?').all(limit) as PromotionRow[]).map((row) => toRecord<S>(row));
+    return (this.sql.get('SELECT * FROM promotions ORDER BY seq DESC LIMIT ?').all(limit) as PromotionRow[]).map((row) => toRecord<S>(row));
   }
 }
 

@@ -15,6 +15,7 @@ import { MIGRATIONS } from './migrations.js';
 import { PromotionRepo } from './promotions.js';
 import { QueueRepo } from './queues.js';
 import { ReleaseRepo } from './releases.js';
+import { SecretRepo } from './secrets.js';
 
 export interface StateStoreOptions {
   /** The clock, passed in so that tests (and soak times) can move it. */
@@ -36,6 +37,8 @@ export class StateStore {
   readonly audit: AuditRepo;
   /** Facts about this database, such as how far its ledger was copied to a shared state table. */
   readonly meta: MetaRepo;
+  /** The local secret store's sealed values; opening them is `src/secrets`' business. */
+  readonly secrets: SecretRepo;
 
   private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
     this.ledger = new LedgerRepo(db, now);
@@ -47,6 +50,7 @@ export class StateStore {
     this.locks = new LockRepo(db);
     this.audit = new AuditRepo(db);
     this.now = now;
+    this.secrets = new SecretRepo(db, this.ledger, now);
   }
 
   /** The store's clock, for everything that stamps or compares times against stored ones. */

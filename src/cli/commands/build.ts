@@ -8,14 +8,15 @@ export function registerBuild(program: Command): void {
   withCommonOptions(program.command('build').description('bundle every function into an immutable release'))
     .action((options: CommonOptions) => execute(options, async (out) => withApp(options.dir, out, async (app) => {
       const started = performance.now();
-      const { release, created, functions } = await buildRelease(app);
+      const { release, created, functions, scannedFiles, allowedCredentials } = await buildRelease(app);
       const result = {
         release: release.id, created, commit: release.commit, dirty: release.dirty, manifestDigest: release.manifestDigest,
-        durationMs: Math.round(performance.now() - started), functions,
+        durationMs: Math.round(performance.now() - started), functions, scannedFiles, allowedCredentials,
       };
       out.result(result, (r) => [
         `${r.created ? 'built' : 'unchanged:'} release ${r.release}${r.commit ? ` from ${r.commit.slice(0, 12)}${r.dirty ? ' (dirty)' : ''}` : ''} in ${r.durationMs} ms`,
         ...r.functions.map((fn) => `  ${fn.function.padEnd(20)} ${fn.sha256.slice(0, 16)}  ${String(fn.size).padStart(9)} B${fn.cached ? '  (cached)' : ''}`),
+        `  credential scan: ${r.scannedFiles} file(s), ${r.allowedCredentials.length === 0 ? 'nothing found' : `${r.allowedCredentials.length} finding(s) allowed and recorded in the release`}`,
       ].join('\n'));
     })));
 }

@@ -61,6 +61,9 @@ function what(entry: LedgerEntry): string {
       return `${promotion} ${text('reason')}`;
     case 'soak.skipped':
       return `${promotion} soak ${text('soak')} skipped: ${text('reason')}`;
+    case 'secret.set':
+    case 'secret.removed':
+      return String(detail['name'] ?? '');
     case 'lock.taken-over':
       return `from ${JSON.stringify(detail['from'])}`;
     default:

@@ -27,7 +27,7 @@ export function registerUp(program: Command): void {
         const host = new RuntimeHost({ logSink, warn: (message) => out.warn(message) });
         let urls: Awaited<ReturnType<LocalPlatform['start']>> | undefined;
         const platform = new LocalPlatform({
-          loaded: app.loaded, store: app.store, artifacts: app.artifacts, host, port, warn: (message) => out.warn(message),
+          loaded: app.loaded, store: app.store, artifacts: app.artifacts, host, port, warn: (message) => out.warn(message), secrets: app.secrets,
           status: async () => ({ ...(await appStatus(app)), urls, functions: host.stats() }),
         });
         const stopped = new Promise<string>((resolve) => {

@@ -6,9 +6,10 @@
 import { dirname, join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
-import { FileLogSink, invokeOnce, type InvokeOutcome, type LogSink } from '../../runtime/index.js';
+import { createRedactor, FileLogSink, invokeOnce, type InvokeOutcome, type LogSink } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
 import type { InvokeRequest, Provider, StackSpec } from '../provider.js';
+import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
 
 /** The account id local ARNs carry; no real account has it. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -26,6 +27,8 @@ export interface LocalProviderDeps {
    * `logs` beside the artifact store (`<app>/.stagecraft/logs`).
    */
   logSink?: LogSink;
+  /** Opens the secrets a version pinned; without it, a version that uses secrets cannot run. */
+  secrets?: VersionSecrets;
 }
 
 export class LocalProvider implements Provider {
@@ -74,6 +77,7 @@ export class LocalProvider implements Provider {
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const version = this.resolveQualifier(request.instance, request.qualifier);
     const codeDir = this.deps.artifacts.extract(version.sha256);
+    const opened = openVersionConfig(version, this.deps.secrets);
     const outcome = await invokeOnce({
       functionName: request.instance,
       version: String(version.version),
@@ -83,12 +87,15 @@ export class LocalProvider implements Provider {
       runtime: version.runtime,
       memoryMb: version.memoryMb,
       timeoutSec: version.timeoutSec,
-      environment: version.config,
+      environment: opened.environment,
       region: this.deps.region,
+      redact: opened.secrets,
     }, request.payload, { warn: this.deps.warn });
     this.logSink.write({ instance: request.instance, version: String(version.version), requestId: outcome.requestId, lines: outcome.logs });
     await this.logSink.flush();
-    return outcome;
+    // What `invoke` returns is printed by tools (the CLI, smoke tests, CI logs): a secret the
+    // function returns is masked there too. Gateway responses (`up`) are the app's own business.
+    return outcome.ok && opened.secrets.length > 0 ? { ...outcome, payload: createRedactor(opened.secrets)(outcome.payload) } : outcome;
   }
 
   /** An alias (following its traffic split) or a version number, to the version that runs. */

@@ -15,6 +15,7 @@ import { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
 import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
 import { VersionResolver } from './version-resolver.js';
+import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
 
 export interface PlatformOptions {
   loaded: LoadedManifest;
@@ -26,6 +27,8 @@ export interface PlatformOptions {
   /** Status document for the admin API. */
   status: () => Promise<unknown>;
   warn: (message: string) => void;
+  /** Opens the secrets a version pinned when its first execution environment starts. */
+  secrets?: VersionSecrets;
 }
 
 export interface PlatformUrls {
@@ -39,6 +42,7 @@ export class LocalPlatform {
   private readonly manifest: Manifest;
   private readonly resolver: VersionResolver;
   private readonly hosted = new Map<string, HostedFunction>();
+  private readonly warned = new Set<string>();
   private readonly tables = new Map<string, TableServer>();
   private readonly gateways: Gateway[] = [];
   private readonly events: EnvironmentEvents[] = [];
@@ -87,7 +91,17 @@ export class LocalPlatform {
 
   /** Invokes `fn` of `env` through an alias, as event sources and the gateway do. */
   invokeFunction(env: string, fn: string, role: AliasRole, payload: string): Promise<InvokeOutcome> {
-    const hosted = this.hostedFunction(env, fn, role);
+    let hosted: HostedFunction | undefined;
+    try {
+      hosted = this.hostedFunction(env, fn, role);
+    } catch (error) {
+      // A version whose secrets cannot be opened (no key, a wrong key, a removed secret) cannot
+      // start: answered like an init failure, and said once to the person running `up`.
+      const message = (error as Error).message;
+      if (!this.warned.has(message)) this.options.warn(`${env} ${fn}: ${message}`);
+      this.warned.add(message);
+      return Promise.resolve(cannotStart(message));
+    }
     if (!hosted) return Promise.resolve(notDeployed(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, role)));
     return this.options.host.invoke(hosted, payload);
   }
@@ -119,6 +133,7 @@ export class LocalPlatform {
     let hosted = this.hosted.get(key);
     if (!hosted) {
       const { version, codeDir } = resolved;
+      const opened = openVersionConfig(version, this.options.secrets);
       const tableServer = this.tables.get(this.manifest.strategy === 'multi-stack' ? env : '');
       hosted = {
         functionName: instance,
@@ -131,8 +146,9 @@ export class LocalPlatform {
         timeoutSec: version.timeoutSec,
         region: this.manifest.region,
         concurrency: version.function in this.manifest.functions ? this.manifest.functions[version.function]?.concurrency ?? 10 : 10,
+        redact: opened.secrets,
         environment: {
-          ...version.config,
+          ...opened.environment,
           ...LOCAL_CREDENTIALS,
           ...(tableServer ? { AWS_ENDPOINT_URL_DYNAMODB: tableServer.endpoint } : {}),
         },
@@ -193,6 +209,13 @@ export class LocalPlatform {
       this.tables.set(key, server);
     }));
   }
+}
+
+function cannotStart(message: string): InvokeOutcome {
+  return {
+    ok: false, requestId: '', cause: 'init', durationMs: 0, billedMs: 0, maxMemoryMb: 0, logs: [],
+    error: { errorType: 'Runtime.ConfigurationError', errorMessage: message },
+  };
 }
 
 function notDeployed(instance: string, alias: string): InvokeOutcome {
