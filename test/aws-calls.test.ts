@@ -15,6 +15,7 @@ import { ArtifactStore } from '../src/build/index.js';
 import { loadManifest } from '../src/manifest/index.js';
 import { buildRelease, deploy, SqliteLock, type AppContext } from '../src/promotion/index.js';
 import { AwsClients, AwsProvider, type AwsCall } from '../src/providers/aws/index.js';
+import { SecretStore } from '../src/secrets/index.js';
 import { StateStore } from '../src/state/index.js';
 import { startMoto, useEnv, type Moto } from './helpers/moto.js';
 
@@ -55,7 +56,8 @@ describe('AWS API calls per promotion step', () => {
     const clients = new AwsClients({ onCall: (call) => calls.push(call) });
     try {
       const provider = new AwsProvider({ clients, artifacts, manifest: loaded.manifest, pollMs: 50, ledger: { append: (entry) => { store.transaction(() => store.ledger.append(entry)); } } });
-      await work({ loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: 'calls', env: process.env, report: { progress: () => undefined, warn: () => undefined } });
+      const secrets = new SecretStore(store, { env: process.env, appDir: dir });
+      await work({ loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: 'calls', env: process.env, secrets, report: { progress: () => undefined, warn: () => undefined } });
     } finally {
       clients.destroy();
       store.close();
@@ -91,16 +93,17 @@ describe('AWS API calls per promotion step', () => {
         // No stack change: one DescribeStacks, and nothing that creates, updates or plans.
         expect(Object.keys(code).filter((key) => key.startsWith('CloudFormation.'))).toEqual(['CloudFormation.DescribeStacks']);
         expect(code['CloudFormation.DescribeStacks']).toBe(1);
-        // The rest, pinned. Per function: the new artifact looked for and uploaded once, one read
-        // of $LATEST, the new code and the new config (STAGECRAFT_RELEASE changes with every
-        // release), and four alias reads — all the engine's (the backup of live and smoke, then
-        // each move's read); the provider's own read before UpdateAlias is served by that one.
+        // The rest, pinned. Per function, the provider's: the new artifact looked for and uploaded
+        // once, one read of $LATEST, the new code and the new config (STAGECRAFT_RELEASE changes
+        // with every release). Per function, the engine's: four alias reads (the backup of live
+        // and smoke, then each move's read; the provider's own read before UpdateAlias is served
+        // by that one) and one version listing (which config keys changed, for the ledger).
         // Once per run: the stack's state and the account.
         expect(code).toEqual({
           'CloudFormation.DescribeStacks': 1, 'STS.GetCallerIdentity': 1,
           'S3.HeadObject': n, 'S3.PutObject': n,
           'Lambda.GetFunctionConfiguration': n, 'Lambda.UpdateFunctionCode': n, 'Lambda.UpdateFunctionConfiguration': n,
-          'Lambda.PublishVersion': n, 'Lambda.GetAlias': 4 * n, 'Lambda.UpdateAlias': 2 * n,
+          'Lambda.PublishVersion': n, 'Lambda.GetAlias': 4 * n, 'Lambda.UpdateAlias': 2 * n, 'Lambda.ListVersionsByFunction': n,
         });
 
         const again = await step(dir, async (ctx) => { await deploy(ctx, 'dev'); });

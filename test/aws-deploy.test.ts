@@ -186,10 +186,10 @@ describe('aws provider on moto: deploy examples/shop', () => {
     }
     const liveBefore = await liveCode('shop-worker-staging');
     const refused = await cli(['deploy', 'staging'], 1);
-    const error = refused.json<{ error: { code: string; message: string; hint: string } }>().error;
-    expect(error.code).toBe('ARTIFACT_CORRUPT');
-    expect(error.message).toContain(sha);
-    expect(error.hint).toContain(`s3://${BUCKET}/artifacts/${sha}.zip`);
+    const failure = refused.json<{ status: string; failure: { reason: string; details: string[] } }>();
+    expect(failure.status).toBe('failed');
+    expect(failure.failure.reason).toMatch(new RegExp(`Lambda installed code with sha256 \\w+ for shop-worker-staging, but the release's artifact is ${sha}`));
+    expect(failure.failure.details.join('\n')).toContain(`s3://${BUCKET}/artifacts/${sha}.zip`);
     expect(await liveCode('shop-worker-staging')).toEqual(liveBefore);
     const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'shop-worker-staging' }));
     expect(versions.Versions?.map((version) => version.Version)).toEqual(['$LATEST', '1']);
@@ -198,8 +198,8 @@ describe('aws provider on moto: deploy examples/shop', () => {
   it('says what is wrong when AWS cannot be reached, and exits 1', async () => {
     const result = await runCli(['deploy', 'dev', '--json', '--dir', app.dir], { env: { ...moto.env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } });
     expect(result.code).toBe(1);
-    const error = result.json<{ error: { code: string; hint: string } }>().error;
-    expect(error.code).toBe('PROVIDER_FAILED');
-    expect(error.hint).toContain('AWS_ENDPOINT_URL');
+    const { failure } = result.json<{ failure: { reason: string; details: string[] } }>();
+    expect(failure.reason).toContain('ECONNREFUSED');
+    expect(failure.details.join('\n')).toContain('AWS_ENDPOINT_URL');
   });
 });

@@ -22,8 +22,9 @@ import {
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, instanceName, type Manifest } from '../../manifest/index.js';
-import type { InvokeOutcome } from '../../runtime/index.js';
+import { createRedactor, type InvokeOutcome } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewLedgerEntry, NewVersion, VersionRecord } from '../../state/index.js';
+import type { VersionSecrets } from '../local/version-secrets.js';
 import type { InvokeRequest, Provider, StackSpec } from '../provider.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { errorName, isNotFound, providerError } from './aws-errors.js';
@@ -32,6 +33,7 @@ import { AliasBindings, bindingsDigest, desiredBindings } from './bindings.js';
 import type { AwsClients } from './clients.js';
 import { FunctionCode } from './function-code.js';
 import { invokeFunction } from './invoke.js';
+import { lambdaEnvironment, secretValues } from './lambda-environment.js';
 import { decodeAliasMeta, encodeAliasMeta, encodeVersionMeta, hexToCodeSha } from './metadata.js';
 import { toAliasRecord, toVersionRecord } from './records.js';
 import { StackDeployer, type StackState } from './stack.js';
@@ -48,6 +50,8 @@ export interface AwsProviderDeps {
   /** The app's manifest: the environments of a stack, and the bindings when no `ensureStack` told them. */
   manifest: Manifest;
   ledger: LedgerWriter;
+  /** Opens the secrets a version pins, for Lambda's variables; without it a version with secrets is refused. */
+  secrets?: VersionSecrets;
   /** The artifact bucket; default `stagecraft-<account>-<region>`. */
   bucket?: string | undefined;
   progress?: (message: string) => void;
@@ -69,6 +73,8 @@ export class AwsProvider implements Provider {
   private readonly views = new Map<string, StackManifest>();
   /** The last state of each alias this process read or wrote, by `instance:alias`. */
   private readonly aliasCache = new Map<string, AliasConfiguration>();
+  /** The secret values each version holds, by `instance:version`: versions never change. */
+  private readonly versionSecrets = new Map<string, string[]>();
   /** `instance:version` pairs known to exist: versions are immutable, so a yes never changes. */
   private readonly knownVersions = new Set<string>();
 
@@ -97,8 +103,9 @@ export class AwsProvider implements Provider {
   async publishVersion(spec: NewVersion, change: ChangeMeta): Promise<{ version: VersionRecord; created: boolean }> {
     const role = (await this.stackOf(spec.environment)).outputs[OUTPUT_ROLE];
     if (!role) throw new StagecraftError('PROVIDER_FAILED', `stack ${stackName(this.deps.manifest, spec.environment)} has no ${OUTPUT_ROLE} output`, { hint: 'deploy the environment again to repair its stack' });
+    const variables = lambdaEnvironment(spec, this.deps.secrets);
     const location = await this.bucket.ensure(spec.sha256, spec.function);
-    const installed = await this.code.install(spec, location, role);
+    const installed = await this.code.install(spec, location, role, variables);
     if (installed.created) {
       await this.deps.ledger.append({ ...change, kind: 'instance.created', instance: spec.instance, function: spec.function, environment: spec.environment });
     }
@@ -232,11 +239,37 @@ export class AwsProvider implements Provider {
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     // Lambda answers 404 for a missing qualifier, but emulators run $LATEST instead; one GetAlias
     // (or a known version) makes "invoke only what exists" hold on every platform.
-    if (/^\d+$/.test(request.qualifier)) await this.requireVersion(request.instance, Number(request.qualifier));
-    else if (!(await this.readAlias(request.instance, request.qualifier))) {
-      throw new StagecraftError('ALIAS_NOT_FOUND', `${request.instance} has no alias ${request.qualifier}`, { hint: 'deploy a release to this environment first: `stagecraft deploy <env>`' });
+    let versions: number[];
+    if (/^\d+$/.test(request.qualifier)) {
+      await this.requireVersion(request.instance, Number(request.qualifier));
+      versions = [Number(request.qualifier)];
+    } else {
+      const alias = await this.readAlias(request.instance, request.qualifier);
+      if (!alias) throw new StagecraftError('ALIAS_NOT_FOUND', `${request.instance} has no alias ${request.qualifier}`, { hint: 'deploy a release to this environment first: `stagecraft deploy <env>`' });
+      versions = [Number(alias.FunctionVersion), ...Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).map(Number)];
     }
-    return invokeFunction(this.deps.clients, request);
+    const secrets = (await Promise.all(versions.map((version) => this.secretValuesOf(request.instance, version)))).flat();
+    const outcome = await invokeFunction(this.deps.clients, request);
+    if (secrets.length === 0) return outcome;
+    // What invoke returns is printed by tools (the CLI, smoke tests, CI logs): a secret the
+    // function echoes must not reach them, as with the local provider.
+    const redact = createRedactor(secrets);
+    const logs = outcome.logs.map(redact);
+    if (outcome.ok) return { ...outcome, logs, payload: redact(outcome.payload) };
+    return { ...outcome, logs, error: { ...outcome.error, errorMessage: redact(outcome.error.errorMessage), ...(outcome.error.trace ? { trace: outcome.error.trace.map(redact) } : {}) } };
+  }
+
+  /** The secret values a version holds in its variables (those its stored config names as references). */
+  private async secretValuesOf(instance: string, version: number): Promise<string[]> {
+    const key = `${instance}:${version}`;
+    let values = this.versionSecrets.get(key);
+    if (!values) {
+      const config = await this.deps.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: instance, Qualifier: String(version) }))
+        .catch((error: unknown) => { throw providerError(error, `cannot read version ${version} of ${instance}`); });
+      values = secretValues(config.Environment?.Variables ?? {});
+      this.versionSecrets.set(key, values);
+    }
+    return values;
   }
 
   /** The state of the stack holding `env`, from this process's cache or from CloudFormation. */

@@ -34,9 +34,9 @@ export interface FunctionCodeOptions {
 export class FunctionCode {
   constructor(private readonly options: FunctionCodeOptions) {}
 
-  async install(spec: NewVersion, code: ArtifactLocation, role: string): Promise<InstallResult> {
+  /** `variables`: the version's environment as Lambda must hold it (secrets opened). */
+  async install(spec: NewVersion, code: ArtifactLocation, role: string, variables: Record<string, string>): Promise<InstallResult> {
     const { lambda } = this.options.clients;
-    const variables = environmentOf(spec);
     const desired = { Runtime: spec.runtime as Runtime, Handler: spec.handler, MemorySize: spec.memoryMb, Timeout: spec.timeoutSec, Role: role, Environment: { Variables: variables } };
     let current: FunctionConfiguration | undefined;
     try {
@@ -110,17 +110,6 @@ export class FunctionCode {
       }
     }
   }
-}
-
-/** The version's variables as Lambda takes them; a secret still written as a reference has no value to give. */
-function environmentOf(spec: NewVersion): Record<string, string> {
-  const unresolved = Object.entries(spec.config).filter(([, value]) => /\$\{secret:/.test(value)).map(([key]) => key);
-  if (unresolved.length > 0) {
-    throw new StagecraftError('ARGUMENT_INVALID', `${spec.function} in ${spec.environment}: ${unresolved.join(', ')} still hold \${secret:…} references, and the aws provider needs their values`, {
-      hint: 'the aws provider needs resolved secret values from the deploy step; until it passes them, keep secrets out of the config of AWS environments',
-    });
-  }
-  return spec.config;
 }
 
 function sameConfiguration(current: FunctionConfiguration, desired: { Runtime: string; Handler: string; MemorySize: number; Timeout: number; Role: string; Environment: { Variables: Record<string, string> } }): boolean {

@@ -4,6 +4,7 @@
  */
 import type { AliasConfiguration, FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { AliasRecord, VersionRecord } from '../../state/index.js';
+import { storedConfig } from './lambda-environment.js';
 import { codeShaToHex, decodeAliasMeta, decodeVersionMeta } from './metadata.js';
 
 /** A version Stagecraft did not publish still reads, with an empty release and its real code digest. */
@@ -21,7 +22,7 @@ export function toVersionRecord(config: FunctionConfiguration): VersionRecord {
     handler: config.Handler ?? '',
     memoryMb: config.MemorySize ?? 0,
     timeoutSec: config.Timeout ?? 0,
-    config: config.Environment?.Variables ?? {},
+    config: storedConfig(config.Environment?.Variables ?? {}),
     configDigest: meta?.configDigest ?? '',
     publishedAt: isoTime(config.LastModified),
   };
