@@ -70,6 +70,12 @@ describe('synth', () => {
     }
   });
 
+  it('up refuses an aws app (exit 2): its versions are on AWS, not here', async () => {
+    const result = await runCli(['up', '--port', '39999', '--dir', app.dir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('provider: aws');
+  });
+
   it('refuses an unknown environment (exit 2)', async () => {
     const result = await runCli(['synth', 'qa', '--dir', app.dir]);
     expect(result.code).toBe(2);
