@@ -19,6 +19,7 @@ import { dirname, extname, join } from 'node:path';
 import { sha256Hex, stableStringify } from '../digest.js';
 import { StagecraftError } from '../errors.js';
 import { findSecretLiterals, type CredentialAllowEntry } from '../manifest/index.js';
+import type { AllowedCredential } from '../state/index.js';
 
 export const ALLOW_MARKER = 'stagecraft-allow-secret';
 export const CONFIG_LITERAL_RULE = 'stagecraft/config-literal';
@@ -38,14 +39,8 @@ export interface CredentialFinding {
 }
 
 /** A finding let through on purpose (the state layer records the same shape with the release). */
-export interface AllowedCredential {
-  file: string;
-  line: number;
-  rule: string;
-  /** `comment`: a `stagecraft-allow-secret` comment; `manifest`: an entry of credentials.allow. */
-  allowedBy: 'comment' | 'manifest';
-  reason: string;
-}
+/** What a release records of a finding let through (defined with the release it belongs to). */
+export type { AllowedCredential };
 
 export interface CredentialScan {
   /** Findings nothing allows: the build must stop. */

@@ -4,10 +4,10 @@
  * `config show` builds on.
  */
 import { describe, expect, it } from 'vitest';
-import { StagecraftError } from '../errors.js';
 import { describeConfig, resolveConfig, secretReferences } from './config.js';
 import { parseManifest } from './parse.js';
 import { looksLikeSecretKey } from './secret-literals.js';
+import { thrown } from '../../test/helpers/thrown.js';
 
 const { manifest } = parseManifest(`
 app: shop
@@ -33,15 +33,6 @@ resources:
 const secrets: Record<string, { value: string; revision: number }> = { 'payment-key': { value: 'pk-live-1', revision: 4 }, 'db-password': { value: 'p@ss/w0rd', revision: 9 } };
 const sources = (env: Record<string, string> = { API_HOST: 'api.test' }, store = secrets) => ({ env: (name: string) => env[name], secret: (name: string) => store[name] });
 
-function thrown(work: () => unknown): StagecraftError {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof StagecraftError) return error;
-    throw error;
-  }
-  throw new Error('expected a StagecraftError');
-}
 
 describe('resolveConfig', () => {
   it('layers manifest < environment < function and says where each value comes from', () => {

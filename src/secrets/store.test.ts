@@ -9,10 +9,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StagecraftError } from '../errors.js';
 import { StateStore } from '../state/index.js';
 import { keyFilePath } from './key.js';
 import { SecretStore } from './store.js';
+import { thrown } from '../../test/helpers/thrown.js';
 
 const dirs: string[] = [];
 const stores: StateStore[] = [];
@@ -32,15 +32,6 @@ function setup(env: NodeJS.ProcessEnv = {}) {
   return { root, appDir, state, env: processEnv, store: new SecretStore(state, { env: processEnv, appDir }) };
 }
 
-function thrown(work: () => unknown): StagecraftError {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof StagecraftError) return error;
-    throw error;
-  }
-  throw new Error('expected a StagecraftError');
-}
 
 const base64Key = () => randomBytes(32).toString('base64');
 const VALUE = 'sk_live_correct-horse-battery-staple';

@@ -35,6 +35,7 @@ export class LocalProvider implements Provider {
   readonly kind = 'local' as const;
 
   private readonly logSink: LogSink;
+  private readonly warned = new Set<string>();
 
   constructor(private readonly deps: LocalProviderDeps) {
     this.logSink = deps.logSink ?? new FileLogSink(join(dirname(deps.artifacts.artifactsDir), 'logs'));
@@ -90,12 +91,19 @@ export class LocalProvider implements Provider {
       environment: opened.environment,
       region: this.deps.region,
       redact: opened.secrets,
-    }, request.payload, { warn: this.deps.warn });
+    }, request.payload, { warn: (message) => this.warnOnce(message) });
     this.logSink.write({ instance: request.instance, version: String(version.version), requestId: outcome.requestId, lines: outcome.logs });
     await this.logSink.flush();
     // What `invoke` returns is printed by tools (the CLI, smoke tests, CI logs): a secret the
     // function returns is masked there too. Gateway responses (`up`) are the app's own business.
     return outcome.ok && opened.secrets.length > 0 ? { ...outcome, payload: createRedactor(opened.secrets)(outcome.payload) } : outcome;
+  }
+
+  /** A notice such as "runs on the host's Node 20" is said once per process, not per smoke test. */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.deps.warn?.(message);
   }
 
   /** An alias (following its traffic split) or a version number, to the version that runs. */
