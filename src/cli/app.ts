@@ -7,17 +7,21 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactStore } from '../build/index.js';
-import { StagecraftError } from '../errors.js';
 import { loadManifest } from '../manifest/index.js';
 import { SqliteLock, type AppContext } from '../promotion/index.js';
 import { LocalProvider } from '../providers/index.js';
 import { SecretStore } from '../secrets/index.js';
-import { StateStore } from '../state/index.js';
+import { StateStore, type LedgerEntry, type LedgerQuery } from '../state/index.js';
+import { openAws, openSharedState } from './aws.js';
 import type { Output } from './output.js';
 
 export interface OpenedApp extends AppContext {
   /** The app's secret store itself: `secret` commands set and remove through it. */
   secrets: SecretStore;
+  /** With `state: { backend: dynamodb }`: the team's ledger, every machine's records in one order. */
+  sharedLedger?: { list(query: LedgerQuery): Promise<LedgerEntry[]> };
+  /** Copies what this command committed to the shared state table (a no-op with SQLite state). */
+  flush(): Promise<void>;
   close(): void;
 }
 
@@ -32,21 +36,25 @@ export function stateFile(appDir: string): string {
 export async function openApp(dir: string, out: Output, options: { readOnly?: boolean } = {}): Promise<OpenedApp> {
   const loaded = await loadManifest(dir);
   const { manifest, appDir } = loaded;
-  if (manifest.provider !== 'local') {
-    throw new StagecraftError('ARGUMENT_INVALID', `provider "${manifest.provider}" is not available in this version of Stagecraft`, {
-      hint: 'use `provider: local` (the embedded runtime) for now',
-    });
-  }
   const path = stateFile(appDir);
   const store = options.readOnly && !existsSync(path) ? StateStore.open(':memory:') : StateStore.open(path);
   const artifacts = ArtifactStore.forApp(appDir);
+  const actor = resolveActor(appDir);
   // The key is read from the environment or the user's config folder, never from the app.
   const secrets = new SecretStore(store, { env: process.env, appDir });
-  const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message), secrets });
-  return {
-    loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: resolveActor(appDir), env: process.env, secrets, report: out,
-    close: () => store.close(),
+  // Shared state (DynamoDB) holds the lock and a copy of the ledger; SQLite stays the default.
+  const shared = await openSharedState(loaded, out);
+  const common = {
+    loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), actor, env: process.env, secrets, report: out,
+    ...(shared ? { sharedLedger: shared.ledger } : {}),
+    flush: async () => { if (shared && store.path !== ':memory:') await shared.sync(store); },
   };
+  if (manifest.provider === 'aws') {
+    const aws = await openAws(loaded, store, artifacts, out, shared, secrets);
+    return { ...common, provider: aws.provider, close: () => { aws.close(); shared?.close(); store.close(); } };
+  }
+  const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message), secrets });
+  return { ...common, provider, close: () => { shared?.close(); store.close(); } };
 }
 
 /** Who is acting: STAGECRAFT_ACTOR (for CI), else the git user, else the OS user. */
@@ -68,6 +76,10 @@ export async function withApp<T>(dir: string, out: Output, work: (app: OpenedApp
   try {
     return await work(app);
   } finally {
-    app.close();
+    try {
+      await app.flush();
+    } finally {
+      app.close();
+    }
   }
 }

@@ -12,11 +12,13 @@ import { registerHistory } from './commands/history.js';
 import { registerInit } from './commands/init.js';
 import { registerInvoke } from './commands/invoke.js';
 import { registerLogs } from './commands/logs.js';
+import { registerPlan } from './commands/plan.js';
 import { registerPromote } from './commands/promote.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerSecret } from './commands/secret.js';
 import { registerSend } from './commands/send.js';
 import { registerStatus } from './commands/status.js';
+import { registerSynth } from './commands/synth.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 
@@ -28,7 +30,7 @@ const program = new Command('stagecraft')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerPromote, registerApprove, registerRollback, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend, registerDoctor, registerConfig, registerSecret]) register(program);
+for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerPromote, registerApprove, registerRollback, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend, registerDoctor, registerConfig, registerSecret, registerSynth, registerPlan]) register(program);
 
 try {
   await program.parseAsync(process.argv);

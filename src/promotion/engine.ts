@@ -189,6 +189,7 @@ export class PromotionRun {
     await this.ctx.provider.ensureStack({
       app: this.manifest.app, environment: env, strategy: this.manifest.strategy, resources: this.manifest.resources,
       functions: plans.map((plan) => ({ function: plan.fn.function, instance: plan.instance })),
+      definitions: this.manifest.functions,
     }, this.meta(env, ''));
     const published: Record<string, number> = {};
     const fresh: string[] = [];

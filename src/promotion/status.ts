@@ -3,7 +3,7 @@
  * release and artifact that is, from which commit, and since when.
  */
 import { aliasName, instanceName } from '../manifest/index.js';
-import type { AliasRecord } from '../state/index.js';
+import type { AliasRecord, VersionRecord } from '../state/index.js';
 import type { AppContext } from './context.js';
 import type { PromotionState } from './journal.js';
 
@@ -30,12 +30,25 @@ export interface AppStatus {
 
 export async function appStatus(ctx: Pick<AppContext, 'loaded' | 'store' | 'provider'>): Promise<AppStatus> {
   const { manifest } = ctx.loaded;
-  const describe = (instance: string, alias: AliasRecord | undefined): AliasStatus | null => {
+  // Versions come from the provider, not the local database: on AWS, Lambda holds them.
+  const versions = new Map<string, Promise<VersionRecord[]>>();
+  const versionOf = async (instance: string, number: number): Promise<VersionRecord | undefined> => {
+    if (!versions.has(instance)) versions.set(instance, ctx.provider.listVersions(instance));
+    return (await versions.get(instance))?.find((candidate) => candidate.version === number);
+  };
+  const commitOf = (releaseId: string): string | null => {
+    try {
+      return ctx.store.releases.find(releaseId).commit;
+    } catch {
+      return null; // a version published outside this app's state
+    }
+  };
+  const describe = async (instance: string, alias: AliasRecord | undefined): Promise<AliasStatus | null> => {
     if (!alias) return null;
-    const version = ctx.store.control.getVersion(instance, alias.version);
+    const version = await versionOf(instance, alias.version);
     if (!version) return null;
-    const release = ctx.store.releases.find(version.releaseId);
-    const extraVersion = alias.extra && ctx.store.control.getVersion(instance, alias.extra.version);
+    const release = { commit: commitOf(version.releaseId) };
+    const extraVersion = alias.extra && await versionOf(instance, alias.extra.version);
     return {
       version: alias.version, release: version.releaseId, sha256: version.sha256, commit: release.commit, since: alias.updatedAt,
       ...(alias.extra && extraVersion ? { extra: { version: alias.extra.version, weight: alias.extra.weight, release: extraVersion.releaseId, sha256: extraVersion.sha256 } } : {}),
@@ -48,8 +61,8 @@ export async function appStatus(ctx: Pick<AppContext, 'loaded' | 'store' | 'prov
       const instance = instanceName(manifest, fn, environment.name);
       functions.push({
         function: fn, instance,
-        live: describe(instance, await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'live'))),
-        smoke: describe(instance, await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'smoke'))),
+        live: await describe(instance, await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'live'))),
+        smoke: await describe(instance, await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'smoke'))),
       });
     }
     environments.push({ name: environment.name, functions });

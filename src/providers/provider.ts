@@ -19,6 +19,11 @@ export interface StackSpec {
   /** The function instances of this environment (shared by every environment in single-stack). */
   functions: { function: string; instance: string }[];
   resources: Manifest['resources'];
+  /**
+   * The functions' definitions (events, destinations) from the release's manifest. Providers that
+   * bind event sources to functions (aws) read them here; when absent, the app's manifest is used.
+   */
+  definitions?: Manifest['functions'];
 }
 
 export interface InvokeRequest {

@@ -32,6 +32,8 @@ export interface LedgerQuery {
   environment?: string;
   function?: string;
   kind?: string;
+  /** Only entries written after this one (e.g. those not yet copied elsewhere). */
+  afterSeq?: number;
   /** The newest `limit` entries (still returned oldest first). */
   limit?: number;
 }
@@ -70,6 +72,7 @@ export class LedgerRepo {
     if (query.environment !== undefined) { where.push('environment = @environment'); params['environment'] = query.environment; }
     if (query.function !== undefined) { where.push('function = @function'); params['function'] = query.function; }
     if (query.kind !== undefined) { where.push('kind = @kind'); params['kind'] = query.kind; }
+    if (query.afterSeq !== undefined) { where.push('seq > @afterSeq'); params['afterSeq'] = query.afterSeq; }
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const limit = query.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(query.limit))}` : '';
     const rows = this.sql.get(`SELECT * FROM (SELECT * FROM ledger ${filter} ORDER BY seq DESC ${limit}) ORDER BY seq`).all(params) as LedgerRow[];

@@ -10,6 +10,7 @@ import { AuditRepo } from './audit.js';
 import { ControlPlaneRepo } from './control-plane.js';
 import { LedgerRepo } from './ledger.js';
 import { LockRepo } from './locks.js';
+import { MetaRepo } from './meta.js';
 import { MIGRATIONS } from './migrations.js';
 import { PromotionRepo } from './promotions.js';
 import { QueueRepo } from './queues.js';
@@ -34,6 +35,8 @@ export class StateStore {
   readonly locks: LockRepo;
   /** Facts for `stagecraft doctor`. */
   readonly audit: AuditRepo;
+  /** Facts about this database, such as how far its ledger was copied to a shared state table. */
+  readonly meta: MetaRepo;
   /** The local secret store's sealed values; opening them is `src/secrets`' business. */
   readonly secrets: SecretRepo;
 
@@ -43,6 +46,7 @@ export class StateStore {
     this.control = new ControlPlaneRepo(db, this.ledger, now);
     this.queues = new QueueRepo(db, now);
     this.promotions = new PromotionRepo(db, now);
+    this.meta = new MetaRepo(db);
     this.locks = new LockRepo(db);
     this.audit = new AuditRepo(db);
     this.now = now;

@@ -16,7 +16,10 @@ export function registerHistory(program: Command): void {
         throw new StagecraftError('ARGUMENT_INVALID', `--limit must be a whole number above 0, got "${options.limit}"`);
       }
       await withApp(options.dir, out, async (app) => {
-        const entries = app.store.ledger.list({ environment: options.env, function: options.function, limit });
+        const query = { environment: options.env, function: options.function, limit };
+        // With shared state, the team's ledger: what every machine recorded, this one's copied first.
+        if (app.sharedLedger) await app.flush();
+        const entries = app.sharedLedger ? await app.sharedLedger.list(query) : app.store.ledger.list(query);
         out.result({ entries }, (r) => r.entries.map(line).join('\n') || 'the ledger is empty');
       }, { readOnly: true });
     }));

@@ -23,6 +23,12 @@ export function registerUp(program: Command): void {
         throw new StagecraftError('ARGUMENT_INVALID', `--port must be a port number from 1 to 65000, got "${options.port}"`);
       }
       await withApp(options.dir, out, async (app) => {
+        if (app.loaded.manifest.provider !== 'local') {
+          // Its versions live on AWS: a local gateway would serve nothing, and smoke tests would take it for the app's.
+          throw new StagecraftError('ARGUMENT_INVALID', `up runs the local runtime, and ${app.loaded.manifest.app} has provider: ${app.loaded.manifest.provider}`, {
+            hint: 'use `stagecraft invoke` and `stagecraft status` against AWS, or set `provider: local` to run the app on this machine',
+          });
+        }
         const logSink = new FileLogSink(join(app.loaded.appDir, '.stagecraft', 'logs'));
         const host = new RuntimeHost({ logSink, warn: (message) => out.warn(message) });
         let urls: Awaited<ReturnType<LocalPlatform['start']>> | undefined;

@@ -1,0 +1,19 @@
+/**
+ * `stagecraft synth <env>`: the CloudFormation template of the environment's stack, as the aws
+ * provider would apply it. A pure function of the manifest: no credentials, no state, no network.
+ */
+import type { Command } from 'commander';
+import { loadManifest } from '../../manifest/index.js';
+import { requireEnvironment } from '../../promotion/index.js';
+import { execute, withCommonOptions, type CommonOptions } from '../command.js';
+
+export function registerSynth(program: Command): void {
+  withCommonOptions(program.command('synth <env>').description("print the CloudFormation template of an environment's stack (aws)"))
+    .action((env: string, options: CommonOptions) => execute(options, async (out) => {
+      const { manifest } = await loadManifest(options.dir);
+      requireEnvironment(manifest, env);
+      const { stackName, synthesize, templateDigest, templateText } = await import('../../providers/aws/index.js');
+      const template = synthesize(manifest, env);
+      out.result({ stack: stackName(manifest, env), digest: templateDigest(template), template }, () => templateText(template));
+    }));
+}

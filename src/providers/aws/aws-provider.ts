@@ -1,0 +1,343 @@
+/**
+ * The `aws` provider: the Provider interface over the real Lambda control plane.
+ *
+ * - `ensureStack` applies the environment's CloudFormation stack (queues, topics, tables, the
+ *   HTTP API, the execution role), and only when its template changed.
+ * - `publishVersion` puts the artifact in S3 once (keyed by sha256), brings `$LATEST` to the
+ *   version's code and config, and publishes with the expected `CodeSha256`: a version whose code
+ *   is not the release's artifact is refused, whatever the platform did.
+ * - `updateAlias` moves `live` / `smoke` with UpdateAlias and `RoutingConfig` weights, checking
+ *   the expected revision and the versions itself (emulators check neither), and binds the
+ *   event sources of a `live` alias the first time it exists or when their declaration changed.
+ *
+ * AWS is the truth: versions and aliases are read back from Lambda, with the release, artifact
+ * and revision Stagecraft keeps in their descriptions (see metadata.ts). Every change is written
+ * to the ledger right after AWS accepted it — AWS and the ledger cannot share one transaction,
+ * so the record follows the change, never precedes it.
+ */
+import {
+  CreateAliasCommand, DeleteAliasCommand, GetAliasCommand, GetFunctionConfigurationCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
+  UpdateAliasCommand, type AliasConfiguration, type FunctionConfiguration,
+} from '@aws-sdk/client-lambda';
+import type { ArtifactStore } from '../../build/index.js';
+import { StagecraftError } from '../../errors.js';
+import { aliasName, instanceName, type Manifest } from '../../manifest/index.js';
+import { createRedactor, type InvokeOutcome } from '../../runtime/index.js';
+import type { AliasRecord, AliasTarget, ChangeMeta, NewLedgerEntry, NewVersion, VersionRecord } from '../../state/index.js';
+import type { VersionSecrets } from '../local/version-secrets.js';
+import type { InvokeRequest, Provider, StackSpec } from '../provider.js';
+import { ArtifactBucket } from './artifact-bucket.js';
+import { errorName, isNotFound, providerError } from './aws-errors.js';
+import { stackEnvironments, stackName, type Place } from './aws-names.js';
+import { AliasBindings, bindingsDigest, desiredBindings } from './bindings.js';
+import type { AwsClients } from './clients.js';
+import { FunctionCode } from './function-code.js';
+import { invokeFunction } from './invoke.js';
+import { lambdaEnvironment, secretValues } from './lambda-environment.js';
+import { decodeAliasMeta, encodeAliasMeta, encodeVersionMeta, hexToCodeSha } from './metadata.js';
+import { toAliasRecord, toVersionRecord } from './records.js';
+import { StackDeployer, type StackState } from './stack.js';
+import { OUTPUT_API, OUTPUT_ROLE, synthesize, type StackManifest } from './template.js';
+
+/** Where the provider's ledger records go: the SQLite ledger, and with `state: dynamodb` the shared table too. */
+export interface LedgerWriter {
+  append(entry: NewLedgerEntry): void | Promise<void>;
+}
+
+export interface AwsProviderDeps {
+  clients: AwsClients;
+  artifacts: ArtifactStore;
+  /** The app's manifest: the environments of a stack, and the bindings when no `ensureStack` told them. */
+  manifest: Manifest;
+  ledger: LedgerWriter;
+  /** Opens the secrets a version pins, for Lambda's variables; without it a version with secrets is refused. */
+  secrets?: VersionSecrets;
+  /** The artifact bucket; default `stagecraft-<account>-<region>`. */
+  bucket?: string | undefined;
+  progress?: (message: string) => void;
+  /** Poll interval for CloudFormation and Lambda state; emulators answer at once. */
+  pollMs?: number;
+  now?: () => Date;
+}
+
+export class AwsProvider implements Provider {
+  readonly kind = 'aws' as const;
+
+  private readonly bucket: ArtifactBucket;
+  private readonly stacks: StackDeployer;
+  private readonly code: FunctionCode;
+  private readonly bindings: AliasBindings;
+  /** Stack states read or applied by this process, by stack name. */
+  private readonly stackStates = new Map<string, StackState>();
+  /** The manifest view each environment's stack was last ensured with. */
+  private readonly views = new Map<string, StackManifest>();
+  /** The last state of each alias this process read or wrote, by `instance:alias`. */
+  private readonly aliasCache = new Map<string, AliasConfiguration>();
+  /** The secret values each version holds, by `instance:version`: versions never change. */
+  private readonly versionSecrets = new Map<string, string[]>();
+  /** `instance:version` pairs known to exist: versions are immutable, so a yes never changes. */
+  private readonly knownVersions = new Set<string>();
+
+  constructor(private readonly deps: AwsProviderDeps) {
+    const progress = deps.progress;
+    this.bucket = new ArtifactBucket({ clients: deps.clients, artifacts: deps.artifacts, bucket: deps.bucket, ...(progress ? { progress } : {}) });
+    this.stacks = new StackDeployer({ clients: deps.clients, ...(progress ? { progress } : {}), ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }) });
+    this.code = new FunctionCode({ clients: deps.clients, ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }) });
+    this.bindings = new AliasBindings(deps.clients, progress);
+  }
+
+  async ensureStack(stack: StackSpec, change: ChangeMeta): Promise<void> {
+    const view: StackManifest = {
+      app: stack.app, strategy: stack.strategy, environments: this.deps.manifest.environments, resources: stack.resources,
+      functions: stack.definitions ?? this.deps.manifest.functions,
+    };
+    const name = stackName(view, stack.environment);
+    const { state, action } = await this.stacks.ensure(name, synthesize(view, stack.environment));
+    this.stackStates.set(name, state);
+    for (const env of stackEnvironments(view, stack.environment)) this.views.set(env, view);
+    if (action !== 'unchanged') {
+      await this.deps.ledger.append({ ...change, kind: `stack.${action}`, environment: stack.environment, detail: { ...change.detail, stack: name, template: state.digest } });
+    }
+  }
+
+  async publishVersion(spec: NewVersion, change: ChangeMeta): Promise<{ version: VersionRecord; created: boolean }> {
+    const role = (await this.stackOf(spec.environment)).outputs[OUTPUT_ROLE];
+    if (!role) throw new StagecraftError('PROVIDER_FAILED', `stack ${stackName(this.deps.manifest, spec.environment)} has no ${OUTPUT_ROLE} output`, { hint: 'deploy the environment again to repair its stack' });
+    const variables = lambdaEnvironment(spec, this.deps.secrets);
+    const location = await this.bucket.ensure(spec.sha256, spec.function);
+    const installed = await this.code.install(spec, location, role, variables);
+    if (installed.created) {
+      await this.deps.ledger.append({ ...change, kind: 'instance.created', instance: spec.instance, function: spec.function, environment: spec.environment });
+    }
+    const expected = hexToCodeSha(spec.sha256);
+    let published: FunctionConfiguration;
+    try {
+      published = await this.deps.clients.lambda.send(new PublishVersionCommand({
+        FunctionName: spec.instance, CodeSha256: expected,
+        Description: encodeVersionMeta({ release: spec.releaseId, sha256: spec.sha256, configDigest: spec.configDigest, environment: spec.environment, function: spec.function }),
+      }));
+    } catch (error) {
+      if (errorName(error) === 'InvalidParameterValueException' && /CodeSha256/i.test((error as Error).message)) throw codeChanged(spec, undefined, error);
+      throw providerError(error, `cannot publish a version of ${spec.instance}`);
+    }
+    // Lambda checks CodeSha256 itself; an emulator may not, so the answer is checked here too.
+    if (published.CodeSha256 !== expected) throw codeChanged(spec, published.Version, undefined);
+    const version = toVersionRecord(published);
+    this.knownVersions.add(`${spec.instance}:${version.version}`);
+    if (installed.changed) {
+      await this.deps.ledger.append({
+        ...change, kind: 'version.published', instance: spec.instance, version: version.version, environment: spec.environment, function: spec.function,
+        releaseId: spec.releaseId, detail: { ...change.detail, sha256: spec.sha256, configDigest: spec.configDigest },
+      });
+    }
+    return { version, created: installed.changed };
+  }
+
+  async getAlias(instance: string, alias: string): Promise<AliasRecord | undefined> {
+    const current = await this.readAlias(instance, alias);
+    return current && toAliasRecord(instance, current);
+  }
+
+  async updateAlias(target: AliasTarget, change: ChangeMeta): Promise<AliasRecord> {
+    if (target.extra && !(target.extra.weight > 0 && target.extra.weight < 1 && target.extra.version !== target.version)) {
+      throw new StagecraftError('ARGUMENT_INVALID', `a traffic split needs another version and a weight between 0 and 1, got version ${target.extra.version} at ${target.extra.weight}`);
+    }
+    for (const version of [target.version, target.extra?.version]) if (version !== undefined) await this.requireVersion(target.instance, version);
+    // The caller read the alias (getAlias) just before, and says which revision it saw: when this
+    // process saw the same one last, that read stands; Lambda still checks it through RevisionId.
+    const cached = this.aliasCache.get(`${target.instance}:${target.name}`);
+    const current = target.expectedRevision !== undefined && cached && decodeAliasMeta(cached.Description).revision === target.expectedRevision
+      ? cached
+      : await this.readAlias(target.instance, target.name);
+    const meta = decodeAliasMeta(current?.Description);
+    if (target.expectedRevision !== undefined && (current === undefined || meta.revision !== target.expectedRevision)) {
+      throw new StagecraftError('STATE_FAILED', `alias ${target.name} of ${target.instance} changed while this operation ran (revision ${current ? meta.revision : 'none'}, expected ${target.expectedRevision})`, {
+        hint: 'read the alias again and retry',
+      });
+    }
+    const revision = meta.revision + 1;
+    const updatedAt = (this.deps.now?.() ?? new Date()).toISOString();
+    const live = await this.liveBindings(target.instance, target.name);
+    const routing = { AdditionalVersionWeights: target.extra ? { [String(target.extra.version)]: target.extra.weight } : {} };
+    const { lambda } = this.deps.clients;
+    const cacheKey = `${target.instance}:${target.name}`;
+    try {
+      if (current) {
+        if (live && meta.bindings !== live.digest) await live.reconcile();
+        this.remember(cacheKey, await lambda.send(new UpdateAliasCommand({
+          FunctionName: target.instance, Name: target.name, FunctionVersion: String(target.version), RoutingConfig: routing,
+          Description: encodeAliasMeta({ revision, updatedAt, bindings: live ? live.digest : meta.bindings }),
+          // Lambda refuses the update when the alias changed since it was read (optimistic locking).
+          RevisionId: current.RevisionId,
+        })));
+      } else {
+        this.remember(cacheKey, await lambda.send(new CreateAliasCommand({
+          FunctionName: target.instance, Name: target.name, FunctionVersion: String(target.version), RoutingConfig: routing,
+          Description: encodeAliasMeta({ revision, updatedAt, bindings: '' }),
+        })));
+        if (live) {
+          // Bindings need the alias to exist; its digest is written only once they are all made,
+          // so an interrupted run is finished by the next move of this alias.
+          await live.reconcile();
+          this.remember(cacheKey, await lambda.send(new UpdateAliasCommand({
+            FunctionName: target.instance, Name: target.name, FunctionVersion: String(target.version), RoutingConfig: routing,
+            Description: encodeAliasMeta({ revision, updatedAt, bindings: live.digest }),
+          })));
+        }
+      }
+    } catch (error) {
+      this.aliasCache.delete(cacheKey);
+      if (errorName(error) === 'PreconditionFailedException') {
+        throw new StagecraftError('STATE_FAILED', `alias ${target.name} of ${target.instance} changed while this operation ran`, { hint: 'read the alias again and retry', cause: error });
+      }
+      throw providerError(error, `cannot point alias ${target.name} of ${target.instance} at version ${target.version}`);
+    }
+    await this.deps.ledger.append({
+      ...change, kind: 'alias.moved', instance: target.instance, alias: target.name, version: target.version,
+      previousVersion: current ? Number(current.FunctionVersion) : null,
+      detail: { ...change.detail, ...(target.extra ? { extra: target.extra } : {}), revision },
+    });
+    return { instance: target.instance, name: target.name, version: target.version, extra: target.extra, revision, updatedAt };
+  }
+
+  async deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void> {
+    const current = await this.readAlias(instance, alias);
+    if (!current) return;
+    const live = await this.liveBindings(instance, alias);
+    try {
+      // A live alias's event source mappings and permissions go first: a mapping left on a
+      // deleted alias would keep taking messages off its queue and fail every one.
+      if (live) await live.unbind();
+      this.aliasCache.delete(`${instance}:${alias}`);
+      await this.deps.clients.lambda.send(new DeleteAliasCommand({ FunctionName: instance, Name: alias }));
+    } catch (error) {
+      if (!isNotFound(error)) throw providerError(error, `cannot delete alias ${alias} of ${instance}`);
+    }
+    await this.deps.ledger.append({
+      ...change, kind: 'alias.deleted', instance, alias, version: null, previousVersion: Number(current.FunctionVersion),
+      detail: { ...change.detail, revision: decodeAliasMeta(current.Description).revision + 1 },
+    });
+  }
+
+  async listVersions(instance: string): Promise<VersionRecord[]> {
+    const versions: VersionRecord[] = [];
+    let marker: string | undefined;
+    try {
+      do {
+        const page = await this.deps.clients.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: instance, Marker: marker }));
+        for (const config of page.Versions ?? []) if (config.Version !== '$LATEST') versions.push(toVersionRecord(config));
+        marker = page.NextMarker;
+      } while (marker);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw providerError(error, `cannot list the versions of ${instance}`);
+    }
+    for (const version of versions) this.knownVersions.add(`${instance}:${version.version}`);
+    return versions.sort((a, b) => a.version - b.version);
+  }
+
+  async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    // Lambda answers 404 for a missing qualifier, but emulators run $LATEST instead; one GetAlias
+    // (or a known version) makes "invoke only what exists" hold on every platform.
+    let versions: number[];
+    if (/^\d+$/.test(request.qualifier)) {
+      await this.requireVersion(request.instance, Number(request.qualifier));
+      versions = [Number(request.qualifier)];
+    } else {
+      const alias = await this.readAlias(request.instance, request.qualifier);
+      if (!alias) throw new StagecraftError('ALIAS_NOT_FOUND', `${request.instance} has no alias ${request.qualifier}`, { hint: 'deploy a release to this environment first: `stagecraft deploy <env>`' });
+      versions = [Number(alias.FunctionVersion), ...Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).map(Number)];
+    }
+    const secrets = (await Promise.all(versions.map((version) => this.secretValuesOf(request.instance, version)))).flat();
+    const outcome = await invokeFunction(this.deps.clients, request);
+    if (secrets.length === 0) return outcome;
+    // What invoke returns is printed by tools (the CLI, smoke tests, CI logs): a secret the
+    // function echoes must not reach them, as with the local provider.
+    const redact = createRedactor(secrets);
+    const logs = outcome.logs.map(redact);
+    if (outcome.ok) return { ...outcome, logs, payload: redact(outcome.payload) };
+    return { ...outcome, logs, error: { ...outcome.error, errorMessage: redact(outcome.error.errorMessage), ...(outcome.error.trace ? { trace: outcome.error.trace.map(redact) } : {}) } };
+  }
+
+  /** The secret values a version holds in its variables (those its stored config names as references). */
+  private async secretValuesOf(instance: string, version: number): Promise<string[]> {
+    const key = `${instance}:${version}`;
+    let values = this.versionSecrets.get(key);
+    if (!values) {
+      const config = await this.deps.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: instance, Qualifier: String(version) }))
+        .catch((error: unknown) => { throw providerError(error, `cannot read version ${version} of ${instance}`); });
+      values = secretValues(config.Environment?.Variables ?? {});
+      this.versionSecrets.set(key, values);
+    }
+    return values;
+  }
+
+  /** The state of the stack holding `env`, from this process's cache or from CloudFormation. */
+  async stackOf(env: string): Promise<StackState> {
+    const name = stackName(this.deps.manifest, env);
+    const cached = this.stackStates.get(name);
+    if (cached) return cached;
+    const state = await this.stacks.describe(name);
+    if (!state) {
+      throw new StagecraftError('PROVIDER_FAILED', `stack ${name} does not exist`, { hint: `\`stagecraft deploy ${env}\` creates it` });
+    }
+    this.stackStates.set(name, state);
+    return state;
+  }
+
+  private async readAlias(instance: string, alias: string): Promise<AliasConfiguration | undefined> {
+    try {
+      return this.remember(`${instance}:${alias}`, await this.deps.clients.lambda.send(new GetAliasCommand({ FunctionName: instance, Name: alias })));
+    } catch (error) {
+      this.aliasCache.delete(`${instance}:${alias}`);
+      if (isNotFound(error)) return undefined;
+      throw providerError(error, `cannot read alias ${alias} of ${instance}`);
+    }
+  }
+
+  private remember(key: string, alias: AliasConfiguration): AliasConfiguration {
+    this.aliasCache.set(key, alias);
+    return alias;
+  }
+
+  /** An alias may only point at a version that exists (DESIGN §5 invariant 3); Lambda checks, emulators may not. */
+  private async requireVersion(instance: string, version: number): Promise<void> {
+    const key = `${instance}:${version}`;
+    if (this.knownVersions.has(key)) return;
+    if (!Number.isInteger(version) || version < 1) throw new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, { hint: 'an alias can only point at a published version' });
+    try {
+      await this.deps.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: instance, Qualifier: String(version) }));
+    } catch (error) {
+      if (isNotFound(error)) throw new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, { hint: 'an alias can only point at a published version' });
+      throw providerError(error, `cannot read version ${version} of ${instance}`);
+    }
+    this.knownVersions.add(key);
+  }
+
+  /** When `alias` is an environment's `live` alias: the digest of its bindings and how to make them. */
+  private async liveBindings(instance: string, alias: string): Promise<{ digest: string; reconcile(): Promise<void>; unbind(): Promise<void> } | undefined> {
+    const { manifest } = this.deps;
+    for (const environment of manifest.environments) {
+      const env = environment.name;
+      if (aliasName(manifest, env, 'live') !== alias) continue;
+      const view = this.views.get(env) ?? manifest;
+      const fn = Object.keys(view.functions).find((name) => instanceName(manifest, name, env) === instance);
+      if (fn === undefined) continue;
+      const [account, region, stack] = await Promise.all([this.deps.clients.account(), this.deps.clients.region(), this.stackOf(env)]);
+      const place: Place = { account, region };
+      const desired = desiredBindings(view, fn, env, place, stack.outputs[OUTPUT_API]);
+      return {
+        digest: bindingsDigest(desired),
+        reconcile: () => this.bindings.reconcile(place, instance, alias, desired),
+        unbind: () => this.bindings.reconcile(place, instance, alias, { eventSources: [], permissions: [], destinations: undefined }),
+      };
+    }
+    return undefined;
+  }
+}
+
+function codeChanged(spec: NewVersion, version: string | undefined, cause: unknown): StagecraftError {
+  return new StagecraftError('ARTIFACT_CORRUPT', `refusing ${version ? `version ${version}` : 'to publish a version'} of ${spec.instance}: its code is not the release's artifact ${spec.sha256}`, {
+    hint: 'another process changed the function\'s code while this one published; run the command again', cause,
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * The AWS SDK v3 clients the `aws` provider talks through, made in one place so that every one
+ * gets the same region, the same endpoint rule and the same call hook.
+ *
+ * Credentials come from the SDK's standard chain (environment, shared files, SSO, container or
+ * instance roles); the SDK itself honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), which is how an
+ * emulator such as moto_server stands in for AWS.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { providerError } from './aws-errors.js';
+
+/** One AWS API call, as `onCall` sees it: `Lambda` / `PublishVersion`. */
+export interface AwsCall { service: string; operation: string }
+
+export interface AwsClientOptions {
+  /** The region; undefined lets the SDK's chain decide (AWS_REGION, the profile …). */
+  region?: string | undefined;
+  /** The region when neither `region` nor the SDK's chain names one. */
+  defaultRegion?: string;
+  /** Told of every API call before it is sent (each retry counts once): for call counts and tracing. */
+  onCall?: (call: AwsCall) => void;
+}
+
+/** The middleware stack every SDK v3 client has; typed loosely because each client's types differ. */
+interface WithMiddleware {
+  middlewareStack: { add(middleware: unknown, options: { step: 'initialize'; name: string }): void };
+}
+
+export class AwsClients {
+  readonly lambda: LambdaClient;
+  readonly s3: S3Client;
+  readonly cloudformation: CloudFormationClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly sts: STSClient;
+  private accountPromise: Promise<string> | undefined;
+
+  constructor(options: AwsClientOptions = {}) {
+    // The SDK warns on every run under Node 20 about its own future support window; that notice
+    // is about the SDK, not about the command being run, so it stays out of Stagecraft's stderr.
+    process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+    const common = { region: options.region ?? chainRegion(options.defaultRegion ?? 'us-east-1') };
+    this.lambda = new LambdaClient(common);
+    // Path-style addressing works with every S3 endpoint, emulators included; virtual-hosted
+    // style needs DNS for `<bucket>.<endpoint>`, which a local endpoint does not have.
+    this.s3 = new S3Client({ ...common, forcePathStyle: process.env['AWS_ENDPOINT_URL'] !== undefined || process.env['AWS_ENDPOINT_URL_S3'] !== undefined });
+    this.cloudformation = new CloudFormationClient(common);
+    this.dynamodb = new DynamoDBClient(common);
+    this.sts = new STSClient(common);
+    const onCall = options.onCall;
+    if (onCall) {
+      for (const [service, client] of [['Lambda', this.lambda], ['S3', this.s3], ['CloudFormation', this.cloudformation], ['DynamoDB', this.dynamodb], ['STS', this.sts]] as const) {
+        (client as unknown as WithMiddleware).middlewareStack.add(
+          (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+            onCall({ service, operation: (context.commandName ?? 'unknown').replace(/Command$/, '') });
+            return next(args);
+          },
+          { step: 'initialize', name: 'stagecraftCallHook' },
+        );
+      }
+    }
+  }
+
+  /** The region the clients talk to, as the SDK resolved it. */
+  async region(): Promise<string> {
+    return this.lambda.config.region();
+  }
+
+  /** The account the credentials belong to (one STS call per process), for ARNs and the artifact bucket's name. */
+  account(): Promise<string> {
+    this.accountPromise ??= this.sts.send(new GetCallerIdentityCommand({})).then(
+      (identity) => {
+        if (!identity.Account) throw new Error('STS GetCallerIdentity returned no account');
+        return identity.Account;
+      },
+      (cause: unknown) => { throw providerError(cause, 'cannot tell which AWS account the credentials belong to (sts:GetCallerIdentity)'); },
+    );
+    return this.accountPromise;
+  }
+
+  destroy(): void {
+    for (const client of [this.lambda, this.s3, this.cloudformation, this.dynamodb, this.sts]) client.destroy();
+  }
+}
+
+/**
+ * The region of the SDK's own chain (AWS_REGION, the shared config's profile …), else `fallback`.
+ * A client made without a region resolves the chain lazily and throws when it finds none.
+ */
+function chainRegion(fallback: string): () => Promise<string> {
+  let resolved: Promise<string> | undefined;
+  return () => {
+    resolved ??= (async () => {
+      const probe = new STSClient({});
+      try {
+        return await probe.config.region();
+      } catch {
+        return fallback;
+      } finally {
+        probe.destroy();
+      }
+    })();
+    return resolved;
+  };
+}

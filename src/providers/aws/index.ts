@@ -1,0 +1,10 @@
+/** The `aws` provider: Lambda, S3, CloudFormation and DynamoDB through the AWS SDK v3. */
+export { AwsClients, type AwsCall, type AwsClientOptions } from './clients.js';
+export { AwsProvider, type AwsProviderDeps, type LedgerWriter } from './aws-provider.js';
+export { StackDeployer, type StackPlan, type StackChange, type StackState } from './stack.js';
+export { synthesize, templateText, templateDigest, type CfnTemplate, type StackManifest } from './template.js';
+export { stackName, functionArn } from './aws-names.js';
+export { ArtifactBucket } from './artifact-bucket.js';
+export { StateTable } from './state-table.js';
+export { DynamoDbLock, type DynamoDbLockOptions, type LockHolder as DynamoDbLockHolder } from './dynamodb-lock.js';
+export { SharedLedger } from './shared-ledger.js';

@@ -1,0 +1,86 @@
+/**
+ * The ledger and the releases in the shared state table. Every machine keeps its own SQLite
+ * state (the local ledger is written in the same transaction as each change, DESIGN §5
+ * invariant 4) and copies what it committed to the table: after each change the aws provider
+ * makes, and when a command ends. A copy is idempotent — a record's key is made of its own
+ * time, origin and sequence number — so copying again after a crash writes nothing new.
+ *
+ * Reading the shared ledger gives every machine's records in one order (by time), which is what
+ * `history` shows when the app's state backend is dynamodb.
+ */
+import { BatchWriteItemCommand, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import type { LedgerEntry, LedgerQuery, StateStore } from '../../state/index.js';
+import { providerError } from './aws-errors.js';
+import { N, S, text, type Item, type StateTable } from './state-table.js';
+
+/** BatchWriteItem takes at most 25 requests (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html). */
+const BATCH = 25;
+
+export class SharedLedger {
+  constructor(private readonly table: StateTable, private readonly app: string) {}
+
+  /** Copies the ledger records and releases this database committed since the last copy. */
+  async sync(store: StateStore): Promise<{ entries: number; releases: number }> {
+    const origin = store.meta.get('shared.origin') ?? (() => {
+      const fresh = randomUUID();
+      store.meta.set('shared.origin', fresh);
+      return fresh;
+    })();
+    const ledgerKey = `shared.${this.table.name}.ledger`;
+    const releasesKey = `shared.${this.table.name}.releases`;
+    const entries = store.ledger.list({ afterSeq: Number(store.meta.get(ledgerKey) ?? 0) });
+    for (let start = 0; start < entries.length; start += BATCH) {
+      const batch = entries.slice(start, start + BATCH);
+      await this.write(batch.map((entry) => ({
+        pk: S(this.app), sk: S(`ledger#${entry.at}#${origin}#${String(entry.seq).padStart(10, '0')}`),
+        origin: S(origin), seq: N(entry.seq), entry: S(JSON.stringify(entry)),
+      })));
+      store.meta.set(ledgerKey, String(batch[batch.length - 1]?.seq ?? 0));
+    }
+    const shippedReleases = Number(store.meta.get(releasesKey) ?? 0);
+    const releases = store.releases.list().filter((release) => release.seq > shippedReleases);
+    for (let start = 0; start < releases.length; start += BATCH) {
+      const batch = releases.slice(start, start + BATCH);
+      // Keyed by digest: two machines number their releases independently, but the same inputs are the same release.
+      await this.write(batch.map((release) => ({
+        pk: S(this.app), sk: S(`release#${release.digest}`), id: S(release.id), origin: S(origin), release: S(JSON.stringify(release)),
+      })));
+      store.meta.set(releasesKey, String(batch[batch.length - 1]?.seq ?? 0));
+    }
+    return { entries: entries.length, releases: releases.length };
+  }
+
+  /** The shared ledger, oldest first, numbered in that order. */
+  async list(query: LedgerQuery = {}): Promise<LedgerEntry[]> {
+    const entries: LedgerEntry[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.table.call(`cannot read the ledger of ${this.app} from ${this.table.name}`, () => this.table.clients.dynamodb.send(new QueryCommand({
+        TableName: this.table.name, KeyConditionExpression: 'pk = :app AND begins_with(sk, :ledger)',
+        ExpressionAttributeValues: { ':app': S(this.app), ':ledger': S('ledger#') }, ExclusiveStartKey: start, ConsistentRead: true,
+      })));
+      for (const item of page.Items ?? []) entries.push(JSON.parse(text(item, 'entry')) as LedgerEntry);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    const numbered = entries.map((entry, index) => ({ ...entry, seq: index + 1 }));
+    const matching = numbered.filter((entry) => (query.environment === undefined || entry.environment === query.environment)
+      && (query.function === undefined || entry.function === query.function) && (query.kind === undefined || entry.kind === query.kind)
+      && (query.afterSeq === undefined || entry.seq > query.afterSeq));
+    return query.limit === undefined ? matching : matching.slice(-query.limit);
+  }
+
+  private async write(items: Item[]): Promise<void> {
+    let requests: WriteRequest[] = items.map((item) => ({ PutRequest: { Item: item } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      const written = await this.table.call(`cannot copy the ledger of ${this.app} to ${this.table.name}`, () => this.table.clients.dynamodb.send(new BatchWriteItemCommand({
+        RequestItems: { [this.table.name]: requests },
+      })));
+      requests = written.UnprocessedItems?.[this.table.name] ?? [];
+      if (requests.length > 0) {
+        if (attempt >= 8) throw providerError(new Error(`${requests.length} item(s) left unprocessed`), `cannot copy the ledger of ${this.app} to ${this.table.name}`);
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * How many AWS API calls a promotion step makes, counted by SDK middleware on every client
+ * (AwsClients' `onCall`), against a real moto_server, for apps of 1, 4 and 8 functions. Each
+ * step runs on a fresh provider, as a fresh CLI process would (no warm caches).
+ *
+ * The budget of issue 6: promoting N functions through one environment makes at most N
+ * PublishVersion + 2N UpdateAlias, and no CloudFormation update when only code changed. The
+ * other calls are pinned per operation, so a change that adds calls shows up here.
+ */
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../src/build/index.js';
+import { loadManifest } from '../src/manifest/index.js';
+import { buildRelease, deploy, SqliteLock, type AppContext } from '../src/promotion/index.js';
+import { AwsClients, AwsProvider, type AwsCall } from '../src/providers/aws/index.js';
+import { SecretStore } from '../src/secrets/index.js';
+import { StateStore } from '../src/state/index.js';
+import { startMoto, useEnv, type Moto } from './helpers/moto.js';
+
+type Counts = Record<string, number>;
+
+/** An app of `functions` functions, each with its own handler file, so each has its own artifact. */
+function writeApp(dir: string, functions: number, answer: string): void {
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  const names = Array.from({ length: functions }, (_, index) => `fn${index + 1}`);
+  writeFileSync(join(dir, 'stagecraft.yml'), [
+    `app: calls${functions}`, 'provider: aws', 'environments:', '  - name: dev', '  - name: prod', 'functions:',
+    ...names.map((name) => `  ${name}: { handler: src/${name}.handler }`),
+  ].join('\n'));
+  for (const name of names) writeFileSync(join(dir, 'src', `${name}.mjs`), `export const handler = async () => (${JSON.stringify(`${answer} from ${name} of calls${functions}`)});\n`);
+}
+
+describe('AWS API calls per promotion step', () => {
+  let moto: Moto;
+  let restoreEnv: () => void;
+  const table: string[] = [];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    restoreEnv = useEnv(moto.env);
+  }, 60_000);
+  afterAll(async () => {
+    restoreEnv?.();
+    await moto?.stop();
+    console.log(['| N | step | PublishVersion | UpdateAlias + CreateAlias | CloudFormation | other calls | total |', '|---|---|---|---|---|---|---|', ...table].join('\n'));
+  });
+
+  /** One step on a fresh provider; returns the calls it made by operation. */
+  async function step(dir: string, work: (ctx: AppContext) => Promise<unknown>): Promise<Counts> {
+    const calls: AwsCall[] = [];
+    const loaded = await loadManifest(dir);
+    const store = StateStore.open(join(dir, '.stagecraft', 'state.db'));
+    const artifacts = ArtifactStore.forApp(dir);
+    const clients = new AwsClients({ onCall: (call) => calls.push(call) });
+    try {
+      const provider = new AwsProvider({ clients, artifacts, manifest: loaded.manifest, pollMs: 50, ledger: { append: (entry) => { store.transaction(() => store.ledger.append(entry)); } } });
+      const secrets = new SecretStore(store, { env: process.env, appDir: dir });
+      await work({ loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: 'calls', env: process.env, secrets, report: { progress: () => undefined, warn: () => undefined } });
+    } finally {
+      clients.destroy();
+      store.close();
+    }
+    const counts: Counts = {};
+    for (const call of calls) counts[`${call.service}.${call.operation}`] = (counts[`${call.service}.${call.operation}`] ?? 0) + 1;
+    return counts;
+  }
+
+  const sum = (counts: Counts, pick: (key: string) => boolean) => Object.entries(counts).filter(([key]) => pick(key)).reduce((total, [, count]) => total + count, 0);
+  const record = (n: number, name: string, counts: Counts) => {
+    const publish = counts['Lambda.PublishVersion'] ?? 0;
+    const aliases = (counts['Lambda.UpdateAlias'] ?? 0) + (counts['Lambda.CreateAlias'] ?? 0);
+    const total = sum(counts, () => true);
+    table.push(`| ${n} | ${name} | ${publish} | ${aliases} | ${sum(counts, (key) => key.startsWith('CloudFormation.'))} | ${total - publish - aliases} | ${total} |`);
+  };
+
+  for (const n of [1, 4, 8]) {
+    it(`${n} function(s): a code-only release through an existing environment costs N PublishVersion, 2N UpdateAlias and no stack update`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'stagecraft-calls-'));
+      try {
+        writeApp(dir, n, 'one');
+        const first = await step(dir, async (ctx) => { await buildRelease(ctx); await deploy(ctx, 'dev'); });
+        record(n, 'first deploy (creates stack and functions)', first);
+        expect(first['CloudFormation.CreateStack']).toBe(1);
+        expect(first['Lambda.CreateFunction']).toBe(n);
+
+        writeApp(dir, n, 'two');
+        const code = await step(dir, async (ctx) => { await buildRelease(ctx); await deploy(ctx, 'dev'); });
+        record(n, 'code-only release, existing environment', code);
+        expect(code['Lambda.PublishVersion']).toBe(n);
+        expect((code['Lambda.UpdateAlias'] ?? 0) + (code['Lambda.CreateAlias'] ?? 0)).toBe(2 * n);
+        // No stack change: one DescribeStacks, and nothing that creates, updates or plans.
+        expect(Object.keys(code).filter((key) => key.startsWith('CloudFormation.'))).toEqual(['CloudFormation.DescribeStacks']);
+        expect(code['CloudFormation.DescribeStacks']).toBe(1);
+        // The rest, pinned. Per function, the provider's: the new artifact looked for and uploaded
+        // once, one read of $LATEST, the new code and the new config (STAGECRAFT_RELEASE changes
+        // with every release). Per function, the engine's: four alias reads (the backup of live
+        // and smoke, then each move's read; the provider's own read before UpdateAlias is served
+        // by that one) and one version listing (which config keys changed, for the ledger).
+        // Once per run: the stack's state and the account.
+        expect(code).toEqual({
+          'CloudFormation.DescribeStacks': 1, 'STS.GetCallerIdentity': 1,
+          'S3.HeadObject': n, 'S3.PutObject': n,
+          'Lambda.GetFunctionConfiguration': n, 'Lambda.UpdateFunctionCode': n, 'Lambda.UpdateFunctionConfiguration': n,
+          'Lambda.PublishVersion': n, 'Lambda.GetAlias': 4 * n, 'Lambda.UpdateAlias': 2 * n, 'Lambda.ListVersionsByFunction': n,
+        });
+
+        const again = await step(dir, async (ctx) => { await deploy(ctx, 'dev'); });
+        record(n, 'same release again (no change)', again);
+        expect(again['Lambda.PublishVersion']).toBe(n);
+        expect(again['Lambda.UpdateAlias'] ?? 0).toBe(0);
+        expect(sum(again, (key) => key.startsWith('CloudFormation.') && key !== 'CloudFormation.DescribeStacks')).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 120_000);
+  }
+});
