@@ -30,6 +30,10 @@ const KIND_BY_CODE = {
   PROVIDER_FAILED: 'failed',
   // refused by a rule: exit 3
   LOCK_HELD: 'refused',
+  /** This process's lock was taken over (it was silent too long): it must stop changing anything. */
+  LOCK_LOST: 'refused',
+  /** An interrupted promotion must be resumed (or rolled back) before this command may run. */
+  PROMOTION_UNSETTLED: 'refused',
   STATE_TOO_NEW: 'refused',
 } as const satisfies Record<string, ErrorKind>;
 

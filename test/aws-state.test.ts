@@ -98,14 +98,14 @@ describe('shared state in DynamoDB', () => {
     await kill(child);
   });
 
-  it('a holder that was taken over can neither renew nor release the new holder\'s lock', async () => {
+  it('a holder that was taken over learns it (LOCK_LOST) and can neither renew nor release the new holder\'s lock', async () => {
     let now = Date.now();
     const first = new DynamoDbLock(table, { now: () => new Date(now) });
     const second = new DynamoDbLock(table, { now: () => new Date(now), isAlive: () => true });
     await first.acquire('silent', { pid: 1, host: 'runner-a', operation: 'promote' }, { staleAfterMs: 1_000 });
     now += 5_000;
     await second.acquire('silent', { pid: 2, host: 'runner-c', operation: 'promote' }, { staleAfterMs: 1_000 });
-    await first.heartbeat('silent');
+    await expect(first.heartbeat('silent')).rejects.toMatchObject({ code: 'LOCK_LOST' });
     await first.release('silent');
     expect(await second.holder('silent')).toMatchObject({ pid: 2, host: 'runner-c' });
     await second.release('silent');

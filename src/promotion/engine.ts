@@ -15,7 +15,7 @@ import type { ChangeMeta, PromotionRecord, PromotionStatus, Release } from '../s
 import { pointAlias } from './aliases.js';
 import { configChangeDetail } from './config-change.js';
 import type { AppContext } from './context.js';
-import { movedAliases, type EnvironmentProgress, type PromotionState, type Step } from './journal.js';
+import { mayHaveMovedAliases, type EnvironmentProgress, type PromotionState, type Step } from './journal.js';
 import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js';
 
 /** One function of one environment in an outcome: what was published and what `live` was before. */
@@ -57,7 +57,11 @@ export class PromotionRun {
   private readonly started = performance.now();
   private testsMs = 0;
 
-  constructor(private readonly ctx: AppContext, record: PromotionRecord<PromotionState>) {
+  /**
+   * `ensureHeld` (from `withLock`) is called before every step that changes something: it
+   * throws when this process has lost the lock, and the run stops without touching anything.
+   */
+  constructor(private readonly ctx: AppContext, record: PromotionRecord<PromotionState>, private readonly ensureHeld: () => Promise<void> = async () => undefined) {
     this.record = record;
     this.state = record.state;
     this.release = ctx.store.releases.find(record.releaseId);
@@ -78,9 +82,13 @@ export class PromotionRun {
         const result = await this.advance(progress, index);
         if (result !== 'next') return this.outcome();
       }
+      await this.ensureHeld();
       this.finish('succeeded', 'promotion.succeeded', {});
       return this.outcome();
     } catch (error) {
+      // A lost lock belongs to whoever took it over; a failing rollback stays `rolling-back` for
+      // `promote --resume` with its first reason. Neither may start (another) rollback here.
+      if (this.record.status === 'rolling-back' || (error instanceof StagecraftError && error.code === 'LOCK_LOST')) throw error;
       if (error instanceof StepFailed) return await this.fail(error.step, error.message, error.details);
       // A platform failure mid-way (an artifact gone, a provider error) rolls back like a failed
       // test; anything else is a bug and stays in the journal for `promote --resume`.
@@ -94,6 +102,13 @@ export class PromotionRun {
   /** Ends an interrupted or paused promotion that a newer one replaces: rolled back when interrupted, left as it is when paused. */
   async abandon(reason: string): Promise<PromotionOutcome> {
     try {
+      await this.ensureHeld();
+      // Killed after its last step but before it said so: it is done, not something to undo.
+      if (this.record.status === 'running' && this.state.environments.every((env) => env.step === 'live' || env.step === 'passed')) {
+        this.finish('succeeded', 'promotion.succeeded', { note: 'finished before its process died' });
+        return this.outcome();
+      }
+      if (this.record.status === 'rolling-back') return await this.rollBack();
       if (this.record.status === 'awaiting-approval') {
         this.state.note = reason;
         this.finish('superseded', 'promotion.superseded', { reason });
@@ -104,6 +119,18 @@ export class PromotionRun {
     } finally {
       await this.gateways.close();
     }
+  }
+
+  /** A `--skip-soak --reason` given when a promotion is resumed applies from now on. */
+  skipSoak(reason: string | undefined): void {
+    if (reason === undefined) return;
+    this.state.skipSoak = reason;
+    this.save(this.record.status);
+  }
+
+  /** The environments this promotion has yet to publish to, whose config must resolve before it goes on. */
+  remaining(): string[] {
+    return this.state.environments.filter((env) => env.step === 'pending' || env.step === 'backed-up').map((env) => env.name);
   }
 
   /** Records an approval of the paused environment and makes the run continue past its gate. */
@@ -139,12 +166,14 @@ export class PromotionRun {
       this.step(progress, 'backed-up');
     }
     if (progress.step === 'backed-up') {
+      await this.ensureHeld();
       const { published, created } = await this.publish(env);
       progress.published = published;
       progress.created = created;
       this.step(progress, 'published');
     }
     if (progress.step === 'published') {
+      await this.ensureHeld();
       await this.moveAll(env, 'smoke', progress.published ?? {});
       this.step(progress, 'smoke');
     }
@@ -173,6 +202,7 @@ export class PromotionRun {
     if (progress.step === 'ready') {
       const policy = this.gateOf(env).deployment;
       if (policy.type !== 'allAtOnce') this.ctx.report.warn(`${env}: deployment ${policy.type} is not applied by this version of Stagecraft; live moves at once`);
+      await this.ensureHeld();
       await this.moveAll(env, 'live', progress.published ?? {});
       this.step(progress, 'live');
       this.ctx.report.progress(`${env}: ${this.release.id} is live`);
@@ -286,7 +316,10 @@ export class PromotionRun {
 
   private async rollBack(): Promise<PromotionOutcome> {
     for (const progress of [...this.state.environments].reverse()) {
-      if (!movedAliases(progress)) continue;
+      // From `backed-up` on, a kill may have moved an alias before the journal said so: put back
+      // everything that has a backup (moving an alias to where it is changes nothing).
+      if (!mayHaveMovedAliases(progress)) continue;
+      await this.ensureHeld();
       const env = progress.name;
       for (const fn of this.release.functions) {
         const backup = progress.backup?.[fn.function];

@@ -13,8 +13,8 @@ import type { SmokeResult } from './smoke/index.js';
 export const STEPS = ['pending', 'passed', 'backed-up', 'published', 'smoke', 'tested', 'awaiting-approval', 'approved', 'ready', 'live', 'restored'] as const;
 export type Step = (typeof STEPS)[number];
 
-/** The steps after which this promotion has moved an alias of the environment. */
-const ALIASES_MOVED = new Set<Step>(['smoke', 'tested', 'awaiting-approval', 'approved', 'ready', 'live']);
+/** The steps at which this promotion may have moved an alias of the environment (or was about to, when it died). */
+const ALIASES_MAY_HAVE_MOVED = new Set<Step>(['backed-up', 'published', 'smoke', 'tested', 'awaiting-approval', 'approved', 'ready', 'live']);
 
 export interface FunctionBackup { live: number | null; smoke: number | null }
 
@@ -46,6 +46,6 @@ export interface PromotionState {
   note?: string;
 }
 
-export function movedAliases(progress: EnvironmentProgress): boolean {
-  return ALIASES_MOVED.has(progress.step);
+export function mayHaveMovedAliases(progress: EnvironmentProgress): boolean {
+  return ALIASES_MAY_HAVE_MOVED.has(progress.step) && progress.backup !== undefined;
 }

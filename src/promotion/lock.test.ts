@@ -30,6 +30,11 @@ describe('SqliteLock', () => {
     expect(takenOverFrom).toMatchObject({ pid: 101, operation: 'promote' });
     await old.release('shop');
     expect(store.locks.get('shop')?.pid).toBe(202);
+    // The old holder learns it lost the lock the next time it says it is alive, and must stop.
+    await expect(old.heartbeat('shop')).resolves.toBeUndefined(); // released: nothing left to renew
+    const third = new SqliteLock(store, () => false);
+    await third.acquire('shop', holder(303), { staleAfterMs: 60_000 }); // 202 is "gone" for this one
+    await expect(next.heartbeat('shop')).rejects.toMatchObject({ code: 'LOCK_LOST', kind: 'refused' });
   });
 
   it('takes over a live process whose heartbeat is stale, and heartbeats keep a holder fresh', async () => {

@@ -8,16 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { StagecraftError } from '../errors.js';
-import type { StateStore } from '../state/index.js';
+import { lockLost, type LockHolder, type PromotionLock, type StateStore } from '../state/index.js';
 
-export interface LockHolder { pid: number; host: string; operation: string; since: string; heartbeatAt: string }
-
-export interface PromotionLock {
-  /** Takes the app's lock or throws `LOCK_HELD` naming the holder; a dead holder is taken over and returned. */
-  acquire(app: string, holder: { pid: number; host: string; operation: string }, options: { staleAfterMs: number }): Promise<{ takenOverFrom?: LockHolder }>;
-  heartbeat(app: string): Promise<void>;
-  release(app: string): Promise<void>;
-}
+export type { LockHolder, PromotionLock };
 
 /** How often a holder says it is alive, and how long without that counts as dead. */
 export const HEARTBEAT_MS = 5_000;
@@ -54,7 +47,11 @@ export class SqliteLock implements PromotionLock {
 
   async heartbeat(app: string): Promise<void> {
     const token = this.tokens.get(app);
-    if (token && !this.store.locks.heartbeat(app, token, this.store.now().toISOString())) this.tokens.delete(app);
+    if (!token) return;
+    if (!this.store.locks.heartbeat(app, token, this.store.now().toISOString())) {
+      this.tokens.delete(app);
+      throw lockLost(app);
+    }
   }
 
   async release(app: string): Promise<void> {
@@ -77,3 +74,4 @@ export function processIsAlive(pid: number): boolean {
 export function currentHolder(operation: string): { pid: number; host: string; operation: string } {
   return { pid: process.pid, host: hostname(), operation };
 }
+

@@ -10,7 +10,7 @@ import type { PromotionKind, PromotionRecord, Release } from '../state/index.js'
 import type { AppContext } from './context.js';
 import { PromotionRun, type PromotionOutcome } from './engine.js';
 import type { PromotionState } from './journal.js';
-import { withLock } from './locked.js';
+import { withLock, type EnsureHeld } from './locked.js';
 
 export interface PromoteOptions {
   /** The release (default: the newest build). */
@@ -43,7 +43,7 @@ export async function promote(ctx: AppContext, options: PromoteOptions = {}): Pr
     throw new StagecraftError('ARGUMENT_INVALID', '--resume finishes the interrupted promotion as it was started; it takes no --release or --to', { hint: 'run `stagecraft promote --resume` alone' });
   }
   if (options.resume) {
-    return withLock(ctx, 'promote', async () => {
+    return withLock(ctx, 'promote', async (ensureHeld) => {
       const open = ctx.store.promotions.unfinished<PromotionState>();
       const interrupted = open.find((record) => record.status !== 'awaiting-approval');
       if (!interrupted) {
@@ -53,7 +53,7 @@ export async function promote(ctx: AppContext, options: PromoteOptions = {}): Pr
         });
       }
       ctx.report.progress(`resuming ${interrupted.id} (${interrupted.kind} of ${interrupted.releaseId} to ${interrupted.target}, ${interrupted.status})`);
-      return new PromotionRun(ctx, interrupted).run();
+      return resume(ctx, interrupted, ensureHeld, options.skipSoakReason);
     });
   }
   const release = resolveRelease(ctx, options.release);
@@ -74,11 +74,11 @@ export async function deploy(ctx: AppContext, env: string, releaseRef?: string):
 
 export async function approve(ctx: AppContext, env: string, by: string): Promise<PromotionOutcome> {
   requireEnvironment(ctx.loaded.manifest, env);
-  return withLock(ctx, 'approve', async () => {
+  return withLock(ctx, 'approve', async (ensureHeld) => {
     const open = ctx.store.promotions.unfinished<PromotionState>();
     const interrupted = open.find((record) => record.status !== 'awaiting-approval');
     if (interrupted) {
-      throw new StagecraftError('ARGUMENT_INVALID', `${interrupted.id} was interrupted (${interrupted.status}) and must be settled first`, { hint: 'run `stagecraft promote --resume`' });
+      throw new StagecraftError('PROMOTION_UNSETTLED', `${interrupted.id} was interrupted (${interrupted.status}) and must be settled first`, { hint: 'run `stagecraft promote --resume`' });
     }
     const paused = open.find((record) => record.status === 'awaiting-approval');
     if (!paused || pausedAt(paused) !== env) {
@@ -86,7 +86,9 @@ export async function approve(ctx: AppContext, env: string, by: string): Promise
         hint: paused ? `${paused.id} waits in ${pausedAt(paused)}: \`stagecraft approve ${pausedAt(paused)}\`` : '`stagecraft status` shows what is waiting',
       });
     }
-    const run = new PromotionRun(ctx, paused);
+    const run = new PromotionRun(ctx, paused, ensureHeld);
+    // What lies ahead must resolve before the gate opens: a missing ${env:…} here is exit 2 with nothing moved.
+    checkConfig(ctx, ctx.store.releases.find(paused.releaseId), run.remaining());
     run.approve(by);
     ctx.report.progress(`${env}: approved by ${by}; continuing ${paused.id}`);
     return run.run();
@@ -106,18 +108,14 @@ function checkConfig(ctx: AppContext, release: Release, chain: string[]): void {
 
 async function start(ctx: AppContext, kind: PromotionKind, release: Release, chain: string[], skipSoak?: string): Promise<PromotionOutcome> {
   checkConfig(ctx, release, chain);
-  return withLock(ctx, kind, async () => {
+  return withLock(ctx, kind, async (ensureHeld) => {
     for (const open of ctx.store.promotions.unfinished<PromotionState>()) {
       const sameWork = open.status !== 'awaiting-approval' && open.kind === kind && open.releaseId === release.id && open.target === chain[chain.length - 1];
       if (sameWork) {
         ctx.report.progress(`resuming ${open.id}, interrupted before it finished`);
-        return new PromotionRun(ctx, open).run();
+        return resume(ctx, open, ensureHeld, skipSoak);
       }
-      const why = open.status === 'awaiting-approval'
-        ? `superseded by a new ${kind} of ${release.id} while it waited for an approval`
-        : `interrupted before it finished; rolled back before a new ${kind} of ${release.id}`;
-      ctx.report.warn(`${open.id}: ${why}`);
-      await new PromotionRun(ctx, open).abandon(why);
+      await settle(ctx, open, `a new ${kind} of ${release.id}`, ensureHeld);
     }
     const state: PromotionState = { environments: chain.map((name) => ({ name, step: 'pending' })), ...(skipSoak !== undefined ? { skipSoak } : {}) };
     const record = ctx.store.transaction(() => {
@@ -130,8 +128,29 @@ async function start(ctx: AppContext, kind: PromotionKind, release: Release, cha
       return created;
     });
     ctx.report.progress(`${record.id}: ${kind} ${release.id} through ${chain.join(' → ')}`);
-    return new PromotionRun(ctx, record).run();
+    return new PromotionRun(ctx, record, ensureHeld).run();
   });
+}
+
+/** Continues an interrupted promotion, after checking the config of what lies ahead (exit 2, nothing moved). */
+function resume(ctx: AppContext, record: PromotionRecord<PromotionState>, ensureHeld: EnsureHeld, skipSoak: string | undefined): Promise<PromotionOutcome> {
+  const run = new PromotionRun(ctx, record, ensureHeld);
+  checkConfig(ctx, ctx.store.releases.find(record.releaseId), run.remaining());
+  run.skipSoak(skipSoak);
+  return run.run();
+}
+
+/**
+ * Ends an unfinished promotion before `what` changes aliases: one paused at a gate is
+ * superseded (it could otherwise be approved later over what `what` did); one a crash
+ * interrupted is rolled back (or recorded as succeeded, if it had in fact finished).
+ */
+export async function settle(ctx: AppContext, open: PromotionRecord<PromotionState>, what: string, ensureHeld: EnsureHeld): Promise<void> {
+  const why = open.status === 'awaiting-approval'
+    ? `superseded by ${what} while it waited for an approval`
+    : `interrupted before it finished; settled before ${what}`;
+  ctx.report.warn(`${open.id}: ${why}`);
+  await new PromotionRun(ctx, open, ensureHeld).abandon(why);
 }
 
 function pausedAt(record: PromotionRecord<PromotionState>): string {

@@ -10,7 +10,8 @@ import type { Release } from '../state/index.js';
 import { pointAlias } from './aliases.js';
 import type { AppContext } from './context.js';
 import { withLock } from './locked.js';
-import { requireEnvironment } from './promote.js';
+import type { PromotionState } from './journal.js';
+import { requireEnvironment, settle } from './promote.js';
 
 export interface RollbackOptions { to?: string; function?: string; reason?: string }
 
@@ -34,7 +35,18 @@ export async function rollback(ctx: AppContext, env: string, options: RollbackOp
   }
   const release: Release | undefined = options.to !== undefined && versionNumber === undefined ? ctx.store.releases.find(options.to) : undefined;
 
-  return withLock(ctx, 'rollback', async () => {
+  return withLock(ctx, 'rollback', async (ensureHeld) => {
+    // A paused promotion could later be approved over this rollback: it is superseded. An
+    // interrupted one is refused rather than settled here: settling it may roll back already,
+    // and this rollback would then go one step too far.
+    for (const open of ctx.store.promotions.unfinished<PromotionState>()) {
+      if (open.status !== 'awaiting-approval') {
+        throw new StagecraftError('PROMOTION_UNSETTLED', `${open.id} (${open.kind} of ${open.releaseId}) was interrupted and is not settled`, {
+          hint: 'run `stagecraft promote --resume` first: it finishes the promotion, or rolls it back if it fails; then roll back what is still wrong',
+        });
+      }
+      await settle(ctx, open, `\`rollback ${env}\``, ensureHeld);
+    }
     // Work out every target first: a function that cannot be rolled back stops the command before anything moves.
     const plans: { fn: string; instance: string; alias: string; from: number; to: number }[] = [];
     for (const fn of functions) {
@@ -62,6 +74,7 @@ export async function rollback(ctx: AppContext, env: string, options: RollbackOp
     if (plans.length === 0) throw new StagecraftError('ALIAS_NOT_FOUND', `nothing is live in ${env}`, { hint: `deploy first: \`stagecraft deploy ${env}\`` });
     const result: RollbackResult = { environment: env, functions: [] };
     for (const plan of plans) {
+      await ensureHeld();
       const version = (await ctx.provider.listVersions(plan.instance)).find((candidate) => candidate.version === plan.to);
       const moved = await pointAlias(ctx, plan.instance, plan.alias, plan.to, {
         operation: 'rollback', actor: ctx.actor, environment: env, function: plan.fn, releaseId: version?.releaseId ?? null,

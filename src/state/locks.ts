@@ -4,6 +4,7 @@
  * and writes rows, each change guarded by the token of the holder it expects.
  */
 import type { Database } from 'better-sqlite3';
+import { StagecraftError } from '../errors.js';
 import { StatementCache } from './statements.js';
 
 export interface LockRow {
@@ -46,4 +47,25 @@ export class LockRepo {
   release(name: string, token: string): boolean {
     return this.sql.get('DELETE FROM locks WHERE name = ? AND token = ?').run(name, token).changes > 0;
   }
+}
+
+export interface LockHolder { pid: number; host: string; operation: string; since: string; heartbeatAt: string }
+
+/**
+ * The one-promotion-at-a-time lock, whatever keeps it (this database, or a DynamoDB table for
+ * teams). A holder whose process is gone (same host) or whose heartbeat is older than
+ * `staleAfterMs` is taken over.
+ */
+export interface PromotionLock {
+  /** Takes the app's lock or throws `LOCK_HELD` naming the holder; a dead holder is taken over and returned. */
+  acquire(app: string, holder: { pid: number; host: string; operation: string }, options: { staleAfterMs: number }): Promise<{ takenOverFrom?: LockHolder }>;
+  /** Renews the holder's heartbeat; throws `LOCK_LOST` when another process has taken the lock over. */
+  heartbeat(app: string): Promise<void>;
+  release(app: string): Promise<void>;
+}
+
+export function lockLost(app: string): StagecraftError {
+  return new StagecraftError('LOCK_LOST', `this process lost the lock of ${app}: it was silent long enough for another command to take it over`, {
+    hint: 'nothing more was changed by this process; `stagecraft status` shows where the promotion stands',
+  });
 }

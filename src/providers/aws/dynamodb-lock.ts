@@ -16,17 +16,11 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { StagecraftError } from '../../errors.js';
+import { lockLost, type LockHolder, type PromotionLock } from '../../state/index.js';
 import { isConditionFailed, providerError } from './aws-errors.js';
 import { N, number, S, text, type Item, type StateTable } from './state-table.js';
 
 /** The same shape as the promotion engine's lock (src/promotion/lock.ts), which this implements. */
-export interface LockHolder { pid: number; host: string; operation: string; since: string; heartbeatAt: string }
-export interface PromotionLockLike {
-  acquire(app: string, holder: { pid: number; host: string; operation: string }, options: { staleAfterMs: number }): Promise<{ takenOverFrom?: LockHolder }>;
-  heartbeat(app: string): Promise<void>;
-  release(app: string): Promise<void>;
-}
-
 export interface DynamoDbLockOptions {
   now?: () => Date;
   /** Whether a process of this host is alive; `kill(pid, 0)` unless a test says otherwise. */
@@ -35,7 +29,7 @@ export interface DynamoDbLockOptions {
 
 const key = (app: string): Item => ({ pk: S(app), sk: S('lock') });
 
-export class DynamoDbLock implements PromotionLockLike {
+export class DynamoDbLock implements PromotionLock {
   private readonly tokens = new Map<string, string>();
 
   constructor(private readonly table: StateTable, private readonly options: DynamoDbLockOptions = {}) {}
@@ -88,6 +82,7 @@ export class DynamoDbLock implements PromotionLockLike {
     } catch (error) {
       if (!isConditionFailed(error)) throw providerError(error, `cannot renew the lock of ${app}`);
       this.tokens.delete(app); // taken over: it is no longer ours to renew or release
+      throw lockLost(app);
     }
   }
 

@@ -6,5 +6,5 @@ export { synthesize, templateText, templateDigest, type CfnTemplate, type StackM
 export { stackName, functionArn } from './aws-names.js';
 export { ArtifactBucket } from './artifact-bucket.js';
 export { StateTable } from './state-table.js';
-export { DynamoDbLock, type DynamoDbLockOptions, type LockHolder as DynamoDbLockHolder } from './dynamodb-lock.js';
+export { DynamoDbLock, type DynamoDbLockOptions } from './dynamodb-lock.js';
 export { SharedLedger } from './shared-ledger.js';
