@@ -38,8 +38,14 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   const store = options.readOnly && !existsSync(path) ? StateStore.open(':memory:') : StateStore.open(path);
   const artifacts = ArtifactStore.forApp(appDir);
   const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message) });
+  let actor: string | undefined;
   return {
-    loaded, store, artifacts, provider, actor: resolveActor(appDir), env: process.env, report: out,
+    loaded, store, artifacts, provider, env: process.env, report: out,
+    // Asked for only by commands that record something: `up` starts without running git.
+    get actor() {
+      actor ??= resolveActor(appDir);
+      return actor;
+    },
     close: () => store.close(),
   };
 }

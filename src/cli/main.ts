@@ -3,16 +3,6 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT } from '../errors.js';
-import { registerBuild } from './commands/build.js';
-import { registerDeploy } from './commands/deploy.js';
-import { registerHistory } from './commands/history.js';
-import { registerInit } from './commands/init.js';
-import { registerInvoke } from './commands/invoke.js';
-import { registerLogs } from './commands/logs.js';
-import { registerSend } from './commands/send.js';
-import { registerStatus } from './commands/status.js';
-import { registerUp } from './commands/up.js';
-import { registerValidate } from './commands/validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -22,7 +12,27 @@ const program = new Command('stagecraft')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of [registerInit, registerValidate, registerBuild, registerDeploy, registerStatus, registerHistory, registerInvoke, registerLogs, registerUp, registerSend]) register(program);
+/**
+ * Every command, in the order help lists them; each module is loaded only when needed. A run of
+ * one command loads that command's code alone — `up` starts faster without the others' — and
+ * anything else (help, a typo, `--version`) loads them all.
+ */
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  init: async () => (await import('./commands/init.js')).registerInit,
+  validate: async () => (await import('./commands/validate.js')).registerValidate,
+  build: async () => (await import('./commands/build.js')).registerBuild,
+  deploy: async () => (await import('./commands/deploy.js')).registerDeploy,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  history: async () => (await import('./commands/history.js')).registerHistory,
+  invoke: async () => (await import('./commands/invoke.js')).registerInvoke,
+  logs: async () => (await import('./commands/logs.js')).registerLogs,
+  up: async () => (await import('./commands/up.js')).registerUp,
+  send: async () => (await import('./commands/send.js')).registerSend,
+};
+
+const named = process.argv[2] ?? '';
+const one = Object.hasOwn(COMMANDS, named) ? COMMANDS[named] : undefined;
+for (const register of await Promise.all((one ? [one] : Object.values(COMMANDS)).map((load) => load()))) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,7 +11,7 @@ import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } fro
 import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
 import type { HostedFunction, InvokeOptions, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
-import { EnvironmentEvents } from './events/index.js';
+import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
 import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
 import { VersionResolver } from './version-resolver.js';
@@ -74,7 +74,7 @@ export class LocalPlatform {
     }
     this.dashboard = createDashboard({ title: manifest.app, status: this.options.status });
     await this.dashboard.listen(this.options.port);
-    this.startEvents();
+    await this.startEvents();
     return urls;
   }
 
@@ -106,8 +106,12 @@ export class LocalPlatform {
     }
   }
 
-  /** Queue pollers, topics, async invocations and schedules of every environment, all on `live`. */
-  private startEvents(): void {
+  /**
+   * Queue pollers, topics, async invocations and schedules of every environment, all on `live`.
+   * Their code loads once the gateways are open: the first request need not wait for it.
+   */
+  private async startEvents(): Promise<void> {
+    const { EnvironmentEvents } = await import('./events/index.js');
     for (const { name: env } of this.manifest.environments) {
       const events = new EnvironmentEvents({
         manifest: this.manifest, env, store: this.options.store, account: LOCAL_ACCOUNT,
