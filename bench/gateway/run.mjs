@@ -97,7 +97,10 @@ function load(url, connections) {
 async function measure(name, command, args, url) {
   const started = performance.now();
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const startMs = await firstOk(url, started);
+  // A server that dies before answering (a port taken meanwhile, say) ends the run instead of hanging it.
+  const died = new Promise((_, reject) => child.once('exit', (code, signal) => reject(new Error(`${name} exited before its first 200 (${signal ?? code})`))));
+  died.catch(() => undefined); // its stop at the end of the run is no failure
+  const startMs = await Promise.race([firstOk(url, started), died]);
   await load(url, 10); // warm-up, not counted
   const runs = {};
   for (const connections of [1, 50]) {
