@@ -179,6 +179,14 @@ export class FunctionPool {
     return gone;
   }
 
+  /** Drops the books of versions with nothing idle, running, starting or waiting (old deploys). */
+  forgetUnusedVersions(): void {
+    for (const [key, books] of this.versions) {
+      const unused = books.waiters.length === 0 && books.running === 0 && books.starting === 0;
+      if (unused && !this.idle.some((entry) => entry.key === key)) this.versions.delete(key);
+    }
+  }
+
   /** Every idle environment, removed from the pool (for drain). */
   takeAllIdle(): ExecutionEnvironment[] {
     const all = this.idle.map((entry) => entry.env);

@@ -323,6 +323,7 @@ export class RuntimeHost {
       let idleLeft = false;
       for (const pool of this.pools.values()) {
         for (const env of pool.reap(now, this.idleMs)) this.retire(pool, env);
+        pool.forgetUnusedVersions();
         idleLeft ||= pool.hasIdle;
       }
       if (!idleLeft) {
