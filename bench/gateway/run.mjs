@@ -2,7 +2,9 @@
 // bench/gateway: requests/s and latency through `stagecraft up` (gateway → warm execution
 // environment → handler) against a plain node:http server calling the same handler in-process,
 // measured in the same run with autocannon at 1 and 50 connections; start-to-first-200 of both;
-// RSS of each process tree. Usage: node bench/gateway/run.mjs [seconds per run, default 10]
+// RSS of each process tree and CPU per request of each process. Also measured: floor.mjs, the
+// least any server with a process boundary per request can do, which bounds what `up` can reach.
+// Usage: node bench/gateway/run.mjs [seconds per run, default 10]
 import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,8 +47,8 @@ async function firstOk(url, started) {
   }
 }
 
-/** RSS of a process and all its descendants, in MB (Linux /proc). */
-function treeRssMb(pid) {
+/** A process and all its descendants (Linux /proc), the process first. */
+function treePids(pid) {
   const children = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -55,16 +57,35 @@ function treeRssMb(pid) {
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     } catch { /* gone */ }
   }
-  let total = 0;
+  const pids = [];
   const visit = (p) => {
+    pids.push(p);
+    for (const child of children.get(p) ?? []) visit(child);
+  };
+  visit(pid);
+  return pids;
+}
+
+/** RSS of a process and all its descendants, in MB. */
+function treeRssMb(pid) {
+  let total = 0;
+  for (const p of treePids(pid)) {
     try {
       const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
       total += rss ? Number(rss[1]) : 0;
     } catch { /* gone */ }
-    for (const child of children.get(p) ?? []) visit(child);
-  };
-  visit(pid);
+  }
   return Math.round(total / 1024);
+}
+
+/** CPU time (user + system) a process has used so far, in µs; 0 once it is gone. */
+function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / 100); // clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
 }
 
 function load(url, connections) {
@@ -76,13 +97,27 @@ function load(url, connections) {
 async function measure(name, command, args, url) {
   const started = performance.now();
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const startMs = await firstOk(url, started);
+  // A server that dies before answering (a port taken meanwhile, say) ends the run instead of hanging it.
+  const died = new Promise((_, reject) => child.once('exit', (code, signal) => reject(new Error(`${name} exited before its first 200 (${signal ?? code})`))));
+  died.catch(() => undefined); // its stop at the end of the run is no failure
+  const startMs = await Promise.race([firstOk(url, started), died]);
   await load(url, 10); // warm-up, not counted
   const runs = {};
   for (const connections of [1, 50]) {
+    // CPU per request of the server itself and of its child processes (runtimes), and of this
+    // process (autocannon), during the run: where the two cores go.
+    const pids = treePids(child.pid);
+    const before = pids.map(cpuMicros);
+    const ownBefore = process.cpuUsage();
     const result = await load(url, connections);
+    const own = process.cpuUsage(ownBefore);
+    const spent = pids.map((pid, i) => cpuMicros(pid) - before[i]);
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx and ${result.errors} errors at ${connections} connections`);
-    runs[connections] = { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total };
+    const per = (micros) => Math.round(micros / result.requests.total);
+    runs[connections] = {
+      rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total,
+      cpuMicrosPerRequest: { server: per(spent[0]), children: per(spent.slice(1).reduce((a, b) => a + b, 0)), autocannon: per(own.user + own.system) },
+    };
   }
   const rssMb = treeRssMb(child.pid);
   child.kill('SIGTERM');
@@ -103,14 +138,18 @@ stagecraft('invoke', 'hello', '--env', 'dev'); // unpacks the artifact
 
 const basePort = await freePort();
 const baseline = await measure('node:http in-process', process.execPath, [join(here, 'baseline.mjs'), bundled, 'handler', String(basePort)], `http://127.0.0.1:${basePort}/hello`);
+// The floor: the least a server with a process boundary per request can do (floor.mjs).
+const floorPort = await freePort();
+const floor = await measure('floor: node:http + a child process per request', process.execPath, [join(here, 'floor.mjs'), bundled, 'handler', String(floorPort)], `http://127.0.0.1:${floorPort}/hello`);
 const upPort = await freePort();
 const stagecraftUp = await measure('stagecraft up', process.execPath, [cli, 'up', '--port', String(upPort), '--dir', app], `http://127.0.0.1:${upPort + 1}/hello`);
 
 const ratio50 = stagecraftUp.runs[50].rps / baseline.runs[50].rps;
 const startRatio = stagecraftUp.startMs / baseline.startMs;
 const summary = {
-  node: process.version, cpus: cpus().length, secondsPerRun: seconds, baseline, stagecraft: stagecraftUp,
+  node: process.version, cpus: cpus().length, secondsPerRun: seconds, baseline, floor, stagecraft: stagecraftUp,
   ratioAt50: Number(ratio50.toFixed(3)), ratioAt1: Number((stagecraftUp.runs[1].rps / baseline.runs[1].rps).toFixed(3)), startRatio: Number(startRatio.toFixed(2)),
+  floorRatioAt50: Number((floor.runs[50].rps / baseline.runs[50].rps).toFixed(3)),
   targets: { ratioAt50: '>= 0.5', p99At50: '<= 25 ms', startRatio: '<= 2' },
   pass: ratio50 >= 0.5 && stagecraftUp.runs[50].p99 <= 25 && startRatio <= 2,
 };

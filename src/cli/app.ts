@@ -39,22 +39,25 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   const path = stateFile(appDir);
   const store = options.readOnly && !existsSync(path) ? StateStore.open(':memory:') : StateStore.open(path);
   const artifacts = ArtifactStore.forApp(appDir);
-  const actor = resolveActor(appDir);
   // The key is read from the environment or the user's config folder, never from the app.
   const secrets = new SecretStore(store, { env: process.env, appDir });
   // Shared state (DynamoDB) holds the lock and a copy of the ledger; SQLite stays the default.
   const shared = await openSharedState(loaded, out);
   const common = {
-    loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), actor, env: process.env, secrets, report: out,
+    loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), env: process.env, secrets, report: out,
     ...(shared ? { sharedLedger: shared.ledger } : {}),
     flush: async () => { if (shared && store.path !== ':memory:') await shared.sync(store); },
   };
+  // Who acts is asked for only by commands that record something: `up` starts without running git.
+  let actor: string | undefined;
+  const withActor = <T extends object>(app: T): T & { actor: string } =>
+    Object.defineProperty(app, 'actor', { get: () => (actor ??= resolveActor(appDir)), enumerable: true }) as T & { actor: string };
   if (manifest.provider === 'aws') {
     const aws = await openAws(loaded, store, artifacts, out, shared, secrets);
-    return { ...common, provider: aws.provider, close: () => { aws.close(); shared?.close(); store.close(); } };
+    return withActor({ ...common, provider: aws.provider, close: () => { aws.close(); shared?.close(); store.close(); } });
   }
   const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message), secrets });
-  return { ...common, provider, close: () => { shared?.close(); store.close(); } };
+  return withActor({ ...common, provider, close: () => { shared?.close(); store.close(); } });
 }
 
 /** Who is acting: STAGECRAFT_ACTOR (for CI), else the git user, else the OS user. */

@@ -47,10 +47,20 @@ export async function parseManifest(text: string, where: { file: string; appDir?
   return parse(text, where);
 }
 
-/** The parser's own files: a change to the schema invalidates every cached manifest. */
+/**
+ * The parser's own files: a change to the schema invalidates every cached manifest. Each URL is
+ * written out whole so that scripts/bundle-cli.mjs can point it at the file from the bundle.
+ */
+const PARSER_FILES: ReadonlyArray<readonly [string, URL]> = [
+  ['./parse.js', new URL('./parse.js', import.meta.url)],
+  ['./schema.js', new URL('./schema.js', import.meta.url)],
+  ['./fields.js', new URL('./fields.js', import.meta.url)],
+  ['./cross-check.js', new URL('./cross-check.js', import.meta.url)],
+];
+
 function parserIdentity(): string {
-  return ['./parse.js', './schema.js', './fields.js', './cross-check.js'].map((name) => {
-    const stat = statSync(fileURLToPath(new URL(name, import.meta.url)), { throwIfNoEntry: false });
+  return PARSER_FILES.map(([name, url]) => {
+    const stat = statSync(fileURLToPath(url), { throwIfNoEntry: false });
     return `${name}:${stat?.size}:${stat?.mtimeMs}`;
   }).join(',');
 }

@@ -22,7 +22,7 @@ import { OutputLines } from './output-lines.js';
 import { exitError, invalidEntrypointError, timeoutError } from './platform-report.js';
 import { PeakMemory } from './process-memory.js';
 import { createRedactor, redactError, type Redact } from './redact.js';
-import { RuntimeApi, type RuntimeApiListener } from './runtime-api.js';
+import { RuntimeApi, type Invocation as ApiInvocation, type RuntimeApiListener } from './runtime-api.js';
 import { PIPE_FD, PIPE_FD_VARIABLE, RuntimeApiPipe } from './runtime-api-pipe.js';
 import { RuntimeApiServer } from './runtime-api-server.js';
 import { entrypointProblem, NODE_BOOTSTRAP, runtimeCommand } from './runtime-command.js';
@@ -108,9 +108,12 @@ export class ExecutionEnvironment {
     return this.invokeChecked(payload, options);
   }
 
-  /** `invoke` for a caller that has already made sure `payload` is JSON (RuntimeHost does). */
-  async invokeChecked(payload: string, options: InvokeOptions = {}): Promise<InvokeOutcome> {
-    await this.start();
+  /**
+   * `invoke` for a caller that has already made sure `payload` is JSON (RuntimeHost does);
+   * `invokedArn` overrides both `options.invokedArn` and the spec's.
+   */
+  async invokeChecked(payload: string, options: InvokeOptions = {}, invokedArn?: string): Promise<InvokeOutcome> {
+    if (this.stateNow !== 'ready') await this.start(); // a warm environment goes on at once
     if (this.current !== undefined) {
       throw new StagecraftError('INVOKE_FAILED', `The execution environment of ${this.spec.functionName} is busy.`, {
         hint: 'An environment runs one invocation at a time; wait for the previous one or use another environment.',
@@ -136,15 +139,17 @@ export class ExecutionEnvironment {
     if (this.stateNow === 'ready') this.stateNow = 'busy';
     const timeoutMs = this.spec.timeoutSec * 1000;
     invocation.unwatch = this.watch(invocation, timeoutMs);
-    this.api.deliver({
+    const now = Date.now();
+    const delivery: ApiInvocation = {
       requestId,
       payload,
-      deadlineMs: Date.now() + timeoutMs,
-      invokedFunctionArn: options.invokedArn ?? this.spec.invokedArn,
-      traceId: options.traceId ?? newTraceId(),
-      ...(options.clientContext === undefined ? {} : { clientContext: JSON.stringify(options.clientContext) }),
-      ...(options.identity === undefined ? {} : { cognitoIdentity: JSON.stringify(options.identity) }),
-    });
+      deadlineMs: now + timeoutMs,
+      invokedFunctionArn: invokedArn ?? options.invokedArn ?? this.spec.invokedArn,
+      traceId: options.traceId ?? newTraceId(now),
+    };
+    if (options.clientContext !== undefined) delivery.clientContext = JSON.stringify(options.clientContext);
+    if (options.identity !== undefined) delivery.cognitoIdentity = JSON.stringify(options.identity);
+    this.api.deliver(delivery);
     return outcome;
   }
 

@@ -5,10 +5,16 @@
  * bounded FIFO queue, or are throttled when it is full.
  * https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
  *
+ * An invocation that holds a slot but finds no idle environment of its version waits for one
+ * (see RuntimeHost for when a new one is started for it). Whichever environment of the version
+ * comes free first — a cold one finishing init, or a warm one finishing an invocation — goes to
+ * the invocation that has waited longest.
+ *
  * The pool only keeps the books — which environment is idle since when, who waits — and leaves
  * starting, invoking and stopping environments to the RuntimeHost.
  */
 import type { ExecutionEnvironment } from './execution-environment.js';
+import type { FunctionSpec } from './types.js';
 
 /** An environment not running anything, and the version it belongs to. */
 interface Idle {
@@ -16,6 +22,33 @@ interface Idle {
   /** Identifies the version the environment runs (see RuntimeHost's versionKey). */
   key: string;
   since: number;
+}
+
+/** An invocation holding a slot, waiting for an environment of its version. */
+export interface EnvironmentWaiter {
+  since: number;
+  take(env: ExecutionEnvironment): void;
+}
+
+/** The books of one version: who waits for its environments, how many start or run. */
+export class VersionBooks {
+  /** The version's spec as last invoked: what a new environment of it runs. */
+  fn: FunctionSpec | undefined;
+  readonly waiters: EnvironmentWaiter[] = [];
+  /** Environments in their init phase, not yet handed to anyone. */
+  starting = 0;
+  /** Environments running an invocation. */
+  running = 0;
+
+  /** Waiters no starting environment will serve: the first `starting` waiters are covered. */
+  get uncovered(): number {
+    return this.waiters.length - this.starting;
+  }
+
+  /** The longest-waiting invocation no starting environment is coming for. */
+  get firstUncovered(): EnvironmentWaiter | undefined {
+    return this.waiters[this.starting];
+  }
 }
 
 /** Counters and gauges of one instance, as `RuntimeHost.stats()` reports them. */
@@ -40,14 +73,22 @@ export interface FunctionStats {
 
 export class FunctionPool {
   limit = 1;
-  /** Invocations holding a slot: running, or starting their environment. */
+  /** Invocations holding a slot: running, starting their environment, or waiting for one. */
   busy = 0;
   invocations = 0;
   errors = 0;
   throttles = 0;
   coldStarts = 0;
+  /** How long the last cold start of this instance took, in ms (undefined before the first). */
+  lastInitMs: number | undefined;
+  /** The one timer that starts environments for invocations that waited too long. */
+  scaleTimer: NodeJS.Timeout | undefined;
+  /** When `scaleTimer` fires (performance.now() time). */
+  scaleAt = Number.POSITIVE_INFINITY;
   /** Every live environment of the instance, busy or idle. */
   readonly environments = new Set<ExecutionEnvironment>();
+  /** Per version key. */
+  readonly versions = new Map<string, VersionBooks>();
   /** Most recently used last. */
   private idle: Idle[] = [];
   /** Each waiter starts its invocation when called; first come, first served. */
@@ -77,6 +118,22 @@ export class FunctionPool {
     while (this.busy < this.limit && this.waiting.length > 0) this.waiting.shift()?.();
   }
 
+  booksOf(key: string): VersionBooks {
+    let books = this.versions.get(key);
+    if (books === undefined) {
+      books = new VersionBooks();
+      this.versions.set(key, books);
+    }
+    return books;
+  }
+
+  /** Whether an environment of this version exists, idle, running or starting. */
+  hasVersion(key: string): boolean {
+    const books = this.versions.get(key);
+    if (books !== undefined && books.running + books.starting > 0) return true;
+    return this.idle.some((entry) => entry.key === key && entry.env.state === 'ready');
+  }
+
   /**
    * The most recently used idle environment of this version, if any. Environments found dead on
    * the way (one can die while idle: a leftover timer that throws) are handed to `discard`.
@@ -101,12 +158,14 @@ export class FunctionPool {
   }
 
   /**
-   * Makes room for one more environment: with as many environments as slots, the one idle the
-   * longest (of any version) goes, so a function never runs more processes than its concurrency.
+   * Whether one more environment may start: with as many environments as slots, only if one idle
+   * the longest (of any version) can go for it — returned in `evicted` — so a function never runs
+   * more processes than its concurrency.
    */
-  evictForNew(): ExecutionEnvironment | undefined {
-    if (this.environments.size < this.limit) return undefined;
-    return this.idle.shift()?.env;
+  roomForNew(): { ok: boolean; evicted?: ExecutionEnvironment } {
+    if (this.environments.size < this.limit) return { ok: true };
+    const evicted = this.idle.shift()?.env;
+    return evicted === undefined ? { ok: false } : { ok: true, evicted };
   }
 
   /** Idle environments past `idleMs`, or dead: removed from the pool and returned. */
@@ -118,6 +177,14 @@ export class FunctionPool {
       return keep;
     });
     return gone;
+  }
+
+  /** Drops the books of versions with nothing idle, running, starting or waiting (old deploys). */
+  forgetUnusedVersions(): void {
+    for (const [key, books] of this.versions) {
+      const unused = books.waiters.length === 0 && books.running === 0 && books.starting === 0;
+      if (unused && !this.idle.some((entry) => entry.key === key)) this.versions.delete(key);
+    }
   }
 
   /** Every idle environment, removed from the pool (for drain). */

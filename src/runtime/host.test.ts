@@ -162,6 +162,49 @@ describe('runtime host: concurrency and the queue', () => {
   });
 });
 
+describe('runtime host: how many environments', () => {
+  it('serves a burst of quick invocations from the environments it has while they come free within scaleOutAfterMs', async () => {
+    const runtime = host({ scaleOutAtOnce: 1, scaleOutAfterMs: 2000 });
+    const quick = fn('host.pid', { concurrency: 10 });
+    await runtime.invoke(quick, event());
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => runtime.invoke(quick, event({ ms: 5 }))));
+    expect(new Set(outcomes.map((outcome) => answer(outcome).pid)).size).toBe(1);
+    expect(runtime.stats()[0]).toMatchObject({ coldStarts: 1, environments: 1, invocations: 21 });
+  });
+
+  it('starts an environment for each invocation that waited scaleOutAfterMs, up to the concurrency', async () => {
+    const runtime = host({ scaleOutAtOnce: 1, scaleOutAfterMs: 30 });
+    const slow = fn('host.pid', { concurrency: 3 });
+    await runtime.invoke(slow, event());
+    const started = Date.now();
+    const outcomes = await Promise.all(Array.from({ length: 4 }, () => runtime.invoke(slow, event({ ms: 600 }))));
+    // Three at once (one warm, two cold after 30 ms), the fourth after the first of them: two rounds, not four.
+    expect(Date.now() - started).toBeLessThan(2400);
+    expect(new Set(outcomes.map((outcome) => answer(outcome).pid)).size).toBe(3);
+    expect(runtime.stats()[0]).toMatchObject({ coldStarts: 3, environments: 3 });
+  });
+
+  it('starts environments at once up to scaleOutAtOnce, as Lambda does', async () => {
+    const runtime = host({ scaleOutAtOnce: 3, scaleOutAfterMs: 60_000 });
+    const outcomes = await Promise.all(Array.from({ length: 3 }, () => runtime.invoke(fn('host.pid'), event({ ms: 50 }))));
+    expect(new Set(outcomes.map((outcome) => answer(outcome).pid)).size).toBe(3);
+  });
+
+  it('prewarm starts one environment ahead; the first invocation takes it, init duration and all', async () => {
+    const runtime = host({ scaleOutAfterMs: 0 });
+    const warm = fn('host.pid');
+    runtime.prewarm(warm);
+    runtime.prewarm(warm); // the version already has one: nothing more
+    expect(runtime.stats()[0]).toMatchObject({ coldStarts: 1, environments: 1, busy: 0 });
+    // Invoked while the prewarmed environment is still in its init phase: it waits for it.
+    const first = await runtime.invoke(warm, event());
+    expect(first.initDurationMs).toBeGreaterThan(0);
+    expect(first.logs.at(-1)).toContain('Init Duration');
+    expect(answer(first).invocations).toBe(1);
+    expect(runtime.stats()[0]).toMatchObject({ coldStarts: 1, environments: 1, invocations: 1 });
+  });
+});
+
 describe('runtime host: environments that die', () => {
   it('drops an environment whose runtime exits; the next invocation starts a new one', async () => {
     const runtime = host();

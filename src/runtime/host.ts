@@ -3,7 +3,17 @@
  * execution environments the way Lambda does, within each function's concurrency limit.
  * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
  *
- * - An invocation reuses an idle environment of its version (warm) or starts one (cold).
+ * - An invocation reuses an idle environment of its version (warm) or starts one (cold). Lambda
+ *   starts a new environment at once whenever none is idle, and so does the host up to as many
+ *   environments as the machine has cores (`scaleOutAtOnce`). Past that, an invocation that finds
+ *   every environment of its version busy first waits for one of them for as long as a cold start
+ *   of the function takes (`scaleOutAfterMs`), and only then is a new environment started. Lambda
+ *   gives each environment its own CPU; here more runtime processes than cores only compete for
+ *   the same cores when the handler is quick (bench/RESULTS.md), while a slow handler still gets
+ *   its environments, a cold start's time later. The concurrency limit, the queue and throttling
+ *   are the same either way: they count invocations, not processes.
+ * - `prewarm` starts an environment before the first invocation, as Lambda's proactive
+ *   initialization may (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
  * - At most `concurrency` invocations of an instance run at once, all its versions together;
  *   more wait in a FIFO queue of `maxQueuePerFunction`, and beyond that are throttled, as Lambda
  *   throttles (`TooManyRequestsException`, "Rate Exceeded."). The queue is a local nicety: Lambda
@@ -16,9 +26,11 @@
  * Function faults never throw: they are outcomes. `invoke` rejects only for what is not the
  * function's doing — a payload that is not JSON, code that is missing, a host that is draining.
  */
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { StagecraftError } from '../errors.js';
 import { ExecutionEnvironment } from './execution-environment.js';
-import { FunctionPool, type FunctionStats } from './function-pool.js';
+import { FunctionPool, type FunctionStats, type VersionBooks } from './function-pool.js';
 import { newRequestId } from './ids.js';
 import { assertJson } from './invocation.js';
 import { isProvidedRuntime } from './lambda-environment.js';
@@ -47,6 +59,18 @@ export interface RuntimeHostOptions {
   hostEnv?: NodeJS.ProcessEnv;
   /** How Node runtimes reach the Runtime API; default `pipe` (`provided*` always use HTTP). */
   transport?: RuntimeTransport;
+  /**
+   * How many environments of an instance start at once when an invocation finds none idle, as
+   * Lambda starts them; default: the machine's available parallelism (its cores).
+   */
+  scaleOutAtOnce?: number;
+  /**
+   * Past `scaleOutAtOnce` environments, how long an invocation that finds every environment of its
+   * version busy waits for one of them before a new one is started for it. Default: as long as the
+   * instance's last cold start took (before the first one is measured, 50 ms). `0` starts one at
+   * once, as Lambda does.
+   */
+  scaleOutAfterMs?: number;
 }
 
 /** The stats of one function instance. */
@@ -54,6 +78,8 @@ export type { FunctionStats } from './function-pool.js';
 
 const DEFAULT_QUEUE = 100;
 const DEFAULT_IDLE_MS = 10 * 60_000;
+/** The wait for a busy environment before the instance's first cold start has been measured. */
+const DEFAULT_SCALE_OUT_MS = 50;
 
 export class RuntimeHost {
   private readonly pools = new Map<string, FunctionPool>();
@@ -67,10 +93,12 @@ export class RuntimeHost {
   private draining = false;
   private readonly maxQueue: number;
   private readonly idleMs: number;
+  private readonly atOnce: number;
 
   constructor(private readonly options: RuntimeHostOptions = {}) {
     this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    this.atOnce = Math.max(1, options.scaleOutAtOnce ?? availableParallelism());
   }
 
   /** Runs one invocation of `fn`; `payload` is the event as JSON text. */
@@ -83,7 +111,7 @@ export class RuntimeHost {
       );
     }
     try {
-      assertJson(payload); // before it takes a slot: a bad request is no invocation
+      if (options.payloadIsJson !== true) assertJson(payload); // before it takes a slot: a bad request is no invocation
     } catch (error) {
       return Promise.reject(error);
     }
@@ -123,6 +151,8 @@ export class RuntimeHost {
     clearInterval(this.reaper);
     this.reaper = undefined;
     for (const pool of this.pools.values()) {
+      clearTimeout(pool.scaleTimer);
+      pool.scaleTimer = undefined;
       pool.takeAllIdle();
       for (const env of [...pool.environments]) this.retire(pool, env);
     }
@@ -133,24 +163,95 @@ export class RuntimeHost {
   private async run(pool: FunctionPool, fn: HostedFunction, payload: string, options: InvokeOptions): Promise<InvokeOutcome> {
     pool.busy += 1;
     const key = this.versionKey(fn);
+    const books = pool.booksOf(key);
+    books.fn = fn;
     let env: ExecutionEnvironment | undefined;
     try {
-      env = pool.takeIdle(key, (dead) => this.retire(pool, dead)) ?? this.startEnvironment(pool, fn);
-      const outcome = await env.invokeChecked(payload, options.invokedArn === undefined ? { ...options, invokedArn: fn.invokedArn } : options);
+      env = pool.takeIdle(key, (dead) => this.retire(pool, dead));
+      if (env === undefined) env = await this.environmentFor(pool, books);
+      else books.running += 1;
+      // Environments are shared by the aliases of a version: the ARN is the invoking alias's.
+      const outcome = await env.invokeChecked(payload, options, options.invokedArn ?? fn.invokedArn);
       pool.invocations += 1;
       if (!outcome.ok) pool.errors += 1;
       this.options.logSink?.write({ instance: fn.functionName, version: fn.version, requestId: outcome.requestId, lines: outcome.logs });
       return outcome;
     } finally {
       pool.busy -= 1;
-      if (env !== undefined) this.release(pool, env, key);
+      if (env !== undefined) this.release(pool, env, key, books);
       pool.pump();
     }
   }
 
-  private startEnvironment(pool: FunctionPool, fn: HostedFunction): ExecutionEnvironment {
-    const evicted = pool.evictForNew();
-    if (evicted !== undefined) this.retire(pool, evicted);
+  /**
+   * Starts one environment of `fn` ahead of its first invocation, unless the version already has
+   * one (idle, busy or starting) or the instance is at its concurrency in environments.
+   */
+  prewarm(fn: HostedFunction): void {
+    if (this.draining) return;
+    const pool = this.poolOf(fn.functionName);
+    pool.limit = Math.max(1, Math.floor(fn.concurrency));
+    const key = this.versionKey(fn);
+    if (pool.hasVersion(key) || pool.environments.size >= pool.limit) return;
+    const books = pool.booksOf(key);
+    books.fn = fn;
+    this.startEnvironment(pool, key, books);
+  }
+
+  /** Waits in line for an environment of the version; `balance` decides when to start one. */
+  private environmentFor(pool: FunctionPool, books: VersionBooks): Promise<ExecutionEnvironment> {
+    return new Promise<ExecutionEnvironment>((take) => {
+      books.waiters.push({ since: performance.now(), take });
+      this.balance(pool);
+    });
+  }
+
+  /**
+   * Starts environments for waiting invocations that no starting environment will serve: at once
+   * while the version has fewer than `scaleOutAtOnce` environments running or starting (with none,
+   * nothing would ever come free), else once the longest of them has waited `scaleOutAfterMs`.
+   * One timer per instance.
+   */
+  private balance(pool: FunctionPool): void {
+    const now = performance.now();
+    const patience = this.options.scaleOutAfterMs ?? pool.lastInitMs ?? DEFAULT_SCALE_OUT_MS;
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, books] of pool.versions) {
+      while (books.uncovered > 0) {
+        const due = (books.firstUncovered?.since ?? now) + patience;
+        const comingFree = books.running + books.starting;
+        if (comingFree >= this.atOnce && now < due) {
+          next = Math.min(next, due);
+          break;
+        }
+        // No room: every slot's environment is busy; the next to finish makes room.
+        if (!this.startEnvironment(pool, key, books, true)) break;
+      }
+    }
+    // A timer already due no later stays: when it fires it balances again and re-arms.
+    if (next === Number.POSITIVE_INFINITY || (pool.scaleTimer !== undefined && pool.scaleAt <= next)) return;
+    clearTimeout(pool.scaleTimer);
+    pool.scaleAt = next;
+    pool.scaleTimer = setTimeout(() => {
+      pool.scaleTimer = undefined;
+      pool.scaleAt = Number.POSITIVE_INFINITY;
+      this.balance(pool);
+    }, Math.max(1, Math.ceil(next - now)));
+  }
+
+  /**
+   * Starts an environment of the version if the instance has room for one (evicting the idle
+   * environment of another version that waited longest, when `evict`); it goes to the longest
+   * waiter once its init phase is over. Returns whether it started one.
+   */
+  private startEnvironment(pool: FunctionPool, key: string, books: VersionBooks, evict = false): boolean {
+    const fn = books.fn;
+    if (fn === undefined) return false;
+    if (pool.environments.size >= pool.limit) {
+      const room = evict ? pool.roomForNew() : { ok: false };
+      if (!room.ok) return false;
+      if (room.evicted !== undefined) this.retire(pool, room.evicted);
+    }
     const provided = isProvidedRuntime(fn.runtime);
     const env = new ExecutionEnvironment(fn, {
       transport: this.options.transport ?? 'pipe',
@@ -160,17 +261,50 @@ export class RuntimeHost {
     });
     pool.environments.add(env);
     pool.coldStarts += 1;
-    return env;
+    books.starting += 1;
+    const began = performance.now();
+    const initialized = (): void => {
+      books.starting -= 1;
+      if (env.state === 'ready') pool.lastInitMs = performance.now() - began;
+      this.available(pool, env, key, books);
+    };
+    env.start().then(initialized, initialized);
+    return true;
   }
 
-  /** An environment back from an invocation: idle if it can serve again, else gone. */
-  private release(pool: FunctionPool, env: ExecutionEnvironment, key: string): void {
+  /** An environment back from an invocation: to the next waiter, idle, or gone. */
+  private release(pool: FunctionPool, env: ExecutionEnvironment, key: string, books: VersionBooks): void {
+    books.running -= 1;
+    if (env.state !== 'ready' || this.draining) {
+      this.retire(pool, env);
+      this.balance(pool);
+      return;
+    }
+    this.available(pool, env, key, books);
+  }
+
+  /**
+   * An environment free to serve (after init, or after an invocation): the longest waiter of its
+   * version gets it — a dead one too, which answers with its init error — else it is idle.
+   */
+  private available(pool: FunctionPool, env: ExecutionEnvironment, key: string, books: VersionBooks): void {
+    if (!pool.environments.has(env)) {
+      this.balance(pool); // stopped while starting (evicted or drained): someone else must serve
+      return;
+    }
+    const waiter = books.waiters.shift();
+    if (waiter !== undefined) {
+      books.running += 1;
+      waiter.take(env);
+      return;
+    }
     if (env.state !== 'ready' || this.draining) {
       this.retire(pool, env);
       return;
     }
     pool.putIdle(env, key, Date.now());
     this.startReaper();
+    if (pool.versions.size > 1) this.balance(pool); // an idle environment may make room for another version
   }
 
   private retire(pool: FunctionPool, env: ExecutionEnvironment): void {
@@ -189,6 +323,7 @@ export class RuntimeHost {
       let idleLeft = false;
       for (const pool of this.pools.values()) {
         for (const env of pool.reap(now, this.idleMs)) this.retire(pool, env);
+        pool.forgetUnusedVersions();
         idleLeft ||= pool.hasIdle;
       }
       if (!idleLeft) {

@@ -9,7 +9,10 @@
  *
  * Answers are written once per turn of the event loop, together: the 202 for a response and the
  * next event for the same runtime usually leave in one write and wake the runtime once. (Every
- * write to a pipe wakes a process; on two cores those wake-ups are most of the cost.)
+ * write to a pipe wakes a process; on two cores those wake-ups are most of the cost.) A request
+ * marked `noReply` — a post whose answer our bootstrap would only drop — is handled the same but
+ * answered with nothing, so when no event follows at once the runtime is not woken just to read a
+ * 202 it ignores.
  *
  * `provided*` bootstraps never get it: their contract is HTTP on `AWS_LAMBDA_RUNTIME_API`.
  */
@@ -27,7 +30,11 @@ interface RequestHeader {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  /** A post whose sender will not read the answer: none is written. */
+  noReply?: boolean;
 }
+
+const ignore = (): void => undefined;
 
 export class RuntimeApiPipe {
   /** What to call for requests still waiting when the pipe goes (a parked `next`). */
@@ -65,6 +72,12 @@ export class RuntimeApiPipe {
 
   private onFrame(header: RequestHeader, body: string, bytes: number): void {
     const { id } = header;
+    const headers = typeof header.headers === 'object' && header.headers !== null ? lowerCase(header.headers) : {};
+    // Only a post may go unanswered: an unanswered `next` would swallow its event.
+    if (header.noReply === true && header.method === 'POST') {
+      this.api.handle({ method: String(header.method), path: String(header.path), headers, body, bytes }, ignore);
+      return;
+    }
     let answered = false;
     const reply = ({ status, headers, body: text }: ApiReply): void => {
       if (answered) return;
@@ -78,7 +91,6 @@ export class RuntimeApiPipe {
       // Within a read the flush is scheduled once the whole chunk is handled (see the class comment).
       if (!this.reading) this.scheduleFlush();
     };
-    const headers = typeof header.headers === 'object' && header.headers !== null ? lowerCase(header.headers) : {};
     const forget = this.api.handle({ method: String(header.method), path: String(header.path), headers, body, bytes }, reply);
     if (!answered) this.unanswered.set(id, forget);
   }

@@ -182,6 +182,39 @@ describe.each([http, pipe])('runtime API over $name', (carrier) => {
   });
 });
 
+describe('pipe: posts marked noReply', () => {
+  it('are handled like any post but get no answer, so nothing wakes the runtime until its next event', async () => {
+    const { api, heard } = listen();
+    const path = join(scratch, `api-noreply-${Date.now()}.sock`);
+    const accepted = new Promise<Socket>((resolve) => {
+      const server = createServer(resolve).listen(path);
+      closers.push(() => new Promise((done) => server.close(done)));
+    });
+    const client = createConnection(path);
+    const front = new RuntimeApiPipe(await accepted, api);
+    closers.push(() => {
+      client.destroy();
+      front.close();
+    });
+    const answers: number[] = [];
+    client.on('data', createFrameReader(({ header }) => answers.push(header.id)));
+    const frame = (id: number, method: string, path: string, body = '', noReply = false) =>
+      encodeFrame({ id, method, path: `/2018-06-01/runtime${path}`, headers: {}, ...(noReply ? { noReply } : {}) }, body);
+    api.deliver(invocation('req-8'));
+    client.write(frame(1, 'GET', '/invocation/next'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.write(Buffer.concat([frame(2, 'POST', '/invocation/req-8/response', '"done"', true), frame(3, 'POST', '/invocation/req-8/response', '"again"', true)]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(heard.filter(([what]) => what === 'response')).toEqual([['response', 'req-8', '"done"']]);
+    expect(answers).toEqual([1]);
+    // A next marked noReply is answered all the same: its event must not be lost.
+    client.write(frame(4, 'GET', '/invocation/next', '', true));
+    api.deliver(invocation('req-9'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answers).toEqual([1, 4]);
+  });
+});
+
 describe('pipe frames', () => {
   it('reassemble across arbitrary chunk boundaries, multi-byte text included', () => {
     const frames = [encodeFrame({ id: 1 }, 'héllo ✓'), encodeFrame({ id: 2 }, ''), encodeFrame({ id: 3 }, 'x'.repeat(70_000))];

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Found next to this file both in src/ (under vitest) and in dist/ (tsc copies the .mjs over). */
+/** Found next to this file both in src/ (under vitest) and in dist/ (tsc copies it, scripts/bundle.mjs makes it one file). */
 export const NODE_BOOTSTRAP = fileURLToPath(new URL('./node-bootstrap.mjs', import.meta.url));
 
 export function runtimeCommand(codeDir: string, memoryMb: number, nodeBinary: string | undefined): { command: string; args: string[] } {

@@ -69,6 +69,11 @@ export interface InvokeOptions {
   identity?: Record<string, unknown>;
   /** X-Ray trace header; default: a fresh unsampled `Root=1-…` header. */
   traceId?: string;
+  /**
+   * The caller made `payload` with `JSON.stringify` (the gateway does), so it is JSON and the
+   * host need not parse it once more to make sure.
+   */
+  payloadIsJson?: boolean;
 }
 
 /** The Node binary a `nodejsNN.x` function runs on here, and why it may not be a faithful match. */

@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { StagecraftError } from '../../errors.js';
-import { appStatus } from '../../promotion/index.js';
 import { LocalPlatform, removeUpFile, writeUpFile } from '../../providers/index.js';
 import { FileLogSink, RuntimeHost } from '../../runtime/index.js';
 import { withApp } from '../app.js';
@@ -34,7 +33,8 @@ export function registerUp(program: Command): void {
         let urls: Awaited<ReturnType<LocalPlatform['start']>> | undefined;
         const platform = new LocalPlatform({
           loaded: app.loaded, store: app.store, artifacts: app.artifacts, host, port, warn: (message) => out.warn(message), secrets: app.secrets,
-          status: async () => ({ ...(await appStatus(app)), urls, functions: host.stats() }),
+          // Loaded when the dashboard first asks, not before the gateways open.
+          status: async () => ({ ...(await (await import('../../promotion/index.js')).appStatus(app)), urls, functions: host.stats() }),
         });
         const stopped = new Promise<string>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));

@@ -9,9 +9,9 @@ import type { ArtifactStore } from '../../build/index.js';
 import { createDashboard, type Dashboard } from '../../dashboard/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
 import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
-import type { HostedFunction, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
+import type { HostedFunction, InvokeOptions, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
-import { EnvironmentEvents } from './events/index.js';
+import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
 import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
 import { VersionResolver } from './version-resolver.js';
@@ -59,6 +59,7 @@ export class LocalPlatform {
     this.refreshStages();
     this.resolver.start();
     await this.startTables();
+    this.prewarm();
 
     const urls: PlatformUrls = { dashboard: `http://127.0.0.1:${this.options.port}`, environments: [] };
     const envs = manifest.environments.map((environment) => environment.name);
@@ -77,7 +78,7 @@ export class LocalPlatform {
     }
     this.dashboard = createDashboard({ title: manifest.app, status: this.options.status, sync: () => this.resolver.refresh() });
     await this.dashboard.listen(this.options.port);
-    this.startEvents();
+    await this.startEvents();
     return urls;
   }
 
@@ -90,7 +91,7 @@ export class LocalPlatform {
   }
 
   /** Invokes `fn` of `env` through an alias, as event sources and the gateway do. */
-  invokeFunction(env: string, fn: string, role: AliasRole, payload: string): Promise<InvokeOutcome> {
+  invokeFunction(env: string, fn: string, role: AliasRole, payload: string, options?: InvokeOptions): Promise<InvokeOutcome> {
     let hosted: HostedFunction | undefined;
     try {
       hosted = this.hostedFunction(env, fn, role);
@@ -103,11 +104,33 @@ export class LocalPlatform {
       return Promise.resolve(cannotStart(message));
     }
     if (!hosted) return Promise.resolve(notDeployed(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, role)));
-    return this.options.host.invoke(hosted, payload);
+    return this.options.host.invoke(hosted, payload, options);
   }
 
-  /** Queue pollers, topics, async invocations and schedules of every environment, all on `live`. */
-  private startEvents(): void {
+  /**
+   * One execution environment per function a gateway routes to, started now so that its cold
+   * start overlaps opening the gateways instead of delaying the first request.
+   */
+  private prewarm(): void {
+    for (const [env, { stage }] of this.stages) {
+      for (const fn of new Set(stage.routes.map((route) => route.function))) {
+        let hosted: HostedFunction | undefined;
+        try {
+          hosted = this.hostedFunction(env, fn, 'live');
+        } catch {
+          continue; // cannot start (its secrets cannot be opened): its first request says why
+        }
+        if (hosted) this.options.host.prewarm(hosted);
+      }
+    }
+  }
+
+  /**
+   * Queue pollers, topics, async invocations and schedules of every environment, all on `live`.
+   * Their code loads once the gateways are open: the first request need not wait for it.
+   */
+  private async startEvents(): Promise<void> {
+    const { EnvironmentEvents } = await import('./events/index.js');
     for (const { name: env } of this.manifest.environments) {
       const events = new EnvironmentEvents({
         manifest: this.manifest, env, store: this.options.store, account: LOCAL_ACCOUNT,
@@ -121,7 +144,7 @@ export class LocalPlatform {
   }
 
   private invoke(call: GatewayCall): Promise<InvokeOutcome> {
-    return this.invokeFunction(call.stage, call.function, call.alias, call.payload);
+    return this.invokeFunction(call.stage, call.function, call.alias, call.payload, GATEWAY_INVOKE);
   }
 
   private hostedFunction(env: string, fn: string, role: AliasRole): HostedFunction | undefined {
@@ -217,6 +240,9 @@ function cannotStart(message: string): InvokeOutcome {
     error: { errorType: 'Runtime.ConfigurationError', errorMessage: message },
   };
 }
+
+/** The gateway's events are made by JSON.stringify: no need to parse them again to check. */
+const GATEWAY_INVOKE: InvokeOptions = { payloadIsJson: true };
 
 function notDeployed(instance: string, alias: string): InvokeOutcome {
   return {

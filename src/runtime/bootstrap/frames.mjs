@@ -4,7 +4,8 @@
  *
  *   [u32 big-endian: length of the rest] [header: JSON, UTF-8] [\n] [body: raw UTF-8 bytes]
  *
- * A request's header is `{ id, method, path, headers }`, its answer's `{ id, status, headers }`:
+ * A request's header is `{ id, method, path, headers }` (plus `noReply: true` on a post whose
+ * answer the sender will not read: it gets none), its answer's `{ id, status, headers }`:
  * the same exchange as the HTTP Runtime API, one frame each way, without HTTP's parsing or a
  * connection per request. The body is never JSON-escaped: an event or a response crosses as the
  * bytes it is. `JSON.stringify` never writes a raw newline, so the first one ends the header.

@@ -10,12 +10,13 @@
  * referenced only while an answer is awaited. So "the event loop is empty" means what it means on
  * AWS and `beforeExit` fires when the handler's own work is done.
  *
- * On the pipe a post (response, error, init error) is not waited for: its answer is read but
- * dropped, and its frame leaves together with the `next` that follows it, in one write. The
- * Runtime API still sees the same requests in the same order — one ordered stream carries both —
- * and the bootstrap never acts on a post's answer; what it saves is a round trip and a wake-up
- * of each process per invocation. Before exiting on purpose the bootstrap calls `flush`. Over
- * HTTP each request has its own connection, so there every answer is awaited.
+ * On the pipe a post (response, error, init error) is not waited for: it is marked `noReply`, so
+ * Stagecraft handles it but writes no answer, and its frame leaves together with the `next` that
+ * follows it, in one write. The Runtime API still sees the same requests in the same order — one
+ * ordered stream carries both — and the bootstrap never acts on a post's answer; what it saves is
+ * a round trip and a wake-up of each process per invocation. Before exiting on purpose the
+ * bootstrap calls `flush`. Over HTTP each request has its own connection, so there every answer
+ * is awaited.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -105,9 +106,13 @@ export function createPipeRuntimeClient(fd, onClosed) {
       socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames), () => resolve(undefined));
     });
   };
-  /** Queues a request; its answer will go to `entry`. */
+  /** Queues a request; its answer will go to `entry` (a post without one gets no answer). */
   const enqueue = (method, path, body, headers, entry) => {
     const id = ++lastId;
+    if (entry === undefined) {
+      outbox.push(encodeFrame({ id, method, path: PREFIX + path, headers, noReply: true }, body));
+      return;
+    }
     waiting.set(id, entry);
     socket.ref();
     outbox.push(encodeFrame({ id, method, path: PREFIX + path, headers }, body));
@@ -124,8 +129,8 @@ export function createPipeRuntimeClient(fd, onClosed) {
   /** @type {Post} */
   function post(method, path, body = '', headers = {}) {
     if (closed !== undefined) return Promise.reject(closed);
-    // The answer still arrives and is dropped; a closed pipe is reported through onClosed.
-    enqueue(method, path, body, headers, { resolve: () => {}, reject: () => {} });
+    // No answer comes back; a closed pipe is reported through onClosed.
+    enqueue(method, path, body, headers, undefined);
     // Every post is followed by a `next` or a `flush`; this only guards against one that is not.
     fallback ??= setTimeout(flush, 1);
     return Promise.resolve();

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// After `tsc`, two bundles with esbuild, both to start sooner (bench/RESULTS.md): Node's ES module
+// loader spends about half a millisecond on every module it resolves, reads and links.
+//
+// 1. The Node bootstrap (dist/runtime/node-bootstrap.mjs) becomes one file, as AWS ships its own
+//    runtime (/var/runtime/index.mjs): every cold start of a Node function is ~8 ms shorter.
+//    It has no dependencies but Node's own modules; its path stays the same.
+//
+// 2. The command line (dist/cli/main.js and the modules it imports) becomes a handful of files
+//    instead of some ninety:
+// - Code splitting keeps every dynamic import lazy: each command, and each module loaded on
+//   demand, becomes a chunk of its own that is read only when it runs.
+// - Packages stay external (better-sqlite3 is native; esbuild, zod, yaml and dynalite load on
+//   demand). A chunk imports the packages its own code needs, so zod and yaml still load only with
+//   the manifest parser's chunk, on a manifest cache miss. Every module is in the bundle once:
+//   `instanceof StagecraftError` holds across chunks.
+// - Paths a module builds from `import.meta.url` (the Node bootstrap, the parser's files) are
+//   rewritten relative to the bundle's folder, where every chunk lands.
+// - The rest of dist/ stays as tsc wrote it: the library API (dist/index.js) is unbundled.
+import { build } from 'esbuild';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const outdir = join(dist, 'cli');
+const CHUNK_PREFIX = 'bundle-';
+
+/** A path relative to the bundle's folder, as a relative module specifier. */
+function fromOutdir(file) {
+  const path = relative(outdir, file).split(sep).join('/');
+  return path.startsWith('.') ? path : `./${path}`;
+}
+
+const relocate = {
+  name: 'stagecraft-relocate',
+  setup(context) {
+    context.onLoad({ filter: /\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8').replace(
+        /new URL\((['"])(\.{1,2}\/[^'"]+)\1, import\.meta\.url\)/g,
+        (_whole, quote, path) => `new URL(${quote}${fromOutdir(join(dirname(args.path), path))}${quote}, import.meta.url)`,
+      );
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
+// Both entries are bundled from what tsc just wrote; a second run would bundle the bundles.
+if (readFileSync(join(outdir, 'main.js'), 'utf8').includes(`./${CHUNK_PREFIX}`)) {
+  throw new Error('dist/ is bundled already: run `npm run build`, which runs tsc first.');
+}
+
+await build({
+  entryPoints: [join(dist, 'runtime', 'node-bootstrap.mjs')],
+  outfile: join(dist, 'runtime', 'node-bootstrap.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  allowOverwrite: true,
+  logLevel: 'warning',
+});
+rmSync(join(dist, 'runtime', 'node-bootstrap.mjs.map'), { force: true }); // tsc's map of the unbundled file
+
+// Chunks of an earlier build would linger next to the new ones.
+for (const name of readdirSync(outdir)) if (name.startsWith(CHUNK_PREFIX)) rmSync(join(outdir, name));
+rmSync(join(outdir, 'main.js.map'), { force: true }); // tsc's map of the file the bundle replaces
+
+const result = await build({
+  entryPoints: { main: join(outdir, 'main.js') },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
+  allowOverwrite: true,
+  plugins: [relocate],
+  logLevel: 'warning',
+  write: true,
+  metafile: true,
+});
+
+// Every path built from import.meta.url must lead to a file from where the bundle runs; one built
+// from a variable cannot be relocated and would silently point into dist/cli/.
+for (const output of Object.keys(result.metafile.outputs)) {
+  if (!output.endsWith('.js')) continue;
+  const text = readFileSync(output, 'utf8');
+  for (const [, argument] of text.matchAll(/new URL\(([^,()]+), import\.meta\.url\)/g)) {
+    const literal = /^(['"])([^'"]+)\1$/.exec(argument.trim());
+    if (literal === null) throw new Error(`${output}: new URL(${argument}, import.meta.url) cannot be relocated; write the path out as a string`);
+    if (!existsSync(join(dirname(output), literal[2]))) throw new Error(`${output}: ${literal[2]} does not exist next to the bundle`);
+  }
+}
