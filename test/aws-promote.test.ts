@@ -115,4 +115,25 @@ describe('aws provider on moto: promote examples/shop', () => {
     const resumed = await cli(['promote']);
     expect(resumed.stderr).toContain('took over the lock');
   });
+
+  it('a second machine deploys a release it never built, taken from the shared state table by its digest', async () => {
+    const machineB = copyApp('examples/shop', { insideRepo: true });
+    try {
+      machineB.write('stagecraft.yml', app.read('stagecraft.yml'));
+      const newest = (await cli(['status'])).json<{ latestRelease: string }>().latestRelease;
+      const digest = newest.split('-')[1] ?? '';
+      await moto.queueLambdaResponses([HEALTHY, HEALTHY]);
+      const deployed = await runCli(['deploy', 'dev', '--release', digest, '--json', '--dir', machineB.dir], { env: moto.env, timeoutMs: 120_000 });
+      expect(deployed.code, deployed.stderr).toBe(0);
+      expect(deployed.stderr).toMatch(new RegExp(`${newest} was built by another machine; taken from the shared state as r1-${digest}`));
+      const built = (await runCli(['history', '--json', '--dir', machineB.dir], { env: moto.env })).json<{ entries: { kind: string; releaseId: string | null }[] }>().entries
+        .filter((entry) => entry.kind === 'release.built');
+      expect(built.length).toBeGreaterThanOrEqual(2); // the shared ledger: both machines' records
+      const unknown = await runCli(['deploy', 'dev', '--release', 'ffffffff', '--dir', machineB.dir], { env: moto.env });
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/no release ffffffff/);
+    } finally {
+      machineB.remove();
+    }
+  });
 });

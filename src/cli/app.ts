@@ -45,7 +45,7 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   const shared = await openSharedState(loaded, out);
   const common = {
     loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), env: process.env, secrets, report: out,
-    ...(shared ? { sharedLedger: shared.ledger } : {}),
+    ...(shared ? { sharedLedger: shared.ledger, sharedReleases: () => shared.ledger.releases() } : {}),
     flush: async () => { if (shared && store.path !== ':memory:') await shared.sync(store); },
   };
   // Who acts is asked for only by commands that record something: `up` starts without running git.

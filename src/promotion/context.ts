@@ -6,7 +6,7 @@
 import type { ArtifactStore } from '../build/index.js';
 import type { LoadedManifest, SecretValue } from '../manifest/index.js';
 import type { Provider } from '../providers/index.js';
-import type { StateStore } from '../state/index.js';
+import type { Release, StateStore } from '../state/index.js';
 import type { PromotionLock } from './lock.js';
 
 export interface Reporter {
@@ -38,4 +38,9 @@ export interface AppContext {
   /** The secret store, for `${secret:…}` references. */
   secrets: AppSecrets;
   report: Reporter;
+  /**
+   * With shared state (DynamoDB), the releases every machine built: a release this machine does
+   * not know is taken from there, so one CI runner can promote what another built.
+   */
+  sharedReleases?: () => Promise<Release[]>;
 }

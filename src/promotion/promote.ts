@@ -4,7 +4,7 @@
  * process died is resumed when the same release and target are asked for again and rolled
  * back otherwise; one paused at a manual gate is superseded.
  */
-import { StagecraftError } from '../errors.js';
+import { isStagecraftError, StagecraftError } from '../errors.js';
 import { resolveConfig, type Manifest } from '../manifest/index.js';
 import type { PromotionKind, PromotionRecord, Release } from '../state/index.js';
 import type { AppContext } from './context.js';
@@ -23,11 +23,36 @@ export interface PromoteOptions {
   skipSoakReason?: string;
 }
 
-export function resolveRelease(ctx: Pick<AppContext, 'store'>, ref: string | undefined): Release {
-  if (ref !== undefined) return ctx.store.releases.find(ref);
+export async function resolveRelease(ctx: Pick<AppContext, 'store' | 'sharedReleases' | 'report'>, ref: string | undefined): Promise<Release> {
+  if (ref !== undefined) {
+    try {
+      return ctx.store.releases.find(ref);
+    } catch (error) {
+      const shared = ctx.sharedReleases && isStagecraftError(error) && error.code === 'RELEASE_NOT_FOUND' ? await importShared(ctx, ref) : undefined;
+      if (shared) return shared;
+      throw error;
+    }
+  }
   const latest = ctx.store.releases.latest();
   if (!latest) throw new StagecraftError('NO_RELEASE', 'there is no release to deploy yet', { hint: 'run `stagecraft build` first' });
   return latest;
+}
+
+/**
+ * A release another machine built, found in the shared state by its id there or a digest
+ * prefix, recorded here under this machine's numbering (the digest is the same: same inputs,
+ * same release). Its artifacts are already in the provider's store, put there by that machine.
+ */
+async function importShared(ctx: Pick<AppContext, 'store' | 'sharedReleases' | 'report'>, ref: string): Promise<Release | undefined> {
+  const text = ref.trim();
+  const found = (await ctx.sharedReleases?.() ?? []).find((release) => release.id === text || (text.length >= 6 && release.digest.startsWith(text)));
+  if (!found) return undefined;
+  const { release } = ctx.store.transaction(() => ctx.store.releases.record({
+    digest: found.digest, manifestDigest: found.manifestDigest, manifest: found.manifest, commit: found.commit, dirty: found.dirty,
+    functions: found.functions, ...(found.allowedCredentials ? { allowedCredentials: found.allowedCredentials } : {}),
+  }, found.createdBy));
+  ctx.report.progress(`${found.id} was built by another machine; taken from the shared state as ${release.id}`);
+  return release;
 }
 
 export function requireEnvironment(manifest: Manifest, env: string): void {
@@ -56,7 +81,7 @@ export async function promote(ctx: AppContext, options: PromoteOptions = {}): Pr
       return resume(ctx, interrupted, ensureHeld, options.skipSoakReason);
     });
   }
-  const release = resolveRelease(ctx, options.release);
+  const release = await resolveRelease(ctx, options.release);
   const chain = ctx.loaded.manifest.environments.map((env) => env.name);
   const target = options.to ?? chain[chain.length - 1] ?? '';
   requireEnvironment(ctx.loaded.manifest, target);
@@ -66,7 +91,7 @@ export async function promote(ctx: AppContext, options: PromoteOptions = {}): Pr
 
 /** `deploy <env>`: one environment, no gates: publish → smoke → tests → live; a failure puts smoke back and leaves live as it was. */
 export async function deploy(ctx: AppContext, env: string, releaseRef?: string): Promise<PromotionOutcome> {
-  const release = resolveRelease(ctx, releaseRef);
+  const release = await resolveRelease(ctx, releaseRef);
   requireEnvironment(ctx.loaded.manifest, env);
   requireEnvironment(release.manifest, env);
   return start(ctx, 'deploy', release, [env]);

@@ -10,7 +10,7 @@
  */
 import { BatchWriteItemCommand, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import type { LedgerEntry, LedgerQuery, StateStore } from '../../state/index.js';
+import type { LedgerEntry, LedgerQuery, Release, StateStore } from '../../state/index.js';
 import { providerError } from './aws-errors.js';
 import { N, S, text, type Item, type StateTable } from './state-table.js';
 
@@ -49,6 +49,21 @@ export class SharedLedger {
       store.meta.set(releasesKey, String(batch[batch.length - 1]?.seq ?? 0));
     }
     return { entries: entries.length, releases: releases.length };
+  }
+
+  /** Every release any machine copied to the table, as that machine recorded it. */
+  async releases(): Promise<Release[]> {
+    const releases: Release[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.table.call(`cannot read the releases of ${this.app} from ${this.table.name}`, () => this.table.clients.dynamodb.send(new QueryCommand({
+        TableName: this.table.name, KeyConditionExpression: 'pk = :app AND begins_with(sk, :release)',
+        ExpressionAttributeValues: { ':app': S(this.app), ':release': S('release#') }, ExclusiveStartKey: start, ConsistentRead: true,
+      })));
+      for (const item of page.Items ?? []) releases.push(JSON.parse(text(item, 'release')) as Release);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return releases;
   }
 
   /** The shared ledger, oldest first, numbered in that order. */
