@@ -53,36 +53,32 @@ export class SharedLedger {
 
   /** Every release any machine copied to the table, as that machine recorded it. */
   async releases(): Promise<Release[]> {
-    const releases: Release[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.table.call(`cannot read the releases of ${this.app} from ${this.table.name}`, () => this.table.clients.dynamodb.send(new QueryCommand({
-        TableName: this.table.name, KeyConditionExpression: 'pk = :app AND begins_with(sk, :release)',
-        ExpressionAttributeValues: { ':app': S(this.app), ':release': S('release#') }, ExclusiveStartKey: start, ConsistentRead: true,
-      })));
-      for (const item of page.Items ?? []) releases.push(JSON.parse(text(item, 'release')) as Release);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return releases;
+    return (await this.queryAll('release#', 'releases')).map((item) => JSON.parse(text(item, 'release')) as Release);
   }
 
   /** The shared ledger, oldest first, numbered in that order. */
   async list(query: LedgerQuery = {}): Promise<LedgerEntry[]> {
-    const entries: LedgerEntry[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.table.call(`cannot read the ledger of ${this.app} from ${this.table.name}`, () => this.table.clients.dynamodb.send(new QueryCommand({
-        TableName: this.table.name, KeyConditionExpression: 'pk = :app AND begins_with(sk, :ledger)',
-        ExpressionAttributeValues: { ':app': S(this.app), ':ledger': S('ledger#') }, ExclusiveStartKey: start, ConsistentRead: true,
-      })));
-      for (const item of page.Items ?? []) entries.push(JSON.parse(text(item, 'entry')) as LedgerEntry);
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const entries = (await this.queryAll('ledger#', 'ledger')).map((item) => JSON.parse(text(item, 'entry')) as LedgerEntry);
     const numbered = entries.map((entry, index) => ({ ...entry, seq: index + 1 }));
     const matching = numbered.filter((entry) => (query.environment === undefined || entry.environment === query.environment)
       && (query.function === undefined || entry.function === query.function) && (query.kind === undefined || entry.kind === query.kind)
       && (query.afterSeq === undefined || entry.seq > query.afterSeq));
     return query.limit === undefined ? matching : matching.slice(-query.limit);
+  }
+
+  /** Every item of this app whose sort key starts with `prefix`, in key order, page after page. */
+  private async queryAll(prefix: string, what: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.table.call(`cannot read the ${what} of ${this.app} from ${this.table.name}`, () => this.table.clients.dynamodb.send(new QueryCommand({
+        TableName: this.table.name, KeyConditionExpression: 'pk = :app AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':app': S(this.app), ':prefix': S(prefix) }, ExclusiveStartKey: start, ConsistentRead: true,
+      })));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
   private async write(items: Item[]): Promise<void> {

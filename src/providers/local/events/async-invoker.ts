@@ -14,7 +14,7 @@ import type { InvokeOutcome } from '../../../runtime/index.js';
 import type { QueueRepo, ReceivedMessage } from '../../../state/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { invocationRecord, type DestinationCondition, type InvocationRecord } from './destinations.js';
-import { PollingLoop } from './loop.js';
+import { LoopDriven, PollingLoop } from './loop.js';
 
 /** The internal queue of an alias's pending asynchronous events; no physical queue name has a colon. */
 export function asyncQueueName(instance: string, alias: string): string {
@@ -62,12 +62,13 @@ export interface AsyncAttempt {
   condition: DestinationCondition | undefined;
 }
 
-export class AsyncInvoker {
-  private readonly loop: PollingLoop;
+export class AsyncInvoker extends LoopDriven {
+  protected readonly loop: PollingLoop;
   private readonly clock: Clock;
   private readonly maxRetries: number;
 
   constructor(private readonly options: AsyncInvokerOptions) {
+    super();
     this.clock = options.clock ?? systemClock;
     this.maxRetries = options.maximumRetryAttempts ?? 2;
     if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0 || this.maxRetries > 2) {
@@ -89,20 +90,6 @@ export class AsyncInvoker {
       throw new StagecraftError('ARGUMENT_INVALID', `an asynchronous invocation's payload must be JSON: ${(cause as Error).message}`, { cause });
     }
     return this.options.queues.send(this.options.queue, payload);
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  /** Polls now instead of after the idle pause (work was just added in this process). */
-  wake(): void {
-    this.loop.wake();
-  }
-
-  /** Stops taking events and waits for the attempts in flight. */
-  stop(): Promise<void> {
-    return this.loop.stop();
   }
 
   /** Runs one attempt of the oldest due event; undefined when none is due. */

@@ -62,3 +62,25 @@ export class PollingLoop {
     }
   }
 }
+
+/**
+ * A source of work driven by a `PollingLoop` (a queue's event source mapping, the async
+ * invocation queue): starting, waking and stopping it are its loop's.
+ */
+export abstract class LoopDriven {
+  protected abstract readonly loop: PollingLoop;
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Polls now instead of after the idle pause (work was just added in this process). */
+  wake(): void {
+    this.loop.wake();
+  }
+
+  /** Stops taking work and waits for what is in flight to be settled. */
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+}

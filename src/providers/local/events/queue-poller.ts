@@ -11,7 +11,7 @@ import type { InvokeOutcome } from '../../../runtime/index.js';
 import type { QueueRepo, ReceivedMessage, Redrive } from '../../../state/index.js';
 import type { Where } from './arns.js';
 import { sleep, systemClock, type Clock } from './clock.js';
-import { PollingLoop } from './loop.js';
+import { LoopDriven, PollingLoop } from './loop.js';
 import { fromSqsResult, toSqsEvent } from './sqs-event.js';
 
 export interface QueuePollerOptions extends Where {
@@ -58,12 +58,13 @@ export interface BatchReport {
   maxReceiveCount: number;
 }
 
-export class QueuePoller {
-  private readonly loop: PollingLoop;
+export class QueuePoller extends LoopDriven {
+  protected readonly loop: PollingLoop;
   private readonly clock: Clock;
   private readonly batchSize: number;
 
   constructor(private readonly options: QueuePollerOptions) {
+    super();
     this.clock = options.clock ?? systemClock;
     this.batchSize = options.batchSize ?? 10;
     this.loop = new PollingLoop(() => this.step(), {
@@ -76,20 +77,6 @@ export class QueuePoller {
 
   get queue(): string {
     return this.options.queue;
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  /** Polls now instead of after the idle pause (work was just added in this process). */
-  wake(): void {
-    this.loop.wake();
-  }
-
-  /** Stops polling and waits for the batches in flight to be settled. */
-  stop(): Promise<void> {
-    return this.loop.stop();
   }
 
   /** One receive → invoke → delete round; undefined when the queue had nothing visible. */
