@@ -6,12 +6,13 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient, ListEventSourceMappingsCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
+import type { LambdaClient} from '@aws-sdk/client-lambda';
+import { GetAliasCommand, GetFunctionConfigurationCommand, ListEventSourceMappingsCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
-import { MOTO_ACCOUNT, startMoto, useEnv, type Moto } from './helpers/moto.js';
+import { MOTO_ACCOUNT, startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 
 interface BuildJson { release: string; functions: { function: string; sha256: string }[] }
 interface DeployJson { release: string; status: string; environments: { name: string; functions: { function: string; version: number; published: boolean; sha256: string }[] }[] }
@@ -26,7 +27,7 @@ describe('aws provider on moto: deploy examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
   app.write('stagecraft.yml', app.read('stagecraft.yml').replace(/^runtime:/m, 'provider: aws\nruntime:'));
   let moto: Moto;
-  let restoreEnv: () => void;
+  let session: MotoSession | undefined;
   let lambda: LambdaClient;
   let build: BuildJson;
 
@@ -53,16 +54,13 @@ describe('aws provider on moto: deploy examples/shop', () => {
   };
 
   beforeAll(async () => {
-    moto = await startMoto();
-    restoreEnv = useEnv(moto.env);
-    lambda = new LambdaClient({});
+    session = await startMotoSession();
+    ({ moto, lambda } = session);
     build = (await cli(['build'])).json<BuildJson>();
     for (const env of ENVS) await deploy(env);
   }, 180_000);
   afterAll(async () => {
-    lambda?.destroy();
-    restoreEnv?.();
-    await moto?.stop();
+    await session?.stop();
     app.remove();
   });
 

@@ -5,12 +5,13 @@
  * queued lambda-simple responses stand in for a broken release) rolls dev back; and a promotion
  * while another process holds the DynamoDB lock is refused.
  */
-import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAliasCommand, GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, ROOT, runCli } from './helpers/cli.js';
-import { startMoto, useEnv, type Moto } from './helpers/moto.js';
+import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 
 interface BuildJson { release: string; functions: { function: string; sha256: string }[] }
 interface Outcome { status: string; release: string; failure?: { environment: string; step: string; reason: string }; environments: { name: string; step: string }[] }
@@ -23,7 +24,7 @@ describe('aws provider on moto: promote examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
   app.write('stagecraft.yml', app.read('stagecraft.yml').replace(/^runtime:/m, 'provider: aws\nstate: { backend: dynamodb, table: shop-state }\nruntime:'));
   let moto: Moto;
-  let restoreEnv: () => void;
+  let session: MotoSession | undefined;
   let lambda: LambdaClient;
   let first: BuildJson;
 
@@ -42,15 +43,12 @@ describe('aws provider on moto: promote examples/shop', () => {
   };
 
   beforeAll(async () => {
-    moto = await startMoto();
-    restoreEnv = useEnv(moto.env);
-    lambda = new LambdaClient({});
+    session = await startMotoSession();
+    ({ moto, lambda } = session);
     first = (await cli(['build'])).json<BuildJson>();
   }, 120_000);
   afterAll(async () => {
-    lambda?.destroy();
-    restoreEnv?.();
-    await moto?.stop();
+    await session?.stop();
     app.remove();
   });
 

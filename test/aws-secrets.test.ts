@@ -3,7 +3,8 @@
  * into Lambda's variables (the function needs the value), while everything Stagecraft reads
  * back — versions, status, the ledger — holds the pinned reference, never the value.
  */
-import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAliasCommand, GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { loadManifest } from '../src/manifest/index.js';
 import { AwsClients, AwsProvider } from '../src/providers/aws/index.js';
 import { StateStore } from '../src/state/index.js';
 import { copyApp, runCli } from './helpers/cli.js';
-import { startMoto, useEnv, type Moto } from './helpers/moto.js';
+import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 
 const PAYMENT_KEY = `pk_live_${randomBytes(12).toString('hex')}`;
 
@@ -23,7 +24,7 @@ describe('aws provider on moto: secrets', () => {
   app.write('stagecraft.yml', app.read('stagecraft.yml').replace('  - name: prod', '  - name: prod\n    config: { PAYMENT_KEY: "${secret:payment-key}" }'));
   const home = mkdtempSync(join(tmpdir(), 'stagecraft-aws-home-'));
   let moto: Moto;
-  let restoreEnv: () => void;
+  let session: MotoSession | undefined;
   let lambda: LambdaClient;
   const cli = async (args: string[], input?: string) => {
     const result = await runCli([...args, '--json', '--dir', app.dir], {
@@ -35,17 +36,14 @@ describe('aws provider on moto: secrets', () => {
   };
 
   beforeAll(async () => {
-    moto = await startMoto();
-    restoreEnv = useEnv(moto.env);
-    lambda = new LambdaClient({});
+    session = await startMotoSession();
+    ({ moto, lambda } = session);
     await cli(['secret', 'set', 'prod', 'payment-key'], `${PAYMENT_KEY}\n`);
     await cli(['build']);
     await cli(['deploy', 'prod']);
   }, 120_000);
   afterAll(async () => {
-    lambda?.destroy();
-    restoreEnv?.();
-    await moto?.stop();
+    await session?.stop();
     app.remove();
     rmSync(home, { recursive: true, force: true });
   });

@@ -4,23 +4,23 @@
  * `<env>-smoke`, each environment's queue mapped to its own live alias.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient, ListAliasesCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import type { LambdaClient} from '@aws-sdk/client-lambda';
+import { GetAliasCommand, GetFunctionConfigurationCommand, ListAliasesCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
-import { MOTO_ACCOUNT, startMoto, useEnv, type Moto } from './helpers/moto.js';
+import { MOTO_ACCOUNT, startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 
 describe('aws provider on moto: single-stack', () => {
   const app = copyApp('aws-full');
   app.write('stagecraft.yml', app.read('stagecraft.yml').replace('provider: aws', 'provider: aws\nstrategy: single-stack'));
   let moto: Moto;
-  let restoreEnv: () => void;
+  let session: MotoSession | undefined;
   let lambda: LambdaClient;
   let sha: Record<string, string>;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    restoreEnv = useEnv(moto.env);
-    lambda = new LambdaClient({});
+    session = await startMotoSession();
+    ({ moto, lambda } = session);
     const run = async (...args: string[]) => {
       const result = await runCli([...args, '--json', '--dir', app.dir], { env: moto.env });
       expect(result.code, result.stderr).toBe(0);
@@ -32,9 +32,7 @@ describe('aws provider on moto: single-stack', () => {
     await run('deploy', 'prod');
   }, 120_000);
   afterAll(async () => {
-    lambda?.destroy();
-    restoreEnv?.();
-    await moto?.stop();
+    await session?.stop();
     app.remove();
   });
 

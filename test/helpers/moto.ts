@@ -6,6 +6,7 @@
  * Every AWS SDK and CLI call of a test reaches it through `AWS_ENDPOINT_URL` in `env`, with
  * throwaway credentials; nothing leaves the machine.
  */
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePortBlock } from './up.js';
 
@@ -80,5 +81,27 @@ export function useEnv(env: Record<string, string>): () => void {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
+  };
+}
+
+/** moto, this process's environment pointed at it, and a Lambda client: what an aws test file sets up first. */
+export interface MotoSession {
+  moto: Moto;
+  lambda: LambdaClient;
+  /** Destroys the client, restores the environment and stops moto. */
+  stop(): Promise<void>;
+}
+
+export async function startMotoSession(): Promise<MotoSession> {
+  const moto = await startMoto();
+  const restoreEnv = useEnv(moto.env);
+  const lambda = new LambdaClient({});
+  return {
+    moto, lambda,
+    stop: async () => {
+      lambda.destroy();
+      restoreEnv();
+      await moto.stop();
+    },
   };
 }
