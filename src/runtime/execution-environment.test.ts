@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isStagecraftError } from '../errors.js';
 import { ExecutionEnvironment, type ExecutionEnvironmentOptions, type FunctionSpec, type InvokeOutcome } from './index.js';
+import { gone, isRunning } from '../../test/helpers/processes.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/runtime', import.meta.url));
 const PROVIDED = join(FIXTURES, 'provided');
@@ -38,28 +39,6 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((created) => created.stop()));
 });
 
-/** A killed process lingers as a zombie until its parent (or init) reaps it: that counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-async function gone(pid: number, timeoutMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
-}
 
 function failure(outcome: InvokeOutcome) {
   if (outcome.ok) throw new Error(`expected a failure, got ${outcome.payload}`);
@@ -116,7 +95,7 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
       expect(outcome.durationMs).toBeLessThan(2000);
       expect(outcome.logs.at(-1)).toMatch(/\tStatus: timeout$/);
       expect(env.state).toBe('dead');
-      expect(isAlive(pid)).toBe(false);
+      expect(isRunning(pid)).toBe(false);
       await expect(env.invoke('{}')).rejects.toSatisfy((error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED');
     });
 
@@ -154,9 +133,9 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
       const env = environment(spec('handlers.asyncObject'));
       await env.start();
       const pid = env.pid ?? 0;
-      expect(isAlive(pid)).toBe(true);
+      expect(isRunning(pid)).toBe(true);
       await env.stop();
-      expect(isAlive(pid)).toBe(false);
+      expect(isRunning(pid)).toBe(false);
       expect(env.state).toBe('dead');
       await env.stop();
     });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isStagecraftError } from '../errors.js';
+import { gone, isRunning } from '../../test/helpers/processes.js';
 import {
   FileLogSink,
   logFile,
@@ -58,28 +59,6 @@ function failure(outcome: InvokeOutcome) {
   return outcome;
 }
 
-/** A killed process lingers as a zombie until reaped: that counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-async function gone(pid: number, timeoutMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
-}
 
 describe.each(['pipe', 'http'] as RuntimeTransport[])('runtime host over %s: warm reuse', (transport) => {
   it('serves the second invocation from the same process, without an init duration', async () => {
@@ -215,7 +194,7 @@ describe('runtime host: environments that die', () => {
     const after = await runtime.invoke(single, event());
     expect(answer(after).pid).not.toBe(before);
     expect(after.initDurationMs).toBeGreaterThan(0);
-    expect(isAlive(before)).toBe(false);
+    expect(isRunning(before)).toBe(false);
     expect(runtime.stats()[0]).toMatchObject({ invocations: 3, errors: 1, coldStarts: 2, environments: 1 });
   });
 
@@ -265,7 +244,7 @@ describe('runtime host: idle environments and draining', () => {
   it('stops environments idle for idleMs', async () => {
     const runtime = host({ idleMs: 150 });
     const pid = answer(await runtime.invoke(fn('host.pid'), event())).pid;
-    expect(isAlive(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
     expect(await gone(pid, 2000)).toBe(true);
     expect(runtime.stats()[0]).toMatchObject({ environments: 0, warm: 0 });
     // The next invocation is simply cold again.
@@ -282,7 +261,7 @@ describe('runtime host: idle environments and draining', () => {
     const outcomes = await Promise.all(inFlight);
     expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
     const pids = [idlePid, ...outcomes.map((outcome) => answer(outcome).pid)];
-    expect(pids.every((pid) => !isAlive(pid))).toBe(true);
+    expect(pids.every((pid) => !isRunning(pid))).toBe(true);
     expect(runtime.stats().every((entry) => entry.environments === 0 && entry.busy === 0)).toBe(true);
     await expect(runtime.invoke(fn('host.pid'), event())).rejects.toSatisfy((error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED');
   });

@@ -4,16 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../../test/helpers/cli.js';
+import { isRunning } from '../../../test/helpers/processes.js';
 import { runCommand } from './run-command.js';
-
-/** Running, and not a zombie (a killed process nobody has reaped yet still answers kill(pid, 0)). */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('runCommand', () => {
   it('passes the exit code, the output and the environment through', async () => {
@@ -27,7 +19,7 @@ describe('runCommand', () => {
     expect(run.timedOut).toBe(true);
     const grandchild = Number(readFileSync(join(dir, 'pid'), 'utf8'));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(running(grandchild)).toBe(false);
+    expect(isRunning(grandchild)).toBe(false);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -48,7 +40,7 @@ describe('runCommand', () => {
     let alive = true;
     for (let i = 0; i < 60 && alive; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      alive = running(grandchild);
+      alive = isRunning(grandchild);
     }
     expect(alive).toBe(false);
     rmSync(dir, { recursive: true, force: true });
