@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../src/build/index.js';
 import { loadManifest } from '../src/manifest/index.js';
-import { buildRelease, deploy, SqliteLock, type AppContext } from '../src/promotion/index.js';
+import { buildRelease, deploy, promote, SqliteLock, type AppContext } from '../src/promotion/index.js';
 import { AwsClients, AwsProvider, type AwsCall } from '../src/providers/aws/index.js';
 import { SecretStore } from '../src/secrets/index.js';
 import { StateStore } from '../src/state/index.js';
@@ -44,7 +44,7 @@ describe('AWS API calls per promotion step', () => {
   afterAll(async () => {
     restoreEnv?.();
     await moto?.stop();
-    console.log(['| N | step | PublishVersion | UpdateAlias + CreateAlias | CloudFormation | other calls | total |', '|---|---|---|---|---|---|---|', ...table].join('\n'));
+    console.log(['| N | step | PublishVersion | UpdateAlias + CreateAlias | CloudFormation | other calls | total | Lambda calls in the 15/s budget |', '|---|---|---|---|---|---|---|---|', ...table].join('\n'));
   });
 
   /** One step on a fresh provider; returns the calls it made by operation. */
@@ -68,11 +68,13 @@ describe('AWS API calls per promotion step', () => {
   }
 
   const sum = (counts: Counts, pick: (key: string) => boolean) => Object.entries(counts).filter(([key]) => pick(key)).reduce((total, [, count]) => total + count, 0);
+  /** Lambda's control-plane calls that share the account's 15 per second: all but GetFunction, GetPolicy and Invoke. */
+  const budgeted = (counts: Counts) => sum(counts, (key) => key.startsWith('Lambda.') && !['Lambda.GetFunction', 'Lambda.GetPolicy', 'Lambda.Invoke'].includes(key));
   const record = (n: number, name: string, counts: Counts) => {
     const publish = counts['Lambda.PublishVersion'] ?? 0;
     const aliases = (counts['Lambda.UpdateAlias'] ?? 0) + (counts['Lambda.CreateAlias'] ?? 0);
     const total = sum(counts, () => true);
-    table.push(`| ${n} | ${name} | ${publish} | ${aliases} | ${sum(counts, (key) => key.startsWith('CloudFormation.'))} | ${total - publish - aliases} | ${total} |`);
+    table.push(`| ${n} | ${name} | ${publish} | ${aliases} | ${sum(counts, (key) => key.startsWith('CloudFormation.'))} | ${total - publish - aliases} | ${total} | ${budgeted(counts)} |`);
   };
 
   for (const n of [1, 4, 8]) {
@@ -85,6 +87,9 @@ describe('AWS API calls per promotion step', () => {
         expect(first['CloudFormation.CreateStack']).toBe(1);
         expect(first['Lambda.CreateFunction']).toBe(n);
 
+        const firstProd = await step(dir, async (ctx) => { await promote(ctx); });
+        record(n, 'first promotion to prod (creates its stack and functions)', firstProd);
+
         writeApp(dir, n, 'two');
         const code = await step(dir, async (ctx) => { await buildRelease(ctx); await deploy(ctx, 'dev'); });
         record(n, 'code-only release, existing environment', code);
@@ -94,16 +99,32 @@ describe('AWS API calls per promotion step', () => {
         expect(Object.keys(code).filter((key) => key.startsWith('CloudFormation.'))).toEqual(['CloudFormation.DescribeStacks']);
         expect(code['CloudFormation.DescribeStacks']).toBe(1);
         // The rest, pinned. Per function, the provider's: the new artifact looked for and uploaded
-        // once, one read of $LATEST, the new code and the new config (STAGECRAFT_RELEASE changes
-        // with every release). Per function, the engine's: four alias reads (the backup of live
-        // and smoke, then each move's read; the provider's own read before UpdateAlias is served
-        // by that one) and one version listing (which config keys changed, for the ledger).
-        // Once per run: the stack's state and the account.
+        // once, one read of $LATEST (GetFunction: outside the 15/s budget), the new code and the
+        // new config (STAGECRAFT_RELEASE changes with every release). Per function, the engine's:
+        // four alias reads (the backup of live and smoke, then each move's read; the provider's
+        // own read before UpdateAlias is served by that one) and one version listing (which
+        // config keys changed, for the ledger). Once per run: the stack's state and the account.
         expect(code).toEqual({
           'CloudFormation.DescribeStacks': 1, 'STS.GetCallerIdentity': 1,
           'S3.HeadObject': n, 'S3.PutObject': n,
-          'Lambda.GetFunctionConfiguration': n, 'Lambda.UpdateFunctionCode': n, 'Lambda.UpdateFunctionConfiguration': n,
+          'Lambda.GetFunction': n, 'Lambda.UpdateFunctionCode': n, 'Lambda.UpdateFunctionConfiguration': n,
           'Lambda.PublishVersion': n, 'Lambda.GetAlias': 4 * n, 'Lambda.UpdateAlias': 2 * n, 'Lambda.ListVersionsByFunction': n,
+        });
+
+        // The same release promoted on: dev is passed (its live checked), prod takes the
+        // artifacts already in S3 (looked for, not uploaded again).
+        const onward = await step(dir, async (ctx) => { await promote(ctx); });
+        record(n, 'that release promoted on to prod (dev passed)', onward);
+        expect(onward['Lambda.PublishVersion']).toBe(n);
+        expect(onward['Lambda.UpdateAlias']).toBe(2 * n);
+        expect(onward['S3.PutObject'] ?? 0).toBe(0);
+        expect(Object.keys(onward).filter((key) => key.startsWith('CloudFormation.'))).toEqual(['CloudFormation.DescribeStacks']);
+        expect(onward).toEqual({
+          'CloudFormation.DescribeStacks': 1, 'STS.GetCallerIdentity': 1, 'S3.HeadObject': n,
+          'Lambda.GetFunction': n, 'Lambda.UpdateFunctionCode': n, 'Lambda.UpdateFunctionConfiguration': n,
+          // dev passed: its live alias and that version's release, per function (N + N); prod as
+          // above, plus one of each to see its first function is not on this release yet.
+          'Lambda.PublishVersion': n, 'Lambda.GetAlias': 5 * n + 1, 'Lambda.UpdateAlias': 2 * n, 'Lambda.ListVersionsByFunction': 2 * n + 1,
         });
 
         const again = await step(dir, async (ctx) => { await deploy(ctx, 'dev'); });

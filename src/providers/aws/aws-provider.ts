@@ -16,7 +16,7 @@
  * so the record follows the change, never precedes it.
  */
 import {
-  CreateAliasCommand, DeleteAliasCommand, GetAliasCommand, GetFunctionConfigurationCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
+  CreateAliasCommand, DeleteAliasCommand, GetAliasCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
   UpdateAliasCommand, type AliasConfiguration, type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import type { ArtifactStore } from '../../build/index.js';
@@ -34,6 +34,7 @@ import type { AwsClients } from './clients.js';
 import { FunctionCode } from './function-code.js';
 import { invokeFunction } from './invoke.js';
 import { lambdaEnvironment, secretValues } from './lambda-environment.js';
+import { readFunction } from './read-function.js';
 import { decodeAliasMeta, encodeAliasMeta, encodeVersionMeta, hexToCodeSha } from './metadata.js';
 import { toAliasRecord, toVersionRecord } from './records.js';
 import { StackDeployer, type StackState } from './stack.js';
@@ -264,8 +265,8 @@ export class AwsProvider implements Provider {
     const key = `${instance}:${version}`;
     let values = this.versionSecrets.get(key);
     if (!values) {
-      const config = await this.deps.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: instance, Qualifier: String(version) }))
-        .catch((error: unknown) => { throw providerError(error, `cannot read version ${version} of ${instance}`); });
+      const config = await readFunction(this.deps.clients, instance, String(version));
+      if (!config) throw versionNotFound(instance, version);
       values = secretValues(config.Environment?.Variables ?? {});
       this.versionSecrets.set(key, values);
     }
@@ -304,13 +305,7 @@ export class AwsProvider implements Provider {
   private async requireVersion(instance: string, version: number): Promise<void> {
     const key = `${instance}:${version}`;
     if (this.knownVersions.has(key)) return;
-    if (!Number.isInteger(version) || version < 1) throw new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, { hint: 'an alias can only point at a published version' });
-    try {
-      await this.deps.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: instance, Qualifier: String(version) }));
-    } catch (error) {
-      if (isNotFound(error)) throw new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, { hint: 'an alias can only point at a published version' });
-      throw providerError(error, `cannot read version ${version} of ${instance}`);
-    }
+    if (!Number.isInteger(version) || version < 1 || !await readFunction(this.deps.clients, instance, String(version))) throw versionNotFound(instance, version);
     this.knownVersions.add(key);
   }
 
@@ -334,6 +329,10 @@ export class AwsProvider implements Provider {
     }
     return undefined;
   }
+}
+
+function versionNotFound(instance: string, version: number): StagecraftError {
+  return new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, { hint: 'an alias can only point at a published version' });
 }
 
 function codeChanged(spec: NewVersion, version: string | undefined, cause: unknown): StagecraftError {

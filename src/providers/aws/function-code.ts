@@ -6,15 +6,16 @@
  * is in progress fails with ResourceConflictException.
  */
 import {
-  CreateFunctionCommand, GetFunctionConfigurationCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
+  CreateFunctionCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
   type FunctionConfiguration, type Runtime,
 } from '@aws-sdk/client-lambda';
 import { StagecraftError } from '../../errors.js';
 import type { NewVersion } from '../../state/index.js';
 import type { ArtifactLocation } from './artifact-bucket.js';
-import { errorName, isNotFound, providerError } from './aws-errors.js';
+import { errorName, providerError } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
 import { codeShaToHex, hexToCodeSha } from './metadata.js';
+import { readFunction } from './read-function.js';
 
 export interface InstallResult {
   /** `$LATEST` after the changes, as Lambda reports it. */
@@ -38,12 +39,7 @@ export class FunctionCode {
   async install(spec: NewVersion, code: ArtifactLocation, role: string, variables: Record<string, string>): Promise<InstallResult> {
     const { lambda } = this.options.clients;
     const desired = { Runtime: spec.runtime as Runtime, Handler: spec.handler, MemorySize: spec.memoryMb, Timeout: spec.timeoutSec, Role: role, Environment: { Variables: variables } };
-    let current: FunctionConfiguration | undefined;
-    try {
-      current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: spec.instance }));
-    } catch (error) {
-      if (!isNotFound(error)) throw providerError(error, `cannot read function ${spec.instance}`);
-    }
+    let current = await readFunction(this.options.clients, spec.instance);
     if (!current) {
       const created = await this.withRoleRetry(() => lambda.send(new CreateFunctionCommand({
         FunctionName: spec.instance, ...desired, PackageType: 'Zip', Publish: false,
@@ -85,8 +81,9 @@ export class FunctionCode {
     let current = config;
     for (let delay = this.options.pollMs ?? 500; current.State === 'Pending' || current.LastUpdateStatus === 'InProgress'; delay = Math.min(delay * 2, 5000)) {
       await sleep(delay);
-      current = await this.options.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: instance }))
-        .catch((error: unknown) => { throw providerError(error, `cannot read function ${instance}`); });
+      const read = await readFunction(this.options.clients, instance);
+      if (!read) throw new StagecraftError('PROVIDER_FAILED', `function ${instance} disappeared while it was being updated`, { hint: 'something else deletes it; deploy again' });
+      current = read;
     }
     if (current.State === 'Failed' || current.LastUpdateStatus === 'Failed') {
       throw new StagecraftError('PROVIDER_FAILED', `function ${instance} failed to update: ${current.StateReason ?? current.LastUpdateStatusReason ?? 'no reason given'}`);
