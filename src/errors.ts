@@ -17,6 +17,8 @@ const KIND_BY_CODE = {
   RELEASE_NOT_FOUND: 'invalid',
   VERSION_NOT_FOUND: 'invalid',
   ALIAS_NOT_FOUND: 'invalid',
+  /** A queue the manifest declares but the platform does not have yet (the environment was never deployed). */
+  QUEUE_NOT_FOUND: 'invalid',
   NO_RELEASE: 'invalid',
   CONFIG_UNRESOLVED: 'invalid',
   SECRET_NOT_FOUND: 'invalid',

@@ -1,7 +1,9 @@
 /**
  * What Stagecraft needs from a platform, and nothing more: the shape of the Lambda control
  * plane (publish an immutable version, move an alias with optional traffic weights, invoke a
- * qualifier) plus "make the environment's stack exist". The local provider implements it over
+ * qualifier) plus "make the environment's stack exist", and the two data-plane calls the CLI
+ * makes for people (put a message on a queue, read a function's logs), so that `send` and `logs`
+ * reach the platform the app runs on. The local provider implements it over
  * the SQLite control plane and child processes; an AWS provider implements it over
  * PublishVersion / UpdateAlias / Invoke and CloudFormation, without change to this interface.
  *
@@ -9,8 +11,8 @@
  * its ledger record together (DESIGN §5, invariant 4).
  */
 import type { Manifest } from '../manifest/index.js';
-import type { InvokeOutcome } from '../runtime/index.js';
-import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, VersionRecord } from '../state/index.js';
+import type { InvokeOutcome, LogEntry } from '../runtime/index.js';
+import type { AliasRecord, AliasTarget, ChangeMeta, MessageAttributes, NewVersion, VersionRecord } from '../state/index.js';
 
 export interface StackSpec {
   app: string;
@@ -34,6 +36,24 @@ export interface InvokeRequest {
   payload: string;
 }
 
+export interface MessageOptions {
+  attributes?: MessageAttributes;
+  /** SQS `DelaySeconds`, in ms: 0 to 15 minutes (whole seconds on SQS). */
+  delayMs?: number;
+}
+
+/** The newest log entries of a function instance, and how to keep reading after them. */
+export interface LogTail {
+  /** Oldest first. */
+  entries: LogEntry[];
+  /** Where the entries are kept (a file of the local sink, a CloudWatch Logs group), for people and `--json`. */
+  source: { file: string } | { logGroup: string };
+  /** Nothing was ever logged for the instance: no file, no log group. */
+  empty: boolean;
+  /** Hands every entry written after this tail to `onEntries`, in order, until `signal` aborts. */
+  follow(onEntries: (entries: LogEntry[]) => void, signal: AbortSignal): Promise<void>;
+}
+
 export interface Provider {
   readonly kind: Manifest['provider'];
   /** Creates what the environment needs (function instances, queues, tables …); a no-op when it exists. */
@@ -47,4 +67,8 @@ export interface Provider {
   deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void>;
   listVersions(instance: string): Promise<VersionRecord[]>;
   invoke(request: InvokeRequest): Promise<InvokeOutcome>;
+  /** Puts a message on a queue, named as the platform names it (`resourceName`); returns SQS's MessageId. */
+  sendMessage(queue: string, body: string, options?: MessageOptions): Promise<{ messageId: string }>;
+  /** The last `limit` log entries of a function instance (every version), oldest first. */
+  readLogs(instance: string, limit: number): Promise<LogTail>;
 }

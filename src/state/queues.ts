@@ -103,11 +103,8 @@ export class QueueRepo {
   sendMany(queue: string, messages: readonly (SendOptions & { body: string })[]): string[] {
     const now = this.nowMs();
     const rows = messages.map((message) => {
-      checkMessage(message.body, message.attributes ?? {});
+      checkMessage(message);
       const delayMs = message.delayMs ?? 0;
-      if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > QUEUE_LIMITS.maxDelayMs) {
-        throw new StagecraftError('ARGUMENT_INVALID', `a message delay is 0 to 15 minutes, got ${delayMs} ms`);
-      }
       return {
         id: randomUUID(), queue, body: message.body, attributes: JSON.stringify(message.attributes ?? {}),
         senderId: message.senderId ?? null, sentAt: now, visibleAt: now + delayMs,
@@ -244,8 +241,14 @@ function invalid(message: string): StagecraftError {
   return new StagecraftError('ARGUMENT_INVALID', message, { hint: 'see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html' });
 }
 
-/** SQS's rules for a message, checked before anything is written (DESIGN §5, invariant 8). */
-function checkMessage(body: string, attributes: MessageAttributes): void {
+/**
+ * SQS's rules for a message, checked before anything is written (DESIGN §5, invariant 8): here
+ * before a local send, and by the aws provider before SendMessage, so both refuse the same way.
+ */
+export function checkMessage({ body, attributes = {}, delayMs = 0 }: SendOptions & { body: string }): void {
+  if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > QUEUE_LIMITS.maxDelayMs) {
+    throw new StagecraftError('ARGUMENT_INVALID', `a message delay is 0 to 15 minutes, got ${delayMs} ms`);
+  }
   if (body.length === 0) throw invalid('a message body is at least one character');
   if (INVALID_CHARACTER.test(body)) throw invalid('the message body holds a character SQS does not accept (allowed: #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD, #x10000 to #x10FFFF)');
   const names = Object.keys(attributes);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore, deterministicZip } from '../../src/build/index.js';
 import { isStagecraftError } from '../../src/errors.js';
 import { parseManifest, type Manifest } from '../../src/manifest/index.js';
-import type { Provider } from '../../src/providers/index.js';
+import type { MessageOptions, Provider } from '../../src/providers/index.js';
 import { StateStore, type ChangeMeta, type NewVersion } from '../../src/state/index.js';
 
 export const CONTRACT_MANIFEST = `
@@ -171,6 +171,21 @@ export function providerContract(name: string, factory: ContractFactory, options
       const again = await provider.updateAlias({ instance: INSTANCE, name: 'canary', version: 3 }, change('deploy'));
       expect(again).toMatchObject({ version: 3, revision: 1 });
       await provider.deleteAlias(INSTANCE, 'canary', change('rollback'));
+    });
+
+    it('refuses a message SQS would refuse before sending anything', async () => {
+      const refused: [string, MessageOptions][] = [
+        ['', {}], ['x', { delayMs: 901_000 }], ['x', { attributes: { n: { DataType: 'Number', StringValue: 'x' } } }], ['x', { attributes: { 'AWS.x': { DataType: 'String', StringValue: 'y' } } }],
+      ];
+      for (const [body, options] of refused) await expectRefusal(provider.sendMessage('contract-jobs-dev', body, options), 'ARGUMENT_INVALID');
+    });
+
+    it('reads an instance that never logged as empty, and a stopped follow returns', async () => {
+      const tail = await provider.readLogs('contract-nothing-dev', 10);
+      expect(tail).toMatchObject({ entries: [], empty: true });
+      const stopped = new AbortController();
+      stopped.abort();
+      await tail.follow(() => { throw new Error('nothing was logged'); }, stopped.signal);
     });
 
     it('wrote a ledger record for every change, and none for refused ones', () => {

@@ -1,7 +1,8 @@
 /**
  * `stagecraft send <queue> --env ENV --data TEXT|@file [--attribute NAME=VALUE ...]`: put a message
- * on a queue of an environment. It is written to the state database, so it waits there until a
- * poller (`stagecraft up`) takes it, whether or not one is running now.
+ * on a queue of an environment, through the app's provider: locally it is written to the state
+ * database, so it waits there until a poller (`stagecraft up`) takes it, whether or not one is
+ * running now; on aws it goes to the environment's SQS queue.
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ export function registerSend(program: Command): void {
       const delayMs = parseDelay(options.delay);
       const body = options.data.startsWith('@') ? readBody(resolve(options.dir, options.data.slice(1))) : options.data;
       const physical = resourceName(manifest, queue, options.env);
-      const messageId = app.store.queues.send(physical, body, { attributes, delayMs });
+      const { messageId } = await app.provider.sendMessage(physical, body, { attributes, delayMs });
       out.result({ messageId, queue, physicalQueue: physical, environment: options.env }, () => messageId);
     })));
 }

@@ -9,6 +9,7 @@
  * - `updateAlias` moves `live` / `smoke` with UpdateAlias and `RoutingConfig` weights, checking
  *   the expected revision and the versions itself (emulators check neither), and binds the
  *   event sources of a `live` alias the first time it exists or when their declaration changed.
+ * - `sendMessage` and `readLogs` go to SQS and CloudWatch Logs (queue-send.ts, log-group.ts).
  *
  * AWS is the truth: versions and aliases are read back from Lambda, with the release, artifact
  * and revision Stagecraft keeps in their descriptions (see metadata.ts). Every change is written
@@ -25,7 +26,7 @@ import { aliasName, instanceName, type Manifest } from '../../manifest/index.js'
 import { createRedactor, type InvokeOutcome } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewLedgerEntry, NewVersion, VersionRecord } from '../../state/index.js';
 import type { VersionSecrets } from '../local/version-secrets.js';
-import type { InvokeRequest, Provider, StackSpec } from '../provider.js';
+import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec } from '../provider.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { errorName, isNotFound, providerError } from './aws-errors.js';
 import { stackEnvironments, stackName, type Place } from './aws-names.js';
@@ -258,6 +259,17 @@ export class AwsProvider implements Provider {
     const logs = outcome.logs.map(redact);
     if (outcome.ok) return { ...outcome, logs, payload: redact(outcome.payload) };
     return { ...outcome, logs, error: { ...outcome.error, errorMessage: redact(outcome.error.errorMessage), ...(outcome.error.trace ? { trace: outcome.error.trace.map(redact) } : {}) } };
+  }
+
+  // SQS and CloudWatch Logs are loaded only by the command that needs one (see AwsClients.sqs).
+  async sendMessage(queue: string, body: string, options: MessageOptions = {}): Promise<{ messageId: string }> {
+    const { sendToQueue } = await import('./queue-send.js');
+    return sendToQueue(this.deps.clients, queue, body, options);
+  }
+
+  async readLogs(instance: string, limit: number): Promise<LogTail> {
+    const { readLambdaLogs } = await import('./log-group.js');
+    return readLambdaLogs(this.deps.clients, instance, limit, this.deps.now);
   }
 
   /** The secret values a version holds in its variables (those its stored config names as references). */

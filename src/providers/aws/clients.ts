@@ -8,9 +8,11 @@
  * emulator such as moto_server stands in for AWS.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { providerError } from './aws-errors.js';
 
@@ -37,32 +39,42 @@ export class AwsClients {
   readonly cloudformation: CloudFormationClient;
   readonly dynamodb: DynamoDBClient;
   readonly sts: STSClient;
+  private readonly common: { region: string | (() => Promise<string>) };
+  private readonly onCall: ((call: AwsCall) => void) | undefined;
+  /** Every client made so far, the lazy ones included, for `destroy`. */
+  private readonly made: { destroy(): void }[] = [];
+  private sqsClient: Promise<SQSClient> | undefined;
+  private logsClient: Promise<CloudWatchLogsClient> | undefined;
   private accountPromise: Promise<string> | undefined;
 
   constructor(options: AwsClientOptions = {}) {
     // The SDK warns on every run under Node 20 about its own future support window; that notice
     // is about the SDK, not about the command being run, so it stays out of Stagecraft's stderr.
     process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-    const common = { region: options.region ?? chainRegion(options.defaultRegion ?? 'us-east-1') };
-    this.lambda = new LambdaClient(common);
+    this.common = { region: options.region ?? chainRegion(options.defaultRegion ?? 'us-east-1') };
+    this.onCall = options.onCall;
+    this.lambda = this.watch('Lambda', new LambdaClient(this.common));
     // Path-style addressing works with every S3 endpoint, emulators included; virtual-hosted
     // style needs DNS for `<bucket>.<endpoint>`, which a local endpoint does not have.
-    this.s3 = new S3Client({ ...common, forcePathStyle: process.env['AWS_ENDPOINT_URL'] !== undefined || process.env['AWS_ENDPOINT_URL_S3'] !== undefined });
-    this.cloudformation = new CloudFormationClient(common);
-    this.dynamodb = new DynamoDBClient(common);
-    this.sts = new STSClient(common);
-    const onCall = options.onCall;
-    if (onCall) {
-      for (const [service, client] of [['Lambda', this.lambda], ['S3', this.s3], ['CloudFormation', this.cloudformation], ['DynamoDB', this.dynamodb], ['STS', this.sts]] as const) {
-        (client as unknown as WithMiddleware).middlewareStack.add(
-          (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-            onCall({ service, operation: (context.commandName ?? 'unknown').replace(/Command$/, '') });
-            return next(args);
-          },
-          { step: 'initialize', name: 'stagecraftCallHook' },
-        );
-      }
-    }
+    this.s3 = this.watch('S3', new S3Client({ ...this.common, forcePathStyle: process.env['AWS_ENDPOINT_URL'] !== undefined || process.env['AWS_ENDPOINT_URL_S3'] !== undefined }));
+    this.cloudformation = this.watch('CloudFormation', new CloudFormationClient(this.common));
+    this.dynamodb = this.watch('DynamoDB', new DynamoDBClient(this.common));
+    this.sts = this.watch('STS', new STSClient(this.common));
+  }
+
+  /**
+   * SQS, made on first use. Only `send` talks to SQS and only `logs` to CloudWatch Logs, so their
+   * SDK packages are loaded by those commands alone, not by every deploy.
+   */
+  sqs(): Promise<SQSClient> {
+    this.sqsClient ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => this.watch('SQS', new SQSClient(this.common)));
+    return this.sqsClient;
+  }
+
+  /** CloudWatch Logs, made on first use (see `sqs`). */
+  logs(): Promise<CloudWatchLogsClient> {
+    this.logsClient ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => this.watch('CloudWatchLogs', new CloudWatchLogsClient(this.common)));
+    return this.logsClient;
   }
 
   /** The region the clients talk to, as the SDK resolved it. */
@@ -83,7 +95,23 @@ export class AwsClients {
   }
 
   destroy(): void {
-    for (const client of [this.lambda, this.s3, this.cloudformation, this.dynamodb, this.sts]) client.destroy();
+    for (const client of this.made) client.destroy();
+  }
+
+  /** Registers a client for `destroy` and, with `onCall`, tells of each of its calls. */
+  private watch<T extends { destroy(): void }>(service: string, client: T): T {
+    this.made.push(client);
+    const onCall = this.onCall;
+    if (onCall) {
+      (client as unknown as WithMiddleware).middlewareStack.add(
+        (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+          onCall({ service, operation: (context.commandName ?? 'unknown').replace(/Command$/, '') });
+          return next(args);
+        },
+        { step: 'initialize', name: 'stagecraftCallHook' },
+      );
+    }
+    return client;
   }
 }
 

@@ -1,14 +1,15 @@
 /**
  * The local provider's control plane: versions and aliases live in the state database, code in
  * the artifact store, and an invocation runs the version in a fresh execution environment
- * (a child process speaking the Lambda Runtime API).
+ * (a child process speaking the Lambda Runtime API). Queues are tables of the state database
+ * and logs are files, one per instance, which `stagecraft up` writes too.
  */
 import { dirname, join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
-import { createRedactor, FileLogSink, invokeOnce, type InvokeOutcome, type LogSink } from '../../runtime/index.js';
+import { createRedactor, FileLogSink, followLog, invokeOnce, logFile, readLogTail, type InvokeOutcome } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
-import type { InvokeRequest, Provider, StackSpec } from '../provider.js';
+import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec } from '../provider.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
 
 /** The account id local ARNs carry; no real account has it. */
@@ -23,10 +24,10 @@ export interface LocalProviderDeps {
   /** Where notices for people go (e.g. "runs on the host's Node 20"). */
   warn?: (message: string) => void;
   /**
-   * Where invocation logs go, for `stagecraft logs`. Default: the app's file sink, the folder
-   * `logs` beside the artifact store (`<app>/.stagecraft/logs`).
+   * The folder of the file log sink: invocations append to it and `readLogs` reads it. Default:
+   * `logs` beside the artifact store (`<app>/.stagecraft/logs`, where `stagecraft up` writes).
    */
-  logSink?: LogSink;
+  logDir?: string;
   /** Opens the secrets a version pinned; without it, a version that uses secrets cannot run. */
   secrets?: VersionSecrets;
 }
@@ -34,11 +35,13 @@ export interface LocalProviderDeps {
 export class LocalProvider implements Provider {
   readonly kind = 'local' as const;
 
-  private readonly logSink: LogSink;
+  private readonly logDir: string;
+  private readonly logSink: FileLogSink;
   private readonly warned = new Set<string>();
 
   constructor(private readonly deps: LocalProviderDeps) {
-    this.logSink = deps.logSink ?? new FileLogSink(join(dirname(deps.artifacts.artifactsDir), 'logs'));
+    this.logDir = deps.logDir ?? join(dirname(deps.artifacts.artifactsDir), 'logs');
+    this.logSink = new FileLogSink(this.logDir);
   }
 
   async ensureStack(stack: StackSpec, change: ChangeMeta): Promise<void> {
@@ -97,6 +100,17 @@ export class LocalProvider implements Provider {
     // What `invoke` returns is printed by tools (the CLI, smoke tests, CI logs): a secret the
     // function returns is masked there too. Gateway responses (`up`) are the app's own business.
     return outcome.ok && opened.secrets.length > 0 ? { ...outcome, payload: createRedactor(opened.secrets)(outcome.payload) } : outcome;
+  }
+
+  async sendMessage(queue: string, body: string, options: MessageOptions = {}): Promise<{ messageId: string }> {
+    // Durable in the state database: it waits there for a poller (`stagecraft up`), running or not.
+    return { messageId: this.deps.store.queues.send(queue, body, options) };
+  }
+
+  async readLogs(instance: string, limit: number): Promise<LogTail> {
+    const file = logFile(this.logDir, instance);
+    const { entries, end } = await readLogTail(file, limit);
+    return { entries, source: { file }, empty: end === 0, follow: (onEntries, signal) => followLog(file, end, onEntries, signal) };
   }
 
   /** A notice such as "runs on the host's Node 20" is said once per process, not per smoke test. */
