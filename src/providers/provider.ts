@@ -11,6 +11,7 @@
 import type { Manifest } from '../manifest/index.js';
 import type { InvokeOutcome } from '../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, VersionRecord } from '../state/index.js';
+import type { AuditedEnvironment, PlatformAudit } from './platform-audit.js';
 
 export interface StackSpec {
   app: string;
@@ -47,4 +48,10 @@ export interface Provider {
   deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void>;
   listVersions(instance: string): Promise<VersionRecord[]>;
   invoke(request: InvokeRequest): Promise<InvokeOutcome>;
+  /**
+   * Checks what the platform holds beyond versions and aliases (aws: stacks, event bindings)
+   * against what Stagecraft applied, for `doctor`. Absent where the state store is the whole
+   * truth (local), which `doctor` audits itself.
+   */
+  audit?(environments: AuditedEnvironment[]): Promise<PlatformAudit[]>;
 }
