@@ -11,15 +11,13 @@ import { loadManifest } from '../manifest/index.js';
 import { SqliteLock, type AppContext } from '../promotion/index.js';
 import { LocalProvider } from '../providers/index.js';
 import { SecretStore } from '../secrets/index.js';
-import { StateStore, type LedgerEntry, type LedgerQuery } from '../state/index.js';
+import { StateStore } from '../state/index.js';
 import { openAws, openSharedState } from './aws.js';
 import type { Output } from './output.js';
 
 export interface OpenedApp extends AppContext {
   /** The app's secret store itself: `secret` commands set and remove through it. */
   secrets: SecretStore;
-  /** With `state: { backend: dynamodb }`: the team's ledger, every machine's records in one order. */
-  sharedLedger?: { list(query: LedgerQuery): Promise<LedgerEntry[]> };
   /** Copies what this command committed to the shared state table (a no-op with SQLite state). */
   flush(): Promise<void>;
   close(): void;

@@ -6,7 +6,7 @@
 import type { ArtifactStore } from '../build/index.js';
 import type { LoadedManifest, SecretValue } from '../manifest/index.js';
 import type { Provider } from '../providers/index.js';
-import type { Release, StateStore } from '../state/index.js';
+import type { LedgerEntry, LedgerQuery, Release, StateStore } from '../state/index.js';
 import type { PromotionLock } from './lock.js';
 
 export interface Reporter {
@@ -43,4 +43,6 @@ export interface AppContext {
    * not know is taken from there, so one CI runner can promote what another built.
    */
   sharedReleases?: () => Promise<Release[]>;
+  /** With shared state (DynamoDB): the team's ledger, every machine's records in one order. */
+  sharedLedger?: { list(query: LedgerQuery): Promise<LedgerEntry[]> };
 }

@@ -4,7 +4,7 @@ export { promote, deploy, approve, resolveRelease, requireEnvironment, type Prom
 export type { PromotionOutcome } from './engine.js';
 export type { PromotionState, EnvironmentProgress, Step } from './journal.js';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback.js';
-export { doctor, type DoctorReport, type DoctorCheck } from './doctor.js';
+export { doctor, type DoctorReport, type DoctorCheck } from './doctor/index.js';
 export { SqliteLock, processIsAlive, type PromotionLock, type LockHolder } from './lock.js';
 export { appStatus, type AppStatus, type EnvironmentStatus, type FunctionStatus, type AliasStatus, type PendingPromotion } from './status.js';
 export type { SmokeResult } from './smoke/index.js';

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { StagecraftError } from '../errors.js';
-import { lockLost, type LockHolder, type PromotionLock, type StateStore } from '../state/index.js';
+import { lockLost, type LockHolder, type LockRow, type PromotionLock, type StateStore } from '../state/index.js';
 
 export type { LockHolder, PromotionLock };
 
@@ -28,10 +28,8 @@ export class SqliteLock implements PromotionLock {
       const current = store.locks.get(app);
       let takenOverFrom: LockHolder | undefined;
       if (current) {
-        const held: LockHolder = { pid: current.pid, host: current.host, operation: current.operation, since: current.since, heartbeatAt: current.heartbeatAt };
-        const gone = current.host === hostname() && !this.isAlive(current.pid);
-        const stale = now.getTime() - Date.parse(current.heartbeatAt) > options.staleAfterMs;
-        if (!gone && !stale) {
+        const held = holderOf(current);
+        if (!deadHolder(held, now, { staleAfterMs: options.staleAfterMs, isAlive: this.isAlive })) {
           throw new StagecraftError('LOCK_HELD', `${app} is locked by \`${current.operation}\` (pid ${current.pid} on ${current.host}, since ${current.since})`, {
             hint: 'wait for it to finish; a lock whose process has died is taken over by the next command',
           });
@@ -59,6 +57,26 @@ export class SqliteLock implements PromotionLock {
     if (token) this.store.locks.release(app, token);
     this.tokens.delete(app);
   }
+
+  async holder(app: string): Promise<LockHolder | undefined> {
+    const current = this.store.locks.get(app);
+    return current && holderOf(current);
+  }
+}
+
+/**
+ * Why a holder no longer counts — its process is gone from this host, or it has been silent
+ * longer than `staleAfterMs` (another host, or a hung process) — or undefined while it lives.
+ * The rule every lock takes a holder over by, and the one `doctor` reports with.
+ */
+export function deadHolder(holder: LockHolder, now: Date, options: { staleAfterMs: number; isAlive?: (pid: number) => boolean }): 'gone' | 'silent' | undefined {
+  if (holder.host === hostname() && !(options.isAlive ?? processIsAlive)(holder.pid)) return 'gone';
+  if (now.getTime() - Date.parse(holder.heartbeatAt) > options.staleAfterMs) return 'silent';
+  return undefined;
+}
+
+function holderOf(row: LockRow): LockHolder {
+  return { pid: row.pid, host: row.host, operation: row.operation, since: row.since, heartbeatAt: row.heartbeatAt };
 }
 
 /** `kill(pid, 0)` delivers nothing and only asks whether the process exists (EPERM: it does, owned by another user). */

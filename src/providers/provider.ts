@@ -13,6 +13,7 @@
 import type { Manifest } from '../manifest/index.js';
 import type { InvokeOutcome, LogEntry } from '../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, MessageAttributes, NewVersion, VersionRecord } from '../state/index.js';
+import type { AuditedEnvironment, PlatformAudit } from './platform-audit.js';
 
 export interface StackSpec {
   app: string;
@@ -71,4 +72,10 @@ export interface Provider {
   sendMessage(queue: string, body: string, options?: MessageOptions): Promise<{ messageId: string }>;
   /** The last `limit` log entries of a function instance (every version), oldest first. */
   readLogs(instance: string, limit: number): Promise<LogTail>;
+  /**
+   * Checks what the platform holds beyond versions and aliases (aws: stacks, event bindings)
+   * against what Stagecraft applied, for `doctor`. Absent where the state store is the whole
+   * truth (local), which `doctor` audits itself.
+   */
+  audit?(environments: AuditedEnvironment[]): Promise<PlatformAudit[]>;
 }

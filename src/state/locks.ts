@@ -62,6 +62,8 @@ export interface PromotionLock {
   /** Renews the holder's heartbeat; throws `LOCK_LOST` when another process has taken the lock over. */
   heartbeat(app: string): Promise<void>;
   release(app: string): Promise<void>;
+  /** Who holds the app's lock now, as the lock's own store says (`doctor` reports it); undefined when free. */
+  holder(app: string): Promise<LockHolder | undefined>;
 }
 
 export function lockLost(app: string): StagecraftError {

@@ -6,9 +6,11 @@ import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
 
 export function registerDoctor(program: Command): void {
-  withCommonOptions(program.command('doctor').description('check the invariants: artifacts, versions, aliases, ledger, promotions, lock'))
+  withCommonOptions(program.command('doctor').description('check the invariants: artifacts, versions, aliases, ledger, promotions, lock (on aws: in Lambda and CloudFormation)'))
     .action((options: CommonOptions) => execute(options, async (out) => withApp(options.dir, out, async (app) => {
-      const report = doctor(app);
+      // With shared state the ledger read is the team's: this machine's records go there first.
+      if (app.sharedLedger) await app.flush();
+      const report = await doctor(app);
       out.result(report, (r) => [
         ...r.checks.flatMap((c) => [`${c.status === 'ok' ? 'ok  ' : c.status === 'warn' ? 'warn' : 'FAIL'}  ${c.name.padEnd(13)} ${c.message}`, ...(c.details ?? []).map((line) => `        ${line}`)]),
         r.ok ? 'every invariant holds' : 'some invariants do not hold',

@@ -26,11 +26,13 @@ import { aliasName, instanceName, type Manifest } from '../../manifest/index.js'
 import { createRedactor, type InvokeOutcome } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewLedgerEntry, NewVersion, VersionRecord } from '../../state/index.js';
 import type { VersionSecrets } from '../local/version-secrets.js';
+import type { AuditedEnvironment, PlatformAudit } from '../platform-audit.js';
 import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec } from '../provider.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { errorName, isNotFound, providerError } from './aws-errors.js';
 import { stackEnvironments, stackName, type Place } from './aws-names.js';
 import { AliasBindings, bindingsDigest, desiredBindings } from './bindings.js';
+import { auditBindings } from './bindings-audit.js';
 import type { AwsClients } from './clients.js';
 import { FunctionCode } from './function-code.js';
 import { invokeFunction } from './invoke.js';
@@ -39,6 +41,7 @@ import { readFunction } from './read-function.js';
 import { decodeAliasMeta, encodeAliasMeta, encodeVersionMeta, hexToCodeSha } from './metadata.js';
 import { toAliasRecord, toVersionRecord } from './records.js';
 import { StackDeployer, type StackState } from './stack.js';
+import { auditStacks } from './stack-audit.js';
 import { OUTPUT_API, OUTPUT_ROLE, synthesize, type StackManifest } from './template.js';
 
 /** Where the provider's ledger records go: the SQLite ledger, and with `state: dynamodb` the shared table too. */
@@ -270,6 +273,12 @@ export class AwsProvider implements Provider {
   async readLogs(instance: string, limit: number): Promise<LogTail> {
     const { readLambdaLogs } = await import('./log-group.js');
     return readLambdaLogs(this.deps.clients, instance, limit, this.deps.now);
+  }
+
+  /** AWS is the truth: `doctor` reads each environment's stack and the bindings of `live` from it (stack-audit.ts, bindings-audit.ts). */
+  async audit(environments: AuditedEnvironment[]): Promise<PlatformAudit[]> {
+    const deps = { clients: this.deps.clients, manifest: this.deps.manifest, stacks: this.stacks };
+    return [await auditStacks(deps, environments), await auditBindings(deps, environments)];
   }
 
   /** The secret values a version holds in its variables (those its stored config names as references). */

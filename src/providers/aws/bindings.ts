@@ -65,6 +65,18 @@ export function bindingsDigest(bindings: DesiredBindings): string {
   return digestOf(bindings).slice(0, 16);
 }
 
+/** The event source mappings made on exactly this function ARN (an alias ARN names only that alias's), page after page. */
+export async function eventSourceMappings(clients: AwsClients, functionArn: string): Promise<EventSourceMappingConfiguration[]> {
+  const mappings: EventSourceMappingConfiguration[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await clients.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: functionArn, Marker: marker }));
+    mappings.push(...(page.EventSourceMappings ?? []));
+    marker = page.NextMarker;
+  } while (marker);
+  return mappings;
+}
+
 interface PolicyStatement { Sid?: string; Principal?: { Service?: string }; Condition?: { ArnLike?: Record<string, string> } }
 
 export class AliasBindings {
@@ -83,13 +95,7 @@ export class AliasBindings {
 
   private async eventSources(aliasArn: string, desired: EventSourceBinding[]): Promise<void> {
     const { lambda } = this.clients;
-    const existing: EventSourceMappingConfiguration[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: aliasArn, Marker: marker }));
-      existing.push(...(page.EventSourceMappings ?? []));
-      marker = page.NextMarker;
-    } while (marker);
+    const existing = await eventSourceMappings(this.clients, aliasArn);
     for (const want of desired) {
       const have = existing.find((mapping) => mapping.EventSourceArn === want.eventSourceArn);
       const settings = { BatchSize: want.batchSize, ...(want.maximumBatchingWindowInSeconds === undefined ? {} : { MaximumBatchingWindowInSeconds: want.maximumBatchingWindowInSeconds }) };

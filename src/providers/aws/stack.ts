@@ -175,7 +175,7 @@ export class StackDeployer {
 }
 
 /** A stack whose last update failed and rolled back still runs its previous template. */
-function isUsable(status: string): boolean {
+export function isUsable(status: string): boolean {
   return isSettled(status) || status === 'UPDATE_ROLLBACK_COMPLETE';
 }
 
