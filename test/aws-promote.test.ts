@@ -127,6 +127,11 @@ describe('aws provider on moto: promote examples/shop', () => {
       const built = (await runCli(['history', '--json', '--dir', machineB.dir], { env: moto.env })).json<{ entries: { kind: string; releaseId: string | null }[] }>().entries
         .filter((entry) => entry.kind === 'release.built');
       expect(built.length).toBeGreaterThanOrEqual(2); // the shared ledger: both machines' records
+      // Its artifacts were never on this machine: doctor finds them in S3, where machine A put them.
+      const doctor = (await runCli(['doctor', '--json', '--dir', machineB.dir], { env: moto.env })).json<{ checks: { name: string; status: string; message: string }[] }>();
+      const artifacts = doctor.checks.find((check) => check.name === 'artifacts');
+      expect(artifacts?.status, JSON.stringify(artifacts)).toBe('ok');
+      expect(artifacts?.message).toMatch(/only on the platform/);
       const unknown = await runCli(['deploy', 'dev', '--release', 'ffffffff', '--dir', machineB.dir], { env: moto.env });
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/no release ffffffff/);

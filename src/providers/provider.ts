@@ -78,4 +78,11 @@ export interface Provider {
    * truth (local), which `doctor` audits itself.
    */
   audit?(environments: AuditedEnvironment[]): Promise<PlatformAudit[]>;
+  /**
+   * Whether the platform's own artifact store holds `sha256` (aws: the S3 bucket, where S3
+   * checked the bytes against their SHA-256 on upload). A release another machine built and
+   * this one took from the shared state has no local copy; its artifacts live there. Absent
+   * where the local artifact store is the only one.
+   */
+  hasArtifact?(sha256: string): Promise<boolean>;
 }

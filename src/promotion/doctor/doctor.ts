@@ -27,20 +27,28 @@ export async function doctor(ctx: DoctorContext): Promise<DoctorReport> {
   // The local provider's control plane is the SQLite state itself; any other holds its own.
   const plane = ctx.provider.kind === 'local' ? stateChecks(ctx, busy) : await platformChecks(ctx, busy);
   const checks = [
-    artifacts(ctx), plane.versions, plane.aliases, plane.ledger, ...plane.platform,
+    await artifacts(ctx), plane.versions, plane.aliases, plane.ledger, ...plane.platform,
     immutability(ctx), promotions(ctx, holder !== undefined && !dead), lock(holder, dead), plane.environments, secrets(ctx),
   ];
   return { ok: checks.every((each) => each.status !== 'fail'), checks };
 }
 
-/** Invariant 1: every artifact a release names exists and still hashes to its name. */
-function artifacts(ctx: Pick<AppContext, 'store' | 'artifacts'>): DoctorCheck {
+/**
+ * Invariant 1: every artifact a release names exists and still hashes to its name — in the local
+ * store, or, for a release another machine built, in the provider's own store (aws: S3).
+ */
+async function artifacts(ctx: Pick<AppContext, 'store' | 'artifacts' | 'provider'>): Promise<DoctorCheck> {
   const problems: string[] = [];
   const seen = new Set<string>();
+  let remote = 0;
   for (const release of ctx.store.releases.list()) {
     for (const fn of release.functions) {
       if (seen.has(fn.sha256)) continue;
       seen.add(fn.sha256);
+      if (!ctx.artifacts.has(fn.sha256) && await ctx.provider.hasArtifact?.(fn.sha256)) {
+        remote++;
+        continue;
+      }
       try {
         ctx.artifacts.read(fn.sha256);
       } catch (error) {
@@ -48,7 +56,8 @@ function artifacts(ctx: Pick<AppContext, 'store' | 'artifacts'>): DoctorCheck {
       }
     }
   }
-  return check('artifacts', problems, `${seen.size} artifact(s) intact`, 'artifacts are missing or changed: rebuild their releases with `stagecraft build`');
+  const where = remote === 0 ? '' : ` (${remote} of them only on the platform, as another machine built them)`;
+  return check('artifacts', problems, `${seen.size} artifact(s) intact${where}`, 'artifacts are missing or changed: rebuild their releases with `stagecraft build`');
 }
 
 function immutability(ctx: Pick<AppContext, 'store'>): DoctorCheck {

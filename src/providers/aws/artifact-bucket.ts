@@ -43,19 +43,27 @@ export class ArtifactBucket {
     return `artifacts/${sha256}.zip`;
   }
 
+  /** Whether the bucket holds the artifact (once yes, always yes: it is never rewritten). */
+  async has(sha256: string): Promise<boolean> {
+    if (this.present.has(sha256)) return true;
+    const bucket = await this.name();
+    try {
+      await this.options.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: ArtifactBucket.keyOf(sha256) }));
+    } catch (error) {
+      // A bucket not created yet holds nothing.
+      if (isNotFound(error) || errorName(error) === 'NoSuchBucket') return false;
+      throw providerError(error, `cannot look for artifact ${sha256} in s3://${bucket}`);
+    }
+    this.present.add(sha256);
+    return true;
+  }
+
   /** Makes sure the artifact is in the bucket, uploading it from the local store only when it is not. */
   async ensure(sha256: string, fn: string): Promise<ArtifactLocation> {
     const bucket = await this.name();
     const key = ArtifactBucket.keyOf(sha256);
     if (this.present.has(sha256)) return { bucket, key };
-    const { s3 } = this.options.clients;
-    try {
-      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      this.present.add(sha256);
-      return { bucket, key };
-    } catch (error) {
-      if (!isNotFound(error)) throw providerError(error, `cannot look for artifact ${sha256} in s3://${bucket}`);
-    }
+    if (await this.has(sha256)) return { bucket, key };
     if (!this.options.artifacts.has(sha256)) {
       throw new StagecraftError('ARTIFACT_CORRUPT', `artifact ${sha256} of ${fn} is neither in s3://${bucket} nor in the local artifact store`, {
         hint: 'run `stagecraft build` on the machine that built this release (same inputs give the same artifact), then deploy again',

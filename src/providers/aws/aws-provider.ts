@@ -275,6 +275,10 @@ export class AwsProvider implements Provider {
     return readLambdaLogs(this.deps.clients, instance, limit, this.deps.now);
   }
 
+  hasArtifact(sha256: string): Promise<boolean> {
+    return this.bucket.has(sha256);
+  }
+
   /** AWS is the truth: `doctor` reads each environment's stack and the bindings of `live` from it (stack-audit.ts, bindings-audit.ts). */
   async audit(environments: AuditedEnvironment[]): Promise<PlatformAudit[]> {
     const deps = { clients: this.deps.clients, manifest: this.deps.manifest, stacks: this.stacks };
