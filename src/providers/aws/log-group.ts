@@ -4,9 +4,11 @@
  * environment, every version).
  *
  * FilterLogEvents answers oldest first and has no "newest N", so the tail reads windows backwards
- * from now — 15 minutes, then each 8 times longer — until it has N events or has reached the
- * oldest event the group can hold. `follow` polls from the newest event it has seen. A group
- * that does not exist is a function that has not logged yet: Lambda creates it on the first line.
+ * from now — one minute, then each 8 times longer — until it has N events or has reached the
+ * oldest event the group can hold: a busy function's tail pages through one minute of events, a
+ * quiet one's costs a call per window (nine reach back a year). `follow` polls from the newest
+ * event it has seen. A group that does not exist is a function that has not logged yet: Lambda
+ * creates it on the first line.
  */
 import { DescribeLogGroupsCommand, FilterLogEventsCommand, type CloudWatchLogsClient, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +18,7 @@ import { isNotFound, providerError } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
 import { LambdaLogLines, type LambdaLogEvent } from './lambda-log-lines.js';
 
-const FIRST_WINDOW_MS = 15 * 60_000;
+const FIRST_WINDOW_MS = 60_000;
 const WIDENING = 8;
 /**
  * PutLogEvents refuses events more than 14 days older than the call, so no event of a group is
