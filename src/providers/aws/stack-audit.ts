@@ -7,11 +7,8 @@
  * console or the CLI keeps its tags: only the template CloudFormation actually holds
  * (GetTemplate) tells whether someone changed it since.
  */
-import { GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import { digestOf, sha256Hex } from '../../digest.js';
 import type { Manifest } from '../../manifest/index.js';
 import type { AuditedEnvironment, PlatformAudit } from '../platform-audit.js';
-import { providerError } from './aws-errors.js';
 import { stackName } from './aws-names.js';
 import type { AwsClients } from './clients.js';
 import { isUsable, TEMPLATE_TAG, type StackDeployer } from './stack.js';
@@ -47,12 +44,10 @@ export async function auditStacks(deps: AuditDeps, environments: AuditedEnvironm
       failures.push(`${name} is ${state.status}: look at its events in the CloudFormation console, then \`stagecraft deploy ${first}\``);
       continue;
     }
-    const actual = await heldTemplateDigest(deps.clients, name);
+    const actual = await deps.stacks.heldDigest(name);
     if (state.digest === undefined || actual !== state.digest) {
       const applied = state.digest === undefined ? `it has no ${TEMPLATE_TAG} tag` : `Stagecraft applied ${short(state.digest)}`;
-      // A deploy compares the tag only, so it would not notice: the template has to be put back by hand.
-      failures.push(`${name}: its template was changed outside Stagecraft (it holds ${short(actual)}, ${applied}); put Stagecraft's back: `
-        + `\`stagecraft synth ${first} > template.json && aws cloudformation update-stack --stack-name ${name} --template-body file://template.json --capabilities CAPABILITY_IAM\``);
+      failures.push(`${name}: its template was changed outside Stagecraft (it holds ${short(actual)}, ${applied}); \`stagecraft deploy ${first}\` puts Stagecraft's back`);
       continue;
     }
     const expected = expectedTemplates(deps.manifest, envs);
@@ -93,18 +88,6 @@ function expectedTemplates(manifest: Manifest, envs: AuditedEnvironment[]): Set<
 /** The view a stack is applied with: the release's resources and functions, the app's chain of environments. */
 export function stackView(app: Manifest, release: Manifest): StackManifest {
   return { app: release.app, strategy: release.strategy, environments: app.environments, resources: release.resources, functions: release.functions };
-}
-
-/** The digest of the template CloudFormation holds, as `templateDigest` names it (text that is not JSON: its bytes' digest). */
-async function heldTemplateDigest(clients: AwsClients, name: string): Promise<string> {
-  const held = await clients.cloudformation.send(new GetTemplateCommand({ StackName: name, TemplateStage: 'Original' }))
-    .catch((error: unknown) => { throw providerError(error, `cannot read the template of stack ${name}`); });
-  const body = held.TemplateBody ?? '';
-  try {
-    return digestOf(JSON.parse(body));
-  } catch {
-    return sha256Hex(body);
-  }
 }
 
 function short(digest: string): string {

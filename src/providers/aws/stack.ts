@@ -8,8 +8,9 @@
  */
 import {
   CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
-  DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Change, type Stack,
+  DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand, UpdateStackCommand, type Change, type Stack,
 } from '@aws-sdk/client-cloudformation';
+import { digestOf, sha256Hex } from '../../digest.js';
 import { StagecraftError } from '../../errors.js';
 import { isStackMissing, providerError } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
@@ -70,7 +71,13 @@ export class StackDeployer {
       await this.wait(name, 'the deletion');
       state = undefined;
     }
-    if (state && state.digest === digest && isUsable(state.status)) return { state, action: 'unchanged' };
+    if (state && state.digest === digest && isUsable(state.status)) {
+      // The tag says what Stagecraft applied, but a stack updated from the console or the CLI
+      // keeps its tags: only the template it holds tells whether someone changed it since. The
+      // manifest is the truth, so a deploy puts Stagecraft's template back.
+      if (await this.heldDigest(name) === digest) return { state, action: 'unchanged' };
+      this.options.progress?.(`  stack ${name} was changed outside Stagecraft; applying its template again`);
+    }
     const body = JSON.stringify(template);
     if (Buffer.byteLength(body) > MAX_TEMPLATE_BODY) {
       throw new StagecraftError('PROVIDER_FAILED', `the template of stack ${name} is ${Buffer.byteLength(body)} bytes, over CloudFormation's ${MAX_TEMPLATE_BODY}-byte limit`, {
@@ -82,7 +89,7 @@ export class StackDeployer {
       this.options.progress?.(`  creating stack ${name}`);
       await this.call(`cannot create stack ${name}`, (cf) => cf.send(new CreateStackCommand({ ...common, OnFailure: 'ROLLBACK' })));
     } else {
-      this.options.progress?.(`  updating stack ${name} (its infrastructure changed)`);
+      if (state.digest !== digest) this.options.progress?.(`  updating stack ${name} (its infrastructure changed)`);
       try {
         await this.options.clients.cloudformation.send(new UpdateStackCommand(common));
       } catch (error) {
@@ -92,6 +99,17 @@ export class StackDeployer {
     const done = await this.wait(name, state ? 'the update' : 'the creation');
     if (!isSettled(done.status)) throw await this.failure(name, done.status);
     return { state: done, action: state ? 'updated' : 'created' };
+  }
+
+  /** The digest of the template CloudFormation holds, as `templateDigest` names it (text that is not JSON: its bytes' digest). */
+  async heldDigest(name: string): Promise<string> {
+    const held = await this.call(`cannot read the template of stack ${name}`, (cf) => cf.send(new GetTemplateCommand({ StackName: name, TemplateStage: 'Original' })));
+    const body = held.TemplateBody ?? '';
+    try {
+      return digestOf(JSON.parse(body));
+    } catch {
+      return sha256Hex(body);
+    }
   }
 
   /** The change set applying `template` would make; created, read and deleted, never executed. */
@@ -141,9 +159,9 @@ export class StackDeployer {
     }
   }
 
-  private async call(doing: string, run: (cloudformation: AwsClients['cloudformation']) => Promise<unknown>): Promise<void> {
+  private async call<T>(doing: string, run: (cloudformation: AwsClients['cloudformation']) => Promise<T>): Promise<T> {
     try {
-      await run(this.options.clients.cloudformation);
+      return await run(this.options.clients.cloudformation);
     } catch (error) {
       throw providerError(error, doing);
     }
