@@ -2,9 +2,10 @@
  * Applying a template to its CloudFormation stack, and `plan`: the change set it would make.
  *
  * The stack carries the digest of the template it was last given as the tag
- * `stagecraft:template`; when the digest of the template to apply is the same, nothing is sent
- * to CloudFormation beyond one DescribeStacks. A code-only release therefore never updates a
- * stack.
+ * `stagecraft:template`; when the digest of the template to apply is the same and the stack
+ * still holds that template (someone may have updated it by hand), nothing is sent to
+ * CloudFormation beyond one DescribeStacks and one GetTemplate. A code-only release therefore
+ * never updates a stack.
  */
 import {
   CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
