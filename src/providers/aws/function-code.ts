@@ -9,6 +9,7 @@ import {
   CreateFunctionCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
   type FunctionConfiguration, type Runtime,
 } from '@aws-sdk/client-lambda';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StagecraftError } from '../../errors.js';
 import type { NewVersion } from '../../state/index.js';
 import type { ArtifactLocation } from './artifact-bucket.js';
@@ -115,8 +116,4 @@ function sameConfiguration(current: FunctionConfiguration, desired: { Runtime: s
   return current.Runtime === desired.Runtime && current.Handler === desired.Handler && current.MemorySize === desired.MemorySize
     && current.Timeout === desired.Timeout && current.Role === desired.Role
     && [...keys].every((key) => variables[key] === desired.Environment.Variables[key]);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -12,6 +12,7 @@ import {
   DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand, UpdateStackCommand, type Change, type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { digestOf, sha256Hex } from '../../digest.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StagecraftError } from '../../errors.js';
 import { isStackMissing, providerError } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
@@ -200,8 +201,4 @@ export function isUsable(status: string): boolean {
 
 function isSettled(status: string): boolean {
   return status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE' || status === 'IMPORT_COMPLETE';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
