@@ -8,7 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { StagecraftError } from '../errors.js';
-import { lockLost, type LockHolder, type LockRow, type PromotionLock, type StateStore } from '../state/index.js';
+import { deadHolder, lockLost, processIsAlive, type LockHolder, type LockRow, type PromotionLock, type StateStore } from '../state/index.js';
+
+// Where they were first defined: the rule and the check are the state's now, shared with the DynamoDB lock.
+export { deadHolder, processIsAlive } from '../state/index.js';
 
 export type { LockHolder, PromotionLock };
 
@@ -64,29 +67,8 @@ export class SqliteLock implements PromotionLock {
   }
 }
 
-/**
- * Why a holder no longer counts — its process is gone from this host, or it has been silent
- * longer than `staleAfterMs` (another host, or a hung process) — or undefined while it lives.
- * The rule every lock takes a holder over by, and the one `doctor` reports with.
- */
-export function deadHolder(holder: LockHolder, now: Date, options: { staleAfterMs: number; isAlive?: (pid: number) => boolean }): 'gone' | 'silent' | undefined {
-  if (holder.host === hostname() && !(options.isAlive ?? processIsAlive)(holder.pid)) return 'gone';
-  if (now.getTime() - Date.parse(holder.heartbeatAt) > options.staleAfterMs) return 'silent';
-  return undefined;
-}
-
 function holderOf(row: LockRow): LockHolder {
   return { pid: row.pid, host: row.host, operation: row.operation, since: row.since, heartbeatAt: row.heartbeatAt };
-}
-
-/** `kill(pid, 0)` delivers nothing and only asks whether the process exists (EPERM: it does, owned by another user). */
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function currentHolder(operation: string): { pid: number; host: string; operation: string } {

@@ -48,7 +48,7 @@ export async function rollback(ctx: AppContext, env: string, options: RollbackOp
       await settle(ctx, open, `\`rollback ${env}\``, ensureHeld);
     }
     // Work out every target first: a function that cannot be rolled back stops the command before anything moves.
-    const plans: { fn: string; instance: string; alias: string; from: number; to: number }[] = [];
+    const plans: { fn: string; instance: string; alias: string; from: number; to: number; releaseId: string | null }[] = [];
     for (const fn of functions) {
       const instance = instanceName(manifest, fn, env);
       const alias = aliasName(manifest, env, 'live');
@@ -69,18 +69,17 @@ export async function rollback(ctx: AppContext, env: string, options: RollbackOp
         to = previousLive(ctx, env, fn, instance, alias, current.version);
         if (to === undefined) throw new StagecraftError('ARGUMENT_INVALID', `${fn} in ${env} has no earlier live version to go back to`, { hint: 'give one with --to' });
       }
-      plans.push({ fn, instance, alias, from: current.version, to });
+      plans.push({ fn, instance, alias, from: current.version, to, releaseId: versions.find((version) => version.version === to)?.releaseId ?? null });
     }
     if (plans.length === 0) throw new StagecraftError('ALIAS_NOT_FOUND', `nothing is live in ${env}`, { hint: `deploy first: \`stagecraft deploy ${env}\`` });
     const result: RollbackResult = { environment: env, functions: [] };
     for (const plan of plans) {
       await ensureHeld();
-      const version = (await ctx.provider.listVersions(plan.instance)).find((candidate) => candidate.version === plan.to);
       const moved = await pointAlias(ctx, plan.instance, plan.alias, plan.to, {
-        operation: 'rollback', actor: ctx.actor, environment: env, function: plan.fn, releaseId: version?.releaseId ?? null,
+        operation: 'rollback', actor: ctx.actor, environment: env, function: plan.fn, releaseId: plan.releaseId,
         detail: { role: 'live', from: plan.from, ...(options.reason ? { reason: options.reason } : {}) },
       });
-      result.functions.push({ function: plan.fn, from: plan.from, to: plan.to, release: version?.releaseId ?? '', moved });
+      result.functions.push({ function: plan.fn, from: plan.from, to: plan.to, release: plan.releaseId ?? '', moved });
       ctx.report.progress(`${env}: ${plan.fn} live ${moved ? `v${plan.from} → v${plan.to}` : `already on v${plan.to}`}`);
     }
     return result;

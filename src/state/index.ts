@@ -5,6 +5,6 @@ export type { SecretRepo, SealedValue, SecretRevision, SecretSummary } from './s
 export type { ChangeMeta, NewVersion, VersionRecord, AliasRecord, AliasTarget } from './control-plane.js';
 export { QUEUE_LIMITS, checkMessage, type QueueRepo, type QueueMessage, type ReceivedMessage, type MessageAttributes, type MessageAttributeValue, type SendOptions, type Redrive, type QueueCounts } from './queues.js';
 export { PromotionRepo, UNFINISHED_STATUSES, type PromotionRecord, type PromotionKind, type PromotionStatus } from './promotions.js';
-export { LockRepo, lockLost, type LockRow, type LockHolder, type PromotionLock } from './locks.js';
+export { LockRepo, deadHolder, lockLost, processIsAlive, type LockRow, type LockHolder, type PromotionLock } from './locks.js';
 export { MetaRepo } from './meta.js';
 export { AuditRepo, IMMUTABILITY_TRIGGERS, type AliasLedgerMismatch } from './audit.js';

@@ -1,9 +1,10 @@
 /**
- * The rows behind the promotion lock. Deciding whether a holder is dead (its process gone,
- * its heartbeat stale) is the lock's business (src/promotion/lock.ts); this repo only reads
- * and writes rows, each change guarded by the token of the holder it expects.
+ * The rows behind the promotion lock, each change guarded by the token of the holder it
+ * expects, and the one rule by which any lock (SQLite here, DynamoDB for shared state) and
+ * `doctor` tell a dead holder: its process gone from this host, or its heartbeat stale.
  */
 import type { Database } from 'better-sqlite3';
+import { hostname } from 'node:os';
 import { StagecraftError } from '../errors.js';
 import { StatementCache } from './statements.js';
 
@@ -70,4 +71,25 @@ export function lockLost(app: string): StagecraftError {
   return new StagecraftError('LOCK_LOST', `this process lost the lock of ${app}: it was silent long enough for another command to take it over`, {
     hint: 'nothing more was changed by this process; `stagecraft status` shows where the promotion stands',
   });
+}
+
+/**
+ * Why a holder no longer counts — its process is gone from this host, or it has been silent
+ * longer than `staleAfterMs` (another host, or a hung process) — or undefined while it lives.
+ * The rule every lock takes a holder over by, and the one `doctor` reports with.
+ */
+export function deadHolder(holder: LockHolder, now: Date, options: { staleAfterMs: number; isAlive?: (pid: number) => boolean }): 'gone' | 'silent' | undefined {
+  if (holder.host === hostname() && !(options.isAlive ?? processIsAlive)(holder.pid)) return 'gone';
+  if (now.getTime() - Date.parse(holder.heartbeatAt) > options.staleAfterMs) return 'silent';
+  return undefined;
+}
+
+/** `kill(pid, 0)` delivers nothing and only asks whether the process exists (EPERM: it does, owned by another user). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

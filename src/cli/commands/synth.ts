@@ -12,7 +12,8 @@ export function registerSynth(program: Command): void {
     .action((env: string, options: CommonOptions) => execute(options, async (out) => {
       const { manifest } = await loadManifest(options.dir);
       requireEnvironment(manifest, env);
-      const { stackName, synthesize, templateDigest, templateText } = await import('../../providers/aws/index.js');
+      // The template is a pure function of the manifest: only its own modules, not the SDK clients the provider's barrel loads.
+      const [{ synthesize, templateDigest, templateText }, { stackName }] = await Promise.all([import('../../providers/aws/template.js'), import('../../providers/aws/aws-names.js')]);
       const template = synthesize(manifest, env);
       out.result({ stack: stackName(manifest, env), digest: templateDigest(template), template }, () => templateText(template));
     }));

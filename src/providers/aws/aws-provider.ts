@@ -23,7 +23,7 @@ import {
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, instanceName, type Manifest } from '../../manifest/index.js';
-import { createRedactor, type InvokeOutcome } from '../../runtime/index.js';
+import { createRedactor, redactError, type InvokeOutcome } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewLedgerEntry, NewVersion, VersionRecord } from '../../state/index.js';
 import type { VersionSecrets } from '../local/version-secrets.js';
 import type { AuditedEnvironment, PlatformAudit } from '../platform-audit.js';
@@ -261,7 +261,7 @@ export class AwsProvider implements Provider {
     const redact = createRedactor(secrets);
     const logs = outcome.logs.map(redact);
     if (outcome.ok) return { ...outcome, logs, payload: redact(outcome.payload) };
-    return { ...outcome, logs, error: { ...outcome.error, errorMessage: redact(outcome.error.errorMessage), ...(outcome.error.trace ? { trace: outcome.error.trace.map(redact) } : {}) } };
+    return { ...outcome, logs, error: redactError(outcome.error, redact) };
   }
 
   // SQS and CloudWatch Logs are loaded only by the command that needs one (see AwsClients.sqs).

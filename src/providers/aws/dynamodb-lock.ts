@@ -14,9 +14,8 @@
  */
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { StagecraftError } from '../../errors.js';
-import { lockLost, type LockHolder, type PromotionLock } from '../../state/index.js';
+import { deadHolder, lockLost, type LockHolder, type PromotionLock } from '../../state/index.js';
 import { isConditionFailed, providerError } from './aws-errors.js';
 import { N, number, S, text, type Item, type StateTable } from './state-table.js';
 
@@ -53,9 +52,7 @@ export class DynamoDbLock implements PromotionLock {
     const current = await this.read(app);
     if (!current) return this.acquire(app, holder, options);
     const held = holderOf(current);
-    const gone = held.host === hostname() && !(this.options.isAlive ?? processIsAlive)(held.pid);
-    const stale = this.now().getTime() - Date.parse(held.heartbeatAt) > options.staleAfterMs;
-    if (!gone && !stale) throw refusal(app, held);
+    if (!deadHolder(held, this.now(), { staleAfterMs: options.staleAfterMs, ...(this.options.isAlive ? { isAlive: this.options.isAlive } : {}) })) throw refusal(app, held);
     try {
       await put('#token = :seen', text(current, 'token')).catch((error: unknown) => {
         throw isConditionFailed(error) ? error : providerError(error, `cannot take over the lock of ${app}`);
@@ -126,14 +123,4 @@ function refusal(app: string, held: LockHolder): StagecraftError {
   return new StagecraftError('LOCK_HELD', `${app} is locked by \`${held.operation}\` (pid ${held.pid} on ${held.host}, since ${held.since}, last heartbeat ${held.heartbeatAt})`, {
     hint: 'wait for it to finish; a lock whose process has died or stopped its heartbeat is taken over by the next command',
   });
-}
-
-/** `kill(pid, 0)` delivers nothing and only asks whether the process exists (EPERM: it does, owned by another user). */
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -10,6 +10,7 @@
  */
 import { BatchWriteItemCommand, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LedgerEntry, LedgerQuery, Release, StateStore } from '../../state/index.js';
 import { providerError } from './aws-errors.js';
 import { N, S, text, type Item, type StateTable } from './state-table.js';
@@ -90,7 +91,7 @@ export class SharedLedger {
       requests = written.UnprocessedItems?.[this.table.name] ?? [];
       if (requests.length > 0) {
         if (attempt >= 8) throw providerError(new Error(`${requests.length} item(s) left unprocessed`), `cannot copy the ledger of ${this.app} to ${this.table.name}`);
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        await sleep(50 * 2 ** attempt);
       }
     }
   }

@@ -12,6 +12,7 @@
 import {
   CreateTableCommand, DescribeTableCommand, type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StagecraftError } from '../../errors.js';
 import { errorName, providerError } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
@@ -54,7 +55,7 @@ export class StateTable {
       for (let delay = this.options.pollMs ?? 500; ; delay = Math.min(delay * 2, 5000)) {
         const table = await this.clients.dynamodb.send(new DescribeTableCommand({ TableName: this.name }));
         if (table.Table?.TableStatus === 'ACTIVE') return;
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(delay);
       }
     })();
     return this.created;
