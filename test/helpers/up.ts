@@ -35,6 +35,20 @@ export async function freePortBlock(count: number): Promise<number> {
 }
 
 export async function startUp(dir: string, options: { ports?: number; env?: Record<string, string> } = {}): Promise<RunningUp> {
+  // The block is probed free, then bound by `up`: another test file running at the same time may
+  // bind one of its ports in between. Only that failure is retried, on a fresh block.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startUpOnce(dir, options);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startUpOnce(dir: string, options: { ports?: number; env?: Record<string, string> }): Promise<RunningUp> {
   const port = await freePortBlock(options.ports ?? 6);
   const child = spawn(process.execPath, [CLI, 'up', '--json', '--port', String(port), '--dir', dir], {
     env: { ...process.env, NO_COLOR: '1', STAGECRAFT_ACTOR: 'test-runner', ...options.env },
@@ -51,7 +65,8 @@ export async function startUp(dir: string, options: { ports?: number; env?: Reco
       try {
         const parsed = JSON.parse(stdout) as { ok: boolean; dashboard: string; environments: { name: string; url: string }[] };
         clearTimeout(timer);
-        resolve(parsed);
+        if (parsed.ok === false) reject(/already in use/.test(stdout) ? new PortTaken(stdout) : new Error(`up failed:\n${stdout}\n${stderr}`));
+        else resolve(parsed);
       } catch {
         // not the whole document yet
       }
