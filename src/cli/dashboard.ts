@@ -35,11 +35,13 @@ export function wireDashboard(app: OpenedApp, out: Output, wiring: DashboardWiri
     changeMark: () => app.changeMark(),
     ...(wiring.urls ? { urls: wiring.urls } : {}),
   };
-  // What a button changed reaches the shared state at once, as when a CLI command ends.
+  // What a button changed reaches the shared state at once, as when a CLI command ends, and
+  // `up`'s gateways (which read this process's own commits only when told to).
   const flushed = async <T>(work: Promise<T>): Promise<T> => {
     try {
       return await work;
     } finally {
+      wiring.sync?.();
       await app.flush();
     }
   };

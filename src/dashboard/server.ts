@@ -42,8 +42,8 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  // The login link carries the token: no page may hand its address to another site.
-  'referrer-policy': 'no-referrer',
+  // No address goes to another site; `no-referrer` would also make Chromium send `Origin: null` with a form's POST.
+  'referrer-policy': 'same-origin',
   'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 };
 

@@ -64,7 +64,7 @@ function rollbackForm(env: string, signedIn: boolean, anyLive: boolean): Markup 
 <input type="hidden" name="env" value="${env}">
 <label for="reason-${env}">Reason</label>
 <input id="reason-${env}" name="reason" required autocomplete="off" placeholder="why live goes back">
-<button type="submit" class="danger">Roll back ${env}</button></form>`;
+<button type="submit" class="danger" id="rollback-${env}">Roll back ${env}</button></form>`;
 }
 
 async function pendingView(source: DashboardSource, status: AppStatus, promotion: PendingPromotion, signedIn: boolean): Promise<Markup> {
@@ -74,7 +74,7 @@ async function pendingView(source: DashboardSource, status: AppStatus, promotion
   if (promotion.status !== 'awaiting-approval') {
     return html`<article class="pending" data-promotion="${promotion.id}">${head}
 <p>It is not finished: its process may be gone. Resume finishes it, or rolls it back if it fails.</p>
-${signedIn ? html`<form method="post" action="/actions/resume" class="action"><button type="submit">Resume ${promotion.id}</button></form>`
+${signedIn ? html`<form method="post" action="/actions/resume" class="action"><button type="submit" id="resume-${promotion.id}">Resume ${promotion.id}</button></form>`
     : html`<p class="muted">Sign in to resume.</p>`}</article>`;
   }
   const env = promotion.environment;
@@ -95,6 +95,6 @@ ${smoke.length === 0 ? html`<p class="muted">none ran</p>` : html`<ul class="smo
 ${String(entry.detail['test'] ?? '')} (${String(entry.detail['durationMs'] ?? '?')} ms)${failure ? html` — ${failure}` : ''}</li>`;
   })}</ul>`}
 ${signedIn ? html`<form method="post" action="/actions/approve" class="action"><input type="hidden" name="env" value="${env}">
-<button type="submit" class="primary">Approve ${env}</button></form>` : html`<p class="muted">Sign in to approve.</p>`}</article>`;
+<button type="submit" class="primary" id="approve-${env}">Approve ${env}</button></form>` : html`<p class="muted">Sign in to approve.</p>`}</article>`;
 }
 

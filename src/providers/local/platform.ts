@@ -84,9 +84,9 @@ export class LocalPlatform {
     await Promise.all([...this.tables.values()].map((server) => server.stop()));
   }
 
-  /** Reads alias changes now instead of at the next poll (the dashboard's `POST /api/sync`). */
+  /** Reads the aliases now, whoever moved them (the dashboard's `POST /api/sync`, and after its actions). */
   refreshAliases(): void {
-    this.resolver.refresh();
+    this.resolver.refresh(true);
   }
 
   /** Invokes `fn` of `env` through an alias, as event sources and the gateway do. */
@@ -211,10 +211,17 @@ export class LocalPlatform {
     this.stages = next;
   }
 
+  /**
+   * The release whose routes `env` serves: the one live there; before anything is live, the one
+   * on `smoke`, so that the smoke tests of an environment's first deploy (or of an approval
+   * given while `up` runs) reach their routes.
+   */
   private liveRelease(env: string): string | undefined {
-    for (const fn of Object.keys(this.manifest.functions)) {
-      const alias = this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, 'live'));
-      if (alias) return this.resolver.version(alias.instance, alias.version)?.version.releaseId;
+    for (const role of ['live', 'smoke'] as const) {
+      for (const fn of Object.keys(this.manifest.functions)) {
+        const alias = this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, role));
+        if (alias) return this.resolver.version(alias.instance, alias.version)?.version.releaseId;
+      }
     }
     return undefined;
   }
