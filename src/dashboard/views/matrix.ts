@@ -47,7 +47,7 @@ function aliasCell(live: AliasStatus | null, smoke: AliasStatus | null, previous
   if (!live) return html`<p class="muted">nothing live${smoke ? html`; smoke v${smoke.version} (${smoke.release})` : ''}</p>`;
   const differs = previousEnv !== undefined && previousRelease !== live.release;
   return html`<dl class="cell">
-<dt>live</dt><dd><strong>v${live.version}</strong> <a href="/releases/${live.release}">${live.release}</a>${differs
+<dt>live</dt><dd class="live"><strong>v${live.version}</strong> <a href="/releases/${live.release}">${live.release}</a>${differs
     ? html` <span class="badge differs" title="${previousEnv} runs ${previousRelease ?? 'nothing'}">differs from ${previousEnv}</span>` : ''}
 ${live.extra ? html`<br><span class="badge">canary: v${live.extra.version} (${live.extra.release}) ${Math.round(live.extra.weight * 100)}%</span>` : ''}</dd>
 <dt>sha256</dt><dd><code class="sha" title="${live.sha256}" data-copy="${live.sha256}">${live.sha256.slice(0, 12)}</code></dd>
