@@ -219,6 +219,13 @@ describe('dashboard in a browser: examples/shop on up', () => {
       expect(await seriousViolations(page()), name).toEqual([]);
       await screenshot(page(), name);
     }
+    // Small views of the matrix and the timeline, as the README shows them (docs/*.png are copies).
+    await page().setViewportSize({ width: 1000, height: 620 });
+    for (const [name, path] of [['readme-matrix', '/'], ['readme-timeline', '/timeline']] as const) {
+      await page().goto(`${up.dashboard}${path}`);
+      await screenshot(page(), name, { fullPage: false });
+    }
+    await page().setViewportSize({ width: 1280, height: 900 });
     await page().goto(`${up.dashboard}/functions/api?env=dev`);
     await page().locator('.uplot canvas').waitFor();
   }, 60_000);

@@ -33,7 +33,7 @@ ${metrics.versions.length === 0 ? html`<p>No invocations in the logs.</p>` : htm
 <tbody>${summary}</tbody></table>
 <figure class="chart"><div data-chart="metrics" role="img" aria-label="Requests and p50/p99 latency per version and minute (the table above holds the numbers)"></div>
 <script type="application/json" id="metrics">${jsonIsland(metrics)}</script>
-<figcaption class="muted">Per minute: requests (bars) and p50 / p99 in ms, one colour per version.</figcaption></figure>`}
+<figcaption class="muted">Per minute: requests (dashed steps, right axis) and p50 / p99 in ms (left axis), one colour per version.</figcaption></figure>`}
 <h2>Recent invocations</h2>
 ${recent.length === 0 ? html`<p>None logged${source.manifest.provider === 'aws' ? ' (CloudWatch Logs holds none for this function)' : ''}.</p>` : html`<table class="invocations">
 <caption class="visually-hidden">The newest invocations</caption>
