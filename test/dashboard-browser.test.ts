@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateStore, type LedgerEntry } from '../src/state/index.js';
 import { screenshot, seriousViolations, startBrowser, tabTo, type Browser } from './helpers/browser.js';
 import { CLI, copyApp, runCli } from './helpers/cli.js';
-import { eventually, startUp, type RunningUp } from './helpers/up.js';
+import { startUp, type RunningUp } from './helpers/up.js';
+import { eventually } from './helpers/wait.js';
 
 const APPROVER = 'Ada Approver';
 
