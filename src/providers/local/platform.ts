@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { createDashboard, type Dashboard } from '../../dashboard/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
-import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
+import { aliasName, instanceName, locatorVariables, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
 import type { HostedFunction, InvokeOptions, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
+import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
 import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
@@ -34,6 +35,8 @@ export interface PlatformOptions {
 export interface PlatformUrls {
   dashboard: string;
   environments: { name: string; url: string }[];
+  /** Each environment's SQS, SNS and Lambda endpoint (what AWS_ENDPOINT_URL_SQS, _SNS, _LAMBDA hold there). */
+  endpoints: { name: string; url: string }[];
 }
 
 interface Gateway { listen(port: number, host?: string): Promise<number>; close(): Promise<void> }
@@ -45,7 +48,8 @@ export class LocalPlatform {
   private readonly warned = new Set<string>();
   private readonly tables = new Map<string, TableServer>();
   private readonly gateways: Gateway[] = [];
-  private readonly events: EnvironmentEvents[] = [];
+  private readonly events = new Map<string, EnvironmentEvents>();
+  private readonly endpoints = new Map<string, EnvironmentEndpoint>();
   private dashboard: Dashboard | undefined;
   private stages = new Map<string, { release: string | undefined; stage: GatewayStage }>();
 
@@ -58,10 +62,13 @@ export class LocalPlatform {
     const { manifest } = this;
     this.refreshStages();
     this.resolver.start();
-    await this.startTables();
+    await Promise.all([this.startTables(), this.startEndpoints()]);
     this.prewarm();
 
-    const urls: PlatformUrls = { dashboard: `http://127.0.0.1:${this.options.port}`, environments: [] };
+    const urls: PlatformUrls = {
+      dashboard: `http://127.0.0.1:${this.options.port}`, environments: [],
+      endpoints: [...this.endpoints].map(([name, endpoint]) => ({ name, url: endpoint.url })),
+    };
     const envs = manifest.environments.map((environment) => environment.name);
     if (manifest.strategy === 'multi-stack') {
       for (const [index, env] of envs.entries()) {
@@ -85,7 +92,10 @@ export class LocalPlatform {
   /** Stops taking requests, lets those in flight finish, then stops every child and server. */
   async stop(): Promise<void> {
     this.resolver.stop();
-    await Promise.all([...this.gateways.map((gateway) => gateway.close()), this.dashboard?.close(), ...this.events.map((events) => events.stop())]);
+    await Promise.all([
+      ...this.gateways.map((gateway) => gateway.close()), this.dashboard?.close(),
+      ...[...this.endpoints.values()].map((endpoint) => endpoint.stop()), ...[...this.events.values()].map((events) => events.stop()),
+    ]);
     await this.options.host.drain();
     await Promise.all([...this.tables.values()].map((server) => server.stop()));
   }
@@ -139,7 +149,7 @@ export class LocalPlatform {
         onError: (error, source) => this.options.warn(`${env} ${source}: ${(error as Error).message}`),
       });
       events.start();
-      this.events.push(events);
+      this.events.set(env, events);
     }
   }
 
@@ -158,6 +168,7 @@ export class LocalPlatform {
       const { version, codeDir } = resolved;
       const opened = openVersionConfig(version, this.options.secrets);
       const tableServer = this.tables.get(this.manifest.strategy === 'multi-stack' ? env : '');
+      const endpoint = this.endpoints.get(env);
       hosted = {
         functionName: instance,
         version: String(version.version),
@@ -174,6 +185,7 @@ export class LocalPlatform {
           ...opened.environment,
           ...LOCAL_CREDENTIALS,
           ...(tableServer ? { AWS_ENDPOINT_URL_DYNAMODB: tableServer.endpoint } : {}),
+          ...(endpoint ? this.endpointVariables(env, endpoint) : {}),
         },
       };
       this.hosted.set(key, hosted);
@@ -218,6 +230,35 @@ export class LocalPlatform {
       if (alias) return this.resolver.version(alias.instance, alias.version)?.version.releaseId;
     }
     return undefined;
+  }
+
+  /** The SDK's service endpoints and the resource locators of one environment, all on its own endpoint. */
+  private endpointVariables(env: string, endpoint: EnvironmentEndpoint): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL_SQS: endpoint.url,
+      AWS_ENDPOINT_URL_SNS: endpoint.url,
+      AWS_ENDPOINT_URL_LAMBDA: endpoint.url,
+      ...locatorVariables(this.manifest, {
+        queueUrl: (queue) => endpoint.queueUrl(queue),
+        topicArn: (topic) => endpoint.topicArn(topic),
+        functionName: (fn) => `${instanceName(this.manifest, fn, env)}:${aliasName(this.manifest, env, 'live')}`,
+      }),
+    };
+  }
+
+  /** One SQS/SNS/Lambda endpoint per environment (in both strategies), so that environments stay apart. */
+  private async startEndpoints(): Promise<void> {
+    const { EnvironmentEndpoint } = await import('./endpoints/index.js');
+    await Promise.all(this.manifest.environments.map(async ({ name: env }) => {
+      const endpoint = new EnvironmentEndpoint({
+        manifest: this.manifest, env, region: this.manifest.region, account: LOCAL_ACCOUNT, queues: this.options.store.queues,
+        events: () => this.events.get(env),
+        invoke: (fn, role, payload, options) => this.invokeFunction(env, fn, role, payload, options),
+        isDeployed: (fn, role) => this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, role)) !== undefined,
+      });
+      this.endpoints.set(env, endpoint);
+      await endpoint.start();
+    }));
   }
 
   private async startTables(): Promise<void> {
