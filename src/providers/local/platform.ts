@@ -14,7 +14,7 @@ import type { StateStore } from '../../state/index.js';
 import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
-import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
+import { LOCAL_CREDENTIALS, localAccessKey, startTableServer, type TableServer } from './tables.js';
 import { VersionResolver } from './version-resolver.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
 
@@ -184,6 +184,8 @@ export class LocalPlatform {
         environment: {
           ...opened.environment,
           ...LOCAL_CREDENTIALS,
+          // Each environment's handlers sign with their own key, so its endpoints can refuse the others'.
+          AWS_ACCESS_KEY_ID: localAccessKey(env),
           ...(tableServer ? { AWS_ENDPOINT_URL_DYNAMODB: tableServer.endpoint } : {}),
           ...(endpoint ? this.endpointVariables(env, endpoint) : {}),
         },

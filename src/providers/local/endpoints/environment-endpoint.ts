@@ -7,6 +7,7 @@ import { aliasName, instanceName, resourceName, type AliasRole, type Manifest } 
 import type { InvokeOptions, InvokeOutcome } from '../../../runtime/index.js';
 import type { QueueRepo } from '../../../state/index.js';
 import { functionArn, queueArn, topicArn, type EnvironmentEvents, type Where } from '../events/index.js';
+import { LOCAL_KEY_PREFIX, localAccessKey } from '../tables.js';
 import { fault } from './fault.js';
 import { notFound, type LambdaBackend, type LambdaTarget } from './lambda.js';
 import { listen, type EndpointServer } from './server.js';
@@ -41,7 +42,7 @@ export class EnvironmentEndpoint {
   }
 
   async start(): Promise<string> {
-    this.server = await listen({ sqs: this.sqs(), sns: this.sns(), lambda: this.lambda() });
+    this.server = await listen({ sqs: this.sqs(), sns: this.sns(), lambda: this.lambda(), authorize: (header, service) => this.authorize(header, service) });
     return this.server.url;
   }
 
@@ -141,6 +142,25 @@ export class EnvironmentEndpoint {
     };
   }
 
+  private denied(name: string, owner: string): Error {
+    return fault(403, 'AccessDeniedException', `User is not authorized to perform: lambda:InvokeFunction on resource: ${name}`
+      + ` because it belongs to ${owner}, and this endpoint serves ${this.options.env}`);
+  }
+
+  /**
+   * Handlers of each environment sign with their own access key (`localAccessKey`): a request
+   * signed by another environment's handler is refused even when it reaches this endpoint by a
+   * resource URL of this environment. Other keys (the aws CLI, a script) act as this environment.
+   */
+  authorize(authorization: string | undefined, service: 'sqs' | 'sns' | 'lambda'): void {
+    const key = /Credential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
+    if (key === undefined || !key.startsWith(LOCAL_KEY_PREFIX) || key === localAccessKey(this.options.env)) return;
+    const message = `the request is signed by ${key.slice(LOCAL_KEY_PREFIX.length)}'s handlers, and this endpoint serves ${this.options.env}`;
+    if (service === 'sqs') throw fault(403, 'AccessDenied', `Access to the resource is denied: ${message}.`, 'AccessDenied');
+    if (service === 'sns') throw fault(403, 'AuthorizationError', `User is not authorized to perform this action: ${message}`);
+    throw fault(403, 'AccessDeniedException', `User is not authorized to perform: lambda:InvokeFunction: ${message}`);
+  }
+
   private lambda(): LambdaBackend {
     const { manifest, env } = this.options;
     const live = aliasName(manifest, env, 'live');
@@ -154,20 +174,22 @@ export class EnvironmentEndpoint {
         const arnPrefix = at === -1 ? undefined : parts.slice(0, at);
         if (arnPrefix && arnPrefix.length >= 6 && (arnPrefix[3] !== this.options.region || arnPrefix[4] !== this.options.account)) throw notFound(name);
         const qualifier = inlineQualifier ?? qualifierParam;
-        const fn = Object.keys(manifest.functions).find((candidate) => instanceName(manifest, candidate, env) === instance);
-        const otherEnv = manifest.environments.map((e) => e.name).find((other) => other !== env && (
-          Object.keys(manifest.functions).some((candidate) => instanceName(manifest, candidate, other) === instance && fn === undefined)
-          || (fn !== undefined && (qualifier === aliasName(manifest, other, 'live') || qualifier === aliasName(manifest, other, 'smoke')))));
-        if (otherEnv !== undefined) {
-          throw fault(403, 'AccessDeniedException', `User is not authorized to perform: lambda:InvokeFunction on resource: ${name}`
-            + ` because it belongs to ${otherEnv}, and this endpoint serves ${env}`);
-        }
         const arn = functionArn(this.options, instance, qualifier);
+        const others = manifest.environments.map((environment) => environment.name).filter((other) => other !== env);
+        const fn = Object.keys(manifest.functions).find((candidate) => instanceName(manifest, candidate, env) === instance);
+        const owner = fn === undefined
+          ? others.find((other) => Object.keys(manifest.functions).some((candidate) => instanceName(manifest, candidate, other) === instance))
+          : undefined;
+        if (owner !== undefined) throw this.denied(name, owner);
         if (fn === undefined) throw notFound(arn);
         let role: AliasRole;
         if (qualifier === undefined || qualifier === '$LATEST' || qualifier === live) role = 'live';
         else if (qualifier === smoke) role = 'smoke';
-        else throw notFound(arn);
+        else {
+          // Single-stack: one function, an alias per environment; another environment's alias is refused.
+          const aliasOwner = others.find((other) => qualifier === aliasName(manifest, other, 'live') || qualifier === aliasName(manifest, other, 'smoke'));
+          throw aliasOwner === undefined ? notFound(arn) : this.denied(name, aliasOwner);
+        }
         return { fn, role, arn };
       },
       invoke: (target: LambdaTarget, payload, clientContext) =>

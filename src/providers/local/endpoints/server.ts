@@ -17,6 +17,8 @@ export interface EndpointBackends {
   sqs: SqsBackend;
   sns: SnsBackend;
   lambda: LambdaBackend;
+  /** Throws the service's fault when the request's signer may not act here. */
+  authorize: (authorization: string | undefined, service: 'sqs' | 'sns' | 'lambda') => void;
 }
 
 /** Above Lambda's 6 MB synchronous payload, so that its own limit answers. */
@@ -27,6 +29,7 @@ export async function handle(backends: EndpointBackends, request: WireRequest): 
   const requestId = newRequestId();
   if (isLambda(request)) {
     try {
+      backends.authorize(request.headers['authorization'], 'lambda');
       return await runLambda(backends.lambda, request);
     } catch (error) {
       return lambdaFault(faultOf(error, 'InvalidParameterValueException'));
@@ -34,6 +37,7 @@ export async function handle(backends: EndpointBackends, request: WireRequest): 
   }
   if (isSqsJson(request)) {
     try {
+      backends.authorize(request.headers['authorization'], 'sqs');
       const { operation, input } = fromSqsJson(request);
       return toSqsJson(await runSqs(backends.sqs, operation, input));
     } catch (error) {
@@ -45,12 +49,14 @@ export async function handle(backends: EndpointBackends, request: WireRequest): 
   const scope = /Credential=[^/]*\/[^/]*\/[^/]*\/([^/]+)\//.exec(request.headers['authorization'] ?? '')?.[1];
   if (scope === 'sns' || (scope === undefined && SNS_ACTIONS.has(params.get('Action') ?? ''))) {
     try {
+      backends.authorize(request.headers['authorization'], 'sns');
       return runSns(backends.sns, params, requestId);
     } catch (error) {
       return queryFault(faultOf(error, 'InvalidParameter'), requestId, SNS_NS);
     }
   }
   try {
+    backends.authorize(request.headers['authorization'], 'sqs');
     const { operation, input } = fromSqsQuery(params, request.path);
     return toSqsQuery(operation, await runSqs(backends.sqs, operation, input), requestId);
   } catch (error) {
