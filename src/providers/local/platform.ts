@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { createDashboard, type Dashboard } from '../../dashboard/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
-import { aliasName, instanceName, locatorVariables, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
+import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
 import type { HostedFunction, InvokeOptions, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
 import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
-import { LOCAL_CREDENTIALS, localAccessKey, startTableServer, type TableServer } from './tables.js';
+import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
 import { VersionResolver } from './version-resolver.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
 
@@ -184,10 +184,9 @@ export class LocalPlatform {
         environment: {
           ...opened.environment,
           ...LOCAL_CREDENTIALS,
-          // Each environment's handlers sign with their own key, so its endpoints can refuse the others'.
-          AWS_ACCESS_KEY_ID: localAccessKey(env),
           ...(tableServer ? { AWS_ENDPOINT_URL_DYNAMODB: tableServer.endpoint } : {}),
-          ...(endpoint ? this.endpointVariables(env, endpoint) : {}),
+          // Each environment's handlers sign with their own key, so its endpoints can refuse the others'.
+          ...endpoint?.variables(),
         },
       };
       this.hosted.set(key, hosted);
@@ -232,20 +231,6 @@ export class LocalPlatform {
       if (alias) return this.resolver.version(alias.instance, alias.version)?.version.releaseId;
     }
     return undefined;
-  }
-
-  /** The SDK's service endpoints and the resource locators of one environment, all on its own endpoint. */
-  private endpointVariables(env: string, endpoint: EnvironmentEndpoint): Record<string, string> {
-    return {
-      AWS_ENDPOINT_URL_SQS: endpoint.url,
-      AWS_ENDPOINT_URL_SNS: endpoint.url,
-      AWS_ENDPOINT_URL_LAMBDA: endpoint.url,
-      ...locatorVariables(this.manifest, {
-        queueUrl: (queue) => endpoint.queueUrl(queue),
-        topicArn: (topic) => endpoint.topicArn(topic),
-        functionName: (fn) => `${instanceName(this.manifest, fn, env)}:${aliasName(this.manifest, env, 'live')}`,
-      }),
-    };
   }
 
   /** One SQS/SNS/Lambda endpoint per environment (in both strategies), so that environments stay apart. */

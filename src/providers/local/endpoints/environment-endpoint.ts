@@ -3,11 +3,11 @@
  * database's queues, the environment's topics and asynchronous invokers, and its aliases. A request
  * naming another environment's queue, topic or function is refused, one it does not know is not found.
  */
-import { aliasName, instanceName, resourceName, type AliasRole, type Manifest } from '../../../manifest/index.js';
+import { aliasName, instanceName, locatorVariables, resourceName, type AliasRole, type Manifest } from '../../../manifest/index.js';
 import type { InvokeOptions, InvokeOutcome } from '../../../runtime/index.js';
 import type { QueueRepo } from '../../../state/index.js';
 import { functionArn, queueArn, topicArn, type EnvironmentEvents, type Where } from '../events/index.js';
-import { LOCAL_KEY_PREFIX, localAccessKey } from '../tables.js';
+import { LOCAL_CREDENTIALS, LOCAL_KEY_PREFIX, localAccessKey } from '../tables.js';
 import { fault } from './fault.js';
 import { notFound, type LambdaBackend, type LambdaTarget } from './lambda.js';
 import { listen, type EndpointServer } from './server.js';
@@ -50,6 +50,26 @@ export class EnvironmentEndpoint {
     this.closed = true;
     this.wake();
     await this.server?.close();
+  }
+
+  /**
+   * What a handler of this environment gets to reach it: the SDK's service endpoints, its own
+   * access key, and the resource locators, all on this endpoint.
+   */
+  variables(): Record<string, string> {
+    const { manifest, env } = this.options;
+    return {
+      AWS_ENDPOINT_URL_SQS: this.url,
+      AWS_ENDPOINT_URL_SNS: this.url,
+      AWS_ENDPOINT_URL_LAMBDA: this.url,
+      ...LOCAL_CREDENTIALS,
+      AWS_ACCESS_KEY_ID: localAccessKey(env),
+      ...locatorVariables(manifest, {
+        queueUrl: (queue) => this.queueUrl(queue),
+        topicArn: (topic) => this.topicArn(topic),
+        functionName: (fn) => `${instanceName(manifest, fn, env)}:${aliasName(manifest, env, 'live')}`,
+      }),
+    };
   }
 
   /** The URL of a queue of this environment, by its manifest name. */
