@@ -12,6 +12,10 @@ import { startUp, type RunningUp } from './helpers/up.js';
 
 const run = promisify(execFile);
 
+
+/** What the SDK answered, as JSON the probe handler passed on: read field by field, checked by the assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 describe('up: local endpoints for the aws CLI, the query protocol, and kill -9', () => {
   const app = copyApp('endpoints', { insideRepo: true });
   let up: RunningUp;
@@ -38,7 +42,7 @@ describe('up: local endpoints for the aws CLI, the query protocol, and kill -9',
       env: { ...process.env, AWS_ACCESS_KEY_ID: 'cli', AWS_SECRET_ACCESS_KEY: 'cli', AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null' },
       cwd: app.dir,
     });
-    return stdout.trim() === '' ? {} : JSON.parse(stdout) as Record<string, any>;
+    return stdout.trim() === '' ? {} : JSON.parse(stdout) as Record<string, Json>;
   };
 
   it('aws sqs get-queue-url, send-message, receive-message, delete-message and get-queue-attributes', async () => {

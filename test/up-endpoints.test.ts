@@ -8,8 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 import { startUp, type RunningUp } from './helpers/up.js';
 
-interface Answer { ok: boolean; output?: Record<string, any>; name?: string; code?: string; status?: number; message?: string }
+interface Answer { ok: boolean; output?: Record<string, Json>; name?: string; code?: string; status?: number; message?: string }
 
+
+/** What the SDK answered, as JSON the probe handler passed on: read field by field, checked by the assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 describe('up: local SQS, SNS and Lambda endpoints', () => {
   const app = copyApp('endpoints', { insideRepo: true });
   let up: RunningUp;
@@ -31,9 +35,9 @@ describe('up: local SQS, SNS and Lambda endpoints', () => {
     return (await response.json()) as Answer;
   };
   const sqs = (env: string, command: string, input: unknown) => sdk(env, 'sqs', command, input);
-  const output = (answer: Answer): Record<string, any> => {
+  const output = (answer: Answer): Record<string, Json> => {
     expect(answer, JSON.stringify(answer)).toMatchObject({ ok: true });
-    return answer.output as Record<string, any>;
+    return answer.output as Record<string, Json>;
   };
   const variables = async (env: string, names: string[]) => {
     const response = await fetch(`${up.urls[env]}/probe`, { method: 'POST', body: JSON.stringify({ env: names }) });
@@ -41,7 +45,7 @@ describe('up: local SQS, SNS and Lambda endpoints', () => {
   };
   /** Receives until `count` messages came (long polling), deleting none. */
   const receiveAll = async (env: string, queueVar: string, count: number, extra: Record<string, unknown> = {}) => {
-    const messages: Record<string, any>[] = [];
+    const messages: Record<string, Json>[] = [];
     for (let round = 0; round < 20 && messages.length < count; round++) {
       const answer = output(await sqs(env, 'ReceiveMessage', { QueueUrl: queueVar, MaxNumberOfMessages: 10, WaitTimeSeconds: 2, ...extra }));
       messages.push(...(answer['Messages'] ?? []));
@@ -104,9 +108,9 @@ describe('up: local SQS, SNS and Lambda endpoints', () => {
     expect(attributes).toEqual({ ApproximateNumberOfMessages: '5', ApproximateNumberOfMessagesNotVisible: '4' });
     const rest = await receiveAll('prod', '$STAGECRAFT_QUEUE_JOBS_URL', 5);
     const all = [...first, ...rest];
-    expect(new Set(all.map((message: Record<string, any>) => message['Body']))).toEqual(new Set(entries.slice(0, 9).map((entry) => entry.MessageBody)));
+    expect(new Set(all.map((message: Record<string, Json>) => message['Body']))).toEqual(new Set(entries.slice(0, 9).map((entry) => entry.MessageBody)));
     const deleted = output(await sqs('prod', 'DeleteMessageBatch', {
-      QueueUrl: '$STAGECRAFT_QUEUE_JOBS_URL', Entries: all.map((message: Record<string, any>, i: number) => ({ Id: `d${i}`, ReceiptHandle: message['ReceiptHandle'] })),
+      QueueUrl: '$STAGECRAFT_QUEUE_JOBS_URL', Entries: all.map((message: Record<string, Json>, i: number) => ({ Id: `d${i}`, ReceiptHandle: message['ReceiptHandle'] })),
     }));
     expect(deleted['Successful']).toHaveLength(9);
     const after = output(await sqs('prod', 'GetQueueAttributes', { QueueUrl: '$STAGECRAFT_QUEUE_JOBS_URL', AttributeNames: ['All'] }))['Attributes'];
@@ -154,7 +158,7 @@ describe('up: local SQS, SNS and Lambda endpoints', () => {
     expect(output(await sqs('dev', 'GetQueueAttributes', { QueueUrl: '$STAGECRAFT_QUEUE_JOBS_DLQ_URL', AttributeNames: ['All'] }))['Attributes'])
       .toMatchObject({ ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesDelayed: '1' });
     const got = output(await sqs('dev', 'ReceiveMessage', { QueueUrl: '$STAGECRAFT_QUEUE_JOBS_DLQ_URL', MaxNumberOfMessages: 10 }))['Messages'];
-    expect(got.map((message: Record<string, any>) => message['Body'])).toEqual(['now']);
+    expect(got.map((message: Record<string, Json>) => message['Body'])).toEqual(['now']);
     output(await sqs('dev', 'PurgeQueue', { QueueUrl: '$STAGECRAFT_QUEUE_JOBS_DLQ_URL' }));
     expect(output(await sqs('dev', 'GetQueueAttributes', { QueueUrl: '$STAGECRAFT_QUEUE_JOBS_DLQ_URL', AttributeNames: ['All'] }))['Attributes'])
       .toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesDelayed: '0', ApproximateNumberOfMessagesNotVisible: '0' });
@@ -175,7 +179,7 @@ describe('up: local SQS, SNS and Lambda endpoints', () => {
     }));
     expect(batch['Successful'].map((entry: Record<string, string>) => entry['Id'])).toEqual(['a', 'b']);
     const messages = await receiveAll('dev', '$STAGECRAFT_QUEUE_AUDIT_URL', 3);
-    const envelopes = messages.map((message) => JSON.parse(message['Body']) as Record<string, any>);
+    const envelopes = messages.map((message) => JSON.parse(message['Body']) as Record<string, Json>);
     expect(envelopes.map((envelope) => envelope['Message']).sort()).toEqual(['first', 'order shipped', 'second']);
     const shipped = envelopes.find((envelope) => envelope['Message'] === 'order shipped');
     expect(shipped).toMatchObject({ Type: 'Notification', MessageId: published['MessageId'], TopicArn: 'arn:aws:sns:us-east-1:000000000000:ends-notify-dev',
@@ -189,7 +193,7 @@ describe('up: local SQS, SNS and Lambda endpoints', () => {
   });
 
   it('Lambda Invoke: RequestResponse by name, alias and ARN, with Tail logs and function errors', async () => {
-    const decode = (answer: Answer) => JSON.parse(output(answer)['Payload']['$text']) as Record<string, any>;
+    const decode = (answer: Answer) => JSON.parse(output(answer)['Payload']['$text']) as Record<string, Json>;
     const byName = decode(await sdk('dev', 'lambda', 'Invoke', { FunctionName: 'ends-echo-dev', Payload: { $text: '{"note":"by name"}' } }));
     expect(byName).toMatchObject({ env: 'dev', function: 'ends-echo-dev', event: { note: 'by name' } });
     expect(decode(await sdk('prod', 'lambda', 'Invoke', { FunctionName: '$STAGECRAFT_FUNCTION_ECHO', Payload: { $text: '{}' } }))).toMatchObject({ env: 'prod' });
