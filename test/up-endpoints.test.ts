@@ -202,6 +202,9 @@ describe('up: local SQS, SNS and Lambda endpoints', () => {
     });
     expect(output(arn)['StatusCode']).toBe(200);
     expect(Buffer.from(output(arn)['LogResult'], 'base64').toString('utf8')).toContain('echo in dev: tailed');
+    expect(decode(await sdk('dev', 'lambda', 'Invoke', { FunctionName: 'ends-echo-dev', Qualifier: '1', Payload: { $text: '{"note":"v1"}' } })))
+      .toMatchObject({ env: 'dev', event: { note: 'v1' } });
+    expect(await sdk('dev', 'lambda', 'Invoke', { FunctionName: 'ends-echo-dev', Qualifier: '99' })).toMatchObject({ ok: false, name: 'ResourceNotFoundException' });
     const failed = output(await sdk('dev', 'lambda', 'Invoke', { FunctionName: 'ends-echo-dev:smoke', Payload: { $text: '{"fail":true}' } }));
     expect(failed['FunctionError']).toBe('Unhandled');
     expect(JSON.parse(failed['Payload']['$text'])).toMatchObject({ errorType: 'Error', errorMessage: 'asked to fail in dev' });

@@ -101,7 +101,7 @@ export class LocalPlatform {
   }
 
   /** Invokes `fn` of `env` through an alias, as event sources and the gateway do. */
-  invokeFunction(env: string, fn: string, role: AliasRole, payload: string, options?: InvokeOptions): Promise<InvokeOutcome> {
+  invokeFunction(env: string, fn: string, role: AliasRole | number, payload: string, options?: InvokeOptions): Promise<InvokeOutcome> {
     let hosted: HostedFunction | undefined;
     try {
       hosted = this.hostedFunction(env, fn, role);
@@ -113,7 +113,7 @@ export class LocalPlatform {
       this.warned.add(message);
       return Promise.resolve(cannotStart(message));
     }
-    if (!hosted) return Promise.resolve(notDeployed(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, role)));
+    if (!hosted) return Promise.resolve(notDeployed(instanceName(this.manifest, fn, env), this.qualifier(env, role)));
     return this.options.host.invoke(hosted, payload, options);
   }
 
@@ -157,10 +157,15 @@ export class LocalPlatform {
     return this.invokeFunction(call.stage, call.function, call.alias, call.payload, GATEWAY_INVOKE);
   }
 
-  private hostedFunction(env: string, fn: string, role: AliasRole): HostedFunction | undefined {
+  /** An alias of `env`, or a version number (Lambda's Invoke takes either as its qualifier). */
+  private qualifier(env: string, target: AliasRole | number): string {
+    return typeof target === 'number' ? String(target) : aliasName(this.manifest, env, target);
+  }
+
+  private hostedFunction(env: string, fn: string, target: AliasRole | number): HostedFunction | undefined {
     const instance = instanceName(this.manifest, fn, env);
-    const alias = aliasName(this.manifest, env, role);
-    const resolved = this.resolver.resolve(instance, alias);
+    const alias = this.qualifier(env, target);
+    const resolved = typeof target === 'number' ? this.resolver.version(instance, target) : this.resolver.resolve(instance, alias);
     if (!resolved) return undefined;
     const key = `${instance}:${resolved.version.version}:${alias}`;
     let hosted = this.hosted.get(key);
@@ -241,7 +246,9 @@ export class LocalPlatform {
         manifest: this.manifest, env, region: this.manifest.region, account: LOCAL_ACCOUNT, queues: this.options.store.queues,
         events: () => this.events.get(env),
         invoke: (fn, role, payload, options) => this.invokeFunction(env, fn, role, payload, options),
-        isDeployed: (fn, role) => this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, role)) !== undefined,
+        isDeployed: (fn, target) => (typeof target === 'number'
+          ? this.resolver.version(instanceName(this.manifest, fn, env), target) !== undefined
+          : this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, target)) !== undefined),
       });
       this.endpoints.set(env, endpoint);
       await endpoint.start();

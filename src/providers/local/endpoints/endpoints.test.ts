@@ -28,7 +28,7 @@ describe('local endpoint: protocols, single-stack, signing', () => {
   let store: StateStore;
   let manifest: Manifest;
   let endpoint: EnvironmentEndpoint;
-  const invoked: { fn: string; role: string; payload: string }[] = [];
+  const invoked: { fn: string; role: string | number; payload: string }[] = [];
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stagecraft-endpoint-'));
@@ -78,7 +78,7 @@ describe('local endpoint: protocols, single-stack, signing', () => {
     expect(store.queues.list('ends-jobs-dev').map((message) => message.body)).toEqual(['by path']);
   });
 
-  it('single-stack: resolves this environment\'s alias, refuses another environment\'s, runs live when unqualified', async () => {
+  it('single-stack: resolves this environment\'s aliases and version numbers, refuses another environment\'s alias, runs live when unqualified', async () => {
     const invoke = (name: string) => post(`/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, '{}', { 'content-type': 'application/json', 'x-amz-log-type': 'Tail' });
     const live = await invoke('ends-echo');
     expect(live.status).toBe(200);
@@ -88,10 +88,12 @@ describe('local endpoint: protocols, single-stack, signing', () => {
     const refused = await invoke('arn:aws:lambda:us-east-1:000000000000:function:ends-echo:prod');
     expect(refused.status).toBe(403);
     expect(refused.headers.get('x-amzn-errortype')).toBe('AccessDeniedException');
-    const missing = await invoke('ends-echo:7');
+    expect((await invoke('ends-echo:7')).status).toBe(200);
+    expect(invoked.map(({ role }) => role)).toEqual(['live', 'smoke', 7]);
+    const missing = await invoke('ends-echo:beta');
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ Type: 'User', message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:ends-echo:7' });
-    expect(invoked).toHaveLength(2);
+    expect(await missing.json()).toEqual({ Type: 'User', message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:ends-echo:beta' });
+    expect(invoked).toHaveLength(3);
   });
 
   it('refuses requests signed by another environment\'s handlers, in each service\'s error shape', async () => {

@@ -20,8 +20,9 @@ export interface EnvironmentEndpointOptions extends Where {
   queues: QueueRepo;
   /** The environment's event sources; undefined until `up` has started them. */
   events: () => EnvironmentEvents | undefined;
-  invoke: (fn: string, role: AliasRole, payload: string, options: InvokeOptions) => Promise<InvokeOutcome>;
-  isDeployed: (fn: string, role: AliasRole) => boolean;
+  /** Invokes an alias of this environment, or a version number of the function here. */
+  invoke: (fn: string, target: AliasRole | number, payload: string, options: InvokeOptions) => Promise<InvokeOutcome>;
+  isDeployed: (fn: string, target: AliasRole | number) => boolean;
   now?: () => number;
 }
 
@@ -202,9 +203,10 @@ export class EnvironmentEndpoint {
           : undefined;
         if (owner !== undefined) throw this.denied(name, owner);
         if (fn === undefined) throw notFound(arn);
-        let role: AliasRole;
+        let role: AliasRole | number;
         if (qualifier === undefined || qualifier === '$LATEST' || qualifier === live) role = 'live';
         else if (qualifier === smoke) role = 'smoke';
+        else if (/^[1-9]\d*$/.test(qualifier)) role = Number(qualifier);
         else {
           // Single-stack: one function, an alias per environment; another environment's alias is refused.
           const aliasOwner = others.find((other) => qualifier === aliasName(manifest, other, 'live') || qualifier === aliasName(manifest, other, 'smoke'));
@@ -217,7 +219,7 @@ export class EnvironmentEndpoint {
       invokeAsync: (target, payload) => {
         if (!this.options.isDeployed(target.fn, target.role)) throw notFound(target.arn);
         if (target.role === 'live') return this.events().invokeAsync(target.fn, payload);
-        // The smoke alias has no asynchronous queue of its own: run it once, unawaited.
+        // Only `live` has an asynchronous queue: another alias or a version runs once, unawaited, not retried.
         const requestId = crypto.randomUUID();
         void this.options.invoke(target.fn, target.role, payload, { invokedArn: target.arn, requestId }).catch(() => undefined);
         return requestId;

@@ -15,8 +15,8 @@ export const INVOKE_LIMITS = { syncBytes: 6_291_456, asyncBytes: 262_144, tailBy
 export interface LambdaTarget {
   /** The function's name in the manifest. */
   fn: string;
-  /** The alias the call reaches: `live` unless the qualifier names the smoke alias. */
-  role: 'live' | 'smoke';
+  /** The alias the call reaches (`live` when unqualified), or the version number it names. */
+  role: 'live' | 'smoke' | number;
   /** The ARN the caller used, with its qualifier. */
   arn: string;
 }
