@@ -3,7 +3,14 @@
  * database's queues, the environment's topics and asynchronous invokers, and its aliases. A request
  * naming another environment's queue, topic or function is refused, one it does not know is not found.
  */
-import { aliasName, instanceName, locatorVariables, resourceName, type AliasRole, type Manifest } from '../../../manifest/index.js';
+import {
+  aliasName,
+  instanceName,
+  locatorVariables,
+  resourceName,
+  type AliasRole,
+  type Manifest,
+} from '../../../manifest/index.js';
 import type { InvokeOptions, InvokeOutcome } from '../../../runtime/index.js';
 import type { QueueRepo } from '../../../state/index.js';
 import { functionArn, queueArn, topicArn, type EnvironmentEvents, type Where } from '../events/index.js';
@@ -43,7 +50,12 @@ export class EnvironmentEndpoint {
   }
 
   async start(): Promise<string> {
-    this.server = await listen({ sqs: this.sqs(), sns: this.sns(), lambda: this.lambda(), authorize: (header, service) => this.authorize(header, service) });
+    this.server = await listen({
+      sqs: this.sqs(),
+      sns: this.sns(),
+      lambda: this.lambda(),
+      authorize: (header, service) => this.authorize(header, service),
+    });
     return this.server.url;
   }
 
@@ -96,51 +108,77 @@ export class EnvironmentEndpoint {
   /** Which environment other than this one holds a resource of this physical name. */
   private otherEnvironment(kind: 'queues' | 'topics', physical: string): string | undefined {
     const { manifest, env } = this.options;
-    return manifest.environments.map((environment) => environment.name).find((other) => other !== env
-      && Object.keys(manifest.resources[kind]).some((name) => resourceName(manifest, name, other) === physical));
+    return manifest.environments
+      .map((environment) => environment.name)
+      .find(
+        (other) =>
+          other !== env &&
+          Object.keys(manifest.resources[kind]).some((name) => resourceName(manifest, name, other) === physical),
+      );
   }
 
   private sqs(): SqsBackend {
     const { manifest, env } = this.options;
     const byName = (name: string): SqsQueue => {
-      const logical = Object.keys(manifest.resources.queues).find((queue) => resourceName(manifest, queue, env) === name);
+      const logical = Object.keys(manifest.resources.queues).find(
+        (queue) => resourceName(manifest, queue, env) === name,
+      );
       if (logical === undefined) {
         const other = this.otherEnvironment('queues', name);
         if (other !== undefined) {
-          throw fault(403, 'AccessDenied', `Access to the resource ${name} is denied: it is a queue of ${other}, and this endpoint serves ${env}.`,
-            'AccessDenied');
+          throw fault(
+            403,
+            'AccessDenied',
+            `Access to the resource ${name} is denied: it is a queue of ${other}, and this endpoint serves ${env}.`,
+            'AccessDenied',
+          );
         }
-        throw fault(400, 'QueueDoesNotExist', 'The specified queue does not exist.', 'AWS.SimpleQueueService.NonExistentQueue');
+        throw fault(
+          400,
+          'QueueDoesNotExist',
+          'The specified queue does not exist.',
+          'AWS.SimpleQueueService.NonExistentQueue',
+        );
       }
       const def = manifest.resources.queues[logical] ?? { visibilityTimeout: 30 };
       const deadLetter = def.deadLetter === undefined ? undefined : resourceName(manifest, def.deadLetter, env);
       return {
-        physical: name, url: this.queueUrl(logical), arn: queueArn(this.options, name),
+        physical: name,
+        url: this.queueUrl(logical),
+        arn: queueArn(this.options, name),
         visibilityTimeoutSec: def.visibilityTimeout,
         retentionSec: def.retention === undefined ? DEFAULT_RETENTION_SEC : Math.round(def.retention / 1_000),
-        ...(deadLetter === undefined ? {} : {
-          redrive: { maxReceiveCount: def.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT, deadLetterQueue: deadLetter, deadLetterArn: queueArn(this.options, deadLetter) },
-        }),
+        ...(deadLetter === undefined
+          ? {}
+          : {
+              redrive: {
+                maxReceiveCount: def.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+                deadLetterQueue: deadLetter,
+                deadLetterArn: queueArn(this.options, deadLetter),
+              },
+            }),
       };
     };
     return {
       queues: this.options.queues,
       byName,
-      // Any URL form (this endpoint's, or AWS's `https://sqs.<region>.amazonaws.com/<account>/<name>`): the name is its last segment.
+      // Any URL form (this endpoint's, or AWS's `https://sqs.<region>.amazonaws.com/<account>/<name>`):
+      // the name is its last segment.
       byUrl: (url) => byName(url.replace(/\/+$/, '').split('/').pop() ?? ''),
       sent: (queue) => {
         this.options.events()?.wakeQueue(queue.physical);
         this.wake();
       },
-      wait: (ms) => new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, ms);
-        this.waiters.add(done);
-      }),
+      wait: (ms) =>
+        new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.waiters.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, ms);
+          this.waiters.add(done);
+        }),
       stopped: () => this.closed,
       now: this.options.now ?? Date.now,
     };
@@ -151,7 +189,9 @@ export class EnvironmentEndpoint {
     return {
       topicByArn: (arn) => {
         const name = arn.split(':').pop() ?? '';
-        const logical = Object.keys(manifest.resources.topics).find((topic) => resourceName(manifest, topic, env) === name);
+        const logical = Object.keys(manifest.resources.topics).find(
+          (topic) => resourceName(manifest, topic, env) === name,
+        );
         if (logical !== undefined && arn === this.topicArn(logical)) return logical;
         const other = this.otherEnvironment('topics', name);
         if (other !== undefined) {
@@ -164,8 +204,12 @@ export class EnvironmentEndpoint {
   }
 
   private denied(name: string, owner: string): Error {
-    return fault(403, 'AccessDeniedException', `User is not authorized to perform: lambda:InvokeFunction on resource: ${name}`
-      + ` because it belongs to ${owner}, and this endpoint serves ${this.options.env}`);
+    return fault(
+      403,
+      'AccessDeniedException',
+      `User is not authorized to perform: lambda:InvokeFunction on resource: ${name}` +
+        ` because it belongs to ${owner}, and this endpoint serves ${this.options.env}`,
+    );
   }
 
   /**
@@ -176,9 +220,12 @@ export class EnvironmentEndpoint {
   authorize(authorization: string | undefined, service: 'sqs' | 'sns' | 'lambda'): void {
     const key = /Credential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
     if (key === undefined || !key.startsWith(LOCAL_KEY_PREFIX) || key === localAccessKey(this.options.env)) return;
-    const message = `the request is signed by ${key.slice(LOCAL_KEY_PREFIX.length)}'s handlers, and this endpoint serves ${this.options.env}`;
-    if (service === 'sqs') throw fault(403, 'AccessDenied', `Access to the resource is denied: ${message}.`, 'AccessDenied');
-    if (service === 'sns') throw fault(403, 'AuthorizationError', `User is not authorized to perform this action: ${message}`);
+    const signer = key.slice(LOCAL_KEY_PREFIX.length);
+    const message = `the request is signed by ${signer}'s handlers, and this endpoint serves ${this.options.env}`;
+    if (service === 'sqs')
+      throw fault(403, 'AccessDenied', `Access to the resource is denied: ${message}.`, 'AccessDenied');
+    if (service === 'sns')
+      throw fault(403, 'AuthorizationError', `User is not authorized to perform this action: ${message}`);
     throw fault(403, 'AccessDeniedException', `User is not authorized to perform: lambda:InvokeFunction: ${message}`);
   }
 
@@ -193,14 +240,26 @@ export class EnvironmentEndpoint {
         const at = parts.indexOf('function');
         const [instance = '', inlineQualifier] = at === -1 ? parts : parts.slice(at + 1);
         const arnPrefix = at === -1 ? undefined : parts.slice(0, at);
-        if (arnPrefix && arnPrefix.length >= 6 && (arnPrefix[3] !== this.options.region || arnPrefix[4] !== this.options.account)) throw notFound(name);
+        if (
+          arnPrefix &&
+          arnPrefix.length >= 6 &&
+          (arnPrefix[3] !== this.options.region || arnPrefix[4] !== this.options.account)
+        )
+          throw notFound(name);
         const qualifier = inlineQualifier ?? qualifierParam;
         const arn = functionArn(this.options, instance, qualifier);
         const others = manifest.environments.map((environment) => environment.name).filter((other) => other !== env);
-        const fn = Object.keys(manifest.functions).find((candidate) => instanceName(manifest, candidate, env) === instance);
-        const owner = fn === undefined
-          ? others.find((other) => Object.keys(manifest.functions).some((candidate) => instanceName(manifest, candidate, other) === instance))
-          : undefined;
+        const fn = Object.keys(manifest.functions).find(
+          (candidate) => instanceName(manifest, candidate, env) === instance,
+        );
+        const owner =
+          fn === undefined
+            ? others.find((other) =>
+                Object.keys(manifest.functions).some(
+                  (candidate) => instanceName(manifest, candidate, other) === instance,
+                ),
+              )
+            : undefined;
         if (owner !== undefined) throw this.denied(name, owner);
         if (fn === undefined) throw notFound(arn);
         let role: AliasRole | number;
@@ -209,19 +268,27 @@ export class EnvironmentEndpoint {
         else if (/^[1-9]\d*$/.test(qualifier)) role = Number(qualifier);
         else {
           // Single-stack: one function, an alias per environment; another environment's alias is refused.
-          const aliasOwner = others.find((other) => qualifier === aliasName(manifest, other, 'live') || qualifier === aliasName(manifest, other, 'smoke'));
+          const aliasOwner = others.find(
+            (other) =>
+              qualifier === aliasName(manifest, other, 'live') || qualifier === aliasName(manifest, other, 'smoke'),
+          );
           throw aliasOwner === undefined ? notFound(arn) : this.denied(name, aliasOwner);
         }
         return { fn, role, arn };
       },
       invoke: (target: LambdaTarget, payload, clientContext) =>
-        this.options.invoke(target.fn, target.role, payload, { invokedArn: target.arn, ...(clientContext ? { clientContext } : {}) }),
+        this.options.invoke(target.fn, target.role, payload, {
+          invokedArn: target.arn,
+          ...(clientContext ? { clientContext } : {}),
+        }),
       invokeAsync: (target, payload) => {
         if (!this.options.isDeployed(target.fn, target.role)) throw notFound(target.arn);
         if (target.role === 'live') return this.events().invokeAsync(target.fn, payload);
         // Only `live` has an asynchronous queue: another alias or a version runs once, unawaited, not retried.
         const requestId = crypto.randomUUID();
-        void this.options.invoke(target.fn, target.role, payload, { invokedArn: target.arn, requestId }).catch(() => undefined);
+        void this.options
+          .invoke(target.fn, target.role, payload, { invokedArn: target.arn, requestId })
+          .catch(() => undefined);
         return requestId;
       },
       deployed: (target) => this.options.isDeployed(target.fn, target.role),

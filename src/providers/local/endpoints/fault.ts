@@ -16,7 +16,13 @@ export interface Fault {
 }
 
 export function fault(status: number, code: string, message: string, queryCode?: string): StagecraftError {
-  const wire: Fault = { status, code, message, type: status >= 500 ? 'Receiver' : 'Sender', ...(queryCode ? { queryCode } : {}) };
+  const wire: Fault = {
+    status,
+    code,
+    message,
+    type: status >= 500 ? 'Receiver' : 'Sender',
+    ...(queryCode ? { queryCode } : {}),
+  };
   return new StagecraftError(status === 404 ? 'FUNCTION_UNKNOWN' : 'ARGUMENT_INVALID', message, { cause: wire });
 }
 
@@ -32,5 +38,10 @@ export function faultOf(error: unknown, invalidCode = 'InvalidParameterValue'): 
   if (error instanceof StagecraftError && error.kind === 'invalid') {
     return { status: 400, code: invalidCode, message: error.message, type: 'Sender' };
   }
-  return { status: 500, code: 'InternalFailure', message: (error as Error)?.message ?? String(error), type: 'Receiver' };
+  return {
+    status: 500,
+    code: 'InternalFailure',
+    message: (error as Error)?.message ?? String(error),
+    type: 'Receiver',
+  };
 }

@@ -9,7 +9,10 @@ import { fault, type Fault } from './fault.js';
 import type { WireRequest, WireResponse } from './wire.js';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
-/** Payload limits: 6 MB synchronous, 256 KB asynchronous (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
+/**
+ * Payload limits: 6 MB synchronous, 256 KB asynchronous
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+ */
 export const INVOKE_LIMITS = { syncBytes: 6_291_456, asyncBytes: 262_144, tailBytes: 4_096 } as const;
 
 export interface LambdaTarget {
@@ -22,9 +25,13 @@ export interface LambdaTarget {
 }
 
 export interface LambdaBackend {
-  /** The function a FunctionName (name, `name:qualifier`, partial or full ARN) and Qualifier name; throws AWS's fault. */
+  /** The function a FunctionName (name, `name:qualifier`, partial or full ARN) and Qualifier name; else AWS's fault. */
   resolve(name: string, qualifier: string | undefined): LambdaTarget;
-  invoke(target: LambdaTarget, payload: string, clientContext: Record<string, unknown> | undefined): Promise<InvokeOutcome>;
+  invoke(
+    target: LambdaTarget,
+    payload: string,
+    clientContext: Record<string, unknown> | undefined,
+  ): Promise<InvokeOutcome>;
   /** Queues an asynchronous invocation durably; returns its request id. */
   invokeAsync(target: LambdaTarget, payload: string): string;
   /** Whether the target has a version to run (for DryRun). */
@@ -63,19 +70,32 @@ export async function runLambda(backend: LambdaBackend, request: WireRequest): P
   const name = decodeURIComponent(INVOKE_PATH.exec(request.path)?.[1] ?? '');
   const type = request.headers['x-amz-invocation-type'] ?? 'RequestResponse';
   if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
-    throw fault(400, 'InvalidParameterValueException', `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: `
-      + 'Member must satisfy enum value set: [Event, RequestResponse, DryRun]');
+    throw fault(
+      400,
+      'InvalidParameterValueException',
+      `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: ` +
+        'Member must satisfy enum value set: [Event, RequestResponse, DryRun]',
+    );
   }
   const target = backend.resolve(name, request.query.get('Qualifier') ?? undefined);
   const limit = type === 'Event' ? INVOKE_LIMITS.asyncBytes : INVOKE_LIMITS.syncBytes;
   if (request.body.length > limit) {
-    throw fault(413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${type === 'Event' ? 'InvokeAsync' : 'InvokeFunction'} operation`);
+    throw fault(
+      413,
+      'RequestTooLargeException',
+      `Request must be smaller than ${limit} bytes for the ${type === 'Event' ? 'InvokeAsync' : 'InvokeFunction'} `
+        + 'operation',
+    );
   }
   const payload = request.body.length === 0 ? '{}' : request.body.toString('utf8');
   try {
     JSON.parse(payload);
   } catch (error) {
-    throw fault(400, 'InvalidRequestContentException', `Could not parse request body into json: ${(error as Error).message}`);
+    throw fault(
+      400,
+      'InvalidRequestContentException',
+      `Could not parse request body into json: ${(error as Error).message}`,
+    );
   }
   if (type === 'DryRun') {
     if (!backend.deployed(target)) throw notFound(target.arn);
@@ -86,7 +106,8 @@ export async function runLambda(backend: LambdaBackend, request: WireRequest): P
     return { status: 202, headers: { 'x-amzn-requestid': requestId }, body: '' };
   }
   const outcome = await backend.invoke(target, payload, clientContextOf(request.headers['x-amz-client-context']));
-  if (!outcome.ok && outcome.error.errorType === 'ResourceNotFoundException' && outcome.requestId === '') throw notFound(target.arn);
+  if (!outcome.ok && outcome.error.errorType === 'ResourceNotFoundException' && outcome.requestId === '')
+    throw notFound(target.arn);
   if (!outcome.ok && outcome.cause === 'throttled') throw fault(429, 'TooManyRequestsException', 'Rate Exceeded.');
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-requestid': outcome.requestId };
   if (request.headers['x-amz-log-type'] === 'Tail') headers['x-amz-log-result'] = logTail(outcome.logs);

@@ -80,12 +80,22 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
 async function serve(backends: EndpointBackends, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req);
   if (body === undefined) {
-    res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request entity too large' }));
+    res
+      .writeHead(413, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ message: 'Request entity too large' }));
     return;
   }
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value ?? '']));
-  const response = await handle(backends, { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]),
+  );
+  const response = await handle(backends, {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers,
+    body,
+  });
   res.writeHead(response.status, { ...response.headers, 'content-length': String(Buffer.byteLength(response.body)) });
   res.end(response.body);
 }
@@ -110,9 +120,10 @@ export async function listen(backends: EndpointBackends, port = 0): Promise<Endp
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

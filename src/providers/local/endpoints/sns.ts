@@ -13,10 +13,19 @@ export const SNS_ACTIONS = new Set(['Publish', 'PublishBatch']);
 export interface SnsBackend {
   /** The manifest name of the topic an ARN names; throws NotFound (or AuthorizationError for another environment's). */
   topicByArn(arn: string): string;
-  publish(topic: string, message: string, options: { subject?: string; attributes?: SnsMessageAttributes }): { messageId: string };
+  publish(
+    topic: string,
+    message: string,
+    options: { subject?: string; attributes?: SnsMessageAttributes },
+  ): { messageId: string };
 }
 
-interface PublishInput { message: string | undefined; subject: string | undefined; attributes: SnsMessageAttributes; structure: string | undefined }
+interface PublishInput {
+  message: string | undefined;
+  subject: string | undefined;
+  attributes: SnsMessageAttributes;
+  structure: string | undefined;
+}
 
 function publishInput(params: URLSearchParams): PublishInput {
   const attributes: SnsMessageAttributes = {};
@@ -25,13 +34,19 @@ function publishInput(params: URLSearchParams): PublishInput {
     const type = value.get('DataType') ?? '';
     const text = type === 'Binary' ? value.get('BinaryValue') : value.get('StringValue');
     if (text === null || text === undefined) {
-      throw fault(400, 'InvalidParameterValue', `The message attribute '${entry.get('Name') ?? ''}' must contain non-empty message attribute value.`);
+      throw fault(
+        400,
+        'InvalidParameterValue',
+        `The message attribute '${entry.get('Name') ?? ''}' must contain non-empty message attribute value.`,
+      );
     }
     attributes[entry.get('Name') ?? ''] = { Type: type, Value: text };
   }
   return {
-    message: params.get('Message') ?? undefined, subject: params.get('Subject') ?? undefined,
-    attributes, structure: params.get('MessageStructure') ?? undefined,
+    message: params.get('Message') ?? undefined,
+    subject: params.get('Subject') ?? undefined,
+    attributes,
+    structure: params.get('MessageStructure') ?? undefined,
   };
 }
 
@@ -47,8 +62,13 @@ function publishOne(backend: SnsBackend, topic: string, input: PublishInput): st
       throw fault(400, 'InvalidParameter', 'Invalid parameter: Message Structure - JSON message body failed to parse');
     }
     const fallback = (parsed as Record<string, unknown> | null)?.['default'];
-    if (typeof fallback !== 'string') throw fault(400, 'InvalidParameter', 'Invalid parameter: Message Structure - No default entry in JSON message body');
-    message = (parsed as Record<string, unknown>)['sqs'] as string | undefined ?? fallback;
+    if (typeof fallback !== 'string')
+      throw fault(
+        400,
+        'InvalidParameter',
+        'Invalid parameter: Message Structure - No default entry in JSON message body',
+      );
+    message = ((parsed as Record<string, unknown>)['sqs'] as string | undefined) ?? fallback;
   }
   try {
     return backend.publish(topic, message, {
@@ -62,23 +82,35 @@ function publishOne(backend: SnsBackend, topic: string, input: PublishInput): st
 }
 
 function response(action: string, result: string, requestId: string): WireResponse {
-  return xmlResponse(200, `<${action}Response xmlns="${SNS_NS}">${element(`${action}Result`, result, true)}`
-    + `${element('ResponseMetadata', element('RequestId', requestId), true)}</${action}Response>`);
+  return xmlResponse(
+    200,
+    `<${action}Response xmlns="${SNS_NS}">${element(`${action}Result`, result, true)}` +
+      `${element('ResponseMetadata', element('RequestId', requestId), true)}</${action}Response>`,
+  );
 }
 
 export function runSns(backend: SnsBackend, params: URLSearchParams, requestId: string): WireResponse {
   const action = params.get('Action') ?? '';
-  if (!SNS_ACTIONS.has(action)) throw fault(400, 'InvalidAction', `${action} is not served by the local SNS endpoint (Publish, PublishBatch)`);
+  if (!SNS_ACTIONS.has(action))
+    throw fault(400, 'InvalidAction', `${action} is not served by the local SNS endpoint (Publish, PublishBatch)`);
   const arn = params.get('TopicArn') ?? params.get('TargetArn');
-  if (!arn) throw fault(400, 'InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+  if (!arn)
+    throw fault(
+      400,
+      'InvalidParameter',
+      'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter',
+    );
   const topic = backend.topicByArn(arn);
-  if (action === 'Publish') return response(action, element('MessageId', publishOne(backend, topic, publishInput(params))), requestId);
+  if (action === 'Publish')
+    return response(action, element('MessageId', publishOne(backend, topic, publishInput(params))), requestId);
 
   const entries = members(params, 'PublishBatchRequestEntries.member');
-  if (entries.length === 0) throw fault(400, 'EmptyBatchRequest', 'The batch request doesn\'t contain any entries');
-  if (entries.length > 10) throw fault(400, 'TooManyEntriesInBatchRequest', 'The batch request contains more entries than permissible');
+  if (entries.length === 0) throw fault(400, 'EmptyBatchRequest', "The batch request doesn't contain any entries");
+  if (entries.length > 10)
+    throw fault(400, 'TooManyEntriesInBatchRequest', 'The batch request contains more entries than permissible');
   const ids = entries.map((entry) => entry.get('Id') ?? '');
-  if (new Set(ids).size !== ids.length) throw fault(400, 'BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id');
+  if (new Set(ids).size !== ids.length)
+    throw fault(400, 'BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id');
   const successful: string[] = [];
   const failed: string[] = [];
   entries.forEach((entry, index) => {
@@ -88,9 +120,21 @@ export function runSns(backend: SnsBackend, params: URLSearchParams, requestId: 
       successful.push(element('member', element('Id', id) + element('MessageId', messageId), true));
     } catch (error) {
       const wire = faultOf(error, 'InvalidParameter');
-      failed.push(element('member', element('Id', id) + element('Code', wire.code) + element('Message', wire.message)
-        + element('SenderFault', wire.type === 'Sender'), true));
+      failed.push(
+        element(
+          'member',
+          element('Id', id) +
+            element('Code', wire.code) +
+            element('Message', wire.message) +
+            element('SenderFault', wire.type === 'Sender'),
+          true,
+        ),
+      );
     }
   });
-  return response(action, element('Successful', successful.join(''), true) + element('Failed', failed.join(''), true), requestId);
+  return response(
+    action,
+    element('Successful', successful.join(''), true) + element('Failed', failed.join(''), true),
+    requestId,
+  );
 }

@@ -19,7 +19,8 @@ export function fromSqsJson(request: WireRequest): { operation: string; input: R
   } catch {
     throw fault(400, 'InvalidParameterValue', 'The request body is not valid JSON.');
   }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw fault(400, 'InvalidParameterValue', 'The request body is not a JSON object.');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw fault(400, 'InvalidParameterValue', 'The request body is not a JSON object.');
   return { operation, input: input as Record<string, unknown> };
 }
 
@@ -29,7 +30,11 @@ export function toSqsJson(output: Record<string, unknown>): WireResponse {
 
 export function sqsJsonFault(wire: Fault): WireResponse {
   const legacy = wire.queryCode ?? wire.code;
-  return jsonResponse(wire.status, { __type: `com.amazonaws.sqs#${wire.code}`, message: wire.message }, {
-    'x-amzn-query-error': `${legacy};${wire.type}`,
-  });
+  return jsonResponse(
+    wire.status,
+    { __type: `com.amazonaws.sqs#${wire.code}`, message: wire.message },
+    {
+      'x-amzn-query-error': `${legacy};${wire.type}`,
+    },
+  );
 }

@@ -3,7 +3,13 @@
  * protocol's shapes (the query protocol is read into the same shapes). No second queue store.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_Operations.html
  */
-import { checkMessage, type MessageAttributes, type QueueRepo, type ReceivedMessage, type Redrive } from '../../../state/index.js';
+import {
+  checkMessage,
+  type MessageAttributes,
+  type QueueRepo,
+  type ReceivedMessage,
+  type Redrive,
+} from '../../../state/index.js';
 import { md5, md5OfMessageAttributes } from '../events/index.js';
 import { fault, faultOf } from './fault.js';
 
@@ -34,9 +40,15 @@ type Input = Record<string, unknown>;
 type Output = Record<string, unknown>;
 
 export const SQS_OPERATIONS = {
-  SendMessage: sendMessage, SendMessageBatch: sendMessageBatch, GetQueueUrl: getQueueUrl,
-  GetQueueAttributes: getQueueAttributes, ReceiveMessage: receiveMessage, DeleteMessage: deleteMessage,
-  DeleteMessageBatch: deleteMessageBatch, ChangeMessageVisibility: changeMessageVisibility, PurgeQueue: purgeQueue,
+  SendMessage: sendMessage,
+  SendMessageBatch: sendMessageBatch,
+  GetQueueUrl: getQueueUrl,
+  GetQueueAttributes: getQueueAttributes,
+  ReceiveMessage: receiveMessage,
+  DeleteMessage: deleteMessage,
+  DeleteMessageBatch: deleteMessageBatch,
+  ChangeMessageVisibility: changeMessageVisibility,
+  PurgeQueue: purgeQueue,
 } satisfies Record<string, (backend: SqsBackend, input: Input) => Output | Promise<Output>>;
 
 export type SqsOperation = keyof typeof SQS_OPERATIONS;
@@ -47,7 +59,12 @@ export function isSqsOperation(name: string): name is SqsOperation {
 
 export function runSqs(backend: SqsBackend, operation: string, input: Input): Promise<Output> {
   if (!isSqsOperation(operation)) {
-    throw fault(400, 'UnsupportedOperation', `${operation} is not served by the local SQS endpoint`, 'AWS.SimpleQueueService.UnsupportedOperation');
+    throw fault(
+      400,
+      'UnsupportedOperation',
+      `${operation} is not served by the local SQS endpoint`,
+      'AWS.SimpleQueueService.UnsupportedOperation',
+    );
   }
   return Promise.resolve(SQS_OPERATIONS[operation](backend, input));
 }
@@ -56,7 +73,8 @@ const MAX_BATCH = 10;
 
 function text(input: Input, name: string): string {
   const value = input[name];
-  if (typeof value !== 'string' || value === '') throw fault(400, 'MissingParameter', `The request must contain the parameter ${name}.`);
+  if (typeof value !== 'string' || value === '')
+    throw fault(400, 'MissingParameter', `The request must contain the parameter ${name}.`);
   return value;
 }
 
@@ -65,7 +83,11 @@ function integer(input: Input, name: string, min: number, max: number): number |
   if (value === undefined || value === null) return undefined;
   const number = typeof value === 'string' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
-    throw fault(400, 'InvalidParameterValue', `Value ${String(value)} for parameter ${name} is invalid. Reason: Must be between ${min} and ${max}.`);
+    throw fault(
+      400,
+      'InvalidParameterValue',
+      `Value ${String(value)} for parameter ${name} is invalid. Reason: Must be between ${min} and ${max}.`,
+    );
   }
   return number;
 }
@@ -78,7 +100,11 @@ function queueOf(backend: SqsBackend, input: Input): SqsQueue {
 function refuseFifoParameters(input: Input): void {
   for (const name of ['MessageGroupId', 'MessageDeduplicationId']) {
     if (input[name] !== undefined) {
-      throw fault(400, 'InvalidParameterValue', `The request include parameter ${name} that is not valid for this queue type (standard)`);
+      throw fault(
+        400,
+        'InvalidParameterValue',
+        `The request include parameter ${name} that is not valid for this queue type (standard)`,
+      );
     }
   }
 }
@@ -99,17 +125,29 @@ function attributesOf(input: Input): MessageAttributes {
   return result;
 }
 
-interface Outgoing { body: string; attributes: MessageAttributes; delayMs: number }
+interface Outgoing {
+  body: string;
+  attributes: MessageAttributes;
+  delayMs: number;
+}
 
 function outgoing(input: Input, bodyName = 'MessageBody'): Outgoing {
   refuseFifoParameters(input);
   const body = input[bodyName];
-  if (typeof body !== 'string') throw fault(400, 'MissingParameter', `The request must contain the parameter ${bodyName}.`);
-  const message = { body, attributes: attributesOf(input), delayMs: (integer(input, 'DelaySeconds', 0, 900) ?? 0) * 1_000 };
+  if (typeof body !== 'string')
+    throw fault(400, 'MissingParameter', `The request must contain the parameter ${bodyName}.`);
+  const message = {
+    body,
+    attributes: attributesOf(input),
+    delayMs: (integer(input, 'DelaySeconds', 0, 900) ?? 0) * 1_000,
+  };
   try {
     checkMessage(message);
   } catch (error) {
-    const wire = faultOf(error, /character/.test((error as Error).message) ? 'InvalidMessageContents' : 'InvalidParameterValue');
+    const wire = faultOf(
+      error,
+      /character/.test((error as Error).message) ? 'InvalidMessageContents' : 'InvalidParameterValue',
+    );
     throw fault(wire.status, wire.code, wire.message);
   }
   return message;
@@ -118,7 +156,9 @@ function outgoing(input: Input, bodyName = 'MessageBody'): Outgoing {
 function digests(message: Outgoing): Output {
   return {
     MD5OfMessageBody: md5(message.body),
-    ...(Object.keys(message.attributes).length > 0 ? { MD5OfMessageAttributes: md5OfMessageAttributes(message.attributes) } : {}),
+    ...(Object.keys(message.attributes).length > 0
+      ? { MD5OfMessageAttributes: md5OfMessageAttributes(message.attributes) }
+      : {}),
   };
 }
 
@@ -134,20 +174,40 @@ function sendMessage(backend: SqsBackend, input: Input): Output {
 function entriesOf(input: Input): Input[] {
   const entries = input['Entries'];
   if (!Array.isArray(entries) || entries.length === 0) {
-    throw fault(400, 'EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.', 'AWS.SimpleQueueService.EmptyBatchRequest');
+    throw fault(
+      400,
+      'EmptyBatchRequest',
+      'There should be at least one SendMessageBatchRequestEntry in the request.',
+      'AWS.SimpleQueueService.EmptyBatchRequest',
+    );
   }
   if (entries.length > MAX_BATCH) {
-    throw fault(400, 'TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_BATCH}. You have sent ${entries.length}.`,
-      'AWS.SimpleQueueService.TooManyEntriesInBatchRequest');
+    throw fault(
+      400,
+      'TooManyEntriesInBatchRequest',
+      `Maximum number of entries per request are ${MAX_BATCH}. You have sent ${entries.length}.`,
+      'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+    );
   }
   const ids = new Set<string>();
   for (const entry of entries as Input[]) {
     const id = entry?.['Id'];
     if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(id)) {
-      throw fault(400, 'InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
-        'AWS.SimpleQueueService.InvalidBatchEntryId');
+      throw fault(
+        400,
+        'InvalidBatchEntryId',
+        'A batch entry id can only contain alphanumeric characters, hyphens and underscores. '
+          + 'It can be at most 80 letters long.',
+        'AWS.SimpleQueueService.InvalidBatchEntryId',
+      );
     }
-    if (ids.has(id)) throw fault(400, 'BatchEntryIdsNotDistinct', `Id ${id} repeated.`, 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct');
+    if (ids.has(id))
+      throw fault(
+        400,
+        'BatchEntryIdsNotDistinct',
+        `Id ${id} repeated.`,
+        'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+      );
     ids.add(id);
   }
   return entries as Input[];
@@ -172,10 +232,20 @@ function sendMessageBatch(backend: SqsBackend, input: Input): Output {
   }
   const total = accepted.reduce((sum, { message }) => sum + Buffer.byteLength(message.body), 0);
   if (total > 1_048_576) {
-    throw fault(400, 'BatchRequestTooLong', `Batch requests cannot be longer than 1048576 bytes. You have sent ${total} bytes.`,
-      'AWS.SimpleQueueService.BatchRequestTooLong');
+    throw fault(
+      400,
+      'BatchRequestTooLong',
+      `Batch requests cannot be longer than 1048576 bytes. You have sent ${total} bytes.`,
+      'AWS.SimpleQueueService.BatchRequestTooLong',
+    );
   }
-  const ids = accepted.length === 0 ? [] : backend.queues.sendMany(queue.physical, accepted.map(({ message }) => message));
+  const ids =
+    accepted.length === 0
+      ? []
+      : backend.queues.sendMany(
+          queue.physical,
+          accepted.map(({ message }) => message),
+        );
   if (ids.length > 0) backend.sent(queue);
   return {
     Successful: accepted.map(({ id, message }, index) => ({ Id: id, MessageId: ids[index], ...digests(message) })),
@@ -188,9 +258,17 @@ function getQueueUrl(backend: SqsBackend, input: Input): Output {
 }
 
 const QUEUE_ATTRIBUTES = [
-  'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed',
-  'QueueArn', 'VisibilityTimeout', 'MaximumMessageSize', 'MessageRetentionPeriod', 'DelaySeconds',
-  'ReceiveMessageWaitTimeSeconds', 'RedrivePolicy', 'SqsManagedSseEnabled',
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+  'QueueArn',
+  'VisibilityTimeout',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'DelaySeconds',
+  'ReceiveMessageWaitTimeSeconds',
+  'RedrivePolicy',
+  'SqsManagedSseEnabled',
 ] as const;
 
 function getQueueAttributes(backend: SqsBackend, input: Input): Output {
@@ -213,14 +291,26 @@ function getQueueAttributes(backend: SqsBackend, input: Input): Output {
     MessageRetentionPeriod: String(queue.retentionSec),
     DelaySeconds: '0',
     ReceiveMessageWaitTimeSeconds: '0',
-    RedrivePolicy: queue.redrive && JSON.stringify({ deadLetterTargetArn: queue.redrive.deadLetterArn, maxReceiveCount: queue.redrive.maxReceiveCount }),
+    RedrivePolicy:
+      queue.redrive &&
+      JSON.stringify({
+        deadLetterTargetArn: queue.redrive.deadLetterArn,
+        maxReceiveCount: queue.redrive.maxReceiveCount,
+      }),
     SqsManagedSseEnabled: 'false',
   };
-  const attributes = Object.fromEntries(wanted.flatMap((name) => (values[name] === undefined ? [] : [[name, values[name]]])));
+  const attributes = Object.fromEntries(
+    wanted.flatMap((name) => (values[name] === undefined ? [] : [[name, values[name]]])),
+  );
   return Object.keys(attributes).length === 0 ? {} : { Attributes: attributes };
 }
 
-const SYSTEM_ATTRIBUTES = ['SenderId', 'SentTimestamp', 'ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp'] as const;
+const SYSTEM_ATTRIBUTES = [
+  'SenderId',
+  'SentTimestamp',
+  'ApproximateReceiveCount',
+  'ApproximateFirstReceiveTimestamp',
+] as const;
 
 function namesOf(input: Input, key: string): string[] {
   const value = input[key];
@@ -229,8 +319,14 @@ function namesOf(input: Input, key: string): string[] {
 
 /** The message attributes a receive asked for: names, `All`, `.*`, or prefixes ending in `.*`. */
 function selectAttributes(attributes: MessageAttributes, wanted: readonly string[]): MessageAttributes {
-  const keep = (name: string) => wanted.some((pattern) => pattern === 'All' || pattern === '.*' || pattern === name
-    || (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))));
+  const keep = (name: string) =>
+    wanted.some(
+      (pattern) =>
+        pattern === 'All' ||
+        pattern === '.*' ||
+        pattern === name ||
+        (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))),
+    );
   return Object.fromEntries(Object.entries(attributes).filter(([name]) => keep(name)));
 }
 
@@ -246,7 +342,12 @@ async function receiveMessage(backend: SqsBackend, input: Input): Promise<Output
   // Long polling: look again whenever something is sent here (or every poll interval, for sends of
   // other processes), until a message comes or the wait is over.
   for (;;) {
-    messages = backend.queues.receive(queue.physical, max, visibility * 1_000, queue.redrive ? { redrive: queue.redrive } : {});
+    messages = backend.queues.receive(
+      queue.physical,
+      max,
+      visibility * 1_000,
+      queue.redrive ? { redrive: queue.redrive } : {},
+    );
     const left = deadline - backend.now();
     if (messages.length > 0 || left <= 0 || backend.stopped()) break;
     await backend.wait(Math.min(left, 100));
@@ -262,14 +363,18 @@ async function receiveMessage(backend: SqsBackend, input: Input): Promise<Output
         ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt),
       };
       const all = system.includes('All');
-      const attributes = Object.fromEntries(SYSTEM_ATTRIBUTES.filter((name) => all || system.includes(name)).map((name) => [name, values[name]]));
+      const attributes = Object.fromEntries(
+        SYSTEM_ATTRIBUTES.filter((name) => all || system.includes(name)).map((name) => [name, values[name]]),
+      );
       return {
         MessageId: message.messageId,
         ReceiptHandle: message.receiptHandle,
         MD5OfBody: md5(message.body),
         Body: message.body,
         ...(Object.keys(attributes).length > 0 ? { Attributes: attributes } : {}),
-        ...(Object.keys(selected).length > 0 ? { MD5OfMessageAttributes: md5OfMessageAttributes(selected), MessageAttributes: selected } : {}),
+        ...(Object.keys(selected).length > 0
+          ? { MD5OfMessageAttributes: md5OfMessageAttributes(selected), MessageAttributes: selected }
+          : {}),
       };
     }),
   };
@@ -316,10 +421,15 @@ function changeMessageVisibility(backend: SqsBackend, input: Input): Output {
   const handle = text(input, 'ReceiptHandle');
   checkHandle(handle);
   const seconds = integer(input, 'VisibilityTimeout', 0, 43_200);
-  if (seconds === undefined) throw fault(400, 'MissingParameter', 'The request must contain the parameter VisibilityTimeout.');
+  if (seconds === undefined)
+    throw fault(400, 'MissingParameter', 'The request must contain the parameter VisibilityTimeout.');
   if (!backend.queues.changeVisibility(queue.physical, handle, seconds * 1_000)) {
-    throw fault(400, 'MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.',
-      'AWS.SimpleQueueService.MessageNotInflight');
+    throw fault(
+      400,
+      'MessageNotInflight',
+      'Message does not exist or is not available for visibility timeout change.',
+      'AWS.SimpleQueueService.MessageNotInflight',
+    );
   }
   return {};
 }

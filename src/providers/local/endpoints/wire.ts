@@ -29,7 +29,14 @@ export function xmlResponse(status: number, body: string): WireResponse {
   return { status, headers: { 'content-type': 'text/xml' }, body: `<?xml version="1.0"?>\n${body}` };
 }
 
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#xD;' };
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\r': '&#xD;',
+};
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"'\r]/g, (char) => XML_ESCAPES[char] ?? char);
