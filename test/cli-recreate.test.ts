@@ -25,7 +25,8 @@ describe('recreate every environment from a release (local)', () => {
   it('destroys every environment and brings them back with one promote of the same release', async () => {
     const release = (await cli(['build', '--json'])).json<{ release: string }>().release;
     expect((await cli(['promote', '--json'])).json<{ status: string }>().status).toBe('awaiting-approval');
-    await cli(['approve', 'prod']);
+    // The approver sees what they let through before the gate opens.
+    expect((await cli(['approve', 'prod'])).stderr).toContain(`${release} into prod (now nothing live there), compared from staging`);
     const before = await live();
     expect(before['prod']?.every((line) => line?.includes(release))).toBe(true);
     const templates = await synth();
