@@ -84,4 +84,36 @@ describe('ephemeral environments and recreate (aws on moto)', () => {
     expect(await synth()).toEqual(templates);
     expect(await held()).toEqual(heldBefore);
   });
+
+  it('shows a runner the ephemeral environments another made (shared state), and its gc destroys the expired one', async () => {
+    const machines = [copyApp('recreate'), copyApp('recreate')];
+    try {
+      for (const machine of machines) {
+        machine.write('stagecraft.yml', machine.read('stagecraft.yml').replace(/^runtime:/m, 'provider: aws\nruntime:')
+          .replace('app: again', 'app: shared').concat('\nstate: { backend: dynamodb, table: team-state }\n'));
+      }
+      const [a, b] = machines as [typeof machines[0], typeof machines[0]];
+      const run = async (machine: typeof a, args: string[]) => {
+        const result = await runCli([...args, '--json', '--dir', machine.dir], { env: moto.env });
+        expect(result.code, `${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
+        return result;
+      };
+      await run(a, ['build']);
+      await run(a, ['deploy', '--ephemeral', '--name', 'carol/old', '--ttl', '1ms']);
+      await run(a, ['deploy', '--ephemeral', '--name', 'dan/new']);
+      expect(await stackExists('shared-dev-carol-old')).toBe(true);
+      const dry = (await run(b, ['gc', '--dry-run'])).json<{ expired: { name: string; owner: string }[]; kept: { name: string }[] }>();
+      expect(dry.expired.map((env) => [env.name, env.owner])).toEqual([['dev-carol-old', 'carol']]);
+      expect(dry.kept.map((env) => env.name)).toEqual(['dev-dan-new']);
+      await run(b, ['gc']);
+      expect(await stackExists('shared-dev-carol-old')).toBe(false);
+      expect(await functionExists('shared-api-dev-carol-old')).toBe(false);
+      expect(await stackExists('shared-dev-dan-new')).toBe(true);
+      // The machine that made it sees it gone too.
+      const listed = (await run(a, ['status'])).json<{ environments: { name: string }[] }>().environments.map((env) => env.name);
+      expect(listed).toEqual(['dev', 'staging', 'prod', 'dev-dan-new']);
+    } finally {
+      for (const machine of machines) machine.remove();
+    }
+  });
 });

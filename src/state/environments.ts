@@ -3,7 +3,7 @@
  * they copy, when they were made and when they expire. A row lives until `destroy` or `gc`.
  */
 import type { Database } from 'better-sqlite3';
-import type { LedgerRepo } from './ledger.js';
+import type { LedgerEntry, LedgerRepo } from './ledger.js';
 import { StatementCache } from './statements.js';
 
 export interface EphemeralEnvironment {
@@ -52,6 +52,36 @@ export class EnvironmentRepo {
       detail: { owner: spec.owner, branch: spec.branch, from: spec.from, expiresAt: spec.expiresAt },
     });
     return this.get(spec.name) as EphemeralEnvironment;
+  }
+
+  /**
+   * Brings this database's list in line with a shared ledger (state: dynamodb), where other
+   * machines (CI runners) record the environments they make and destroy: a scheduled `gc` on a
+   * fresh runner must see them. Not a change of state itself: the records are already there.
+   */
+  replay(entries: readonly LedgerEntry[]): void {
+    const alive = new Map<string, EphemeralEnvironment>();
+    const destroyed = new Set<string>();
+    for (const entry of entries) {
+      const name = entry.environment;
+      if (name === null) continue;
+      const detail = entry.detail as { owner?: string; branch?: string; from?: string; expiresAt?: string };
+      if (entry.kind === 'environment.created' && detail.owner && detail.branch && detail.from && detail.expiresAt) {
+        alive.set(name, { name, owner: detail.owner, branch: detail.branch, from: detail.from, createdAt: entry.at, createdBy: entry.actor, expiresAt: detail.expiresAt });
+        destroyed.delete(name);
+      } else if (entry.kind === 'environment.renewed' && detail.expiresAt) {
+        const known = alive.get(name);
+        if (known) alive.set(name, { ...known, expiresAt: detail.expiresAt });
+      } else if (entry.kind === 'environment.destroyed') {
+        alive.delete(name);
+        destroyed.add(name);
+      }
+    }
+    for (const name of destroyed) this.remove(name);
+    for (const env of alive.values()) {
+      this.sql.get(`INSERT INTO environments (name, owner, branch, from_env, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at`).run(env.name, env.owner, env.branch, env.from, env.createdAt, env.createdBy, env.expiresAt);
+    }
   }
 
   remove(name: string): boolean {

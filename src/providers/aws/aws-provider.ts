@@ -252,13 +252,11 @@ export class AwsProvider implements Provider {
   async deleteVersion(instance: string, version: number, change: ChangeMeta): Promise<void> {
     const existing = (await this.listVersions(instance)).find((candidate) => candidate.version === version);
     if (!existing) return;
-    try {
-      // With a version as Qualifier, DeleteFunction deletes that version only; Lambda refuses one an
-      // alias points at (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html).
-      await this.deps.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: instance, Qualifier: String(version) }));
-    } catch (error) {
+    // With a version as Qualifier, DeleteFunction deletes that version only; Lambda refuses one an
+    // alias points at (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html).
+    await this.deps.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: instance, Qualifier: String(version) })).catch((error: unknown) => {
       if (!isNotFound(error)) throw providerError(error, `cannot delete version ${version} of ${instance}`);
-    }
+    });
     this.knownVersions.delete(`${instance}:${version}`);
     this.versionSecrets.delete(`${instance}:${version}`);
     await this.deps.ledger.append({
@@ -276,14 +274,8 @@ export class AwsProvider implements Provider {
     }, stack, change);
     // What this process remembers of the environment is gone with it.
     this.stackStates.delete(stackName(this.manifest(), stack.environment));
-    for (const { instance } of stack.functions) {
-      for (const key of [...this.aliasCache.keys(), ...this.knownVersions, ...this.versionSecrets.keys()]) {
-        if (!key.startsWith(`${instance}:`)) continue;
-        this.aliasCache.delete(key);
-        this.knownVersions.delete(key);
-        this.versionSecrets.delete(key);
-      }
-    }
+    const gone = (key: string) => stack.functions.some(({ instance }) => key.startsWith(`${instance}:`));
+    for (const cache of [this.aliasCache, this.knownVersions, this.versionSecrets]) for (const key of [...cache.keys()]) if (gone(key)) cache.delete(key);
     return removed;
   }
 
