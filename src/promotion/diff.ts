@@ -122,7 +122,8 @@ function storedConfig(ctx: DiffContext, manifest: Manifest, env: string, fn: str
 }
 
 function configChanges(before: Record<string, string>, after: Record<string, string>): ConfigKeyChange[] {
-  return changedKeys(before, after).map((key) => {
+  // Variables Stagecraft provides (STAGECRAFT_*) follow the environment and its resources, shown apart.
+  return changedKeys(before, after).filter((key) => !key.startsWith('STAGECRAFT_')).map((key) => {
     const a = before[key];
     const b = after[key];
     const change = a === undefined ? 'added' : b === undefined ? 'removed' : 'changed';
