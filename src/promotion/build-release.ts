@@ -5,7 +5,7 @@
  */
 import { join, relative } from 'node:path';
 import { buildArtifacts, type PythonToolchain, credentialError, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
-import { choosePythonBinary, probePythonVersion } from '../runtime/index.js';
+import { choosePythonBinary, probePython } from '../runtime/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
 
@@ -72,7 +72,7 @@ function pythonToolchain(forLambda: boolean): PythonToolchain {
       let found = chosen.get(runtime);
       if (found === undefined) {
         const path = choosePythonBinary(runtime).path;
-        found = { path, version: (probePythonVersion(path) ?? '').split('.').slice(0, 2).join('.') };
+        found = { path, version: (probePython(path)?.version ?? '').split('.').slice(0, 2).join('.') };
         chosen.set(runtime, found);
       }
       return found;

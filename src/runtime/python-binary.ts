@@ -22,16 +22,25 @@ export function pythonVariable(version: string): string {
   return `STAGECRAFT_PYTHON_${version.replace('.', '_')}`;
 }
 
-/** `major.minor.micro` of an interpreter, or undefined when it cannot be run. */
-export function probePythonVersion(path: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export interface PythonProbe {
+  /** `major.minor.micro`. */
+  version: string;
+  /** `sys.executable`: the interpreter itself, past any launcher shim (pyenv's costs ~2 s a start here). */
+  executable: string;
+}
+
+/** The version and real path of an interpreter, or undefined when it cannot be run. */
+export function probePython(path: string, env: NodeJS.ProcessEnv = process.env): PythonProbe | undefined {
   try {
-    const out = execFileSync(path, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], {
+    const out = execFileSync(path, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3]); print(sys.executable)'], {
       env: { PATH: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', ...(env['HOME'] === undefined ? {} : { HOME: env['HOME'] }) },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 10_000,
     });
-    return out.trim();
+    const [version, executable] = out.trim().split('\n');
+    if (version === undefined || executable === undefined || executable === '') return undefined;
+    return { version, executable };
   } catch {
     return undefined;
   }
@@ -40,7 +49,7 @@ export function probePythonVersion(path: string, env: NodeJS.ProcessEnv = proces
 export function choosePythonBinary(
   runtime: string,
   env: NodeJS.ProcessEnv = process.env,
-  probe: (path: string) => string | undefined = (path) => probePythonVersion(path, env),
+  probe: (path: string) => PythonProbe | undefined = (path) => probePython(path, env),
 ): NodeBinary {
   const version = pythonVersionOf(runtime);
   if (version === undefined) {
@@ -58,15 +67,15 @@ export function choosePythonBinary(
     }
     return { path: explicit };
   }
-  const hostVersion = probe('python3');
-  if (hostVersion === undefined) {
+  const host = probe('python3');
+  if (host === undefined) {
     throw new StagecraftError('INVOKE_FAILED', `${runtime} needs a Python interpreter, and python3 cannot be run here.`, {
       hint: `Install Python ${version}, or set ${variable} to the path of one.`,
     });
   }
-  if (hostVersion.startsWith(`${version}.`)) return { path: 'python3' };
+  if (host.version.startsWith(`${version}.`)) return { path: host.executable };
   return {
-    path: 'python3',
-    warning: `${runtime} runs on the host's Python ${hostVersion} here; set ${variable} to a Python ${version} interpreter for a faithful match`,
+    path: host.executable,
+    warning: `${runtime} runs on the host's Python ${host.version} here; set ${variable} to a Python ${version} interpreter for a faithful match`,
   };
 }
