@@ -4,14 +4,14 @@
  * reachable here) gives the same sha256 from a cold cache as from a warm one, a dependency change
  * gives a new artifact for that function only, and nothing of this machine reaches the zip.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plantedCredentials } from './fixtures/credentials.js';
-import { ROOT, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
+import { buildWheel } from './helpers/python-wheel.js';
 
 interface BuildJson { release: string; functions: { function: string; sha256: string; cached: boolean }[] }
 
@@ -28,18 +28,6 @@ functions:
     code: plain
     handler: main.handler
 `;
-
-/** A wheel of tinydep at `version`, built by pip from the fixture's source into `into`. */
-function buildWheel(version: string, into: string): void {
-  const source = mkdtempSync(join(tmpdir(), 'stagecraft-wheel-'));
-  cpSync(join(ROOT, 'test', 'fixtures', 'python-wheel', 'tinydep'), source, { recursive: true });
-  for (const file of ['pyproject.toml', 'tinydep/__init__.py']) {
-    const path = join(source, file);
-    writeFileSync(path, readFileSync(path, 'utf8').replaceAll('1.0.0', version));
-  }
-  execFileSync('python3', ['-m', 'pip', 'wheel', '--no-deps', '--quiet', '--wheel-dir', into, source], { stdio: 'ignore' });
-  rmSync(source, { recursive: true, force: true });
-}
 
 describe('build: python functions', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stagecraft-pybuild-'));
