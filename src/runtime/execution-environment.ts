@@ -15,7 +15,7 @@ import { StagecraftError } from '../errors.js';
 import { newRequestId, newTraceId } from './ids.js';
 import { InitPhase } from './init-phase.js';
 import { assertJson, Invocation, type InvocationResult } from './invocation.js';
-import { isProvidedRuntime, lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
+import { lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { LogRouter } from './log-router.js';
 import { OutputLines } from './output-lines.js';
