@@ -132,7 +132,7 @@ functions:
       'stagecraft.yml:1:6 app: expected an app name: a lower-case name matching [a-z][a-z0-9-]{0,30}, found "Shop"',
       'stagecraft.yml:4:11 environments[0].soak: expected a soak time such as 30s, 5m, 72h or 1h30m, found "3 days"',
       'stagecraft.yml:8:13 functions.api.memory: expected memory in MB from 128 to 10240, e.g. 256 or 1GB, found "lots"',
-      'stagecraft.yml:9:5 functions.api.timout: unknown key "timout"; valid keys here: handler, runtime, code, memory, timeout, concurrency, config, events, destinations',
+      'stagecraft.yml:9:5 functions.api.timout: unknown key "timout"; valid keys here: handler, runtime, code, package, requirements, memory, timeout, concurrency, config, events, destinations',
       'stagecraft.yml:11:9 functions.api.events[0].htp: unknown key "htp"; valid keys here: http, queue, schedule, topic',
     ]);
   });

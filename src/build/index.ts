@@ -18,4 +18,5 @@ export {
   type FunctionSource,
   type ReleaseSource,
 } from './release.js';
+export type { PythonToolchain } from './pip.js';
 export { deterministicZip, unzipTo, type UnzipOptions, type ZipEntry } from './zip.js';

@@ -10,3 +10,4 @@ export { parseReferences, resolveValue, pinnedSecrets, fillPinnedSecrets, type R
 export { resolveConfig, describeConfig, secretReferences, resourceName, locatorVariables, type ResourceLocator, type ResolvedConfig, type ConfigEntry, type ConfigSource } from './config.js';
 export { findSecretLiterals, looksLikeSecretKey, type SecretLiteral } from './secret-literals.js';
 export { withEphemeral, type EphemeralRef } from './ephemeral.js';
+export { parsePythonHandler, pythonHandlerProblem, type PythonHandler } from './python-handler.js';

@@ -64,7 +64,11 @@ const fn = strict({
   handler: z.string({ error: 'expected a handler: <file>.<export>, e.g. src/api.handler' })
     .regex(/^[^\s]+\.[A-Za-z_$][\w$]*$/, { error: 'expected a handler: <file>.<export>, e.g. src/api.handler' }),
   runtime: runtime.optional(),
-  code: z.string({ error: 'expected a folder, relative to the app, zipped as it is (for provided runtimes)' }).optional(),
+  code: z.string({ error: 'expected a folder, relative to the app: zipped as it is (provided runtimes), the source root (python)' }).optional(),
+  /** python runtimes: which files of the source folder go into the artifact (globs relative to it). */
+  package: strict({ include: z.array(z.string()).optional(), exclude: z.array(z.string()).optional() }).optional(),
+  /** python runtimes: the requirements file vendored at build; default requirements.txt beside the handler or at the root. */
+  requirements: z.string({ error: 'expected a requirements file, relative to the app' }).optional(),
   memory: memoryMb.default(128),
   timeout: timeoutSeconds.default(3),
   concurrency: positiveInt('concurrency', 1_000).default(10),

@@ -15,17 +15,18 @@ import { StagecraftError } from '../errors.js';
 import { newRequestId, newTraceId } from './ids.js';
 import { InitPhase } from './init-phase.js';
 import { assertJson, Invocation, type InvocationResult } from './invocation.js';
-import { isProvidedRuntime, lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
+import { lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { LogRouter } from './log-router.js';
 import { OutputLines } from './output-lines.js';
-import { exitError, invalidEntrypointError, timeoutError } from './platform-report.js';
+import { exitError, invalidEntrypointError, outOfMemoryError, timeoutError } from './platform-report.js';
 import { PeakMemory } from './process-memory.js';
 import { createRedactor, redactError, type Redact } from './redact.js';
 import { RuntimeApi, type Invocation as ApiInvocation, type RuntimeApiListener } from './runtime-api.js';
 import { PIPE_FD, PIPE_FD_VARIABLE, RuntimeApiPipe } from './runtime-api-pipe.js';
 import { RuntimeApiServer } from './runtime-api-server.js';
-import { entrypointProblem, NODE_BOOTSTRAP, runtimeCommand } from './runtime-command.js';
+import { choosePythonBinary } from './python-binary.js';
+import { entrypointProblem, NODE_BOOTSTRAP, PYTHON_BOOTSTRAP, runtimeCommand, runtimeKind, type RuntimeKind } from './runtime-command.js';
 import { spawnRuntime, type RuntimeProcess } from './runtime-process.js';
 import type {
   EnvironmentState,
@@ -63,6 +64,10 @@ export class ExecutionEnvironment {
   private sampledAt = Number.NEGATIVE_INFINITY;
   private stopRequested = false;
   private spawnError: StagecraftError | undefined;
+  /** Set when the environment killed the runtime for passing its memory size (Python runtimes). */
+  private outOfMemory = false;
+  /** Set when this environment killed its runtime (a timeout, an init error, a stop, memory). */
+  private killedHere = false;
   readonly logStreamName: string;
 
   constructor(
@@ -75,9 +80,13 @@ export class ExecutionEnvironment {
     this.api = new RuntimeApi(this.listener());
   }
 
-  /** How the runtime reaches its Runtime API: `provided*` bootstraps always use HTTP. */
+  /** How the runtime reaches its Runtime API: only our Node bootstrap speaks the pipe; every other uses HTTP. */
   get transport(): RuntimeTransport {
-    return isProvidedRuntime(this.spec.runtime) ? 'http' : (this.options.transport ?? 'http');
+    return this.kind === 'node' ? (this.options.transport ?? 'http') : 'http';
+  }
+
+  private get kind(): RuntimeKind {
+    return runtimeKind(this.spec.runtime);
   }
 
   get state(): EnvironmentState {
@@ -181,7 +190,7 @@ export class ExecutionEnvironment {
       this.stateNow = 'dead';
       return;
     }
-    this.runtime?.kill();
+    this.kill();
     await this.starting.catch(() => undefined);
     await this.runtime?.closed;
     this.pipe?.close();
@@ -206,9 +215,11 @@ export class ExecutionEnvironment {
         hint: 'Build the release again, or check where its artifacts were unpacked.',
       });
     }
-    const provided = isProvidedRuntime(spec.runtime);
-    const node = provided ? undefined : (this.options.nodeBinary ?? chooseNodeBinary(spec.runtime, this.hostEnv));
-    if (node?.warning !== undefined) this.options.warn?.(node.warning);
+    const kind = this.kind;
+    const provided = kind === 'provided';
+    const binary = kind === 'node' ? (this.options.nodeBinary ?? chooseNodeBinary(spec.runtime, this.hostEnv))
+      : kind === 'python' ? (this.options.pythonBinary ?? choosePythonBinary(spec.runtime, this.hostEnv)) : undefined;
+    if (binary?.warning !== undefined) this.options.warn?.(binary.warning);
 
     this.server = await RuntimeApiServer.listen(this.api);
     if (this.stopRequested) {
@@ -221,17 +232,18 @@ export class ExecutionEnvironment {
       runtimeDir: dirname(NODE_BOOTSTRAP),
       logStreamName: this.logStreamName,
       hostEnv: this.hostEnv,
-      ...(node === undefined ? {} : { nodeBinary: node.path }),
+      ...(kind === 'node' && binary !== undefined ? { nodeBinary: binary.path } : {}),
+      ...(kind === 'python' ? { pythonRuntimeDir: dirname(PYTHON_BOOTSTRAP) } : {}),
     });
     if (usePipe) env[PIPE_FD_VARIABLE] = String(PIPE_FD);
-    const { command, args } = runtimeCommand(spec.codeDir, spec.memoryMb, node?.path);
+    const { command, args } = runtimeCommand(spec.codeDir, spec.memoryMb, binary?.path, kind);
     this.init.begin();
     const stdout = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     const stderr = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe }, {
       stdout: (chunk) => stdout.push(chunk),
       stderr: (chunk) => stderr.push(chunk),
-      spawnFailed: (error) => this.spawnFailed(error, command, provided),
+      spawnFailed: (error) => this.spawnFailed(error, command, provided, kind),
       closed: (code, signal) => {
         stdout.flush();
         stderr.flush();
@@ -244,10 +256,11 @@ export class ExecutionEnvironment {
     if (this.spawnError !== undefined) throw this.spawnError;
   }
 
-  private spawnFailed(error: NodeJS.ErrnoException, command: string, provided: boolean): void {
+  private spawnFailed(error: NodeJS.ErrnoException, command: string, provided: boolean, kind: RuntimeKind): void {
     if (!provided) {
-      this.spawnError = new StagecraftError('INVOKE_FAILED', `Could not start Node (${command}): ${error.message}`, {
-        hint: 'Check STAGECRAFT_NODE_<major>, or the Node installation.',
+      const what = kind === 'python' ? 'Python' : 'Node';
+      this.spawnError = new StagecraftError('INVOKE_FAILED', `Could not start ${what} (${command}): ${error.message}`, {
+        hint: kind === 'python' ? 'Check STAGECRAFT_PYTHON_3_<minor>, or that python3 is on PATH.' : 'Check STAGECRAFT_NODE_<major>, or the Node installation.',
         cause: error,
       });
       return;
@@ -290,7 +303,7 @@ export class ExecutionEnvironment {
         const masked = redactError(error, this.redact);
         this.init.failure = () => masked;
         // Lambda shuts a runtime down after its init error; the outcome follows once it is gone.
-        this.runtime?.kill();
+        this.kill();
       },
     };
   }
@@ -330,7 +343,7 @@ export class ExecutionEnvironment {
     invocation.timedOut = true;
     invocation.markEnded();
     this.api.abandon();
-    this.runtime?.kill();
+    this.kill();
   }
 
   /** The runtime is gone and its output fully read. */
@@ -348,12 +361,22 @@ export class ExecutionEnvironment {
     if (invocation.timedOut) {
       const error = timeoutError(invocation.requestId, this.spec.timeoutSec);
       this.settle(invocation, { ok: false, error, cause: 'timeout', status: { kind: 'timeout' } });
+    } else if (this.outOfMemory || (this.kind === 'python' && signal === 'SIGKILL' && !this.killedHere)) {
+      // Killed over the memory limit: by us (see sampleMemory), or by the Python bootstrap itself on
+      // a MemoryError at its address-space backstop; Lambda's cgroup kill reads the same.
+      const error = outOfMemoryError(invocation.requestId);
+      this.settle(invocation, { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } });
     } else if (duringInit) {
       this.settle(invocation, this.init.result(invocation.requestId));
     } else {
       const error = exitError(invocation.requestId, code, signal);
       this.settle(invocation, { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } });
     }
+  }
+
+  private kill(): void {
+    this.killedHere = true;
+    this.runtime?.kill();
   }
 
   /** At the end of an invocation (see SETTLE_SAMPLE_AGE_MS) and every 100 ms while one runs. */
@@ -363,6 +386,12 @@ export class ExecutionEnvironment {
     this.sampledAt = now;
     const peak = this.memory?.read();
     if (peak !== undefined && peak > this.maxMemoryMb) this.maxMemoryMb = peak;
+    // Node's heap limits make its runtime fail by itself; a Python process has no such limit, so
+    // here the environment plays Lambda's cgroup and kills it once it holds more than its memory.
+    if (this.kind === 'python' && this.maxMemoryMb > this.spec.memoryMb && !this.outOfMemory) {
+      this.outOfMemory = true;
+      this.kill();
+    }
   }
 
   private get hostEnv(): NodeJS.ProcessEnv {

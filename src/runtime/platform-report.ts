@@ -59,6 +59,14 @@ export function exitError(requestId: string, code: number | null, signal: NodeJS
   return { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: ${exitReason(code, signal)}` };
 }
 
+/**
+ * The answer to an invocation whose runtime went past its memory size and was killed for it.
+ * https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
+ */
+export function outOfMemoryError(requestId: string): LambdaError {
+  return { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: ${exitReason(null, 'SIGKILL')}` };
+}
+
 /** A `provided*` function whose `bootstrap` cannot be started. */
 export function invalidEntrypointError(requestId: string, detail: string): LambdaError {
   return { errorType: 'Runtime.InvalidEntrypoint', errorMessage: `RequestId: ${requestId} Error: ${detail}` };

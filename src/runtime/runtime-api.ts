@@ -216,6 +216,7 @@ function parseError(text: string, typeHeader: string | string[] | undefined): La
   };
   if (isStringArray(doc['trace'])) error.trace = doc['trace'];
   if (isStringArray(doc['stackTrace'])) error.stackTrace = doc['stackTrace'];
+  if (typeof doc['requestId'] === 'string') error.requestId = doc['requestId'];
   return error;
 }
 

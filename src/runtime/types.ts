@@ -34,6 +34,8 @@ export interface LambdaError {
   errorMessage: string;
   trace?: string[];
   stackTrace?: string[];
+  /** The Python runtime names the invocation in its error documents, as awslambdaric does. */
+  requestId?: string;
 }
 
 /**
@@ -76,7 +78,7 @@ export interface InvokeOptions {
   payloadIsJson?: boolean;
 }
 
-/** The Node binary a `nodejsNN.x` function runs on here, and why it may not be a faithful match. */
+/** The Node binary (or Python interpreter) a function runs on here, and why it may not be a faithful match. */
 export interface NodeBinary {
   path: string;
   /** Set when the runtime's major version is not what the binary provides. */
@@ -93,6 +95,8 @@ export type RuntimeTransport = 'http' | 'pipe';
 export interface ExecutionEnvironmentOptions {
   /** Default: chosen with `chooseNodeBinary` from the host environment. Ignored for `provided*`. */
   nodeBinary?: NodeBinary;
+  /** `python3.x` runtimes; default: chosen with `choosePythonBinary` from the host environment. */
+  pythonBinary?: NodeBinary;
   /** Where PATH, HOME, TMPDIR and `STAGECRAFT_NODE_<major>` are read from; default `process.env`. */
   hostEnv?: NodeJS.ProcessEnv;
   /** Every line as it is written — the function's output and the platform lines — for live tails. */
