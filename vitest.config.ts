@@ -8,5 +8,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // @actions/workflow-parser imports its JSON schema without an import attribute, which Node
+    // refuses outside a bundler: let Vite transform it (test/ci-generate.test.ts).
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });
