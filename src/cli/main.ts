@@ -33,6 +33,8 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   send: async () => (await import('./commands/send.js')).registerSend,
   doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
   config: async () => (await import('./commands/config.js')).registerConfig,
+  diff: async () => (await import('./commands/diff.js')).registerDiff,
+  prune: async () => (await import('./commands/prune.js')).registerPrune,
   secret: async () => (await import('./commands/secret.js')).registerSecret,
   synth: async () => (await import('./commands/synth.js')).registerSynth,
   plan: async () => (await import('./commands/plan.js')).registerPlan,

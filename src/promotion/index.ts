@@ -11,3 +11,5 @@ export { appStatus, type AppStatus, type EnvironmentStatus, type FunctionStatus,
 export type { SmokeResult } from './smoke/index.js';
 export { showConfig, diffConfig, type ConfigView, type ConfigDiff, type ConfigDiffKey, type DiffStatus } from './config-view.js';
 export { changedKeys } from './config-change.js';
+export { diffEnvironments, type EnvironmentDiff, type FunctionDiff, type ConfigKeyChange, type SecretChange } from './diff.js';
+export { prune, DEFAULT_KEEP, type PruneOptions, type PruneResult, type PrunedInstance } from './prune.js';

@@ -17,7 +17,7 @@
  * so the record follows the change, never precedes it.
  */
 import {
-  CreateAliasCommand, DeleteAliasCommand, GetAliasCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
+  CreateAliasCommand, DeleteAliasCommand, DeleteFunctionCommand, GetAliasCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
   UpdateAliasCommand, type AliasConfiguration, type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import type { ArtifactStore } from '../../build/index.js';
@@ -239,6 +239,24 @@ export class AwsProvider implements Provider {
     }
     for (const version of versions) this.knownVersions.add(`${instance}:${version.version}`);
     return versions.sort((a, b) => a.version - b.version);
+  }
+
+  async deleteVersion(instance: string, version: number, change: ChangeMeta): Promise<void> {
+    const existing = (await this.listVersions(instance)).find((candidate) => candidate.version === version);
+    if (!existing) return;
+    try {
+      // With a version as Qualifier, DeleteFunction deletes that version only; Lambda refuses one an
+      // alias points at (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html).
+      await this.deps.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: instance, Qualifier: String(version) }));
+    } catch (error) {
+      if (!isNotFound(error)) throw providerError(error, `cannot delete version ${version} of ${instance}`);
+    }
+    this.knownVersions.delete(`${instance}:${version}`);
+    this.versionSecrets.delete(`${instance}:${version}`);
+    await this.deps.ledger.append({
+      ...change, kind: 'version.deleted', instance, version, environment: existing.environment, function: existing.function,
+      releaseId: existing.releaseId, detail: { ...change.detail, sha256: existing.sha256 },
+    });
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {

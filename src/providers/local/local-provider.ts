@@ -78,6 +78,10 @@ export class LocalProvider implements Provider {
     return this.deps.store.control.listVersions(instance);
   }
 
+  async deleteVersion(instance: string, version: number, change: ChangeMeta): Promise<void> {
+    this.deps.store.transaction(() => this.deps.store.control.deleteVersion(instance, version, change));
+  }
+
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const version = this.resolveQualifier(request.instance, request.qualifier);
     const codeDir = this.deps.artifacts.extract(version.sha256);
