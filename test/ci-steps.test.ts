@@ -1,0 +1,86 @@
+/**
+ * The generated Bitbucket and GitHub pipelines, run step by step by the step runner
+ * (test/helpers/step-runner.ts): each step in a fresh clone with only declared artifacts, against
+ * moto_server with the shared DynamoDB state. Main builds once; staging is reached on its own;
+ * prod only by the manual step, with the same release; a smoke failure in staging rolls back and
+ * fails the pipeline, and the button of that pipeline is then refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ciApp, liveRelease, type CiApp } from './helpers/ci-app.js';
+import { CLI } from './helpers/cli.js';
+import { startMotoSession, type MotoSession } from './helpers/moto.js';
+import { bitbucketSteps, githubSteps, PipelineRun, type CiStep } from './helpers/step-runner.js';
+
+const CASES = [
+  { kind: 'bitbucket', file: 'bitbucket-pipelines.yml', vars: { BITBUCKET_BRANCH: 'main' }, steps: (text: string) => bitbucketSteps(text, 'main') },
+  { kind: 'github', file: '.github/workflows/stagecraft.yml', vars: { GITHUB_REF_NAME: 'main', GITHUB_ACTIONS: 'true' }, steps: (text: string) => githubSteps(text, 'build') },
+] as const;
+
+for (const ci of CASES) {
+  describe(`${ci.kind} pipeline through the step runner, on moto`, () => {
+    let session: MotoSession;
+    let app: CiApp;
+    let env: Record<string, string>;
+    const runs: PipelineRun[] = [];
+    const pipeline = () => {
+      const run = new PipelineRun(app.dir, env);
+      runs.push(run);
+      return run;
+    };
+    const releaseOf = (output: string) => /(?:built|unchanged:) release (r\d+-[0-9a-f]+)/.exec(output)?.[1];
+
+    beforeAll(async () => {
+      session = await startMotoSession();
+      app = await ciApp(ci.kind);
+      env = { ...session.moto.env, ...ci.vars, STAGECRAFT_CLI: CLI, STAGECRAFT_ACTOR: `${ci.kind}:tester` };
+    }, 120_000);
+    afterAll(async () => {
+      for (const run of runs) run.remove();
+      app?.remove();
+      await session?.stop();
+    });
+
+    it('main: builds once, promotes to staging by itself, stops before prod; the manual step puts the same release in prod', async () => {
+      const steps: CiStep[] = ci.steps(app.read(ci.file));
+      expect(steps.map((step) => step.manual)).toEqual([false, false, true]);
+      const run = pipeline();
+      const build = await run.run(steps[0] as CiStep);
+      expect(build.code, build.output).toBe(0);
+      const release = releaseOf(build.output);
+      expect(release).toMatch(/^r\d+-/);
+      expect(build.output).toContain('unit tests: ok');
+      const promote = await run.run(steps[1] as CiStep);
+      expect(promote.code, promote.output).toBe(0);
+      expect([await liveRelease(session.lambda, 'dev'), await liveRelease(session.lambda, 'staging'), await liveRelease(session.lambda, 'prod')])
+        .toEqual([release, release, undefined]);
+      const approve = await run.run(steps[2] as CiStep);
+      expect(approve.code, approve.output).toBe(0);
+      expect(await liveRelease(session.lambda, 'prod')).toBe(release);
+      for (const later of [promote, approve]) {
+        expect(later.output).not.toMatch(/building \d+ function/);
+        expect(later.output).toContain(release);
+        expect(later.output.match(/\br\d+-[0-9a-f]{6,}/g)?.every((id) => id === release), later.output).toBe(true);
+      }
+    }, 600_000);
+
+    it('a smoke failure in staging rolls dev back and fails the pipeline; that pipeline\'s prod button is refused (exit 3)', async () => {
+      const before = await liveRelease(session.lambda, 'staging');
+      app.write('src/api.mjs', `${app.read('src/api.mjs')}// a change: a new release\n`);
+      app.commit('a change');
+      const steps: CiStep[] = ci.steps(app.read(ci.file));
+      const run = pipeline();
+      const build = await run.run(steps[0] as CiStep);
+      expect(build.code, build.output).toBe(0);
+      const next = releaseOf(build.output);
+      expect(next).not.toBe(before);
+      const promote = await run.run(steps[1] as CiStep, { BREAK_SMOKE: 'staging' });
+      expect(promote.code, promote.output).toBe(1);
+      expect(promote.output).toContain('rolled back');
+      expect([await liveRelease(session.lambda, 'dev'), await liveRelease(session.lambda, 'staging')]).toEqual([before, before]);
+      const approve = await run.run(steps[2] as CiStep);
+      expect(approve.code, approve.output).toBe(3);
+      expect(approve.output).toContain(`staging runs ${before}, not ${next}`);
+      expect(await liveRelease(session.lambda, 'prod')).toBe(before);
+    }, 600_000);
+  });
+}
