@@ -94,6 +94,22 @@ describe('stagecraft ci', () => {
     }
   });
 
+  it('the README\'s "Delivering from CI" shows the Bitbucket pipeline its manifest generates, whole', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Delivering from CI'));
+    const [manifest, pipeline] = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+    const shown = copyApp('ci-chain');
+    try {
+      shown.write('stagecraft.yml', manifest ?? '');
+      shown.write('src/api.mjs', 'export const handler = async () => ({ statusCode: 200 });\n');
+      const result = await runCli(['ci', 'bitbucket', '--dir', shown.dir]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(pipeline).toBe(result.stdout);
+    } finally {
+      shown.remove();
+    }
+  });
+
   it('refuses (exit 2) an app without shared state, and an unknown CI', async () => {
     const local = copyApp('promo');
     try {
