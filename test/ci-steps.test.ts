@@ -3,7 +3,8 @@
  * (test/helpers/step-runner.ts): each step in a fresh clone with only declared artifacts, against
  * moto_server with the shared DynamoDB state. Main builds once; staging is reached on its own;
  * prod only by the manual step, with the same release; a smoke failure in staging rolls back and
- * fails the pipeline, and the button of that pipeline is then refused.
+ * fails the pipeline, and the button of that pipeline is then refused. Credentials: the step's OIDC
+ * token is exchanged for AWS_ROLE_ARN by the AWS SDK (moto's STS), without keys.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ciApp, liveRelease, type CiApp } from './helpers/ci-app.js';
@@ -84,3 +85,37 @@ for (const ci of CASES) {
     }, 600_000);
   });
 }
+
+describe('bitbucket pipeline credentials: the step\'s OIDC token, no keys', () => {
+  let session: MotoSession;
+  let app: CiApp;
+  beforeAll(async () => {
+    session = await startMotoSession();
+    app = await ciApp('bitbucket');
+  }, 120_000);
+  afterAll(async () => {
+    app?.remove();
+    await session?.stop();
+  });
+
+  it('builds with the OIDC token exchanged for AWS_ROLE_ARN (moto\'s STS), and fails without it', async () => {
+    const [build] = bitbucketSteps(app.read('bitbucket-pipelines.yml'), 'main');
+    const noKeys = {
+      ...session.moto.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/stagecraft-ci', BITBUCKET_BRANCH: 'main', STAGECRAFT_CLI: CLI,
+    };
+    const run = new PipelineRun(app.dir, noKeys);
+    try {
+      const without = await run.run(build as CiStep);
+      expect(without.code, without.output).not.toBe(0);
+      expect(without.output).toContain('Could not load credentials from any providers');
+      // A JWT's shape; moto's AssumeRoleWithWebIdentity does not check the signature.
+      const withToken = await run.run(build as CiStep, { BITBUCKET_STEP_OIDC_TOKEN: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2ln' });
+      expect(withToken.code, withToken.output).toBe(0);
+      expect(withToken.output).toMatch(/built release r\d+-/);
+    } finally {
+      run.remove();
+    }
+  }, 300_000);
+});
+
