@@ -39,6 +39,8 @@ const KIND_BY_CODE = {
   /** `approve <env> --release R` while another release is the one waiting for that gate. */
   APPROVAL_REFUSED: 'refused',
   STATE_TOO_NEW: 'refused',
+  /** `destroy` of a chain environment without --force and a confirmation. */
+  DESTROY_REFUSED: 'refused',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof KIND_BY_CODE;

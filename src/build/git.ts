@@ -45,3 +45,13 @@ export function gitLog(dir: string, from: string, to: string): string[] | null {
     return null;
   }
 }
+
+/** The branch checked out at `dir` (`main`), or null when detached, outside a repository or without git. */
+export function gitBranch(dir: string): string | null {
+  try {
+    const branch = execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 }).trim();
+    return branch && branch !== 'HEAD' ? branch : null;
+  } catch {
+    return null;
+  }
+}

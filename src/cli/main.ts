@@ -35,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   config: async () => (await import('./commands/config.js')).registerConfig,
   diff: async () => (await import('./commands/diff.js')).registerDiff,
   prune: async () => (await import('./commands/prune.js')).registerPrune,
+  destroy: async () => (await import('./commands/destroy.js')).registerDestroy,
+  gc: async () => (await import('./commands/gc.js')).registerGc,
   secret: async () => (await import('./commands/secret.js')).registerSecret,
   synth: async () => (await import('./commands/synth.js')).registerSynth,
   plan: async () => (await import('./commands/plan.js')).registerPlan,

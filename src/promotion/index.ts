@@ -13,3 +13,4 @@ export { showConfig, diffConfig, type ConfigView, type ConfigDiff, type ConfigDi
 export { changedKeys } from './config-change.js';
 export { diffEnvironments, type EnvironmentDiff, type FunctionDiff, type ConfigKeyChange, type SecretChange } from './diff.js';
 export { prune, DEFAULT_KEEP, type PruneOptions, type PruneResult, type PrunedInstance } from './prune.js';
+export { deployEphemeral, destroy, gc, type EphemeralOptions, type EphemeralDeploy, type DestroyOptions, type DestroyResult, type GcResult } from './environments.js';

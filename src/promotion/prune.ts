@@ -7,7 +7,7 @@
  * when Stagecraft did not publish it. Dry run unless `yes`; each deletion is in the ledger.
  */
 import { StagecraftError } from '../errors.js';
-import { aliasName, instanceName } from '../manifest/index.js';
+import { aliasName, instanceName, withEphemeral } from '../manifest/index.js';
 import type { LedgerEntry, LedgerQuery, VersionRecord } from '../state/index.js';
 import type { AppContext } from './context.js';
 import type { PromotionState } from './journal.js';
@@ -57,7 +57,8 @@ export async function prune(ctx: AppContext, options: PruneOptions = {}): Promis
 }
 
 async function plan(ctx: AppContext, keep: number, only: string[] | undefined): Promise<Omit<PruneResult, 'keep' | 'applied'>> {
-  const { manifest } = ctx.loaded;
+  // Ephemeral environments are pruned like the chain's.
+  const manifest = withEphemeral(ctx.loaded.manifest, ctx.store.environments.list());
   const envs = only ?? manifest.environments.map((env) => env.name);
   // Single-stack shares one instance between environments: each of them may keep its versions.
   const instances = new Map<string, { fn: string; envs: string[] }>();
