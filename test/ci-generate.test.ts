@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { copyApp, ROOT, runCli } from './helpers/cli.js';
 
 const SCHEMAS = join(ROOT, 'test', 'fixtures', 'ci-schemas');
-const SHARED = 'provider: aws\nstate: { backend: dynamodb, table: promo-state }\nci: { install: npm ci, lint: npm run lint, test: npm test, branchEnvironments: true }\nruntime:';
+const SHARED = 'provider: aws\nstate: { backend: dynamodb, table: promo-state }\nephemeral: { from: dev }\nci: { install: npm ci, lint: npm run lint, test: npm test, branchEnvironments: true }\nruntime:';
 
 function schemaCheck(file: string): (document: unknown) => string[] {
   const ajv = new Ajv({ strict: false, allErrors: true });
@@ -40,7 +40,8 @@ describe('stagecraft ci', () => {
       lines.forEach((line, index) => {
         if (/^\s*- (run: )?'?(npx stagecraft|npm )/.test(line)) expect(lines[index - 1], `${kind}: ${line}`).toMatch(/^\s*# \S/);
       });
-      expect(first.match(/stagecraft build --release-file/g), kind).toHaveLength(1);
+      // Only the checks and the main build build: promote and approve steps take the built release.
+      expect(first.match(/stagecraft build/g), kind).toHaveLength(2);
     }
   });
 

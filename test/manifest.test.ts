@@ -103,6 +103,9 @@ describe('manifest', () => {
     const base = 'app: a\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n';
     expect((await parse(base)).ci).toBeUndefined();
     expect((await parse(`${base}ci: { install: npm ci, test: npm test }\n`)).ci).toEqual({ install: 'npm ci', test: 'npm test', branchEnvironments: false });
+    expect(await problemsOf(`${base}ci: { branchEnvironments: true }\n`)).toEqual([
+      'stagecraft.yml:4:27 ci.branchEnvironments: branch environments need `ephemeral: { from: dev, ttl: 72h }`: the environment each one copies, and how long it lives',
+    ]);
     expect(await problemsOf(`${base}ci: { tests: npm test, lint: "" }\n`)).toEqual([
       'stagecraft.yml:4:7 ci.tests: unknown key "tests"; valid keys here: install, lint, test, branchEnvironments',
       'stagecraft.yml:4:30 ci.lint: expected a shell command, e.g. npm test, found ""',

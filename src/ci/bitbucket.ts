@@ -47,7 +47,7 @@ export function renderBitbucket(plan: CiPlan): string {
     'pipelines:',
     '  # every branch but main, and its pull requests: the checks and a build; nothing is promoted',
     '  default:',
-    ...step('    ', { name: 'check', commands: plan.checks }),
+    ...step('    ', { name: 'check', commands: plan.checks, ...(plan.branchEnvironment ? { artifacts: [RELEASE_FILE] } : {}) }),
     ...(plan.branchEnvironment ? step('    ', { name: 'branch environment', commands: plan.branchEnvironment, comment: 'ci.branchEnvironments: this branch gets its own environment' }) : []),
     '  branches:',
     '    main:',

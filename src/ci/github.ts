@@ -35,6 +35,13 @@ const DOWNLOAD = [
   '          path: .stagecraft-ci',
 ];
 
+const UPLOAD = [
+  '      - uses: actions/upload-artifact@v4',
+  '        with:',
+  '          name: release',
+  `          path: ${RELEASE_FILE}`,
+];
+
 interface Job { id: string; comment: string; condition?: string; needs?: string[]; environment?: string; steps: string[] }
 
 function job(spec: Job): string[] {
@@ -56,21 +63,17 @@ export function renderGithub(plan: CiPlan): string {
     ...job({
       id: 'check', comment: 'every branch but main, and pull requests: the checks and a build; nothing is promoted',
       condition: 'github.event_name == \'pull_request\' || (github.event_name == \'push\' && github.ref_name != \'main\')',
-      steps: [...SETUP, ...credentials(plan.region), ...runs(plan.checks)],
+      steps: [...SETUP, ...credentials(plan.region), ...runs(plan.checks), ...(plan.branchEnvironment ? UPLOAD : [])],
     }),
     ...(plan.branchEnvironment ? job({
       id: 'branch-environment', comment: 'ci.branchEnvironments: this branch gets its own environment', needs: ['check'],
       condition: 'github.event_name == \'push\' && github.ref_name != \'main\'',
-      steps: [...SETUP, ...credentials(plan.region), ...runs(plan.branchEnvironment)],
+      steps: [...SETUP, ...credentials(plan.region), ...DOWNLOAD, ...runs(plan.branchEnvironment)],
     }) : []),
     ...job({
       id: 'build', comment: 'main: build once; the release id is the artifact every later job reads', condition: onMain,
       steps: [
-        ...SETUP, ...credentials(plan.region), ...runs(plan.build),
-        '      - uses: actions/upload-artifact@v4',
-        '        with:',
-        '          name: release',
-        `          path: ${RELEASE_FILE}`,
+        ...SETUP, ...credentials(plan.region), ...runs(plan.build), ...UPLOAD,
       ],
     }),
   ];

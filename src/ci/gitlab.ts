@@ -38,6 +38,7 @@ export function renderGitlab(plan: CiPlan): string {
   const jobs: string[] = [
     ...job({
       id: 'check', stage: 'check', rule: `${NOT_SCHEDULED} && $CI_COMMIT_BRANCH != "main"`, commands: plan.checks,
+      ...(plan.branchEnvironment ? { artifacts: [RELEASE_FILE] } : {}),
       comment: 'every branch but main (and its merge requests): the checks and a build; nothing is promoted',
     }),
   ];

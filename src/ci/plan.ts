@@ -25,7 +25,7 @@ export interface GatedStep { env: string; previous: string | undefined; commands
 export interface CiPlan {
   app: string;
   region: string;
-  /** Install and the app's own checks, then Stagecraft's validate and build: every branch and pull request. */
+  /** Install and the app's own checks, then Stagecraft's validate and build: every branch and pull request (writing RELEASE_FILE with branch environments). */
   checks: Command[];
   /** The same, on main, with the build writing RELEASE_FILE. */
   build: Command[];
@@ -64,7 +64,10 @@ export function planPipeline(manifest: Manifest, kind: CiKind): CiPlan {
   return {
     app: manifest.app,
     region: manifest.region,
-    checks: own({ run: `${STAGECRAFT} build`, why: 'bundle a release; the credential gate stops it on a secret in the sources' }),
+    // With branch environments the release goes on to the next step, as on main.
+    checks: own(ci.branchEnvironments
+      ? { run: `${STAGECRAFT} build --release-file ${RELEASE_FILE}`, why: 'bundle a release (the credential gate included) for this branch\'s environment' }
+      : { run: `${STAGECRAFT} build`, why: 'bundle a release; the credential gate stops it on a secret in the sources' }),
     build: own({ run: `${STAGECRAFT} build --release-file ${RELEASE_FILE}`, why: `build once; ${RELEASE_FILE} names the release for every later step` }),
     promote: to === undefined ? undefined : {
       to,
@@ -91,7 +94,7 @@ export function planPipeline(manifest: Manifest, kind: CiKind): CiPlan {
     }),
     branchEnvironment: ci.branchEnvironments ? [
       ...install,
-      { run: `${STAGECRAFT} deploy --ephemeral --name "$(git log -1 --format=%al)/${BRANCH[kind]}"`, why: 'this branch\'s own environment dev-<who>-<branch>; its URL is in the log' },
+      { run: `${STAGECRAFT} deploy --ephemeral --name "$(git log -1 --format=%al)/${BRANCH[kind]}" --release ${RELEASE}`, why: 'this branch\'s own environment dev-<who>-<branch>; its URL is in the log' },
     ] : undefined,
     gc: [...install, { run: `${STAGECRAFT} gc`, why: 'destroy ephemeral environments whose time is up' }],
   };

@@ -24,9 +24,12 @@ export interface StepResult { step: string; code: number; output: string }
 
 interface BitbucketStep { name: string; script: string[]; trigger?: string; artifacts?: string[] }
 
-export function bitbucketSteps(text: string, pipeline: 'main' | 'default'): CiStep[] {
-  const document = parse(text) as { pipelines: { default: { step: BitbucketStep }[]; branches: Record<string, { step: BitbucketStep }[]> } };
-  const steps = pipeline === 'main' ? document.pipelines.branches['main'] ?? [] : document.pipelines.default;
+/** The steps of `main`, of `default` (every other branch) or of a custom pipeline (`custom:<name>`). */
+export function bitbucketSteps(text: string, pipeline: string): CiStep[] {
+  type Steps = { step: BitbucketStep }[];
+  const document = parse(text) as { pipelines: { default: Steps; branches: Record<string, Steps>; custom: Record<string, Steps> } };
+  const steps = pipeline === 'default' ? document.pipelines.default
+    : pipeline.startsWith('custom:') ? document.pipelines.custom[pipeline.slice('custom:'.length)] ?? [] : document.pipelines.branches[pipeline] ?? [];
   return steps.map(({ step }) => ({
     name: step.name, manual: step.trigger === 'manual', scripts: [step.script.join('\n')], saves: step.artifacts ?? [], restores: true,
   }));
