@@ -4,13 +4,14 @@
  * moto_server with the shared DynamoDB state. Main builds once; staging is reached on its own;
  * prod only by the manual step, with the same release; a smoke failure in staging rolls back and
  * fails the pipeline, and the button of that pipeline is then refused. Credentials: the step's OIDC
- * token is exchanged for AWS_ROLE_ARN by the AWS SDK (moto's STS), without keys.
+ * token is exchanged for AWS_ROLE_ARN by the AWS SDK (moto's STS), without keys. A branch deploys its
+ * own environment with the release its check step built.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ciApp, liveRelease, type CiApp } from './helpers/ci-app.js';
 import { CLI } from './helpers/cli.js';
 import { startMotoSession, type MotoSession } from './helpers/moto.js';
-import { bitbucketSteps, githubSteps, PipelineRun, type CiStep } from './helpers/step-runner.js';
+import { bitbucketSteps, git, githubSteps, PipelineRun, type CiStep } from './helpers/step-runner.js';
 
 const CASES = [
   { kind: 'bitbucket', file: 'bitbucket-pipelines.yml', vars: { BITBUCKET_BRANCH: 'main' }, steps: (text: string) => bitbucketSteps(text, 'main') },
@@ -119,3 +120,39 @@ describe('bitbucket pipeline credentials: the step\'s OIDC token, no keys', () =
   }, 300_000);
 });
 
+
+describe('bitbucket pipeline of a branch', () => {
+  let session: MotoSession;
+  let app: CiApp;
+  beforeAll(async () => {
+    session = await startMotoSession();
+    app = await ciApp('bitbucket');
+  }, 120_000);
+  afterAll(async () => {
+    app?.remove();
+    await session?.stop();
+  });
+
+  it('checks the branch and deploys the release it built to its own environment dev-<who>-<branch>, nothing else', async () => {
+    git(['checkout', '-q', '-b', 'feature/login'], app.dir);
+    app.write('src/api.mjs', `${app.read('src/api.mjs')}// the branch's change\n`);
+    app.commit('log in');
+    const env = { ...session.moto.env, BITBUCKET_BRANCH: 'feature/login', STAGECRAFT_CLI: CLI, STAGECRAFT_ACTOR: 'bitbucket:tester' };
+    const run = new PipelineRun(app.dir, env);
+    try {
+      const [check, branch] = bitbucketSteps(app.read('bitbucket-pipelines.yml'), 'default');
+      const checked = await run.run(check as CiStep);
+      expect(checked.code, checked.output).toBe(0);
+      expect(checked.output).not.toContain('promote');
+      const deployed = await run.run(branch as CiStep);
+      expect(deployed.code, deployed.output).toBe(0);
+      // The commit's author is ada@example.com (test/helpers/step-runner.ts): who = ada.
+      expect(deployed.output).toContain('dev-ada-feature-login');
+      expect(deployed.output).not.toMatch(/building \d+ function/);
+      expect(await liveRelease(session.lambda, 'dev-ada-feature-login')).toMatch(/^r\d+-/);
+      expect(await liveRelease(session.lambda, 'dev')).toBeUndefined();
+    } finally {
+      run.remove();
+    }
+  }, 300_000);
+});
