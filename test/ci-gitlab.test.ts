@@ -6,22 +6,20 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ciApp, liveRelease, type CiApp } from './helpers/ci-app.js';
+import { describe, expect, it } from 'vitest';
+import { liveRelease, useMotoApp } from './helpers/ci-app.js';
 import { CLI, ROOT } from './helpers/cli.js';
-import { startMotoSession, type MotoSession } from './helpers/moto.js';
 
 const GITLAB_CI_LOCAL = join(ROOT, 'node_modules', '.bin', 'gitlab-ci-local');
 
 describe('gitlab pipeline in gitlab-ci-local, on moto', () => {
-  let session: MotoSession;
-  let app: CiApp;
+  const context = useMotoApp('gitlab');
 
   /** Runs gitlab-ci-local in the app's repository; resolves with its exit code and output. */
   const pipeline = (args: string[], variables: Record<string, string> = {}) => new Promise<{ code: number; output: string }>((resolve, reject) => {
-    const all = { ...session.moto.env, STAGECRAFT_CLI: CLI, NO_COLOR: '1', ...variables };
+    const all = { ...context.session.moto.env, STAGECRAFT_CLI: CLI, NO_COLOR: '1', ...variables };
     const child = spawn(GITLAB_CI_LOCAL, ['--force-shell-executor', '--shell-isolation', '--max-job-name-padding', '0',
-      ...Object.entries(all).flatMap(([name, value]) => ['--variable', `${name}=${value}`]), ...args], { cwd: app.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      ...Object.entries(all).flatMap(([name, value]) => ['--variable', `${name}=${value}`]), ...args], { cwd: context.app.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -31,14 +29,6 @@ describe('gitlab pipeline in gitlab-ci-local, on moto', () => {
   const jobsStarted = (output: string) => [...output.matchAll(/^(\S+)\s+starting shell/gm)].map((match) => match[1]);
   const releaseIds = (output: string) => [...new Set(output.match(/\br\d+-[0-9a-f]{8}\b/g) ?? [])];
 
-  beforeAll(async () => {
-    session = await startMotoSession();
-    app = await ciApp('gitlab');
-  }, 120_000);
-  afterAll(async () => {
-    app?.remove();
-    await session?.stop();
-  });
 
   it('main builds once, promotes to staging and stops before prod; --manual approve-prod puts that release in prod', async () => {
     const main = await pipeline([]);
@@ -47,7 +37,7 @@ describe('gitlab pipeline in gitlab-ci-local, on moto', () => {
     expect(main.output.match(/building \d+ function/g)).toHaveLength(1);
     const [release, ...others] = releaseIds(main.output);
     expect(others).toEqual([]);
-    expect([await liveRelease(session.lambda, 'dev'), await liveRelease(session.lambda, 'staging'), await liveRelease(session.lambda, 'prod')])
+    expect([await liveRelease(context.session.lambda, 'dev'), await liveRelease(context.session.lambda, 'staging'), await liveRelease(context.session.lambda, 'prod')])
       .toEqual([release, release, undefined]);
 
     const manual = await pipeline(['--manual', 'approve-prod', 'approve-prod']);
@@ -56,19 +46,19 @@ describe('gitlab pipeline in gitlab-ci-local, on moto', () => {
     expect(manual.output).not.toMatch(/building \d+ function/);
     expect(releaseIds(manual.output)).toEqual([release]);
     expect(manual.output).toContain(`prod: ${release} is live`);
-    expect(await liveRelease(session.lambda, 'prod')).toBe(release);
+    expect(await liveRelease(context.session.lambda, 'prod')).toBe(release);
   }, 600_000);
 
   it('a smoke failure in staging rolls dev back and fails the pipeline', async () => {
-    const before = await liveRelease(session.lambda, 'staging');
-    app.write('src/api.mjs', `${app.read('src/api.mjs')}// a change: a new release\n`);
-    app.commit('a change');
+    const before = await liveRelease(context.session.lambda, 'staging');
+    context.app.write('src/api.mjs', `${context.app.read('src/api.mjs')}// a change: a new release\n`);
+    context.app.commit('a change');
     const broken = await pipeline([], { BREAK_SMOKE: 'staging' });
     expect(broken.code, broken.output).not.toBe(0);
     expect(broken.output).toMatch(/FAIL\s+promote/);
     expect(broken.output).toContain('rolled back: dev, staging');
     expect(releaseIds(broken.output).filter((id) => id !== before)).toHaveLength(1);
-    expect([await liveRelease(session.lambda, 'dev'), await liveRelease(session.lambda, 'staging'), await liveRelease(session.lambda, 'prod')])
+    expect([await liveRelease(context.session.lambda, 'dev'), await liveRelease(context.session.lambda, 'staging'), await liveRelease(context.session.lambda, 'prod')])
       .toEqual([before, before, before]);
   }, 600_000);
 });

@@ -8,7 +8,7 @@
  * own environment with the release its check step built.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ciApp, liveRelease, type CiApp } from './helpers/ci-app.js';
+import { ciApp, liveRelease, useMotoApp, type CiApp } from './helpers/ci-app.js';
 import { CLI } from './helpers/cli.js';
 import { startMotoSession, type MotoSession } from './helpers/moto.js';
 import { bitbucketSteps, git, githubSteps, PipelineRun, type CiStep } from './helpers/step-runner.js';
@@ -88,18 +88,10 @@ for (const ci of CASES) {
 }
 
 describe('bitbucket pipeline credentials: the step\'s OIDC token, no keys', () => {
-  let session: MotoSession;
-  let app: CiApp;
-  beforeAll(async () => {
-    session = await startMotoSession();
-    app = await ciApp('bitbucket');
-  }, 120_000);
-  afterAll(async () => {
-    app?.remove();
-    await session?.stop();
-  });
+  const context = useMotoApp('bitbucket');
 
   it('builds with the OIDC token exchanged for AWS_ROLE_ARN (moto\'s STS), and fails without it', async () => {
+    const { session, app } = context;
     const [build] = bitbucketSteps(app.read('bitbucket-pipelines.yml'), 'main');
     const noKeys = {
       ...session.moto.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true',
@@ -120,20 +112,11 @@ describe('bitbucket pipeline credentials: the step\'s OIDC token, no keys', () =
   }, 300_000);
 });
 
-
 describe('bitbucket pipeline of a branch', () => {
-  let session: MotoSession;
-  let app: CiApp;
-  beforeAll(async () => {
-    session = await startMotoSession();
-    app = await ciApp('bitbucket');
-  }, 120_000);
-  afterAll(async () => {
-    app?.remove();
-    await session?.stop();
-  });
+  const context = useMotoApp('bitbucket');
 
   it('checks the branch and deploys the release it built to its own environment dev-<who>-<branch>, nothing else', async () => {
+    const { session, app } = context;
     git(['checkout', '-q', '-b', 'feature/login'], app.dir);
     app.write('src/api.mjs', `${app.read('src/api.mjs')}// the branch's change\n`);
     app.commit('log in');

@@ -3,7 +3,9 @@
  * generated pipeline, and what `live` runs in each environment on moto, read from Lambda itself.
  */
 import { GetAliasCommand, GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import { copyApp, runCli } from './cli.js';
+import { startMotoSession, type MotoSession } from './moto.js';
 import { git } from './step-runner.js';
 
 export interface CiApp { dir: string; write(file: string, text: string): void; read(file: string): string; commit(message: string): void; remove(): void }
@@ -27,4 +29,18 @@ export async function liveRelease(lambda: LambdaClient, env: string): Promise<st
   if (!alias) return undefined;
   const version = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `cichain-api-${env}`, Qualifier: alias.FunctionVersion }));
   return version.Environment?.Variables?.['STAGECRAFT_RELEASE'];
+}
+
+/** In a describe block: a moto_server and a fresh app repository for its tests, both gone after them. */
+export function useMotoApp(kind: 'bitbucket' | 'github' | 'gitlab'): { session: MotoSession; app: CiApp } {
+  const context = {} as { session: MotoSession; app: CiApp };
+  beforeAll(async () => {
+    context.session = await startMotoSession();
+    context.app = await ciApp(kind);
+  }, 120_000);
+  afterAll(async () => {
+    context.app?.remove();
+    await context.session?.stop();
+  });
+  return context;
 }
