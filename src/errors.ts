@@ -36,6 +36,8 @@ const KIND_BY_CODE = {
   LOCK_LOST: 'refused',
   /** An interrupted promotion must be resumed (or rolled back) before this command may run. */
   PROMOTION_UNSETTLED: 'refused',
+  /** `approve <env> --release R` while another release is the one waiting for that gate. */
+  APPROVAL_REFUSED: 'refused',
   STATE_TOO_NEW: 'refused',
   /** `destroy` of a chain environment without --force and a confirmation. */
   DESTROY_REFUSED: 'refused',

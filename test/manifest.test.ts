@@ -106,6 +106,19 @@ describe('manifest', () => {
     expect(problem).toMatch(/resources\.queues\.jobs\.fifo: queue jobs asks for FIFO, which Stagecraft does not provide yet .*remove `fifo: true`/);
   });
 
+  it('takes the ci field: the app’s own commands, each optional, and branch environments off by default', async () => {
+    const base = 'app: a\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n';
+    expect((await parse(base)).ci).toBeUndefined();
+    expect((await parse(`${base}ci: { install: npm ci, test: npm test }\n`)).ci).toEqual({ install: 'npm ci', test: 'npm test', branchEnvironments: false });
+    expect(await problemsOf(`${base}ci: { branchEnvironments: true }\n`)).toEqual([
+      'stagecraft.yml:4:27 ci.branchEnvironments: branch environments need `ephemeral: { from: dev, ttl: 72h }`: the environment each one copies, and how long it lives',
+    ]);
+    expect(await problemsOf(`${base}ci: { tests: npm test, lint: "" }\n`)).toEqual([
+      'stagecraft.yml:4:7 ci.tests: unknown key "tests"; valid keys here: install, lint, test, branchEnvironments',
+      'stagecraft.yml:4:30 ci.lint: expected a shell command, e.g. npm test, found ""',
+    ]);
+  });
+
   it('parses linear policies and rejects malformed ones with the valid forms', async () => {
     const base = (policy: string) => `app: a\nenvironments:\n  - name: prod\n    deployment: ${policy}\nfunctions: { f: { handler: src/f.handler } }\n`;
     expect((await parse(base('linear 10% every 1m'))).environments[0]?.deployment).toEqual({ type: 'linear', percent: 10, intervalMs: 60_000 });

@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   secret: async () => (await import('./commands/secret.js')).registerSecret,
   synth: async () => (await import('./commands/synth.js')).registerSynth,
   plan: async () => (await import('./commands/plan.js')).registerPlan,
+  ci: async () => (await import('./commands/ci.js')).registerCi,
 };
 
 const named = process.argv[2] ?? '';

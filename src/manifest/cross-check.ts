@@ -127,6 +127,9 @@ export function crossCheck(manifest: Manifest, appDir: string | undefined): Prob
   if (manifest.state?.backend === 'dynamodb' && manifest.state.table === undefined) {
     problems.push({ path: ['state'], message: 'the dynamodb state backend needs `table`: the DynamoDB table that holds the ledger and the lock' });
   }
+  if (manifest.ci?.branchEnvironments && manifest.ephemeral === undefined) {
+    problems.push({ path: ['ci', 'branchEnvironments'], message: 'branch environments need `ephemeral: { from: dev, ttl: 72h }`: the environment each one copies, and how long it lives' });
+  }
   return problems;
 }
 

@@ -2,7 +2,7 @@
 export { loadManifest, parseManifest, MANIFEST_FILE, type LoadOptions } from './load.js';
 export type { LoadedManifest } from './parse.js';
 export { RUNTIMES, HTTP_METHODS } from './constants.js';
-export type { Manifest, FunctionDef, EnvironmentDef, EventDef, HttpEventDef, SmokeTestDef, Runtime, CredentialAllowEntry } from './schema.js';
+export type { Manifest, FunctionDef, EnvironmentDef, EventDef, HttpEventDef, SmokeTestDef, Runtime, CredentialAllowEntry, CiSettings } from './schema.js';
 export type { Target } from './fields.js';
 export { instanceName, aliasName, ephemeralEnvironmentName, type AliasRole } from './names.js';
 export { parseDuration, formatDuration, parsePercent, parseDeploymentPolicy, parseSchedule, type DeploymentPolicy, type Schedule } from './units.js';

@@ -141,6 +141,18 @@ const credentialAllowEntry = strict({
   reason: z.string({ error: 'expected a reason: why this is not a credential' }).trim().min(3, { error: 'expected a reason: why this is not a credential' }),
 });
 
+/** A shell command the generated CI pipeline runs in every step that checks the app (`npm ci`, `npm test`). */
+const ciCommand = z.string({ error: 'expected a shell command, e.g. npm test' }).trim().min(1, { error: 'expected a shell command, e.g. npm test' });
+
+/** What `stagecraft ci` generates around Stagecraft's own steps: the app's own commands, each optional. */
+const ci = strict({
+  install: ciCommand.optional(),
+  lint: ciCommand.optional(),
+  test: ciCommand.optional(),
+  /** Every branch other than main deploys its own ephemeral environment (`deploy --ephemeral`). */
+  branchEnvironments: z.boolean({ error: 'expected branchEnvironments: true or false' }).default(false),
+});
+
 export const manifestSchema = strict({
   app: name('an app name'),
   provider: z.enum(['local', 'aws'], { error: 'expected provider: local or aws' }).default('local'),
@@ -170,6 +182,7 @@ export const manifestSchema = strict({
     backend: z.enum(['sqlite', 'dynamodb'], { error: 'expected state backend: sqlite or dynamodb' }).default('sqlite'),
     table: z.string().optional(),
   }).optional(),
+  ci: ci.optional(), // optional, not defaulted, like credentials: digests of manifests without it stay
 });
 
 export type Manifest = z.output<typeof manifestSchema>;
@@ -178,5 +191,6 @@ export type EnvironmentDef = Manifest['environments'][number];
 export type EventDef = FunctionDef['events'][number];
 export type HttpEventDef = Extract<EventDef, { type: 'http' }>;
 export type SmokeTestDef = Manifest['smoke'][number];
+export type CiSettings = NonNullable<Manifest['ci']>;
 export type CredentialAllowEntry = NonNullable<Manifest['credentials']>['allow'][number];
 export type Runtime = (typeof RUNTIMES)[number];

@@ -22,6 +22,18 @@ export interface BuildResult {
   scannedFiles: number;
 }
 
+/**
+ * With shared state, the release another runner will promote by its id: its artifacts go to the
+ * provider's store at build time (a CI pipeline's later steps start from a fresh clone with no
+ * local artifacts). Returns how many it stored; none without shared state or a platform store.
+ */
+export async function shareRelease(ctx: Pick<AppContext, 'provider' | 'sharedReleases'>, release: Release): Promise<number> {
+  const store = ctx.provider.storeArtifact?.bind(ctx.provider);
+  if (!ctx.sharedReleases || !store) return 0;
+  for (const fn of release.functions) await store(fn.sha256, fn.function);
+  return release.functions.length;
+}
+
 export async function buildRelease(ctx: Pick<AppContext, 'loaded' | 'store' | 'artifacts' | 'actor' | 'report'>): Promise<BuildResult> {
   const { manifest, appDir, digest: manifestDigest } = ctx.loaded;
   const functions = Object.fromEntries(Object.entries(manifest.functions).map(([name, fn]) => [

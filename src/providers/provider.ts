@@ -97,4 +97,10 @@ export interface Provider {
    * where the local artifact store is the only one.
    */
   hasArtifact?(sha256: string): Promise<boolean>;
+  /**
+   * Puts an artifact of the local store into the platform's own store now (aws: S3), so that a
+   * runner that did not build the release can deploy it (a CI pipeline's later steps). Absent
+   * where the local artifact store is the only one.
+   */
+  storeArtifact?(sha256: string, fn: string): Promise<void>;
 }

@@ -319,6 +319,10 @@ export class AwsProvider implements Provider {
     return this.bucket.has(sha256);
   }
 
+  async storeArtifact(sha256: string, fn: string): Promise<void> {
+    await this.bucket.ensure(sha256, fn);
+  }
+
   /** AWS is the truth: `doctor` reads each environment's stack and the bindings of `live` from it (stack-audit.ts, bindings-audit.ts). */
   async audit(environments: AuditedEnvironment[]): Promise<PlatformAudit[]> {
     const deps = { clients: this.deps.clients, manifest: this.manifest(), stacks: this.stacks };
