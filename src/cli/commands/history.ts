@@ -59,6 +59,8 @@ function what(entry: LedgerEntry): string {
     case 'promotion.refused':
     case 'promotion.superseded':
       return `${promotion} ${text('reason')}`;
+    case 'deploy.forced':
+      return `forced: ${text('reason')}`;
     case 'soak.skipped':
       return `${promotion} soak ${text('soak')} skipped: ${text('reason')}`;
     case 'secret.set':
