@@ -36,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   secret: async () => (await import('./commands/secret.js')).registerSecret,
   synth: async () => (await import('./commands/synth.js')).registerSynth,
   plan: async () => (await import('./commands/plan.js')).registerPlan,
+  state: async () => (await import('./commands/state.js')).registerState,
 };
 
 const named = process.argv[2] ?? '';

@@ -8,3 +8,6 @@ export { PromotionRepo, UNFINISHED_STATUSES, type PromotionRecord, type Promotio
 export { LockRepo, deadHolder, lockLost, processIsAlive, type LockRow, type LockHolder, type PromotionLock } from './locks.js';
 export { MetaRepo } from './meta.js';
 export { AuditRepo, IMMUTABILITY_TRIGGERS, type AliasLedgerMismatch } from './audit.js';
+export { BACKUPS_KEPT, backupsDir, listBackups, newestGoodBackup, restoreBackup, verifyDatabase, type BackupInfo } from './backups.js';
+export { assertStateNotLost } from './health.js';
+export { scheduleBackups } from './backup-schedule.js';
