@@ -80,7 +80,9 @@ export class LocalProvider implements Provider {
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const version = this.resolveQualifier(request.instance, request.qualifier);
-    const codeDir = this.deps.artifacts.extract(version.sha256);
+    const codeDir = this.deps.artifacts.extract(version.sha256, {
+      onTampered: (dir, problem) => this.deps.warn?.(`${dir}: ${problem}; unpacked again from its artifact`),
+    });
     const opened = openVersionConfig(version, this.deps.secrets);
     const outcome = await invokeOnce({
       functionName: request.instance,
