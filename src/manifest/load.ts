@@ -13,6 +13,9 @@ import type { LoadedManifest } from './parse.js';
 
 export const MANIFEST_FILE = 'stagecraft.yml';
 
+/** The largest manifest read (1 MiB): a real one is a few kilobytes (documented in the README). */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
 export interface LoadOptions {
   /** Parse and check everything, even when a cached result exists (what `validate` does). */
   fresh?: boolean;
@@ -21,15 +24,7 @@ export interface LoadOptions {
 export async function loadManifest(dir: string, options: LoadOptions = {}): Promise<LoadedManifest> {
   const appDir = resolve(dir);
   const file = join(appDir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${appDir}`, {
-      hint: 'run `stagecraft init` to create one, or pass --dir <the app folder>',
-      cause,
-    });
-  }
+  const text = readManifestText(file, appDir);
   const cacheFile = join(appDir, '.stagecraft', 'cache', 'manifest.json');
   const key = sha256Hex(`${parserIdentity()}\n${appDir}\n${text}`);
   if (!options.fresh) {
@@ -39,6 +34,29 @@ export async function loadManifest(dir: string, options: LoadOptions = {}): Prom
   const loaded = await parseManifest(text, { file, appDir });
   writeCache(cacheFile, key, loaded);
   return loaded;
+}
+
+/**
+ * The manifest's text, refused before reading when it cannot be a manifest: a device or FIFO
+ * (reading /dev/zero never ends, a FIFO blocks) or a file over MAX_MANIFEST_BYTES.
+ */
+function readManifestText(file: string, appDir: string): string {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat) {
+    throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${appDir}`, {
+      hint: 'run `stagecraft init` to create one, or pass --dir <the app folder>',
+    });
+  }
+  if (!stat.isFile()) {
+    const kind = stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isDirectory() ? 'a folder' : 'a socket';
+    throw new StagecraftError('MANIFEST_INVALID', `${file} is not a regular file (it is ${kind})`, { hint: `make ${MANIFEST_FILE} a plain text file` });
+  }
+  if (stat.size > MAX_MANIFEST_BYTES) {
+    throw new StagecraftError('MANIFEST_INVALID', `${file} is ${stat.size} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes`, {
+      hint: 'a manifest describes functions and environments; data belongs elsewhere',
+    });
+  }
+  return readFileSync(file, 'utf8');
 }
 
 /** Parses manifest text; `appDir` (when given) also lets it check that handler files exist. */

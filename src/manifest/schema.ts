@@ -60,11 +60,18 @@ const event = strict({ http: httpEvent.optional(), queue: queueEvent.optional(),
     return { type: 'topic' as const, ...(value.topic as { name: string }) };
   });
 
+/** A path inside the app: relative, and never climbing out with ".." (build bundles only what is inside). */
+function insideApp(path: string): boolean {
+  return !path.startsWith('/') && !path.split(/[\\/]/).includes('..');
+}
+
 const fn = strict({
   handler: z.string({ error: 'expected a handler: <file>.<export>, e.g. src/api.handler' })
-    .regex(/^[^\s]+\.[A-Za-z_$][\w$]*$/, { error: 'expected a handler: <file>.<export>, e.g. src/api.handler' }),
+    .regex(/^[^\s]+\.[A-Za-z_$][\w$]*$/, { error: 'expected a handler: <file>.<export>, e.g. src/api.handler' })
+    .refine(insideApp, { error: 'the handler file must be inside the app folder: a relative path without "..", e.g. src/api.handler' }),
   runtime: runtime.optional(),
-  code: z.string({ error: 'expected a folder, relative to the app, zipped as it is (for provided runtimes)' }).optional(),
+  code: z.string({ error: 'expected a folder, relative to the app, zipped as it is (for provided runtimes)' })
+    .refine(insideApp, { error: 'the code folder must be inside the app folder: a relative path without ".."' }).optional(),
   memory: memoryMb.default(128),
   timeout: timeoutSeconds.default(3),
   concurrency: positiveInt('concurrency', 1_000).default(10),
