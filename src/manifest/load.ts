@@ -4,8 +4,8 @@
  * form is cached under `.stagecraft/cache/`, keyed by the exact text and by the parser itself;
  * the parser is loaded only on a miss. Only valid manifests are ever cached.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../digest.js';
 import { StagecraftError } from '../errors.js';
@@ -22,7 +22,7 @@ export interface LoadOptions {
 }
 
 export async function loadManifest(dir: string, options: LoadOptions = {}): Promise<LoadedManifest> {
-  const appDir = resolve(dir);
+  const appDir = findAppDir(resolve(dir));
   const file = join(appDir, MANIFEST_FILE);
   const text = readManifestText(file, appDir);
   const cacheFile = join(appDir, '.stagecraft', 'cache', 'manifest.json');
@@ -34,6 +34,25 @@ export async function loadManifest(dir: string, options: LoadOptions = {}): Prom
   const loaded = await parseManifest(text, { file, appDir });
   writeCache(cacheFile, key, loaded);
   return loaded;
+}
+
+/**
+ * The app folder: `start` or the nearest folder above it holding stagecraft.yml, as git finds
+ * its repository. A stagecraft.yaml met on the way is named rather than passed over.
+ */
+function findAppDir(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, MANIFEST_FILE))) return dir;
+    const misnamed = join(dir, 'stagecraft.yaml');
+    if (existsSync(misnamed)) {
+      throw new StagecraftError('MANIFEST_NOT_FOUND', `found ${misnamed}; Stagecraft reads ${MANIFEST_FILE}`, { hint: `rename it to ${MANIFEST_FILE}` });
+    }
+    if (dirname(dir) === dir) {
+      throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${start} or any folder above it`, {
+        hint: 'run `stagecraft init` to create one, or pass --dir <the app folder>',
+      });
+    }
+  }
 }
 
 /**
