@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { loadManifest } from '../../manifest/index.js';
 import { listBackups, restoreBackup, verifyDatabase } from '../../state/index.js';
 import { stateFile, withApp } from '../app.js';
-import { execute, withCommonOptions, type CommonOptions } from '../command.js';
+import { execute, EXIT_CODES_HELP, withCommonOptions, type CommonOptions } from '../command.js';
 
 export function registerState(program: Command): void {
-  const state = program.command('state').description('snapshots of the state database: backup, restore, list');
+  const state = program.command('state').description('snapshots of the state database: backup, restore, list').addHelpText('after', EXIT_CODES_HELP);
   withCommonOptions(state.command('backup').description('take a verified snapshot of the state database now (the newest 20 are kept)'))
     .action((options: CommonOptions) => execute(options, async (out) => withApp(options.dir, out, async (app) => {
       const backup = await app.store.backup('manual');
