@@ -7,6 +7,7 @@ import { EXIT } from '../errors.js';
 import type { PromotionOutcome } from '../promotion/index.js';
 
 type Environment = PromotionOutcome['environments'][number];
+import { summariseVersions } from './function-summary.js';
 import type { Output } from './output.js';
 
 export function reportPromotion(out: Output, outcome: PromotionOutcome): number {
@@ -49,7 +50,7 @@ function render(outcome: PromotionOutcome): string {
 /** What `live` points at in this environment after the command: the summary must never name a version live left. */
 function whereLiveIs(env: Environment): string {
   const list = (pick: (fn: Environment['functions'][number]) => number | null): string =>
-    env.functions.map((fn) => { const version = pick(fn); return `${fn.function} ${version === null ? 'nothing' : `v${version}`}`; }).join(', ');
+    summariseVersions(env.functions.map((fn) => ({ function: fn.function, version: pick(fn) })));
   switch (env.step) {
     case 'live': return `live on ${list((fn) => fn.version)}`;
     case 'passed': return 'live on this release already';
