@@ -15,4 +15,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The dashboard's browser script.
+  { files: ['src/dashboard/client/**'], languageOptions: { globals: { ...globals.browser } } },
 );

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli, type CliResult } from './helpers/cli.js';
-import { eventually, startUp } from './helpers/up.js';
+import { startUp } from './helpers/up.js';
+import { eventually } from './helpers/wait.js';
 
 interface Outcome {
   ok: boolean;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../src/state/index.js';
 import { copyApp, runCli } from './helpers/cli.js';
-import { eventually, startUp } from './helpers/up.js';
+import { startUp } from './helpers/up.js';
+import { eventually } from './helpers/wait.js';
 
 const TOTAL = 1_000;
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../src/state/index.js';
 import { copyApp, runCli } from './helpers/cli.js';
-import { eventually, startUp, type RunningUp } from './helpers/up.js';
+import { startUp, type RunningUp } from './helpers/up.js';
+import { eventually } from './helpers/wait.js';
 
 describe('up: examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });

@@ -20,6 +20,8 @@ export interface OpenedApp extends AppContext {
   secrets: SecretStore;
   /** Copies what this command committed to the shared state table (a no-op with SQLite state). */
   flush(): Promise<void>;
+  /** Changes whenever the ledger or a promotion changes, in any process (and, with shared state, on any machine). */
+  changeMark(): Promise<string>;
   close(): void;
 }
 
@@ -46,6 +48,7 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
     loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), env: process.env, secrets, report: out,
     ...(shared ? { sharedLedger: shared.ledger, sharedReleases: () => shared.ledger.releases() } : {}),
     flush: async () => { if (shared && store.path !== ':memory:') await shared.sync(store); },
+    changeMark: async () => (shared ? `${store.changeMark()}|${await shared.ledger.latest()}` : store.changeMark()),
   };
   // Who acts is asked for only by commands that record something: `up` starts without running git.
   let actor: string | undefined;

@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   invoke: async () => (await import('./commands/invoke.js')).registerInvoke,
   logs: async () => (await import('./commands/logs.js')).registerLogs,
   up: async () => (await import('./commands/up.js')).registerUp,
+  dashboard: async () => (await import('./commands/dashboard.js')).registerDashboard,
   send: async () => (await import('./commands/send.js')).registerSend,
   doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
   config: async () => (await import('./commands/config.js')).registerConfig,

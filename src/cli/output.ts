@@ -5,6 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { EXIT, exitCodeOf, isStagecraftError } from '../errors.js';
+import { commandRewriter, invocationName } from './invocation.js';
 
 export interface Output {
   readonly json: boolean;
@@ -19,14 +20,23 @@ export interface Output {
 
 const paint = (enabled: boolean) => (code: number, text: string) => (enabled ? `\u001b[${code}m${text}\u001b[0m` : text);
 
-export function createOutput(options: { json: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WriteStream | NodeJS.WritableStream }): Output {
+export function createOutput(options: {
+  json: boolean;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WriteStream | NodeJS.WritableStream;
+  /** How the user reaches this CLI (`stagecraft`, `npx stagecraft`, `node dist/cli/main.js`); found lazily. */
+  invocation?: () => string;
+}): Output {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const color = paint('isTTY' in stderr && stderr.isTTY === true && !process.env['NO_COLOR']);
+  const say = commandRewriter(
+    options.invocation ?? (() => invocationName({ script: process.argv[1] ?? '', path: process.env['PATH'] ?? '', cwd: process.cwd() })),
+  );
   return {
     json: options.json,
-    progress: (message) => stderr.write(`${color(2, message)}\n`),
-    warn: (message) => stderr.write(`${color(33, `warning: ${message}`)}\n`),
+    progress: (message) => stderr.write(`${color(2, say(message))}\n`),
+    warn: (message) => stderr.write(`${color(33, `warning: ${say(message)}`)}\n`),
     result(value, render) {
       if (options.json) stdout.write(`${JSON.stringify({ ok: true, ...asObject(value) }, null, 2)}\n`);
       else {
@@ -41,9 +51,9 @@ export function createOutput(options: { json: boolean; stdout?: NodeJS.WritableS
         stdout.write(`${JSON.stringify({ ok: false, error: body }, null, 2)}\n`);
       }
       if (isStagecraftError(error)) {
-        stderr.write(`${color(31, 'error:')} ${error.message}\n`);
-        for (const line of error.details) stderr.write(`  ${line}\n`);
-        if (error.hint) stderr.write(`${color(36, 'hint:')} ${error.hint}\n`);
+        stderr.write(`${color(31, 'error:')} ${say(error.message)}\n`);
+        for (const line of error.details) stderr.write(`  ${say(line)}\n`);
+        if (error.hint) stderr.write(`${color(36, 'hint:')} ${say(error.hint)}\n`);
       } else {
         // Not one of ours: a bug. Say so, with the stack, instead of pretending it was bad input.
         stderr.write(`${color(31, 'internal error:')} ${error instanceof Error ? error.stack ?? error.message : inspect(error)}\n`);

@@ -1,1 +1,3 @@
 export { createDashboard, type Dashboard, type DashboardOptions } from './server.js';
+export type { DashboardActions, DashboardSource } from './source.js';
+export { dashboardToken, tokenFilePath } from './token.js';

@@ -2,6 +2,7 @@
 // and AWS's own answers when something fails.
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../test/helpers/wait.js';
 import { headerValues, send } from '../../test/fixtures/gateway/support.js';
 import type { InvokeOutcome } from '../runtime/index.js';
 import { createGateway, MAX_BODY_BYTES, type Gateway, type GatewayCall, type GatewayOptions, type GatewayStage, type RouteDef } from './index.js';
@@ -212,35 +213,34 @@ describe('AWS’s own answers', () => {
 
 describe('lifecycle', () => {
   it('survives a client that leaves before the function answers', async () => {
-    let answer: (outcome: InvokeOutcome) => void = () => undefined;
+    let answer: ((outcome: InvokeOutcome) => void) | undefined;
     const { url } = await start((call) => (call.payload.includes('/v2/slow') ? new Promise((resolve) => {
       answer = resolve;
     }) : ok('next')));
     const controller = new AbortController();
     const gone = fetch(url('/v2/slow'), { signal: controller.signal }).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => answer !== undefined, 5000, 'the slow invocation');
     controller.abort();
     await gone;
-    answer(ok('too late'));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    answer?.(ok('too late'));
     expect((await send(url('/v2/next'))).status).toBe(200);
   });
 
 
   it('listens on an ephemeral port and lets in-flight requests finish on close', async () => {
-    let release: () => void = () => undefined;
+    let release: (() => void) | undefined;
     const { gateway, url } = await start(() => new Promise((resolve) => {
       release = () => resolve(ok('done'));
     }));
     const inFlight = send(url('/v2/slow'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => release !== undefined, 5000, 'the in-flight invocation');
     const closed = gateway.close();
     let closedYet = false;
     void closed.then(() => (closedYet = true));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(closedYet).toBe(false);
     await expect(send(url('/v2/other'))).rejects.toThrow();
-    release();
+    release?.();
     const reply = await inFlight;
     expect([reply.status, reply.body.toString()]).toEqual([200, 'done']);
     await closed;

@@ -10,3 +10,4 @@ export { appStatus, type AppStatus, type EnvironmentStatus, type FunctionStatus,
 export type { SmokeResult } from './smoke/index.js';
 export { showConfig, diffConfig, type ConfigView, type ConfigDiff, type ConfigDiffKey, type DiffStatus } from './config-view.js';
 export { changedKeys } from './config-change.js';
+export { describeEntry } from './ledger-text.js';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../../test/helpers/wait.js';
 import { ExecutionEnvironment, invokeOnce, type FunctionSpec, type InvokeOutcome } from './index.js';
 
 const NODE_CODE = fileURLToPath(new URL('../../test/fixtures/runtime/node', import.meta.url));
@@ -275,11 +276,3 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
     });
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -5,6 +5,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../test/helpers/wait.js';
 import { createFrameReader, encodeFrame } from './bootstrap/frames.mjs';
 import { MAX_RESPONSE_BYTES, RuntimeApi, type Invocation, type RuntimeApiListener } from './runtime-api.js';
 import { RuntimeApiPipe } from './runtime-api-pipe.js';
@@ -99,7 +100,7 @@ describe.each([http, pipe])('runtime API over $name', (carrier) => {
   it('parks next until an invocation arrives, then answers with the event and its headers', async () => {
     const { api, heard, send } = await serve();
     const next = send('GET', '/invocation/next');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => heard.length > 0, 5000, 'the parked next');
     expect(heard).toEqual([['next']]);
     api.deliver(invocation('req-1'));
     const res = await next;
@@ -117,9 +118,9 @@ describe.each([http, pipe])('runtime API over $name', (carrier) => {
   });
 
   it('refuses a second parked next with 403', async () => {
-    const { send } = await serve();
+    const { send, heard } = await serve();
     send('GET', '/invocation/next').catch(() => undefined); // answered never: the server closes under it
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => heard.length > 0, 5000, 'the first parked next');
     const second = await send('GET', '/invocation/next');
     expect(second.status).toBe(403);
     expect(JSON.parse(second.text)).toMatchObject({ errorType: 'InvalidStateTransition' });
@@ -202,15 +203,15 @@ describe('pipe: posts marked noReply', () => {
       encodeFrame({ id, method, path: `/2018-06-01/runtime${path}`, headers: {}, ...(noReply ? { noReply } : {}) }, body);
     api.deliver(invocation('req-8'));
     client.write(frame(1, 'GET', '/invocation/next'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => answers.length === 1, 5000, 'the answer to next');
     client.write(Buffer.concat([frame(2, 'POST', '/invocation/req-8/response', '"done"', true), frame(3, 'POST', '/invocation/req-8/response', '"again"', true)]));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(heard.filter(([what]) => what === 'response')).toEqual([['response', 'req-8', '"done"']]);
-    expect(answers).toEqual([1]);
-    // A next marked noReply is answered all the same: its event must not be lost.
+    await until(() => heard.some(([what]) => what === 'response'), 5000, 'the response');
+    // A next marked noReply is answered all the same: its event must not be lost. Frames are answered in
+    // order, so seeing 4's answer proves 2 and 3 got none.
     client.write(frame(4, 'GET', '/invocation/next', '', true));
     api.deliver(invocation('req-9'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => answers.includes(4), 5000, 'the answer to the noReply next');
+    expect(heard.filter(([what]) => what === 'response')).toEqual([['response', 'req-8', '"done"']]);
     expect(answers).toEqual([1, 4]);
   });
 });

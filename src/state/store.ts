@@ -105,6 +105,16 @@ export class StateStore {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 
+  /**
+   * A mark that changes whenever the ledger or the promotion journal changes, in any process:
+   * the dashboard's change feed polls it (the ledger's MAX by its key; the journal holds a row per promotion).
+   */
+  changeMark(): string {
+    const row = this.db.prepare(`SELECT (SELECT COALESCE(MAX(seq), 0) FROM ledger) AS ledger,
+      (SELECT COALESCE(MAX(updated_at), '') FROM promotions) AS promotions`).get() as { ledger: number; promotions: string };
+    return `${row.ledger}/${row.promotions}`;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -10,6 +10,8 @@ export interface RunningUp {
   process: ChildProcess;
   pid: number;
   dashboard: string;
+  /** The dashboard's login link (it carries the token). */
+  login: string;
   urls: Record<string, string>;
   stderr(): string;
   /** SIGTERM (or the given signal) and wait for the exit code. */
@@ -58,12 +60,12 @@ async function startUpOnce(dir: string, options: { ports?: number; env?: Record<
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = await new Promise<{ dashboard: string; environments: { name: string; url: string }[] }>((resolve, reject) => {
+  const ready = await new Promise<{ dashboard: string; login: string; environments: { name: string; url: string }[] }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`up did not start in 30 s:\n${stderr}`)), 30_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       try {
-        const parsed = JSON.parse(stdout) as { ok: boolean; dashboard: string; environments: { name: string; url: string }[] };
+        const parsed = JSON.parse(stdout) as { ok: boolean; dashboard: string; login: string; environments: { name: string; url: string }[] };
         clearTimeout(timer);
         if (parsed.ok === false) reject(/already in use/.test(stdout) ? new PortTaken(stdout) : new Error(`up failed:\n${stdout}\n${stderr}`));
         else resolve(parsed);
@@ -77,6 +79,7 @@ async function startUpOnce(dir: string, options: { ports?: number; env?: Record<
     process: child,
     pid: child.pid ?? -1,
     dashboard: ready.dashboard,
+    login: ready.login,
     urls: Object.fromEntries(ready.environments.map((env) => [env.name, env.url])),
     stderr: () => stderr,
     stop: async (signal = 'SIGTERM') => {
@@ -84,20 +87,4 @@ async function startUpOnce(dir: string, options: { ports?: number; env?: Record<
       return exited;
     },
   };
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }

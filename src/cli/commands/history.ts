@@ -1,6 +1,7 @@
 /** `stagecraft history [--env ENV] [--function F] [--limit N]`: the ledger, oldest first. */
 import type { Command } from 'commander';
 import { StagecraftError } from '../../errors.js';
+import { describeEntry } from '../../promotion/index.js';
 import type { LedgerEntry } from '../../state/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
@@ -27,48 +28,6 @@ export function registerHistory(program: Command): void {
 
 function line(entry: LedgerEntry): string {
   const where = [entry.environment, entry.function].filter(Boolean).join('/');
-  const parts = [`#${entry.seq}`, entry.at, entry.actor, entry.operation, entry.kind, where, what(entry), entry.releaseId ?? '', entry.commit?.slice(0, 12) ?? ''];
+  const parts = [`#${entry.seq}`, entry.at, entry.actor, entry.operation, entry.kind, where, describeEntry(entry), entry.releaseId ?? '', entry.commit?.slice(0, 12) ?? ''];
   return parts.filter((part) => part !== '').join('  ');
-}
-
-/** The one thing worth reading about an entry, by its kind: where an alias went, a test's verdict, why a promotion ended. */
-function what(entry: LedgerEntry): string {
-  const detail = entry.detail;
-  const text = (key: string): string => (typeof detail[key] === 'string' ? (detail[key] as string) : '');
-  const promotion = text('promotion');
-  switch (entry.kind) {
-    case 'alias.moved':
-      return `${entry.alias} → v${entry.version}${entry.previousVersion === null ? '' : ` (was v${entry.previousVersion})`}${detail['rollback'] === true || entry.operation === 'rollback' ? ` rollback${text('reason') ? `: ${text('reason')}` : ''}` : ''}`;
-    case 'alias.deleted':
-      return `${entry.alias} removed (was v${entry.previousVersion ?? '?'})${text('reason') ? `: ${text('reason')}` : ''}`;
-    case 'version.published':
-      return `v${entry.version}`;
-    case 'smoke.passed':
-    case 'smoke.failed': {
-      const failure = Array.isArray(detail['failure']) ? `: ${String(detail['failure'][0] ?? '')}` : '';
-      return `${promotion} ${text('test')} (${String(detail['durationMs'] ?? '?')} ms)${failure}`;
-    }
-    case 'promotion.started':
-      return `${promotion} ${Array.isArray(detail['chain']) ? (detail['chain'] as string[]).join(' → ') : ''}${text('skipSoakReason') ? ` (soak skipped: ${text('skipSoakReason')})` : ''}`;
-    case 'promotion.approved':
-      return `${promotion} approved by ${text('approvedBy')}`;
-    case 'promotion.failed': {
-      const rolledBack = Array.isArray(detail['rolledBack']) ? (detail['rolledBack'] as string[]).join(', ') : '';
-      return `${promotion} ${text('reason')}${rolledBack ? `; rolled back ${rolledBack}` : ''}`;
-    }
-    case 'promotion.refused':
-    case 'promotion.superseded':
-      return `${promotion} ${text('reason')}`;
-    case 'deploy.forced':
-      return `forced: ${text('reason')}`;
-    case 'soak.skipped':
-      return `${promotion} soak ${text('soak')} skipped: ${text('reason')}`;
-    case 'secret.set':
-    case 'secret.removed':
-      return String(detail['name'] ?? '');
-    case 'lock.taken-over':
-      return `from ${JSON.stringify(detail['from'])}`;
-    default:
-      return promotion;
-  }
 }

@@ -11,6 +11,7 @@ import { FileLogSink, RuntimeHost } from '../../runtime/index.js';
 import { scheduleBackups } from '../../state/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
+import { loginLink, wireDashboard } from '../dashboard.js';
 
 export const DEFAULT_PORT = 4600;
 
@@ -37,23 +38,29 @@ export function registerUp(program: Command): void {
         let urls: Awaited<ReturnType<LocalPlatform['start']>> | undefined;
         const platform = new LocalPlatform({
           loaded: app.loaded, store: app.store, artifacts: app.artifacts, host, port, warn: (message) => out.warn(message), secrets: app.secrets,
+        });
+        const { dashboard, token } = wireDashboard(app, out, {
+          urls: () => urls?.environments ?? [],
           // Loaded when the dashboard first asks, not before the gateways open.
-          status: async () => ({ ...(await (await import('../../promotion/index.js')).appStatus(app)), urls, functions: host.stats() }),
+          statusDocument: async () => ({ ...(await (await import('../../promotion/index.js')).appStatus(app)), urls, functions: host.stats() }),
+          sync: () => platform.refreshAliases(),
         });
         const stopped = new Promise<string>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
         });
         try {
           urls = await platform.start();
+          await dashboard.listen(port);
         } catch (error) {
-          await platform.stop();
+          await Promise.all([platform.stop(), dashboard.close()]);
           throw translateListenError(error, port);
         }
         // Tells other commands (smoke tests) where this environment's gateways are.
         writeUpFile(app.loaded.appDir, { pid: process.pid, admin: urls.dashboard, environments: urls.environments });
-        out.result({ ...urls, pid: process.pid }, (r) => [
+        out.result({ ...urls, login: loginLink(urls.dashboard, token), pid: process.pid }, (r) => [
           `${app.loaded.manifest.app} is up (pid ${r.pid}); Ctrl-C stops it`,
           `  dashboard  ${r.dashboard}`,
+          `  login      ${r.login}  (the link signs this browser in to act: approve, roll back, resume)`,
           ...r.environments.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
         ].join('\n'));
         const backups = scheduleBackups(app.store, backupEvery * 60_000, (message) => out.warn(message));
@@ -61,7 +68,7 @@ export function registerUp(program: Command): void {
         backups.stop();
         out.progress(`${signal}: draining in-flight requests and stopping`);
         removeUpFile(app.loaded.appDir, process.pid);
-        await platform.stop();
+        await Promise.all([dashboard.close(), platform.stop()]);
         await logSink.close();
       });
     }));

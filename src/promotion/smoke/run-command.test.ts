@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../../test/helpers/cli.js';
-import { isRunning } from '../../../test/helpers/processes.js';
+import { gone, isRunning } from '../../../test/helpers/processes.js';
 import { runCommand } from './run-command.js';
 
 describe('runCommand', () => {
@@ -15,11 +15,10 @@ describe('runCommand', () => {
 
   it('kills the whole process group at its timeout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagecraft-run-'));
-    const run = await runCommand(`sleep 30 & echo $! > ${join(dir, 'pid')}; wait`, { cwd: dir, env: {}, timeoutMs: 300 });
+    const run = await runCommand(`sleep 30 & echo $! > ${join(dir, 'pid')}; wait`, { cwd: dir, env: {}, timeoutMs: 1_500 });
     expect(run.timedOut).toBe(true);
     const grandchild = Number(readFileSync(join(dir, 'pid'), 'utf8'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(isRunning(grandchild)).toBe(false);
+    expect(await gone(grandchild)).toBe(true);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -67,6 +67,15 @@ export class SharedLedger {
     return query.limit === undefined ? matching : matching.slice(-query.limit);
   }
 
+  /** The key of the newest ledger record any machine copied: one item read, for the dashboard's change feed. */
+  async latest(): Promise<string> {
+    const page = await this.table.call(`cannot read the ledger of ${this.app} from ${this.table.name}`, () => this.table.clients.dynamodb.send(new QueryCommand({
+      TableName: this.table.name, KeyConditionExpression: 'pk = :app AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':app': S(this.app), ':prefix': S('ledger#') }, ScanIndexForward: false, Limit: 1, ConsistentRead: true,
+    })));
+    return page.Items?.[0] ? text(page.Items[0], 'sk') : '';
+  }
+
   /** Every item of this app whose sort key starts with `prefix`, in key order, page after page. */
   private async queryAll(prefix: string, what: string): Promise<Item[]> {
     const items: Item[] = [];

@@ -1,12 +1,11 @@
 /**
  * The local platform behind `stagecraft up`: one gateway per environment (multi-stack, ports
  * P+1+i) or one gateway with stage prefixes (single-stack, port P+1), warm execution
- * environments, a table server per environment, queue pollers and schedules on `live`, and the
- * admin endpoint on P. Everything is resolved through `live`/`smoke` aliases at request time.
+ * environments, a table server per environment, queue pollers and schedules on `live`. The
+ * dashboard on P is `up`'s to wire. Everything is resolved through `live`/`smoke` aliases at request time.
  */
 import { join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
-import { createDashboard, type Dashboard } from '../../dashboard/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
 import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
 import type { HostedFunction, InvokeOptions, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
@@ -24,8 +23,6 @@ export interface PlatformOptions {
   host: RuntimeHost;
   /** The admin port P; gateways take the ports after it. */
   port: number;
-  /** Status document for the admin API. */
-  status: () => Promise<unknown>;
   warn: (message: string) => void;
   /** Opens the secrets a version pinned when its first execution environment starts. */
   secrets?: VersionSecrets;
@@ -46,7 +43,6 @@ export class LocalPlatform {
   private readonly tables = new Map<string, TableServer>();
   private readonly gateways: Gateway[] = [];
   private readonly events: EnvironmentEvents[] = [];
-  private dashboard: Dashboard | undefined;
   private stages = new Map<string, { release: string | undefined; stage: GatewayStage }>();
 
   constructor(private readonly options: PlatformOptions) {
@@ -76,8 +72,6 @@ export class LocalPlatform {
       this.gateways.push(gateway);
       for (const env of envs) urls.environments.push({ name: env, url: `http://127.0.0.1:${port}/${env}` });
     }
-    this.dashboard = createDashboard({ title: manifest.app, status: this.options.status, sync: () => this.resolver.refresh() });
-    await this.dashboard.listen(this.options.port);
     await this.startEvents();
     return urls;
   }
@@ -85,9 +79,14 @@ export class LocalPlatform {
   /** Stops taking requests, lets those in flight finish, then stops every child and server. */
   async stop(): Promise<void> {
     this.resolver.stop();
-    await Promise.all([...this.gateways.map((gateway) => gateway.close()), this.dashboard?.close(), ...this.events.map((events) => events.stop())]);
+    await Promise.all([...this.gateways.map((gateway) => gateway.close()), ...this.events.map((events) => events.stop())]);
     await this.options.host.drain();
     await Promise.all([...this.tables.values()].map((server) => server.stop()));
+  }
+
+  /** Reads the aliases now, whoever moved them (the dashboard's `POST /api/sync`, and after its actions). */
+  refreshAliases(): void {
+    this.resolver.refresh(true);
   }
 
   /** Invokes `fn` of `env` through an alias, as event sources and the gateway do. */
@@ -212,10 +211,17 @@ export class LocalPlatform {
     this.stages = next;
   }
 
+  /**
+   * The release whose routes `env` serves: the one live there; before anything is live, the one
+   * on `smoke`, so that the smoke tests of an environment's first deploy (or of an approval
+   * given while `up` runs) reach their routes.
+   */
   private liveRelease(env: string): string | undefined {
-    for (const fn of Object.keys(this.manifest.functions)) {
-      const alias = this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, 'live'));
-      if (alias) return this.resolver.version(alias.instance, alias.version)?.version.releaseId;
+    for (const role of ['live', 'smoke'] as const) {
+      for (const fn of Object.keys(this.manifest.functions)) {
+        const alias = this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, role));
+        if (alias) return this.resolver.version(alias.instance, alias.version)?.version.releaseId;
+      }
     }
     return undefined;
   }

@@ -47,10 +47,14 @@ export class VersionResolver {
     this.timer = undefined;
   }
 
-  /** Re-reads the aliases if anything changed since the last look; returns whether it did. */
-  refresh(): boolean {
+  /**
+   * Re-reads the aliases if anything changed since the last look; returns whether it did.
+   * `force`: re-read anyway — data_version does not move for this connection's own commits
+   * (the dashboard's actions in the `up` process).
+   */
+  refresh(force = false): boolean {
     const current = this.options.store.dataVersion();
-    if (current === this.dataVersion) return false;
+    if (current === this.dataVersion && !force) return false;
     const first = this.dataVersion === -1;
     this.dataVersion = current;
     this.aliases = new Map(this.options.store.control.listAliases().map((alias) => [`${alias.instance}:${alias.name}`, alias]));

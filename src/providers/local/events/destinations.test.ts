@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { until } from '../../../../test/helpers/wait.js';
 import type { InvokeOutcome } from '../../../runtime/index.js';
 import { StateStore } from '../../../state/index.js';
 import { AsyncInvoker, asyncQueueName, invocationRecord, sendToDestination, type AsyncInvokerOptions, type InvocationRecord } from './index.js';
@@ -13,14 +14,6 @@ const failed = (): InvokeOutcome => ({
   ok: false, error: { errorType: 'Error', errorMessage: 'card declined', trace: ['Error: card declined'] }, cause: 'handler',
   requestId: randomUUID(), durationMs: 1, billedMs: 1, maxMemoryMb: 64, logs: [],
 });
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('invocation records and destinations', () => {
   it('builds the record Lambda sends for a success and for a failure', () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { until } from '../../../../test/helpers/wait.js';
 import { parseManifest } from '../../../manifest/index.js';
 import type { InvokeOutcome } from '../../../runtime/index.js';
 import { StateStore } from '../../../state/index.js';
@@ -35,14 +36,6 @@ resources:
 
 const ok = (payload = 'null'): InvokeOutcome => ({ ok: true, payload, requestId: randomUUID(), durationMs: 1, billedMs: 1, maxMemoryMb: 64, logs: [] });
 const failed = (): InvokeOutcome => ({ ok: false, error: { errorType: 'Error', errorMessage: 'bad order' }, cause: 'handler', requestId: randomUUID(), durationMs: 1, billedMs: 1, maxMemoryMb: 64, logs: [] });
-
-async function until(check: () => boolean, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const { manifest } = await parseManifest(MANIFEST, { file: 'stagecraft.yml' });
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { until } from '../../../../test/helpers/wait.js';
 import type { InvokeOutcome } from '../../../runtime/index.js';
 import { StateStore } from '../../../state/index.js';
 import { fromSqsResult, QueuePoller, type QueuePollerOptions } from './index.js';
@@ -16,14 +17,6 @@ const ok = (payload = 'null'): InvokeOutcome => ({ ok: true, payload, requestId:
 const failed = (message = 'boom'): InvokeOutcome => ({
   ok: false, error: { errorType: 'Error', errorMessage: message }, cause: 'handler', requestId: randomUUID(), durationMs: 1, billedMs: 1, maxMemoryMb: 64, logs: [],
 });
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('queue poller (SQS event source mapping)', () => {
   let dir: string;
@@ -182,9 +175,10 @@ describe('queue poller (SQS event source mapping)', () => {
   it('fills a batch during the batching window', async () => {
     store.queues.send(Q, 'first');
     let sizes: number[] = [];
-    const consumer = poller({ batchSize: 3, maximumBatchingWindowMs: 300, invoke: async (payload) => { sizes = [...sizes, (JSON.parse(payload) as SQSEvent).Records.length]; return ok(); } });
+    // A window far longer than the test: the batch goes as soon as it is full, not when the window ends.
+    const consumer = poller({ batchSize: 3, maximumBatchingWindowMs: 30_000, invoke: async (payload) => { sizes = [...sizes, (JSON.parse(payload) as SQSEvent).Records.length]; return ok(); } });
     consumer.start();
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await until(() => store.queues.counts(Q).inFlight === 1);
     store.queues.sendMany(Q, [{ body: 'second' }, { body: 'third' }]);
     await until(() => sizes.length > 0);
     expect(sizes).toEqual([3]);
