@@ -48,16 +48,17 @@ describe('aws provider on moto: deploy examples/shop', () => {
    * shop's three smoke tests (health over HTTP, health-direct by invoke, the Python report over
    * HTTP) against smoke: three healthy answers per deploy that reaches its tests.
    */
-  const deploy = async (env: string) => {
+  const deploy = async (env: string, ...extra: string[]) => {
     await moto.queueLambdaResponses([HEALTHY, HEALTHY, HEALTHY]);
-    return cli(['deploy', env]);
+    return cli(['deploy', env, ...extra]);
   };
 
   beforeAll(async () => {
     session = await startMotoSession();
     ({ moto, lambda } = session);
     build = (await cli(['build'])).json<BuildJson>();
-    for (const env of ENVS) await deploy(env);
+    // prod is behind a manual gate: the tests deploy it directly, on purpose and recorded.
+    for (const env of ENVS) await deploy(env, ...(env === 'prod' ? ['--force', '--reason', 'every stack of the shop under test'] : []));
   }, 180_000);
   afterAll(async () => {
     await session?.stop();
@@ -183,7 +184,8 @@ describe('aws provider on moto: deploy examples/shop', () => {
       s3.destroy();
     }
     const liveBefore = await liveCode('shop-worker-staging');
-    const refused = await cli(['deploy', 'staging'], 1);
+    // Forced past the chain (dev has not run this release): the artifact check still stops it.
+    const refused = await cli(['deploy', 'staging', '--force', '--reason', 'the artifact check holds even when forced'], 1);
     const failure = refused.json<{ status: string; failure: { reason: string; details: string[] } }>();
     expect(failure.status).toBe('failed');
     expect(failure.failure.reason).toMatch(new RegExp(`Lambda installed code with sha256 \\w+ for shop-worker-staging, but the release's artifact is ${sha}`));

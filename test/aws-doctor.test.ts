@@ -22,7 +22,7 @@ interface DoctorJson { ok: boolean; checks: { name: string; status: string; mess
 interface BuildJson { release: string; functions: { function: string; sha256: string }[] }
 
 const HEALTHY = JSON.stringify({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
-const CHECKS = ['artifacts', 'versions', 'aliases', 'ledger', 'stack', 'bindings', 'immutability', 'promotions', 'lock', 'environments', 'secrets'];
+const CHECKS = ['artifacts', 'code', 'versions', 'aliases', 'ledger', 'stack', 'bindings', 'immutability', 'promotions', 'lock', 'environments', 'secrets'];
 
 /** The CLI on the app in `dir`, against moto, expected to exit with `expectCode`. */
 async function runIn(dir: string, moto: Moto, args: string[], expectCode: number) {

@@ -4,7 +4,8 @@
  * database byte-for-byte as it was.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
@@ -88,9 +89,14 @@ describe('bad manifests change nothing', () => {
     expect(unknownEnv.stderr).toContain('hint: environments: dev, staging, prod');
   });
 
-  it('a folder without a manifest says how to make one', async () => {
-    const result = await runCli(['validate', '--dir', join(app.dir, 'src')]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/no stagecraft\.yml in .*src\nhint: run `stagecraft init`/);
+  it('a folder without a manifest (nor one above it) says how to make one', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'stagecraft-empty-'));
+    try {
+      const result = await runCli(['validate', '--dir', empty]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/no stagecraft\.yml in .*stagecraft-empty-\w+ or any folder above it\nhint: run `stagecraft init`/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -32,7 +32,7 @@ describe('doctor', () => {
     const { code, report } = await doctor();
     expect(code).toBe(0);
     expect(report.checks.map((c) => [c.name, c.status])).toEqual([
-      ['artifacts', 'ok'], ['versions', 'ok'], ['aliases', 'ok'], ['ledger', 'ok'], ['immutability', 'ok'], ['promotions', 'ok'], ['lock', 'ok'], ['environments', 'ok'], ['secrets', 'ok'],
+      ['artifacts', 'ok'], ['code', 'ok'], ['versions', 'ok'], ['aliases', 'ok'], ['ledger', 'ok'], ['immutability', 'ok'], ['promotions', 'ok'], ['lock', 'ok'], ['environments', 'ok'], ['secrets', 'ok'],
     ]);
     expect((await cli('doctor')).stdout).toMatch(/every invariant holds/);
   });

@@ -233,7 +233,7 @@ describe('promotion: invalid input changes nothing', () => {
     expect(resume.code).toBe(2);
     expect(resume.stderr).toMatch(/there is no interrupted promotion to resume/);
     const approve = await runCli(['approve', 'prod', '--dir', app.dir]);
-    expect(approve.code).toBe(2);
+    expect(approve.code).toBe(3); // a refusal, not invalid input (DESIGN §4)
     expect(approve.stderr).toMatch(/no promotion is waiting for an approval in prod/);
   }, 60_000);
 });

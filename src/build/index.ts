@@ -2,7 +2,7 @@
  * The build: deterministic bundles, content-addressed artifacts, an input-keyed cache, and the
  * digest that names a release. This file is the folder's only door.
  */
-export { ArtifactStore, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
+export { ArtifactStore, tamperedTrees, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
 export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
 export { BuildCache, BUILD_FORMAT } from './cache.js';
 export {

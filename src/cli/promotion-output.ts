@@ -5,6 +5,9 @@
  */
 import { EXIT } from '../errors.js';
 import type { PromotionOutcome } from '../promotion/index.js';
+
+type Environment = PromotionOutcome['environments'][number];
+import { summariseVersions } from './function-summary.js';
 import type { Output } from './output.js';
 
 export function reportPromotion(out: Output, outcome: PromotionOutcome, extra: Record<string, unknown> = {}): number {
@@ -28,8 +31,7 @@ export function exitCodeOf(outcome: PromotionOutcome): number {
 function render(outcome: PromotionOutcome): string {
   const lines = [`${outcome.promotion}: ${outcome.kind} ${outcome.release}${outcome.commit ? ` (${outcome.commit.slice(0, 12)})` : ''} → ${outcome.target}: ${outcome.status}`];
   for (const env of outcome.environments) {
-    const versions = Object.entries(env.published ?? {}).map(([fn, version]) => `${fn} v${version}`).join(', ');
-    lines.push(`  ${env.name.padEnd(12)} ${env.step.padEnd(18)} ${versions}`);
+    lines.push(`  ${env.name.padEnd(12)} ${env.step.padEnd(18)} ${whereLiveIs(env)}`);
     for (const test of env.tests ?? []) lines.push(`    ${test.ok ? 'pass' : 'FAIL'} ${test.name} (${test.durationMs} ms)${test.failure ? `: ${test.failure[0] ?? ''}` : ''}`);
     if (env.approval) lines.push(`    approved by ${env.approval.by} at ${env.approval.at}`);
     if (env.soakSkipped) lines.push(`    soak skipped by ${env.soakSkipped.by}: ${env.soakSkipped.reason}`);
@@ -43,4 +45,17 @@ function render(outcome: PromotionOutcome): string {
   if (outcome.refusal) lines.push(`refused: ${outcome.refusal.reason}`);
   if (outcome.note) lines.push(outcome.note);
   return lines.join('\n');
+}
+
+/** What `live` points at in this environment after the command: the summary must never name a version live left. */
+function whereLiveIs(env: Environment): string {
+  const list = (pick: (fn: Environment['functions'][number]) => number | null): string =>
+    summariseVersions(env.functions.map((fn) => ({ function: fn.function, version: pick(fn) })));
+  switch (env.step) {
+    case 'live': return `live on ${list((fn) => fn.version)}`;
+    case 'passed': return 'live on this release already';
+    case 'restored': return `live back on ${list((fn) => fn.previousLive)}`;
+    case 'pending': return 'untouched';
+    default: return `live still on ${list((fn) => fn.previousLive)}; smoke on ${list((fn) => fn.version)}`;
+  }
 }

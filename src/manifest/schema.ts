@@ -60,15 +60,23 @@ const event = strict({ http: httpEvent.optional(), queue: queueEvent.optional(),
     return { type: 'topic' as const, ...(value.topic as { name: string }) };
   });
 
+/** A path inside the app: relative, and never climbing out with ".." (build bundles only what is inside). */
+function insideApp(path: string): boolean {
+  return !path.startsWith('/') && !path.split(/[\\/]/).includes('..');
+}
+
 const fn = strict({
   handler: z.string({ error: 'expected a handler: <file>.<export>, e.g. src/api.handler' })
-    .regex(/^[^\s]+\.[A-Za-z_$][\w$]*$/, { error: 'expected a handler: <file>.<export>, e.g. src/api.handler' }),
+    .regex(/^[^\s]+\.[A-Za-z_$][\w$]*$/, { error: 'expected a handler: <file>.<export>, e.g. src/api.handler' })
+    .refine(insideApp, { error: 'the handler file must be inside the app folder: a relative path without "..", e.g. src/api.handler' }),
   runtime: runtime.optional(),
-  code: z.string({ error: 'expected a folder, relative to the app: zipped as it is (provided runtimes), the source root (python)' }).optional(),
+  code: z.string({ error: 'expected a folder, relative to the app: zipped as it is (provided runtimes), the source root (python)' })
+    .refine(insideApp, { error: 'the code folder must be inside the app folder: a relative path without ".."' }).optional(),
   /** python runtimes: which files of the source folder go into the artifact (globs relative to it). */
   package: strict({ include: z.array(z.string()).optional(), exclude: z.array(z.string()).optional() }).optional(),
   /** python runtimes: the requirements file vendored at build; default requirements.txt beside the handler or at the root. */
-  requirements: z.string({ error: 'expected a requirements file, relative to the app' }).optional(),
+  requirements: z.string({ error: 'expected a requirements file, relative to the app' })
+    .refine(insideApp, { error: 'the requirements file must be inside the app folder: a relative path without ".."' }).optional(),
   memory: memoryMb.default(128),
   timeout: timeoutSeconds.default(3),
   concurrency: positiveInt('concurrency', 1_000).default(10),

@@ -25,7 +25,7 @@ export async function approve(ctx: AppContext, env: string, by: string, releaseR
     const paused = open.find((record) => record.status === 'awaiting-approval');
     if (!paused || pausedAt(paused) !== env) {
       if (release) return undefined;
-      throw new StagecraftError('ARGUMENT_INVALID', `no promotion is waiting for an approval in ${env}`, {
+      throw new StagecraftError('APPROVAL_NOT_WAITING', `no promotion is waiting for an approval in ${env}`, {
         hint: paused ? `${paused.id} waits in ${pausedAt(paused)}: \`stagecraft approve ${pausedAt(paused)}\`` : '`stagecraft status` shows what is waiting',
       });
     }

@@ -8,6 +8,7 @@ import { isStagecraftError, StagecraftError } from '../errors.js';
 import { resolveConfig, withEphemeral, type EphemeralRef, type Manifest } from '../manifest/index.js';
 import type { PromotionKind, PromotionRecord, Release } from '../state/index.js';
 import type { AppContext } from './context.js';
+import { checkDeployGate, type DeployForce } from './deploy-gate.js';
 import { PromotionRun, type PromotionOutcome } from './engine.js';
 import type { PromotionState } from './journal.js';
 import { withLock, type EnsureHeld } from './locked.js';
@@ -89,11 +90,16 @@ export async function promote(ctx: AppContext, options: PromoteOptions = {}): Pr
   return start(ctx, 'promote', release, chain.slice(0, chain.indexOf(target) + 1), options.skipSoakReason);
 }
 
-/** `deploy <env>`: one environment, no gates: publish → smoke → tests → live; a failure puts smoke back and leaves live as it was. */
-export async function deploy(ctx: AppContext, env: string, releaseRef?: string): Promise<PromotionOutcome> {
+/**
+ * `deploy <env>`: one environment: publish → smoke → tests → live; a failure puts smoke back and leaves live as it
+ * was. A protected environment (manual gate, predecessor that has not run the release) needs `force`.
+ */
+export async function deploy(ctx: AppContext, env: string, releaseRef?: string, force?: DeployForce): Promise<PromotionOutcome> {
   const release = await resolveRelease(ctx, releaseRef);
   requireEnvironment(ctx.loaded.manifest, env);
   requireEnvironment(release.manifest, env);
+  checkConfig(ctx, release, [env]);
+  await checkDeployGate(ctx, release, env, force);
   return start(ctx, 'deploy', release, [env]);
 }
 

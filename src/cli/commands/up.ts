@@ -9,6 +9,7 @@ import { StagecraftError } from '../../errors.js';
 import { withEphemeral } from '../../manifest/index.js';
 import { LocalPlatform, removeUpFile, writeUpFile } from '../../providers/index.js';
 import { FileLogSink, RuntimeHost } from '../../runtime/index.js';
+import { scheduleBackups } from '../../state/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
 import { loginLink, wireDashboard } from '../dashboard.js';
@@ -18,8 +19,11 @@ export const DEFAULT_PORT = 4600;
 export function registerUp(program: Command): void {
   withCommonOptions(program.command('up').description('run the local runtime: gateways, functions, queues, tables, dashboard'))
     .option('--port <port>', 'the admin port P; gateways listen on P+1 and up', String(DEFAULT_PORT))
-    .action((options: CommonOptions & { port: string }) => execute(options, async (out) => {
+    .option('--backup-every <minutes>', 'back up the state database at most this often while up runs', '10')
+    .action((options: CommonOptions & { port: string; backupEvery: string }) => execute(options, async (out) => {
       const port = Number(options.port);
+      const backupEvery = Number(options.backupEvery);
+      if (!(backupEvery > 0)) throw new StagecraftError('ARGUMENT_INVALID', `--backup-every must be a number of minutes above 0, got "${options.backupEvery}"`);
       if (!Number.isInteger(port) || port < 1 || port > 65_000) {
         throw new StagecraftError('ARGUMENT_INVALID', `--port must be a port number from 1 to 65000, got "${options.port}"`);
       }
@@ -64,7 +68,9 @@ export function registerUp(program: Command): void {
           '  AWS endpoints (SQS, SNS, Lambda) of each environment:',
           ...r.endpoints.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
         ].join('\n'));
+        const backups = scheduleBackups(app.store, backupEvery * 60_000, (message) => out.warn(message));
         const signal = await stopped;
+        backups.stop();
         out.progress(`${signal}: draining in-flight requests and stopping`);
         removeUpFile(app.loaded.appDir, process.pid);
         await Promise.all([dashboard.close(), platform.stop()]);

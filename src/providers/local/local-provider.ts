@@ -140,7 +140,9 @@ export class LocalProvider implements Provider {
   }
 
   private async invokeVersion(request: InvokeRequest, version: VersionRecord, variables: Record<string, string>): Promise<InvokeOutcome> {
-    const codeDir = this.deps.artifacts.extract(version.sha256);
+    const codeDir = this.deps.artifacts.extract(version.sha256, {
+      onTampered: (dir, problem) => this.deps.warn?.(`${dir}: ${problem}; unpacked again from its artifact`),
+    });
     const opened = openVersionConfig(version, this.deps.secrets);
     const outcome = await invokeOnce({
       functionName: request.instance,

@@ -51,7 +51,7 @@ export class LocalPlatform {
 
   constructor(private readonly options: PlatformOptions) {
     this.manifest = options.loaded.manifest;
-    this.resolver = new VersionResolver({ store: options.store, artifacts: options.artifacts, onChange: () => this.refreshStages() });
+    this.resolver = new VersionResolver({ store: options.store, artifacts: options.artifacts, onChange: () => this.refreshStages(), warn: options.warn });
   }
 
   async start(): Promise<PlatformUrls> {
