@@ -3,7 +3,7 @@
  * type the rest of Stagecraft uses is inferred from here, never written twice.
  */
 import { z } from 'zod';
-import { configMap, deploymentPolicy, durationMs, memoryMb, name, percent, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
+import { configMap, deploymentPolicy, durationMs, memoryMb, name, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
 
 import { HTTP_METHODS, RUNTIMES } from './constants.js';
 import { alarms, hooks } from './traffic.js';
