@@ -15,9 +15,9 @@ import type { PromotionRecord, PromotionStatus } from '../state/index.js';
 import { configChangeDetail } from './config-change.js';
 import type { AppContext } from './context.js';
 import { approvalPauses, liveSince, soakBlocks, trafficGate } from './gates.js';
-import type { EnvironmentProgress, PromotionState, Step } from './journal.js';
+import type { Breach, EnvironmentProgress, PromotionState, Step } from './journal.js';
 import { RunJournal } from './run-journal.js';
-import { moveAll, type RunScope } from './run-scope.js';
+import { moveAll, StepFailed, type RunScope } from './run-scope.js';
 import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js';
 import { currentStep, fail, rollBack } from './undo.js';
 
@@ -41,12 +41,6 @@ export interface PromotionOutcome {
   timings: { totalMs: number; testsMs: number };
 }
 
-/** A failure inside a step: the promotion rolls back with this reason. */
-class StepFailed extends Error {
-  constructor(readonly step: Step, message: string, readonly details: string[] = []) {
-    super(message);
-  }
-}
 
 type Advance = 'next' | 'paused' | 'refused';
 
@@ -96,7 +90,7 @@ export class PromotionRun {
       // A lost lock belongs to whoever took it over; a failing rollback stays `rolling-back` for
       // `promote --resume` with its first reason. Neither may start (another) rollback here.
       if (this.record.status === 'rolling-back' || (error instanceof StagecraftError && error.code === 'LOCK_LOST')) throw error;
-      if (error instanceof StepFailed) return await this.fail(error.step, error.message, error.details);
+      if (error instanceof StepFailed) return await this.fail(error.step, error.message, error.details, undefined, error.breach);
       // A platform failure mid-way (an artifact gone, a provider error) rolls back like a failed
       // test; anything else is a bug and stays in the journal for `promote --resume`.
       if (error instanceof StagecraftError) return await this.fail(currentStep(this.scope), error.message, error.hint ? [error.hint] : []);
@@ -196,7 +190,7 @@ export class PromotionRun {
       progress.tests = await this.test(env);
       journal.step(progress, 'ready');
     }
-    if (progress.step === 'ready') {
+    if (progress.step === 'ready' || progress.step === 'shifting') {
       await trafficGate(scope, progress);
       journal.step(progress, 'live');
       this.ctx.report.progress(`${env}: ${scope.release.id} is live`);
@@ -254,8 +248,8 @@ export class PromotionRun {
     return results;
   }
 
-  private async fail(step: Step, reason: string, details: string[], where?: string): Promise<PromotionOutcome> {
-    await fail(this.scope, step, reason, details, where);
+  private async fail(step: Step, reason: string, details: string[], where?: string, breach?: Breach): Promise<PromotionOutcome> {
+    await fail(this.scope, step, reason, details, where, breach);
     return this.outcome();
   }
 

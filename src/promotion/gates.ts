@@ -4,7 +4,8 @@
  */
 import { aliasName, formatDuration, instanceName } from '../manifest/index.js';
 import type { EnvironmentProgress } from './journal.js';
-import { gateOf, moveAll, type RunScope } from './run-scope.js';
+import { gateOf, type RunScope } from './run-scope.js';
+import { shiftTraffic } from './shift.js';
 
 /** When this release became live in `env` (every function's `live` on one of its versions), in ms; undefined if it is not. */
 export async function liveSince(scope: RunScope, env: string): Promise<number | undefined> {
@@ -59,9 +60,6 @@ export function approvalPauses(scope: RunScope, progress: EnvironmentProgress): 
 
 /** Moves `live` of every function to the published versions, as the environment's deployment policy says. */
 export async function trafficGate(scope: RunScope, progress: EnvironmentProgress): Promise<void> {
-  const env = progress.name;
-  const policy = gateOf(scope, env).deployment;
-  if (policy.type !== 'allAtOnce') scope.ctx.report.warn(`${env}: deployment ${policy.type} is not applied by this version of Stagecraft; live moves at once`);
   await scope.ensureHeld();
-  await moveAll(scope, env, 'live', progress.published ?? {});
+  await shiftTraffic(scope, progress);
 }

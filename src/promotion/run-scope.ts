@@ -8,6 +8,7 @@ import { StagecraftError } from '../errors.js';
 import type { Release } from '../state/index.js';
 import { pointAlias } from './aliases.js';
 import type { AppContext } from './context.js';
+import type { Breach, Step } from './journal.js';
 import type { RunJournal } from './run-journal.js';
 
 export interface RunScope {
@@ -33,5 +34,12 @@ export async function moveAll(scope: RunScope, env: string, role: 'live' | 'smok
     if (version === undefined) continue;
     const instance = instanceName(scope.manifest, fn.function, env);
     await pointAlias(scope.ctx, instance, aliasName(scope.manifest, env, role), version, scope.journal.meta(env, fn.function, { role }));
+  }
+}
+
+/** A failure inside a step: the promotion rolls back with this reason. */
+export class StepFailed extends Error {
+  constructor(readonly step: Step, message: string, readonly details: string[] = [], readonly breach?: Breach) {
+    super(message);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { aliasName, instanceName } from '../manifest/index.js';
 import { pointAlias } from './aliases.js';
-import { mayHaveMovedAliases, type Step } from './journal.js';
+import { mayHaveMovedAliases, type Breach, type Step } from './journal.js';
 import type { RunScope } from './run-scope.js';
 
 const SETTLED: readonly Step[] = ['live', 'passed', 'pending', 'restored'];
@@ -15,10 +15,10 @@ export function currentStep(scope: RunScope): Step {
 }
 
 /** Records why the promotion failed (`where`: the environment, default the one it was working on) and rolls back. */
-export async function fail(scope: RunScope, step: Step, reason: string, details: string[], where?: string): Promise<void> {
+export async function fail(scope: RunScope, step: Step, reason: string, details: string[], where?: string, breach?: Breach): Promise<void> {
   const { journal } = scope;
   const environment = where ?? journal.state.environments.find((env) => !SETTLED.includes(env.step))?.name ?? journal.record.target;
-  journal.state.failure = { environment, step, reason, ...(details.length > 0 ? { details } : {}) };
+  journal.state.failure = { environment, step, reason, ...(details.length > 0 ? { details } : {}), ...(breach ? { breach } : {}) };
   journal.save('rolling-back');
   scope.ctx.report.warn(`${reason}; rolling back`);
   await rollBack(scope);
@@ -47,5 +47,8 @@ export async function rollBack(scope: RunScope): Promise<void> {
   }
   // In the order they were put back: the failed environment first, then down the chain.
   const restoredAll = state.environments.filter((env) => env.step === 'restored').map((env) => env.name).reverse();
-  journal.finish('failed', 'promotion.failed', { reason: state.failure?.reason, step: state.failure?.step, failedIn: state.failure?.environment, rolledBack: restoredAll });
+  journal.finish('failed', 'promotion.failed', {
+    reason: state.failure?.reason, step: state.failure?.step, failedIn: state.failure?.environment, rolledBack: restoredAll,
+    ...(state.failure?.breach ? { breach: state.failure.breach } : {}),
+  });
 }

@@ -190,4 +190,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER release_allowed_credentials_immutable BEFORE UPDATE ON release_allowed_credentials BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
   CREATE TRIGGER release_allowed_credentials_kept BEFORE DELETE ON release_allowed_credentials BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
   `,
+  /* 6: per-version invocation metrics of the local runtime, in 10-second buckets (metrics.ts) */ `
+  CREATE TABLE metrics (
+    instance    TEXT NOT NULL,
+    alias       TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    bucket      INTEGER NOT NULL,
+    invocations INTEGER NOT NULL,
+    errors      INTEGER NOT NULL,
+    throttles   INTEGER NOT NULL,
+    durations   TEXT NOT NULL,
+    PRIMARY KEY (instance, alias, version, bucket)
+  );
+  `,
 ];

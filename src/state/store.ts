@@ -11,6 +11,7 @@ import { ControlPlaneRepo } from './control-plane.js';
 import { LedgerRepo } from './ledger.js';
 import { LockRepo } from './locks.js';
 import { MetaRepo } from './meta.js';
+import { MetricsRepo } from './metrics.js';
 import { MIGRATIONS } from './migrations.js';
 import { PromotionRepo } from './promotions.js';
 import { QueueRepo } from './queues.js';
@@ -39,6 +40,7 @@ export class StateStore {
   readonly meta: MetaRepo;
   /** The local secret store's sealed values; opening them is `src/secrets`' business. */
   readonly secrets: SecretRepo;
+  readonly metrics: MetricsRepo;
 
   private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
     this.ledger = new LedgerRepo(db, now);
@@ -51,6 +53,7 @@ export class StateStore {
     this.audit = new AuditRepo(db);
     this.now = now;
     this.secrets = new SecretRepo(db, this.ledger, now);
+    this.metrics = new MetricsRepo(db);
   }
 
   /** The store's clock, for everything that stamps or compares times against stored ones. */

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { ArtifactStore } from '../../src/build/index.js';
 import { parseManifest } from '../../src/manifest/index.js';
 import { SqliteLock, type AppContext } from '../../src/promotion/index.js';
-import type { InvokeRequest, LogTail, Provider } from '../../src/providers/index.js';
+import type { AlarmState, InvokeRequest, LogTail, Provider, VersionMetricsQuery } from '../../src/providers/index.js';
 import type { InvokeOutcome } from '../../src/runtime/index.js';
-import { StateStore, type AliasRecord, type AliasTarget, type ChangeMeta, type NewVersion, type Release, type VersionRecord } from '../../src/state/index.js';
+import { StateStore, type AliasRecord, type AliasTarget, type ChangeMeta, type MetricSummary, type NewVersion, type Release, type VersionRecord } from '../../src/state/index.js';
 
 export interface FakeCall { method: string; args: unknown }
 
@@ -22,6 +22,10 @@ export class FakeProvider implements Provider {
   readonly aliases = new Map<string, AliasRecord>();
   /** Answers every invocation; default: `{"statusCode":200}`. */
   answer: (request: InvokeRequest, version: number) => InvokeOutcome = () => ok('{"statusCode":200}');
+  /** The traffic a version served: default none. */
+  metrics: (query: VersionMetricsQuery) => Omit<MetricSummary, 'fromMs' | 'toMs'> = () => ({ invocations: 0, errors: 0, throttles: 0, p99Ms: null });
+  /** Platform alarms by name: default all OK. */
+  alarms = new Map<string, AlarmState['state']>();
   /** Throws from `updateAlias` when it returns true for the target (a platform failure mid-way). */
   failUpdate: (target: AliasTarget) => boolean = () => false;
 
@@ -65,6 +69,22 @@ export class FakeProvider implements Provider {
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const alias = this.aliases.get(`${request.instance}:${request.qualifier}`);
     return this.answer(request, alias?.version ?? Number(request.qualifier));
+  }
+
+  async versionMetrics(query: VersionMetricsQuery): Promise<MetricSummary> {
+    return { ...this.metrics(query), fromMs: query.sinceMs, toMs: query.untilMs };
+  }
+
+  async alarmStates(names: string[]): Promise<AlarmState[]> {
+    return names.map((alarm) => ({ alarm, state: this.alarms.get(alarm) ?? 'OK' }));
+  }
+
+  /** The alias moves made so far: `instance:alias → v1+v2@0.1`. */
+  moves(): string[] {
+    return this.calls.filter((call) => call.method === 'updateAlias').map((call) => {
+      const args = call.args as { instance: string; name: string; version: number; extra?: { version: number; weight: number } };
+      return `${args.instance}:${args.name} → v${args.version}${args.extra ? `+v${args.extra.version}@${args.extra.weight}` : ''}`;
+    });
   }
 
   async sendMessage(): Promise<{ messageId: string }> {

@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
 import { createRedactor, FileLogSink, followLog, invokeOnce, logFile, readLogTail, type InvokeOutcome } from '../../runtime/index.js';
-import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
-import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec } from '../provider.js';
+import type { AliasRecord, AliasTarget, ChangeMeta, MetricSummary, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
+import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec, VersionMetricsQuery } from '../provider.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
 
 /** The account id local ARNs carry; no real account has it. */
@@ -111,6 +111,10 @@ export class LocalProvider implements Provider {
     const file = logFile(this.logDir, instance);
     const { entries, end } = await readLogTail(file, limit);
     return { entries, source: { file }, empty: end === 0, follow: (onEntries, signal) => followLog(file, end, onEntries, signal) };
+  }
+
+  async versionMetrics(query: VersionMetricsQuery): Promise<MetricSummary> {
+    return this.deps.store.metrics.summary(query);
   }
 
   /** A notice such as "runs on the host's Node 20" is said once per process, not per smoke test. */
