@@ -146,6 +146,7 @@ export class PromotionRun {
   private async advance(progress: EnvironmentProgress, index: number): Promise<Advance> {
     const env = progress.name;
     const { journal, scope } = this;
+    this.stopIfInterrupted(progress);
     if (progress.step === 'pending') {
       if (this.record.kind === 'promote') {
         if ((await liveSince(scope, env)) !== undefined) {
@@ -190,12 +191,20 @@ export class PromotionRun {
       progress.tests = await this.test(env);
       journal.step(progress, 'ready');
     }
+    this.stopIfInterrupted(progress);
     if (progress.step === 'ready' || progress.step === 'shifting') {
       await trafficGate(scope, progress);
       journal.step(progress, 'live');
       this.ctx.report.progress(`${env}: ${scope.release.id} is live`);
     }
     return 'next';
+  }
+
+  /** Ctrl-C: the promotion stops at the next step and rolls back (a shift checks it while it waits). */
+  private stopIfInterrupted(progress: EnvironmentProgress): void {
+    if (this.ctx.interrupt?.aborted && !['live', 'passed', 'awaiting-approval'].includes(progress.step)) {
+      throw new StepFailed(progress.step, `${progress.name}: interrupted (Ctrl-C)`);
+    }
   }
 
   private async publish(env: string): Promise<{ published: Record<string, number>; created: string[] }> {
