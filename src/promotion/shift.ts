@@ -48,15 +48,17 @@ export async function shiftTraffic(scope: RunScope, progress: EnvironmentProgres
   const { ctx, journal } = scope;
   const env = progress.name;
   const def = gateOf(scope, env);
+  // A release recorded before hooks existed has none in its stored manifest.
+  const hooks = def.hooks ?? {};
   const targets = targetsOf(scope, progress);
   const published = progress.published ?? {};
   if (progress.step === 'ready') {
-    if (def.hooks.preTraffic) await hookOrFail(scope, env, 'preTraffic', def.hooks.preTraffic, targets, published);
+    if (hooks.preTraffic) await hookOrFail(scope, env, 'preTraffic', hooks.preTraffic, targets, published);
     const { weights, holdMs } = scheduleOf(def.deployment);
     if (weights.length === 0 || targets.length === 0) {
       await scope.ensureHeld();
       await moveAll(scope, env, 'live', published);
-      if (def.hooks.postTraffic) await hookOrFail(scope, env, 'postTraffic', def.hooks.postTraffic, targets, published);
+      if (hooks.postTraffic) await hookOrFail(scope, env, 'postTraffic', hooks.postTraffic, targets, published);
       return;
     }
     progress.shift = { policy: policyText(def.deployment), weights, holdMs, index: 0, steps: [] };
@@ -71,7 +73,7 @@ export async function shiftTraffic(scope: RunScope, progress: EnvironmentProgres
   await scope.ensureHeld();
   // The final move clears the split: `live` on the new version alone.
   await moveAll(scope, env, 'live', published);
-  if (def.hooks.postTraffic) await hookOrFail(scope, env, 'postTraffic', def.hooks.postTraffic, targets, published);
+  if (hooks.postTraffic) await hookOrFail(scope, env, 'postTraffic', hooks.postTraffic, targets, published);
 }
 
 async function hookOrFail(scope: RunScope, env: string, hook: 'preTraffic' | 'postTraffic', spec: string, targets: ShiftTarget[], published: Record<string, number>): Promise<void> {
@@ -97,7 +99,8 @@ async function holdStep(scope: RunScope, progress: EnvironmentProgress, shift: S
     await ctx.provider.updateAlias({ instance: target.instance, name: target.alias, version: target.from, extra: { version: target.to, weight }, expectedRevision: current?.revision },
       journal.meta(env, target.function, { role: 'live', shift: shift.policy, step: shift.index + 1, weight }));
   }
-  const alarms = gateOf(scope, env).alarms;
+  const declared = gateOf(scope, env).alarms;
+  const alarms = Array.isArray(declared) ? declared : [];
   const label = `${env}: ${shift.policy}, step ${shift.index + 1}/${shift.weights.length}: ${pct(weight)} on the new version`;
   ctx.report.progress(`${label}${alarms.length > 0 ? `; watching ${alarms.map(describeAlarm).join(', ')}` : ''}`);
   let lastReport = startedMs;
