@@ -6,8 +6,13 @@
 import type { InvokeOutcome } from '../../runtime/index.js';
 import type { MetricSample, StateStore } from '../../state/index.js';
 
+/** How long buckets are kept: longer than any shift reads back (its alarms' windows). */
+const KEEP_MS = 24 * 60 * 60_000;
+const PRUNE_EVERY_MS = 60_000;
+
 export class MetricsRecorder {
   private pending: MetricSample[] = [];
+  private prunedAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly store: StateStore, private readonly flushMs = 250, private readonly now: () => number = Date.now) {}
@@ -29,6 +34,15 @@ export class MetricsRecorder {
   }
 
   flush(): void {
+    const now = this.now();
+    if (now - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = now;
+      try {
+        this.store.transaction(() => this.store.metrics.prune(now - KEEP_MS));
+      } catch {
+        // A busy database: pruning waits for the next minute.
+      }
+    }
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
