@@ -31,7 +31,7 @@ const BAD: Record<string, { edit: (manifest: string) => string; expect: RegExp }
   },
   'bad policy': {
     edit: (m) => m.replace('    approval: manual\n', '    approval: manual\n    deployment: canary 10%\n'),
-    expect: /stagecraft\.yml:\d+:17 environments\[2\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>` or `linear <pct>% every <duration>`, found "canary 10%"/,
+    expect: /stagecraft\.yml:\d+:17 environments\[2\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>`, `linear <pct>% every <duration>` or an AWS name such as Canary10Percent5Minutes, found "canary 10%"/,
   },
   'duplicate environment': {
     edit: (m) => m.replace('  - name: staging\n', '  - name: staging\n  - name: dev\n'),

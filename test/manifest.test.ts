@@ -87,7 +87,7 @@ describe('manifest', () => {
     const [dev, staging, prod] = manifest.environments;
     expect(dev).toMatchObject({ approval: 'auto', deployment: { type: 'allAtOnce' } });
     expect(staging?.soak).toBe(72 * 3_600_000);
-    expect(prod).toMatchObject({ approval: 'manual', deployment: { type: 'canary', percent: 10, waitMs: 300_000 }, alarms: { errorRate: 1, p99: 800 } });
+    expect(prod).toMatchObject({ approval: 'manual', deployment: { type: 'canary', percent: 10, waitMs: 300_000 }, alarms: [{ kind: 'errorRate', threshold: 1, windowMs: 60_000, minInvocations: 20 }, { kind: 'p99', threshold: 800, windowMs: 60_000 }] });
     expect(manifest.functions['worker']?.destinations?.onFailure).toEqual({ type: 'queue', name: 'orders-dlq' });
     expect(manifest.resources.queues['audit']).toEqual({ visibilityTimeout: 30 });
     expect(manifest.smoke.map((test) => test.timeout)).toEqual([30_000, 30_000, 120_000]);
@@ -124,8 +124,40 @@ describe('manifest', () => {
     expect((await parse(base('linear 10% every 1m'))).environments[0]?.deployment).toEqual({ type: 'linear', percent: 10, intervalMs: 60_000 });
     for (const bad of ['canary 10%', 'canary 110% 5m', 'linear 10% 1m', 'bluegreen']) {
       const [problem] = await problemsOf(base(bad));
-      expect(problem).toMatch(/^stagecraft\.yml:4:17 environments\[0\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>` or `linear <pct>% every <duration>`/);
+      expect(problem).toMatch(/^stagecraft\.yml:4:17 environments\[0\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>`, `linear <pct>% every <duration>` or an AWS name such as Canary10Percent5Minutes/);
     }
+  });
+
+  it('reads AWS\'s named policies as the same canary and linear, and short durations for tests', async () => {
+    const base = (policy: string) => `app: a\nenvironments:\n  - name: prod\n    deployment: ${policy}\nfunctions: { f: { handler: src/f.handler } }\n`;
+    const policy = async (text: string) => (await parse(base(text))).environments[0]?.deployment;
+    expect(await policy('Canary10Percent5Minutes')).toEqual({ type: 'canary', percent: 10, waitMs: 300_000 });
+    expect(await policy('LambdaCanary10Percent30Minutes')).toEqual({ type: 'canary', percent: 10, waitMs: 1_800_000 });
+    expect(await policy('Linear10PercentEvery1Minute')).toEqual({ type: 'linear', percent: 10, intervalMs: 60_000 });
+    expect(await policy('AllAtOnce')).toEqual({ type: 'allAtOnce' });
+    expect(await policy('canary 10% 2s')).toEqual({ type: 'canary', percent: 10, waitMs: 2_000 });
+  });
+
+  it('parses alarms (errorRate, p99, throttles, command, cloudwatch) and hooks, and refuses an alarm of two kinds', async () => {
+    const base = (rest: string) => `app: a\nenvironments:\n  - name: prod\n${rest}functions: { f: { handler: src/f.handler } }\n`;
+    const prod = (await parse(base(`    alarms:
+      - { errorRate: "> 5%", window: 30s }
+      - { p99: "> 800ms", minInvocations: 50 }
+      - { throttles: "> 0" }
+      - { command: ./kpi.sh }
+      - { cloudwatch: shop-errors }
+    hooks: { preTraffic: f, postTraffic: ./verify.sh }
+`))).environments[0];
+    expect(prod?.alarms).toEqual([
+      { kind: 'errorRate', threshold: 5, windowMs: 30_000, minInvocations: 20 },
+      { kind: 'p99', threshold: 800, windowMs: 60_000, minInvocations: 50 },
+      { kind: 'throttles', threshold: 0, windowMs: 60_000, minInvocations: 20 },
+      { kind: 'command', command: './kpi.sh' },
+      { kind: 'cloudwatch', alarm: 'shop-errors' },
+    ]);
+    expect(prod?.hooks).toEqual({ preTraffic: 'f', postTraffic: './verify.sh' });
+    const [problem] = await problemsOf(base('    alarms:\n      - { errorRate: 5%, p99: 1s }\n'));
+    expect(problem).toMatch(/environments\[0\]\.alarms\[0\]: expected exactly one of errorRate, p99, throttles, command or cloudwatch/);
   });
 
   it('reports every problem at once, each with file:line:column, key path and what was found', async () => {

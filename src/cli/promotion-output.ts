@@ -4,11 +4,11 @@
  * a pause at a manual gate is done, 0; a rollback is 1; a refusal is 3).
  */
 import { EXIT } from '../errors.js';
-import type { PromotionOutcome } from '../promotion/index.js';
-
-type Environment = PromotionOutcome['environments'][number];
+import type { AppContext, PromotionOutcome } from '../promotion/index.js';
 import { summariseVersions } from './function-summary.js';
 import type { Output } from './output.js';
+
+type Environment = PromotionOutcome['environments'][number];
 
 export function reportPromotion(out: Output, outcome: PromotionOutcome, extra: Record<string, unknown> = {}): number {
   const code = exitCodeOf(outcome);
@@ -35,10 +35,20 @@ function render(outcome: PromotionOutcome): string {
     for (const test of env.tests ?? []) lines.push(`    ${test.ok ? 'pass' : 'FAIL'} ${test.name} (${test.durationMs} ms)${test.failure ? `: ${test.failure[0] ?? ''}` : ''}`);
     if (env.approval) lines.push(`    approved by ${env.approval.by} at ${env.approval.at}`);
     if (env.soakSkipped) lines.push(`    soak skipped by ${env.soakSkipped.by}: ${env.soakSkipped.reason}`);
+    if (env.shift) {
+      lines.push(`    ${env.shift.policy}`);
+      for (const step of env.shift.steps) {
+        const seen = step.newVersion;
+        const rate = seen && seen.invocations > 0 ? Math.round((seen.errors / seen.invocations) * 1000) / 10 : 0;
+        lines.push(`      ${`${Math.round(step.weight * 1000) / 10}%`.padEnd(6)} new: ${seen?.invocations ?? 0} invocations, ${rate}% errors${seen?.p99Ms != null ? `, p99 ≤ ${seen.p99Ms} ms` : ''}; old: ${step.oldVersion?.invocations ?? 0} invocations`);
+      }
+    }
   }
   if (outcome.failure) {
     lines.push(`failed in ${outcome.failure.environment} at ${outcome.failure.step}: ${outcome.failure.reason}`);
     for (const detail of outcome.failure.details ?? []) lines.push(`  ${detail}`);
+    const breach = outcome.failure.breach;
+    if (breach) lines.push(`  alarm ${breach.alarm}: ${breach.metric} = ${breach.value} (threshold ${breach.threshold}) from ${breach.from} to ${breach.to}`);
     const restored = outcome.environments.filter((env) => env.step === 'restored').map((env) => env.name);
     if (restored.length > 0) lines.push(`rolled back: ${restored.join(', ')}`);
   }
@@ -57,5 +67,25 @@ function whereLiveIs(env: Environment): string {
     case 'restored': return `live back on ${list((fn) => fn.previousLive)}`;
     case 'pending': return 'untouched';
     default: return `live still on ${list((fn) => fn.previousLive)}; smoke on ${list((fn) => fn.version)}`;
+  }
+}
+
+/**
+ * Runs a promotion that Ctrl-C (SIGINT) interrupts: the first one makes the promotion roll back
+ * (a shift in progress at once, other steps at their end); a second one exits as usual.
+ */
+export async function interruptible<T>(app: AppContext, work: () => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('interrupted: rolling back (Ctrl-C again to exit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  app.interrupt = controller.signal;
+  try {
+    return await work();
+  } finally {
+    process.off('SIGINT', onSignal);
   }
 }

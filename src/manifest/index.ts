@@ -11,3 +11,4 @@ export { resolveConfig, describeConfig, secretReferences, resourceName, locatorV
 export { findSecretLiterals, looksLikeSecretKey, type SecretLiteral } from './secret-literals.js';
 export { withEphemeral, type EphemeralRef } from './ephemeral.js';
 export { parsePythonHandler, pythonHandlerProblem, type PythonHandler } from './python-handler.js';
+export { DEFAULT_ALARM_WINDOW_MS, DEFAULT_MIN_INVOCATIONS, type AlarmDef } from './traffic.js';

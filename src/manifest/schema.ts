@@ -3,9 +3,10 @@
  * type the rest of Stagecraft uses is inferred from here, never written twice.
  */
 import { z } from 'zod';
-import { configMap, deploymentPolicy, durationMs, memoryMb, name, percent, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
+import { configMap, deploymentPolicy, durationMs, memoryMb, name, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
 
 import { HTTP_METHODS, RUNTIMES } from './constants.js';
+import { alarms, hooks } from './traffic.js';
 
 const runtime = z.enum(RUNTIMES, { error: `expected a runtime: ${RUNTIMES.join(', ')}` });
 
@@ -91,7 +92,8 @@ const environment = strict({
   approval: z.enum(['auto', 'manual'], { error: 'expected approval: auto or manual' }).default('auto'),
   soak: durationMs('a soak time').optional(),
   deployment: deploymentPolicy.default({ type: 'allAtOnce' }),
-  alarms: strict({ errorRate: percent.optional(), p99: durationMs('a latency').optional(), window: durationMs().optional() }).optional(),
+  alarms: alarms.default([]),
+  hooks: hooks.default({}),
 });
 
 const queue = strict({

@@ -235,4 +235,17 @@ export const MIGRATIONS: readonly string[] = [
     ) GROUP BY environment, name;
   CREATE INDEX secrets_by_number ON secrets (environment, name, number);
   `,
+  /* 7: per-version invocation metrics of the local runtime, in 10-second buckets (metrics.ts) */ `
+  CREATE TABLE metrics (
+    instance    TEXT NOT NULL,
+    alias       TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    bucket      INTEGER NOT NULL,
+    invocations INTEGER NOT NULL,
+    errors      INTEGER NOT NULL,
+    throttles   INTEGER NOT NULL,
+    durations   TEXT NOT NULL,
+    PRIMARY KEY (instance, alias, version, bucket)
+  );
+  `,
 ];

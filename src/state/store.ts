@@ -14,6 +14,7 @@ import { corruptState, isCorruption, markState } from './health.js';
 import { LedgerRepo } from './ledger.js';
 import { LockRepo } from './locks.js';
 import { MetaRepo } from './meta.js';
+import { MetricsRepo } from './metrics.js';
 import { MIGRATIONS } from './migrations.js';
 import { PromotionRepo } from './promotions.js';
 import { QueueRepo } from './queues.js';
@@ -44,6 +45,7 @@ export class StateStore {
   readonly secrets: SecretRepo;
   /** The ephemeral environments (`deploy --ephemeral`) and when they expire. */
   readonly environments: EnvironmentRepo;
+  readonly metrics: MetricsRepo;
 
   private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
     this.ledger = new LedgerRepo(db, now);
@@ -57,6 +59,7 @@ export class StateStore {
     this.now = now;
     this.secrets = new SecretRepo(db, this.ledger, now);
     this.environments = new EnvironmentRepo(db, this.ledger, now);
+    this.metrics = new MetricsRepo(db);
   }
 
   /** The store's clock, for everything that stamps or compares times against stored ones. */

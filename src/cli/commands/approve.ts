@@ -6,7 +6,7 @@ import { resolveActor, withApp, type OpenedApp } from '../app.js';
 import type { Output } from '../output.js';
 import { renderDiff } from './diff.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
-import { reportPromotion } from '../promotion-output.js';
+import { interruptible, reportPromotion } from '../promotion-output.js';
 
 export function registerApprove(program: Command): void {
   withCommonOptions(program.command('approve <env>').description('approve the promotion waiting at <env>; it moves live and continues'))
@@ -17,7 +17,7 @@ export function registerApprove(program: Command): void {
       if (options.release !== undefined && !options.release.trim()) throw new StagecraftError('ARGUMENT_INVALID', '--release needs a release id', { hint: 'e.g. --release r7-3fa9c2d1' });
       return withApp(options.dir, out, async (app) => {
         await showDiff(app, env, out);
-        return reportPromotion(out, await approve(app, env, options.by?.trim() ?? resolveActor(app.loaded.appDir), options.release?.trim()));
+        return reportPromotion(out, await interruptible(app, () => approve(app, env, options.by?.trim() ?? resolveActor(app.loaded.appDir), options.release?.trim())));
       });
     }));
 }

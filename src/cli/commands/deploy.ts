@@ -8,7 +8,7 @@ import { parseDuration } from '../../manifest/index.js';
 import { deploy, deployEphemeral } from '../../promotion/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
-import { reportPromotion } from '../promotion-output.js';
+import { interruptible, reportPromotion } from '../promotion-output.js';
 
 interface DeployOptions extends CommonOptions { release?: string; ephemeral?: boolean; name?: string; ttl?: string; force?: boolean; reason?: string }
 
@@ -38,7 +38,7 @@ export function registerDeploy(program: Command): void {
         throw new StagecraftError('ARGUMENT_INVALID', `--ttl "${options.ttl}" is not a duration`, { hint: 'e.g. --ttl 72h, --ttl 30m' });
       }
       return withApp(options.dir, out, async (app) => {
-        if (env !== undefined) return reportPromotion(out, await deploy(app, env, options.release, force));
+        if (env !== undefined) return reportPromotion(out, await interruptible(app, () => deploy(app, env, options.release, force)));
         const made = await deployEphemeral(app, {
           ...(options.name === undefined ? {} : { name: options.name }), ...(options.release === undefined ? {} : { release: options.release }),
           ...(ttlMs === undefined ? {} : { ttlMs }),
