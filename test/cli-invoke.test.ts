@@ -102,6 +102,13 @@ describe('invoke', () => {
     const badJson = await invoke('echo', '--env', 'dev', '--data', '{nope');
     expect(badJson.code).toBe(2);
     expect(badJson.json()).toMatchObject({ ok: false, error: { code: 'ARGUMENT_INVALID' } });
+    app.write('big.json', JSON.stringify({ blob: 'x'.repeat(6 * 1024 * 1024) }));
+    const tooLarge = await invoke('echo', '--env', 'dev', '--data', '@big.json');
+    expect(tooLarge.code).toBe(2);
+    expect(tooLarge.json()).toMatchObject({ error: { code: 'ARGUMENT_INVALID', message: expect.stringContaining('RequestEntityTooLargeException: Request must be smaller than 6291456 bytes') } });
+    app.write('fits.json', JSON.stringify({ blob: 'x'.repeat(6 * 1024 * 1024 - 20) }));
+    const fits = await invoke('echo', '--env', 'dev', '--data', '@fits.json');
+    expect(fits.code, fits.stderr).toBe(0);
     const notDeployed = await invoke('echo', '--env', 'prod');
     expect(notDeployed.code).toBe(2);
     expect(notDeployed.json()).toMatchObject({ error: { code: 'ALIAS_NOT_FOUND', hint: expect.stringContaining('stagecraft deploy') } });

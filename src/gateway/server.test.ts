@@ -3,7 +3,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { headerValues, send } from '../../test/fixtures/gateway/support.js';
-import type { InvokeOutcome } from '../runtime/index.js';
+import { SYNC_PAYLOAD_LIMIT, type InvokeOutcome } from '../runtime/index.js';
 import { createGateway, MAX_BODY_BYTES, type Gateway, type GatewayCall, type GatewayOptions, type GatewayStage, type RouteDef } from './index.js';
 
 const common = { requestId: 'lambda-request', durationMs: 1, billedMs: 1, maxMemoryMb: 64, logs: [] };
@@ -205,7 +205,20 @@ describe('AWS’s own answers', () => {
     const streamed = await send(url('/v1/x'), { method: 'POST', headers: [['Transfer-Encoding', 'chunked']], body: Buffer.alloc(MAX_BODY_BYTES + 1) });
     expect([streamed.status, streamed.body.toString()]).toEqual([413, '{"message":"Request Too Long"}']);
     const atLimit = await send(url('/v2/x'), { method: 'POST', body: Buffer.alloc(MAX_BODY_BYTES) });
-    expect([atLimit.status, atLimit.body.toString()]).toEqual([200, 'never']);
+    expect([atLimit.status, atLimit.body.toString()]).toEqual([413, '{"message":"Request Entity Too Large"}']);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('answers 413 without invoking when the event would be over Lambda’s 6 MB, and invokes just under it', async () => {
+    const { url, calls } = await start(() => ok('fine'));
+    const text = { 'Content-Type': 'text/plain' };
+    const over = await send(url('/v2/x'), { method: 'POST', headers: Object.entries(text), body: 'a'.repeat(SYNC_PAYLOAD_LIMIT) });
+    expect([over.status, over.body.toString()]).toEqual([413, '{"message":"Request Entity Too Large"}']);
+    const rest = await send(url('/v1/x'), { method: 'POST', headers: Object.entries(text), body: 'a'.repeat(7 * 1024 * 1024) });
+    expect([rest.status, rest.body.toString()]).toEqual([413, '{"message":"Request Too Long"}']);
+    expect(calls).toHaveLength(0);
+    const under = await send(url('/v2/x'), { method: 'POST', headers: Object.entries(text), body: 'a'.repeat(SYNC_PAYLOAD_LIMIT - 4096) });
+    expect([under.status, under.body.toString()]).toEqual([200, 'fine']);
     expect(calls).toHaveLength(1);
   });
 });

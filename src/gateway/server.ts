@@ -13,7 +13,7 @@ import { fromResultV1, toEventV1 } from './payload-v1.js';
 import { fromResultV2, toEventV2 } from './payload-v2.js';
 import { errorResponse, MAX_BODY_BYTES, type ApiFlavor, type GatewayError } from './responses.js';
 import { compileRoutes, isCompiledFrom, matchRoute, type RouteMatch, type RouteTable } from './router.js';
-import type { InvokeOutcome } from '../runtime/index.js';
+import { oversize, type InvokeOutcome } from '../runtime/index.js';
 import type { EventContext, Gateway, GatewayCall, GatewayOptions, GatewayRequest, GatewayStage, HttpResponse } from './types.js';
 
 /** The header that reaches the `smoke` alias through the same gateway (DESIGN §4). */
@@ -181,6 +181,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       payload: JSON.stringify(event),
       requestId,
     };
+    // Lambda refuses a synchronous event over 6 MB (RequestEntityTooLargeException): a body under the gateway's own 10 MB may still be.
+    if (oversize(call.payload, 'sync') !== undefined) {
+      fail('tooLarge');
+      return;
+    }
 
     const timeoutMs = options.integrationTimeoutMs ?? (flavor === 'http' ? HTTP_API_TIMEOUT_MS : REST_API_TIMEOUT_MS);
     let outcome: InvokeOutcome | 'timeout';

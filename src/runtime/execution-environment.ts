@@ -20,6 +20,7 @@ import { chooseNodeBinary } from './node-binary.js';
 import { LogRouter } from './log-router.js';
 import { OutputLines } from './output-lines.js';
 import { exitError, invalidEntrypointError, timeoutError } from './platform-report.js';
+import { assertPayloadSize } from './payload-limits.js';
 import { PeakMemory } from './process-memory.js';
 import { createRedactor, redactError, type Redact } from './redact.js';
 import { RuntimeApi, type Invocation as ApiInvocation, type RuntimeApiListener } from './runtime-api.js';
@@ -104,6 +105,7 @@ export class ExecutionEnvironment {
    * reaches the runtime byte for byte.
    */
   async invoke(payload: string, options: InvokeOptions = {}): Promise<InvokeOutcome> {
+    assertPayloadSize(payload, 'sync');
     assertJson(payload);
     return this.invokeChecked(payload, options);
   }

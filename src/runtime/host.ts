@@ -33,6 +33,7 @@ import { ExecutionEnvironment } from './execution-environment.js';
 import { FunctionPool, type FunctionStats, type VersionBooks } from './function-pool.js';
 import { newRequestId } from './ids.js';
 import { assertJson } from './invocation.js';
+import { assertPayloadSize } from './payload-limits.js';
 import { isProvidedRuntime } from './lambda-environment.js';
 import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
@@ -111,6 +112,7 @@ export class RuntimeHost {
       );
     }
     try {
+      assertPayloadSize(payload, 'sync');
       if (options.payloadIsJson !== true) assertJson(payload); // before it takes a slot: a bad request is no invocation
     } catch (error) {
       return Promise.reject(error);
