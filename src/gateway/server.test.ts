@@ -198,6 +198,18 @@ describe('AWS’s own answers', () => {
     expect(errors).toEqual([new Error('no capacity')]);
   });
 
+  it('answers a response header that would split the response as API Gateway does: 500 on HTTP API, 502 on REST', async () => {
+    const { url } = await start(() => ok({ statusCode: 200, headers: { 'x-evil': 'a\r\nSet-Cookie: pwned=1' }, body: 'hi' }));
+    const http = await send(url('/v2/x'));
+    expect([http.status, http.statusText, http.body.toString()]).toEqual([500, 'Internal Server Error', '{"message":"Internal Server Error"}']);
+    expect(headerValues(http, 'set-cookie')).toEqual([]);
+    expect(headerValues(http, 'apigw-requestid')).toHaveLength(1);
+    const rest = await send(url('/v1/x'));
+    expect([rest.status, rest.statusText, rest.body.toString()]).toEqual([502, 'Bad Gateway', '{"message": "Internal server error"}']);
+    expect(headerValues(rest, 'x-amzn-errortype')).toEqual(['InternalServerErrorException']);
+    expect(headerValues(rest, 'set-cookie')).toEqual([]);
+  });
+
   it('answers a body over 10 MB with 413, announced or streamed', async () => {
     const { url, calls } = await start(() => ok('never'));
     const announced = await send(url('/v2/x'), { method: 'POST', headers: [['Content-Length', String(MAX_BODY_BYTES + 1)]] });

@@ -6,7 +6,7 @@
  * ids come from a pooled random buffer, bodies are collected as Buffers without copies until the
  * last one, and nothing touches the disk.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestIds } from './ids.js';
 import { fromResultV1, toEventV1 } from './payload-v1.js';
@@ -100,7 +100,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     for (const [name, value] of ownHeaders) flat.push(name, value);
     flat.push('content-length', String(typeof response.body === 'string' ? Buffer.byteLength(response.body) : response.body.length));
     if (closing) flat.push('connection', 'close');
-    res.writeHead(response.statusCode, flat);
+    // The reason phrase is given: a writeHead that threw on a bad header has already set the first one's.
+    res.writeHead(response.statusCode, STATUS_CODES[response.statusCode] ?? '', flat);
     res.end(response.body);
   };
 
@@ -209,7 +210,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (outcome === 'timeout') {
       fail('timeout', `No response from the function within ${timeoutMs} ms`);
     } else if (outcome.ok) {
-      send(res, flavor === 'http' ? fromResultV2(outcome.payload) : fromResultV1(outcome.payload), ownHeaders);
+      try {
+        send(res, flavor === 'http' ? fromResultV2(outcome.payload) : fromResultV1(outcome.payload), ownHeaders);
+      } catch (error) {
+        // A header Node refuses to write (CR/LF, a bad name): nothing went out; a malformed result, as API Gateway says.
+        if (res.headersSent) throw error;
+        fail('malformed');
+      }
     } else {
       // Lambda's own timeout is a function error like any other ("Task timed out after …"):
       // 500 / 502, not the 503 / 504 of the gateway's integration timeout (denoland/deno_registry2#87,
