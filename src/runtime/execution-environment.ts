@@ -230,7 +230,7 @@ export class ExecutionEnvironment {
     this.init.begin();
     const stdout = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     const stderr = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
-    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe }, {
+    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe, marker: `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}` }, {
       stdout: (chunk) => stdout.push(chunk),
       stderr: (chunk) => stderr.push(chunk),
       spawnFailed: (error) => this.spawnFailed(error, command, provided),
