@@ -19,7 +19,7 @@ import { isProvidedRuntime, lambdaEnvironment, newLogStreamName } from './lambda
 import { chooseNodeBinary } from './node-binary.js';
 import { LogRouter } from './log-router.js';
 import { OutputLines } from './output-lines.js';
-import { exitError, invalidEntrypointError, timeoutError } from './platform-report.js';
+import { exitError, invalidEntrypointError, outOfMemoryError, timeoutError } from './platform-report.js';
 import { assertPayloadSize } from './payload-limits.js';
 import { PeakMemory } from './process-memory.js';
 import { createRedactor, redactError, type Redact } from './redact.js';
@@ -63,6 +63,8 @@ export class ExecutionEnvironment {
   private maxMemoryMb = 0;
   private sampledAt = Number.NEGATIVE_INFINITY;
   private stopRequested = false;
+  /** The runtime went over `memoryMb` and was killed for it. */
+  private outOfMemory = false;
   private spawnError: StagecraftError | undefined;
   readonly logStreamName: string;
 
@@ -313,12 +315,14 @@ export class ExecutionEnvironment {
     invocation.unwatch();
     setImmediate(() => {
       this.sampleMemory(SETTLE_SAMPLE_AGE_MS);
+      // Over the limit before it answered: on Lambda it would have been killed instead.
+      const killed = this.outOfMemory && !(result.ok === false && result.cause === 'timeout');
       const initDurationMs = this.init.takeColdDuration();
       if (!invocation.started) invocation.preLogs = this.logs.takePending();
-      const lines = invocation.settle(result, {
+      const lines = invocation.settle(killed ? this.outOfMemoryResult(invocation) : result, {
         version: this.spec.version,
         memoryMb: this.spec.memoryMb,
-        maxMemoryMb: this.maxMemoryMb,
+        maxMemoryMb: killed ? this.spec.memoryMb : this.maxMemoryMb,
         initDurationMs,
       });
       for (const line of lines) this.logs.emit(line);
@@ -342,12 +346,14 @@ export class ExecutionEnvironment {
     this.api.abandon();
     this.memory?.close();
     if (duringInit) {
-      this.init.failure ??= (requestId) => exitError(requestId, code, signal);
+      this.init.failure ??= (requestId) => (this.outOfMemory ? outOfMemoryError(requestId) : exitError(requestId, code, signal));
       this.init.end();
     }
     const invocation = this.current;
     if (invocation === undefined || invocation.settled) return;
-    if (invocation.timedOut) {
+    if (this.outOfMemory && !invocation.timedOut) {
+      this.settle(invocation, this.outOfMemoryResult(invocation));
+    } else if (invocation.timedOut) {
       const error = timeoutError(invocation.requestId, this.spec.timeoutSec);
       this.settle(invocation, { ok: false, error, cause: 'timeout', status: { kind: 'timeout' } });
     } else if (duringInit) {
@@ -365,6 +371,17 @@ export class ExecutionEnvironment {
     this.sampledAt = now;
     const peak = this.memory?.read();
     if (peak !== undefined && peak > this.maxMemoryMb) this.maxMemoryMb = peak;
+    if (this.maxMemoryMb > this.spec.memoryMb && !this.outOfMemory) {
+      // Lambda enforces `memory` on the whole sandbox, not only V8's heap: Buffers and native memory count.
+      this.outOfMemory = true;
+      this.api.abandon();
+      this.runtime?.kill();
+    }
+  }
+
+  private outOfMemoryResult(invocation: Invocation): InvocationResult {
+    const error = outOfMemoryError(invocation.requestId);
+    return { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } };
   }
 
   private get hostEnv(): NodeJS.ProcessEnv {
