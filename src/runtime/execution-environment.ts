@@ -18,6 +18,7 @@ import { assertJson, Invocation, type InvocationResult } from './invocation.js';
 import { isProvidedRuntime, lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { LogRouter } from './log-router.js';
+import { OutputBarrier } from './output-barrier.js';
 import { OutputLines } from './output-lines.js';
 import { exitError, invalidEntrypointError, outOfMemoryError, timeoutError } from './platform-report.js';
 import { assertPayloadSize } from './payload-limits.js';
@@ -57,6 +58,7 @@ export class ExecutionEnvironment {
   private memory: PeakMemory | undefined;
   private readonly init = new InitPhase();
   private readonly logs: LogRouter;
+  private readonly output = new OutputBarrier();
   /** Masks the version's secret values in what it prints and the errors it reports. */
   private readonly redact: Redact;
   private current: Invocation | undefined;
@@ -233,12 +235,19 @@ export class ExecutionEnvironment {
     const stdout = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     const stderr = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe, marker: `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}` }, {
-      stdout: (chunk) => stdout.push(chunk),
-      stderr: (chunk) => stderr.push(chunk),
+      stdout: (chunk) => {
+        stdout.push(chunk);
+        this.output.counted(0, chunk);
+      },
+      stderr: (chunk) => {
+        stderr.push(chunk);
+        this.output.counted(1, chunk);
+      },
       spawnFailed: (error) => this.spawnFailed(error, command, provided),
       closed: (code, signal) => {
         stdout.flush();
         stderr.flush();
+        this.output.release();
         this.closed(code, signal);
       },
     });
@@ -278,7 +287,7 @@ export class ExecutionEnvironment {
           this.logs.emit(current.begin(this.logs.takePending(), this.spec.version));
         });
       },
-      response: (requestId, payload) => this.settleCurrent(requestId, { ok: true, payload }),
+      response: (requestId, payload, output) => this.output.after(output, () => this.settleCurrent(requestId, { ok: true, payload })),
       responseTooLarge: (requestId, bytes) =>
         this.settleCurrent(requestId, {
           ok: false,
@@ -288,7 +297,8 @@ export class ExecutionEnvironment {
             errorMessage: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
           },
         }),
-      error: (requestId, error) => this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' }),
+      error: (requestId, error, output) =>
+        this.output.after(output, () => this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' })),
       initError: (error) => {
         this.sampleMemory();
         const masked = redactError(error, this.redact);
