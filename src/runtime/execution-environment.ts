@@ -8,7 +8,7 @@
  * The Runtime API is always served over HTTP on loopback (`AWS_LAMBDA_RUNTIME_API` is real);
  * with `transport: 'pipe'` our Node bootstrap speaks it over an inherited pipe instead.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StagecraftError } from '../errors.js';
@@ -29,6 +29,8 @@ import { PIPE_FD, PIPE_FD_VARIABLE, RuntimeApiPipe } from './runtime-api-pipe.js
 import { RuntimeApiServer } from './runtime-api-server.js';
 import { entrypointProblem, NODE_BOOTSTRAP, runtimeCommand } from './runtime-command.js';
 import { spawnRuntime, type RuntimeProcess } from './runtime-process.js';
+import { firstUnwrapped } from './process-tree.js';
+import { DEFAULT_EPHEMERAL_MB, detectSandbox, sandboxed, sandboxKind, sandboxNotice, type SandboxKind } from './sandbox.js';
 import type {
   EnvironmentState,
   ExecutionEnvironmentOptions,
@@ -67,6 +69,8 @@ export class ExecutionEnvironment {
   private stopRequested = false;
   /** The runtime went over `memoryMb` and was killed for it. */
   private outOfMemory = false;
+  private sandbox: SandboxKind = 'none';
+  private disposeSandbox: () => void = () => undefined;
   private spawnError: StagecraftError | undefined;
   readonly logStreamName: string;
 
@@ -87,6 +91,11 @@ export class ExecutionEnvironment {
 
   get state(): EnvironmentState {
     return this.stateNow;
+  }
+
+  /** How the runtime process is isolated (known once it has started). */
+  get sandboxKind(): SandboxKind {
+    return this.sandbox;
   }
 
   /** The runtime process id, while there is one. */
@@ -230,7 +239,19 @@ export class ExecutionEnvironment {
       ...(node === undefined ? {} : { nodeBinary: node.path }),
     });
     if (usePipe) env[PIPE_FD_VARIABLE] = String(PIPE_FD);
-    const { command, args } = runtimeCommand(spec.codeDir, spec.memoryMb, node?.path);
+    const plain = runtimeCommand(spec.codeDir, spec.memoryMb, node?.path);
+    const choice = this.options.sandbox ?? detectSandbox(this.hostEnv);
+    this.sandbox = sandboxKind(choice, node !== undefined);
+    const notice = sandboxNotice(this.sandbox, spec.runtime);
+    if (notice !== undefined) this.options.warn?.(notice);
+    // A `bootstrap` that cannot run is reported as Lambda does (Runtime.InvalidEntrypoint): spawned as it is, it fails so.
+    const runnable = node !== undefined || isExecutable(plain.command);
+    const wrapped = sandboxed(runnable ? this.sandbox : 'none', choice, plain, {
+      codeDir: spec.codeDir, runtimeDir: dirname(NODE_BOOTSTRAP), nodeBinary: node?.path, ephemeralMb: spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_MB,
+    });
+    this.disposeSandbox = wrapped.dispose;
+    Object.assign(env, wrapped.env);
+    const { command, args } = wrapped;
     this.init.begin();
     const stdout = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     const stderr = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
@@ -248,11 +269,13 @@ export class ExecutionEnvironment {
         stdout.flush();
         stderr.flush();
         this.output.release();
+        this.disposeSandbox();
         this.closed(code, signal);
       },
     });
     if (this.runtime.apiPipe !== undefined) this.pipe = new RuntimeApiPipe(this.runtime.apiPipe, this.api);
-    if (this.runtime.pid !== undefined) this.memory = new PeakMemory(this.runtime.pid);
+    // Inside bwrap the runtime is a grandchild: its memory is found once it asks for work (listener.next).
+    if (this.runtime.pid !== undefined && this.sandbox !== 'bwrap') this.memory = new PeakMemory(this.runtime.pid);
     await this.init.wait(INIT_LIMIT_MS);
     if (this.spawnError !== undefined) throw this.spawnError;
   }
@@ -273,6 +296,10 @@ export class ExecutionEnvironment {
     return {
       next: () => {
         if (this.stateNow !== 'initializing') return;
+        if (this.memory === undefined && this.runtime?.pid !== undefined) {
+          const inner = firstUnwrapped(this.runtime.pid, 'bwrap');
+          if (inner !== undefined) this.memory = new PeakMemory(inner);
+        }
         this.sampleMemory();
         this.stateNow = this.current === undefined ? 'ready' : 'busy';
         this.init.end();
@@ -396,5 +423,14 @@ export class ExecutionEnvironment {
 
   private get hostEnv(): NodeJS.ProcessEnv {
     return this.options.hostEnv ?? process.env;
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

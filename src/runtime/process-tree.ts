@@ -81,3 +81,46 @@ function signal(target: number): void {
     // Already gone.
   }
 }
+
+/**
+ * The first process under `rootPid` that is not `wrapper` (e.g. the runtime bwrap started): the
+ * one whose memory counts. Undefined while it does not exist yet.
+ */
+export function firstUnwrapped(rootPid: number, wrapper: string): number | undefined {
+  const queue = [rootPid];
+  const all = childrenMap();
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (pid !== rootPid && commOf(pid) !== wrapper) return pid;
+    queue.push(...(all.get(pid) ?? []));
+  }
+  return undefined;
+}
+
+function childrenMap(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return children;
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const parent = parentOf(pid);
+    if (parent === undefined) continue;
+    const siblings = children.get(parent);
+    if (siblings === undefined) children.set(parent, [pid]);
+    else siblings.push(pid);
+  }
+  return children;
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
+  } catch {
+    return '';
+  }
+}

@@ -193,7 +193,7 @@ function countOutput() {
   for (const name of /** @type {const} */ (['stdout', 'stderr'])) {
     const stream = process[name];
     const write = stream.write;
-    stream.write = /** @type {typeof write} */ (function (chunk, encoding, callback) {
+    stream.write = /** @type {typeof write} */ (function (chunk, encoding) {
       counts[name] += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk.length;
       return write.apply(stream, /** @type {any} */ (arguments));
     });
