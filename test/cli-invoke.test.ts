@@ -98,6 +98,15 @@ describe('invoke', () => {
     expect((await invoke('echo', '--env', 'dev', '--data', '{"still":"fine"}')).json<InvokeJson>().payload).toEqual({ still: 'fine' });
   });
 
+  it('runs the handler in the sandbox, and says plainly when there is none', async () => {
+    const sandboxed = await runCli(['invoke', 'echo', '--env', 'dev', '--dir', app.dir]);
+    expect(sandboxed.code, sandboxed.stderr).toBe(0);
+    expect(sandboxed.stderr).not.toMatch(/sandbox/i);
+    const bare = await runCli(['invoke', 'echo', '--env', 'dev', '--dir', app.dir], { env: { STAGECRAFT_SANDBOX: 'off' } });
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(bare.stderr).toMatch(/^warning: No sandbox: nodejs20\.x handlers run as this user and can read the state directory/m);
+  });
+
   it('bad input is exit 2 with a hint', async () => {
     const badJson = await invoke('echo', '--env', 'dev', '--data', '{nope');
     expect(badJson.code).toBe(2);

@@ -56,6 +56,18 @@ export const memoryMb = z
     return mb;
   });
 
+/** Lambda's `/tmp` size range, in MB (https://docs.aws.amazon.com/lambda/latest/dg/configuration-ephemeral-storage.html). */
+export const ephemeralStorageMb = z
+  .union([z.number(), z.string()], { error: 'expected ephemeral storage in MB from 512 to 10240, e.g. 512 or 2GB' })
+  .transform((value, ctx) => {
+    const mb = parseMegabytes(value);
+    if (mb === undefined || mb < 512 || mb > 10_240) {
+      ctx.issues.push({ code: 'custom', message: 'expected ephemeral storage in MB from 512 to 10240, e.g. 512 or 2GB', input: value });
+      return z.NEVER;
+    }
+    return mb;
+  });
+
 /** Lambda's timeout range: 1 to 900 seconds, as a number of seconds or a duration. */
 export const timeoutSeconds = z
   .union([z.number(), z.string()], { error: 'expected a timeout from 1 to 900 seconds, e.g. 10 or 30s' })

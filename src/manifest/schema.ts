@@ -3,7 +3,7 @@
  * type the rest of Stagecraft uses is inferred from here, never written twice.
  */
 import { z } from 'zod';
-import { configMap, deploymentPolicy, durationMs, memoryMb, name, percent, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
+import { configMap, deploymentPolicy, durationMs, ephemeralStorageMb, memoryMb, name, percent, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
 
 import { HTTP_METHODS, RUNTIMES } from './constants.js';
 
@@ -66,6 +66,8 @@ const fn = strict({
   runtime: runtime.optional(),
   code: z.string({ error: 'expected a folder, relative to the app, zipped as it is (for provided runtimes)' }).optional(),
   memory: memoryMb.default(128),
+  /** The size of the function's private /tmp. */
+  ephemeralStorage: ephemeralStorageMb.default(512),
   timeout: timeoutSeconds.default(3),
   concurrency: positiveInt('concurrency', 1_000).default(10),
   config: configMap.default({}),
