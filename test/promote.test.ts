@@ -176,7 +176,8 @@ describe.each(['multi-stack', 'single-stack'] as const)('promotion (%s)', (strat
   }, 60_000);
 
   it('gateway routes and queue event sources follow live only, while smoke answers the smoke header', async () => {
-    const up = await startUp(app.dir, { ports: 5, env: { PROMO_OUT: out } });
+    // The worker writes down what it consumed in a folder of the test's: outside its sandbox, so none here.
+    const up = await startUp(app.dir, { ports: 5, env: { PROMO_OUT: out, STAGECRAFT_SANDBOX: 'off' } });
     try {
       const next = await build([], 'live-only');
       // Smoke tests of this promotion go through the running up (its gateways, its alias sync).
