@@ -17,7 +17,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
-import { MOTO_ACCOUNT, startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
+import { MOTO_ACCOUNT, startMotoSession, type Moto, type MotoSession, shopSmokeForMoto } from './helpers/moto.js';
 
 interface BuildJson {
   release: string;
@@ -42,6 +42,7 @@ const HEALTHY = JSON.stringify({ statusCode: 200, body: JSON.stringify({ status:
 
 describe('aws provider on moto: deploy examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
+  shopSmokeForMoto(app);
   app.write('stagecraft.yml', app.read('stagecraft.yml').replace(/^runtime:/m, 'provider: aws\nruntime:'));
   let moto: Moto;
   let session: MotoSession | undefined;

@@ -27,7 +27,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, ROOT, runCli } from './helpers/cli.js';
-import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
+import { startMotoSession, type Moto, type MotoSession, shopSmokeForMoto } from './helpers/moto.js';
 
 interface DoctorJson {
   ok: boolean;
@@ -68,6 +68,7 @@ const checkOf = (report: DoctorJson, name: string) => report.checks.find((check)
 
 describe('doctor on aws (moto), multi-stack with shared state: examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
+  shopSmokeForMoto(app);
   app.write(
     'stagecraft.yml',
     app

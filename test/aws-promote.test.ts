@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, ROOT, runCli } from './helpers/cli.js';
-import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
+import { startMotoSession, type Moto, type MotoSession, shopSmokeForMoto } from './helpers/moto.js';
 
 interface BuildJson {
   release: string;
@@ -30,6 +30,7 @@ const BROKEN = JSON.stringify({ statusCode: 500, body: JSON.stringify({ status: 
 
 describe('aws provider on moto: promote examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
+  shopSmokeForMoto(app);
   app.write(
     'stagecraft.yml',
     app
@@ -174,6 +175,7 @@ describe('aws provider on moto: promote examples/shop', () => {
 
   it('a second machine deploys a release it never built, taken from the shared state table by its digest', async () => {
     const machineB = copyApp('examples/shop', { insideRepo: true });
+    shopSmokeForMoto(machineB);
     try {
       machineB.write('stagecraft.yml', app.read('stagecraft.yml'));
       const newest = (await cli(['status'])).json<{ latestRelease: string }>().latestRelease;

@@ -13,13 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../src/state/index.js';
 import { screenshot, seriousViolations, startBrowser, type Browser } from './helpers/browser.js';
 import { CLI, copyApp, runCli } from './helpers/cli.js';
-import { startMotoSession, type MotoSession } from './helpers/moto.js';
+import { startMotoSession, type MotoSession, shopSmokeForMoto } from './helpers/moto.js';
 
 const HEALTHY = JSON.stringify({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
 const APPROVER = 'Ada Approver';
 
 describe('stagecraft dashboard on the aws provider (moto)', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
+  shopSmokeForMoto(app);
   app.write(
     'stagecraft.yml',
     app
@@ -46,7 +47,8 @@ describe('stagecraft dashboard on the aws provider (moto)', () => {
   beforeAll(async () => {
     session = await startMotoSession();
     first = (await cli(['build'])).json<{ release: string }>().release;
-    await session.moto.queueLambdaResponses(Array.from({ length: 6 }, () => HEALTHY));
+    // Three smoke tests in each of the three environments (prod's before its gate).
+    await session.moto.queueLambdaResponses(Array.from({ length: 9 }, () => HEALTHY));
     expect((await cli(['promote'])).json<{ status: string }>().status).toBe('awaiting-approval');
     dashboard = spawn(process.execPath, [CLI, 'dashboard', '--port', '0', '--json', '--dir', app.dir], {
       env: { ...process.env, ...session.moto.env, XDG_CONFIG_HOME: config, STAGECRAFT_ACTOR: APPROVER, NO_COLOR: '1' },
@@ -99,7 +101,7 @@ describe('stagecraft dashboard on the aws provider (moto)', () => {
   it('approves prod from the page: Lambda moves live, the shared ledger names the approver', async () => {
     const page = browser.page;
     // prod's smoke tests run again right before its live moves.
-    await session.moto.queueLambdaResponses([HEALTHY, HEALTHY]);
+    await session.moto.queueLambdaResponses([HEALTHY, HEALTHY, HEALTHY]);
     await page.getByRole('button', { name: 'Approve prod' }).click();
     await page.waitForURL(/\?done=/, { timeout: 60_000 });
     expect(await page.locator('.notice').textContent()).toContain(`prod approved by ${APPROVER}`);
@@ -119,7 +121,7 @@ describe('stagecraft dashboard on the aws provider (moto)', () => {
     await page.waitForFunction('document.body.dataset.mark !== undefined');
     app.write('src/api.ts', app.read('src/api.ts').replace("status: 'ok',", "status: 'ok', revision: 2,"));
     const second = (await cli(['build'])).json<{ release: string }>().release;
-    await session.moto.queueLambdaResponses([HEALTHY, HEALTHY]);
+    await session.moto.queueLambdaResponses([HEALTHY, HEALTHY, HEALTHY]);
     expect((await cli(['promote', '--to', 'dev'])).json<{ status: string }>().status).toBe('succeeded');
     const dev = page.locator('td[data-env="dev"][data-function="api"] dd.live');
     await page.waitForFunction(

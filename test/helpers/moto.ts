@@ -125,3 +125,15 @@ export async function startMotoSession(): Promise<MotoSession> {
     },
   };
 }
+
+/**
+ * examples/shop for moto, whose Lambda runs no code and answers every invocation with the next queued
+ * response: its order smoke tests (202 queued, 400 rejected) are left out, so each environment runs three
+ * that a healthy answer passes (health over HTTP, health-direct by invoke, the Python report over HTTP).
+ */
+export function shopSmokeForMoto(app: { read(file: string): string; write(file: string, text: string): void }): void {
+  const manifest = app.read('stagecraft.yml');
+  const trimmed = manifest.replace(/  - name: order-queued\n(?: {4}.*\n)+  - name: order-rejected\n(?: {4}.*\n)+/, '');
+  if (trimmed === manifest) throw new Error('examples/shop no longer has the order smoke tests this helper removes');
+  app.write('stagecraft.yml', trimmed);
+}
