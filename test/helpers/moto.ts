@@ -133,7 +133,10 @@ export async function startMotoSession(): Promise<MotoSession> {
  */
 export function shopSmokeForMoto(app: { read(file: string): string; write(file: string, text: string): void }): void {
   const manifest = app.read('stagecraft.yml');
-  const trimmed = manifest.replace(/ {2}- name: order-queued\n(?: {4}.*\n)+ {2}- name: order-rejected\n(?: {4}.*\n)+/, '');
+  const trimmed = manifest.replace(
+    / {2}- name: order-queued\n(?: {4}.*\n)+ {2}- name: order-rejected\n(?: {4}.*\n)+/,
+    '',
+  );
   if (trimmed === manifest) throw new Error('examples/shop no longer has the order smoke tests this helper removes');
   app.write('stagecraft.yml', trimmed);
 }
