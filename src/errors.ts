@@ -37,6 +37,8 @@ const KIND_BY_CODE = {
   /** An interrupted promotion must be resumed (or rolled back) before this command may run. */
   PROMOTION_UNSETTLED: 'refused',
   STATE_TOO_NEW: 'refused',
+  /** `destroy` of a chain environment without --force and a confirmation. */
+  DESTROY_REFUSED: 'refused',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof KIND_BY_CODE;

@@ -33,3 +33,25 @@ export function gitSource(dir: string): GitSource | null {
     return null;
   }
 }
+
+/** `git log --oneline from..to` at `dir`, one commit a line; null when git or either commit is not at hand. */
+export function gitLog(dir: string, from: string, to: string): string[] | null {
+  try {
+    const text = execFileSync('git', ['log', '--oneline', '--no-decorate', `${from}..${to}`], {
+      cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000, maxBuffer: 16 * 1024 * 1024,
+    });
+    return text.split('\n').filter(Boolean);
+  } catch {
+    return null;
+  }
+}
+
+/** The branch checked out at `dir` (`main`), or null when detached, outside a repository or without git. */
+export function gitBranch(dir: string): string | null {
+  try {
+    const branch = execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 }).trim();
+    return branch && branch !== 'HEAD' ? branch : null;
+  } catch {
+    return null;
+  }
+}

@@ -9,7 +9,7 @@ export {
   scanForCredentials, credentialError, isScannedSource, shortRule, ALLOW_MARKER, CONFIG_LITERAL_RULE,
   type CredentialScan, type CredentialFinding, type CredentialScanOptions, type AllowedCredential,
 } from './credential-scan.js';
-export { gitSource, type GitSource } from './git.js';
+export { gitBranch, gitLog, gitSource, type GitSource } from './git.js';
 export {
   buildArtifacts,
   releaseDigest,

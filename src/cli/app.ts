@@ -43,6 +43,11 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   const secrets = new SecretStore(store, { env: process.env, appDir });
   // Shared state (DynamoDB) holds the lock and a copy of the ledger; SQLite stays the default.
   const shared = await openSharedState(loaded, out);
+  // Ephemeral environments other machines made or destroyed are in the shared ledger.
+  if (shared && manifest.ephemeral && store.path !== ':memory:') {
+    const entries = await shared.ledger.list();
+    store.transaction(() => store.environments.replay(entries.filter((entry) => entry.kind.startsWith('environment.'))));
+  }
   const common = {
     loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), env: process.env, secrets, report: out,
     ...(shared ? { sharedLedger: shared.ledger, sharedReleases: () => shared.ledger.releases() } : {}),

@@ -58,7 +58,7 @@ export async function openAws(
   const aws = await import('../providers/aws/index.js');
   const clients = await awsClientsFor(loaded);
   const provider = new aws.AwsProvider({
-    clients, artifacts, manifest: loaded.manifest, secrets,
+    clients, artifacts, manifest: loaded.manifest, secrets, ephemeral: () => store.environments.list(),
     ledger: {
       append: async (entry) => {
         store.transaction(() => store.ledger.append(entry));

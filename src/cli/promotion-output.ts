@@ -7,9 +7,9 @@ import { EXIT } from '../errors.js';
 import type { PromotionOutcome } from '../promotion/index.js';
 import type { Output } from './output.js';
 
-export function reportPromotion(out: Output, outcome: PromotionOutcome): number {
+export function reportPromotion(out: Output, outcome: PromotionOutcome, extra: Record<string, unknown> = {}): number {
   const code = exitCodeOf(outcome);
-  out.result({ ...outcome, ok: code === EXIT.ok }, render);
+  out.result({ ...outcome, ...extra, ok: code === EXIT.ok }, render);
   if (outcome.status === 'awaiting-approval') {
     const env = outcome.environments.find((candidate) => candidate.step === 'awaiting-approval')?.name ?? outcome.target;
     process.stderr.write(`paused: ${outcome.release} awaits a manual approval in ${env} (awaiting-approval); run \`stagecraft approve ${env}\` to continue\n`);

@@ -36,6 +36,10 @@ export function crossCheck(manifest: Manifest, appDir: string | undefined): Prob
     }
   });
 
+  if (manifest.ephemeral && !seenEnvironments.has(manifest.ephemeral.from)) {
+    problems.push({ path: ['ephemeral', 'from'], message: `environment "${manifest.ephemeral.from}" does not exist; environments: ${[...seenEnvironments.keys()].join(', ')}` });
+  }
+
   const routes = new Map<string, string>();
   for (const [fnName, fn] of Object.entries(manifest.functions)) {
     const runtime = fn.runtime ?? manifest.runtime;

@@ -9,3 +9,4 @@ export { parseDuration, formatDuration, parsePercent, parseDeploymentPolicy, par
 export { parseReferences, resolveValue, pinnedSecrets, fillPinnedSecrets, type Reference, type ReferenceSources, type SecretValue } from './interpolate.js';
 export { resolveConfig, describeConfig, secretReferences, resourceName, type ResolvedConfig, type ConfigEntry, type ConfigSource } from './config.js';
 export { findSecretLiterals, looksLikeSecretKey, type SecretLiteral } from './secret-literals.js';
+export { withEphemeral, type EphemeralRef } from './ephemeral.js';

@@ -155,6 +155,11 @@ export const manifestSchema = strict({
   credentials: strict({
     allow: z.array(credentialAllowEntry, { error: 'expected a list of { file, rule, line, reason }' }).default([]),
   }).optional(), // optional, not defaulted: the digest of a manifest without it stays what it was
+  /** Per-developer/branch environments `dev-<who>-<branch>`, copied from the chain environment `from`. */
+  ephemeral: strict({
+    from: name('an environment name'),
+    ttl: durationMs('a time to live').default(72 * 3_600_000),
+  }).optional(), // optional, not defaulted: the digest of a manifest without it stays what it was
   state: strict({
     backend: z.enum(['sqlite', 'dynamodb'], { error: 'expected state backend: sqlite or dynamodb' }).default('sqlite'),
     table: z.string().optional(),

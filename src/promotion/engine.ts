@@ -9,12 +9,13 @@
  * killed at any moment is finished (or rolled back) by the next one: `PromotionRun` starts
  * from whatever step the journal says.
  */
-import { aliasName, formatDuration, instanceName, resolveConfig, type EnvironmentDef, type Manifest } from '../manifest/index.js';
+import { aliasName, formatDuration, instanceName, resolveConfig, withEphemeral, type EnvironmentDef, type Manifest } from '../manifest/index.js';
 import { StagecraftError } from '../errors.js';
 import type { ChangeMeta, PromotionRecord, PromotionStatus, Release } from '../state/index.js';
 import { pointAlias } from './aliases.js';
 import { configChangeDetail } from './config-change.js';
 import type { AppContext } from './context.js';
+import { secretsOf } from './ephemeral-view.js';
 import { mayHaveMovedAliases, type EnvironmentProgress, type PromotionState, type Step } from './journal.js';
 import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js';
 
@@ -65,7 +66,8 @@ export class PromotionRun {
     this.record = record;
     this.state = record.state;
     this.release = ctx.store.releases.find(record.releaseId);
-    this.manifest = this.release.manifest;
+    // Ephemeral environments are copies of a chain environment added to the release's manifest.
+    this.manifest = withEphemeral(this.release.manifest, ctx.store.environments.list());
     this.gateways = new SmokeGateways({ appDir: ctx.loaded.appDir, provider: ctx.provider });
   }
 
@@ -224,7 +226,7 @@ export class PromotionRun {
     const published: Record<string, number> = {};
     const fresh: string[] = [];
     for (const { fn, def, instance } of plans) {
-      const config = resolveConfig(this.manifest, env, fn.function, this.release.id, { env: (name) => this.ctx.env[name], secret: this.ctx.secrets.forEnvironment(env) });
+      const config = resolveConfig(this.manifest, env, fn.function, this.release.id, { env: (name) => this.ctx.env[name], secret: this.ctx.secrets.forEnvironment(secretsOf(this.ctx, env)) });
       const { version, created } = await this.ctx.provider.publishVersion({
         instance, environment: env, function: fn.function, releaseId: this.release.id, sha256: fn.sha256,
         runtime: fn.runtime, handler: fn.handler, memoryMb: def.memory, timeoutSec: def.timeout, config: config.stored, configDigest: config.digest,

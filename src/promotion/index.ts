@@ -11,3 +11,6 @@ export type { SmokeResult } from './smoke/index.js';
 export { showConfig, diffConfig, type ConfigView, type ConfigDiff, type ConfigDiffKey, type DiffStatus } from './config-view.js';
 export { changedKeys } from './config-change.js';
 export { describeEntry } from './ledger-text.js';
+export { diffEnvironments, type EnvironmentDiff, type FunctionDiff, type ConfigKeyChange, type SecretChange } from './diff.js';
+export { prune, DEFAULT_KEEP, type PruneOptions, type PruneResult, type PrunedInstance } from './prune.js';
+export { deployEphemeral, destroy, gc, type EphemeralOptions, type EphemeralDeploy, type DestroyOptions, type DestroyResult, type GcResult } from './environments.js';

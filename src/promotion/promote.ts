@@ -5,7 +5,7 @@
  * back otherwise; one paused at a manual gate is superseded.
  */
 import { isStagecraftError, StagecraftError } from '../errors.js';
-import { resolveConfig, type Manifest } from '../manifest/index.js';
+import { resolveConfig, withEphemeral, type EphemeralRef, type Manifest } from '../manifest/index.js';
 import type { PromotionKind, PromotionRecord, Release } from '../state/index.js';
 import type { AppContext } from './context.js';
 import { PromotionRun, type PromotionOutcome } from './engine.js';
@@ -124,14 +124,16 @@ export async function approve(ctx: AppContext, env: string, by: string): Promise
  * Resolves every function's config in every environment of the chain before anything changes:
  * a missing `${env:…}` is invalid input (exit 2) and must not surface half-way, after dev moved.
  */
-function checkConfig(ctx: AppContext, release: Release, chain: string[]): void {
+export function checkConfig(ctx: AppContext, release: Release, chain: string[], ephemeral: readonly EphemeralRef[] = ctx.store.environments.list()): void {
+  const manifest = withEphemeral(release.manifest, ephemeral);
   for (const env of chain) {
-    const secrets = ctx.secrets.forEnvironment(env);
-    for (const fn of release.functions) resolveConfig(release.manifest, env, fn.function, release.id, { env: (name) => ctx.env[name], secret: secrets });
+    // An ephemeral environment resolves its secret references in the environment it copies.
+    const secrets = ctx.secrets.forEnvironment(ephemeral.find((entry) => entry.name === env)?.from ?? env);
+    for (const fn of release.functions) resolveConfig(manifest, env, fn.function, release.id, { env: (name) => ctx.env[name], secret: secrets });
   }
 }
 
-async function start(ctx: AppContext, kind: PromotionKind, release: Release, chain: string[], skipSoak?: string): Promise<PromotionOutcome> {
+export async function start(ctx: AppContext, kind: PromotionKind, release: Release, chain: string[], skipSoak?: string): Promise<PromotionOutcome> {
   checkConfig(ctx, release, chain);
   return withLock(ctx, kind, async (ensureHeld) => {
     for (const open of ctx.store.promotions.unfinished<PromotionState>()) {

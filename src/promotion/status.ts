@@ -2,7 +2,7 @@
  * `status`: for every environment and function, what `live` and `smoke` point at, which
  * release and artifact that is, from which commit, and since when.
  */
-import { aliasName, instanceName } from '../manifest/index.js';
+import { aliasName, instanceName, withEphemeral } from '../manifest/index.js';
 import type { AliasRecord, VersionRecord } from '../state/index.js';
 import type { AppContext } from './context.js';
 import type { PromotionState } from './journal.js';
@@ -18,7 +18,12 @@ export interface AliasStatus {
 }
 
 export interface FunctionStatus { function: string; instance: string; live: AliasStatus | null; smoke: AliasStatus | null }
-export interface EnvironmentStatus { name: string; functions: FunctionStatus[] }
+export interface EnvironmentStatus {
+  name: string;
+  functions: FunctionStatus[];
+  /** For an ephemeral environment (`deploy --ephemeral`): whose, which branch, copied from where, when it expires. */
+  ephemeral?: { owner: string; branch: string; from: string; createdAt: string; expiresAt: string };
+}
 /** A promotion that is not finished: paused at a manual gate, or interrupted (its process gone) or running now. */
 export interface PendingPromotion { id: string; kind: string; release: string; status: string; environment: string; startedBy: string; since: string }
 
@@ -29,7 +34,9 @@ export interface AppStatus {
 }
 
 export async function appStatus(ctx: Pick<AppContext, 'loaded' | 'store' | 'provider'>): Promise<AppStatus> {
-  const { manifest } = ctx.loaded;
+  const ephemeral = ctx.store.environments.list();
+  // Ephemeral environments are listed after the chain, as copies of the environment they come from.
+  const manifest = withEphemeral(ctx.loaded.manifest, ephemeral);
   // Versions come from the provider, not the local database: on AWS, Lambda holds them.
   const versions = new Map<string, Promise<VersionRecord[]>>();
   const versionOf = async (instance: string, number: number): Promise<VersionRecord | undefined> => {
@@ -65,7 +72,11 @@ export async function appStatus(ctx: Pick<AppContext, 'loaded' | 'store' | 'prov
         smoke: await describe(instance, await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'smoke'))),
       });
     }
-    environments.push({ name: environment.name, functions });
+    const own = ephemeral.find((entry) => entry.name === environment.name);
+    environments.push({
+      name: environment.name, functions,
+      ...(own ? { ephemeral: { owner: own.owner, branch: own.branch, from: own.from, createdAt: own.createdAt, expiresAt: own.expiresAt } } : {}),
+    });
   }
   const promotions = ctx.store.promotions.unfinished<PromotionState>().map((record): PendingPromotion => ({
     id: record.id, kind: record.kind, release: record.releaseId, status: record.status, startedBy: record.startedBy, since: record.updatedAt,

@@ -67,6 +67,18 @@ export interface Provider {
   /** Removes an alias (a rollback of an environment's first deploy); a missing alias is a no-op. */
   deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void>;
   listVersions(instance: string): Promise<VersionRecord[]>;
+  /**
+   * Deletes a version no alias points at (`prune`), recorded in the ledger; a missing version is a
+   * no-op. The number is never given to another version.
+   */
+  deleteVersion(instance: string, version: number, change: ChangeMeta): Promise<void>;
+  /**
+   * Removes everything of one environment (`destroy`): its aliases and their event bindings, its
+   * versions and function instances (the environment's own; single-stack keeps the shared
+   * function), queues with their messages, tables with their data, logs, and (aws) its stack.
+   * Each change is in the ledger; artifacts and the ledger stay. Returns what it removed, for people.
+   */
+  destroyEnvironment(stack: StackSpec, change: ChangeMeta): Promise<string[]>;
   invoke(request: InvokeRequest): Promise<InvokeOutcome>;
   /** Puts a message on a queue, named as the platform names it (`resourceName`); returns SQS's MessageId. */
   sendMessage(queue: string, body: string, options?: MessageOptions): Promise<{ messageId: string }>;

@@ -78,13 +78,15 @@ export class SecretStore {
   resolveVersion(version: { instance: string; version: number; environment: string; config: Record<string, string> }): OpenedConfig {
     const secrets = new Set<string>();
     const environment: Record<string, string> = {};
+    // An ephemeral environment uses the secrets of the chain environment it copies.
+    const owner = this.state.environments.get(version.environment)?.from ?? version.environment;
     for (const [key, stored] of Object.entries(version.config)) {
       if (pinnedSecrets(stored).length === 0) {
         environment[key] = stored;
         continue;
       }
       environment[key] = fillPinnedSecrets(stored, (name, revision) => {
-        const found = this.state.secrets.revision(version.environment, name, revision);
+        const found = this.state.secrets.revision(owner, name, revision);
         if (!found) {
           throw new StagecraftError('SECRET_NOT_FOUND', `version ${version.version} of ${version.instance} uses revision ${revision} of secret ${name} (${version.environment}), which was removed`, {
             hint: `set it again with \`stagecraft secret set ${version.environment} ${name}\`, then deploy ${version.environment} to publish a version that uses it`,

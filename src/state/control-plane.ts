@@ -75,7 +75,9 @@ export class ControlPlaneRepo {
   publish(spec: NewVersion, change: ChangeMeta): { version: VersionRecord; created: boolean } {
     const latest = this.latestVersion(spec.instance);
     if (latest && sameCodeAndConfig(latest, spec)) return { version: latest, created: false };
-    const version = (latest?.version ?? 0) + 1;
+    // A deleted version's number is never given again (its ledger records still name it).
+    const deleted = (this.sql.get('SELECT MAX(version) AS max FROM deleted_versions WHERE instance = ?').get(spec.instance) as { max: number | null }).max;
+    const version = Math.max(latest?.version ?? 0, deleted ?? 0) + 1;
     const publishedAt = this.now().toISOString();
     this.sql.get(`INSERT INTO versions (instance, version, environment, function, release_id, sha256, runtime, handler, memory_mb, timeout_s, config_json, config_digest, published_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(spec.instance, version, spec.environment, spec.function, spec.releaseId, spec.sha256,
@@ -152,6 +154,33 @@ export class ControlPlaneRepo {
       detail: { ...change.detail, revision: current.revision + 1 },
     });
     return true;
+  }
+
+  /**
+   * Deletes a version no alias points at (Lambda's DeleteFunction with a version qualifier): its
+   * tombstone, the row and the ledger record together. An alias on it refuses (foreign key).
+   */
+  deleteVersion(instance: string, version: number, change: ChangeMeta): boolean {
+    const existing = this.getVersion(instance, version);
+    if (!existing) return false;
+    const pointing = this.sql.get('SELECT name FROM aliases WHERE instance = ? AND (version = ? OR extra_version = ?)').get(instance, version, version) as { name: string } | undefined;
+    if (pointing) {
+      throw new StagecraftError('STATE_FAILED', `version ${version} of ${instance} is where alias ${pointing.name} points`, { hint: 'move or delete the alias first' });
+    }
+    this.sql.get('INSERT INTO deleted_versions (instance, version, deleted_at) VALUES (?, ?, ?)').run(instance, version, this.now().toISOString());
+    this.sql.get('DELETE FROM versions WHERE instance = ? AND version = ?').run(instance, version);
+    this.ledger.append({
+      ...change, kind: 'version.deleted', instance, version, environment: existing.environment, function: existing.function,
+      releaseId: existing.releaseId, detail: { ...change.detail, sha256: existing.sha256 },
+    });
+    return true;
+  }
+
+  /** Removes a function instance that has no versions and no aliases left (`destroy`). */
+  deleteInstance(instance: string, change: ChangeMeta): boolean {
+    const { changes } = this.sql.get('DELETE FROM instances WHERE name = ?').run(instance);
+    if (changes > 0) this.ledger.append({ ...change, kind: 'instance.deleted', instance });
+    return changes > 0;
   }
 }
 

@@ -8,3 +8,4 @@ export { PromotionRepo, UNFINISHED_STATUSES, type PromotionRecord, type Promotio
 export { LockRepo, deadHolder, lockLost, processIsAlive, type LockRow, type LockHolder, type PromotionLock } from './locks.js';
 export { MetaRepo } from './meta.js';
 export { AuditRepo, IMMUTABILITY_TRIGGERS, type AliasLedgerMismatch } from './audit.js';
+export type { EphemeralEnvironment } from './environments.js';

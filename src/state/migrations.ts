@@ -190,4 +190,32 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER release_allowed_credentials_immutable BEFORE UPDATE ON release_allowed_credentials BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
   CREATE TRIGGER release_allowed_credentials_kept BEFORE DELETE ON release_allowed_credentials BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
   `,
+  /*
+   * 5: deleting versions (`prune`, `destroy`) and short-lived environments. A version still never
+   * changes, and is deleted only together with its tombstone in `deleted_versions` (written in the
+   * same transaction as the ledger record), so a version number is never used twice.
+   * `environments` holds the ephemeral environments `deploy --ephemeral` made: who, which branch,
+   * copied from which chain environment, when they expire.
+   */ `
+  CREATE TABLE deleted_versions (
+    instance   TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    deleted_at TEXT NOT NULL,
+    PRIMARY KEY (instance, version)
+  );
+  DROP TRIGGER versions_kept;
+  CREATE TRIGGER versions_kept BEFORE DELETE ON versions
+    WHEN NOT EXISTS (SELECT 1 FROM deleted_versions d WHERE d.instance = OLD.instance AND d.version = OLD.version)
+    BEGIN SELECT RAISE(ABORT, 'versions are immutable; one is deleted only with its tombstone'); END;
+
+  CREATE TABLE environments (
+    name       TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    branch     TEXT NOT NULL,
+    from_env   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -2,6 +2,7 @@
  * The state database: one SQLite file per app (`.stagecraft/state.db`), WAL mode so readers
  * (a running `up`, `status`) never block a writer, foreign keys on, numbered migrations.
  */
+import { EnvironmentRepo } from './environments.js';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -39,6 +40,8 @@ export class StateStore {
   readonly meta: MetaRepo;
   /** The local secret store's sealed values; opening them is `src/secrets`' business. */
   readonly secrets: SecretRepo;
+  /** The ephemeral environments (`deploy --ephemeral`) and when they expire. */
+  readonly environments: EnvironmentRepo;
 
   private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
     this.ledger = new LedgerRepo(db, now);
@@ -51,6 +54,7 @@ export class StateStore {
     this.audit = new AuditRepo(db);
     this.now = now;
     this.secrets = new SecretRepo(db, this.ledger, now);
+    this.environments = new EnvironmentRepo(db, this.ledger, now);
   }
 
   /** The store's clock, for everything that stamps or compares times against stored ones. */

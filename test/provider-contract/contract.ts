@@ -198,5 +198,24 @@ export function providerContract(name: string, factory: ContractFactory, options
       ]);
       expect(entries.filter((entry) => entry.kind === 'alias.deleted').map((entry) => [entry.alias, entry.previousVersion])).toEqual([['canary', 1], ['canary', 3]]);
     });
+
+    it('deletes a version no alias points at (prune), recorded; deleting a missing one is a no-op', async () => {
+      await provider.deleteVersion(INSTANCE, 2, change('prune'));
+      expect((await provider.listVersions(INSTANCE)).map((version) => version.version)).toEqual([1, 3]);
+      await provider.deleteVersion(INSTANCE, 2, change('prune'));
+      const deleted = world.store.ledger.list({ kind: 'version.deleted' });
+      expect(deleted.map((entry) => [entry.operation, entry.instance, entry.version, entry.releaseId])).toEqual([['prune', INSTANCE, 2, spec.one.releaseId]]);
+    });
+
+    it('destroys an environment: its aliases, versions and function go, and a second destroy is a no-op', async () => {
+      const stack = { app: 'contract', environment: 'dev', strategy: 'multi-stack' as const, resources: world.manifest.resources, functions: [{ function: 'echo', instance: INSTANCE }] };
+      await provider.destroyEnvironment(stack, change('destroy'));
+      expect(await provider.getAlias(INSTANCE, 'live')).toBeUndefined();
+      expect(await provider.getAlias(INSTANCE, 'smoke')).toBeUndefined();
+      expect(await provider.listVersions(INSTANCE)).toEqual([]);
+      await provider.destroyEnvironment(stack, change('destroy'));
+      const destroyed = world.store.ledger.list({ function: 'echo' }).filter((entry) => entry.operation === 'destroy');
+      expect(destroyed.filter((entry) => entry.kind === 'alias.deleted').map((entry) => entry.alias).sort()).toEqual(['live', 'smoke']);
+    });
   });
 }

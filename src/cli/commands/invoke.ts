@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EXIT, StagecraftError } from '../../errors.js';
-import { aliasName, instanceName } from '../../manifest/index.js';
+import { aliasName, instanceName, withEphemeral } from '../../manifest/index.js';
 import { requireEnvironment } from '../../promotion/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
@@ -16,7 +16,8 @@ export function registerInvoke(program: Command): void {
     .option('--alias <alias>', 'live or smoke', 'live')
     .option('--data <json>', 'the event: JSON text, or @file', '{}')
     .action((fn: string, options: InvokeOptions) => execute(options, async (out) => withApp(options.dir, out, async (app) => {
-      const { manifest } = app.loaded;
+      // Ephemeral environments (deploy --ephemeral) are reached like the chain's.
+      const manifest = withEphemeral(app.loaded.manifest, app.store.environments.list());
       requireEnvironment(manifest, options.env);
       if (!(fn in manifest.functions)) {
         throw new StagecraftError('FUNCTION_UNKNOWN', `no function "${fn}" in ${manifest.app}`, { hint: `functions: ${Object.keys(manifest.functions).join(', ')}` });

@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { EXIT, StagecraftError } from '../../errors.js';
-import { instanceName } from '../../manifest/index.js';
+import { instanceName, withEphemeral } from '../../manifest/index.js';
 import { requireEnvironment } from '../../promotion/index.js';
 import type { LogTail } from '../../providers/index.js';
 import type { LogEntry } from '../../runtime/index.js';
@@ -25,7 +25,8 @@ export function registerLogs(program: Command): void {
     .option('--follow', 'keep printing new lines as they are written, until Ctrl-C')
     .option('--limit <n>', 'print at most the last N lines', DEFAULT_LIMIT)
     .action((fn: string, options: LogsOptions) => execute(options, async (out) => withApp(options.dir, out, async (app) => {
-      const { manifest } = app.loaded;
+      // Ephemeral environments (deploy --ephemeral) are reached like the chain's.
+      const manifest = withEphemeral(app.loaded.manifest, app.store.environments.list());
       requireEnvironment(manifest, options.env);
       if (!(fn in manifest.functions)) {
         throw new StagecraftError('FUNCTION_UNKNOWN', `no function "${fn}" in ${manifest.app}`, { hint: `functions: ${Object.keys(manifest.functions).join(', ')}` });

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StagecraftError } from '../../errors.js';
-import { resourceName } from '../../manifest/index.js';
+import { resourceName, withEphemeral } from '../../manifest/index.js';
 import { requireEnvironment } from '../../promotion/index.js';
 import type { MessageAttributes } from '../../state/index.js';
 import { withApp } from '../app.js';
@@ -23,7 +23,8 @@ export function registerSend(program: Command): void {
     .option('--attribute <name=value>', 'a message attribute, repeatable; NAME:Number=1 or NAME:Binary=<base64> for other types', collect, [])
     .option('--delay <seconds>', 'keep the message invisible this long (SQS DelaySeconds, 0-900)')
     .action((queue: string, options: SendOptions) => execute(options, async (out) => withApp(options.dir, out, async (app) => {
-      const { manifest } = app.loaded;
+      // Ephemeral environments (deploy --ephemeral) are reached like the chain's.
+      const manifest = withEphemeral(app.loaded.manifest, app.store.environments.list());
       requireEnvironment(manifest, options.env);
       if (!(queue in manifest.resources.queues)) {
         const queues = Object.keys(manifest.resources.queues);

@@ -20,7 +20,8 @@ function cell(alias: AliasStatus | null): string {
 function render(status: AppStatus): string {
   const lines = [`${status.app} (${status.strategy}, ${status.provider}); newest release: ${status.latestRelease ?? 'none'}`];
   for (const environment of status.environments) {
-    lines.push('', `${environment.name}`);
+    const own = environment.ephemeral;
+    lines.push('', own ? `${environment.name}  (ephemeral: ${own.owner}, branch ${own.branch}, from ${own.from}; created ${own.createdAt}, expires ${own.expiresAt})` : environment.name);
     for (const fn of environment.functions) {
       const since = fn.live ? `  since ${fn.live.since}${fn.live.commit ? ` from ${fn.live.commit.slice(0, 12)}` : ''}` : '';
       lines.push(`  ${fn.function.padEnd(16)} live ${cell(fn.live).padEnd(44)} smoke ${cell(fn.smoke)}${since}`);

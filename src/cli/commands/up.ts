@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { StagecraftError } from '../../errors.js';
+import { withEphemeral } from '../../manifest/index.js';
 import { LocalPlatform, removeUpFile, writeUpFile } from '../../providers/index.js';
 import { FileLogSink, RuntimeHost } from '../../runtime/index.js';
 import { withApp } from '../app.js';
@@ -32,8 +33,10 @@ export function registerUp(program: Command): void {
         const logSink = new FileLogSink(join(app.loaded.appDir, '.stagecraft', 'logs'));
         const host = new RuntimeHost({ logSink, warn: (message) => out.warn(message) });
         let urls: Awaited<ReturnType<LocalPlatform['start']>> | undefined;
+        // Ephemeral environments get their gateways after the chain's, oldest first.
+        const loaded = { ...app.loaded, manifest: withEphemeral(app.loaded.manifest, app.store.environments.list()) };
         const platform = new LocalPlatform({
-          loaded: app.loaded, store: app.store, artifacts: app.artifacts, host, port, warn: (message) => out.warn(message), secrets: app.secrets,
+          loaded, store: app.store, artifacts: app.artifacts, host, port, warn: (message) => out.warn(message), secrets: app.secrets,
         });
         const { dashboard, token } = wireDashboard(app, out, {
           urls: () => urls?.environments ?? [],

@@ -17,18 +17,19 @@
  * so the record follows the change, never precedes it.
  */
 import {
-  CreateAliasCommand, DeleteAliasCommand, GetAliasCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
+  CreateAliasCommand, DeleteAliasCommand, DeleteFunctionCommand, GetAliasCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
   UpdateAliasCommand, type AliasConfiguration, type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
-import { aliasName, instanceName, type Manifest } from '../../manifest/index.js';
+import { aliasName, instanceName, withEphemeral, type EphemeralRef, type Manifest } from '../../manifest/index.js';
 import { createRedactor, redactError, type InvokeOutcome } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewLedgerEntry, NewVersion, VersionRecord } from '../../state/index.js';
 import type { VersionSecrets } from '../local/version-secrets.js';
 import type { AuditedEnvironment, PlatformAudit } from '../platform-audit.js';
 import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec } from '../provider.js';
 import { ArtifactBucket } from './artifact-bucket.js';
+import { destroyAwsEnvironment } from './destroy.js';
 import { errorName, isNotFound, providerError } from './aws-errors.js';
 import { stackEnvironments, stackName, type Place } from './aws-names.js';
 import { AliasBindings, bindingsDigest, desiredBindings } from './bindings.js';
@@ -54,6 +55,8 @@ export interface AwsProviderDeps {
   artifacts: ArtifactStore;
   /** The app's manifest: the environments of a stack, and the bindings when no `ensureStack` told them. */
   manifest: Manifest;
+  /** The ephemeral environments there are now (`deploy --ephemeral` adds one while the provider is open). */
+  ephemeral?: () => readonly EphemeralRef[];
   ledger: LedgerWriter;
   /** Opens the secrets a version pins, for Lambda's variables; without it a version with secrets is refused. */
   secrets?: VersionSecrets;
@@ -91,10 +94,15 @@ export class AwsProvider implements Provider {
     this.bindings = new AliasBindings(deps.clients, progress);
   }
 
+  /** The manifest with the ephemeral environments there are now. */
+  private manifest(): Manifest {
+    return withEphemeral(this.deps.manifest, this.deps.ephemeral?.() ?? []);
+  }
+
   async ensureStack(stack: StackSpec, change: ChangeMeta): Promise<void> {
     const view: StackManifest = {
-      app: stack.app, strategy: stack.strategy, environments: this.deps.manifest.environments, resources: stack.resources,
-      functions: stack.definitions ?? this.deps.manifest.functions,
+      app: stack.app, strategy: stack.strategy, environments: this.manifest().environments, resources: stack.resources,
+      functions: stack.definitions ?? this.manifest().functions,
     };
     const name = stackName(view, stack.environment);
     const { state, action } = await this.stacks.ensure(name, synthesize(view, stack.environment));
@@ -107,7 +115,7 @@ export class AwsProvider implements Provider {
 
   async publishVersion(spec: NewVersion, change: ChangeMeta): Promise<{ version: VersionRecord; created: boolean }> {
     const role = (await this.stackOf(spec.environment)).outputs[OUTPUT_ROLE];
-    if (!role) throw new StagecraftError('PROVIDER_FAILED', `stack ${stackName(this.deps.manifest, spec.environment)} has no ${OUTPUT_ROLE} output`, { hint: 'deploy the environment again to repair its stack' });
+    if (!role) throw new StagecraftError('PROVIDER_FAILED', `stack ${stackName(this.manifest(), spec.environment)} has no ${OUTPUT_ROLE} output`, { hint: 'deploy the environment again to repair its stack' });
     const variables = lambdaEnvironment(spec, this.deps.secrets);
     const location = await this.bucket.ensure(spec.sha256, spec.function);
     const installed = await this.code.install(spec, location, role, variables);
@@ -241,6 +249,36 @@ export class AwsProvider implements Provider {
     return versions.sort((a, b) => a.version - b.version);
   }
 
+  async deleteVersion(instance: string, version: number, change: ChangeMeta): Promise<void> {
+    const existing = (await this.listVersions(instance)).find((candidate) => candidate.version === version);
+    if (!existing) return;
+    // With a version as Qualifier, DeleteFunction deletes that version only; Lambda refuses one an
+    // alias points at (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html).
+    await this.deps.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: instance, Qualifier: String(version) })).catch((error: unknown) => {
+      if (!isNotFound(error)) throw providerError(error, `cannot delete version ${version} of ${instance}`);
+    });
+    this.knownVersions.delete(`${instance}:${version}`);
+    this.versionSecrets.delete(`${instance}:${version}`);
+    await this.deps.ledger.append({
+      ...change, kind: 'version.deleted', instance, version, environment: existing.environment, function: existing.function,
+      releaseId: existing.releaseId, detail: { ...change.detail, sha256: existing.sha256 },
+    });
+  }
+
+  async destroyEnvironment(stack: StackSpec, change: ChangeMeta): Promise<string[]> {
+    const removed = await destroyAwsEnvironment({
+      clients: this.deps.clients, ledger: this.deps.ledger, stacks: this.stacks,
+      deleteAlias: (instance, alias, meta) => this.deleteAlias(instance, alias, meta),
+      deleteVersion: (instance, version, meta) => this.deleteVersion(instance, version, meta),
+      listVersions: (instance) => this.listVersions(instance),
+    }, stack, change);
+    // What this process remembers of the environment is gone with it.
+    this.stackStates.delete(stackName(this.manifest(), stack.environment));
+    const gone = (key: string) => stack.functions.some(({ instance }) => key.startsWith(`${instance}:`));
+    for (const cache of [this.aliasCache, this.knownVersions, this.versionSecrets]) for (const key of [...cache.keys()]) if (gone(key)) cache.delete(key);
+    return removed;
+  }
+
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     // Lambda answers 404 for a missing qualifier, but emulators run $LATEST instead; one GetAlias
     // (or a known version) makes "invoke only what exists" hold on every platform.
@@ -281,7 +319,7 @@ export class AwsProvider implements Provider {
 
   /** AWS is the truth: `doctor` reads each environment's stack and the bindings of `live` from it (stack-audit.ts, bindings-audit.ts). */
   async audit(environments: AuditedEnvironment[]): Promise<PlatformAudit[]> {
-    const deps = { clients: this.deps.clients, manifest: this.deps.manifest, stacks: this.stacks };
+    const deps = { clients: this.deps.clients, manifest: this.manifest(), stacks: this.stacks };
     return [await auditStacks(deps, environments), await auditBindings(deps, environments)];
   }
 
@@ -300,7 +338,7 @@ export class AwsProvider implements Provider {
 
   /** The state of the stack holding `env`, from this process's cache or from CloudFormation. */
   async stackOf(env: string): Promise<StackState> {
-    const name = stackName(this.deps.manifest, env);
+    const name = stackName(this.manifest(), env);
     const cached = this.stackStates.get(name);
     if (cached) return cached;
     const state = await this.stacks.describe(name);
@@ -336,7 +374,7 @@ export class AwsProvider implements Provider {
 
   /** When `alias` is an environment's `live` alias: the digest of its bindings and how to make them. */
   private async liveBindings(instance: string, alias: string): Promise<{ digest: string; reconcile(): Promise<void>; unbind(): Promise<void> } | undefined> {
-    const { manifest } = this.deps;
+    const manifest = this.manifest();
     for (const environment of manifest.environments) {
       const env = environment.name;
       if (aliasName(manifest, env, 'live') !== alias) continue;

@@ -161,6 +161,15 @@ export class StackDeployer {
     }
   }
 
+  /** Deletes the stack and waits until it is gone; a missing stack is a no-op. Returns whether one was deleted. */
+  async delete(name: string): Promise<boolean> {
+    if (!await this.describe(name)) return false;
+    await this.call(`cannot delete stack ${name}`, (cloudformation) => cloudformation.send(new DeleteStackCommand({ StackName: name })));
+    const state = await this.wait(name, 'its deletion');
+    if (state.status !== 'DELETE_COMPLETE') throw await this.failure(name, state.status);
+    return true;
+  }
+
   private async call<T>(doing: string, run: (cloudformation: AwsClients['cloudformation']) => Promise<T>): Promise<T> {
     try {
       return await run(this.options.clients.cloudformation);

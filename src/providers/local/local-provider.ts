@@ -4,9 +4,11 @@
  * (a child process speaking the Lambda Runtime API). Queues are tables of the state database
  * and logs are files, one per instance, which `stagecraft up` writes too.
  */
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
+import { aliasName, resourceName } from '../../manifest/index.js';
 import { createRedactor, FileLogSink, followLog, invokeOnce, logFile, readLogTail, type InvokeOutcome } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
 import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec } from '../provider.js';
@@ -76,6 +78,51 @@ export class LocalProvider implements Provider {
 
   async listVersions(instance: string): Promise<VersionRecord[]> {
     return this.deps.store.control.listVersions(instance);
+  }
+
+  async deleteVersion(instance: string, version: number, change: ChangeMeta): Promise<void> {
+    this.deps.store.transaction(() => this.deps.store.control.deleteVersion(instance, version, change));
+  }
+
+  async destroyEnvironment(stack: StackSpec, change: ChangeMeta): Promise<string[]> {
+    const { store } = this.deps;
+    const meta = { ...change, environment: stack.environment };
+    const removed: string[] = [];
+    const shared = stack.strategy === 'single-stack';
+    const ownAliases = new Set([aliasName(stack, stack.environment, 'live'), aliasName(stack, stack.environment, 'smoke')]);
+    store.transaction(() => {
+      for (const { function: fn, instance } of stack.functions) {
+        for (const alias of store.control.listAliases()) {
+          if (alias.instance !== instance || (shared && !ownAliases.has(alias.name))) continue;
+          store.control.deleteAlias(instance, alias.name, { ...meta, function: fn });
+          removed.push(`alias ${instance}:${alias.name}`);
+        }
+        const versions = store.control.listVersions(instance).filter((version) => !shared || version.environment === stack.environment);
+        for (const version of versions) store.control.deleteVersion(instance, version.version, { ...meta, function: fn });
+        if (versions.length > 0) removed.push(`${versions.length} version(s) of ${instance}`);
+        if (!shared && store.control.deleteInstance(instance, { ...meta, function: fn })) removed.push(`function ${instance}`);
+      }
+      for (const queue of Object.keys(stack.resources.queues)) {
+        const name = resourceName(stack, queue, stack.environment);
+        const messages = store.queues.purge(name);
+        removed.push(`queue ${name} (${messages} message(s))`);
+      }
+    });
+    const stateDir = dirname(this.deps.artifacts.artifactsDir);
+    if (!shared && Object.keys(stack.resources.tables).length > 0) {
+      rmSync(join(stateDir, 'tables', stack.environment), { recursive: true, force: true });
+      removed.push(`tables ${Object.keys(stack.resources.tables).map((table) => resourceName(stack, table, stack.environment)).join(', ')} and their data`);
+    }
+    if (!shared) {
+      for (const { instance } of stack.functions) {
+        const file = logFile(this.logDir, instance);
+        if (existsSync(file)) {
+          rmSync(file, { force: true });
+          removed.push(`logs ${file}`);
+        }
+      }
+    }
+    return removed;
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
