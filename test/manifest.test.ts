@@ -99,6 +99,13 @@ describe('manifest', () => {
     expect(manifest.functions['f']).toMatchObject({ memory: 128, timeout: 3, concurrency: 10, events: [] });
   });
 
+  it('refuses a FIFO queue with a clear reason instead of serving it as a standard queue', async () => {
+    const base = (fifo: string) => `app: a\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\nresources:\n  queues:\n    jobs: { fifo: ${fifo} }\n`;
+    expect((await parse(base('false'))).resources.queues['jobs']).toMatchObject({ fifo: false });
+    const [problem] = await problemsOf(base('true'));
+    expect(problem).toMatch(/resources\.queues\.jobs\.fifo: queue jobs asks for FIFO, which Stagecraft does not provide yet .*remove `fifo: true`/);
+  });
+
   it('parses linear policies and rejects malformed ones with the valid forms', async () => {
     const base = (policy: string) => `app: a\nenvironments:\n  - name: prod\n    deployment: ${policy}\nfunctions: { f: { handler: src/f.handler } }\n`;
     expect((await parse(base('linear 10% every 1m'))).environments[0]?.deployment).toEqual({ type: 'linear', percent: 10, intervalMs: 60_000 });

@@ -1,6 +1,7 @@
 /**
  * `stagecraft up` serving examples/shop in every environment: routes per environment, orders
- * written through the API and through the queue worker into that environment's own table,
+ * sent by the API to the queue (SDK v3 SQSClient on the local endpoint) and written by the queue
+ * worker into that environment's own table, announced on a topic that fans out to an audit queue,
  * `smoke` reached only on purpose, and alias changes picked up while running.
  */
 import { join } from 'node:path';
@@ -54,17 +55,36 @@ describe('up: examples/shop', () => {
     expect(status.environments.map((env) => env.name)).toEqual(['dev', 'staging', 'prod']);
   });
 
-  it('creates and reads orders through the API, each environment with its own table', async () => {
+  it('takes orders through the API onto the queue; the worker writes them to that environment\'s table', async () => {
     const created = await call('dev', '/orders', { method: 'POST', body: JSON.stringify({ id: 'o-1', item: 'tea', quantity: 2 }), headers: { 'content-type': 'application/json' } });
-    expect(created.status).toBe(201);
-    expect(created.json()).toMatchObject({ id: 'o-1', status: 'received' });
-    expect((await call('dev', '/orders/o-1')).json()).toMatchObject({ id: 'o-1', item: 'tea', quantity: 2 });
+    expect(created.status, created.text).toBe(202);
+    expect(created.json()).toMatchObject({ id: 'o-1', status: 'queued', messageId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const stored = await eventually(async () => {
+      const answer = await call('dev', '/orders/o-1');
+      return answer.status === 200 ? answer.json() : undefined;
+    }, 15_000, 'order o-1 stored by the worker');
+    expect(stored).toMatchObject({ id: 'o-1', item: 'tea', quantity: 2, status: 'stored' });
     expect((await call('staging', '/orders/o-1')).status).toBe(404);
-    expect((await call('dev', '/orders')).json()).toMatchObject({ orders: [{ id: 'o-1' }] });
+    const listed = (await call('dev', '/orders')).json()['orders'] as { id: string }[];
+    expect(listed.map((order) => order.id)).toContain('o-1');
     expect((await call('dev', '/orders', { method: 'POST', body: '{"id":""}' })).status).toBe(400);
   });
 
-  it('pushes messages through the queue worker into the table', async () => {
+  it('announces every stored order on the notify topic, which fans out to the audit queue', async () => {
+    const store = StateStore.open(join(app.dir, '.stagecraft', 'state.db'));
+    try {
+      const audited = await eventually(async () => {
+        const envelopes = store.queues.list('shop-audit-dev').map((message) => JSON.parse(message.body) as { TopicArn: string; Subject: string; Message: string });
+        return envelopes.some((envelope) => (JSON.parse(envelope.Message) as { id: string }).id === 'o-1') ? envelopes : undefined;
+      }, 15_000, 'o-1 on the audit queue');
+      expect(audited[0]).toMatchObject({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:shop-notify-dev', Subject: 'order stored' });
+      expect(store.queues.list('shop-audit-staging').some((message) => message.body.includes('"o-1"'))).toBe(false);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('pushes messages sent with `stagecraft send` through the queue worker into the table', async () => {
     for (const id of ['q-1', 'q-2']) {
       const sent = await runCli(['send', 'orders', '--env', 'staging', '--data', JSON.stringify({ id, item: 'coffee', quantity: 1 }), '--dir', app.dir]);
       expect(sent.code, sent.stderr).toBe(0);
@@ -74,7 +94,7 @@ describe('up: examples/shop', () => {
         const answer = await call('staging', `/orders/${id}`);
         return answer.status === 200 ? answer.json() : undefined;
       }, 15_000, `order ${id} in staging`);
-      expect(order).toMatchObject({ id, item: 'coffee', status: 'queued' });
+      expect(order).toMatchObject({ id, item: 'coffee', status: 'stored' });
     }
     expect((await call('dev', '/orders/q-1')).status).toBe(404);
   });

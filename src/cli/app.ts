@@ -62,7 +62,7 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
     const aws = await openAws(loaded, store, artifacts, out, shared, secrets);
     return withActor({ ...common, provider: aws.provider, close: () => { aws.close(); shared?.close(); store.close(); } });
   }
-  const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message), secrets });
+  const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message), secrets, manifest });
   return withActor({ ...common, provider, close: () => { shared?.close(); store.close(); } });
 }
 

@@ -59,6 +59,28 @@ function variableSuffix(resource: string): string {
   return resource.toUpperCase().replace(/-/g, '_');
 }
 
+/** Where a provider says its resources are: a queue's URL, a topic's ARN, a function's invocable name. */
+export interface ResourceLocator {
+  queueUrl: (queue: string) => string;
+  topicArn: (topic: string) => string;
+  /** `name:live-alias`, which Invoke takes as FunctionName on AWS and locally alike. */
+  functionName: (fn: string) => string;
+}
+
+/**
+ * The variables that let a handler reach its environment's resources without a lookup:
+ * `STAGECRAFT_QUEUE_<NAME>_URL`, `STAGECRAFT_TOPIC_<NAME>_ARN`, `STAGECRAFT_FUNCTION_<NAME>`. The
+ * provider sets them when a function runs or is published (they hold its endpoint or account),
+ * so they are not part of a version's stored config.
+ */
+export function locatorVariables(manifest: Pick<Manifest, 'resources' | 'functions'>, locate: ResourceLocator): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const queue of Object.keys(manifest.resources.queues)) variables[`STAGECRAFT_QUEUE_${variableSuffix(queue)}_URL`] = locate.queueUrl(queue);
+  for (const topic of Object.keys(manifest.resources.topics)) variables[`STAGECRAFT_TOPIC_${variableSuffix(topic)}_ARN`] = locate.topicArn(topic);
+  for (const fn of Object.keys(manifest.functions)) variables[`STAGECRAFT_FUNCTION_${variableSuffix(fn)}`] = locate.functionName(fn);
+  return variables;
+}
+
 /** The three layers merged, each key with the layer that set it last. */
 function layered(manifest: Manifest, env: string, fn: string): Map<string, ConfigSource> {
   const environment = manifest.environments.find((candidate) => candidate.name === env);

@@ -81,6 +81,13 @@ export function crossCheck(manifest: Manifest, appDir: string | undefined): Prob
   }
 
   for (const [queueName, queue] of Object.entries(queues)) {
+    if (queue.fifo === true) {
+      problems.push({
+        path: ['resources', 'queues', queueName, 'fifo'],
+        message: `queue ${queueName} asks for FIFO, which Stagecraft does not provide yet (no MessageGroupId ordering or deduplication, locally or on aws); `
+          + 'remove `fifo: true` to use a standard queue (at-least-once, best-effort order)',
+      });
+    }
     const path = ['resources', 'queues', queueName, 'deadLetter'];
     if (queue.deadLetter === undefined) continue;
     if (queue.deadLetter === queueName) problems.push({ path, message: `queue ${queueName} cannot be its own dead-letter queue` });

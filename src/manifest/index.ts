@@ -7,6 +7,6 @@ export type { Target } from './fields.js';
 export { instanceName, aliasName, ephemeralEnvironmentName, type AliasRole } from './names.js';
 export { parseDuration, formatDuration, parsePercent, parseDeploymentPolicy, parseSchedule, type DeploymentPolicy, type Schedule } from './units.js';
 export { parseReferences, resolveValue, pinnedSecrets, fillPinnedSecrets, type Reference, type ReferenceSources, type SecretValue } from './interpolate.js';
-export { resolveConfig, describeConfig, secretReferences, resourceName, type ResolvedConfig, type ConfigEntry, type ConfigSource } from './config.js';
+export { resolveConfig, describeConfig, secretReferences, resourceName, locatorVariables, type ResourceLocator, type ResolvedConfig, type ConfigEntry, type ConfigSource } from './config.js';
 export { findSecretLiterals, looksLikeSecretKey, type SecretLiteral } from './secret-literals.js';
 export { withEphemeral, type EphemeralRef } from './ephemeral.js';

@@ -87,6 +87,8 @@ const queue = strict({
   maxReceiveCount: positiveInt('maxReceiveCount', 1_000).optional(),
   deadLetter: name('a queue name').optional(),
   retention: durationMs('a retention period').optional(),
+  /** Declared so that asking for a FIFO queue gets a clear refusal (cross-check) rather than "unknown key". */
+  fifo: z.boolean({ error: 'expected fifo: true or false' }).optional(),
 }).nullish().transform((value) => value ?? { visibilityTimeout: 30 });
 
 const keyAttribute = z.union([

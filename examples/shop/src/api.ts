@@ -1,6 +1,12 @@
-// The orders HTTP API (API Gateway HTTP API, payload format 2.0).
+// The orders HTTP API (API Gateway HTTP API, payload format 2.0). POST /orders checks the order and
+// puts it on the `orders` queue with the unmodified SDK; the worker writes it to the table.
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { getOrder, invalidOrder, listOrders, putOrder, type Order } from './orders.js';
+import { getOrder, invalidOrder, listOrders, type Order } from './orders.js';
+
+// One client per execution environment. Locally AWS_ENDPOINT_URL_SQS points it at `up`'s endpoint
+// for this environment; on AWS the same code reaches SQS.
+const sqs = new SQSClient({});
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
@@ -34,9 +40,13 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     const problem = invalidOrder(input);
     if (problem) return json(400, { message: problem });
     const { id: orderId, item, quantity } = input as Order;
-    const order: Order = { id: orderId, item, quantity, status: 'received', createdAt: new Date().toISOString() };
-    await putOrder(order);
-    return json(201, order);
+    const order: Order = { id: orderId, item, quantity, status: 'queued', createdAt: new Date().toISOString() };
+    const { MessageId } = await sqs.send(new SendMessageCommand({
+      QueueUrl: process.env.STAGECRAFT_QUEUE_ORDERS_URL,
+      MessageBody: JSON.stringify(order),
+      MessageAttributes: { item: { DataType: 'String', StringValue: item } },
+    }));
+    return json(202, { ...order, messageId: MessageId });
   }
   return json(404, { message: `no route ${method} ${path}` });
 };

@@ -7,7 +7,8 @@ export interface Order {
   id: string;
   item: string;
   quantity: number;
-  status: 'received' | 'queued';
+  /** `queued` when the API put it on the queue, `stored` once the worker wrote it. */
+  status: 'queued' | 'stored';
   createdAt: string;
 }
 

@@ -55,12 +55,14 @@ export function registerUp(program: Command): void {
           throw translateListenError(error, port);
         }
         // Tells other commands (smoke tests) where this environment's gateways are.
-        writeUpFile(app.loaded.appDir, { pid: process.pid, admin: urls.dashboard, environments: urls.environments });
+        writeUpFile(app.loaded.appDir, { pid: process.pid, admin: urls.dashboard, environments: urls.environments, endpoints: urls.endpoints });
         out.result({ ...urls, login: loginLink(urls.dashboard, token), pid: process.pid }, (r) => [
           `${app.loaded.manifest.app} is up (pid ${r.pid}); Ctrl-C stops it`,
           `  dashboard  ${r.dashboard}`,
           `  login      ${r.login}  (the link signs this browser in to act: approve, roll back, resume)`,
           ...r.environments.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
+          '  AWS endpoints (SQS, SNS, Lambda) of each environment:',
+          ...r.endpoints.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
         ].join('\n'));
         const signal = await stopped;
         out.progress(`${signal}: draining in-flight requests and stopping`);

@@ -60,6 +60,11 @@ export function topicArn(place: Place, manifest: Naming, topic: string, env: str
   return `arn:aws:sns:${place.region}:${place.account}:${resourceName(manifest, topic, env)}`;
 }
 
+/** The URL SQS gives a queue (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html). */
+export function queueUrl(place: Place, manifest: Naming, queue: string, env: string): string {
+  return `https://sqs.${place.region}.amazonaws.com/${place.account}/${resourceName(manifest, queue, env)}`;
+}
+
 /** EventBridge rule names hold at most 64 characters; a longer one is cut and given a digest. */
 export function scheduleRuleName(manifest: Naming, fn: string, index: number, env: string): string {
   const full = `${manifest.app}-${fn}-${env}-schedule-${index}`;

@@ -37,7 +37,7 @@ import { auditBindings } from './bindings-audit.js';
 import type { AwsClients } from './clients.js';
 import { FunctionCode } from './function-code.js';
 import { invokeFunction } from './invoke.js';
-import { lambdaEnvironment, secretValues } from './lambda-environment.js';
+import { awsLocators, lambdaEnvironment, secretValues } from './lambda-environment.js';
 import { readFunction } from './read-function.js';
 import { decodeAliasMeta, encodeAliasMeta, encodeVersionMeta, hexToCodeSha } from './metadata.js';
 import { toAliasRecord, toVersionRecord } from './records.js';
@@ -116,7 +116,9 @@ export class AwsProvider implements Provider {
   async publishVersion(spec: NewVersion, change: ChangeMeta): Promise<{ version: VersionRecord; created: boolean }> {
     const role = (await this.stackOf(spec.environment)).outputs[OUTPUT_ROLE];
     if (!role) throw new StagecraftError('PROVIDER_FAILED', `stack ${stackName(this.manifest(), spec.environment)} has no ${OUTPUT_ROLE} output`, { hint: 'deploy the environment again to repair its stack' });
-    const variables = lambdaEnvironment(spec, this.deps.secrets);
+    const [account, region] = await Promise.all([this.deps.clients.account(), this.deps.clients.region()]);
+    const view = this.views.get(spec.environment) ?? this.manifest();
+    const variables = lambdaEnvironment(spec, this.deps.secrets, awsLocators(view, spec.environment, { account, region }));
     const location = await this.bucket.ensure(spec.sha256, spec.function);
     const installed = await this.code.install(spec, location, role, variables);
     if (installed.created) {

@@ -7,13 +7,32 @@
  * stored config — references, never values — to the ledger, `status` and everything else.
  */
 import { StagecraftError } from '../../errors.js';
-import { pinnedSecrets } from '../../manifest/index.js';
+import { aliasName, instanceName, locatorVariables, pinnedSecrets, type Manifest } from '../../manifest/index.js';
 import type { NewVersion } from '../../state/index.js';
 import type { VersionSecrets } from '../local/version-secrets.js';
+import { queueUrl, topicArn, type Place } from './aws-names.js';
 
 export const SECRET_REFS_VARIABLE = 'STAGECRAFT_SECRET_REFS';
+/** Names the locator variables added at publish time, so that reading a version back leaves them out of its stored config. */
+export const LOCATORS_VARIABLE = 'STAGECRAFT_LOCATORS';
 
-export function lambdaEnvironment(spec: NewVersion, secrets: VersionSecrets | undefined): Record<string, string> {
+type LocatedManifest = Pick<Manifest, 'app' | 'strategy' | 'resources' | 'functions'>;
+
+/** `STAGECRAFT_QUEUE_<NAME>_URL`, `_TOPIC_<NAME>_ARN`, `_FUNCTION_<NAME>` of `env`, pointing at the real resources. */
+export function awsLocators(manifest: LocatedManifest, env: string, place: Place): Record<string, string> {
+  return locatorVariables(manifest, {
+    queueUrl: (queue) => queueUrl(place, manifest, queue, env),
+    topicArn: (topic) => topicArn(place, manifest, topic, env),
+    functionName: (fn) => `${instanceName(manifest, fn, env)}:${aliasName(manifest, env, 'live')}`,
+  });
+}
+
+export function lambdaEnvironment(spec: NewVersion, secrets: VersionSecrets | undefined, locators: Record<string, string> = {}): Record<string, string> {
+  const located = Object.keys(locators).length === 0 ? {} : { ...locators, [LOCATORS_VARIABLE]: Object.keys(locators).join(',') };
+  return { ...openedEnvironment(spec, secrets), ...located };
+}
+
+function openedEnvironment(spec: NewVersion, secrets: VersionSecrets | undefined): Record<string, string> {
   const refs = Object.fromEntries(Object.entries(spec.config).filter(([, value]) => pinnedSecrets(value).length > 0));
   if (Object.keys(refs).length === 0) return spec.config;
   if (!secrets) {
@@ -26,7 +45,8 @@ export function lambdaEnvironment(spec: NewVersion, secrets: VersionSecrets | un
 }
 
 /** The stored config of a version read back from Lambda: its secret values replaced by their references. */
-export function storedConfig(variables: Record<string, string>): Record<string, string> {
+export function storedConfig(all: Record<string, string>): Record<string, string> {
+  const variables = withoutLocators(all);
   const refsText = variables[SECRET_REFS_VARIABLE];
   if (refsText === undefined) return variables;
   const { [SECRET_REFS_VARIABLE]: _refs, ...rest } = variables;
@@ -38,6 +58,13 @@ export function storedConfig(variables: Record<string, string>): Record<string, 
     return Object.fromEntries(Object.keys(rest).map((key) => [key, '***']));
   }
   return { ...rest, ...Object.fromEntries(Object.keys(rest).filter((key) => key in refs).map((key) => [key, refs[key] ?? '***'])) };
+}
+
+function withoutLocators(variables: Record<string, string>): Record<string, string> {
+  const listed = variables[LOCATORS_VARIABLE];
+  if (listed === undefined) return variables;
+  const drop = new Set([LOCATORS_VARIABLE, ...listed.split(',')]);
+  return Object.fromEntries(Object.entries(variables).filter(([key]) => !drop.has(key)));
 }
 
 /** The values of the variables a version's references name: its secrets, in clear, to redact. */

@@ -7,11 +7,13 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
+import type { Manifest } from '../../manifest/index.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, resourceName } from '../../manifest/index.js';
 import { createRedactor, FileLogSink, followLog, invokeOnce, logFile, readLogTail, type InvokeOutcome } from '../../runtime/index.js';
 import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
 import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec } from '../provider.js';
+import { withInvokeEndpoint } from './invoke-endpoint.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
 
 /** The account id local ARNs carry; no real account has it. */
@@ -32,6 +34,8 @@ export interface LocalProviderDeps {
   logDir?: string;
   /** Opens the secrets a version pinned; without it, a version that uses secrets cannot run. */
   secrets?: VersionSecrets;
+  /** The app's manifest: with it, an invocation gets an SQS/SNS/Lambda endpoint of its environment. */
+  manifest?: Manifest;
 }
 
 export class LocalProvider implements Provider {
@@ -127,6 +131,15 @@ export class LocalProvider implements Provider {
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const version = this.resolveQualifier(request.instance, request.qualifier);
+    const { manifest } = this.deps;
+    if (!manifest || !manifest.environments.some((environment) => environment.name === version.environment)) return this.invokeVersion(request, version, {});
+    return withInvokeEndpoint({
+      manifest, env: version.environment, store: this.deps.store, account: LOCAL_ACCOUNT,
+      invoke: (instance, qualifier, payload) => this.invoke({ instance, qualifier, payload }),
+    }, (variables) => this.invokeVersion(request, version, variables));
+  }
+
+  private async invokeVersion(request: InvokeRequest, version: VersionRecord, variables: Record<string, string>): Promise<InvokeOutcome> {
     const codeDir = this.deps.artifacts.extract(version.sha256);
     const opened = openVersionConfig(version, this.deps.secrets);
     const outcome = await invokeOnce({
@@ -138,7 +151,7 @@ export class LocalProvider implements Provider {
       runtime: version.runtime,
       memoryMb: version.memoryMb,
       timeoutSec: version.timeoutSec,
-      environment: opened.environment,
+      environment: { ...opened.environment, ...variables },
       region: this.deps.region,
       redact: opened.secrets,
     }, request.payload, { warn: (message) => this.warnOnce(message) });

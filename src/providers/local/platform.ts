@@ -10,6 +10,7 @@ import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } fro
 import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
 import type { HostedFunction, InvokeOptions, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
+import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
 import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
@@ -31,6 +32,8 @@ export interface PlatformOptions {
 export interface PlatformUrls {
   dashboard: string;
   environments: { name: string; url: string }[];
+  /** Each environment's SQS, SNS and Lambda endpoint (what AWS_ENDPOINT_URL_SQS, _SNS, _LAMBDA hold there). */
+  endpoints: { name: string; url: string }[];
 }
 
 interface Gateway { listen(port: number, host?: string): Promise<number>; close(): Promise<void> }
@@ -42,7 +45,8 @@ export class LocalPlatform {
   private readonly warned = new Set<string>();
   private readonly tables = new Map<string, TableServer>();
   private readonly gateways: Gateway[] = [];
-  private readonly events: EnvironmentEvents[] = [];
+  private readonly events = new Map<string, EnvironmentEvents>();
+  private readonly endpoints = new Map<string, EnvironmentEndpoint>();
   private stages = new Map<string, { release: string | undefined; stage: GatewayStage }>();
 
   constructor(private readonly options: PlatformOptions) {
@@ -54,10 +58,13 @@ export class LocalPlatform {
     const { manifest } = this;
     this.refreshStages();
     this.resolver.start();
-    await this.startTables();
+    await Promise.all([this.startTables(), this.startEndpoints()]);
     this.prewarm();
 
-    const urls: PlatformUrls = { dashboard: `http://127.0.0.1:${this.options.port}`, environments: [] };
+    const urls: PlatformUrls = {
+      dashboard: `http://127.0.0.1:${this.options.port}`, environments: [],
+      endpoints: [...this.endpoints].map(([name, endpoint]) => ({ name, url: endpoint.url })),
+    };
     const envs = manifest.environments.map((environment) => environment.name);
     if (manifest.strategy === 'multi-stack') {
       for (const [index, env] of envs.entries()) {
@@ -79,7 +86,10 @@ export class LocalPlatform {
   /** Stops taking requests, lets those in flight finish, then stops every child and server. */
   async stop(): Promise<void> {
     this.resolver.stop();
-    await Promise.all([...this.gateways.map((gateway) => gateway.close()), ...this.events.map((events) => events.stop())]);
+    await Promise.all([
+      ...this.gateways.map((gateway) => gateway.close()),
+      ...[...this.endpoints.values()].map((endpoint) => endpoint.stop()), ...[...this.events.values()].map((events) => events.stop()),
+    ]);
     await this.options.host.drain();
     await Promise.all([...this.tables.values()].map((server) => server.stop()));
   }
@@ -90,7 +100,7 @@ export class LocalPlatform {
   }
 
   /** Invokes `fn` of `env` through an alias, as event sources and the gateway do. */
-  invokeFunction(env: string, fn: string, role: AliasRole, payload: string, options?: InvokeOptions): Promise<InvokeOutcome> {
+  invokeFunction(env: string, fn: string, role: AliasRole | number, payload: string, options?: InvokeOptions): Promise<InvokeOutcome> {
     let hosted: HostedFunction | undefined;
     try {
       hosted = this.hostedFunction(env, fn, role);
@@ -102,7 +112,7 @@ export class LocalPlatform {
       this.warned.add(message);
       return Promise.resolve(cannotStart(message));
     }
-    if (!hosted) return Promise.resolve(notDeployed(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, role)));
+    if (!hosted) return Promise.resolve(notDeployed(instanceName(this.manifest, fn, env), this.qualifier(env, role)));
     return this.options.host.invoke(hosted, payload, options);
   }
 
@@ -138,7 +148,7 @@ export class LocalPlatform {
         onError: (error, source) => this.options.warn(`${env} ${source}: ${(error as Error).message}`),
       });
       events.start();
-      this.events.push(events);
+      this.events.set(env, events);
     }
   }
 
@@ -146,10 +156,15 @@ export class LocalPlatform {
     return this.invokeFunction(call.stage, call.function, call.alias, call.payload, GATEWAY_INVOKE);
   }
 
-  private hostedFunction(env: string, fn: string, role: AliasRole): HostedFunction | undefined {
+  /** An alias of `env`, or a version number (Lambda's Invoke takes either as its qualifier). */
+  private qualifier(env: string, target: AliasRole | number): string {
+    return typeof target === 'number' ? String(target) : aliasName(this.manifest, env, target);
+  }
+
+  private hostedFunction(env: string, fn: string, target: AliasRole | number): HostedFunction | undefined {
     const instance = instanceName(this.manifest, fn, env);
-    const alias = aliasName(this.manifest, env, role);
-    const resolved = this.resolver.resolve(instance, alias);
+    const alias = this.qualifier(env, target);
+    const resolved = typeof target === 'number' ? this.resolver.version(instance, target) : this.resolver.resolve(instance, alias);
     if (!resolved) return undefined;
     const key = `${instance}:${resolved.version.version}:${alias}`;
     let hosted = this.hosted.get(key);
@@ -157,6 +172,7 @@ export class LocalPlatform {
       const { version, codeDir } = resolved;
       const opened = openVersionConfig(version, this.options.secrets);
       const tableServer = this.tables.get(this.manifest.strategy === 'multi-stack' ? env : '');
+      const endpoint = this.endpoints.get(env);
       hosted = {
         functionName: instance,
         version: String(version.version),
@@ -173,6 +189,8 @@ export class LocalPlatform {
           ...opened.environment,
           ...LOCAL_CREDENTIALS,
           ...(tableServer ? { AWS_ENDPOINT_URL_DYNAMODB: tableServer.endpoint } : {}),
+          // Each environment's handlers sign with their own key, so its endpoints can refuse the others'.
+          ...endpoint?.variables(),
         },
       };
       this.hosted.set(key, hosted);
@@ -224,6 +242,23 @@ export class LocalPlatform {
       }
     }
     return undefined;
+  }
+
+  /** One SQS/SNS/Lambda endpoint per environment (in both strategies), so that environments stay apart. */
+  private async startEndpoints(): Promise<void> {
+    const { EnvironmentEndpoint } = await import('./endpoints/index.js');
+    await Promise.all(this.manifest.environments.map(async ({ name: env }) => {
+      const endpoint = new EnvironmentEndpoint({
+        manifest: this.manifest, env, region: this.manifest.region, account: LOCAL_ACCOUNT, queues: this.options.store.queues,
+        events: () => this.events.get(env),
+        invoke: (fn, role, payload, options) => this.invokeFunction(env, fn, role, payload, options),
+        isDeployed: (fn, target) => (typeof target === 'number'
+          ? this.resolver.version(instanceName(this.manifest, fn, env), target) !== undefined
+          : this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, target)) !== undefined),
+      });
+      this.endpoints.set(env, endpoint);
+      await endpoint.start();
+    }));
   }
 
   private async startTables(): Promise<void> {

@@ -28,6 +28,13 @@ export interface TableServerOptions {
 /** Credentials the local server accepts; handlers get them the way Lambda hands out its own. */
 export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'stagecraft-local', AWS_SECRET_ACCESS_KEY: 'stagecraft-local', AWS_SESSION_TOKEN: 'stagecraft-local' } as const;
 
+export const LOCAL_KEY_PREFIX = 'stagecraft-local-';
+
+/** The access key the handlers of `env` sign with locally; the SQS, SNS and Lambda endpoints tell environments apart by it. */
+export function localAccessKey(env: string): string {
+  return `${LOCAL_KEY_PREFIX}${env}`;
+}
+
 export async function startTableServer(options: TableServerOptions): Promise<TableServer> {
   mkdirSync(options.dir, { recursive: true });
   // Loaded on demand: apps without tables (and every other command) never pay for it.

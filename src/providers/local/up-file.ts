@@ -12,6 +12,8 @@ export interface UpFile {
   /** The admin endpoint (`POST /api/sync` makes `up` read alias changes now). */
   admin: string;
   environments: { name: string; url: string }[];
+  /** Each environment's SQS, SNS and Lambda endpoint. */
+  endpoints?: { name: string; url: string }[];
 }
 
 export function upFilePath(appDir: string): string {

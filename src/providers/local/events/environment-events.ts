@@ -151,8 +151,13 @@ export class EnvironmentEvents {
     }
     const physical = this.physical(queue);
     const id = this.options.store.queues.send(physical, body, options);
-    for (const entry of this.pollers) if (entry.queue === physical) entry.poller.wake();
+    this.wakeQueue(physical);
     return id;
+  }
+
+  /** Makes the pollers of a queue (by its physical name) look now: something was sent to it from outside. */
+  wakeQueue(physical: string): void {
+    for (const entry of this.pollers) if (entry.queue === physical) entry.poller.wake();
   }
 
   publish(topic: string, message: string, options: PublishOptions = {}): PublishResult {

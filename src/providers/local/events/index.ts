@@ -13,7 +13,7 @@ export {
 } from './destinations.js';
 export { Scheduler, scheduledEvent, type SchedulerOptions, type ScheduleDef } from './scheduler.js';
 export { compileCron, compileSchedule, nextCronTime, nextFireTime, type CronSpec, type CompiledSchedule } from './cron.js';
-export { toSqsEvent, toSqsRecord, fromSqsResult, md5OfMessageAttributes, type BatchVerdict } from './sqs-event.js';
+export { toSqsEvent, toSqsRecord, fromSqsResult, md5, md5OfMessageAttributes, type BatchVerdict } from './sqs-event.js';
 export { notification, toSnsEvent, toSqsEnvelope, subscriptionArn, type Notification, type SnsMessageAttributes } from './sns-event.js';
 export { queueArn, topicArn, ruleArn, functionArn, type Where } from './arns.js';
 export { systemClock, ManualClock, type Clock, type Timer } from './clock.js';
