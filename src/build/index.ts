@@ -4,6 +4,7 @@
  */
 export { ArtifactStore, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
 export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
+export { incrementalBundler, type IncrementalBundler } from './incremental.js';
 export { BuildCache, BUILD_FORMAT } from './cache.js';
 export {
   scanForCredentials, credentialError, isScannedSource, shortRule, ALLOW_MARKER, CONFIG_LITERAL_RULE,

@@ -4,7 +4,7 @@
  * unchanged functions come from the build cache without being bundled again.
  */
 import { join, relative } from 'node:path';
-import { buildArtifacts, credentialError, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
+import { buildArtifacts, credentialError, type Bundler, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
 
@@ -21,16 +21,26 @@ export interface BuildResult {
   scannedFiles: number;
 }
 
-export async function buildRelease(ctx: Pick<AppContext, 'loaded' | 'store' | 'artifacts' | 'actor' | 'report'>): Promise<BuildResult> {
+export interface BuildReleaseOptions {
+  /** Default: a fresh esbuild per build; `dev` passes long-lived incremental contexts. */
+  bundler?: Bundler;
+  /** Progress lines for people; `dev` says its own. */
+  quiet?: boolean;
+}
+
+export async function buildRelease(
+  ctx: Pick<AppContext, 'loaded' | 'store' | 'artifacts' | 'actor' | 'report'>,
+  options: BuildReleaseOptions = {},
+): Promise<BuildResult> {
   const { manifest, appDir, digest: manifestDigest } = ctx.loaded;
   const functions = Object.fromEntries(Object.entries(manifest.functions).map(([name, fn]) => [
     name, { handler: fn.handler, runtime: fn.runtime ?? manifest.runtime, ...(fn.code === undefined ? {} : { code: fn.code }) },
   ]));
-  ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
+  if (options.quiet !== true) ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
   // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
   let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
   const artifacts = await buildArtifacts({
-    appDir, functions, store: ctx.artifacts,
+    appDir, functions, store: ctx.artifacts, ...(options.bundler ? { bundler: options.bundler } : {}),
     beforeWrite: async (sources) => {
       scan = await scanForCredentials({
         root: appDir, files: sources, manifest: relative(appDir, ctx.loaded.file), allow: manifest.credentials?.allow ?? [],

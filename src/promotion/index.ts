@@ -1,5 +1,5 @@
 export type { AppContext, AppSecrets, Reporter } from './context.js';
-export { buildRelease, type BuildResult, type BuiltFunction } from './build-release.js';
+export { buildRelease, type BuildResult, type BuiltFunction, type BuildReleaseOptions } from './build-release.js';
 export { promote, deploy, approve, resolveRelease, requireEnvironment, type PromoteOptions } from './promote.js';
 export type { PromotionOutcome } from './engine.js';
 export type { PromotionState, EnvironmentProgress, Step } from './journal.js';
@@ -14,3 +14,5 @@ export { describeEntry } from './ledger-text.js';
 export { diffEnvironments, type EnvironmentDiff, type FunctionDiff, type ConfigKeyChange, type SecretChange } from './diff.js';
 export { prune, DEFAULT_KEEP, type PruneOptions, type PruneResult, type PrunedInstance } from './prune.js';
 export { deployEphemeral, destroy, gc, type EphemeralOptions, type EphemeralDeploy, type DestroyOptions, type DestroyResult, type GcResult } from './environments.js';
+export { devEnvironment, publishDev, type DevEnvironment, type DevPublished, type DevPublishOptions } from './dev-loop.js';
+export { markDevRelease, DEV_RELEASE_KIND } from './dev-release.js';

@@ -8,6 +8,7 @@ import { isStagecraftError, StagecraftError } from '../errors.js';
 import { resolveConfig, withEphemeral, type EphemeralRef, type Manifest } from '../manifest/index.js';
 import type { PromotionKind, PromotionRecord, Release } from '../state/index.js';
 import type { AppContext } from './context.js';
+import { requirePromotable } from './dev-release.js';
 import { PromotionRun, type PromotionOutcome } from './engine.js';
 import type { PromotionState } from './journal.js';
 import { withLock, type EnsureHeld } from './locked.js';
@@ -134,6 +135,7 @@ export function checkConfig(ctx: AppContext, release: Release, chain: string[], 
 }
 
 export async function start(ctx: AppContext, kind: PromotionKind, release: Release, chain: string[], skipSoak?: string): Promise<PromotionOutcome> {
+  requirePromotable(ctx, release);
   checkConfig(ctx, release, chain);
   return withLock(ctx, kind, async (ensureHeld) => {
     for (const open of ctx.store.promotions.unfinished<PromotionState>()) {
