@@ -5,10 +5,10 @@
 export { ArtifactStore, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
 export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
 export { incrementalBundler, type IncrementalBundler } from './incremental.js';
-export { BuildCache, BUILD_FORMAT } from './cache.js';
+export { BuildCache, BUILD_FORMAT, FileHasher } from './cache.js';
 export {
   scanForCredentials, credentialError, isScannedSource, shortRule, ALLOW_MARKER, CONFIG_LITERAL_RULE,
-  type CredentialScan, type CredentialFinding, type CredentialScanOptions, type AllowedCredential,
+  type CredentialScan, type CredentialFinding, type LintFinding, type CredentialScanOptions, type AllowedCredential,
 } from './credential-scan.js';
 export { gitBranch, gitLog, gitSource, type GitSource } from './git.js';
 export {

@@ -4,7 +4,8 @@
  * environment and move `live`, then tell the running gateway. A failure keeps the old code serving.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import type { IncrementalBundler } from '../build/index.js';
+import { resolve } from 'node:path';
+import { FileHasher, type IncrementalBundler, type LintFinding } from '../build/index.js';
 import { isStagecraftError, type StagecraftError } from '../errors.js';
 import { loadManifest, MANIFEST_FILE } from '../manifest/index.js';
 import { buildRelease, markDevRelease, publishDev } from '../promotion/index.js';
@@ -37,6 +38,10 @@ export class DevLoop {
   private pending = new Set<string>();
   private running: Promise<void> | undefined;
   private watcher: FSWatcher | undefined;
+  /** Fingerprints kept between reloads; the watcher says which files to read again. */
+  private readonly hasher = new FileHasher();
+  /** Credential-scan findings by file content: an edit scans the edited file only. */
+  private readonly scanMemo = new Map<string, LintFinding[]>();
 
   constructor(private readonly options: DevLoopOptions) {
     this.ctx = options.app;
@@ -52,6 +57,7 @@ export class DevLoop {
       const path = file?.toString().split('\\').join('/');
       if (path === undefined || IGNORED.test(path)) return;
       this.pending.add(path);
+      this.hasher.forget(resolve(this.ctx.loaded.appDir, path));
       this.running ??= this.drain();
     });
   }
@@ -80,7 +86,7 @@ export class DevLoop {
         // Re-validated first: an invalid manifest leaves the old release serving.
         this.ctx = { ...this.options.app, loaded: await loadManifest(this.ctx.loaded.appDir) } as OpenedApp;
       }
-      const built = await buildRelease(this.ctx, { bundler: this.options.bundler, quiet: true });
+      const built = await buildRelease(this.ctx, { bundler: this.options.bundler, hasher: this.hasher, scanMemo: this.scanMemo, quiet: true });
       const buildMs = performance.now() - started;
       const rebuilt = built.functions.filter((fn) => !fn.cached).map((fn) => fn.function);
       const changed = built.functions.filter((fn) => manifestChanged || this.live.get(fn.function) !== fn.sha256).map((fn) => fn.function);

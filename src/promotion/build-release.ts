@@ -4,7 +4,7 @@
  * unchanged functions come from the build cache without being bundled again.
  */
 import { join, relative } from 'node:path';
-import { buildArtifacts, credentialError, type Bundler, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
+import { buildArtifacts, credentialError, type Bundler, type FileHasher, type LintFinding, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
 
@@ -24,6 +24,10 @@ export interface BuildResult {
 export interface BuildReleaseOptions {
   /** Default: a fresh esbuild per build; `dev` passes long-lived incremental contexts. */
   bundler?: Bundler;
+  /** Default: a fresh one; `dev` keeps one across builds. */
+  hasher?: FileHasher;
+  /** The credential scan's findings per file content, kept across builds by `dev`. */
+  scanMemo?: Map<string, LintFinding[]>;
   /** Progress lines for people; `dev` says its own. */
   quiet?: boolean;
 }
@@ -40,11 +44,11 @@ export async function buildRelease(
   // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
   let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
   const artifacts = await buildArtifacts({
-    appDir, functions, store: ctx.artifacts, ...(options.bundler ? { bundler: options.bundler } : {}),
+    appDir, functions, store: ctx.artifacts, ...(options.bundler ? { bundler: options.bundler } : {}), ...(options.hasher ? { hasher: options.hasher } : {}),
     beforeWrite: async (sources) => {
       scan = await scanForCredentials({
         root: appDir, files: sources, manifest: relative(appDir, ctx.loaded.file), allow: manifest.credentials?.allow ?? [],
-        cacheFile: join(appDir, '.stagecraft', 'cache', 'credential-scan.json'),
+        cacheFile: join(appDir, '.stagecraft', 'cache', 'credential-scan.json'), ...(options.scanMemo ? { memo: options.scanMemo } : {}),
       });
       if (scan.findings.length > 0) throw credentialError(scan.findings);
     },
