@@ -5,7 +5,7 @@
  * dev runs succeeds.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,23 @@ describe('stagecraft dev', () => {
     const reload = await running.next(seen, (event) => event.event === 'reload', 'the reload after the fix');
     expect(reload.rebuilt).toEqual(['hello']);
     expect(await get('/hello')).toBe('hello v3');
+  }, 60_000);
+
+  it('keeps the old release serving on an invalid manifest, with file:line, and reloads it once valid', async () => {
+    const running = dev as RunningDev;
+    const manifest = readFileSync(join(dir, 'stagecraft.yml'), 'utf8');
+    let seen = running.events.length;
+    write('stagecraft.yml', manifest.replace('    handler: src/other.handler\n', '    handler: src/other.handler\n    memroy: 128\n'));
+    const error = await running.next(seen, (event) => event.event === 'error', 'the manifest error');
+    expect(JSON.stringify(error)).toMatch(/stagecraft\.yml:14:5 functions\.other\.memroy: unknown key/);
+    await until(() => /stagecraft\.yml:14:5 functions\.other\.memroy/.test(running.stderr()), 10_000, 'the error on stderr');
+    expect(await get('/hello')).toBe('hello v3');
+    seen = running.events.length;
+    write('stagecraft.yml', manifest.replace('    handler: src/other.handler\n', '    handler: src/other.handler\n    memory: 256\n'));
+    const reload = await running.next(seen, (event) => event.event === 'reload', 'the reload of the manifest');
+    expect(reload.rebuilt).toEqual([]);
+    expect(Object.keys(reload.versions ?? {}).sort()).toEqual(['hello', 'other']);
+    expect(await get('/other')).toBe('other v1');
   }, 60_000);
 
   it('never publishes outside its environment; a promote from another process succeeds meanwhile', async () => {

@@ -68,6 +68,7 @@ function start(command, port, onLine) {
       try { onLine(JSON.parse(buffered)); } catch { /* not the whole document yet */ }
     }
   });
+  children.push(child);
   child.once('exit', (code) => { if (code !== 0 && code !== null) console.error(`${command} exited with ${code}:\n${stderr}`); });
   return { child, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
 }
@@ -76,13 +77,18 @@ function start(command, port, onLine) {
 async function firstNewResponse(url, marker) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const body = await (await fetch(url)).text();
+    // A keep-alive socket the server closes between requests is not an answer: ask again.
+    const body = await fetch(url).then((response) => response.text(), () => '');
     if (body.includes(marker)) return;
   }
   throw new Error(`${url} never answered with ${marker}`);
 }
 
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+
+const children = [];
+process.on('uncaughtException', (error) => { for (const child of children) child.kill('SIGTERM'); console.error(error); process.exit(1); });
+process.on('unhandledRejection', (error) => { for (const child of children) child.kill('SIGTERM'); console.error(error); process.exit(1); });
 
 generate();
 const devPort = await freePorts(8);

@@ -3,7 +3,6 @@
  * bundled again), record the release, publish the changed functions in the developer's
  * environment and move `live`, then tell the running gateway. A failure keeps the old code serving.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { resolve } from 'node:path';
 import { FileHasher, type IncrementalBundler, type LintFinding } from '../build/index.js';
 import { isStagecraftError, type StagecraftError } from '../errors.js';
@@ -11,6 +10,7 @@ import { loadManifest, MANIFEST_FILE } from '../manifest/index.js';
 import { buildRelease, markDevRelease, publishDev } from '../promotion/index.js';
 import type { OpenedApp } from './app.js';
 import type { Output } from './output.js';
+import { watchTree, type TreeWatch } from './watch-tree.js';
 
 export type DevEvent =
   | { event: 'reload'; trigger: string[]; rebuilt: string[]; release: string; environment: string; versions: Record<string, number>;
@@ -37,7 +37,7 @@ export class DevLoop {
   private readonly live = new Map<string, string>();
   private pending = new Set<string>();
   private running: Promise<void> | undefined;
-  private watcher: FSWatcher | undefined;
+  private watcher: TreeWatch | undefined;
   /** Fingerprints kept between reloads; the watcher says which files to read again. */
   private readonly hasher = new FileHasher();
   /** Credential-scan findings by file content: an edit scans the edited file only. */
@@ -53,9 +53,7 @@ export class DevLoop {
   }
 
   watch(): void {
-    this.watcher = watch(this.ctx.loaded.appDir, { recursive: true }, (_type, file) => {
-      const path = file?.toString().split('\\').join('/');
-      if (path === undefined || IGNORED.test(path)) return;
+    this.watcher = watchTree(this.ctx.loaded.appDir, (path) => IGNORED.test(path), (path) => {
       this.pending.add(path);
       this.hasher.forget(resolve(this.ctx.loaded.appDir, path));
       this.running ??= this.drain();
@@ -124,6 +122,6 @@ export class DevLoop {
     });
     const { out } = this.options;
     out.warn(`${error.message}; the previous code keeps serving`);
-    if (error.details.length > 1) for (const line of error.details) out.warn(`  ${line}`);
+    for (const line of error.details) if (!error.message.includes(line)) out.warn(`  ${line}`);
   }
 }

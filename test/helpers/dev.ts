@@ -7,7 +7,7 @@ import { CLI } from './cli.js';
 import { freePortBlock } from './up.js';
 import { eventually } from './wait.js';
 
-export interface DevEvent { event: string; trigger?: string[]; rebuilt?: string[]; message?: string; environment?: string; url?: string; release?: string }
+export interface DevEvent { event: string; trigger?: string[]; rebuilt?: string[]; message?: string; environment?: string; url?: string; release?: string; versions?: Record<string, number> }
 
 export interface RunningDev {
   url: string;
