@@ -4,11 +4,12 @@
 // code. Baseline in the same run: the same edit by hand, `build` + `deploy dev` with `up` running.
 // Usage: node bench/dev/run.mjs [N] [edits] [hand edits]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { functionName, functionSource, generateApp } from '../lib/app.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', '..', 'dist', 'cli', 'main.js');
@@ -17,29 +18,9 @@ const edits = Number(process.argv[3] ?? 20);
 const handEdits = Number(process.argv[4] ?? 5);
 // Inside the repository, so the functions resolve their npm dependencies from its node_modules.
 const app = join(here, '.app');
-const name = (i) => `fn${String(i).padStart(3, '0')}`;
-
-function source(i, marker) {
-  // The mix of bench/build: local code for all, zod for a third, yaml for a third, the AWS SDK for a fifth.
-  const imports = [`import { respond } from './lib/respond.js';`];
-  const uses = [];
-  if (i % 3 === 0) { imports.push(`import { z } from 'zod';`); uses.push(`z.object({ id: z.string() }).safeParse(event).success`); }
-  if (i % 3 === 1) { imports.push(`import { parse } from 'yaml';`); uses.push(`parse('a: 1')`); }
-  if (i % 5 === 0) { imports.push(`import { DynamoDBClient } from '@aws-sdk/client-dynamodb';`); uses.push(`typeof DynamoDBClient`); }
-  return `${imports.join('\n')}\nexport const handler = async (event: unknown) => respond(200, { fn: '${name(i)}', marker: '${marker}', checks: [${uses.join(', ')}] });\n`;
-}
-
-function generate() {
-  rmSync(app, { recursive: true, force: true });
-  mkdirSync(join(app, 'src', 'lib'), { recursive: true });
-  writeFileSync(join(app, 'src', 'lib', 'respond.ts'), `export const respond = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });\n`);
-  const functions = [];
-  for (let i = 0; i < count; i++) {
-    writeFileSync(join(app, 'src', `${name(i)}.ts`), source(i, 'start'));
-    functions.push(`  ${name(i)}:\n    handler: src/${name(i)}.handler\n    events:\n      - http: GET /${name(i)}`);
-  }
-  writeFileSync(join(app, 'stagecraft.yml'), `app: bench\nenvironments:\n  - name: dev\n  - name: staging\nfunctions:\n${functions.join('\n')}\n`);
-}
+const name = functionName;
+const source = functionSource;
+const generate = () => generateApp(app, count, ['dev', 'staging'], 'start');
 
 const portFree = (port) => new Promise((resolve) => {
   const server = createServer();
