@@ -5,7 +5,7 @@
  * dev runs succeeds.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,7 +67,8 @@ describe('stagecraft dev', () => {
     const running = dev as RunningDev;
     let seen = running.events.length;
     write('src/hello.ts', 'export const handler = async () => ({ statusCode: 200, body: "broken" ;\n');
-    const error = await running.next(seen, (event) => event.event === 'error', 'the build error');
+    // A half-written file may fail first with an error of its own; the syntax error follows.
+    const error = await running.next(seen, (event) => event.event === 'error' && /Expected "}"/.test(event.message ?? ''), 'the build error');
     expect(error.message).toMatch(/src\/hello\.ts:1:\d+: Expected "}"/);
     await until(() => /src\/hello\.ts:1:\d+: Expected "}".*the previous code keeps serving/.test(running.stderr()), 10_000, 'the error on stderr');
     expect(await get('/hello')).toBe('hello v2');
@@ -83,13 +84,16 @@ describe('stagecraft dev', () => {
     const manifest = readFileSync(join(dir, 'stagecraft.yml'), 'utf8');
     let seen = running.events.length;
     write('stagecraft.yml', manifest.replace('    handler: src/other.handler\n', '    handler: src/other.handler\n    memroy: 128\n'));
-    const error = await running.next(seen, (event) => event.event === 'error', 'the manifest error');
+    // The watch may see the file half-written first (an error of its own); the complete one follows.
+    const error = await running.next(seen, (event) => event.event === 'error' && /stagecraft\.yml:14:5/.test(JSON.stringify(event)), 'the manifest error');
     expect(JSON.stringify(error)).toMatch(/stagecraft\.yml:14:5 functions\.other\.memroy: unknown key/);
     await until(() => /stagecraft\.yml:14:5 functions\.other\.memroy/.test(running.stderr()), 10_000, 'the error on stderr');
     expect(await get('/hello')).toBe('hello v3');
     seen = running.events.length;
-    write('stagecraft.yml', manifest.replace('    handler: src/other.handler\n', '    handler: src/other.handler\n    memory: 256\n'));
-    const reload = await running.next(seen, (event) => event.event === 'reload', 'the reload of the manifest');
+    // Replaced by rename, as editors and git do: the watch must not lose the file.
+    write('.stagecraft.yml.swp', manifest.replace('    handler: src/other.handler\n', '    handler: src/other.handler\n    memory: 256\n'));
+    renameSync(join(dir, '.stagecraft.yml.swp'), join(dir, 'stagecraft.yml'));
+    const reload = await running.next(seen, (event) => event.event === 'reload' && (event.trigger ?? []).includes('stagecraft.yml'), 'the reload of the manifest');
     expect(reload.rebuilt).toEqual([]);
     expect(Object.keys(reload.versions ?? {}).sort()).toEqual(['hello', 'other']);
     expect(await get('/other')).toBe('other v1');
