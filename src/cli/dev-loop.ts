@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { FileHasher, type IncrementalBundler, type LintFinding } from '../build/index.js';
-import { isStagecraftError, type StagecraftError } from '../errors.js';
+import { isStagecraftError, StagecraftError } from '../errors.js';
 import { loadManifest, MANIFEST_FILE } from '../manifest/index.js';
 import { buildRelease, markDevRelease, publishDev } from '../promotion/index.js';
 import type { OpenedApp } from './app.js';
@@ -31,11 +31,18 @@ export interface DevLoopOptions {
 /** Top-level folders that are never the app's sources. */
 const IGNORED = /^(\.stagecraft|\.git|node_modules|\.tmp[^/]*)(\/|$)/;
 
+/**
+ * Editors and tools write a file in steps (truncate, write, rename): a reload waits until the
+ * folder has been quiet this long, so it does not build a half-written file for nothing.
+ */
+const QUIET_MS = 15;
+
 export class DevLoop {
   private ctx: OpenedApp;
   /** Function → the sha256 now live in the environment, from this loop. */
   private readonly live = new Map<string, string>();
   private pending = new Set<string>();
+  private lastChange = 0;
   private running: Promise<void> | undefined;
   private watcher: TreeWatch | undefined;
   /** Fingerprints kept between reloads; the watcher says which files to read again. */
@@ -55,6 +62,7 @@ export class DevLoop {
   watch(): void {
     this.watcher = watchTree(this.ctx.loaded.appDir, (path) => IGNORED.test(path), (path) => {
       this.pending.add(path);
+      this.lastChange = performance.now();
       this.hasher.forget(resolve(this.ctx.loaded.appDir, path));
       this.running ??= this.drain();
     });
@@ -67,9 +75,8 @@ export class DevLoop {
 
   /** Reloads until no change is left; changes made during a reload make one more. */
   private async drain(): Promise<void> {
-    // Editors write a file in several steps; one macrotask lets the rest of the burst arrive.
-    await new Promise((resolve) => setImmediate(resolve));
     while (this.pending.size > 0) {
+      while (performance.now() - this.lastChange < QUIET_MS) await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
       const trigger = [...this.pending].sort();
       this.pending = new Set();
       await this.reload(trigger, trigger.includes(MANIFEST_FILE));
@@ -101,8 +108,8 @@ export class DevLoop {
         buildMs: Math.round(buildMs), publishMs: Math.round(totalMs - buildMs), totalMs: Math.round(totalMs), live: published.live,
       }, published.smoke.filter((result) => !result.ok).map((result) => `smoke test ${result.name} failed: ${result.failure?.join(' ') ?? ''}`));
     } catch (error) {
-      if (!isStagecraftError(error)) throw error;
-      this.fail(trigger, error);
+      // Not one of ours is a bug, yet the loop stays up: the old code serves and the next save retries.
+      this.fail(trigger, isStagecraftError(error) ? error : new StagecraftError('BUILD_FAILED', `internal error: ${(error as Error)?.stack ?? String(error)}`, { cause: error }));
     }
   }
 
