@@ -6,7 +6,10 @@
 //    runtime (/var/runtime/index.mjs): every cold start of a Node function is ~8 ms shorter.
 //    It has no dependencies but Node's own modules; its path stays the same.
 //
-// 2. The command line (dist/cli/main.js and the modules it imports) becomes a handful of files
+// 2. The Python bootstrap (src/runtime/python-bootstrap/, standard library only) is copied to
+//    dist/runtime/python-bootstrap/ as it is: tsc copies no .py files.
+//
+// 3. The command line (dist/cli/main.js and the modules it imports) becomes a handful of files
 //    instead of some ninety:
 // - Code splitting keeps every dynamic import lazy: each command, and each module loaded on
 //   demand, becomes a chunk of its own that is read only when it runs.
@@ -23,7 +26,7 @@
 //    listed in manifest.json; first, since the CLI bundle checks the paths it relocates exist.
 //    The script must stay under 60 KB gzipped.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -92,6 +95,13 @@ await build({
   logLevel: 'warning',
 });
 rmSync(join(dist, 'runtime', 'node-bootstrap.mjs.map'), { force: true }); // tsc's map of the unbundled file
+
+const pythonBootstrap = join(dist, 'runtime', 'python-bootstrap');
+rmSync(pythonBootstrap, { recursive: true, force: true });
+cpSync(join(dist, '..', 'src', 'runtime', 'python-bootstrap'), pythonBootstrap, {
+  recursive: true,
+  filter: (source) => !source.includes('__pycache__') && !source.endsWith('.pyc'),
+});
 
 // Chunks of an earlier build would linger next to the new ones.
 for (const name of readdirSync(outdir)) if (name.startsWith(CHUNK_PREFIX)) rmSync(join(outdir, name));

@@ -23,12 +23,16 @@ const KIND_BY_CODE = {
   CONFIG_UNRESOLVED: 'invalid',
   SECRET_NOT_FOUND: 'invalid',
   SECRET_KEY_INVALID: 'invalid',
+  /** The state database is missing or empty although the app was used: not a new project. */
+  STATE_MISSING: 'invalid',
   // the operation ran and failed: exit 1
   BUILD_FAILED: 'failed',
   CREDENTIAL_FOUND: 'failed',
   ARTIFACT_CORRUPT: 'failed',
   INVOKE_FAILED: 'failed',
   STATE_FAILED: 'failed',
+  /** SQLite cannot read the state database; a backup is the way back. */
+  STATE_CORRUPT: 'failed',
   PROVIDER_FAILED: 'failed',
   // refused by a rule: exit 3
   LOCK_HELD: 'refused',
@@ -36,9 +40,15 @@ const KIND_BY_CODE = {
   LOCK_LOST: 'refused',
   /** An interrupted promotion must be resumed (or rolled back) before this command may run. */
   PROMOTION_UNSETTLED: 'refused',
+  /** `approve <env> --release R` while another release is the one waiting for that gate. */
+  APPROVAL_REFUSED: 'refused',
   STATE_TOO_NEW: 'refused',
   /** `destroy` of a chain environment without --force and a confirmation. */
   DESTROY_REFUSED: 'refused',
+  /** `deploy` into an environment behind a manual gate or ahead of the chain, without --force --reason. */
+  DEPLOY_PROTECTED: 'refused',
+  /** `approve` when no promotion waits at that gate. */
+  APPROVAL_NOT_WAITING: 'refused',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof KIND_BY_CODE;

@@ -45,24 +45,25 @@ describe('aws provider on moto: deploy examples/shop', () => {
   const ledger = async () => (await cli(['history'])).json<LedgerJson>().entries;
   /**
    * moto's Lambda runs no code: each Invoke returns the next queued response. A deploy runs the
-   * shop's two smoke tests (health over HTTP, health-direct by invoke) against smoke: two healthy
-   * answers per deploy that reaches its tests.
+   * shop's three smoke tests (health over HTTP, health-direct by invoke, the Python report over
+   * HTTP) against smoke: three healthy answers per deploy that reaches its tests.
    */
-  const deploy = async (env: string) => {
-    await moto.queueLambdaResponses([HEALTHY, HEALTHY]);
-    return cli(['deploy', env]);
+  const deploy = async (env: string, ...extra: string[]) => {
+    await moto.queueLambdaResponses([HEALTHY, HEALTHY, HEALTHY]);
+    return cli(['deploy', env, ...extra]);
   };
 
   beforeAll(async () => {
     session = await startMotoSession();
     ({ moto, lambda } = session);
     build = (await cli(['build'])).json<BuildJson>();
-    for (const env of ENVS) await deploy(env);
+    // prod is behind a manual gate: the tests deploy it directly, on purpose and recorded.
+    for (const env of ENVS) await deploy(env, ...(env === 'prod' ? ['--force', '--reason', 'every stack of the shop under test'] : []));
   }, 180_000);
   afterAll(async () => {
     await session?.stop();
     app.remove();
-  });
+  }, 180_000);
 
   it('creates one stack per environment, with queues, redrive and tables', async () => {
     const cloudformation = new CloudFormationClient({});
@@ -84,7 +85,7 @@ describe('aws provider on moto: deploy examples/shop', () => {
       sqs.destroy();
       dynamodb.destroy();
     }
-  });
+  }, 180_000);
 
   it('points live and smoke at a version whose CodeSha256 is the release artifact, in every environment', async () => {
     for (const env of ENVS) {
@@ -98,7 +99,7 @@ describe('aws provider on moto: deploy examples/shop', () => {
         expect(variables).toMatchObject({ STAGECRAFT_ENV: env, STAGECRAFT_RELEASE: build.release, LOG_LEVEL: { dev: 'debug', staging: 'info', prod: 'warn' }[env], STAGECRAFT_TABLE_ORDERS: `shop-orders-${env}` });
       }
     }
-  });
+  }, 180_000);
 
   it('uploads each artifact to S3 once, keyed by sha256, and every environment uses that object', async () => {
     const s3 = new S3Client({ forcePathStyle: true });
@@ -108,7 +109,7 @@ describe('aws provider on moto: deploy examples/shop', () => {
     } finally {
       s3.destroy();
     }
-  });
+  }, 180_000);
 
   it('maps the worker queue to the live alias ARN, and never to smoke', async () => {
     for (const env of ENVS) {
@@ -117,7 +118,7 @@ describe('aws provider on moto: deploy examples/shop', () => {
       const smoke = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: `arn:aws:lambda:us-east-1:${MOTO_ACCOUNT}:function:shop-worker-${env}:smoke` }));
       expect(smoke.EventSourceMappings ?? []).toEqual([]);
     }
-  });
+  }, 180_000);
 
   it('status reads live and smoke back from Lambda', async () => {
     const status = (await cli(['status'])).json<{ provider: string; environments: { name: string; functions: { function: string; live: { version: number; release: string; sha256: string } | null }[] }[] }>();
@@ -125,20 +126,20 @@ describe('aws provider on moto: deploy examples/shop', () => {
     for (const env of status.environments) {
       for (const fn of env.functions) expect(fn.live, `${env.name}/${fn.function}`).toMatchObject({ version: 1, release: build.release, sha256: shaOf(build, fn.function) });
     }
-  });
+  }, 180_000);
 
   it('deploying the same release again publishes nothing and leaves the stack alone', async () => {
     const before = (await ledger()).length;
     const again = (await deploy('dev')).json<DeployJson>();
     expect(again.status).toBe('succeeded');
-    expect(deployedFunctions(again).map((fn) => [fn.version, fn.published])).toEqual([[1, false], [1, false]]);
+    expect(deployedFunctions(again).map((fn) => [fn.version, fn.published])).toEqual([[1, false], [1, false], [1, false]]);
     const added = (await ledger()).slice(before);
     // Aliases already where they should be are not moved again: no change, no record.
     expect(added.map((entry) => entry.kind).filter((kind) => /^(stack|instance|version|alias)\./.test(kind))).toEqual([]);
     expect(added.map((entry) => entry.kind)).toContain('promotion.succeeded');
     const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'shop-api-dev' }));
     expect(versions.Versions?.map((version) => version.Version)).toEqual(['$LATEST', '1']);
-  });
+  }, 180_000);
 
   it('a code-only release publishes new versions without a stack update', async () => {
     app.write('src/api.ts', app.read('src/api.ts').replace("status: 'ok',", "status: 'ok', revision: 2,"));
@@ -147,13 +148,13 @@ describe('aws provider on moto: deploy examples/shop', () => {
     const before = (await ledger()).length;
     const deployed = (await deploy('dev')).json<DeployJson>();
     // The worker's code is unchanged, but its STAGECRAFT_RELEASE is not: a new version for both.
-    expect(deployedFunctions(deployed).map((fn) => [fn.function, fn.version, fn.published])).toEqual([['api', 2, true], ['worker', 2, true]]);
+    expect(deployedFunctions(deployed).map((fn) => [fn.function, fn.version, fn.published])).toEqual([['api', 2, true], ['report', 2, true], ['worker', 2, true]]);
     expect(shaOf(second, 'worker')).toBe(shaOf(build, 'worker'));
     const kinds = (await ledger()).slice(before).map((entry) => entry.kind);
     expect(kinds.filter((kind) => kind.startsWith('stack.'))).toEqual([]);
     expect((await liveCode('shop-api-dev')).sha256).toBe(shaOf(second, 'api'));
     expect((await liveCode('shop-api-staging')).sha256).toBe(shaOf(build, 'api'));
-  });
+  }, 180_000);
 
   it('an infrastructure change updates the stack', async () => {
     app.write('stagecraft.yml', app.read('stagecraft.yml').replace('    orders: { partitionKey: id }', '    orders: { partitionKey: id }\n    audit: { partitionKey: at }'));
@@ -169,7 +170,7 @@ describe('aws provider on moto: deploy examples/shop', () => {
       dynamodb.destroy();
     }
     expect((await liveCode('shop-api-dev')).variables['STAGECRAFT_TABLE_AUDIT']).toBe('shop-audit-dev');
-  });
+  }, 180_000);
 
   it('refuses to publish code whose sha256 is not the release artifact, and moves nothing', async () => {
     app.write('src/worker.ts', app.read('src/worker.ts').replace("status: 'queued'", "status: 'queued:3'"));
@@ -183,7 +184,8 @@ describe('aws provider on moto: deploy examples/shop', () => {
       s3.destroy();
     }
     const liveBefore = await liveCode('shop-worker-staging');
-    const refused = await cli(['deploy', 'staging'], 1);
+    // Forced past the chain (dev has not run this release): the artifact check still stops it.
+    const refused = await cli(['deploy', 'staging', '--force', '--reason', 'the artifact check holds even when forced'], 1);
     const failure = refused.json<{ status: string; failure: { reason: string; details: string[] } }>();
     expect(failure.status).toBe('failed');
     expect(failure.failure.reason).toMatch(new RegExp(`Lambda installed code with sha256 \\w+ for shop-worker-staging, but the release's artifact is ${sha}`));
@@ -191,7 +193,7 @@ describe('aws provider on moto: deploy examples/shop', () => {
     expect(await liveCode('shop-worker-staging')).toEqual(liveBefore);
     const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'shop-worker-staging' }));
     expect(versions.Versions?.map((version) => version.Version)).toEqual(['$LATEST', '1']);
-  });
+  }, 180_000);
 
   it('says what is wrong when AWS cannot be reached, and exits 1', async () => {
     const result = await runCli(['deploy', 'dev', '--json', '--dir', app.dir], { env: { ...moto.env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } });
@@ -199,5 +201,5 @@ describe('aws provider on moto: deploy examples/shop', () => {
     const { failure } = result.json<{ failure: { reason: string; details: string[] } }>();
     expect(failure.reason).toContain('ECONNREFUSED');
     expect(failure.details.join('\n')).toContain('AWS_ENDPOINT_URL');
-  });
+  }, 180_000);
 });

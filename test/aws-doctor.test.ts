@@ -22,7 +22,7 @@ interface DoctorJson { ok: boolean; checks: { name: string; status: string; mess
 interface BuildJson { release: string; functions: { function: string; sha256: string }[] }
 
 const HEALTHY = JSON.stringify({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
-const CHECKS = ['artifacts', 'versions', 'aliases', 'ledger', 'stack', 'bindings', 'immutability', 'promotions', 'lock', 'environments', 'secrets'];
+const CHECKS = ['artifacts', 'code', 'versions', 'aliases', 'ledger', 'stack', 'bindings', 'immutability', 'promotions', 'lock', 'environments', 'secrets'];
 
 /** The CLI on the app in `dir`, against moto, expected to exit with `expectCode`. */
 async function runIn(dir: string, moto: Moto, args: string[], expectCode: number) {
@@ -60,31 +60,31 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
     ({ moto, lambda } = session);
     cloudformation = new CloudFormationClient({});
     first = (await cli(['build', '--json'])).json<BuildJson>();
-    // Two smoke tests in each of the three environments.
-    await moto.queueLambdaResponses(Array.from({ length: 6 }, () => HEALTHY));
+    // Three smoke tests in each of the three environments.
+    await moto.queueLambdaResponses(Array.from({ length: 9 }, () => HEALTHY));
     await cli(['promote', '--json']);
   }, 180_000);
   afterAll(async () => {
     cloudformation?.destroy();
     await session?.stop();
     app.remove();
-  });
+  }, 180_000);
 
   it('after a promotion every check holds, read from AWS (the SQLite alias table is empty)', async () => {
     const db = new Database(join(app.dir, '.stagecraft', 'state.db'), { readonly: true });
     try {
       expect(db.prepare('SELECT COUNT(*) AS n FROM aliases').get()).toEqual({ n: 0 });
-      expect(db.prepare("SELECT COUNT(*) AS n FROM ledger WHERE kind = 'alias.moved'").get()).toEqual({ n: 12 });
+      expect(db.prepare("SELECT COUNT(*) AS n FROM ledger WHERE kind = 'alias.moved'").get()).toEqual({ n: 18 }); // live and smoke of three functions in three environments
     } finally {
       db.close();
     }
     const report = await doctor(0);
     expect(statuses(report)).toEqual(CHECKS.map((name) => [name, 'ok']));
-    expect(checkOf(report, 'versions')?.message).toBe("6 version(s) run their release's artifact");
+    expect(checkOf(report, 'versions')?.message).toBe("9 version(s) run their release's artifact");
     expect(checkOf(report, 'stack')?.message).toBe('3 stack(s) hold the template Stagecraft applied (shop-dev, shop-staging, shop-prod)');
-    expect(checkOf(report, 'bindings')?.message).toBe('the event sources of 6 live alias(es) are mapped as declared, and none to smoke');
+    expect(checkOf(report, 'bindings')?.message).toBe('the event sources of 9 live alias(es) are mapped as declared, and none to smoke');
     expect((await cli(['doctor'])).stdout).toMatch(/ok {4}stack {9}3 stack\(s\)[\s\S]*every invariant holds/);
-  });
+  }, 180_000);
 
   it('reports the DynamoDB lock: held by a live process, then left by a dead one', async () => {
     const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'test', 'fixtures', 'aws', 'hold-lock.mjs'), 'shop-doctor-state', 'shop', '', 'yes'], {
@@ -104,12 +104,12 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
     }
     const left = await doctor(0);
     expect(checkOf(left, 'lock')).toMatchObject({ status: 'warn', message: expect.stringMatching(new RegExp(`^held by \`promote\` \\(pid ${child.pid}, since .*\\), whose process is gone; the next command takes it over$`)) });
-  });
+  }, 180_000);
 
   it('(a) live moved to another version outside Stagecraft fails the ledger check; the rollback it names puts it back', async () => {
     app.write('src/api.ts', app.read('src/api.ts').replace("status: 'ok',", "status: 'ok', revision: 2,"));
     const second = (await cli(['build', '--json'])).json<BuildJson>();
-    await moto.queueLambdaResponses([HEALTHY, HEALTHY]);
+    await moto.queueLambdaResponses([HEALTHY, HEALTHY, HEALTHY]);
     await cli(['deploy', 'dev', '--json']); // takes the dead holder's lock over
     expect(failing(await doctor(0))).toEqual([]);
 
@@ -124,7 +124,7 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
 
     await runHint(ledger?.details?.[0], 0);
     expect(statuses(await doctor(0))).toEqual(CHECKS.map((name) => [name, 'ok']));
-  });
+  }, 180_000);
 
   it('(b) smoke deleted outside Stagecraft fails the ledger check; the deploy it names makes it again', async () => {
     await lambda.send(new DeleteAliasCommand({ FunctionName: 'shop-worker-dev', Name: 'smoke' }));
@@ -133,9 +133,9 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
     const details = checkOf(report, 'ledger')?.details ?? [];
     expect(details).toEqual([expect.stringMatching(/^shop-worker-dev smoke: is absent, the ledger says v2 \(revision 2, #\d+\); `stagecraft deploy dev --release r2-[0-9a-f]{8}` points it again$/)]);
 
-    await runHint(details[0], 2);
+    await runHint(details[0], 3);
     expect(statuses(await doctor(0))).toEqual(CHECKS.map((name) => [name, 'ok']));
-  });
+  }, 180_000);
 
   it('(c) other code published under a copied Stagecraft description fails the versions check', async () => {
     const original = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'shop-api-staging', Qualifier: '1' }));
@@ -154,7 +154,7 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
 
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'shop-api-staging', Qualifier: '2' }));
     expect(statuses(await doctor(0))).toEqual(CHECKS.map((name) => [name, 'ok']));
-  });
+  }, 180_000);
 
   it('(d) a stack template changed outside Stagecraft fails the stack check and the deploy it names puts it back; a deleted stack fails too', async () => {
     const held = JSON.parse((await cloudformation.send(new GetTemplateCommand({ StackName: 'shop-staging' }))).TemplateBody ?? '{}') as { Resources: Record<string, unknown> };
@@ -168,7 +168,7 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
       /^shop-staging: its template was changed outside Stagecraft \(it holds [0-9a-f]{12}, Stagecraft applied [0-9a-f]{12}\); `stagecraft deploy staging` puts Stagecraft's back$/,
     )]);
     // What the hint says: a deploy sees the template the stack holds is not the one it applied.
-    await runHint(details[0], 2);
+    await runHint(details[0], 3);
     const repaired = (await cloudformation.send(new GetTemplateCommand({ StackName: 'shop-staging' }))).TemplateBody ?? '';
     expect(JSON.parse(repaired)).toEqual(JSON.parse((await cli(['synth', 'staging'])).stdout));
     expect(statuses(await doctor(0))).toEqual(CHECKS.map((name) => [name, 'ok']));
@@ -181,7 +181,7 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
       details: ["shop-prod does not exist, yet prod was deployed there: its queues, tables and API are gone; `stagecraft deploy prod` creates it again"],
     });
     expect((await cli(['doctor'], 1)).stdout).toMatch(/FAIL {2}stack {9}stacks are missing[\s\S]*some invariants do not hold/);
-  });
+  }, 180_000);
 });
 
 describe('doctor on aws (moto), single-stack: one function per name, aliases per environment', () => {
@@ -204,7 +204,7 @@ describe('doctor on aws (moto), single-stack: one function per name, aliases per
   afterAll(async () => {
     await session?.stop();
     app.remove();
-  });
+  }, 180_000);
 
   it('holds after deploys to both environments; moving `dev` onto prod\'s version fails the ledger check', async () => {
     const clean = await doctor(0);
@@ -221,5 +221,5 @@ describe('doctor on aws (moto), single-stack: one function per name, aliases per
 
     await cli([...(/`stagecraft ([^`]+)`/.exec(details[0] ?? '')?.[1] ?? '').split(' ')]);
     expect(statuses(await doctor(0))).toEqual(CHECKS.map((name) => [name, 'ok']));
-  });
+  }, 180_000);
 });

@@ -50,11 +50,11 @@ describe('aws provider on moto: promote examples/shop', () => {
   afterAll(async () => {
     await session?.stop();
     app.remove();
-  });
+  }, 180_000);
 
   it('promotes dev → staging → prod; after approval live runs the release artifact everywhere', async () => {
-    // Two smoke tests per environment, and prod's run again right before its live moves.
-    await moto.queueLambdaResponses(Array.from({ length: 8 }, () => HEALTHY));
+    // Three smoke tests per environment, and prod's run again right before its live moves.
+    await moto.queueLambdaResponses(Array.from({ length: 12 }, () => HEALTHY));
     const paused = (await cli(['promote'])).json<Outcome>();
     expect(paused).toMatchObject({ status: 'awaiting-approval', release: first.release });
     expect(paused.environments.map((env) => env.step)).toEqual(['live', 'live', 'awaiting-approval']);
@@ -62,17 +62,19 @@ describe('aws provider on moto: promote examples/shop', () => {
     const approved = (await cli(['approve', 'prod', '--by', 'Grace Hopper'])).json<Outcome>();
     expect(approved.status).toBe('succeeded');
     for (const env of ENVS) {
-      for (const fn of ['api', 'worker']) {
+      for (const fn of ['api', 'report', 'worker']) {
         expect(await live(fn, env), `${fn} in ${env}`).toEqual({ version: 1, sha256: shaOf(first, fn), release: first.release });
       }
     }
-  });
+    const report = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'shop-report-prod', Qualifier: 'live' }));
+    expect(report.Runtime).toBe('python3.12');
+  }, 180_000);
 
   it('a smoke failure in staging rolls dev back and leaves staging and prod as they were', async () => {
     app.write('src/api.ts', app.read('src/api.ts').replace("status: 'ok',", "status: 'ok', revision: 2,"));
     const second = (await cli(['build'])).json<BuildJson>();
     expect(shaOf(second, 'api')).not.toBe(shaOf(first, 'api'));
-    await moto.queueLambdaResponses([HEALTHY, HEALTHY, BROKEN, BROKEN]);
+    await moto.queueLambdaResponses([HEALTHY, HEALTHY, HEALTHY, BROKEN, BROKEN, BROKEN]);
     const failed = (await cli(['promote'], 1)).json<{ error?: unknown } & Outcome>();
     expect(failed.status).toBe('failed');
     expect(failed.failure).toMatchObject({ environment: 'staging', step: 'smoke' });
@@ -85,8 +87,8 @@ describe('aws provider on moto: promote examples/shop', () => {
     const devVersion2 = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'shop-api-dev', Qualifier: '2' }));
     expect(Buffer.from(devVersion2.CodeSha256 ?? '', 'base64').toString('hex')).toBe(shaOf(second, 'api'));
     const history = (await cli(['history', '--env', 'dev'])).json<{ entries: { kind: string; alias: string; version: number | null; previousVersion: number | null; detail: { rollback?: boolean } }[] }>().entries;
-    expect(history.filter((entry) => entry.kind === 'alias.moved' && entry.detail.rollback === true && entry.alias === 'live').map((entry) => [entry.previousVersion, entry.version])).toEqual([[2, 1], [2, 1]]);
-  });
+    expect(history.filter((entry) => entry.kind === 'alias.moved' && entry.detail.rollback === true && entry.alias === 'live').map((entry) => [entry.previousVersion, entry.version])).toEqual([[2, 1], [2, 1], [2, 1]]);
+  }, 180_000);
 
   it('refuses a promotion while another process holds the DynamoDB lock (exit 3)', async () => {
     const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'test', 'fixtures', 'aws', 'hold-lock.mjs'), 'shop-state', 'shop', '', 'yes'], { env: { ...process.env, ...moto.env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -109,10 +111,10 @@ describe('aws provider on moto: promote examples/shop', () => {
       });
     }
     // The holder is gone: the next promotion takes its lock over (and its smoke tests pass).
-    await moto.queueLambdaResponses(Array.from({ length: 6 }, () => HEALTHY));
+    await moto.queueLambdaResponses(Array.from({ length: 9 }, () => HEALTHY));
     const resumed = await cli(['promote']);
     expect(resumed.stderr).toContain('took over the lock');
-  });
+  }, 180_000);
 
   it('a second machine deploys a release it never built, taken from the shared state table by its digest', async () => {
     const machineB = copyApp('examples/shop', { insideRepo: true });
@@ -120,7 +122,7 @@ describe('aws provider on moto: promote examples/shop', () => {
       machineB.write('stagecraft.yml', app.read('stagecraft.yml'));
       const newest = (await cli(['status'])).json<{ latestRelease: string }>().latestRelease;
       const digest = newest.split('-')[1] ?? '';
-      await moto.queueLambdaResponses([HEALTHY, HEALTHY]);
+      await moto.queueLambdaResponses([HEALTHY, HEALTHY, HEALTHY]);
       const deployed = await runCli(['deploy', 'dev', '--release', digest, '--json', '--dir', machineB.dir], { env: moto.env, timeoutMs: 120_000 });
       expect(deployed.code, deployed.stderr).toBe(0);
       expect(deployed.stderr).toMatch(new RegExp(`${newest} was built by another machine; taken from the shared state as r1-${digest}`));
@@ -138,5 +140,5 @@ describe('aws provider on moto: promote examples/shop', () => {
     } finally {
       machineB.remove();
     }
-  });
+  }, 180_000);
 });

@@ -40,6 +40,7 @@ describe('aws provider on moto: secrets', () => {
     ({ moto, lambda } = session);
     await cli(['secret', 'set', 'prod', 'payment-key'], `${PAYMENT_KEY}\n`);
     await cli(['build']);
+    await cli(['deploy', 'dev']);
     await cli(['deploy', 'prod']);
   }, 120_000);
   afterAll(async () => {

@@ -144,4 +144,23 @@ describe('init', () => {
     expect(again.stderr).toContain('already exists');
     rmSync(parent, { recursive: true, force: true });
   });
+
+  it('--runtime python3.12 scaffolds a Python app that builds, deploys and answers; an unknown runtime is refused', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'stagecraft-init-py-'));
+    const init = await runCli(['init', dir, '--runtime', 'python3.12', '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.json()).toMatchObject({ files: ['stagecraft.yml', 'src/hello.py', 'src/requirements.txt', '.gitignore'] });
+    for (const args of [['validate'], ['build'], ['deploy', 'dev']]) {
+      const result = await runCli([...args, '--dir', dir]);
+      expect(result.code, `${args[0]}: ${result.stderr}`).toBe(0);
+    }
+    const invoked = await runCli(['invoke', 'hello', '--env', 'dev', '--json', '--dir', dir]);
+    expect(invoked.json()).toMatchObject({ payload: { statusCode: 200, body: expect.stringContaining('hello from dev') } });
+    const refused = await runCli(['init', join(dir, 'other'), '--runtime', 'ruby2.7']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('init cannot scaffold runtime "ruby2.7"');
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
 });

@@ -4,7 +4,8 @@
  * database byte-for-byte as it was.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
@@ -30,11 +31,15 @@ const BAD: Record<string, { edit: (manifest: string) => string; expect: RegExp }
   },
   'bad policy': {
     edit: (m) => m.replace('    approval: manual\n', '    approval: manual\n    deployment: canary 10%\n'),
-    expect: /stagecraft\.yml:\d+:17 environments\[2\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>` or `linear <pct>% every <duration>`, found "canary 10%"/,
+    expect: /stagecraft\.yml:\d+:17 environments\[2\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>`, `linear <pct>% every <duration>` or an AWS name such as Canary10Percent5Minutes, found "canary 10%"/,
   },
   'duplicate environment': {
     edit: (m) => m.replace('  - name: staging\n', '  - name: staging\n  - name: dev\n'),
     expect: /stagecraft\.yml:\d+:11 environments\[2\]\.name: environment "dev" is declared twice/,
+  },
+  'environment variables over 4 KB': {
+    edit: (m) => m.replace('    config: { FN_ONLY: yes }\n', `    config: { FN_ONLY: yes, BIG_BLOB: ${'b'.repeat(4200)} }\n`),
+    expect: /stagecraft\.yml:\d+:\d+ functions\.hello\.config: in environment dev: environment variables take 42\d\d bytes, over Lambda's 4096-byte \(4 KB\) total; largest: BIG_BLOB \(4213 bytes\), GREETING/,
   },
   'invalid YAML': {
     edit: (m) => m.replace('functions:\n', 'functions:\n  hello: { handler: [\n'),
@@ -88,9 +93,14 @@ describe('bad manifests change nothing', () => {
     expect(unknownEnv.stderr).toContain('hint: environments: dev, staging, prod');
   });
 
-  it('a folder without a manifest says how to make one', async () => {
-    const result = await runCli(['validate', '--dir', join(app.dir, 'src')]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/no stagecraft\.yml in .*src\nhint: run `stagecraft init`/);
+  it('a folder without a manifest (nor one above it) says how to make one', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'stagecraft-empty-'));
+    try {
+      const result = await runCli(['validate', '--dir', empty]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/no stagecraft\.yml in .*stagecraft-empty-\w+ or any folder above it\nhint: run `stagecraft init`/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

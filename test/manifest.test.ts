@@ -24,6 +24,7 @@ functions:
   api:
     handler: src/api.handler
     memory: 1GB
+    ephemeralStorage: 2GB
     timeout: 30s
     concurrency: 10
     events:
@@ -77,7 +78,7 @@ async function problemsOf(text: string): Promise<string[]> {
 describe('manifest', () => {
   it('accepts the full format of DESIGN §3 and parses its small languages', async () => {
     const manifest = await parse(VALID);
-    expect(manifest.functions['api']).toMatchObject({ memory: 1024, timeout: 30, concurrency: 10 });
+    expect(manifest.functions['api']).toMatchObject({ memory: 1024, ephemeralStorage: 2048, timeout: 30, concurrency: 10 });
     expect(manifest.functions['api']?.events).toEqual([
       { type: 'http', method: 'GET', path: '/orders/{id}', payload: '2.0' },
       { type: 'http', method: 'POST', path: '/orders', payload: '1.0' },
@@ -87,7 +88,7 @@ describe('manifest', () => {
     const [dev, staging, prod] = manifest.environments;
     expect(dev).toMatchObject({ approval: 'auto', deployment: { type: 'allAtOnce' } });
     expect(staging?.soak).toBe(72 * 3_600_000);
-    expect(prod).toMatchObject({ approval: 'manual', deployment: { type: 'canary', percent: 10, waitMs: 300_000 }, alarms: { errorRate: 1, p99: 800 } });
+    expect(prod).toMatchObject({ approval: 'manual', deployment: { type: 'canary', percent: 10, waitMs: 300_000 }, alarms: [{ kind: 'errorRate', threshold: 1, windowMs: 60_000, minInvocations: 20 }, { kind: 'p99', threshold: 800, windowMs: 60_000 }] });
     expect(manifest.functions['worker']?.destinations?.onFailure).toEqual({ type: 'queue', name: 'orders-dlq' });
     expect(manifest.resources.queues['audit']).toEqual({ visibilityTimeout: 30 });
     expect(manifest.smoke.map((test) => test.timeout)).toEqual([30_000, 30_000, 120_000]);
@@ -96,7 +97,7 @@ describe('manifest', () => {
   it('applies defaults: local provider, multi-stack, nodejs22.x, 128 MB, 3 s', async () => {
     const manifest = await parse('app: tiny\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n');
     expect(manifest).toMatchObject({ provider: 'local', strategy: 'multi-stack', runtime: 'nodejs22.x', region: 'us-east-1' });
-    expect(manifest.functions['f']).toMatchObject({ memory: 128, timeout: 3, concurrency: 10, events: [] });
+    expect(manifest.functions['f']).toMatchObject({ memory: 128, ephemeralStorage: 512, timeout: 3, concurrency: 10, events: [] });
   });
 
   it('refuses a FIFO queue with a clear reason instead of serving it as a standard queue', async () => {
@@ -106,13 +107,58 @@ describe('manifest', () => {
     expect(problem).toMatch(/resources\.queues\.jobs\.fifo: queue jobs asks for FIFO, which Stagecraft does not provide yet .*remove `fifo: true`/);
   });
 
+  it('takes the ci field: the app’s own commands, each optional, and branch environments off by default', async () => {
+    const base = 'app: a\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n';
+    expect((await parse(base)).ci).toBeUndefined();
+    expect((await parse(`${base}ci: { install: npm ci, test: npm test }\n`)).ci).toEqual({ install: 'npm ci', test: 'npm test', branchEnvironments: false });
+    expect(await problemsOf(`${base}ci: { branchEnvironments: true }\n`)).toEqual([
+      'stagecraft.yml:4:27 ci.branchEnvironments: branch environments need `ephemeral: { from: dev, ttl: 72h }`: the environment each one copies, and how long it lives',
+    ]);
+    expect(await problemsOf(`${base}ci: { tests: npm test, lint: "" }\n`)).toEqual([
+      'stagecraft.yml:4:7 ci.tests: unknown key "tests"; valid keys here: install, lint, test, branchEnvironments',
+      'stagecraft.yml:4:30 ci.lint: expected a shell command, e.g. npm test, found ""',
+    ]);
+  });
+
   it('parses linear policies and rejects malformed ones with the valid forms', async () => {
     const base = (policy: string) => `app: a\nenvironments:\n  - name: prod\n    deployment: ${policy}\nfunctions: { f: { handler: src/f.handler } }\n`;
     expect((await parse(base('linear 10% every 1m'))).environments[0]?.deployment).toEqual({ type: 'linear', percent: 10, intervalMs: 60_000 });
     for (const bad of ['canary 10%', 'canary 110% 5m', 'linear 10% 1m', 'bluegreen']) {
       const [problem] = await problemsOf(base(bad));
-      expect(problem).toMatch(/^stagecraft\.yml:4:17 environments\[0\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>` or `linear <pct>% every <duration>`/);
+      expect(problem).toMatch(/^stagecraft\.yml:4:17 environments\[0\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>`, `linear <pct>% every <duration>` or an AWS name such as Canary10Percent5Minutes/);
     }
+  });
+
+  it('reads AWS\'s named policies as the same canary and linear, and short durations for tests', async () => {
+    const base = (policy: string) => `app: a\nenvironments:\n  - name: prod\n    deployment: ${policy}\nfunctions: { f: { handler: src/f.handler } }\n`;
+    const policy = async (text: string) => (await parse(base(text))).environments[0]?.deployment;
+    expect(await policy('Canary10Percent5Minutes')).toEqual({ type: 'canary', percent: 10, waitMs: 300_000 });
+    expect(await policy('LambdaCanary10Percent30Minutes')).toEqual({ type: 'canary', percent: 10, waitMs: 1_800_000 });
+    expect(await policy('Linear10PercentEvery1Minute')).toEqual({ type: 'linear', percent: 10, intervalMs: 60_000 });
+    expect(await policy('AllAtOnce')).toEqual({ type: 'allAtOnce' });
+    expect(await policy('canary 10% 2s')).toEqual({ type: 'canary', percent: 10, waitMs: 2_000 });
+  });
+
+  it('parses alarms (errorRate, p99, throttles, command, cloudwatch) and hooks, and refuses an alarm of two kinds', async () => {
+    const base = (rest: string) => `app: a\nenvironments:\n  - name: prod\n${rest}functions: { f: { handler: src/f.handler } }\n`;
+    const prod = (await parse(base(`    alarms:
+      - { errorRate: "> 5%", window: 30s }
+      - { p99: "> 800ms", minInvocations: 50 }
+      - { throttles: "> 0" }
+      - { command: ./kpi.sh }
+      - { cloudwatch: shop-errors }
+    hooks: { preTraffic: f, postTraffic: ./verify.sh }
+`))).environments[0];
+    expect(prod?.alarms).toEqual([
+      { kind: 'errorRate', threshold: 5, windowMs: 30_000, minInvocations: 20 },
+      { kind: 'p99', threshold: 800, windowMs: 60_000, minInvocations: 50 },
+      { kind: 'throttles', threshold: 0, windowMs: 60_000, minInvocations: 20 },
+      { kind: 'command', command: './kpi.sh' },
+      { kind: 'cloudwatch', alarm: 'shop-errors' },
+    ]);
+    expect(prod?.hooks).toEqual({ preTraffic: 'f', postTraffic: './verify.sh' });
+    const [problem] = await problemsOf(base('    alarms:\n      - { errorRate: 5%, p99: 1s }\n'));
+    expect(problem).toMatch(/environments\[0\]\.alarms\[0\]: expected exactly one of errorRate, p99, throttles, command or cloudwatch/);
   });
 
   it('reports every problem at once, each with file:line:column, key path and what was found', async () => {
@@ -124,6 +170,7 @@ functions:
   api:
     handler: src/api.handler
     memory: lots
+    ephemeralStorage: 100
     timout: 10
     events:
       - htp: GET /x
@@ -132,8 +179,9 @@ functions:
       'stagecraft.yml:1:6 app: expected an app name: a lower-case name matching [a-z][a-z0-9-]{0,30}, found "Shop"',
       'stagecraft.yml:4:11 environments[0].soak: expected a soak time such as 30s, 5m, 72h or 1h30m, found "3 days"',
       'stagecraft.yml:8:13 functions.api.memory: expected memory in MB from 128 to 10240, e.g. 256 or 1GB, found "lots"',
-      'stagecraft.yml:9:5 functions.api.timout: unknown key "timout"; valid keys here: handler, runtime, code, memory, timeout, concurrency, config, events, destinations',
-      'stagecraft.yml:11:9 functions.api.events[0].htp: unknown key "htp"; valid keys here: http, queue, schedule, topic',
+      'stagecraft.yml:9:23 functions.api.ephemeralStorage: expected ephemeral storage in MB from 512 to 10240, e.g. 512 or 2GB, found 100',
+      'stagecraft.yml:10:5 functions.api.timout: unknown key "timout"; valid keys here: handler, runtime, code, package, requirements, memory, ephemeralStorage, timeout, concurrency, config, events, destinations',
+      'stagecraft.yml:12:9 functions.api.events[0].htp: unknown key "htp"; valid keys here: http, queue, schedule, topic',
     ]);
   });
 

@@ -6,10 +6,13 @@
  * fails its smoke test in staging, so kills land in forward steps and in rollbacks alike.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { StateStore } from '../src/state/index.js';
 import { CLI, copyApp, runCli } from './helpers/cli.js';
 
 const ROUNDS = 50;
+const SHIFT_ROUNDS = 12;
 
 interface DoctorJson { ok: boolean; checks: { name: string; status: string; message: string; details?: string[] }[] }
 interface StatusJson { environments: { name: string; functions: { live: { release: string } | null }[] }[]; promotions: unknown[] }
@@ -83,4 +86,63 @@ describe('promotion chaos: SIGKILL at random moments, then resume', () => {
     expect(interrupted).toBeGreaterThanOrEqual(ROUNDS / 4);
     expect(takeovers).toBeGreaterThan(0);
   }, 600_000);
+});
+
+describe('shift chaos: SIGKILL at any point of a canary or linear shift, then resume', () => {
+  const app = copyApp('promo');
+  // Staging shifts by canary, prod by linear steps, each short; one quick smoke test; no gate.
+  app.write('stagecraft.yml', app.read('stagecraft.yml')
+    .replace('  - name: staging\n', '  - name: staging\n    deployment: canary 20% 1s\n')
+    .replace('    approval: manual\n', '    deployment: linear 30% every 1s\n    alarms: [{ errorRate: "> 50%" }]\n')
+    .replace(/smoke:[\s\S]*$/, 'smoke:\n  - name: hello-invoke\n    invoke: api\n    event: { rawPath: /hello }\n    expect: { status: 200 }\n'));
+  afterAll(() => app.remove());
+
+  const cli = (...args: string[]) => runCli([...args, '--dir', app.dir]);
+  const build = async (mark: string): Promise<string> => {
+    app.write('src/api.mjs', app.read('src/api.mjs').replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`));
+    const built = await cli('build', '--json');
+    expect(built.code, built.stderr).toBe(0);
+    return built.json<{ release: string }>().release;
+  };
+  const killAfter = (release: string, delayMs: number): Promise<boolean> => new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'promote', '--release', release, '--dir', app.dir], { stdio: 'ignore', env: { ...process.env, STAGECRAFT_ACTOR: 'chaos' } });
+    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve(signal === 'SIGKILL');
+    });
+  });
+
+  it(`${SHIFT_ROUNDS} shifting promotions killed at random moments end consistent after --resume, doctor clean`, async () => {
+    const releases = [await build('a'), await build('b')];
+    const first = await cli('promote', '--release', releases[0] ?? '');
+    expect(first.code, first.stderr).toBe(0);
+    // One undisturbed promotion with both shifts measures the span the kills are spread over.
+    const started = Date.now();
+    const second = await cli('promote', '--release', releases[1] ?? '');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/prod: linear 30% every 1s, step 3\/3/);
+    const span = Date.now() - started;
+    let killedInShift = 0;
+    for (let round = 0; round < SHIFT_ROUNDS; round++) {
+      const release = releases[round % releases.length] ?? '';
+      const killed = await killAfter(release, Math.floor(Math.random() * span));
+      const journal = StateStore.open(join(app.dir, '.stagecraft', 'state.db'));
+      const open = journal.promotions.unfinished<{ environments: { step: string }[] }>();
+      if (open.some((record) => record.state.environments.some((env) => env.step === 'shifting'))) killedInShift++;
+      journal.close();
+      const resumed = await cli('promote', '--resume', '--json');
+      expect([0, 1, 2], `round ${round} (killed: ${killed}): ${resumed.stderr}`).toContain(resumed.code);
+      const doctor = await cli('doctor', '--json');
+      const broken = doctor.json<DoctorJson>().checks.filter((check) => check.status === 'fail');
+      expect(broken, `round ${round}: ${JSON.stringify(broken, null, 2)}`).toEqual([]);
+      const store = StateStore.open(join(app.dir, '.stagecraft', 'state.db'));
+      const splits = store.control.listAliases().filter((alias) => alias.extra !== undefined);
+      store.close();
+      expect(splits, `round ${round}: no split left behind`).toEqual([]);
+      expect((await cli('status', '--json')).json<StatusJson>().promotions).toEqual([]);
+    }
+    console.log(`shift chaos: ${SHIFT_ROUNDS} promotions killed within ${span} ms; ${killedInShift} killed mid-shift and resumed`);
+    expect(killedInShift).toBeGreaterThanOrEqual(SHIFT_ROUNDS / 4);
+  }, 900_000);
 });

@@ -121,7 +121,7 @@ describe('promotion recovery', () => {
     expect(back.code, back.stderr).toBe(0);
     expect(back.stderr).toMatch(/superseded by `rollback staging` while it waited for an approval/);
     expect((await t.status()).promotions).toEqual([]);
-    expect((await t.cli(['approve', 'prod'])).code).toBe(2);
+    expect((await t.cli(['approve', 'prod'])).code).toBe(3);
     expect(await t.aliasesOf('staging')).toEqual([[r1, expect.any(String)], [r1, expect.any(String)]]);
 
     await t.build('three');

@@ -27,7 +27,7 @@ describe('up: examples/shop', () => {
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.json<{ status: string }>().status).toBe('succeeded');
     const status = (await runCli(['status', '--json', '--dir', app.dir])).json<{ environments: { functions: { function: string; live: { sha256: string; release: string } | null }[] }[] }>();
-    for (const fn of ['api', 'worker']) {
+    for (const fn of ['api', 'report', 'worker']) {
       const shas = new Set(status.environments.map((env) => env.functions.find((candidate) => candidate.function === fn)?.live?.sha256));
       expect(shas.size, `${fn}: one sha256 across dev, staging and prod`).toBe(1);
     }

@@ -17,11 +17,13 @@ import {
   rmSync,
   statSync,
   unlinkSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { StagecraftError } from '../errors.js';
 import { sha256Hex } from '../digest.js';
+import { digestFile, makeReadOnly, treeDigest, treeProblem, unsealTree } from './code-tree.js';
 import { unzipTo } from './zip.js';
 
 export interface StoredArtifact {
@@ -130,16 +132,27 @@ export class ArtifactStore {
    * The artifact unpacked into `<codeDir>/<sha256>/`, for the local runtime to run. Unpacked once
    * into a temporary folder that is then renamed, so the folder, once it exists, is complete.
    */
-  extract(sha256: string): string {
+  extract(sha256: string, options: { onTampered?: (dir: string, problem: string) => void } = {}): string {
     const dir = join(this.codeDir, checkSha(sha256));
-    if (existsSync(dir)) return dir;
+    if (existsSync(dir)) {
+      const problem = treeProblem(dir);
+      if (problem === undefined) return dir;
+      // Never run what the artifact does not hold: unpack it again.
+      options.onTampered?.(dir, problem);
+      unsealTree(dir);
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(digestFile(dir), { force: true });
+    }
     const zip = this.read(sha256);
     mkdirSync(this.codeDir, { recursive: true });
     const temp = join(this.codeDir, `.tmp-${sha256}-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       unzipTo(zip, temp, { name: this.pathOf(sha256) });
+      writeFileSync(digestFile(dir), `${treeDigest(temp)}\n`);
+      makeReadOnly(temp);
       renameSync(temp, dir);
     } catch (error) {
+      unsealTree(temp);
       rmSync(temp, { recursive: true, force: true });
       // Another process finished the same extraction first: its folder is just as good.
       if (isCode(error, 'ENOTEMPTY', 'EEXIST') && existsSync(dir)) return dir;
@@ -147,6 +160,16 @@ export class ArtifactStore {
     }
     return dir;
   }
+}
+
+/** Every unpacked tree that does not match its recorded digest, for doctor. */
+export function tamperedTrees(store: ArtifactStore): { sha256: string; dir: string; problem: string }[] {
+  if (!existsSync(store.codeDir)) return [];
+  return readdirSync(store.codeDir).filter((name) => SHA256.test(name)).flatMap((sha256) => {
+    const dir = join(store.codeDir, sha256);
+    const problem = treeProblem(dir);
+    return problem === undefined ? [] : [{ sha256, dir, problem }];
+  });
 }
 
 /**

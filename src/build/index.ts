@@ -2,7 +2,7 @@
  * The build: deterministic bundles, content-addressed artifacts, an input-keyed cache, and the
  * digest that names a release. This file is the folder's only door.
  */
-export { ArtifactStore, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
+export { ArtifactStore, tamperedTrees, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
 export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
 export { incrementalBundler, type IncrementalBundler } from './incremental.js';
 export { BuildCache, BUILD_FORMAT, FileHasher } from './cache.js';
@@ -19,4 +19,5 @@ export {
   type FunctionSource,
   type ReleaseSource,
 } from './release.js';
+export type { PythonToolchain } from './pip.js';
 export { deterministicZip, unzipTo, type UnzipOptions, type ZipEntry } from './zip.js';

@@ -10,16 +10,22 @@ import { bundleFunction, esbuildBundler, portableBundleOptions, resolveHandler, 
 import { BUILD_FORMAT, BuildCache, FileHasher, cacheKey, inputsUnchanged, type CacheEntry } from './cache.js';
 import { sha256Hex, stableStringify } from '../digest.js';
 import { compareCodeUnits } from './order.js';
+import { installRequirements, requirementsKey, type PythonToolchain } from './pip.js';
 import { isNodeRuntime, isProvidedRuntime, readCodeFolder } from './provided.js';
-import { deterministicZip } from './zip.js';
+import { dependencyEntries, findRequirements, readPythonSource, type PythonPackage } from './python.js';
+import { deterministicZip, type ZipEntry } from './zip.js';
 
 export interface FunctionSource {
   /** `src/api.handler`: the file without extension, then the export. */
   handler: string;
   /** AWS runtime name: `nodejs22.x`, `provided.al2023`, … */
   runtime: string;
-  /** provided* runtimes only: the folder zipped as the artifact, relative to the app. */
+  /** provided* runtimes: the folder zipped as the artifact; python: the source folder. Relative to the app. */
   code?: string;
+  /** python runtimes: globs (relative to the source folder) of the files that go in. */
+  package?: PythonPackage;
+  /** python runtimes: the requirements file, relative to the app (default: found beside the handler). */
+  requirements?: string;
 }
 
 export interface BuildArtifactsOptions {
@@ -40,6 +46,8 @@ export interface BuildArtifactsOptions {
    * The credential scan runs here.
    */
   beforeWrite?: (sources: readonly string[]) => Promise<void>;
+  /** How python functions find the interpreter that runs pip; needed only when there are some. */
+  python?: PythonToolchain;
 }
 
 export interface BuiltArtifact {
@@ -58,6 +66,7 @@ interface BuildContext {
   bundler: Bundler;
   cache: BuildCache;
   hasher: FileHasher;
+  python: PythonToolchain | undefined;
 }
 
 /**
@@ -72,6 +81,7 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     bundler: options.bundler ?? esbuildBundler(),
     cache: options.cache ?? BuildCache.forApp(appDir),
     hasher: options.hasher ?? new FileHasher(),
+    python: options.python,
   };
   const names = Object.keys(options.functions).sort(compareCodeUnits);
   const prepared = new Map<string, PreparedArtifact>();
@@ -111,9 +121,10 @@ interface PreparedArtifact {
 
 async function prepareFunction(context: BuildContext, name: string, source: FunctionSource): Promise<PreparedArtifact> {
   if (isProvidedRuntime(source.runtime)) return prepareProvided(context, name, source);
+  if (source.runtime.startsWith('python')) return preparePython(context, name, source);
   if (!isNodeRuntime(source.runtime)) {
     throw new StagecraftError('BUILD_FAILED', `Function "${name}": runtime "${source.runtime}" cannot be built.`, {
-      hint: 'Use a nodejs* runtime (bundled with esbuild) or a provided* runtime with a code folder.',
+      hint: 'Use a nodejs* runtime (bundled with esbuild), a python3.x runtime or a provided* runtime with a code folder.',
     });
   }
   if (source.code !== undefined) {
@@ -165,6 +176,50 @@ function prepareProvided(context: BuildContext, name: string, source: FunctionSo
     sources,
     write() {
       const stored = store.put(deterministicZip(folder.entries));
+      const artifact = { sha256: stored.sha256, size: stored.size };
+      cache.save(name, { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {}, artifact });
+      return { ...artifact, cached: false, inputs };
+    },
+  };
+}
+
+/**
+ * A python function: its source folder plus its installed requirements (the source wins where
+ * both hold a path). Cached on the source listing and the requirements key, so an unchanged
+ * function runs neither pip nor a zip.
+ */
+async function preparePython(context: BuildContext, name: string, source: FunctionSource): Promise<PreparedArtifact> {
+  const { appDir, store, cache } = context;
+  const folder = readPythonSource(appDir, name, source.handler, source.code, source.package);
+  const requirements = findRequirements(appDir, folder.root, source.handler, source.requirements);
+  const toolchain = context.python;
+  if (requirements !== undefined && toolchain === undefined) {
+    throw new StagecraftError('BUILD_FAILED', `Function "${name}" has requirements (${requirements}) but this build has no Python toolchain.`, {
+      hint: 'Pass `python` to buildArtifacts (the CLI does).',
+    });
+  }
+  const deps = requirements === undefined || toolchain === undefined ? null : requirementsKey(appDir, requirements, source.runtime, toolchain);
+  const key = cacheKey({
+    kind: 'python', handler: source.handler, runtime: source.runtime, code: folder.root,
+    package: source.package ?? null, requirements: requirements ?? null, deps, platform: toolchain?.platform ?? null,
+  });
+  const sources = folder.entries.map((entry) => posix.join(folder.root, entry.path));
+  if (requirements !== undefined && !sources.includes(requirements)) sources.push(requirements);
+  const inputs = Object.keys(folder.fingerprints).length;
+  const known = cache.load(name, key);
+  if (known !== undefined && stableStringify(known.inputs) === stableStringify(folder.fingerprints) && stillStored(store, known)) {
+    return { sources, write: () => ({ ...known.artifact, cached: true, inputs }) };
+  }
+  const files = new Map<string, ZipEntry>();
+  if (requirements !== undefined && toolchain !== undefined) {
+    const installed = await installRequirements(appDir, name, requirements, source.runtime, toolchain);
+    for (const entry of dependencyEntries(installed.dir)) files.set(entry.path, entry);
+  }
+  for (const entry of folder.entries) files.set(entry.path, entry);
+  return {
+    sources,
+    write() {
+      const stored = store.put(deterministicZip([...files.values()]));
       const artifact = { sha256: stored.sha256, size: stored.size };
       cache.save(name, { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {}, artifact });
       return { ...artifact, cached: false, inputs };

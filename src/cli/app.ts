@@ -11,7 +11,7 @@ import { loadManifest } from '../manifest/index.js';
 import { SqliteLock, type AppContext } from '../promotion/index.js';
 import { LocalProvider } from '../providers/index.js';
 import { SecretStore } from '../secrets/index.js';
-import { StateStore } from '../state/index.js';
+import { assertStateNotLost, StateStore } from '../state/index.js';
 import { openAws, openSharedState } from './aws.js';
 import type { Output } from './output.js';
 
@@ -37,6 +37,7 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   const loaded = await loadManifest(dir);
   const { manifest, appDir } = loaded;
   const path = stateFile(appDir);
+  assertStateNotLost(path);
   const store = options.readOnly && !existsSync(path) ? StateStore.open(':memory:') : StateStore.open(path);
   const artifacts = ArtifactStore.forApp(appDir);
   // The key is read from the environment or the user's config folder, never from the app.

@@ -7,8 +7,17 @@ import { createOutput, type Output } from './output.js';
 
 export interface CommonOptions { dir: string; json?: boolean }
 
+/** DESIGN §4's exit codes, at the end of every command's --help. */
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  done (a promotion paused at a manual gate is done too)
+  1  failed: the operation ran and was rolled back or not applied
+  2  invalid input: manifest or arguments; nothing changed
+  3  refused by a rule: the lock is held, a gate is closed, a soak time is not over`;
+
 export function withCommonOptions(command: Command): Command {
-  return command.option('--dir <dir>', 'the app folder', '.').option('--json', 'print one JSON document on stdout');
+  return command.option('--dir <dir>', 'the app folder (or any folder inside it)', '.').option('--json', 'print one JSON document on stdout')
+    .addHelpText('after', EXIT_CODES_HELP);
 }
 
 /** Runs a command body; the body returns the exit code (0 unless it says otherwise). */

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT } from '../errors.js';
+import { EXIT_CODES_HELP } from './command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -10,6 +11,7 @@ const program = new Command('stagecraft')
   .description('Build serverless functions once; promote the same release through every environment.')
   .version(version)
   .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', EXIT_CODES_HELP)
   .exitOverride();
 
 /**
@@ -42,6 +44,8 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   secret: async () => (await import('./commands/secret.js')).registerSecret,
   synth: async () => (await import('./commands/synth.js')).registerSynth,
   plan: async () => (await import('./commands/plan.js')).registerPlan,
+  ci: async () => (await import('./commands/ci.js')).registerCi,
+  state: async () => (await import('./commands/state.js')).registerState,
 };
 
 const named = process.argv[2] ?? '';

@@ -21,7 +21,8 @@ import { fastifyApp, fastifyHandler } from '../../test/fixtures/gateway/apps/fas
 import { honoApp, honoHandler } from '../../test/fixtures/gateway/apps/hono-app.js';
 import { middyHandler, middyServer } from '../../test/fixtures/gateway/apps/middy-handler.js';
 import { PNG } from '../../test/fixtures/gateway/apps/shared.js';
-import { send, type Reply, type SendOptions } from '../../test/fixtures/gateway/support.js';
+import { bytes, cases, comparable } from '../../test/fixtures/gateway/cases.js';
+import { send } from '../../test/fixtures/gateway/support.js';
 import type { InvokeOutcome } from '../runtime/index.js';
 import { createGateway, type Gateway, type GatewayCall } from './index.js';
 
@@ -52,77 +53,6 @@ const inProcess = (handler: LambdaHandler) => async (call: GatewayCall): Promise
     return { ...common, ok: false, cause: 'handler', error: { errorType: 'Error', errorMessage: String(error) } };
   }
 };
-
-const IGNORED = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'apigw-requestid', 'x-amzn-requestid', 'x-amz-apigw-id', 'x-amzn-trace-id']);
-
-interface Comparable { status: number; headers: Array<[string, string]>; body: string }
-const comparable = (reply: Reply): Comparable => ({
-  status: reply.status,
-  headers: reply.headers.filter(([name]) => !IGNORED.has(name)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  body: reply.body.toString('base64'),
-});
-
-interface Case {
-  name: string;
-  path: string;
-  options?: SendOptions;
-  /** Apps that have no such route (the middy handler keeps to JSON, cookies and binary). */
-  absentFrom?: string[];
-  /**
-   * What AWS itself changes, given the native answer — each with its source. Without it the
-   * gateway's answer must equal the native one.
-   */
-  aws?: (native: Comparable, payload: '2.0' | '1.0', app: string) => Comparable;
-}
-
-/** An HTTP API gives a response without a content type `text/plain; charset=utf-8`, a REST API `application/json`. */
-const defaultContentType = (native: Comparable, payload: '2.0' | '1.0'): Comparable =>
-  native.headers.some(([name]) => name === 'content-type')
-    ? native
-    : { ...comparable({ status: native.status, headers: [...native.headers, ['content-type', payload === '2.0' ? 'text/plain; charset=utf-8' : 'application/json']], body: Buffer.from(native.body, 'base64') }) };
-
-const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 7) % 256));
-
-const cases: Case[] = [
-  { name: 'a JSON route with a path parameter and a repeated query parameter', path: '/items/42?tag=a&tag=b%20c' },
-  {
-    name: 'a JSON body',
-    path: '/echo',
-    options: { method: 'POST', headers: [['Content-Type', 'application/json']], body: '{"hello":"wörld","n":[1,2]}' },
-  },
-  {
-    name: 'a form body (base64 on an HTTP API, text on REST)',
-    path: '/form',
-    options: { method: 'POST', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: 'a=1&b=two+words&c=%E2%9C%93' },
-    absentFrom: ['middy'],
-  },
-  { name: 'request cookies in, two Set-Cookie headers out', path: '/cookies', options: { headers: [['Cookie', 'a=1; b=2']] } },
-  { name: 'a binary response (PNG)', path: '/image.png' },
-  {
-    name: 'a binary round trip',
-    path: '/upload',
-    options: { method: 'POST', headers: [['Content-Type', 'application/octet-stream']], body: bytes },
-  },
-  { name: 'a redirect', path: '/redirect', absentFrom: ['middy'], aws: defaultContentType },
-  { name: 'an empty 204', path: '/empty', absentFrom: ['middy'], aws: defaultContentType },
-  { name: 'the app’s own 404', path: '/nope' },
-  {
-    name: 'a repeated request header',
-    path: '/headers',
-    options: { headers: [['X-Multi', 'a'], ['X-Multi', 'b']] },
-    absentFrom: ['middy'],
-    aws: (native, payload, app) => {
-      const body = Buffer.from(native.body, 'base64').toString();
-      // 2.0: "Duplicate headers are combined with commas" — with no space; Node joins them with ", ".
-      // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
-      if (payload === '2.0') return { ...native, body: Buffer.from(body.replace('"a, b"', '"a,b"')).toString('base64') };
-      // 1.0: a REST event has the last value in `headers` and all of them in `multiValueHeaders`;
-      // serverless-http lets `headers` win, so Express on a real REST API sees only the last value too.
-      if (app === 'express') return { ...native, body: Buffer.from(body.replace('"a, b"', '"b"')).toString('base64') };
-      return native;
-    },
-  },
-];
 
 interface App { name: string; handler: LambdaHandler; listen: () => Promise<{ port: number; close: () => Promise<void> }> }
 

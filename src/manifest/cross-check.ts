@@ -4,10 +4,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { layered } from './config.js';
+import { environmentSizeProblem } from './environment-size.js';
 import type { Target } from './fields.js';
 import type { KeyPath } from './positions.js';
 import type { Manifest } from './schema.js';
 import { instanceName, smokeAliasName } from './names.js';
+import { pythonHandlerProblem } from './python-handler.js';
 
 export interface Problem { path: KeyPath; message: string; atKey?: boolean }
 
@@ -47,13 +50,25 @@ export function crossCheck(manifest: Manifest, appDir: string | undefined): Prob
     if (runtime.startsWith('provided') && fn.code === undefined) {
       problems.push({ path: base, message: `runtime ${runtime} needs \`code\`: a folder holding an executable \`bootstrap\`` });
     }
-    if (!runtime.startsWith('provided') && fn.code !== undefined) {
-      problems.push({ path: [...base, 'code'], message: `\`code\` is for provided runtimes; ${runtime} functions are bundled from their handler`, atKey: true });
+    const python = runtime.startsWith('python');
+    if (runtime.startsWith('nodejs') && fn.code !== undefined) {
+      problems.push({ path: [...base, 'code'], message: `\`code\` is for provided and python runtimes; ${runtime} functions are bundled from their handler`, atKey: true });
     }
-    if (appDir !== undefined && fn.code !== undefined && !existsSync(join(appDir, fn.code, 'bootstrap'))) {
+    if (!python && (fn.package !== undefined || fn.requirements !== undefined)) {
+      const key = fn.package !== undefined ? 'package' : 'requirements';
+      problems.push({ path: [...base, key], message: `\`${key}\` is for python runtimes; ${runtime} functions do not use it`, atKey: true });
+    }
+    if (python && appDir !== undefined) {
+      const problem = pythonHandlerProblem(join(appDir, fn.code ?? '.'), fn.code ?? '.', fn.handler);
+      if (problem !== undefined) problems.push({ path: [...base, 'handler'], message: problem });
+      if (fn.requirements !== undefined && !existsSync(join(appDir, fn.requirements))) {
+        problems.push({ path: [...base, 'requirements'], message: `${fn.requirements} does not exist; name a pip requirements file relative to the app` });
+      }
+    }
+    if (appDir !== undefined && fn.code !== undefined && !python && !existsSync(join(appDir, fn.code, 'bootstrap'))) {
       problems.push({ path: [...base, 'code'], message: `${join(fn.code, 'bootstrap')} does not exist; a provided runtime starts the executable \`bootstrap\` in its code folder` });
     }
-    if (appDir !== undefined && !runtime.startsWith('provided')) {
+    if (appDir !== undefined && runtime.startsWith('nodejs')) {
       const file = fn.handler.slice(0, fn.handler.lastIndexOf('.'));
       if (!HANDLER_EXTENSIONS.some((extension) => existsSync(join(appDir, file + extension)))) {
         problems.push({ path: [...base, 'handler'], message: `no handler file ${file}{${HANDLER_EXTENSIONS.join(',')}} in the app folder` });
@@ -64,6 +79,12 @@ export function crossCheck(manifest: Manifest, appDir: string | undefined): Prob
       if (instance.length > MAX_FUNCTION_NAME) {
         problems.push({ path: base, message: `the function instance name "${instance}" is longer than Lambda's ${MAX_FUNCTION_NAME} characters; shorten the app, function or environment name`, atKey: true });
       }
+    }
+    for (const environment of manifest.environments) {
+      // Literal config as written (references not yet resolved): what deploy will at least send.
+      const raw = Object.fromEntries([...layered(manifest, environment.name, fnName)].map(([key, source]) => [key, source.raw]));
+      const tooLarge = environmentSizeProblem(raw);
+      if (tooLarge !== undefined) problems.push({ path: [...base, 'config'], message: `in environment ${environment.name}: ${tooLarge}` });
     }
     fn.events.forEach((event, index) => {
       const path = [...base, 'events', index, event.type];
@@ -113,6 +134,9 @@ export function crossCheck(manifest: Manifest, appDir: string | undefined): Prob
 
   if (manifest.state?.backend === 'dynamodb' && manifest.state.table === undefined) {
     problems.push({ path: ['state'], message: 'the dynamodb state backend needs `table`: the DynamoDB table that holds the ledger and the lock' });
+  }
+  if (manifest.ci?.branchEnvironments && manifest.ephemeral === undefined) {
+    problems.push({ path: ['ci', 'branchEnvironments'], message: 'branch environments need `ephemeral: { from: dev, ttl: 72h }`: the environment each one copies, and how long it lives' });
   }
   return problems;
 }

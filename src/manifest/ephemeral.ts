@@ -11,7 +11,7 @@ export function withEphemeral(manifest: Manifest, ephemeral: readonly EphemeralR
   const added = ephemeral.flatMap(({ name, from }) => {
     const source = manifest.environments.find((env) => env.name === from);
     if (!source || manifest.environments.some((env) => env.name === name)) return [];
-    return [{ name, config: source.config, approval: 'auto' as const, deployment: { type: 'allAtOnce' as const } }];
+    return [{ name, config: source.config, approval: 'auto' as const, deployment: { type: 'allAtOnce' as const }, alarms: [], hooks: {} }];
   });
   return added.length === 0 ? manifest : { ...manifest, environments: [...manifest.environments, ...added] };
 }

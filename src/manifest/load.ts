@@ -4,8 +4,8 @@
  * form is cached under `.stagecraft/cache/`, keyed by the exact text and by the parser itself;
  * the parser is loaded only on a miss. Only valid manifests are ever cached.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../digest.js';
 import { StagecraftError } from '../errors.js';
@@ -13,23 +13,18 @@ import type { LoadedManifest } from './parse.js';
 
 export const MANIFEST_FILE = 'stagecraft.yml';
 
+/** The largest manifest read (1 MiB): a real one is a few kilobytes (documented in the README). */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
 export interface LoadOptions {
   /** Parse and check everything, even when a cached result exists (what `validate` does). */
   fresh?: boolean;
 }
 
 export async function loadManifest(dir: string, options: LoadOptions = {}): Promise<LoadedManifest> {
-  const appDir = resolve(dir);
+  const appDir = findAppDir(resolve(dir));
   const file = join(appDir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${appDir}`, {
-      hint: 'run `stagecraft init` to create one, or pass --dir <the app folder>',
-      cause,
-    });
-  }
+  const text = readManifestText(file, appDir);
   const cacheFile = join(appDir, '.stagecraft', 'cache', 'manifest.json');
   const key = sha256Hex(`${parserIdentity()}\n${appDir}\n${text}`);
   if (!options.fresh) {
@@ -39,6 +34,48 @@ export async function loadManifest(dir: string, options: LoadOptions = {}): Prom
   const loaded = await parseManifest(text, { file, appDir });
   writeCache(cacheFile, key, loaded);
   return loaded;
+}
+
+/**
+ * The app folder: `start` or the nearest folder above it holding stagecraft.yml, as git finds
+ * its repository. A stagecraft.yaml met on the way is named rather than passed over.
+ */
+function findAppDir(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, MANIFEST_FILE))) return dir;
+    const misnamed = join(dir, 'stagecraft.yaml');
+    if (existsSync(misnamed)) {
+      throw new StagecraftError('MANIFEST_NOT_FOUND', `found ${misnamed}; Stagecraft reads ${MANIFEST_FILE}`, { hint: `rename it to ${MANIFEST_FILE}` });
+    }
+    if (dirname(dir) === dir) {
+      throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${start} or any folder above it`, {
+        hint: 'run `stagecraft init` to create one, or pass --dir <the app folder>',
+      });
+    }
+  }
+}
+
+/**
+ * The manifest's text, refused before reading when it cannot be a manifest: a device or FIFO
+ * (reading /dev/zero never ends, a FIFO blocks) or a file over MAX_MANIFEST_BYTES.
+ */
+function readManifestText(file: string, appDir: string): string {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat) {
+    throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${appDir}`, {
+      hint: 'run `stagecraft init` to create one, or pass --dir <the app folder>',
+    });
+  }
+  if (!stat.isFile()) {
+    const kind = stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isDirectory() ? 'a folder' : 'a socket';
+    throw new StagecraftError('MANIFEST_INVALID', `${file} is not a regular file (it is ${kind})`, { hint: `make ${MANIFEST_FILE} a plain text file` });
+  }
+  if (stat.size > MAX_MANIFEST_BYTES) {
+    throw new StagecraftError('MANIFEST_INVALID', `${file} is ${stat.size} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes`, {
+      hint: 'a manifest describes functions and environments; data belongs elsewhere',
+    });
+  }
+  return readFileSync(file, 'utf8');
 }
 
 /** Parses manifest text; `appDir` (when given) also lets it check that handler files exist. */

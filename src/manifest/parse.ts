@@ -10,6 +10,7 @@ import { StagecraftError } from '../errors.js';
 import { digestOf } from '../digest.js';
 import { crossCheck, type Problem } from './cross-check.js';
 import { formatPath, positionOf, type Position } from './positions.js';
+import { duplicateKeys, firstAliasOffset, isAliasBomb, MAX_ALIASES, printable } from './yaml-guards.js';
 import { manifestSchema, type Manifest } from './schema.js';
 
 export interface LoadedManifest {
@@ -26,18 +27,31 @@ export interface LoadedManifest {
 export function parseManifest(text: string, where: { file: string; appDir?: string }): LoadedManifest {
   const shown = where.appDir ? relative(process.cwd(), where.file) || where.file : where.file;
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const details = doc.errors.map((error) => {
-      const pos = lines.linePos(error.pos[0]);
-      return `${shown}:${pos.line}:${pos.col} invalid YAML: ${firstLine(error.message)}`;
-    });
-    throw invalid(shown, details);
+  // Keys are checked for duplicates below, in linear time: the parser's own check is quadratic in a mapping's size.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  const yamlErrors = [
+    ...doc.errors.map((error) => ({ offset: error.pos[0], message: firstLine(error.message) })),
+    ...duplicateKeys(doc).map((duplicate) => ({ offset: duplicate.offset, message: 'Map keys must be unique' })),
+  ].sort((a, b) => a.offset - b.offset);
+  if (yamlErrors.length > 0) {
+    throw invalid(shown, yamlErrors.map((error) => {
+      const pos = lines.linePos(error.offset);
+      return `${shown}:${pos.line}:${pos.col} invalid YAML: ${error.message}`;
+    }));
   }
-  const result = manifestSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {}, { reportInput: true });
+  let input: unknown;
+  try {
+    input = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (error) {
+    if (!isAliasBomb(error)) throw error;
+    const pos = lines.linePos(firstAliasOffset(doc));
+    throw invalid(shown, [`${shown}:${pos.line}:${pos.col} too many aliases: resolving them would exceed ${MAX_ALIASES} (an alias bomb?)`]);
+  }
+  const result = manifestSchema.safeParse(input ?? {}, { reportInput: true });
   const problems = result.success ? crossCheck(result.data, where.appDir) : mostSpecific(result.error.issues.flatMap(toProblems));
   if (!result.success || problems.length > 0) {
-    const located = problems.map((problem) => ({ problem, at: positionOf(doc, lines, problem.path, problem.atKey) }));
+    const index = new WeakMap();
+    const located = problems.map((problem) => ({ problem, at: positionOf(doc, lines, problem.path, problem.atKey, index) }));
     located.sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
     throw invalid(shown, located.map(({ problem, at }) => formatProblem(shown, at, problem)));
   }
@@ -55,7 +69,7 @@ function invalid(file: string, details: string[]): StagecraftError {
 function toProblems(issue: z.core.$ZodIssue): Problem[] {
   const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"; ${issue.message}`, atKey: true }));
+    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key ${printable(JSON.stringify(key))}; ${issue.message}`, atKey: true }));
   }
   if (issue.code === 'invalid_key') {
     const reason = issue.issues[0]?.message ?? issue.message;
@@ -71,10 +85,13 @@ function toProblems(issue: z.core.$ZodIssue): Problem[] {
   return [{ path, message }];
 }
 
-/** A problem inside a value says more than one about the whole value, so only the inner one is kept. */
+/** A problem inside a value says more than one about the whole value, so only the inner one is kept (linear in the problems). */
 function mostSpecific(problems: Problem[]): Problem[] {
-  const key = (problem: Problem) => formatPath(problem.path);
-  return problems.filter((problem) => !problems.some((other) => other !== problem && other.path.length > problem.path.length && key(other).startsWith(key(problem))));
+  const ancestors = new Set<string>();
+  for (const problem of problems) {
+    for (let length = 0; length < problem.path.length; length++) ancestors.add(JSON.stringify(problem.path.slice(0, length)));
+  }
+  return problems.filter((problem) => !ancestors.has(JSON.stringify(problem.path)));
 }
 
 function formatProblem(file: string, { line, column }: Position, problem: Problem): string {

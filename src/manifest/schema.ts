@@ -3,9 +3,10 @@
  * type the rest of Stagecraft uses is inferred from here, never written twice.
  */
 import { z } from 'zod';
-import { configMap, deploymentPolicy, durationMs, memoryMb, name, percent, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
+import { configMap, deploymentPolicy, durationMs, ephemeralStorageMb, memoryMb, name, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
 
 import { HTTP_METHODS, RUNTIMES } from './constants.js';
+import { alarms, hooks } from './traffic.js';
 
 const runtime = z.enum(RUNTIMES, { error: `expected a runtime: ${RUNTIMES.join(', ')}` });
 
@@ -60,12 +61,26 @@ const event = strict({ http: httpEvent.optional(), queue: queueEvent.optional(),
     return { type: 'topic' as const, ...(value.topic as { name: string }) };
   });
 
+/** A path inside the app: relative, and never climbing out with ".." (build bundles only what is inside). */
+function insideApp(path: string): boolean {
+  return !path.startsWith('/') && !path.split(/[\\/]/).includes('..');
+}
+
 const fn = strict({
   handler: z.string({ error: 'expected a handler: <file>.<export>, e.g. src/api.handler' })
-    .regex(/^[^\s]+\.[A-Za-z_$][\w$]*$/, { error: 'expected a handler: <file>.<export>, e.g. src/api.handler' }),
+    .regex(/^[^\s]+\.[A-Za-z_$][\w$]*$/, { error: 'expected a handler: <file>.<export>, e.g. src/api.handler' })
+    .refine(insideApp, { error: 'the handler file must be inside the app folder: a relative path without "..", e.g. src/api.handler' }),
   runtime: runtime.optional(),
-  code: z.string({ error: 'expected a folder, relative to the app, zipped as it is (for provided runtimes)' }).optional(),
+  code: z.string({ error: 'expected a folder, relative to the app: zipped as it is (provided runtimes), the source root (python)' })
+    .refine(insideApp, { error: 'the code folder must be inside the app folder: a relative path without ".."' }).optional(),
+  /** python runtimes: which files of the source folder go into the artifact (globs relative to it). */
+  package: strict({ include: z.array(z.string()).optional(), exclude: z.array(z.string()).optional() }).optional(),
+  /** python runtimes: the requirements file vendored at build; default requirements.txt beside the handler or at the root. */
+  requirements: z.string({ error: 'expected a requirements file, relative to the app' })
+    .refine(insideApp, { error: 'the requirements file must be inside the app folder: a relative path without ".."' }).optional(),
   memory: memoryMb.default(128),
+  /** The size of the function's private /tmp. */
+  ephemeralStorage: ephemeralStorageMb.default(512),
   timeout: timeoutSeconds.default(3),
   concurrency: positiveInt('concurrency', 1_000).default(10),
   config: configMap.default({}),
@@ -79,7 +94,8 @@ const environment = strict({
   approval: z.enum(['auto', 'manual'], { error: 'expected approval: auto or manual' }).default('auto'),
   soak: durationMs('a soak time').optional(),
   deployment: deploymentPolicy.default({ type: 'allAtOnce' }),
-  alarms: strict({ errorRate: percent.optional(), p99: durationMs('a latency').optional(), window: durationMs().optional() }).optional(),
+  alarms: alarms.default([]),
+  hooks: hooks.default({}),
 });
 
 const queue = strict({
@@ -137,6 +153,18 @@ const credentialAllowEntry = strict({
   reason: z.string({ error: 'expected a reason: why this is not a credential' }).trim().min(3, { error: 'expected a reason: why this is not a credential' }),
 });
 
+/** A shell command the generated CI pipeline runs in every step that checks the app (`npm ci`, `npm test`). */
+const ciCommand = z.string({ error: 'expected a shell command, e.g. npm test' }).trim().min(1, { error: 'expected a shell command, e.g. npm test' });
+
+/** What `stagecraft ci` generates around Stagecraft's own steps: the app's own commands, each optional. */
+const ci = strict({
+  install: ciCommand.optional(),
+  lint: ciCommand.optional(),
+  test: ciCommand.optional(),
+  /** Every branch other than main deploys its own ephemeral environment (`deploy --ephemeral`). */
+  branchEnvironments: z.boolean({ error: 'expected branchEnvironments: true or false' }).default(false),
+});
+
 export const manifestSchema = strict({
   app: name('an app name'),
   provider: z.enum(['local', 'aws'], { error: 'expected provider: local or aws' }).default('local'),
@@ -166,6 +194,7 @@ export const manifestSchema = strict({
     backend: z.enum(['sqlite', 'dynamodb'], { error: 'expected state backend: sqlite or dynamodb' }).default('sqlite'),
     table: z.string().optional(),
   }).optional(),
+  ci: ci.optional(), // optional, not defaulted, like credentials: digests of manifests without it stay
 });
 
 export type Manifest = z.output<typeof manifestSchema>;
@@ -174,5 +203,6 @@ export type EnvironmentDef = Manifest['environments'][number];
 export type EventDef = FunctionDef['events'][number];
 export type HttpEventDef = Extract<EventDef, { type: 'http' }>;
 export type SmokeTestDef = Manifest['smoke'][number];
+export type CiSettings = NonNullable<Manifest['ci']>;
 export type CredentialAllowEntry = NonNullable<Manifest['credentials']>['allow'][number];
 export type Runtime = (typeof RUNTIMES)[number];

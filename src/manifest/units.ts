@@ -58,9 +58,21 @@ export type DeploymentPolicy =
   | { type: 'canary'; percent: number; waitMs: number }
   | { type: 'linear'; percent: number; intervalMs: number };
 
-export const DEPLOYMENT_POLICY_FORMS = '`allAtOnce`, `canary <pct>% <duration>` or `linear <pct>% every <duration>`';
+export const DEPLOYMENT_POLICY_FORMS = '`allAtOnce`, `canary <pct>% <duration>`, `linear <pct>% every <duration>` or an AWS name such as Canary10Percent5Minutes';
+
+/**
+ * AWS's predefined names (SAM's DeploymentPreference Type, CodeDeploy's `LambdaCanary10Percent5Minutes` …,
+ * https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html) as aliases.
+ */
+const NAMED_POLICY = /^(?:Lambda)?(?:(Canary)(\d+)Percent(\d+)Minutes?|(Linear)(\d+)PercentEvery(\d+)Minutes?|(AllAtOnce))$/;
 
 export function parseDeploymentPolicy(text: string): DeploymentPolicy | undefined {
+  const named = NAMED_POLICY.exec(text.trim());
+  if (named) {
+    if (named[7]) return { type: 'allAtOnce' };
+    const [percent, minutes] = named[1] ? [named[2], named[3]] : [named[5], named[6]];
+    return parseDeploymentPolicy(named[1] ? `canary ${percent}% ${minutes}m` : `linear ${percent}% every ${minutes}m`);
+  }
   const words = text.trim().split(/\s+/);
   if (words.length === 1 && words[0] === 'allAtOnce') return { type: 'allAtOnce' };
   const [kind, pct, third, fourth] = words;

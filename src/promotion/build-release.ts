@@ -4,7 +4,8 @@
  * unchanged functions come from the build cache without being bundled again.
  */
 import { join, relative } from 'node:path';
-import { buildArtifacts, credentialError, type Bundler, type FileHasher, type LintFinding, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
+import { buildArtifacts, credentialError, type Bundler, type FileHasher, type LintFinding, type PythonToolchain, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
+import { choosePythonBinary, probePython } from '../runtime/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
 
@@ -19,6 +20,18 @@ export interface BuildResult {
   allowedCredentials: AllowedCredential[];
   /** How many files the credential scan read. */
   scannedFiles: number;
+}
+
+/**
+ * With shared state, the release another runner will promote by its id: its artifacts go to the
+ * provider's store at build time (a CI pipeline's later steps start from a fresh clone with no
+ * local artifacts). Returns how many it stored; none without shared state or a platform store.
+ */
+export async function shareRelease(ctx: Pick<AppContext, 'provider' | 'sharedReleases'>, release: Release): Promise<number> {
+  const store = ctx.provider.storeArtifact?.bind(ctx.provider);
+  if (!ctx.sharedReleases || !store) return 0;
+  for (const fn of release.functions) await store(fn.sha256, fn.function);
+  return release.functions.length;
 }
 
 export interface BuildReleaseOptions {
@@ -38,13 +51,17 @@ export async function buildRelease(
 ): Promise<BuildResult> {
   const { manifest, appDir, digest: manifestDigest } = ctx.loaded;
   const functions = Object.fromEntries(Object.entries(manifest.functions).map(([name, fn]) => [
-    name, { handler: fn.handler, runtime: fn.runtime ?? manifest.runtime, ...(fn.code === undefined ? {} : { code: fn.code }) },
+    name, {
+      handler: fn.handler, runtime: fn.runtime ?? manifest.runtime, ...(fn.code === undefined ? {} : { code: fn.code }),
+      ...(fn.package === undefined ? {} : { package: fn.package }), ...(fn.requirements === undefined ? {} : { requirements: fn.requirements }),
+    },
   ]));
   if (options.quiet !== true) ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
   // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
   let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
   const artifacts = await buildArtifacts({
-    appDir, functions, store: ctx.artifacts, ...(options.bundler ? { bundler: options.bundler } : {}), ...(options.hasher ? { hasher: options.hasher } : {}),
+    appDir, functions, store: ctx.artifacts, python: pythonToolchain(manifest.provider === 'aws'),
+    ...(options.bundler ? { bundler: options.bundler } : {}), ...(options.hasher ? { hasher: options.hasher } : {}),
     beforeWrite: async (sources) => {
       scan = await scanForCredentials({
         root: appDir, files: sources, manifest: relative(appDir, ctx.loaded.file), allow: manifest.credentials?.allow ?? [],
@@ -68,5 +85,25 @@ export async function buildRelease(
   return {
     release, created, allowedCredentials: release.allowedCredentials, scannedFiles: scan?.files ?? 0,
     functions: Object.entries(artifacts).map(([name, built]) => ({ function: name, sha256: built.sha256, size: built.size, cached: built.cached })).sort((a, b) => (a.function < b.function ? -1 : a.function > b.function ? 1 : 0)),
+  };
+}
+
+/**
+ * How a build runs pip: on the interpreter the local runtime would choose for the function's
+ * runtime. An app that deploys to AWS takes manylinux wheels only, so native code matches Lambda's.
+ */
+function pythonToolchain(forLambda: boolean): PythonToolchain {
+  const chosen = new Map<string, { path: string; version: string }>();
+  return {
+    interpreter(runtime) {
+      let found = chosen.get(runtime);
+      if (found === undefined) {
+        const path = choosePythonBinary(runtime).path;
+        found = { path, version: (probePython(path)?.version ?? '').split('.').slice(0, 2).join('.') };
+        chosen.set(runtime, found);
+      }
+      return found;
+    },
+    ...(forLambda ? { platform: 'manylinux2014_x86_64' as const } : {}),
   };
 }

@@ -38,6 +38,8 @@ export interface AppContext {
   /** The secret store, for `${secret:…}` references. */
   secrets: AppSecrets;
   report: Reporter;
+  /** Aborted when the person asks to stop (Ctrl-C): a traffic shift in progress rolls back. */
+  interrupt?: AbortSignal;
   /**
    * With shared state (DynamoDB), the releases every machine built: a release this machine does
    * not know is taken from there, so one CI runner can promote what another built.

@@ -1,6 +1,7 @@
 export type { AppContext, AppSecrets, Reporter } from './context.js';
-export { buildRelease, type BuildResult, type BuiltFunction, type BuildReleaseOptions } from './build-release.js';
-export { promote, deploy, approve, resolveRelease, requireEnvironment, type PromoteOptions } from './promote.js';
+export { buildRelease, shareRelease, type BuildResult, type BuiltFunction, type BuildReleaseOptions } from './build-release.js';
+export { approve } from './approve.js';
+export { promote, deploy, resolveRelease, requireEnvironment, type PromoteOptions } from './promote.js';
 export type { PromotionOutcome } from './engine.js';
 export type { PromotionState, EnvironmentProgress, Step } from './journal.js';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback.js';

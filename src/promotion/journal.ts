@@ -10,11 +10,11 @@ import type { SmokeResult } from './smoke/index.js';
  * The steps of one environment, in order. `passed`: the release was already live there.
  * `restored`: a rollback put `live` and `smoke` back to the backup.
  */
-export const STEPS = ['pending', 'passed', 'backed-up', 'published', 'smoke', 'tested', 'awaiting-approval', 'approved', 'ready', 'live', 'restored'] as const;
+export const STEPS = ['pending', 'passed', 'backed-up', 'published', 'smoke', 'tested', 'awaiting-approval', 'approved', 'ready', 'shifting', 'live', 'restored'] as const;
 export type Step = (typeof STEPS)[number];
 
 /** The steps at which this promotion may have moved an alias of the environment (or was about to, when it died). */
-const ALIASES_MAY_HAVE_MOVED = new Set<Step>(['backed-up', 'published', 'smoke', 'tested', 'awaiting-approval', 'approved', 'ready', 'live']);
+const ALIASES_MAY_HAVE_MOVED = new Set<Step>(['backed-up', 'published', 'smoke', 'tested', 'awaiting-approval', 'approved', 'ready', 'shifting', 'live']);
 
 export interface FunctionBackup { live: number | null; smoke: number | null }
 
@@ -30,9 +30,48 @@ export interface EnvironmentProgress {
   tests?: SmokeResult[];
   approval?: { by: string; at: string };
   soakSkipped?: { reason: string; by: string };
+  /** A canary or linear move of `live` (step `shifting`): where it stands and what each step saw. */
+  shift?: ShiftState;
 }
 
-export interface PromotionFailure { environment: string; step: Step; reason: string; details?: string[] }
+/** What the new (and old) versions served during one step of a shift, summed over the shifted functions. */
+export interface TrafficSeen { invocations: number; errors: number; throttles: number; p99Ms: number | null }
+
+export interface ShiftStepReport {
+  /** Share of `live`'s traffic on the new version, 0 to 1. */
+  weight: number;
+  startedAt: string;
+  endedAt?: string;
+  newVersion?: TrafficSeen;
+  oldVersion?: TrafficSeen;
+}
+
+/** The alarm a shift breached, with the values that breached it. */
+export interface Breach {
+  alarm: string;
+  metric: string;
+  value: number | string | null;
+  threshold: number | string | null;
+  windowMs: number | null;
+  invocations: number | null;
+  from: string;
+  to: string;
+}
+
+export interface ShiftState {
+  /** The policy as written, e.g. `canary 10% 5m`. */
+  policy: string;
+  /** The weights of the new version, in order, before the final move to 100 %. */
+  weights: number[];
+  /** How long each weight is held, in ms. */
+  holdMs: number;
+  /** The step in progress (index into `weights`). */
+  index: number;
+  steps: ShiftStepReport[];
+  breach?: Breach;
+}
+
+export interface PromotionFailure { environment: string; step: Step; reason: string; details?: string[]; breach?: Breach }
 
 export interface PromotionRefusal { environment: string; reason: string; remainingMs: number; eligibleAt: string }
 

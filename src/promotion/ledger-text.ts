@@ -29,6 +29,8 @@ export function describeEntry(entry: LedgerEntry): string {
     case 'promotion.refused':
     case 'promotion.superseded':
       return `${promotion} ${text('reason')}`;
+    case 'deploy.forced':
+      return `forced: ${text('reason')}`;
     case 'soak.skipped':
       return `${promotion} soak ${text('soak')} skipped: ${text('reason')}`;
     case 'secret.set':

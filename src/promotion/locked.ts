@@ -20,6 +20,8 @@ export async function withLock<T>(ctx: Pick<AppContext, 'lock' | 'store' | 'load
     ctx.report.warn(`took over the lock of \`${takenOverFrom.operation}\` (pid ${takenOverFrom.pid} on ${takenOverFrom.host}, since ${takenOverFrom.since}): its process is gone or silent`);
     ctx.store.transaction(() => ctx.store.ledger.append({ kind: 'lock.taken-over', operation, actor: ctx.actor, detail: { from: takenOverFrom } }));
   }
+  // The way back from a damaged state database: a verified snapshot before every alias-changing operation.
+  await ctx.store.backup(operation);
   let lost: unknown;
   const heartbeat = setInterval(() => void ctx.lock.heartbeat(app).catch((error: unknown) => { lost ??= error; }), HEARTBEAT_MS);
   heartbeat.unref();

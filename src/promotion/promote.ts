@@ -1,5 +1,5 @@
 /**
- * `promote`, `deploy` and `approve`: the ways into the promotion engine, each under the app's
+ * `promote` and `deploy` (and, in approve.ts, `approve`): the ways into the promotion engine, each under the app's
  * lock. Before a new promotion starts, what an earlier one left is settled: a promotion whose
  * process died is resumed when the same release and target are asked for again and rolled
  * back otherwise; one paused at a manual gate is superseded.
@@ -9,6 +9,7 @@ import { resolveConfig, withEphemeral, type EphemeralRef, type Manifest } from '
 import type { PromotionKind, PromotionRecord, Release } from '../state/index.js';
 import type { AppContext } from './context.js';
 import { requirePromotable } from './dev-release.js';
+import { checkDeployGate, type DeployForce } from './deploy-gate.js';
 import { PromotionRun, type PromotionOutcome } from './engine.js';
 import type { PromotionState } from './journal.js';
 import { withLock, type EnsureHeld } from './locked.js';
@@ -90,35 +91,17 @@ export async function promote(ctx: AppContext, options: PromoteOptions = {}): Pr
   return start(ctx, 'promote', release, chain.slice(0, chain.indexOf(target) + 1), options.skipSoakReason);
 }
 
-/** `deploy <env>`: one environment, no gates: publish → smoke → tests → live; a failure puts smoke back and leaves live as it was. */
-export async function deploy(ctx: AppContext, env: string, releaseRef?: string): Promise<PromotionOutcome> {
+/**
+ * `deploy <env>`: one environment: publish → smoke → tests → live; a failure puts smoke back and leaves live as it
+ * was. A protected environment (manual gate, predecessor that has not run the release) needs `force`.
+ */
+export async function deploy(ctx: AppContext, env: string, releaseRef?: string, force?: DeployForce): Promise<PromotionOutcome> {
   const release = await resolveRelease(ctx, releaseRef);
   requireEnvironment(ctx.loaded.manifest, env);
   requireEnvironment(release.manifest, env);
+  checkConfig(ctx, release, [env]);
+  await checkDeployGate(ctx, release, env, force);
   return start(ctx, 'deploy', release, [env]);
-}
-
-export async function approve(ctx: AppContext, env: string, by: string): Promise<PromotionOutcome> {
-  requireEnvironment(ctx.loaded.manifest, env);
-  return withLock(ctx, 'approve', async (ensureHeld) => {
-    const open = ctx.store.promotions.unfinished<PromotionState>();
-    const interrupted = open.find((record) => record.status !== 'awaiting-approval');
-    if (interrupted) {
-      throw new StagecraftError('PROMOTION_UNSETTLED', `${interrupted.id} was interrupted (${interrupted.status}) and must be settled first`, { hint: 'run `stagecraft promote --resume`' });
-    }
-    const paused = open.find((record) => record.status === 'awaiting-approval');
-    if (!paused || pausedAt(paused) !== env) {
-      throw new StagecraftError('ARGUMENT_INVALID', `no promotion is waiting for an approval in ${env}`, {
-        hint: paused ? `${paused.id} waits in ${pausedAt(paused)}: \`stagecraft approve ${pausedAt(paused)}\`` : '`stagecraft status` shows what is waiting',
-      });
-    }
-    const run = new PromotionRun(ctx, paused, ensureHeld);
-    // What lies ahead must resolve before the gate opens: a missing ${env:…} here is exit 2 with nothing moved.
-    checkConfig(ctx, ctx.store.releases.find(paused.releaseId), run.remaining());
-    run.approve(by);
-    ctx.report.progress(`${env}: approved by ${by}; continuing ${paused.id}`);
-    return run.run();
-  });
 }
 
 /**
@@ -134,7 +117,12 @@ export function checkConfig(ctx: AppContext, release: Release, chain: string[], 
   }
 }
 
-export async function start(ctx: AppContext, kind: PromotionKind, release: Release, chain: string[], skipSoak?: string): Promise<PromotionOutcome> {
+/**
+ * Starts a promotion of `release` through `chain`. `approvedBy` opens the manual gate of the
+ * last environment in advance (`approve <env> --release R` from a pipeline's button): recorded
+ * as the approval, in the same transaction as the start.
+ */
+export async function start(ctx: AppContext, kind: PromotionKind, release: Release, chain: string[], skipSoak?: string, approvedBy?: string): Promise<PromotionOutcome> {
   requirePromotable(ctx, release);
   checkConfig(ctx, release, chain);
   return withLock(ctx, kind, async (ensureHeld) => {
@@ -146,7 +134,12 @@ export async function start(ctx: AppContext, kind: PromotionKind, release: Relea
       }
       await settle(ctx, open, `a new ${kind} of ${release.id}`, ensureHeld);
     }
-    const state: PromotionState = { environments: chain.map((name) => ({ name, step: 'pending' })), ...(skipSoak !== undefined ? { skipSoak } : {}) };
+    const target = chain[chain.length - 1] ?? '';
+    const approval = approvedBy === undefined ? undefined : { by: approvedBy, at: ctx.store.now().toISOString() };
+    const state: PromotionState = {
+      environments: chain.map((name) => ({ name, step: 'pending', ...(approval && name === target ? { approval } : {}) })),
+      ...(skipSoak !== undefined ? { skipSoak } : {}),
+    };
     const record = ctx.store.transaction(() => {
       const created = ctx.store.promotions.create({ kind, releaseId: release.id, target: chain[chain.length - 1] ?? '', startedBy: ctx.actor, state });
       ctx.store.ledger.append({
@@ -154,6 +147,12 @@ export async function start(ctx: AppContext, kind: PromotionKind, release: Relea
         kind: 'promotion.started', operation: kind, actor: ctx.actor, releaseId: release.id, commit: release.commit,
         detail: { promotion: created.id, chain, target: created.target, ...(skipSoak !== undefined ? { skipSoakReason: skipSoak } : {}) },
       });
+      if (approval) {
+        ctx.store.ledger.append({
+          kind: 'promotion.approved', operation: kind, actor: ctx.actor, environment: target, releaseId: release.id, commit: release.commit,
+          detail: { promotion: created.id, approvedBy: approval.by },
+        });
+      }
       return created;
     });
     ctx.report.progress(`${record.id}: ${kind} ${release.id} through ${chain.join(' → ')}`);
@@ -182,6 +181,6 @@ export async function settle(ctx: AppContext, open: PromotionRecord<PromotionSta
   await new PromotionRun(ctx, open, ensureHeld).abandon(why);
 }
 
-function pausedAt(record: PromotionRecord<PromotionState>): string {
+export function pausedAt(record: PromotionRecord<PromotionState>): string {
   return record.state.environments.find((env) => env.step === 'awaiting-approval')?.name ?? record.target;
 }

@@ -11,6 +11,7 @@ import { pointAlias } from './aliases.js';
 import type { AppContext } from './context.js';
 import { withLock } from './locked.js';
 import type { PromotionState } from './journal.js';
+import { previousLive } from './live-history.js';
 import { requireEnvironment, settle } from './promote.js';
 
 export interface RollbackOptions { to?: string; function?: string; reason?: string }
@@ -36,42 +37,19 @@ export async function rollback(ctx: AppContext, env: string, options: RollbackOp
   const release: Release | undefined = options.to !== undefined && versionNumber === undefined ? ctx.store.releases.find(options.to) : undefined;
 
   return withLock(ctx, 'rollback', async (ensureHeld) => {
-    // A paused promotion could later be approved over this rollback: it is superseded. An
-    // interrupted one is refused rather than settled here: settling it may roll back already,
-    // and this rollback would then go one step too far.
-    for (const open of ctx.store.promotions.unfinished<PromotionState>()) {
-      if (open.status !== 'awaiting-approval') {
-        throw new StagecraftError('PROMOTION_UNSETTLED', `${open.id} (${open.kind} of ${open.releaseId}) was interrupted and is not settled`, {
-          hint: 'run `stagecraft promote --resume` first: it finishes the promotion, or rolls it back if it fails; then roll back what is still wrong',
-        });
-      }
-      await settle(ctx, open, `\`rollback ${env}\``, ensureHeld);
+    // An interrupted promotion is refused rather than settled here: settling it may roll back
+    // already, and this rollback would then go one step too far.
+    const open = ctx.store.promotions.unfinished<PromotionState>();
+    const interrupted = open.find((record) => record.status !== 'awaiting-approval');
+    if (interrupted) {
+      throw new StagecraftError('PROMOTION_UNSETTLED', `${interrupted.id} (${interrupted.kind} of ${interrupted.releaseId}) was interrupted and is not settled`, {
+        hint: 'run `stagecraft promote --resume` first: it finishes the promotion, or rolls it back if it fails; then roll back what is still wrong',
+      });
     }
-    // Work out every target first: a function that cannot be rolled back stops the command before anything moves.
-    const plans: { fn: string; instance: string; alias: string; from: number; to: number; releaseId: string | null }[] = [];
-    for (const fn of functions) {
-      const instance = instanceName(manifest, fn, env);
-      const alias = aliasName(manifest, env, 'live');
-      const current = await ctx.provider.getAlias(instance, alias);
-      if (!current) {
-        if (options.function !== undefined) throw new StagecraftError('ALIAS_NOT_FOUND', `${fn} has nothing live in ${env}`, { hint: `deploy it first: \`stagecraft deploy ${env}\`` });
-        continue;
-      }
-      const versions = await ctx.provider.listVersions(instance);
-      let to: number | undefined;
-      if (versionNumber !== undefined) {
-        to = versions.find((version) => version.version === versionNumber)?.version;
-        if (to === undefined) throw new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${versionNumber}`, { hint: `versions: ${versions.map((version) => version.version).join(', ') || 'none'}` });
-      } else if (release) {
-        to = versions.filter((version) => version.releaseId === release.id).at(-1)?.version;
-        if (to === undefined) throw new StagecraftError('RELEASE_NOT_FOUND', `${release.id} was never published to ${env} (${fn})`, { hint: 'roll back to a release that ran there; `stagecraft history --env ' + env + '` lists them' });
-      } else {
-        to = previousLive(ctx, env, fn, instance, alias, current.version);
-        if (to === undefined) throw new StagecraftError('ARGUMENT_INVALID', `${fn} in ${env} has no earlier live version to go back to`, { hint: 'give one with --to' });
-      }
-      plans.push({ fn, instance, alias, from: current.version, to, releaseId: versions.find((version) => version.version === to)?.releaseId ?? null });
-    }
-    if (plans.length === 0) throw new StagecraftError('ALIAS_NOT_FOUND', `nothing is live in ${env}`, { hint: `deploy first: \`stagecraft deploy ${env}\`` });
+    // Work out every target before anything changes: a rollback refused here leaves a paused promotion waiting (invariant 8).
+    const plans = await planRollback(ctx, env, functions, { ...options, versionNumber, release });
+    // A paused promotion could later be approved over this rollback: it is superseded.
+    for (const paused of open) await settle(ctx, paused, `\`rollback ${env}\``, ensureHeld);
     const result: RollbackResult = { environment: env, functions: [] };
     for (const plan of plans) {
       await ensureHeld();
@@ -86,12 +64,38 @@ export async function rollback(ctx: AppContext, env: string, options: RollbackOp
   });
 }
 
-/** The version `live` pointed at before it last moved to `current`, from the ledger. */
-function previousLive(ctx: AppContext, env: string, fn: string, instance: string, alias: string, current: number): number | undefined {
-  const moves = ctx.store.ledger.list({ environment: env, function: fn, kind: 'alias.moved' }).filter((entry) => entry.instance === instance && entry.alias === alias);
-  for (let index = moves.length - 1; index >= 0; index--) {
-    const entry = moves[index];
-    if (entry?.version === current && entry.previousVersion !== null && entry.previousVersion !== current) return entry.previousVersion;
+interface Plan { fn: string; instance: string; alias: string; from: number; to: number; releaseId: string | null }
+
+async function planRollback(
+  ctx: AppContext, env: string, functions: string[], options: RollbackOptions & { versionNumber: number | undefined; release: Release | undefined },
+): Promise<Plan[]> {
+  const { manifest } = ctx.loaded;
+  const { versionNumber, release } = options;
+  const plans: Plan[] = [];
+  for (const fn of functions) {
+    const instance = instanceName(manifest, fn, env);
+    const alias = aliasName(manifest, env, 'live');
+    const current = await ctx.provider.getAlias(instance, alias);
+    if (!current) {
+      if (options.function !== undefined) throw new StagecraftError('ALIAS_NOT_FOUND', `${fn} has nothing live in ${env}`, { hint: `deploy it first: \`stagecraft deploy ${env}\`` });
+      continue;
+    }
+    const versions = await ctx.provider.listVersions(instance);
+    let to: number | undefined;
+    if (versionNumber !== undefined) {
+      to = versions.find((version) => version.version === versionNumber)?.version;
+      if (to === undefined) throw new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${versionNumber}`, { hint: `versions: ${versions.map((version) => version.version).join(', ') || 'none'}` });
+    } else if (release) {
+      to = versions.filter((version) => version.releaseId === release.id).at(-1)?.version;
+      if (to === undefined) throw new StagecraftError('RELEASE_NOT_FOUND', `${release.id} was never published to ${env} (${fn})`, { hint: 'roll back to a release that ran there; `stagecraft history --env ' + env + '` lists them' });
+    } else {
+      const moves = ctx.store.ledger.list({ environment: env, function: fn }).filter((entry) => (entry.kind === 'alias.moved' || entry.kind === 'alias.deleted') && entry.instance === instance && entry.alias === alias);
+      const previous = previousLive(moves, current.version);
+      if ('why' in previous) throw new StagecraftError('ARGUMENT_INVALID', `${fn} in ${env} cannot go further back: ${previous.why}`, { hint: `give a target with --to (a release: \`stagecraft history --env ${env}\` lists them)` });
+      to = previous.to;
+    }
+    plans.push({ fn, instance, alias, from: current.version, to, releaseId: versions.find((version) => version.version === to)?.releaseId ?? null });
   }
-  return undefined;
+  if (plans.length === 0) throw new StagecraftError('ALIAS_NOT_FOUND', `nothing is live in ${env}`, { hint: `deploy first: \`stagecraft deploy ${env}\`` });
+  return plans;
 }

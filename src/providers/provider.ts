@@ -12,7 +12,7 @@
  */
 import type { Manifest } from '../manifest/index.js';
 import type { InvokeOutcome, LogEntry } from '../runtime/index.js';
-import type { AliasRecord, AliasTarget, ChangeMeta, MessageAttributes, NewVersion, VersionRecord } from '../state/index.js';
+import type { AliasRecord, AliasTarget, ChangeMeta, MessageAttributes, MetricSummary, NewVersion, VersionRecord } from '../state/index.js';
 import type { AuditedEnvironment, PlatformAudit } from './platform-audit.js';
 
 export interface StackSpec {
@@ -54,6 +54,12 @@ export interface LogTail {
   /** Hands every entry written after this tail to `onEntries`, in order, until `signal` aborts. */
   follow(onEntries: (entries: LogEntry[]) => void, signal: AbortSignal): Promise<void>;
 }
+
+/** The traffic of one version behind an alias over a time range, for a shift's alarms. */
+export interface VersionMetricsQuery { instance: string; alias: string; version: number; sinceMs: number; untilMs: number }
+
+/** A platform alarm (aws: CloudWatch) as a shift reads it. */
+export interface AlarmState { alarm: string; state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'MISSING'; reason?: string }
 
 export interface Provider {
   readonly kind: Manifest['provider'];
@@ -97,4 +103,17 @@ export interface Provider {
    * where the local artifact store is the only one.
    */
   hasArtifact?(sha256: string): Promise<boolean>;
+  /**
+   * Puts an artifact of the local store into the platform's own store now (aws: S3), so that a
+   * runner that did not build the release can deploy it (a CI pipeline's later steps). Absent
+   * where the local artifact store is the only one.
+   */
+  storeArtifact?(sha256: string, fn: string): Promise<void>;
+  /**
+   * Invocations, errors, throttles and p99 of one version reached through an alias (local: the
+   * runtime's buckets in the state database; aws: CloudWatch's `Resource`/`ExecutedVersion` metrics).
+   */
+  versionMetrics?(query: VersionMetricsQuery): Promise<MetricSummary>;
+  /** The states of platform alarms named by name or ARN (aws: CloudWatch DescribeAlarms). Absent where there are none. */
+  alarmStates?(alarms: string[]): Promise<AlarmState[]>;
 }

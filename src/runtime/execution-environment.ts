@@ -8,25 +8,30 @@
  * The Runtime API is always served over HTTP on loopback (`AWS_LAMBDA_RUNTIME_API` is real);
  * with `transport: 'pipe'` our Node bootstrap speaks it over an inherited pipe instead.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StagecraftError } from '../errors.js';
 import { newRequestId, newTraceId } from './ids.js';
 import { InitPhase } from './init-phase.js';
 import { assertJson, Invocation, type InvocationResult } from './invocation.js';
-import { isProvidedRuntime, lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
+import { lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { LogRouter } from './log-router.js';
+import { OutputBarrier } from './output-barrier.js';
 import { OutputLines } from './output-lines.js';
-import { exitError, invalidEntrypointError, timeoutError } from './platform-report.js';
+import { exitError, invalidEntrypointError, outOfMemoryError, timeoutError } from './platform-report.js';
+import { assertPayloadSize } from './payload-limits.js';
 import { PeakMemory } from './process-memory.js';
 import { createRedactor, redactError, type Redact } from './redact.js';
 import { RuntimeApi, type Invocation as ApiInvocation, type RuntimeApiListener } from './runtime-api.js';
 import { PIPE_FD, PIPE_FD_VARIABLE, RuntimeApiPipe } from './runtime-api-pipe.js';
 import { RuntimeApiServer } from './runtime-api-server.js';
-import { entrypointProblem, NODE_BOOTSTRAP, runtimeCommand } from './runtime-command.js';
+import { choosePythonBinary } from './python-binary.js';
+import { entrypointProblem, NODE_BOOTSTRAP, PYTHON_BOOTSTRAP, runtimeCommand, runtimeKind, type RuntimeKind } from './runtime-command.js';
 import { spawnRuntime, type RuntimeProcess } from './runtime-process.js';
+import { firstUnwrapped } from './process-tree.js';
+import { DEFAULT_EPHEMERAL_MB, detectSandbox, sandboxed, sandboxKind, sandboxNotice, type SandboxKind } from './sandbox.js';
 import type {
   EnvironmentState,
   ExecutionEnvironmentOptions,
@@ -56,13 +61,20 @@ export class ExecutionEnvironment {
   private memory: PeakMemory | undefined;
   private readonly init = new InitPhase();
   private readonly logs: LogRouter;
+  private readonly output = new OutputBarrier();
   /** Masks the version's secret values in what it prints and the errors it reports. */
   private readonly redact: Redact;
   private current: Invocation | undefined;
   private maxMemoryMb = 0;
   private sampledAt = Number.NEGATIVE_INFINITY;
   private stopRequested = false;
+  /** The runtime went over `memoryMb` and was killed for it. */
+  private outOfMemory = false;
+  private sandbox: SandboxKind = 'none';
+  private disposeSandbox: () => void = () => undefined;
   private spawnError: StagecraftError | undefined;
+  /** Set when this environment killed its runtime (a timeout, an init error, a stop, memory). */
+  private killedHere = false;
   readonly logStreamName: string;
 
   constructor(
@@ -75,13 +87,22 @@ export class ExecutionEnvironment {
     this.api = new RuntimeApi(this.listener());
   }
 
-  /** How the runtime reaches its Runtime API: `provided*` bootstraps always use HTTP. */
+  /** How the runtime reaches its Runtime API: only our Node bootstrap speaks the pipe; every other uses HTTP. */
   get transport(): RuntimeTransport {
-    return isProvidedRuntime(this.spec.runtime) ? 'http' : (this.options.transport ?? 'http');
+    return this.kind === 'node' ? (this.options.transport ?? 'http') : 'http';
+  }
+
+  private get kind(): RuntimeKind {
+    return runtimeKind(this.spec.runtime);
   }
 
   get state(): EnvironmentState {
     return this.stateNow;
+  }
+
+  /** How the runtime process is isolated (known once it has started). */
+  get sandboxKind(): SandboxKind {
+    return this.sandbox;
   }
 
   /** The runtime process id, while there is one. */
@@ -104,6 +125,7 @@ export class ExecutionEnvironment {
    * reaches the runtime byte for byte.
    */
   async invoke(payload: string, options: InvokeOptions = {}): Promise<InvokeOutcome> {
+    assertPayloadSize(payload, 'sync');
     assertJson(payload);
     return this.invokeChecked(payload, options);
   }
@@ -181,7 +203,7 @@ export class ExecutionEnvironment {
       this.stateNow = 'dead';
       return;
     }
-    this.runtime?.kill();
+    this.kill();
     await this.starting.catch(() => undefined);
     await this.runtime?.closed;
     this.pipe?.close();
@@ -206,9 +228,11 @@ export class ExecutionEnvironment {
         hint: 'Build the release again, or check where its artifacts were unpacked.',
       });
     }
-    const provided = isProvidedRuntime(spec.runtime);
-    const node = provided ? undefined : (this.options.nodeBinary ?? chooseNodeBinary(spec.runtime, this.hostEnv));
-    if (node?.warning !== undefined) this.options.warn?.(node.warning);
+    const kind = this.kind;
+    const provided = kind === 'provided';
+    const binary = kind === 'node' ? (this.options.nodeBinary ?? chooseNodeBinary(spec.runtime, this.hostEnv))
+      : kind === 'python' ? (this.options.pythonBinary ?? choosePythonBinary(spec.runtime, this.hostEnv)) : undefined;
+    if (binary?.warning !== undefined) this.options.warn?.(binary.warning);
 
     this.server = await RuntimeApiServer.listen(this.api);
     if (this.stopRequested) {
@@ -221,33 +245,57 @@ export class ExecutionEnvironment {
       runtimeDir: dirname(NODE_BOOTSTRAP),
       logStreamName: this.logStreamName,
       hostEnv: this.hostEnv,
-      ...(node === undefined ? {} : { nodeBinary: node.path }),
+      ...(kind === 'node' && binary !== undefined ? { nodeBinary: binary.path } : {}),
+      ...(kind === 'python' ? { pythonRuntimeDir: dirname(PYTHON_BOOTSTRAP) } : {}),
     });
     if (usePipe) env[PIPE_FD_VARIABLE] = String(PIPE_FD);
-    const { command, args } = runtimeCommand(spec.codeDir, spec.memoryMb, node?.path);
+    const plain = runtimeCommand(spec.codeDir, spec.memoryMb, binary?.path, kind);
+    const choice = this.options.sandbox ?? detectSandbox(this.hostEnv);
+    this.sandbox = sandboxKind(choice, kind === 'node');
+    const notice = sandboxNotice(this.sandbox, spec.runtime);
+    if (notice !== undefined) this.options.warn?.(notice);
+    // A `bootstrap` that cannot run is reported as Lambda does (Runtime.InvalidEntrypoint): spawned as it is, it fails so.
+    const runnable = !provided || isExecutable(plain.command);
+    const wrapped = sandboxed(runnable ? this.sandbox : 'none', choice, plain, {
+      codeDir: spec.codeDir, runtimeDir: dirname(kind === 'python' ? PYTHON_BOOTSTRAP : NODE_BOOTSTRAP), interpreter: binary?.path,
+      ephemeralMb: spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_MB,
+    });
+    this.disposeSandbox = wrapped.dispose;
+    Object.assign(env, wrapped.env);
+    const { command, args } = wrapped;
     this.init.begin();
     const stdout = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     const stderr = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
-    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe }, {
-      stdout: (chunk) => stdout.push(chunk),
-      stderr: (chunk) => stderr.push(chunk),
-      spawnFailed: (error) => this.spawnFailed(error, command, provided),
+    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe, marker: `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}` }, {
+      stdout: (chunk) => {
+        stdout.push(chunk);
+        this.output.counted(0, chunk);
+      },
+      stderr: (chunk) => {
+        stderr.push(chunk);
+        this.output.counted(1, chunk);
+      },
+      spawnFailed: (error) => this.spawnFailed(error, command, provided, kind),
       closed: (code, signal) => {
         stdout.flush();
         stderr.flush();
+        this.output.release();
+        this.disposeSandbox();
         this.closed(code, signal);
       },
     });
     if (this.runtime.apiPipe !== undefined) this.pipe = new RuntimeApiPipe(this.runtime.apiPipe, this.api);
-    if (this.runtime.pid !== undefined) this.memory = new PeakMemory(this.runtime.pid);
+    // Inside bwrap the runtime is a grandchild: its memory is found once it asks for work (listener.next).
+    if (this.runtime.pid !== undefined && this.sandbox !== 'bwrap') this.memory = new PeakMemory(this.runtime.pid);
     await this.init.wait(INIT_LIMIT_MS);
     if (this.spawnError !== undefined) throw this.spawnError;
   }
 
-  private spawnFailed(error: NodeJS.ErrnoException, command: string, provided: boolean): void {
+  private spawnFailed(error: NodeJS.ErrnoException, command: string, provided: boolean, kind: RuntimeKind): void {
     if (!provided) {
-      this.spawnError = new StagecraftError('INVOKE_FAILED', `Could not start Node (${command}): ${error.message}`, {
-        hint: 'Check STAGECRAFT_NODE_<major>, or the Node installation.',
+      const what = kind === 'python' ? 'Python' : 'Node';
+      this.spawnError = new StagecraftError('INVOKE_FAILED', `Could not start ${what} (${command}): ${error.message}`, {
+        hint: kind === 'python' ? 'Check STAGECRAFT_PYTHON_3_<minor>, or that python3 is on PATH.' : 'Check STAGECRAFT_NODE_<major>, or the Node installation.',
         cause: error,
       });
       return;
@@ -260,6 +308,10 @@ export class ExecutionEnvironment {
     return {
       next: () => {
         if (this.stateNow !== 'initializing') return;
+        if (this.memory === undefined && this.runtime?.pid !== undefined) {
+          const inner = firstUnwrapped(this.runtime.pid, 'bwrap');
+          if (inner !== undefined) this.memory = new PeakMemory(inner);
+        }
         this.sampleMemory();
         this.stateNow = this.current === undefined ? 'ready' : 'busy';
         this.init.end();
@@ -274,7 +326,7 @@ export class ExecutionEnvironment {
           this.logs.emit(current.begin(this.logs.takePending(), this.spec.version));
         });
       },
-      response: (requestId, payload) => this.settleCurrent(requestId, { ok: true, payload }),
+      response: (requestId, payload, output) => this.output.after(output, () => this.settleCurrent(requestId, { ok: true, payload })),
       responseTooLarge: (requestId, bytes) =>
         this.settleCurrent(requestId, {
           ok: false,
@@ -284,13 +336,14 @@ export class ExecutionEnvironment {
             errorMessage: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
           },
         }),
-      error: (requestId, error) => this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' }),
+      error: (requestId, error, output) =>
+        this.output.after(output, () => this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' })),
       initError: (error) => {
         this.sampleMemory();
         const masked = redactError(error, this.redact);
         this.init.failure = () => masked;
         // Lambda shuts a runtime down after its init error; the outcome follows once it is gone.
-        this.runtime?.kill();
+        this.kill();
       },
     };
   }
@@ -311,12 +364,14 @@ export class ExecutionEnvironment {
     invocation.unwatch();
     setImmediate(() => {
       this.sampleMemory(SETTLE_SAMPLE_AGE_MS);
+      // Over the limit before it answered: on Lambda it would have been killed instead.
+      const killed = this.outOfMemory && !(result.ok === false && result.cause === 'timeout');
       const initDurationMs = this.init.takeColdDuration();
       if (!invocation.started) invocation.preLogs = this.logs.takePending();
-      const lines = invocation.settle(result, {
+      const lines = invocation.settle(killed ? this.outOfMemoryResult(invocation) : result, {
         version: this.spec.version,
         memoryMb: this.spec.memoryMb,
-        maxMemoryMb: this.maxMemoryMb,
+        maxMemoryMb: killed ? this.spec.memoryMb : this.maxMemoryMb,
         initDurationMs,
       });
       for (const line of lines) this.logs.emit(line);
@@ -330,7 +385,7 @@ export class ExecutionEnvironment {
     invocation.timedOut = true;
     invocation.markEnded();
     this.api.abandon();
-    this.runtime?.kill();
+    this.kill();
   }
 
   /** The runtime is gone and its output fully read. */
@@ -340,20 +395,32 @@ export class ExecutionEnvironment {
     this.api.abandon();
     this.memory?.close();
     if (duringInit) {
-      this.init.failure ??= (requestId) => exitError(requestId, code, signal);
+      this.init.failure ??= (requestId) => (this.outOfMemory ? outOfMemoryError(requestId) : exitError(requestId, code, signal));
       this.init.end();
     }
     const invocation = this.current;
     if (invocation === undefined || invocation.settled) return;
-    if (invocation.timedOut) {
+    if (this.outOfMemory && !invocation.timedOut) {
+      this.settle(invocation, this.outOfMemoryResult(invocation));
+    } else if (invocation.timedOut) {
       const error = timeoutError(invocation.requestId, this.spec.timeoutSec);
       this.settle(invocation, { ok: false, error, cause: 'timeout', status: { kind: 'timeout' } });
+    } else if (this.outOfMemory || (this.kind === 'python' && signal === 'SIGKILL' && !this.killedHere)) {
+      // Killed over the memory limit: by us (see sampleMemory), or by the Python bootstrap itself on
+      // a MemoryError at its address-space backstop; Lambda's cgroup kill reads the same.
+      const error = outOfMemoryError(invocation.requestId);
+      this.settle(invocation, { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } });
     } else if (duringInit) {
       this.settle(invocation, this.init.result(invocation.requestId));
     } else {
       const error = exitError(invocation.requestId, code, signal);
       this.settle(invocation, { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } });
     }
+  }
+
+  private kill(): void {
+    this.killedHere = true;
+    this.runtime?.kill();
   }
 
   /** At the end of an invocation (see SETTLE_SAMPLE_AGE_MS) and every 100 ms while one runs. */
@@ -363,9 +430,29 @@ export class ExecutionEnvironment {
     this.sampledAt = now;
     const peak = this.memory?.read();
     if (peak !== undefined && peak > this.maxMemoryMb) this.maxMemoryMb = peak;
+    if (this.maxMemoryMb > this.spec.memoryMb && !this.outOfMemory) {
+      // Lambda enforces `memory` on the whole sandbox, not only V8's heap: Buffers and native memory count.
+      this.outOfMemory = true;
+      this.api.abandon();
+      this.kill();
+    }
+  }
+
+  private outOfMemoryResult(invocation: Invocation): InvocationResult {
+    const error = outOfMemoryError(invocation.requestId);
+    return { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } };
   }
 
   private get hostEnv(): NodeJS.ProcessEnv {
     return this.options.hostEnv ?? process.env;
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

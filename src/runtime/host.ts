@@ -33,9 +33,12 @@ import { ExecutionEnvironment } from './execution-environment.js';
 import { FunctionPool, type FunctionStats, type VersionBooks } from './function-pool.js';
 import { newRequestId } from './ids.js';
 import { assertJson } from './invocation.js';
-import { isProvidedRuntime } from './lambda-environment.js';
+import { assertPayloadSize } from './payload-limits.js';
+import { detectSandbox, type SandboxChoice } from './sandbox.js';
 import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
+import { choosePythonBinary } from './python-binary.js';
+import { runtimeKind } from './runtime-command.js';
 import type { FunctionSpec, InvokeOptions, InvokeOutcome, NodeBinary, RuntimeTransport } from './types.js';
 
 /** One function version as the host runs it; its instance is `functionName`. */
@@ -71,6 +74,8 @@ export interface RuntimeHostOptions {
    * once, as Lambda does.
    */
   scaleOutAfterMs?: number;
+  /** Default: detected once (bwrap on PATH, or Node's permission model); see sandbox.ts. */
+  sandbox?: SandboxChoice;
 }
 
 /** The stats of one function instance. */
@@ -84,7 +89,7 @@ const DEFAULT_SCALE_OUT_MS = 50;
 export class RuntimeHost {
   private readonly pools = new Map<string, FunctionPool>();
   private readonly keys = new WeakMap<HostedFunction, string>();
-  private readonly nodeBinaries = new Map<string, NodeBinary>();
+  private readonly binaries = new Map<string, NodeBinary>();
   private readonly warned = new Set<string>();
   /** Accepted invocations not yet answered (running or queued): drain waits for them. */
   private readonly accepted = new Set<Promise<unknown>>();
@@ -94,11 +99,14 @@ export class RuntimeHost {
   private readonly maxQueue: number;
   private readonly idleMs: number;
   private readonly atOnce: number;
+  /** Detected once for every environment the host starts. */
+  readonly sandbox: SandboxChoice;
 
   constructor(private readonly options: RuntimeHostOptions = {}) {
     this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.atOnce = Math.max(1, options.scaleOutAtOnce ?? availableParallelism());
+    this.sandbox = options.sandbox ?? detectSandbox(options.hostEnv);
   }
 
   /** Runs one invocation of `fn`; `payload` is the event as JSON text. */
@@ -111,6 +119,7 @@ export class RuntimeHost {
       );
     }
     try {
+      assertPayloadSize(payload, 'sync');
       if (options.payloadIsJson !== true) assertJson(payload); // before it takes a slot: a bad request is no invocation
     } catch (error) {
       return Promise.reject(error);
@@ -252,12 +261,14 @@ export class RuntimeHost {
       if (!room.ok) return false;
       if (room.evicted !== undefined) this.retire(pool, room.evicted);
     }
-    const provided = isProvidedRuntime(fn.runtime);
+    const kind = runtimeKind(fn.runtime);
     const env = new ExecutionEnvironment(fn, {
       transport: this.options.transport ?? 'pipe',
       warn: (message) => this.warnOnce(message),
       ...(this.options.hostEnv === undefined ? {} : { hostEnv: this.options.hostEnv }),
-      ...(provided ? {} : { nodeBinary: this.nodeBinaryFor(fn.runtime) }),
+      ...(kind === 'node' ? { nodeBinary: this.binaryFor(fn.runtime) } : {}),
+      ...(kind === 'python' ? { pythonBinary: this.binaryFor(fn.runtime) } : {}),
+      sandbox: this.sandbox,
     });
     pool.environments.add(env);
     pool.coldStarts += 1;
@@ -357,12 +368,15 @@ export class RuntimeHost {
     return key;
   }
 
-  private nodeBinaryFor(runtime: string): NodeBinary {
-    if (this.options.nodeBinary !== undefined) return this.options.nodeBinary;
-    let binary = this.nodeBinaries.get(runtime);
+  /** The Node binary or Python interpreter of a runtime, chosen once per host (choosing Python runs it). */
+  private binaryFor(runtime: string): NodeBinary {
+    const python = runtimeKind(runtime) === 'python';
+    if (!python && this.options.nodeBinary !== undefined) return this.options.nodeBinary;
+    let binary = this.binaries.get(runtime);
     if (binary === undefined) {
-      binary = chooseNodeBinary(runtime, this.options.hostEnv ?? process.env);
-      this.nodeBinaries.set(runtime, binary);
+      const env = this.options.hostEnv ?? process.env;
+      binary = python ? choosePythonBinary(runtime, env) : chooseNodeBinary(runtime, env);
+      this.binaries.set(runtime, binary);
     }
     return binary;
   }

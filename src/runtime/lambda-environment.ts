@@ -17,6 +17,8 @@ export interface EnvironmentPlaces {
   logStreamName: string;
   /** The Node binary for Node runtimes (its folder leads PATH, like /var/lang/bin on AWS). */
   nodeBinary?: string;
+  /** Python runtimes: the folder of our Python bootstrap, on PYTHONPATH as /var/runtime is on AWS. */
+  pythonRuntimeDir?: string;
   hostEnv: NodeJS.ProcessEnv;
 }
 
@@ -44,6 +46,7 @@ export function lambdaEnvironment(spec: FunctionSpec, places: EnvironmentPlaces)
     PATH: places.nodeBinary === undefined ? hostPath : `${dirname(places.nodeBinary)}${delimiter}${hostPath}`,
   };
   if (places.nodeBinary !== undefined) defaults['NODE_PATH'] = [places.runtimeDir, spec.codeDir].join(delimiter);
+  if (places.pythonRuntimeDir !== undefined) defaults['PYTHONPATH'] = places.pythonRuntimeDir;
   for (const name of ['HOME', 'TMPDIR'] as const) {
     const value = host[name];
     if (value !== undefined) defaults[name] = value;
@@ -64,7 +67,7 @@ export function lambdaEnvironment(spec: FunctionSpec, places: EnvironmentPlaces)
     AWS_LAMBDA_LOG_STREAM_NAME: places.logStreamName,
     AWS_LAMBDA_RUNTIME_API: places.runtimeApi,
     LAMBDA_TASK_ROOT: spec.codeDir,
-    LAMBDA_RUNTIME_DIR: places.runtimeDir,
+    LAMBDA_RUNTIME_DIR: places.pythonRuntimeDir ?? places.runtimeDir,
   };
   // OS-only runtimes (provided*) have no AWS_EXECUTION_ENV on AWS.
   if (!isProvidedRuntime(spec.runtime)) reserved['AWS_EXECUTION_ENV'] = `AWS_Lambda_${spec.runtime}`;

@@ -59,6 +59,15 @@ export function exitError(requestId: string, code: number | null, signal: NodeJS
   return { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: ${exitReason(code, signal)}` };
 }
 
+/**
+ * The answer to an invocation whose environment went over its memory: Lambda kills the runtime and
+ * reports it so (REPORT: `Status: error`, `Error Type: Runtime.OutOfMemory`).
+ * https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
+ */
+export function outOfMemoryError(requestId: string): LambdaError {
+  return { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` };
+}
+
 /** A `provided*` function whose `bootstrap` cannot be started. */
 export function invalidEntrypointError(requestId: string, detail: string): LambdaError {
   return { errorType: 'Runtime.InvalidEntrypoint', errorMessage: `RequestId: ${requestId} Error: ${detail}` };

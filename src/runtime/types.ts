@@ -2,6 +2,7 @@
  * The shapes the runtime folder speaks in: what to run (a function version), how to invoke it,
  * and what came of it. Kept free of behaviour so every other file can import them.
  */
+import type { SandboxChoice } from './sandbox.js';
 
 /** One published function version, resolved: everything an execution environment needs. */
 export interface FunctionSpec {
@@ -23,6 +24,8 @@ export interface FunctionSpec {
   region: string;
   /** Secret values in `environment`: masked as `****` in every captured log line and error. */
   redact?: readonly string[];
+  /** Size of the private `/tmp` in MB (Lambda's `EphemeralStorage`); default 512. */
+  ephemeralStorageMb?: number;
 }
 
 /**
@@ -34,6 +37,8 @@ export interface LambdaError {
   errorMessage: string;
   trace?: string[];
   stackTrace?: string[];
+  /** The Python runtime names the invocation in its error documents, as awslambdaric does. */
+  requestId?: string;
 }
 
 /**
@@ -76,7 +81,7 @@ export interface InvokeOptions {
   payloadIsJson?: boolean;
 }
 
-/** The Node binary a `nodejsNN.x` function runs on here, and why it may not be a faithful match. */
+/** The Node binary (or Python interpreter) a function runs on here, and why it may not be a faithful match. */
 export interface NodeBinary {
   path: string;
   /** Set when the runtime's major version is not what the binary provides. */
@@ -93,6 +98,8 @@ export type RuntimeTransport = 'http' | 'pipe';
 export interface ExecutionEnvironmentOptions {
   /** Default: chosen with `chooseNodeBinary` from the host environment. Ignored for `provided*`. */
   nodeBinary?: NodeBinary;
+  /** `python3.x` runtimes; default: chosen with `choosePythonBinary` from the host environment. */
+  pythonBinary?: NodeBinary;
   /** Where PATH, HOME, TMPDIR and `STAGECRAFT_NODE_<major>` are read from; default `process.env`. */
   hostEnv?: NodeJS.ProcessEnv;
   /** Every line as it is written — the function's output and the platform lines — for live tails. */
@@ -101,6 +108,8 @@ export interface ExecutionEnvironmentOptions {
   warn?: (message: string) => void;
   /** Default `http`. Ignored (always HTTP) for `provided*` runtimes. */
   transport?: RuntimeTransport;
+  /** The sandbox available (see sandbox.ts); default: detected for each environment. */
+  sandbox?: SandboxChoice;
 }
 
 export type EnvironmentState = 'new' | 'initializing' | 'ready' | 'busy' | 'dead';

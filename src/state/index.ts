@@ -9,3 +9,7 @@ export { LockRepo, deadHolder, lockLost, processIsAlive, type LockRow, type Lock
 export { MetaRepo } from './meta.js';
 export { AuditRepo, IMMUTABILITY_TRIGGERS, type AliasLedgerMismatch } from './audit.js';
 export type { EphemeralEnvironment } from './environments.js';
+export { BACKUPS_KEPT, backupsDir, listBackups, newestGoodBackup, restoreBackup, verifyDatabase, type BackupInfo } from './backups.js';
+export { assertStateNotLost } from './health.js';
+export { scheduleBackups } from './backup-schedule.js';
+export { MetricsRepo, METRIC_BUCKET_MS, DURATION_BOUNDS_MS, type MetricSample, type MetricSummary } from './metrics.js';

@@ -218,4 +218,34 @@ export const MIGRATIONS: readonly string[] = [
     expires_at TEXT NOT NULL
   );
   `,
+  /*
+   * 6: secret revisions numbered per secret (environment and name), not across the store: a
+   * counter per secret that `secret rm` leaves in place, so a number is never reused for a
+   * secret and a version that pinned a removed revision never opens a new value. Existing rows
+   * keep their numbers (unique within their secret), and removed secrets' counters come from the ledger.
+   */ `
+  ALTER TABLE secrets ADD COLUMN number INTEGER;
+  UPDATE secrets SET number = revision;
+  CREATE TABLE secret_counters (environment TEXT NOT NULL, name TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (environment, name));
+  INSERT INTO secret_counters (environment, name, last)
+    SELECT environment, name, MAX(last) FROM (
+      SELECT environment, name, revision AS last FROM secrets
+      UNION ALL
+      SELECT environment, json_extract(detail, '$.name'), json_extract(detail, '$.revision') FROM ledger WHERE kind = 'secret.set' AND environment IS NOT NULL
+    ) GROUP BY environment, name;
+  CREATE INDEX secrets_by_number ON secrets (environment, name, number);
+  `,
+  /* 7: per-version invocation metrics of the local runtime, in 10-second buckets (metrics.ts) */ `
+  CREATE TABLE metrics (
+    instance    TEXT NOT NULL,
+    alias       TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    bucket      INTEGER NOT NULL,
+    invocations INTEGER NOT NULL,
+    errors      INTEGER NOT NULL,
+    throttles   INTEGER NOT NULL,
+    durations   TEXT NOT NULL,
+    PRIMARY KEY (instance, alias, version, bucket)
+  );
+  `,
 ];

@@ -34,8 +34,9 @@ export interface SecretSummary {
   changedBy: string;
 }
 
+/** `revision` is the row's id across the store; `number` is the revision as people and versions know it, per secret. */
 interface SecretRow {
-  revision: number; environment: string; name: string; key_id: string; iv: Buffer; tag: Buffer; ciphertext: Buffer; set_at: string; set_by: string;
+  revision: number; number: number; environment: string; name: string; key_id: string; iv: Buffer; tag: Buffer; ciphertext: Buffer; set_at: string; set_by: string;
 }
 
 export class SecretRepo {
@@ -44,9 +45,11 @@ export class SecretRepo {
   /** Adds a revision of `name` in `environment`; call inside a transaction. */
   set(environment: string, name: string, sealed: SealedValue, actor: string): number {
     const setAt = this.now().toISOString();
-    const { lastInsertRowid } = this.db.prepare(`INSERT INTO secrets (environment, name, key_id, iv, tag, ciphertext, set_at, set_by)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(environment, name, sealed.keyId, Buffer.from(sealed.iv), Buffer.from(sealed.tag), Buffer.from(sealed.ciphertext), setAt, actor);
-    const revision = Number(lastInsertRowid);
+    const { last } = this.db.prepare(`INSERT INTO secret_counters (environment, name, last) VALUES (?, ?, 1)
+      ON CONFLICT (environment, name) DO UPDATE SET last = last + 1 RETURNING last`).get(environment, name) as { last: number };
+    const revision = last;
+    this.db.prepare(`INSERT INTO secrets (environment, name, number, key_id, iv, tag, ciphertext, set_at, set_by)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(environment, name, revision, sealed.keyId, Buffer.from(sealed.iv), Buffer.from(sealed.tag), Buffer.from(sealed.ciphertext), setAt, actor);
     this.ledger.append({ kind: 'secret.set', operation: 'secret', actor, environment, detail: { name, revision } });
     return revision;
   }
@@ -60,26 +63,27 @@ export class SecretRepo {
 
   /** The revision in use now: the newest. */
   current(environment: string, name: string): SecretRevision | undefined {
-    const row = this.db.prepare('SELECT * FROM secrets WHERE environment = ? AND name = ? ORDER BY revision DESC LIMIT 1').get(environment, name) as SecretRow | undefined;
+    const row = this.db.prepare('SELECT * FROM secrets WHERE environment = ? AND name = ? ORDER BY number DESC LIMIT 1').get(environment, name) as SecretRow | undefined;
     return row && toRevision(row);
   }
 
   /** One revision, as a published version pinned it; undefined once removed. */
   revision(environment: string, name: string, revision: number): SecretRevision | undefined {
-    const row = this.db.prepare('SELECT * FROM secrets WHERE environment = ? AND name = ? AND revision = ?').get(environment, name, revision) as SecretRow | undefined;
+    const row = this.db.prepare('SELECT * FROM secrets WHERE environment = ? AND name = ? AND number = ?').get(environment, name, revision) as SecretRow | undefined;
     return row && toRevision(row);
   }
 
   list(environment: string): SecretSummary[] {
-    const rows = this.db.prepare(`SELECT s.name, s.revision, s.set_at, s.set_by, latest.revisions FROM secrets s
-      JOIN (SELECT MAX(revision) AS revision, COUNT(*) AS revisions FROM secrets WHERE environment = ? GROUP BY name) latest ON latest.revision = s.revision
-      ORDER BY s.name`).all(environment) as { name: string; revision: number; set_at: string; set_by: string; revisions: number }[];
+    const rows = this.db.prepare(`SELECT s.name, s.number AS revision, s.set_at, s.set_by, latest.revisions FROM secrets s
+      JOIN (SELECT name, MAX(number) AS number, COUNT(*) AS revisions FROM secrets WHERE environment = ? GROUP BY name) latest
+        ON latest.name = s.name AND latest.number = s.number
+      WHERE s.environment = ? ORDER BY s.name`).all(environment, environment) as { name: string; revision: number; set_at: string; set_by: string; revisions: number }[];
     return rows.map((row) => ({ name: row.name, revision: row.revision, revisions: row.revisions, changedAt: row.set_at, changedBy: row.set_by }));
   }
 
   /** Every stored revision of every environment (for `doctor`, which looks for their values in clear). */
   all(): SecretRevision[] {
-    return (this.db.prepare('SELECT * FROM secrets ORDER BY revision').all() as SecretRow[]).map(toRevision);
+    return (this.db.prepare('SELECT * FROM secrets ORDER BY environment, name, number').all() as SecretRow[]).map(toRevision);
   }
 
   /** The ids of every key that sealed a value still stored, across all environments. */
@@ -90,7 +94,7 @@ export class SecretRepo {
 
 function toRevision(row: SecretRow): SecretRevision {
   return {
-    revision: row.revision, environment: row.environment, name: row.name, keyId: row.key_id,
+    revision: row.number, environment: row.environment, name: row.name, keyId: row.key_id,
     iv: row.iv, tag: row.tag, ciphertext: row.ciphertext, setAt: row.set_at, setBy: row.set_by,
   };
 }

@@ -8,10 +8,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StagecraftError } from '../errors.js';
 import { AuditRepo } from './audit.js';
+import { takeBackup, type BackupInfo } from './backups.js';
 import { ControlPlaneRepo } from './control-plane.js';
+import { corruptState, isCorruption, markState } from './health.js';
 import { LedgerRepo } from './ledger.js';
 import { LockRepo } from './locks.js';
 import { MetaRepo } from './meta.js';
+import { MetricsRepo } from './metrics.js';
 import { MIGRATIONS } from './migrations.js';
 import { PromotionRepo } from './promotions.js';
 import { QueueRepo } from './queues.js';
@@ -42,6 +45,7 @@ export class StateStore {
   readonly secrets: SecretRepo;
   /** The ephemeral environments (`deploy --ephemeral`) and when they expire. */
   readonly environments: EnvironmentRepo;
+  readonly metrics: MetricsRepo;
 
   private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
     this.ledger = new LedgerRepo(db, now);
@@ -55,6 +59,7 @@ export class StateStore {
     this.now = now;
     this.secrets = new SecretRepo(db, this.ledger, now);
     this.environments = new EnvironmentRepo(db, this.ledger, now);
+    this.metrics = new MetricsRepo(db);
   }
 
   /** The store's clock, for everything that stamps or compares times against stored ones. */
@@ -66,6 +71,7 @@ export class StateStore {
     try {
       db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     } catch (cause) {
+      if (isCorruption(cause)) throw corruptState(path, cause);
       throw new StagecraftError('STATE_FAILED', `cannot open the state database ${path}: ${(cause as Error).message}`, { cause });
     }
     try {
@@ -77,11 +83,20 @@ export class StateStore {
       db.pragma('foreign_keys = ON');
       if (!options.readonly) migrate(db, path);
       else checkVersion(db, path);
+      // A corrupt file may open and fail only on the page a later query reads: look at every page now.
+      if (path !== ':memory:') quickCheck(db);
     } catch (error) {
       db.close();
-      throw error;
+      throw isCorruption(error) ? corruptState(path, error) : error;
     }
+    if (!options.readonly && path !== ':memory:') markState(path);
     return new StateStore(db, path, options.now ?? (() => new Date()));
+  }
+
+  /** A verified snapshot under `.stagecraft/backups/` (SQLite's online backup API); the oldest beyond 20 are dropped. */
+  async backup(reason: string): Promise<BackupInfo | undefined> {
+    if (this.path === ':memory:') return undefined;
+    return takeBackup(this.db, this.path, reason, this.now());
   }
 
   /** Runs `work` in one transaction: every change and its ledger record commit together or not at all. */
@@ -130,4 +145,9 @@ function checkVersion(db: Database.Database, path: string): number {
     });
   }
   return current;
+}
+
+function quickCheck(db: Database.Database): void {
+  const first = (db.pragma('quick_check') as { quick_check: string }[])[0]?.quick_check ?? 'no answer';
+  if (first !== 'ok') throw Object.assign(new Error(first), { code: 'SQLITE_CORRUPT' });
 }

@@ -6,12 +6,12 @@ import type { Command } from 'commander';
 import type { ConfigEntry } from '../../manifest/index.js';
 import { diffConfig, showConfig, type ConfigDiff, type ConfigView } from '../../promotion/index.js';
 import { withApp } from '../app.js';
-import { execute, withCommonOptions, type CommonOptions } from '../command.js';
+import { execute, EXIT_CODES_HELP, withCommonOptions, type CommonOptions } from '../command.js';
 
 interface ConfigOptions extends CommonOptions { release?: string }
 
 export function registerConfig(program: Command): void {
-  const config = program.command('config').description('the resolved config of each function, secrets masked');
+  const config = program.command('config').description('the resolved config of each function, secrets masked').addHelpText('after', EXIT_CODES_HELP);
   withCommonOptions(config.command('show <env>').description('every key of every function: value (secrets masked) and where it comes from'))
     .option('--release <release>', 'use the manifest of this release instead of stagecraft.yml')
     .action((env: string, options: ConfigOptions) => execute(options, async (out) => withApp(options.dir, out, async (app) => {

@@ -4,7 +4,7 @@ import { StagecraftError } from '../../errors.js';
 import { promote } from '../../promotion/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
-import { reportPromotion } from '../promotion-output.js';
+import { interruptible, reportPromotion } from '../promotion-output.js';
 
 interface PromoteFlags extends CommonOptions { release?: string; to?: string; resume?: boolean; skipSoak?: boolean; reason?: string }
 
@@ -22,11 +22,11 @@ export function registerPromote(program: Command): void {
       if (options.reason !== undefined && !options.skipSoak) {
         throw new StagecraftError('ARGUMENT_INVALID', '--reason goes with --skip-soak', { hint: 'add --skip-soak, or leave --reason out' });
       }
-      return withApp(options.dir, out, async (app) => reportPromotion(out, await promote(app, {
+      return withApp(options.dir, out, async (app) => reportPromotion(out, await interruptible(app, () => promote(app, {
         ...(options.release !== undefined ? { release: options.release } : {}),
         ...(options.to !== undefined ? { to: options.to } : {}),
         ...(options.resume ? { resume: true } : {}),
         ...(options.skipSoak ? { skipSoakReason: options.reason?.trim() ?? '' } : {}),
-      })));
+      }))));
     }));
 }

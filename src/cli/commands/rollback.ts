@@ -15,6 +15,9 @@ export function registerRollback(program: Command): void {
         ...(options.function !== undefined ? { function: options.function } : {}),
         ...(options.reason !== undefined ? { reason: options.reason } : {}),
       });
-      out.result(result, (r) => [`${r.environment}: live rolled back`, ...r.functions.map((fn) => `  ${fn.function.padEnd(20)} v${fn.from} → v${fn.to} ${fn.release}${fn.moved ? '' : ' (already there)'}`)].join('\n'));
+      out.result(result, (r) => [
+        `${r.environment}: live now ${r.functions.map((fn) => `${fn.function} v${fn.to} (${fn.release || 'no release'})`).join(', ')}`,
+        ...r.functions.map((fn) => `  ${fn.function.padEnd(20)} ${fn.moved ? `rolled back v${fn.from} → v${fn.to}` : `already on v${fn.to}`}`),
+      ].join('\n'));
     })));
 }

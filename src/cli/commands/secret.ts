@@ -10,10 +10,10 @@ import { requireEnvironment } from '../../promotion/index.js';
 import { MAX_SECRET_BYTES } from '../../secrets/index.js';
 import type { SecretSummary } from '../../state/index.js';
 import { withApp } from '../app.js';
-import { execute, withCommonOptions, type CommonOptions } from '../command.js';
+import { execute, EXIT_CODES_HELP, withCommonOptions, type CommonOptions } from '../command.js';
 
 export function registerSecret(program: Command): void {
-  const secret = program.command('secret').description('the local secret store (values from stdin only)');
+  const secret = program.command('secret').description('the local secret store (values from stdin only)').addHelpText('after', EXIT_CODES_HELP);
 
   withCommonOptions(secret.command('set <env> <name>').description('set a secret for an environment; the value is read from stdin or a prompt'))
     .argument('[rest...]')

@@ -4,6 +4,8 @@
  * then drains in-flight requests and stops every child process.
  */
 import type { Command } from 'commander';
+import { StagecraftError } from '../../errors.js';
+import { scheduleBackups } from '../../state/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
 import { parsePort, requireLocalProvider, startLocalRuntime, untilStopped } from '../local-runtime.js';
@@ -13,8 +15,11 @@ export const DEFAULT_PORT = 4600;
 export function registerUp(program: Command): void {
   withCommonOptions(program.command('up').description('run the local runtime: gateways, functions, queues, tables, dashboard'))
     .option('--port <port>', 'the admin port P; gateways listen on P+1 and up', String(DEFAULT_PORT))
-    .action((options: CommonOptions & { port: string }) => execute(options, async (out) => {
+    .option('--backup-every <minutes>', 'back up the state database at most this often while up runs', '10')
+    .action((options: CommonOptions & { port: string; backupEvery: string }) => execute(options, async (out) => {
       const port = parsePort(options.port);
+      const backupEvery = Number(options.backupEvery);
+      if (!(backupEvery > 0)) throw new StagecraftError('ARGUMENT_INVALID', `--backup-every must be a number of minutes above 0, got "${options.backupEvery}"`);
       await withApp(options.dir, out, async (app) => {
         requireLocalProvider(app, 'up');
         const stopped = untilStopped();
@@ -27,7 +32,9 @@ export function registerUp(program: Command): void {
           '  AWS endpoints (SQS, SNS, Lambda) of each environment:',
           ...r.endpoints.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
         ].join('\n'));
+        const backups = scheduleBackups(app.store, backupEvery * 60_000, (message) => out.warn(message));
         const signal = await stopped;
+        backups.stop();
         out.progress(`${signal}: draining in-flight requests and stopping`);
         await runtime.stop();
       });

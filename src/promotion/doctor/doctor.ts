@@ -10,6 +10,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { tamperedTrees } from '../../build/index.js';
+import { secretForms } from '../../runtime/index.js';
 import type { LockHolder } from '../../state/index.js';
 import type { AppContext } from '../context.js';
 import type { PromotionState } from '../journal.js';
@@ -27,7 +29,7 @@ export async function doctor(ctx: DoctorContext): Promise<DoctorReport> {
   // The local provider's control plane is the SQLite state itself; any other holds its own.
   const plane = ctx.provider.kind === 'local' ? stateChecks(ctx, busy) : await platformChecks(ctx, busy);
   const checks = [
-    await artifacts(ctx), plane.versions, plane.aliases, plane.ledger, ...plane.platform,
+    await artifacts(ctx), codeTrees(ctx), plane.versions, plane.aliases, plane.ledger, ...plane.platform,
     immutability(ctx), promotions(ctx, holder !== undefined && !dead), lock(holder, dead), plane.environments, secrets(ctx),
   ];
   return { ok: checks.every((each) => each.status !== 'fail'), checks };
@@ -58,6 +60,12 @@ async function artifacts(ctx: Pick<AppContext, 'store' | 'artifacts' | 'provider
   }
   const where = remote === 0 ? '' : ` (${remote} of them only on the platform, as another machine built them)`;
   return check('artifacts', problems, `${seen.size} artifact(s) intact${where}`, 'artifacts are missing or changed: rebuild their releases with `stagecraft build`');
+}
+
+/** Invariant 1 for what runs locally: every unpacked tree still matches the digest taken when it was unpacked. */
+function codeTrees(ctx: Pick<AppContext, 'artifacts'>): DoctorCheck {
+  const problems = tamperedTrees(ctx.artifacts).map((tree) => `${tree.dir}: ${tree.problem}`);
+  return check('code', problems, 'unpacked code matches its artifacts', 'unpacked code differs from its artifact: the next start unpacks it again; never edit files under .stagecraft/');
 }
 
 function immutability(ctx: Pick<AppContext, 'store'>): DoctorCheck {
@@ -96,8 +104,8 @@ function secrets(ctx: Pick<AppContext, 'store' | 'loaded' | 'secrets'>): DoctorC
   const problems: string[] = [];
   const logs = logTexts(join(ctx.loaded.appDir, '.stagecraft', 'logs'));
   for (const [index, value] of values.entries()) {
-    // Looked for as written and as JSON escapes it; "secret #n" names it without showing it.
-    const forms = [...new Set([value, JSON.stringify(value).slice(1, -1)])];
+    // Looked for in every form the runtime masks (each line of a multi-line value too); "secret #n" names it without showing it.
+    const forms = secretForms(value);
     const places = new Set(forms.flatMap((form) => ctx.store.audit.placesContaining(form)));
     for (const [file, text] of logs) if (forms.some((form) => text.includes(form))) places.add(`log ${file}`);
     for (const place of places) problems.push(`stored secret #${index + 1} appears in clear in ${place}`);

@@ -24,10 +24,10 @@ import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, instanceName, withEphemeral, type EphemeralRef, type Manifest } from '../../manifest/index.js';
 import { createRedactor, redactError, type InvokeOutcome } from '../../runtime/index.js';
-import type { AliasRecord, AliasTarget, ChangeMeta, NewLedgerEntry, NewVersion, VersionRecord } from '../../state/index.js';
+import type { AliasRecord, AliasTarget, ChangeMeta, MetricSummary, NewLedgerEntry, NewVersion, VersionRecord } from '../../state/index.js';
 import type { VersionSecrets } from '../local/version-secrets.js';
 import type { AuditedEnvironment, PlatformAudit } from '../platform-audit.js';
-import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec } from '../provider.js';
+import type { AlarmState, InvokeRequest, LogTail, MessageOptions, Provider, StackSpec, VersionMetricsQuery } from '../provider.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { destroyAwsEnvironment } from './destroy.js';
 import { errorName, isNotFound, providerError } from './aws-errors.js';
@@ -315,8 +315,22 @@ export class AwsProvider implements Provider {
     return readLambdaLogs(this.deps.clients, instance, limit, this.deps.now);
   }
 
+  async versionMetrics(query: VersionMetricsQuery): Promise<MetricSummary> {
+    const { readVersionMetrics } = await import('./cloudwatch.js');
+    return readVersionMetrics(this.deps.clients, query);
+  }
+
+  async alarmStates(alarms: string[]): Promise<AlarmState[]> {
+    const { readAlarmStates } = await import('./cloudwatch.js');
+    return readAlarmStates(this.deps.clients, alarms);
+  }
+
   hasArtifact(sha256: string): Promise<boolean> {
     return this.bucket.has(sha256);
+  }
+
+  async storeArtifact(sha256: string, fn: string): Promise<void> {
+    await this.bucket.ensure(sha256, fn);
   }
 
   /** AWS is the truth: `doctor` reads each environment's stack and the bindings of `live` from it (stack-audit.ts, bindings-audit.ts). */

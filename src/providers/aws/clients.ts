@@ -8,6 +8,7 @@
  * emulator such as moto_server stands in for AWS.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -45,6 +46,7 @@ export class AwsClients {
   private readonly made: { destroy(): void }[] = [];
   private sqsClient: Promise<SQSClient> | undefined;
   private logsClient: Promise<CloudWatchLogsClient> | undefined;
+  private cloudwatchClient: Promise<CloudWatchClient> | undefined;
   private accountPromise: Promise<string> | undefined;
 
   constructor(options: AwsClientOptions = {}) {
@@ -75,6 +77,12 @@ export class AwsClients {
   logs(): Promise<CloudWatchLogsClient> {
     this.logsClient ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => this.watch('CloudWatchLogs', new CloudWatchLogsClient(this.common)));
     return this.logsClient;
+  }
+
+  /** CloudWatch (alarms and metrics of a traffic shift), made on first use (see `sqs`). */
+  cloudwatch(): Promise<CloudWatchClient> {
+    this.cloudwatchClient ??= import('@aws-sdk/client-cloudwatch').then(({ CloudWatchClient }) => this.watch('CloudWatch', new CloudWatchClient(this.common)));
+    return this.cloudwatchClient;
   }
 
   /** The region the clients talk to, as the SDK resolved it. */

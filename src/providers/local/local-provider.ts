@@ -11,8 +11,8 @@ import type { Manifest } from '../../manifest/index.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, resourceName } from '../../manifest/index.js';
 import { createRedactor, FileLogSink, followLog, invokeOnce, logFile, readLogTail, type InvokeOutcome } from '../../runtime/index.js';
-import type { AliasRecord, AliasTarget, ChangeMeta, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
-import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec } from '../provider.js';
+import type { AliasRecord, AliasTarget, ChangeMeta, MetricSummary, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
+import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec, VersionMetricsQuery } from '../provider.js';
 import { withInvokeEndpoint } from './invoke-endpoint.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
 
@@ -140,7 +140,9 @@ export class LocalProvider implements Provider {
   }
 
   private async invokeVersion(request: InvokeRequest, version: VersionRecord, variables: Record<string, string>): Promise<InvokeOutcome> {
-    const codeDir = this.deps.artifacts.extract(version.sha256);
+    const codeDir = this.deps.artifacts.extract(version.sha256, {
+      onTampered: (dir, problem) => this.deps.warn?.(`${dir}: ${problem}; unpacked again from its artifact`),
+    });
     const opened = openVersionConfig(version, this.deps.secrets);
     const outcome = await invokeOnce({
       functionName: request.instance,
@@ -171,6 +173,10 @@ export class LocalProvider implements Provider {
     const file = logFile(this.logDir, instance);
     const { entries, end } = await readLogTail(file, limit);
     return { entries, source: { file }, empty: end === 0, follow: (onEntries, signal) => followLog(file, end, onEntries, signal) };
+  }
+
+  async versionMetrics(query: VersionMetricsQuery): Promise<MetricSummary> {
+    return this.deps.store.metrics.summary(query);
   }
 
   /** A notice such as "runs on the host's Node 20" is said once per process, not per smoke test. */

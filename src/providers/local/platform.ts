@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
 import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
-import type { HostedFunction, InvokeOptions, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
+import { DEFAULT_EPHEMERAL_MB, type HostedFunction, type InvokeOptions, type InvokeOutcome, type RuntimeHost } from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
 import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
+import { MetricsRecorder } from './metrics-recorder.js';
 import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
 import { VersionResolver } from './version-resolver.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
@@ -48,16 +49,19 @@ export class LocalPlatform {
   private readonly events = new Map<string, EnvironmentEvents>();
   private readonly endpoints = new Map<string, EnvironmentEndpoint>();
   private stages = new Map<string, { release: string | undefined; stage: GatewayStage }>();
+  private readonly metrics: MetricsRecorder;
 
   constructor(private readonly options: PlatformOptions) {
     this.manifest = options.loaded.manifest;
-    this.resolver = new VersionResolver({ store: options.store, artifacts: options.artifacts, onChange: () => this.refreshStages() });
+    this.metrics = new MetricsRecorder(options.store);
+    this.resolver = new VersionResolver({ store: options.store, artifacts: options.artifacts, onChange: () => this.refreshStages(), warn: options.warn });
   }
 
   async start(): Promise<PlatformUrls> {
     const { manifest } = this;
     this.refreshStages();
     this.resolver.start();
+    this.metrics.start();
     await Promise.all([this.startTables(), this.startEndpoints()]);
     this.prewarm();
 
@@ -91,6 +95,7 @@ export class LocalPlatform {
       ...[...this.endpoints.values()].map((endpoint) => endpoint.stop()), ...[...this.events.values()].map((events) => events.stop()),
     ]);
     await this.options.host.drain();
+    this.metrics.stop();
     await Promise.all([...this.tables.values()].map((server) => server.stop()));
   }
 
@@ -113,7 +118,14 @@ export class LocalPlatform {
       return Promise.resolve(cannotStart(message));
     }
     if (!hosted) return Promise.resolve(notDeployed(instanceName(this.manifest, fn, env), this.qualifier(env, role)));
-    return this.options.host.invoke(hosted, payload, options);
+    if (role !== 'live') return this.options.host.invoke(hosted, payload, options);
+    // Traffic through `live` is what a shift's alarms watch, per version (the one the split picked).
+    const { functionName, version } = hosted;
+    const alias = aliasName(this.manifest, env, role);
+    return this.options.host.invoke(hosted, payload, options).then((outcome) => {
+      this.metrics.record(functionName, alias, Number(version), outcome);
+      return outcome;
+    });
   }
 
   /**
@@ -182,6 +194,8 @@ export class LocalPlatform {
         runtime: version.runtime,
         memoryMb: version.memoryMb,
         timeoutSec: version.timeoutSec,
+        // Like concurrency, read from the manifest `up` runs: the size of the local sandbox's /tmp.
+        ephemeralStorageMb: this.manifest.functions[version.function]?.ephemeralStorage ?? DEFAULT_EPHEMERAL_MB,
         region: this.manifest.region,
         concurrency: version.function in this.manifest.functions ? this.manifest.functions[version.function]?.concurrency ?? 10 : 10,
         redact: opened.secrets,

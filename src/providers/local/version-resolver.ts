@@ -23,6 +23,8 @@ export interface VersionResolverOptions {
   random?: () => number;
   /** Called after a change by another process was picked up. */
   onChange?: () => void;
+  /** Told when an unpacked tree no longer matched its artifact and was unpacked again. */
+  warn?: (message: string) => void;
 }
 
 export class VersionResolver {
@@ -80,7 +82,8 @@ export class VersionResolver {
       // Versions never change once published (invariant 2), so they are cached for good.
       const version = this.options.store.control.getVersion(instance, number);
       if (!version) return undefined;
-      resolved = { version, codeDir: this.options.artifacts.extract(version.sha256) };
+      const onTampered = (dir: string, problem: string): void => this.options.warn?.(`${dir}: ${problem}; unpacked again from its artifact`);
+      resolved = { version, codeDir: this.options.artifacts.extract(version.sha256, { onTampered }) };
       this.versions.set(key, resolved);
     }
     return resolved;
