@@ -14,7 +14,8 @@ import { startDev, type RunningDev } from './helpers/dev.js';
 import { until } from './helpers/wait.js';
 
 const ENV = 'dev-alice-login';
-const handler = (body: string): string => `export const handler = async () => ({ statusCode: 200, body: ${JSON.stringify(body)} });\n`;
+const handler = (body: string): string =>
+  `export const handler = async () => ({ statusCode: 200, body: ${JSON.stringify(body)} });\n`;
 
 describe('stagecraft dev', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stagecraft-dev-'));
@@ -23,12 +24,27 @@ describe('stagecraft dev', () => {
 
   beforeAll(async () => {
     mkdirSync(join(dir, 'src'));
-    write('stagecraft.yml', [
-      'app: devloop', 'runtime: nodejs20.x', 'environments:', '  - name: dev', '  - name: staging',
-      'ephemeral: { from: dev, ttl: 72h }', 'functions:',
-      '  hello:', '    handler: src/hello.handler', '    events:', '      - http: GET /hello',
-      '  other:', '    handler: src/other.handler', '    events:', '      - http: GET /other', '',
-    ].join('\n'));
+    write(
+      'stagecraft.yml',
+      [
+        'app: devloop',
+        'runtime: nodejs20.x',
+        'environments:',
+        '  - name: dev',
+        '  - name: staging',
+        'ephemeral: { from: dev, ttl: 72h }',
+        'functions:',
+        '  hello:',
+        '    handler: src/hello.handler',
+        '    events:',
+        '      - http: GET /hello',
+        '  other:',
+        '    handler: src/other.handler',
+        '    events:',
+        '      - http: GET /other',
+        '',
+      ].join('\n'),
+    );
     write('src/hello.ts', handler('hello v1'));
     write('src/other.ts', handler('other v1'));
     write('.gitignore', '.stagecraft/\n');
@@ -60,7 +76,11 @@ describe('stagecraft dev', () => {
     expect(await get('/hello')).toBe('hello v2');
     expect(await get('/other')).toBe('other v1');
     // stderr is another pipe: its line may arrive just after the event.
-    await until(() => new RegExp(`hello rebuilt \\(\\d+ ms\\) → v2 live in ${ENV} \\(\\d+ ms\\)`).test(running.stderr()), 10_000, 'the progress line');
+    await until(
+      () => new RegExp(`hello rebuilt \\(\\d+ ms\\) → v2 live in ${ENV} \\(\\d+ ms\\)`).test(running.stderr()),
+      10_000,
+      'the progress line',
+    );
   }, 60_000);
 
   it('keeps the old code serving on a syntax error, prints file:line, and resumes once fixed', async () => {
@@ -68,9 +88,17 @@ describe('stagecraft dev', () => {
     let seen = running.events.length;
     write('src/hello.ts', 'export const handler = async () => ({ statusCode: 200, body: "broken" ;\n');
     // A half-written file may fail first with an error of its own; the syntax error follows.
-    const error = await running.next(seen, (event) => event.event === 'error' && /Expected "}"/.test(event.message ?? ''), 'the build error');
+    const error = await running.next(
+      seen,
+      (event) => event.event === 'error' && /Expected "}"/.test(event.message ?? ''),
+      'the build error',
+    );
     expect(error.message).toMatch(/src\/hello\.ts:1:\d+: Expected "}"/);
-    await until(() => /src\/hello\.ts:1:\d+: Expected "}".*the previous code keeps serving/.test(running.stderr()), 10_000, 'the error on stderr');
+    await until(
+      () => /src\/hello\.ts:1:\d+: Expected "}".*the previous code keeps serving/.test(running.stderr()),
+      10_000,
+      'the error on stderr',
+    );
     expect(await get('/hello')).toBe('hello v2');
     seen = running.events.length;
     write('src/hello.ts', handler('hello v3'));
@@ -83,17 +111,35 @@ describe('stagecraft dev', () => {
     const running = dev as RunningDev;
     const manifest = readFileSync(join(dir, 'stagecraft.yml'), 'utf8');
     let seen = running.events.length;
-    write('stagecraft.yml', manifest.replace('    handler: src/other.handler\n', '    handler: src/other.handler\n    memroy: 128\n'));
+    write(
+      'stagecraft.yml',
+      manifest.replace('    handler: src/other.handler\n', '    handler: src/other.handler\n    memroy: 128\n'),
+    );
     // The watch may see the file half-written first (an error of its own); the complete one follows.
-    const error = await running.next(seen, (event) => event.event === 'error' && /stagecraft\.yml:14:5/.test(JSON.stringify(event)), 'the manifest error');
+    const error = await running.next(
+      seen,
+      (event) => event.event === 'error' && /stagecraft\.yml:14:5/.test(JSON.stringify(event)),
+      'the manifest error',
+    );
     expect(JSON.stringify(error)).toMatch(/stagecraft\.yml:14:5 functions\.other\.memroy: unknown key/);
-    await until(() => /stagecraft\.yml:14:5 functions\.other\.memroy/.test(running.stderr()), 10_000, 'the error on stderr');
+    await until(
+      () => /stagecraft\.yml:14:5 functions\.other\.memroy/.test(running.stderr()),
+      10_000,
+      'the error on stderr',
+    );
     expect(await get('/hello')).toBe('hello v3');
     seen = running.events.length;
     // Replaced by rename, as editors and git do: the watch must not lose the file.
-    write('.stagecraft.yml.swp', manifest.replace('    handler: src/other.handler\n', '    handler: src/other.handler\n    memory: 256\n'));
+    write(
+      '.stagecraft.yml.swp',
+      manifest.replace('    handler: src/other.handler\n', '    handler: src/other.handler\n    memory: 256\n'),
+    );
     renameSync(join(dir, '.stagecraft.yml.swp'), join(dir, 'stagecraft.yml'));
-    const reload = await running.next(seen, (event) => event.event === 'reload' && (event.trigger ?? []).includes('stagecraft.yml'), 'the reload of the manifest');
+    const reload = await running.next(
+      seen,
+      (event) => event.event === 'reload' && (event.trigger ?? []).includes('stagecraft.yml'),
+      'the reload of the manifest',
+    );
     expect(reload.rebuilt).toEqual([]);
     expect(Object.keys(reload.versions ?? {}).sort()).toEqual(['hello', 'other']);
     expect(await get('/other')).toBe('other v1');
@@ -114,7 +160,9 @@ describe('stagecraft dev', () => {
     const dirty = await runCli(['deploy', 'staging', '--json', '--dir', dir]);
     expect(dirty.code, dirty.stdout).toBe(2);
     expect(dirty.stdout).toMatch(/built by `stagecraft dev` from uncommitted changes/);
-    const history = (await runCli(['history', '--limit', '1000', '--json', '--dir', dir])).json<{ entries: { kind: string; operation: string; environment: string | null }[] }>();
+    const history = (await runCli(['history', '--limit', '1000', '--json', '--dir', dir])).json<{
+      entries: { kind: string; operation: string; environment: string | null }[];
+    }>();
     const devMoves = history.entries.filter((entry) => entry.operation === 'dev');
     expect(devMoves.filter((entry) => entry.kind === 'alias.moved').length).toBeGreaterThanOrEqual(4);
     expect([...new Set(devMoves.map((entry) => entry.environment))]).toEqual([ENV]);

@@ -36,14 +36,21 @@ if (first.cached !== 0) throw new Error('the first build used the cache');
 const rebuilds = [];
 for (let i = 0; i < runs; i++) {
   const rebuild = build();
-  if (rebuild.cached !== count || rebuild.release !== first.release) throw new Error(`a no-change rebuild rebundled ${count - rebuild.cached} function(s)`);
+  if (rebuild.cached !== count || rebuild.release !== first.release)
+    throw new Error(`a no-change rebuild rebundled ${count - rebuild.cached} function(s)`);
   rebuilds.push(rebuild.ms);
 }
 const ratio = median(rebuilds) / first.ms;
 const summary = {
-  functions: count, cpus: cpus().length, node: process.version,
-  firstBuildMs: Math.round(first.ms), rebuildMedianMs: Math.round(median(rebuilds)), rebuildRunsMs: rebuilds.map(Math.round),
-  ratio: Number(ratio.toFixed(3)), target: 0.2, pass: ratio <= 0.2,
+  functions: count,
+  cpus: cpus().length,
+  node: process.version,
+  firstBuildMs: Math.round(first.ms),
+  rebuildMedianMs: Math.round(median(rebuilds)),
+  rebuildRunsMs: rebuilds.map(Math.round),
+  ratio: Number(ratio.toFixed(3)),
+  target: 0.2,
+  pass: ratio <= 0.2,
 };
 console.log(JSON.stringify(summary, null, 2));
 rmSync(app, { recursive: true, force: true });

@@ -22,11 +22,12 @@ const name = functionName;
 const source = functionSource;
 const generate = () => generateApp(app, count, ['dev', 'staging'], 'start');
 
-const portFree = (port) => new Promise((resolve) => {
-  const server = createServer();
-  server.once('error', () => resolve(false));
-  server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-});
+const portFree = (port) =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 async function freePorts(n) {
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 40_000);
@@ -36,22 +37,44 @@ async function freePorts(n) {
 
 /** Starts `stagecraft <command> --json` and resolves once it reports where dev's gateway is. */
 function start(command, port, onLine) {
-  const child = spawn(process.execPath, [cli, command, '--json', '--port', String(port), '--dir', app], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [cli, command, '--json', '--port', String(port), '--dir', app], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let stderr = '';
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
   let buffered = '';
   child.stdout.on('data', (chunk) => {
     buffered += chunk;
     if (command === 'dev') {
       let at;
-      while ((at = buffered.indexOf('\n')) >= 0) { const line = buffered.slice(0, at); buffered = buffered.slice(at + 1); if (line.trim()) onLine(JSON.parse(line)); }
+      while ((at = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, at);
+        buffered = buffered.slice(at + 1);
+        if (line.trim()) onLine(JSON.parse(line));
+      }
     } else {
-      try { onLine(JSON.parse(buffered)); } catch { /* not the whole document yet */ }
+      try {
+        onLine(JSON.parse(buffered));
+      } catch {
+        /* not the whole document yet */
+      }
     }
   });
   children.push(child);
-  child.once('exit', (code) => { if (code !== 0 && code !== null) console.error(`${command} exited with ${code}:\n${stderr}`); });
-  return { child, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+  child.once('exit', (code) => {
+    if (code !== 0 && code !== null) console.error(`${command} exited with ${code}:\n${stderr}`);
+  });
+  return {
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 /** Fetches until the body carries `marker`; the bound turns a hang into a failure, it never decides a result. */
@@ -59,24 +82,41 @@ async function firstNewResponse(url, marker) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     // A keep-alive socket the server closes between requests is not an answer: ask again.
-    const body = await fetch(url).then((response) => response.text(), () => '');
+    const body = await fetch(url).then(
+      (response) => response.text(),
+      () => '',
+    );
     if (body.includes(marker)) return;
   }
   throw new Error(`${url} never answered with ${marker}`);
 }
 
-const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+const percentile = (values, p) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
 
 const children = [];
-process.on('uncaughtException', (error) => { for (const child of children) child.kill('SIGTERM'); console.error(error); process.exit(1); });
-process.on('unhandledRejection', (error) => { for (const child of children) child.kill('SIGTERM'); console.error(error); process.exit(1); });
+process.on('uncaughtException', (error) => {
+  for (const child of children) child.kill('SIGTERM');
+  console.error(error);
+  process.exit(1);
+});
+process.on('unhandledRejection', (error) => {
+  for (const child of children) child.kill('SIGTERM');
+  console.error(error);
+  process.exit(1);
+});
 
 generate();
 const devPort = await freePorts(8);
 const events = [];
 let ready;
-const readyPromise = new Promise((resolve) => { ready = resolve; });
-const dev = start('dev', devPort, (event) => { events.push(event); if (event.event === 'ready') ready(event); });
+const readyPromise = new Promise((resolve) => {
+  ready = resolve;
+});
+const dev = start('dev', devPort, (event) => {
+  events.push(event);
+  if (event.event === 'ready') ready(event);
+});
 const startedAt = performance.now();
 const { url } = await readyPromise;
 const startMs = performance.now() - startedAt;
@@ -92,18 +132,22 @@ for (let edit = 0; edit < edits; edit++) {
   await firstNewResponse(`${url}/${name(i)}`, marker);
   devTimes.push(performance.now() - t0);
   // The reload event may trail the response by a moment; wait for it to count what was rebundled.
-  while (!events.slice(seen).some((event) => event.event === 'reload')) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (!events.slice(seen).some((event) => event.event === 'reload'))
+    await new Promise((resolve) => setTimeout(resolve, 5));
   const reload = events.slice(seen).find((event) => event.event === 'reload');
   rebuiltCounts.push(reload.rebuilt.length);
   reloads.push(reload);
-  if (reload.rebuilt.join() !== name(i)) throw new Error(`edit ${edit} rebundled ${reload.rebuilt.join(', ')}, not only ${name(i)}`);
+  if (reload.rebuilt.join() !== name(i))
+    throw new Error(`edit ${edit} rebundled ${reload.rebuilt.join(', ')}, not only ${name(i)}`);
 }
 await dev.stop();
 
 // Baseline: the same edit by hand with `up` running — build, deploy dev, wait for the new answer.
 const upPort = await freePorts(8);
 let upReady;
-const upPromise = new Promise((resolve) => { upReady = resolve; });
+const upPromise = new Promise((resolve) => {
+  upReady = resolve;
+});
 const up = start('up', upPort, (doc) => upReady(doc));
 const upDoc = await upPromise;
 const devUrl = upDoc.environments.find((env) => env.name === 'dev').url;
@@ -123,12 +167,33 @@ for (let edit = 0; edit < handEdits; edit++) {
 await up.stop();
 
 const summary = {
-  functions: count, edits, handEdits, cpus: cpus().length, loadavg1m: Number(loadavg()[0].toFixed(2)), node: process.version,
+  functions: count,
+  edits,
+  handEdits,
+  cpus: cpus().length,
+  loadavg1m: Number(loadavg()[0].toFixed(2)),
+  node: process.version,
   devStartMs: Math.round(startMs),
-  dev: { p50: Math.round(percentile(devTimes, 0.5)), p95: Math.round(percentile(devTimes, 0.95)), runsMs: devTimes.map(Math.round), rebundledPerEdit: [...new Set(rebuiltCounts)],
+  dev: {
+    p50: Math.round(percentile(devTimes, 0.5)),
+    p95: Math.round(percentile(devTimes, 0.95)),
+    runsMs: devTimes.map(Math.round),
+    rebundledPerEdit: [...new Set(rebuiltCounts)],
     // Inside dev: build (bundle + cache checks + credential scan + release record) and publish + move live.
-    buildMsP50: percentile(reloads.map((r) => r.buildMs), 0.5), publishMsP50: percentile(reloads.map((r) => r.publishMs), 0.5) },
-  byHand: { p50: Math.round(percentile(handTimes, 0.5)), p95: Math.round(percentile(handTimes, 0.95)), runsMs: handTimes.map(Math.round) },
+    buildMsP50: percentile(
+      reloads.map((r) => r.buildMs),
+      0.5,
+    ),
+    publishMsP50: percentile(
+      reloads.map((r) => r.publishMs),
+      0.5,
+    ),
+  },
+  byHand: {
+    p50: Math.round(percentile(handTimes, 0.5)),
+    p95: Math.round(percentile(handTimes, 0.95)),
+    runsMs: handTimes.map(Math.round),
+  },
 };
 summary.ratio = Number((summary.dev.p50 / summary.byHand.p50).toFixed(3));
 summary.target = 500;

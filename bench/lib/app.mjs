@@ -9,9 +9,18 @@ export const functionName = (i) => `fn${String(i).padStart(3, '0')}`;
 export function functionSource(i, marker) {
   const imports = [`import { respond } from './lib/respond.js';`];
   const uses = [];
-  if (i % 3 === 0) { imports.push(`import { z } from 'zod';`); uses.push(`z.object({ id: z.string() }).safeParse(event).success`); }
-  if (i % 3 === 1) { imports.push(`import { parse } from 'yaml';`); uses.push(`parse('a: 1')`); }
-  if (i % 5 === 0) { imports.push(`import { DynamoDBClient } from '@aws-sdk/client-dynamodb';`); uses.push(`typeof DynamoDBClient`); }
+  if (i % 3 === 0) {
+    imports.push(`import { z } from 'zod';`);
+    uses.push(`z.object({ id: z.string() }).safeParse(event).success`);
+  }
+  if (i % 3 === 1) {
+    imports.push(`import { parse } from 'yaml';`);
+    uses.push(`parse('a: 1')`);
+  }
+  if (i % 5 === 0) {
+    imports.push(`import { DynamoDBClient } from '@aws-sdk/client-dynamodb';`);
+    uses.push(`typeof DynamoDBClient`);
+  }
   const extra = marker === undefined ? '' : `marker: '${marker}', `;
   return `${imports.join('\n')}\nexport const handler = async (event: unknown) => respond(200, { fn: '${functionName(i)}', ${extra}checks: [${uses.join(', ')}] });\n`;
 }
@@ -20,7 +29,10 @@ export function functionSource(i, marker) {
 export function generateApp(app, count, environments, marker) {
   rmSync(app, { recursive: true, force: true });
   mkdirSync(join(app, 'src', 'lib'), { recursive: true });
-  writeFileSync(join(app, 'src', 'lib', 'respond.ts'), `export const respond = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });\n`);
+  writeFileSync(
+    join(app, 'src', 'lib', 'respond.ts'),
+    `export const respond = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });\n`,
+  );
   const functions = [];
   for (let i = 0; i < count; i++) {
     const name = functionName(i);
@@ -28,5 +40,8 @@ export function generateApp(app, count, environments, marker) {
     functions.push(`  ${name}:\n    handler: src/${name}.handler\n    events:\n      - http: GET /${name}`);
   }
   const chain = environments.map((env) => `  - name: ${env}`).join('\n');
-  writeFileSync(join(app, 'stagecraft.yml'), `app: bench\nenvironments:\n${chain}\nfunctions:\n${functions.join('\n')}\n`);
+  writeFileSync(
+    join(app, 'stagecraft.yml'),
+    `app: bench\nenvironments:\n${chain}\nfunctions:\n${functions.join('\n')}\n`,
+  );
 }

@@ -7,8 +7,17 @@ export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } f
 export { incrementalBundler, type IncrementalBundler } from './incremental.js';
 export { BuildCache, BUILD_FORMAT, FileHasher } from './cache.js';
 export {
-  scanForCredentials, credentialError, isScannedSource, shortRule, ALLOW_MARKER, CONFIG_LITERAL_RULE,
-  type CredentialScan, type CredentialFinding, type LintFinding, type CredentialScanOptions, type AllowedCredential,
+  scanForCredentials,
+  credentialError,
+  isScannedSource,
+  shortRule,
+  ALLOW_MARKER,
+  CONFIG_LITERAL_RULE,
+  type CredentialScan,
+  type CredentialFinding,
+  type LintFinding,
+  type CredentialScanOptions,
+  type AllowedCredential,
 } from './credential-scan.js';
 export { gitBranch, gitLog, gitSource, type GitSource } from './git.js';
 export {

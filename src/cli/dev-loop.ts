@@ -13,8 +13,18 @@ import type { Output } from './output.js';
 import { watchTree, type TreeWatch } from './watch-tree.js';
 
 export type DevEvent =
-  | { event: 'reload'; trigger: string[]; rebuilt: string[]; release: string; environment: string; versions: Record<string, number>;
-    buildMs: number; publishMs: number; totalMs: number; live: boolean }
+  | {
+      event: 'reload';
+      trigger: string[];
+      rebuilt: string[];
+      release: string;
+      environment: string;
+      versions: Record<string, number>;
+      buildMs: number;
+      publishMs: number;
+      totalMs: number;
+      live: boolean;
+    }
   | { event: 'error'; trigger: string[]; code: string; message: string; details: string[]; hint?: string };
 
 export interface DevLoopOptions {
@@ -60,12 +70,16 @@ export class DevLoop {
   }
 
   watch(): void {
-    this.watcher = watchTree(this.ctx.loaded.appDir, (path) => IGNORED.test(path), (path) => {
-      this.pending.add(path);
-      this.lastChange = performance.now();
-      this.hasher.forget(resolve(this.ctx.loaded.appDir, path));
-      this.running ??= this.drain();
-    });
+    this.watcher = watchTree(
+      this.ctx.loaded.appDir,
+      (path) => IGNORED.test(path),
+      (path) => {
+        this.pending.add(path);
+        this.lastChange = performance.now();
+        this.hasher.forget(resolve(this.ctx.loaded.appDir, path));
+        this.running ??= this.drain();
+      },
+    );
   }
 
   close(): Promise<void> {
@@ -76,7 +90,8 @@ export class DevLoop {
   /** Reloads until no change is left; changes made during a reload make one more. */
   private async drain(): Promise<void> {
     while (this.pending.size > 0) {
-      while (performance.now() - this.lastChange < QUIET_MS) await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+      while (performance.now() - this.lastChange < QUIET_MS)
+        await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
       const trigger = [...this.pending].sort();
       this.pending = new Set();
       await this.reload(trigger, trigger.includes(MANIFEST_FILE));
@@ -91,31 +106,61 @@ export class DevLoop {
         // Re-validated first: an invalid manifest leaves the old release serving.
         this.ctx = { ...this.options.app, loaded: await loadManifest(this.ctx.loaded.appDir) } as OpenedApp;
       }
-      const built = await buildRelease(this.ctx, { bundler: this.options.bundler, hasher: this.hasher, scanMemo: this.scanMemo, quiet: true });
+      const built = await buildRelease(this.ctx, {
+        bundler: this.options.bundler,
+        hasher: this.hasher,
+        scanMemo: this.scanMemo,
+        quiet: true,
+      });
       const buildMs = performance.now() - started;
       const rebuilt = built.functions.filter((fn) => !fn.cached).map((fn) => fn.function);
-      const changed = built.functions.filter((fn) => manifestChanged || this.live.get(fn.function) !== fn.sha256).map((fn) => fn.function);
+      const changed = built.functions
+        .filter((fn) => manifestChanged || this.live.get(fn.function) !== fn.sha256)
+        .map((fn) => fn.function);
       if (changed.length === 0) return;
       markDevRelease(this.ctx, built.release, this.options.env);
-      const published = await publishDev(this.ctx, built.release, this.options.env, changed, { smoke: this.options.smoke });
+      const published = await publishDev(this.ctx, built.release, this.options.env, changed, {
+        smoke: this.options.smoke,
+      });
       if (published.live) {
         for (const fn of built.functions) if (changed.includes(fn.function)) this.live.set(fn.function, fn.sha256);
         this.options.onLive();
       }
       const totalMs = performance.now() - started;
-      this.report({
-        event: 'reload', trigger, rebuilt, release: built.release.id, environment: this.options.env, versions: published.versions,
-        buildMs: Math.round(buildMs), publishMs: Math.round(totalMs - buildMs), totalMs: Math.round(totalMs), live: published.live,
-      }, published.smoke.filter((result) => !result.ok).map((result) => `smoke test ${result.name} failed: ${result.failure?.join(' ') ?? ''}`));
+      this.report(
+        {
+          event: 'reload',
+          trigger,
+          rebuilt,
+          release: built.release.id,
+          environment: this.options.env,
+          versions: published.versions,
+          buildMs: Math.round(buildMs),
+          publishMs: Math.round(totalMs - buildMs),
+          totalMs: Math.round(totalMs),
+          live: published.live,
+        },
+        published.smoke
+          .filter((result) => !result.ok)
+          .map((result) => `smoke test ${result.name} failed: ${result.failure?.join(' ') ?? ''}`),
+      );
     } catch (error) {
       // Not one of ours is a bug, yet the loop stays up: the old code serves and the next save retries.
-      this.fail(trigger, isStagecraftError(error) ? error : new StagecraftError('BUILD_FAILED', `internal error: ${(error as Error)?.stack ?? String(error)}`, { cause: error }));
+      this.fail(
+        trigger,
+        isStagecraftError(error)
+          ? error
+          : new StagecraftError('BUILD_FAILED', `internal error: ${(error as Error)?.stack ?? String(error)}`, {
+              cause: error,
+            }),
+      );
     }
   }
 
   private report(event: Extract<DevEvent, { event: 'reload' }>, failures: string[]): void {
     this.options.emit(event);
-    const names = event.rebuilt.length > 3 ? `${event.rebuilt.length} functions` : event.rebuilt.join(', ') || 'nothing';
+    const names =
+      event.rebuilt.length > 3 ? `${event.rebuilt.length} functions` : event.rebuilt.join(', ') || 'nothing';
     const versions = Object.values(event.versions);
     const what = versions.length === 1 ? `v${versions[0]}` : `${versions.length} versions`;
     const where = event.live ? `live in ${event.environment}` : `on smoke in ${event.environment}; live stays`;
@@ -125,7 +170,12 @@ export class DevLoop {
 
   private fail(trigger: string[], error: StagecraftError): void {
     this.options.emit({
-      event: 'error', trigger, code: error.code, message: error.message, details: [...error.details], ...(error.hint ? { hint: error.hint } : {}),
+      event: 'error',
+      trigger,
+      code: error.code,
+      message: error.message,
+      details: [...error.details],
+      ...(error.hint ? { hint: error.hint } : {}),
     });
     const { out } = this.options;
     out.warn(`${error.message}; the previous code keeps serving`);

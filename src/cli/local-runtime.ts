@@ -25,9 +25,13 @@ export interface RunningRuntime {
 export function requireLocalProvider(app: OpenedApp, command: string): void {
   if (app.loaded.manifest.provider === 'local') return;
   // Its versions live on AWS: a local gateway would serve nothing, and smoke tests would take it for the app's.
-  throw new StagecraftError('ARGUMENT_INVALID', `${command} runs the local runtime, and ${app.loaded.manifest.app} has provider: ${app.loaded.manifest.provider}`, {
-    hint: 'use `stagecraft invoke` and `stagecraft status` against AWS, or set `provider: local` to run the app on this machine',
-  });
+  throw new StagecraftError(
+    'ARGUMENT_INVALID',
+    `${command} runs the local runtime, and ${app.loaded.manifest.app} has provider: ${app.loaded.manifest.provider}`,
+    {
+      hint: 'use `stagecraft invoke` and `stagecraft status` against AWS, or set `provider: local` to run the app on this machine',
+    },
+  );
 }
 
 export function parsePort(text: string): number {
@@ -46,12 +50,22 @@ export async function startLocalRuntime(app: OpenedApp, out: Output, port: numbe
   // Ephemeral environments get their gateways after the chain's, oldest first.
   const loaded = { ...app.loaded, manifest: withEphemeral(app.loaded.manifest, app.store.environments.list()) };
   const platform = new LocalPlatform({
-    loaded, store: app.store, artifacts: app.artifacts, host, port, warn: (message) => out.warn(message), secrets: app.secrets,
+    loaded,
+    store: app.store,
+    artifacts: app.artifacts,
+    host,
+    port,
+    warn: (message) => out.warn(message),
+    secrets: app.secrets,
   });
   const { dashboard, token } = wireDashboard(app, out, {
     urls: () => urls?.environments ?? [],
     // Loaded when the dashboard first asks, not before the gateways open.
-    statusDocument: async () => ({ ...(await (await import('../promotion/index.js')).appStatus(app)), urls, functions: host.stats() }),
+    statusDocument: async () => ({
+      ...(await (await import('../promotion/index.js')).appStatus(app)),
+      urls,
+      functions: host.stats(),
+    }),
     sync: () => platform.refreshAliases(),
   });
   try {
@@ -63,9 +77,16 @@ export async function startLocalRuntime(app: OpenedApp, out: Output, port: numbe
     throw translateListenError(error, port);
   }
   // Tells other commands (smoke tests) where this environment's gateways are.
-  writeUpFile(app.loaded.appDir, { pid: process.pid, admin: urls.dashboard, environments: urls.environments, endpoints: urls.endpoints });
+  writeUpFile(app.loaded.appDir, {
+    pid: process.pid,
+    admin: urls.dashboard,
+    environments: urls.environments,
+    endpoints: urls.endpoints,
+  });
   return {
-    platform, urls, login: loginLink(urls.dashboard, token),
+    platform,
+    urls,
+    login: loginLink(urls.dashboard, token),
     stop: async () => {
       removeUpFile(app.loaded.appDir, process.pid);
       await Promise.all([dashboard.close(), platform.stop()]);

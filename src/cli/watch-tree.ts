@@ -6,10 +6,16 @@
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 
-export interface TreeWatch { close(): void }
+export interface TreeWatch {
+  close(): void;
+}
 
 /** Calls `onChange` with the path (relative to `root`, `/`-separated) of each entry that changes. */
-export function watchTree(root: string, ignored: (path: string) => boolean, onChange: (path: string) => void): TreeWatch {
+export function watchTree(
+  root: string,
+  ignored: (path: string) => boolean,
+  onChange: (path: string) => void,
+): TreeWatch {
   const watchers = new Map<string, FSWatcher>();
   const add = (relative: string): void => {
     if (watchers.has(relative) || (relative !== '' && ignored(relative))) return;
@@ -27,14 +33,22 @@ export function watchTree(root: string, ignored: (path: string) => boolean, onCh
       return; // removed before it could be watched
     }
     // A folder removed later ends its watch with an error; that is not the app's problem.
-    watcher.on('error', () => { watcher.close(); watchers.delete(relative); });
+    watcher.on('error', () => {
+      watcher.close();
+      watchers.delete(relative);
+    });
     watchers.set(relative, watcher);
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       if (entry.isDirectory()) add(relative === '' ? entry.name : `${relative}/${entry.name}`);
     }
   };
   add('');
-  return { close: () => { for (const watcher of watchers.values()) watcher.close(); watchers.clear(); } };
+  return {
+    close: () => {
+      for (const watcher of watchers.values()) watcher.close();
+      watchers.clear();
+    },
+  };
 }
 
 function isFolder(path: string): boolean {

@@ -14,7 +14,11 @@ import { secretsOf } from './ephemeral-view.js';
 import { checkConfig } from './promote.js';
 import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js';
 
-export interface DevEnvironment { name: string; ephemeral: boolean; created: boolean }
+export interface DevEnvironment {
+  name: string;
+  ephemeral: boolean;
+  created: boolean;
+}
 
 /**
  * `--env E` when given; else the developer's ephemeral environment when the manifest has
@@ -42,7 +46,16 @@ export function devEnvironment(ctx: AppContext, requested?: string): DevEnvironm
   }
   const name = ephemeralEnvironmentName(ctx.actor, branch);
   if (known.some((env) => env.name === name)) return { name, ephemeral: true, created: false };
-  ctx.store.transaction(() => ctx.store.environments.upsert({ name, owner: ctx.actor, branch, from: spec.from, createdBy: ctx.actor, ttlMs: spec.ttl }));
+  ctx.store.transaction(() =>
+    ctx.store.environments.upsert({
+      name,
+      owner: ctx.actor,
+      branch,
+      from: spec.from,
+      createdBy: ctx.actor,
+      ttlMs: spec.ttl,
+    }),
+  );
   return { name, ephemeral: true, created: true };
 }
 
@@ -60,33 +73,75 @@ export interface DevPublished {
 }
 
 /** Publishes `functions` of `release` in `env` and moves their `live` (after smoke tests with `smoke`). */
-export async function publishDev(ctx: AppContext, release: Release, env: string, functions: readonly string[], options: DevPublishOptions = {}): Promise<DevPublished> {
+export async function publishDev(
+  ctx: AppContext,
+  release: Release,
+  env: string,
+  functions: readonly string[],
+  options: DevPublishOptions = {},
+): Promise<DevPublished> {
   const ephemeral = ctx.store.environments.list();
   checkConfig(ctx, release, [env], ephemeral);
   const manifest = withEphemeral(release.manifest, ephemeral);
   const meta = (fn: string, detail: Record<string, unknown> = {}): ChangeMeta => ({
-    operation: 'dev', actor: ctx.actor, environment: env, function: fn, releaseId: release.id, commit: release.commit, detail: { ...detail, devLoop: true },
+    operation: 'dev',
+    actor: ctx.actor,
+    environment: env,
+    function: fn,
+    releaseId: release.id,
+    commit: release.commit,
+    detail: { ...detail, devLoop: true },
   });
-  await ctx.provider.ensureStack({
-    app: manifest.app, environment: env, strategy: manifest.strategy, resources: manifest.resources,
-    functions: release.functions.map((fn) => ({ function: fn.function, instance: instanceName(manifest, fn.function, env) })),
-    definitions: manifest.functions,
-  }, meta(''));
+  await ctx.provider.ensureStack(
+    {
+      app: manifest.app,
+      environment: env,
+      strategy: manifest.strategy,
+      resources: manifest.resources,
+      functions: release.functions.map((fn) => ({
+        function: fn.function,
+        instance: instanceName(manifest, fn.function, env),
+      })),
+      definitions: manifest.functions,
+    },
+    meta(''),
+  );
   const versions: Record<string, number> = {};
   for (const fn of release.functions.filter((candidate) => functions.includes(candidate.function))) {
     const def = manifest.functions[fn.function];
     if (!def) continue;
     const instance = instanceName(manifest, fn.function, env);
-    const config = resolveConfig(manifest, env, fn.function, release.id, { env: (name) => ctx.env[name], secret: ctx.secrets.forEnvironment(secretsOf(ctx, env)) });
-    const { version } = await ctx.provider.publishVersion({
-      instance, environment: env, function: fn.function, releaseId: release.id, sha256: fn.sha256,
-      runtime: fn.runtime, handler: fn.handler, memoryMb: def.memory, timeoutSec: def.timeout, config: config.stored, configDigest: config.digest,
-    }, meta(fn.function, await configChangeDetail(ctx.provider, instance, fn.sha256, config.stored)));
+    const config = resolveConfig(manifest, env, fn.function, release.id, {
+      env: (name) => ctx.env[name],
+      secret: ctx.secrets.forEnvironment(secretsOf(ctx, env)),
+    });
+    const { version } = await ctx.provider.publishVersion(
+      {
+        instance,
+        environment: env,
+        function: fn.function,
+        releaseId: release.id,
+        sha256: fn.sha256,
+        runtime: fn.runtime,
+        handler: fn.handler,
+        memoryMb: def.memory,
+        timeoutSec: def.timeout,
+        config: config.stored,
+        configDigest: config.digest,
+      },
+      meta(fn.function, await configChangeDetail(ctx.provider, instance, fn.sha256, config.stored)),
+    );
     versions[fn.function] = version.version;
   }
   const move = async (role: 'live' | 'smoke'): Promise<void> => {
     for (const [fn, version] of Object.entries(versions)) {
-      await pointAlias(ctx, instanceName(manifest, fn, env), aliasName(manifest, env, role), version, meta(fn, { role }));
+      await pointAlias(
+        ctx,
+        instanceName(manifest, fn, env),
+        aliasName(manifest, env, role),
+        version,
+        meta(fn, { role }),
+      );
     }
   };
   let smoke: SmokeResult[] = [];

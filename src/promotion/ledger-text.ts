@@ -37,7 +37,9 @@ export function describeEntry(entry: LedgerEntry): string {
     case 'secret.removed':
       return String(detail['name'] ?? '');
     case 'release.dev-loop':
-      return detail['promotable'] === true ? 'built by dev from a clean tree' : 'built by dev from uncommitted changes; not promotable';
+      return detail['promotable'] === true
+        ? 'built by dev from a clean tree'
+        : 'built by dev from uncommitted changes; not promotable';
     case 'lock.taken-over':
       return `from ${JSON.stringify(detail['from'])}`;
     default:

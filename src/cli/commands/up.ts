@@ -13,30 +13,40 @@ import { parsePort, requireLocalProvider, startLocalRuntime, untilStopped } from
 export const DEFAULT_PORT = 4600;
 
 export function registerUp(program: Command): void {
-  withCommonOptions(program.command('up').description('run the local runtime: gateways, functions, queues, tables, dashboard'))
+  withCommonOptions(
+    program.command('up').description('run the local runtime: gateways, functions, queues, tables, dashboard'),
+  )
     .option('--port <port>', 'the admin port P; gateways listen on P+1 and up', String(DEFAULT_PORT))
     .option('--backup-every <minutes>', 'back up the state database at most this often while up runs', '10')
-    .action((options: CommonOptions & { port: string; backupEvery: string }) => execute(options, async (out) => {
-      const port = parsePort(options.port);
-      const backupEvery = Number(options.backupEvery);
-      if (!(backupEvery > 0)) throw new StagecraftError('ARGUMENT_INVALID', `--backup-every must be a number of minutes above 0, got "${options.backupEvery}"`);
-      await withApp(options.dir, out, async (app) => {
-        requireLocalProvider(app, 'up');
-        const stopped = untilStopped();
-        const runtime = await startLocalRuntime(app, out, port);
-        out.result({ ...runtime.urls, login: runtime.login, pid: process.pid }, (r) => [
-          `${app.loaded.manifest.app} is up (pid ${r.pid}); Ctrl-C stops it`,
-          `  dashboard  ${r.dashboard}`,
-          `  login      ${r.login}  (the link signs this browser in to act: approve, roll back, resume)`,
-          ...r.environments.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
-          '  AWS endpoints (SQS, SNS, Lambda) of each environment:',
-          ...r.endpoints.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
-        ].join('\n'));
-        const backups = scheduleBackups(app.store, backupEvery * 60_000, (message) => out.warn(message));
-        const signal = await stopped;
-        backups.stop();
-        out.progress(`${signal}: draining in-flight requests and stopping`);
-        await runtime.stop();
-      });
-    }));
+    .action((options: CommonOptions & { port: string; backupEvery: string }) =>
+      execute(options, async (out) => {
+        const port = parsePort(options.port);
+        const backupEvery = Number(options.backupEvery);
+        if (!(backupEvery > 0))
+          throw new StagecraftError(
+            'ARGUMENT_INVALID',
+            `--backup-every must be a number of minutes above 0, got "${options.backupEvery}"`,
+          );
+        await withApp(options.dir, out, async (app) => {
+          requireLocalProvider(app, 'up');
+          const stopped = untilStopped();
+          const runtime = await startLocalRuntime(app, out, port);
+          out.result({ ...runtime.urls, login: runtime.login, pid: process.pid }, (r) =>
+            [
+              `${app.loaded.manifest.app} is up (pid ${r.pid}); Ctrl-C stops it`,
+              `  dashboard  ${r.dashboard}`,
+              `  login      ${r.login}  (the link signs this browser in to act: approve, roll back, resume)`,
+              ...r.environments.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
+              '  AWS endpoints (SQS, SNS, Lambda) of each environment:',
+              ...r.endpoints.map((env) => `  ${env.name.padEnd(10)} ${env.url}`),
+            ].join('\n'),
+          );
+          const backups = scheduleBackups(app.store, backupEvery * 60_000, (message) => out.warn(message));
+          const signal = await stopped;
+          backups.stop();
+          out.progress(`${signal}: draining in-flight requests and stopping`);
+          await runtime.stop();
+        });
+      }),
+    );
 }

@@ -18,7 +18,10 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { providerError } from './aws-errors.js';
 
 /** One AWS API call, as `onCall` sees it: `Lambda` / `PublishVersion`. */
-export interface AwsCall { service: string; operation: string }
+export interface AwsCall {
+  service: string;
+  operation: string;
+}
 
 export interface AwsClientOptions {
   /** The region; undefined lets the SDK's chain decide (AWS_REGION, the profile …). */
@@ -58,7 +61,14 @@ export class AwsClients {
     this.lambda = this.watch('Lambda', new LambdaClient(this.common));
     // Path-style addressing works with every S3 endpoint, emulators included; virtual-hosted
     // style needs DNS for `<bucket>.<endpoint>`, which a local endpoint does not have.
-    this.s3 = this.watch('S3', new S3Client({ ...this.common, forcePathStyle: process.env['AWS_ENDPOINT_URL'] !== undefined || process.env['AWS_ENDPOINT_URL_S3'] !== undefined }));
+    this.s3 = this.watch(
+      'S3',
+      new S3Client({
+        ...this.common,
+        forcePathStyle:
+          process.env['AWS_ENDPOINT_URL'] !== undefined || process.env['AWS_ENDPOINT_URL_S3'] !== undefined,
+      }),
+    );
     this.cloudformation = this.watch('CloudFormation', new CloudFormationClient(this.common));
     this.dynamodb = this.watch('DynamoDB', new DynamoDBClient(this.common));
     this.sts = this.watch('STS', new STSClient(this.common));
@@ -69,19 +79,25 @@ export class AwsClients {
    * SDK packages are loaded by those commands alone, not by every deploy.
    */
   sqs(): Promise<SQSClient> {
-    this.sqsClient ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => this.watch('SQS', new SQSClient(this.common)));
+    this.sqsClient ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) =>
+      this.watch('SQS', new SQSClient(this.common)),
+    );
     return this.sqsClient;
   }
 
   /** CloudWatch Logs, made on first use (see `sqs`). */
   logs(): Promise<CloudWatchLogsClient> {
-    this.logsClient ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => this.watch('CloudWatchLogs', new CloudWatchLogsClient(this.common)));
+    this.logsClient ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) =>
+      this.watch('CloudWatchLogs', new CloudWatchLogsClient(this.common)),
+    );
     return this.logsClient;
   }
 
   /** CloudWatch (alarms and metrics of a traffic shift), made on first use (see `sqs`). */
   cloudwatch(): Promise<CloudWatchClient> {
-    this.cloudwatchClient ??= import('@aws-sdk/client-cloudwatch').then(({ CloudWatchClient }) => this.watch('CloudWatch', new CloudWatchClient(this.common)));
+    this.cloudwatchClient ??= import('@aws-sdk/client-cloudwatch').then(({ CloudWatchClient }) =>
+      this.watch('CloudWatch', new CloudWatchClient(this.common)),
+    );
     return this.cloudwatchClient;
   }
 
@@ -97,7 +113,9 @@ export class AwsClients {
         if (!identity.Account) throw new Error('STS GetCallerIdentity returned no account');
         return identity.Account;
       },
-      (cause: unknown) => { throw providerError(cause, 'cannot tell which AWS account the credentials belong to (sts:GetCallerIdentity)'); },
+      (cause: unknown) => {
+        throw providerError(cause, 'cannot tell which AWS account the credentials belong to (sts:GetCallerIdentity)');
+      },
     );
     return this.accountPromise;
   }
