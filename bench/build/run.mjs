@@ -3,10 +3,11 @@
 // Measures the first (cold) build and no-change rebuilds, CLI start-up included, and checks
 // that a rebuild takes at most 0.2x the first build. Usage: node bench/build/run.mjs [N] [runs]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateApp } from '../lib/app.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -16,42 +17,7 @@ const runs = Number(process.argv[3] ?? 5);
 // Inside the repository, so the functions resolve their npm dependencies from its node_modules.
 const app = join(here, '.app');
 
-function generate() {
-  rmSync(app, { recursive: true, force: true });
-  mkdirSync(join(app, 'src', 'lib'), { recursive: true });
-  writeFileSync(
-    join(app, 'src', 'lib', 'respond.ts'),
-    `export const respond = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });\n`,
-  );
-  const functions = [];
-  for (let i = 0; i < count; i++) {
-    const name = `fn${String(i).padStart(3, '0')}`;
-    // A realistic mix: every function has local code; some use zod, some yaml, some the AWS SDK.
-    const imports = [`import { respond } from './lib/respond.js';`];
-    const uses = [];
-    if (i % 3 === 0) {
-      imports.push(`import { z } from 'zod';`);
-      uses.push(`z.object({ id: z.string() }).safeParse(event).success`);
-    }
-    if (i % 3 === 1) {
-      imports.push(`import { parse } from 'yaml';`);
-      uses.push(`parse('a: 1')`);
-    }
-    if (i % 5 === 0) {
-      imports.push(`import { DynamoDBClient } from '@aws-sdk/client-dynamodb';`);
-      uses.push(`typeof DynamoDBClient`);
-    }
-    writeFileSync(
-      join(app, 'src', `${name}.ts`),
-      `${imports.join('\n')}\nexport const handler = async (event: unknown) => respond(200, { fn: '${name}', checks: [${uses.join(', ')}] });\n`,
-    );
-    functions.push(`  ${name}:\n    handler: src/${name}.handler\n    events:\n      - http: GET /${name}`);
-  }
-  writeFileSync(
-    join(app, 'stagecraft.yml'),
-    `app: bench\nenvironments:\n  - name: dev\nfunctions:\n${functions.join('\n')}\n`,
-  );
-}
+const generate = () => generateApp(app, count, ['dev']);
 
 function build() {
   const started = performance.now();

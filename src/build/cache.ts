@@ -35,7 +35,8 @@ export interface FileFingerprint {
 
 /**
  * Hashes each file once per build, however many functions import it: 50 functions sharing one
- * `node_modules` tree read it once. One instance per build, so a later build sees new content.
+ * `node_modules` tree read it once. One instance per build, so a later build sees new content —
+ * unless, like `dev`, the caller knows what changed and says so with `forget`.
  */
 export class FileHasher {
   private readonly seen = new Map<string, FileFingerprint | null>();
@@ -53,6 +54,11 @@ export class FileHasher {
       this.seen.set(path, known);
     }
     return known;
+  }
+
+  /** The file changed: the next fingerprint reads it again. */
+  forget(path: string): void {
+    this.seen.delete(path);
   }
 
   /** Path (relative to `appDir`) → sha256 for every context file, null where there is none. */

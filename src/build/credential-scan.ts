@@ -64,6 +64,11 @@ export interface CredentialScanOptions {
    * allowlist: a build where nothing changed then neither loads secretlint nor reads a rule.
    */
   cacheFile?: string;
+  /**
+   * secretlint's findings per file content, kept by a long-lived caller (`dev`) so that an edit
+   * scans only the file that changed. Keyed by path and sha256 of the content.
+   */
+  memo?: Map<string, LintFinding[]>;
 }
 
 /** Bump when the scan's own logic changes, so that remembered results are not trusted. */
@@ -79,10 +84,14 @@ export function isScannedSource(file: string): boolean {
   return !file.split(/[\\/]/).includes('node_modules');
 }
 
-type Lint = (
-  file: string,
-  content: string,
-) => Promise<{ rule: string; message: string; line: number; column: number; text: string }[]>;
+export interface LintFinding {
+  rule: string;
+  message: string;
+  line: number;
+  column: number;
+  text: string;
+}
+type Lint = (file: string, content: string) => Promise<LintFinding[]>;
 
 /** secretlint, loaded on the first build that scans (it costs tens of milliseconds to load). */
 async function loadSecretlint(): Promise<Lint> {
@@ -158,7 +167,10 @@ async function scanContents(
   const lint = await loadSecretlint();
   for (const [file, content] of contents) {
     texts.set(file, content.split(/\r?\n/));
-    for (const found of await lint(file, content)) {
+    const memoKey = `${file}\0${sha256Hex(content)}`;
+    const lintFindings = options.memo?.get(memoKey) ?? (await lint(file, content));
+    options.memo?.set(memoKey, lintFindings);
+    for (const found of lintFindings) {
       // `${secret:…}` / `${env:…}` in a connection string is a reference, not a password.
       if (/\$\{(secret|env):/.test(found.text)) continue;
       raw.push({ file, line: found.line, column: found.column, rule: found.rule, message: found.message });

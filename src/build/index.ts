@@ -4,7 +4,8 @@
  */
 export { ArtifactStore, tamperedTrees, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
 export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
-export { BuildCache, BUILD_FORMAT } from './cache.js';
+export { incrementalBundler, type IncrementalBundler } from './incremental.js';
+export { BuildCache, BUILD_FORMAT, FileHasher } from './cache.js';
 export {
   scanForCredentials,
   credentialError,
@@ -14,6 +15,7 @@ export {
   CONFIG_LITERAL_RULE,
   type CredentialScan,
   type CredentialFinding,
+  type LintFinding,
   type CredentialScanOptions,
   type AllowedCredential,
 } from './credential-scan.js';

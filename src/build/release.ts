@@ -38,6 +38,8 @@ export interface BuildArtifactsOptions {
   bundler?: Bundler;
   /** Default: `<appDir>/.stagecraft/cache`. */
   cache?: BuildCache;
+  /** Default: a fresh one, reading every file again; `dev` keeps one and forgets the files it saw change. */
+  hasher?: FileHasher;
   /**
    * Called once with every source file the artifacts are made of (relative to the app), after
    * bundling and before anything is written: a throw stops the build with nothing written.
@@ -78,7 +80,7 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     store: options.store,
     bundler: options.bundler ?? esbuildBundler(),
     cache: options.cache ?? BuildCache.forApp(appDir),
-    hasher: new FileHasher(),
+    hasher: options.hasher ?? new FileHasher(),
     python: options.python,
   };
   const names = Object.keys(options.functions).sort(compareCodeUnits);

@@ -34,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   invoke: async () => (await import('./commands/invoke.js')).registerInvoke,
   logs: async () => (await import('./commands/logs.js')).registerLogs,
   up: async () => (await import('./commands/up.js')).registerUp,
+  dev: async () => (await import('./commands/dev.js')).registerDev,
   dashboard: async () => (await import('./commands/dashboard.js')).registerDashboard,
   send: async () => (await import('./commands/send.js')).registerSend,
   doctor: async () => (await import('./commands/doctor.js')).registerDoctor,

@@ -6,8 +6,11 @@
 import { join, relative } from 'node:path';
 import {
   buildArtifacts,
-  type PythonToolchain,
   credentialError,
+  type Bundler,
+  type FileHasher,
+  type LintFinding,
+  type PythonToolchain,
   gitSource,
   releaseDigest,
   scanForCredentials,
@@ -50,8 +53,20 @@ export async function shareRelease(
   return release.functions.length;
 }
 
+export interface BuildReleaseOptions {
+  /** Default: a fresh esbuild per build; `dev` passes long-lived incremental contexts. */
+  bundler?: Bundler;
+  /** Default: a fresh one; `dev` keeps one across builds. */
+  hasher?: FileHasher;
+  /** The credential scan's findings per file content, kept across builds by `dev`. */
+  scanMemo?: Map<string, LintFinding[]>;
+  /** Progress lines for people; `dev` says its own. */
+  quiet?: boolean;
+}
+
 export async function buildRelease(
   ctx: Pick<AppContext, 'loaded' | 'store' | 'artifacts' | 'actor' | 'report'>,
+  options: BuildReleaseOptions = {},
 ): Promise<BuildResult> {
   const { manifest, appDir, digest: manifestDigest } = ctx.loaded;
   const functions = Object.fromEntries(
@@ -66,7 +81,8 @@ export async function buildRelease(
       },
     ]),
   );
-  ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
+  if (options.quiet !== true)
+    ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
   // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
   let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
   const artifacts = await buildArtifacts({
@@ -74,6 +90,8 @@ export async function buildRelease(
     functions,
     store: ctx.artifacts,
     python: pythonToolchain(manifest.provider === 'aws'),
+    ...(options.bundler ? { bundler: options.bundler } : {}),
+    ...(options.hasher ? { hasher: options.hasher } : {}),
     beforeWrite: async (sources) => {
       scan = await scanForCredentials({
         root: appDir,
@@ -81,6 +99,7 @@ export async function buildRelease(
         manifest: relative(appDir, ctx.loaded.file),
         allow: manifest.credentials?.allow ?? [],
         cacheFile: join(appDir, '.stagecraft', 'cache', 'credential-scan.json'),
+        ...(options.scanMemo ? { memo: options.scanMemo } : {}),
       });
       if (scan.findings.length > 0) throw credentialError(scan.findings);
     },

@@ -1,5 +1,11 @@
 export type { AppContext, AppSecrets, Reporter } from './context.js';
-export { buildRelease, shareRelease, type BuildResult, type BuiltFunction } from './build-release.js';
+export {
+  buildRelease,
+  shareRelease,
+  type BuildResult,
+  type BuiltFunction,
+  type BuildReleaseOptions,
+} from './build-release.js';
 export { approve } from './approve.js';
 export { promote, deploy, resolveRelease, requireEnvironment, type PromoteOptions } from './promote.js';
 export type { PromotionOutcome } from './engine.js';
@@ -44,3 +50,11 @@ export {
   type DestroyResult,
   type GcResult,
 } from './environments.js';
+export {
+  devEnvironment,
+  publishDev,
+  type DevEnvironment,
+  type DevPublished,
+  type DevPublishOptions,
+} from './dev-loop.js';
+export { markDevRelease, DEV_RELEASE_KIND } from './dev-release.js';

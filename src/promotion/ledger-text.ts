@@ -36,6 +36,10 @@ export function describeEntry(entry: LedgerEntry): string {
     case 'secret.set':
     case 'secret.removed':
       return String(detail['name'] ?? '');
+    case 'release.dev-loop':
+      return detail['promotable'] === true
+        ? 'built by dev from a clean tree'
+        : 'built by dev from uncommitted changes; not promotable';
     case 'lock.taken-over':
       return `from ${JSON.stringify(detail['from'])}`;
     default:

@@ -8,6 +8,7 @@ import { isStagecraftError, StagecraftError } from '../errors.js';
 import { resolveConfig, withEphemeral, type EphemeralRef, type Manifest } from '../manifest/index.js';
 import type { PromotionKind, PromotionRecord, Release } from '../state/index.js';
 import type { AppContext } from './context.js';
+import { requirePromotable } from './dev-release.js';
 import { checkDeployGate, type DeployForce } from './deploy-gate.js';
 import { PromotionRun, type PromotionOutcome } from './engine.js';
 import type { PromotionState } from './journal.js';
@@ -178,6 +179,7 @@ export async function start(
   skipSoak?: string,
   approvedBy?: string,
 ): Promise<PromotionOutcome> {
+  requirePromotable(ctx, release);
   checkConfig(ctx, release, chain);
   return withLock(ctx, kind, async (ensureHeld) => {
     for (const open of ctx.store.promotions.unfinished<PromotionState>()) {

@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// bench/dev: a generated app of N functions (default 50) under `stagecraft dev`; E edits (default
+// 20) of one handler each, timed from the file write to the first gateway response from the new
+// code. Baseline in the same run: the same edit by hand, `build` + `deploy dev` with `up` running.
+// Usage: node bench/dev/run.mjs [N] [edits] [hand edits]
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { functionName, functionSource, generateApp } from '../lib/app.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, '..', '..', 'dist', 'cli', 'main.js');
+const count = Number(process.argv[2] ?? 50);
+const edits = Number(process.argv[3] ?? 20);
+const handEdits = Number(process.argv[4] ?? 5);
+// Inside the repository, so the functions resolve their npm dependencies from its node_modules.
+const app = join(here, '.app');
+const name = functionName;
+const source = functionSource;
+const generate = () => generateApp(app, count, ['dev', 'staging'], 'start');
+
+const portFree = (port) =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+async function freePorts(n) {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    if ((await Promise.all(Array.from({ length: n }, (_, i) => portFree(base + i)))).every(Boolean)) return base;
+  }
+}
+
+/** Starts `stagecraft <command> --json` and resolves once it reports where dev's gateway is. */
+function start(command, port, onLine) {
+  const child = spawn(process.execPath, [cli, command, '--json', '--port', String(port), '--dir', app], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  let buffered = '';
+  child.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    if (command === 'dev') {
+      let at;
+      while ((at = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, at);
+        buffered = buffered.slice(at + 1);
+        if (line.trim()) onLine(JSON.parse(line));
+      }
+    } else {
+      try {
+        onLine(JSON.parse(buffered));
+      } catch {
+        /* not the whole document yet */
+      }
+    }
+  });
+  children.push(child);
+  child.once('exit', (code) => {
+    if (code !== 0 && code !== null) console.error(`${command} exited with ${code}:\n${stderr}`);
+  });
+  return {
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Fetches until the body carries `marker`; the bound turns a hang into a failure, it never decides a result. */
+async function firstNewResponse(url, marker) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    // A keep-alive socket the server closes between requests is not an answer: ask again.
+    const body = await fetch(url).then(
+      (response) => response.text(),
+      () => '',
+    );
+    if (body.includes(marker)) return;
+  }
+  throw new Error(`${url} never answered with ${marker}`);
+}
+
+const percentile = (values, p) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+
+const children = [];
+process.on('uncaughtException', (error) => {
+  for (const child of children) child.kill('SIGTERM');
+  console.error(error);
+  process.exit(1);
+});
+process.on('unhandledRejection', (error) => {
+  for (const child of children) child.kill('SIGTERM');
+  console.error(error);
+  process.exit(1);
+});
+
+generate();
+const devPort = await freePorts(8);
+const events = [];
+let ready;
+const readyPromise = new Promise((resolve) => {
+  ready = resolve;
+});
+const dev = start('dev', devPort, (event) => {
+  events.push(event);
+  if (event.event === 'ready') ready(event);
+});
+const startedAt = performance.now();
+const { url } = await readyPromise;
+const startMs = performance.now() - startedAt;
+const devTimes = [];
+const rebuiltCounts = [];
+const reloads = [];
+for (let edit = 0; edit < edits; edit++) {
+  const i = (edit * 7) % count;
+  const marker = `dev-${edit}-${Date.now()}`;
+  const seen = events.length;
+  const t0 = performance.now();
+  writeFileSync(join(app, 'src', `${name(i)}.ts`), source(i, marker));
+  await firstNewResponse(`${url}/${name(i)}`, marker);
+  devTimes.push(performance.now() - t0);
+  // The reload event may trail the response by a moment; wait for it to count what was rebundled.
+  while (!events.slice(seen).some((event) => event.event === 'reload'))
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  const reload = events.slice(seen).find((event) => event.event === 'reload');
+  rebuiltCounts.push(reload.rebuilt.length);
+  reloads.push(reload);
+  if (reload.rebuilt.join() !== name(i))
+    throw new Error(`edit ${edit} rebundled ${reload.rebuilt.join(', ')}, not only ${name(i)}`);
+}
+await dev.stop();
+
+// Baseline: the same edit by hand with `up` running — build, deploy dev, wait for the new answer.
+const upPort = await freePorts(8);
+let upReady;
+const upPromise = new Promise((resolve) => {
+  upReady = resolve;
+});
+const up = start('up', upPort, (doc) => upReady(doc));
+const upDoc = await upPromise;
+const devUrl = upDoc.environments.find((env) => env.name === 'dev').url;
+const handTimes = [];
+for (let edit = 0; edit < handEdits; edit++) {
+  const i = (edit * 11 + 3) % count;
+  const marker = `hand-${edit}-${Date.now()}`;
+  const t0 = performance.now();
+  writeFileSync(join(app, 'src', `${name(i)}.ts`), source(i, marker));
+  for (const args of [['build'], ['deploy', 'dev']]) {
+    const result = spawnSync(process.execPath, [cli, ...args, '--json', '--dir', app], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  }
+  await firstNewResponse(`${devUrl}/${name(i)}`, marker);
+  handTimes.push(performance.now() - t0);
+}
+await up.stop();
+
+const summary = {
+  functions: count,
+  edits,
+  handEdits,
+  cpus: cpus().length,
+  loadavg1m: Number(loadavg()[0].toFixed(2)),
+  node: process.version,
+  devStartMs: Math.round(startMs),
+  dev: {
+    p50: Math.round(percentile(devTimes, 0.5)),
+    p95: Math.round(percentile(devTimes, 0.95)),
+    runsMs: devTimes.map(Math.round),
+    rebundledPerEdit: [...new Set(rebuiltCounts)],
+    // Inside dev: build (bundle + cache checks + credential scan + release record) and publish + move live.
+    buildMsP50: percentile(
+      reloads.map((r) => r.buildMs),
+      0.5,
+    ),
+    publishMsP50: percentile(
+      reloads.map((r) => r.publishMs),
+      0.5,
+    ),
+  },
+  byHand: {
+    p50: Math.round(percentile(handTimes, 0.5)),
+    p95: Math.round(percentile(handTimes, 0.95)),
+    runsMs: handTimes.map(Math.round),
+  },
+};
+summary.ratio = Number((summary.dev.p50 / summary.byHand.p50).toFixed(3));
+summary.target = 500;
+summary.pass = summary.dev.p50 <= 500;
+console.log(JSON.stringify(summary, null, 2));
+rmSync(app, { recursive: true, force: true });
+process.exit(summary.pass ? 0 : 1);

@@ -1,0 +1,37 @@
+/**
+ * A bundler for `dev`: one long-lived esbuild context per function, rebuilt incrementally
+ * (https://esbuild.github.io/api/#rebuild), so that an edit re-reads only what changed.
+ */
+import type { BuildContext } from 'esbuild';
+import { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
+
+export interface IncrementalBundler extends Bundler {
+  /** Stops every esbuild context (and esbuild's service with the last one). */
+  dispose(): Promise<void>;
+}
+
+export function incrementalBundler(): IncrementalBundler {
+  const { version } = esbuildBundler();
+  // Options are the identity of a context: a changed handler or entry gets a context of its own.
+  const contexts = new Map<string, Promise<BuildContext<BundleOptions>>>();
+  return {
+    version,
+    async build(options): Promise<BundleOutput> {
+      const key = JSON.stringify(options);
+      let context = contexts.get(key);
+      if (context === undefined) {
+        const esbuild = await import('esbuild');
+        context = esbuild.context(options);
+        contexts.set(key, context);
+        // A failed first build leaves no usable context behind: the next edit makes a fresh one.
+        context.catch(() => contexts.delete(key));
+      }
+      return (await context).rebuild();
+    },
+    async dispose() {
+      const all = [...contexts.values()];
+      contexts.clear();
+      await Promise.all(all.map(async (context) => (await context.catch(() => undefined))?.dispose()));
+    },
+  };
+}
