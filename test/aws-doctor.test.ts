@@ -68,6 +68,7 @@ const checkOf = (report: DoctorJson, name: string) => report.checks.find((check)
 
 describe('doctor on aws (moto), multi-stack with shared state: examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
+  shopSmokeForMoto(app);
   app.write(
     'stagecraft.yml',
     app

@@ -30,6 +30,7 @@ const BROKEN = JSON.stringify({ statusCode: 500, body: JSON.stringify({ status: 
 
 describe('aws provider on moto: promote examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
+  shopSmokeForMoto(app);
   app.write(
     'stagecraft.yml',
     app

@@ -20,6 +20,7 @@ const APPROVER = 'Ada Approver';
 
 describe('stagecraft dashboard on the aws provider (moto)', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
+  shopSmokeForMoto(app);
   app.write(
     'stagecraft.yml',
     app

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import type { Manifest } from '../../manifest/index.js';
 import { StagecraftError } from '../../errors.js';
-import { aliasName, resourceName } from '../../manifest/index.js';
+import { aliasName, resourceName, withEphemeral } from '../../manifest/index.js';
 import {
   createRedactor,
   FileLogSink,
@@ -165,7 +165,8 @@ export class LocalProvider implements Provider {
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const version = this.resolveQualifier(request.instance, request.qualifier);
-    const { manifest } = this.deps;
+    // Ephemeral environments are copies of a chain environment: they get an endpoint of their own too.
+    const manifest = this.deps.manifest && withEphemeral(this.deps.manifest, this.deps.store.environments.list());
     if (!manifest || !manifest.environments.some((environment) => environment.name === version.environment))
       return this.invokeVersion(request, version, {});
     return withInvokeEndpoint(
