@@ -50,6 +50,9 @@ describe('AWS API calls per promotion step', () => {
     restoreEnv?.();
     await proxy?.stop();
     await moto?.stop();
+    // Every step above reached its end through the 15/s proxy: any 429 was absorbed by the budget
+    // and the SDK's adaptive retry, none reached the caller.
+    console.log(`calls the proxy answered 429 TooManyRequestsException: ${proxy?.throttled ?? 0}`);
     console.log(['| N | step | PublishVersion | UpdateAlias + CreateAlias | CloudFormation | other calls | total | Lambda calls in the 15/s budget |', '|---|---|---|---|---|---|---|---|', ...table].join('\n'));
   });
 
