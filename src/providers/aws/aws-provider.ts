@@ -436,7 +436,7 @@ export class AwsProvider implements Provider {
 }
 
 /** A RevisionId no alias has (Lambda's are UUIDs). */
-const REVISION_PROBE = '00000000-0000-0000-0000-000000000000';
+export const REVISION_PROBE = '00000000-0000-0000-0000-000000000000';
 
 function versionNotFound(instance: string, version: number): StagecraftError {
   return new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, { hint: 'an alias can only point at a published version' });
