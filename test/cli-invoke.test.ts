@@ -98,10 +98,26 @@ describe('invoke', () => {
     expect((await invoke('echo', '--env', 'dev', '--data', '{"still":"fine"}')).json<InvokeJson>().payload).toEqual({ still: 'fine' });
   });
 
+  it('runs the handler in the sandbox, and says plainly when there is none', async () => {
+    const sandboxed = await runCli(['invoke', 'echo', '--env', 'dev', '--dir', app.dir]);
+    expect(sandboxed.code, sandboxed.stderr).toBe(0);
+    expect(sandboxed.stderr).not.toMatch(/sandbox/i);
+    const bare = await runCli(['invoke', 'echo', '--env', 'dev', '--dir', app.dir], { env: { STAGECRAFT_SANDBOX: 'off' } });
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(bare.stderr).toMatch(/^warning: No sandbox: nodejs20\.x handlers run as this user and can read the state directory/m);
+  });
+
   it('bad input is exit 2 with a hint', async () => {
     const badJson = await invoke('echo', '--env', 'dev', '--data', '{nope');
     expect(badJson.code).toBe(2);
     expect(badJson.json()).toMatchObject({ ok: false, error: { code: 'ARGUMENT_INVALID' } });
+    app.write('big.json', JSON.stringify({ blob: 'x'.repeat(6 * 1024 * 1024) }));
+    const tooLarge = await invoke('echo', '--env', 'dev', '--data', '@big.json');
+    expect(tooLarge.code).toBe(2);
+    expect(tooLarge.json()).toMatchObject({ error: { code: 'ARGUMENT_INVALID', message: expect.stringContaining('RequestEntityTooLargeException: Request must be smaller than 6291456 bytes') } });
+    app.write('fits.json', JSON.stringify({ blob: 'x'.repeat(6 * 1024 * 1024 - 20) }));
+    const fits = await invoke('echo', '--env', 'dev', '--data', '@fits.json');
+    expect(fits.code, fits.stderr).toBe(0);
     const notDeployed = await invoke('echo', '--env', 'prod');
     expect(notDeployed.code).toBe(2);
     expect(notDeployed.json()).toMatchObject({ error: { code: 'ALIAS_NOT_FOUND', hint: expect.stringContaining('stagecraft deploy') } });

@@ -37,6 +37,10 @@ const BAD: Record<string, { edit: (manifest: string) => string; expect: RegExp }
     edit: (m) => m.replace('  - name: staging\n', '  - name: staging\n  - name: dev\n'),
     expect: /stagecraft\.yml:\d+:11 environments\[2\]\.name: environment "dev" is declared twice/,
   },
+  'environment variables over 4 KB': {
+    edit: (m) => m.replace('    config: { FN_ONLY: yes }\n', `    config: { FN_ONLY: yes, BIG_BLOB: ${'b'.repeat(4200)} }\n`),
+    expect: /stagecraft\.yml:\d+:\d+ functions\.hello\.config: in environment dev: environment variables take 42\d\d bytes, over Lambda's 4096-byte \(4 KB\) total; largest: BIG_BLOB \(4213 bytes\), GREETING/,
+  },
   'invalid YAML': {
     edit: (m) => m.replace('functions:\n', 'functions:\n  hello: { handler: [\n'),
     expect: /stagecraft\.yml:\d+:\d+ invalid YAML: /,

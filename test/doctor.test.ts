@@ -3,7 +3,7 @@
  * failing on a state broken behind Stagecraft's back (raw SQL, a deleted file, a dead process).
  */
 import Database from 'better-sqlite3';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,19 @@ describe('doctor', () => {
     expect(leaked.stdout).not.toContain(value);
     const keyless = (await runCli(['doctor', '--json', '--dir', app.dir], { env: { STAGECRAFT_SECRET_KEY: '', XDG_CONFIG_HOME: join(tmpdir(), 'stagecraft-doctor-no-config') } })).json<DoctorJson>();
     expect(check(keyless, 'secrets')?.status).toBe('warn');
+  });
+
+  it('a line of a multi-line secret in a log, quoted as console.log({ t }) writes it, is found', async () => {
+    const key = { STAGECRAFT_SECRET_KEY: 'a'.repeat(64) };
+    const value = 'first "quoted" line\nsecond: p@ss\\w0rd"x\'y\nthird';
+    expect((await runCli(['secret', 'set', 'dev', 'signing-key', '--dir', app.dir], { input: value, env: key })).code).toBe(0);
+    const logs = join(app.dir, '.stagecraft', 'logs');
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(join(logs, 'leaky.log'), `${JSON.stringify({ line: "ERROR\t{\r  t: 'first \"quoted\" line\\n' +\r    `second: p@ss\\\\w0rd\"x'y\\n` + 'third'\r}" })}\n`);
+    const leaked = await runCli(['doctor', '--json', '--dir', app.dir], { env: key });
+    expect(leaked.code).toBe(1);
+    expect(check(leaked.json<DoctorJson>(), 'secrets')?.details).toContainEqual(expect.stringMatching(/^stored secret #\d appears in clear in log leaky\.log$/));
+    rmSync(join(logs, 'leaky.log'));
   });
 
   it('a promotion left running by a dead process, a stale lock, a missing artifact and a missing guard are each reported', async () => {

@@ -24,6 +24,7 @@ functions:
   api:
     handler: src/api.handler
     memory: 1GB
+    ephemeralStorage: 2GB
     timeout: 30s
     concurrency: 10
     events:
@@ -77,7 +78,7 @@ async function problemsOf(text: string): Promise<string[]> {
 describe('manifest', () => {
   it('accepts the full format of DESIGN §3 and parses its small languages', async () => {
     const manifest = await parse(VALID);
-    expect(manifest.functions['api']).toMatchObject({ memory: 1024, timeout: 30, concurrency: 10 });
+    expect(manifest.functions['api']).toMatchObject({ memory: 1024, ephemeralStorage: 2048, timeout: 30, concurrency: 10 });
     expect(manifest.functions['api']?.events).toEqual([
       { type: 'http', method: 'GET', path: '/orders/{id}', payload: '2.0' },
       { type: 'http', method: 'POST', path: '/orders', payload: '1.0' },
@@ -96,7 +97,7 @@ describe('manifest', () => {
   it('applies defaults: local provider, multi-stack, nodejs22.x, 128 MB, 3 s', async () => {
     const manifest = await parse('app: tiny\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n');
     expect(manifest).toMatchObject({ provider: 'local', strategy: 'multi-stack', runtime: 'nodejs22.x', region: 'us-east-1' });
-    expect(manifest.functions['f']).toMatchObject({ memory: 128, timeout: 3, concurrency: 10, events: [] });
+    expect(manifest.functions['f']).toMatchObject({ memory: 128, ephemeralStorage: 512, timeout: 3, concurrency: 10, events: [] });
   });
 
   it('refuses a FIFO queue with a clear reason instead of serving it as a standard queue', async () => {
@@ -169,6 +170,7 @@ functions:
   api:
     handler: src/api.handler
     memory: lots
+    ephemeralStorage: 100
     timout: 10
     events:
       - htp: GET /x
@@ -177,8 +179,9 @@ functions:
       'stagecraft.yml:1:6 app: expected an app name: a lower-case name matching [a-z][a-z0-9-]{0,30}, found "Shop"',
       'stagecraft.yml:4:11 environments[0].soak: expected a soak time such as 30s, 5m, 72h or 1h30m, found "3 days"',
       'stagecraft.yml:8:13 functions.api.memory: expected memory in MB from 128 to 10240, e.g. 256 or 1GB, found "lots"',
-      'stagecraft.yml:9:5 functions.api.timout: unknown key "timout"; valid keys here: handler, runtime, code, package, requirements, memory, timeout, concurrency, config, events, destinations',
-      'stagecraft.yml:11:9 functions.api.events[0].htp: unknown key "htp"; valid keys here: http, queue, schedule, topic',
+      'stagecraft.yml:9:23 functions.api.ephemeralStorage: expected ephemeral storage in MB from 512 to 10240, e.g. 512 or 2GB, found 100',
+      'stagecraft.yml:10:5 functions.api.timout: unknown key "timout"; valid keys here: handler, runtime, code, package, requirements, memory, ephemeralStorage, timeout, concurrency, config, events, destinations',
+      'stagecraft.yml:12:9 functions.api.events[0].htp: unknown key "htp"; valid keys here: http, queue, schedule, topic',
     ]);
   });
 

@@ -31,13 +31,15 @@ describe('up: queue durability', () => {
       for (let n = 1; n <= TOTAL; n++) store.queues.send('durable-jobs-dev', JSON.stringify({ n }));
     });
 
-    const first = await startUp(app.dir, { ports: 2 });
+    // The handler reports what it processed in a file of the test's: outside its sandbox, so none here.
+    const unsandboxed = { STAGECRAFT_SANDBOX: 'off' };
+    const first = await startUp(app.dir, { ports: 2, env: unsandboxed });
     await eventually(async () => (processed().length >= 250 ? true : undefined), 30_000, '250 processed');
     await first.stop('SIGKILL');
     const beforeRestart = processed().length;
     expect(beforeRestart).toBeLessThan(TOTAL);
 
-    const second = await startUp(app.dir, { ports: 2 });
+    const second = await startUp(app.dir, { ports: 2, env: unsandboxed });
     const dlq = () => store.queues.counts('durable-jobs-dlq-dev');
     await eventually(async () => {
       const seen = new Set(processed());

@@ -8,7 +8,7 @@
  * | function error (handler, crash, init, Lambda's own timeout) or a malformed result | 500 `{"message":"Internal Server Error"}` | 502 `{"message": "Internal server error"}` |
  * | Lambda refuses the call (throttled) | 500 as above | 500 `{"message": "Internal server error"}` |
  * | no answer within the integration timeout (30 s / 29 s) | 503 `{"message":"Service Unavailable"}` | 504 `{"message": "Endpoint request timed out"}` |
- * | request body over 10 MB | 413 `{"message":"Request Entity Too Large"}` | 413 `{"message":"Request Too Long"}` |
+ * | request body over 10 MB, or an event over Lambda's 6 MB | 413 `{"message":"Request Entity Too Large"}` | 413 `{"message":"Request Too Long"}` |
  *
  * Sources: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html (404),
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html (HTTP API 500),

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../test/helpers/wait.js';
 import { headerValues, send } from '../../test/fixtures/gateway/support.js';
-import type { InvokeOutcome } from '../runtime/index.js';
+import { SYNC_PAYLOAD_LIMIT, type InvokeOutcome } from '../runtime/index.js';
 import { createGateway, MAX_BODY_BYTES, type Gateway, type GatewayCall, type GatewayOptions, type GatewayStage, type RouteDef } from './index.js';
 
 const common = { requestId: 'lambda-request', durationMs: 1, billedMs: 1, maxMemoryMb: 64, logs: [] };
@@ -199,6 +199,18 @@ describe('AWS’s own answers', () => {
     expect(errors).toEqual([new Error('no capacity')]);
   });
 
+  it('answers a response header that would split the response as API Gateway does: 500 on HTTP API, 502 on REST', async () => {
+    const { url } = await start(() => ok({ statusCode: 200, headers: { 'x-evil': 'a\r\nSet-Cookie: pwned=1' }, body: 'hi' }));
+    const http = await send(url('/v2/x'));
+    expect([http.status, http.statusText, http.body.toString()]).toEqual([500, 'Internal Server Error', '{"message":"Internal Server Error"}']);
+    expect(headerValues(http, 'set-cookie')).toEqual([]);
+    expect(headerValues(http, 'apigw-requestid')).toHaveLength(1);
+    const rest = await send(url('/v1/x'));
+    expect([rest.status, rest.statusText, rest.body.toString()]).toEqual([502, 'Bad Gateway', '{"message": "Internal server error"}']);
+    expect(headerValues(rest, 'x-amzn-errortype')).toEqual(['InternalServerErrorException']);
+    expect(headerValues(rest, 'set-cookie')).toEqual([]);
+  });
+
   it('answers a body over 10 MB with 413, announced or streamed', async () => {
     const { url, calls } = await start(() => ok('never'));
     const announced = await send(url('/v2/x'), { method: 'POST', headers: [['Content-Length', String(MAX_BODY_BYTES + 1)]] });
@@ -206,7 +218,20 @@ describe('AWS’s own answers', () => {
     const streamed = await send(url('/v1/x'), { method: 'POST', headers: [['Transfer-Encoding', 'chunked']], body: Buffer.alloc(MAX_BODY_BYTES + 1) });
     expect([streamed.status, streamed.body.toString()]).toEqual([413, '{"message":"Request Too Long"}']);
     const atLimit = await send(url('/v2/x'), { method: 'POST', body: Buffer.alloc(MAX_BODY_BYTES) });
-    expect([atLimit.status, atLimit.body.toString()]).toEqual([200, 'never']);
+    expect([atLimit.status, atLimit.body.toString()]).toEqual([413, '{"message":"Request Entity Too Large"}']);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('answers 413 without invoking when the event would be over Lambda’s 6 MB, and invokes just under it', async () => {
+    const { url, calls } = await start(() => ok('fine'));
+    const text = { 'Content-Type': 'text/plain' };
+    const over = await send(url('/v2/x'), { method: 'POST', headers: Object.entries(text), body: 'a'.repeat(SYNC_PAYLOAD_LIMIT) });
+    expect([over.status, over.body.toString()]).toEqual([413, '{"message":"Request Entity Too Large"}']);
+    const rest = await send(url('/v1/x'), { method: 'POST', headers: Object.entries(text), body: 'a'.repeat(7 * 1024 * 1024) });
+    expect([rest.status, rest.body.toString()]).toEqual([413, '{"message":"Request Too Long"}']);
+    expect(calls).toHaveLength(0);
+    const under = await send(url('/v2/x'), { method: 'POST', headers: Object.entries(text), body: 'a'.repeat(SYNC_PAYLOAD_LIMIT - 4096) });
+    expect([under.status, under.body.toString()]).toEqual([200, 'fine']);
     expect(calls).toHaveLength(1);
   });
 });

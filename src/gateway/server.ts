@@ -6,12 +6,13 @@
  * ids come from a pooled random buffer, bodies are collected as Buffers without copies until the
  * last one, and nothing touches the disk.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestIds } from './ids.js';
 import { callOf, eventOf, factsOf, invokeWithin, readRequestBody, resultOf, sourceIpOf } from './request-steps.js';
 import { errorResponse, type ApiFlavor } from './responses.js';
 import { compileRoutes, isCompiledFrom, matchRoute, type RouteMatch, type RouteTable } from './router.js';
+import { oversize } from '../runtime/index.js';
 import type { EventContext, Gateway, GatewayOptions, GatewayRequest, GatewayStage, HttpResponse } from './types.js';
 
 export { ALIAS_HEADER } from './request-steps.js';
@@ -48,7 +49,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     for (const [name, value] of ownHeaders) flat.push(name, value);
     flat.push('content-length', String(typeof response.body === 'string' ? Buffer.byteLength(response.body) : response.body.length));
     if (closing) flat.push('connection', 'close');
-    res.writeHead(response.statusCode, flat);
+    // The reason phrase is given: a writeHead that threw on a bad header has already set the first one's.
+    res.writeHead(response.statusCode, STATUS_CODES[response.statusCode] ?? '', flat);
     res.end(response.body);
   };
 
@@ -113,9 +115,20 @@ export function createGateway(options: GatewayOptions): Gateway {
       time,
     };
     const call = callOf(match, facts, eventOf(flavor, request, context), requestId);
+    // Lambda refuses a synchronous event over 6 MB (RequestEntityTooLargeException): a body under the gateway's own 10 MB may still be.
+    if (oversize(call.payload, 'sync') !== undefined) {
+      send(res, errorResponse('tooLarge', flavor), ownHeaders);
+      return;
+    }
     const timeoutMs = options.integrationTimeoutMs ?? (flavor === 'http' ? HTTP_API_TIMEOUT_MS : REST_API_TIMEOUT_MS);
     const outcome = await invokeWithin(options, call, timeoutMs);
-    send(res, resultOf(outcome, flavor, timeoutMs), ownHeaders);
+    try {
+      send(res, resultOf(outcome, flavor, timeoutMs), ownHeaders);
+    } catch (error) {
+      // A header Node refuses to write (CR/LF, a bad name): nothing went out; a malformed result, as API Gateway says.
+      if (res.headersSent) throw error;
+      send(res, errorResponse('malformed', flavor), ownHeaders);
+    }
   }
 
   function responseClosed(): void {

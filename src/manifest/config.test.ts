@@ -35,6 +35,14 @@ const sources = (env: Record<string, string> = { API_HOST: 'api.test' }, store =
 
 
 describe('resolveConfig', () => {
+  it('refuses variables over Lambda’s 4 KB once secrets are resolved, naming the largest keys', () => {
+    const big = { ...secrets, 'payment-key': { value: 'k'.repeat(4100), revision: 5 } };
+    expect(thrown(() => resolveConfig(manifest, 'prod', 'api', 'r1-abc', sources({ API_HOST: 'h' }, big)))).toMatchObject({
+      code: 'MANIFEST_INVALID',
+      message: expect.stringMatching(/^function api in prod: environment variables take \d+ bytes, over Lambda's 4096-byte \(4 KB\) total; largest: PAYMENT_KEY \(4116 bytes\), DB_URL/),
+    });
+  });
+
   it('layers manifest < environment < function and says where each value comes from', () => {
     const api = resolveConfig(manifest, 'dev', 'api', 'r1-abc', sources());
     expect(api.values).toMatchObject({ LOG_LEVEL: 'debug', SHARED: 'function', ONLY_API: 'yes', REGION: 'eu-west-1', URL: 'https://api.test/v1' });

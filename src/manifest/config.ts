@@ -5,6 +5,7 @@
  */
 import { digestOf } from '../digest.js';
 import { StagecraftError } from '../errors.js';
+import { environmentSizeProblem } from './environment-size.js';
 import { parseReferences, resolveValue, type Reference, type ReferenceSources } from './interpolate.js';
 import type { Manifest } from './schema.js';
 
@@ -82,7 +83,7 @@ export function locatorVariables(manifest: Pick<Manifest, 'resources' | 'functio
 }
 
 /** The three layers merged, each key with the layer that set it last. */
-function layered(manifest: Manifest, env: string, fn: string): Map<string, ConfigSource> {
+export function layered(manifest: Manifest, env: string, fn: string): Map<string, ConfigSource> {
   const environment = manifest.environments.find((candidate) => candidate.name === env);
   const fnDef = manifest.functions[fn];
   if (!environment || !fnDef) throw new Error(`resolveConfig: unknown environment ${env} or function ${fn}`);
@@ -133,6 +134,12 @@ export function resolveConfig(manifest: Manifest, env: string, fn: string, relea
   Object.assign(values, provided);
   Object.assign(stored, provided);
   for (const [key, value] of Object.entries(provided)) origins[key] = { layer: 'stagecraft', path: 'stagecraft', raw: value };
+  const tooLarge = environmentSizeProblem(values);
+  if (tooLarge !== undefined) {
+    throw new StagecraftError('MANIFEST_INVALID', `function ${fn} in ${env}: ${tooLarge}`, {
+      hint: 'Move large values out of config (into a file in the code, a table or a secret read at run time); Lambda refuses the function otherwise.',
+    });
+  }
   return { values, stored, secrets: [...new Set(secrets)], sources: origins, digest: digestOf(stored) };
 }
 

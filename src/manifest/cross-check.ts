@@ -4,6 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { layered } from './config.js';
+import { environmentSizeProblem } from './environment-size.js';
 import type { Target } from './fields.js';
 import type { KeyPath } from './positions.js';
 import type { Manifest } from './schema.js';
@@ -77,6 +79,12 @@ export function crossCheck(manifest: Manifest, appDir: string | undefined): Prob
       if (instance.length > MAX_FUNCTION_NAME) {
         problems.push({ path: base, message: `the function instance name "${instance}" is longer than Lambda's ${MAX_FUNCTION_NAME} characters; shorten the app, function or environment name`, atKey: true });
       }
+    }
+    for (const environment of manifest.environments) {
+      // Literal config as written (references not yet resolved): what deploy will at least send.
+      const raw = Object.fromEntries([...layered(manifest, environment.name, fnName)].map(([key, source]) => [key, source.raw]));
+      const tooLarge = environmentSizeProblem(raw);
+      if (tooLarge !== undefined) problems.push({ path: [...base, 'config'], message: `in environment ${environment.name}: ${tooLarge}` });
     }
     fn.events.forEach((event, index) => {
       const path = [...base, 'events', index, event.type];

@@ -44,17 +44,24 @@ export const deploymentPolicy = parsed(DEPLOYMENT_POLICY_FORMS, parseDeploymentP
 
 export const schedule = parsed('an EventBridge schedule: rate(5 minutes), rate(1 hour) or cron(0 12 * * ? *)', parseSchedule);
 
-/** Lambda's memory range, in MB (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). */
-export const memoryMb = z
-  .union([z.number(), z.string()], { error: 'expected memory in MB from 128 to 10240, e.g. 256 or 1GB' })
-  .transform((value, ctx) => {
+/** A size in MB (a number, or text such as 1GB) within Lambda's range for `what`. */
+function megabytesBetween(min: number, max: number, what: string, example: string) {
+  const message = `expected ${what} in MB from ${min} to ${max}, e.g. ${example}`;
+  return z.union([z.number(), z.string()], { error: message }).transform((value, ctx) => {
     const mb = parseMegabytes(value);
-    if (mb === undefined || mb < 128 || mb > 10_240) {
-      ctx.issues.push({ code: 'custom', message: 'expected memory in MB from 128 to 10240, e.g. 256 or 1GB', input: value });
+    if (mb === undefined || mb < min || mb > max) {
+      ctx.issues.push({ code: 'custom', message, input: value });
       return z.NEVER;
     }
     return mb;
   });
+}
+
+/** Lambda's memory range, in MB (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). */
+export const memoryMb = megabytesBetween(128, 10_240, 'memory', '256 or 1GB');
+
+/** Lambda's `/tmp` size range, in MB (https://docs.aws.amazon.com/lambda/latest/dg/configuration-ephemeral-storage.html). */
+export const ephemeralStorageMb = megabytesBetween(512, 10_240, 'ephemeral storage', '512 or 2GB');
 
 /** Lambda's timeout range: 1 to 900 seconds, as a number of seconds or a duration. */
 export const timeoutSeconds = z

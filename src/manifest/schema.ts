@@ -3,7 +3,7 @@
  * type the rest of Stagecraft uses is inferred from here, never written twice.
  */
 import { z } from 'zod';
-import { configMap, deploymentPolicy, durationMs, memoryMb, name, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
+import { configMap, deploymentPolicy, durationMs, ephemeralStorageMb, memoryMb, name, positiveInt, schedule, strict, target, timeoutSeconds } from './fields.js';
 
 import { HTTP_METHODS, RUNTIMES } from './constants.js';
 import { alarms, hooks } from './traffic.js';
@@ -79,6 +79,8 @@ const fn = strict({
   requirements: z.string({ error: 'expected a requirements file, relative to the app' })
     .refine(insideApp, { error: 'the requirements file must be inside the app folder: a relative path without ".."' }).optional(),
   memory: memoryMb.default(128),
+  /** The size of the function's private /tmp. */
+  ephemeralStorage: ephemeralStorageMb.default(512),
   timeout: timeoutSeconds.default(3),
   concurrency: positiveInt('concurrency', 1_000).default(10),
   config: configMap.default({}),

@@ -8,7 +8,7 @@
  * The Runtime API is always served over HTTP on loopback (`AWS_LAMBDA_RUNTIME_API` is real);
  * with `transport: 'pipe'` our Node bootstrap speaks it over an inherited pipe instead.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StagecraftError } from '../errors.js';
@@ -18,8 +18,10 @@ import { assertJson, Invocation, type InvocationResult } from './invocation.js';
 import { lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { LogRouter } from './log-router.js';
+import { OutputBarrier } from './output-barrier.js';
 import { OutputLines } from './output-lines.js';
 import { exitError, invalidEntrypointError, outOfMemoryError, timeoutError } from './platform-report.js';
+import { assertPayloadSize } from './payload-limits.js';
 import { PeakMemory } from './process-memory.js';
 import { createRedactor, redactError, type Redact } from './redact.js';
 import { RuntimeApi, type Invocation as ApiInvocation, type RuntimeApiListener } from './runtime-api.js';
@@ -28,6 +30,8 @@ import { RuntimeApiServer } from './runtime-api-server.js';
 import { choosePythonBinary } from './python-binary.js';
 import { entrypointProblem, NODE_BOOTSTRAP, PYTHON_BOOTSTRAP, runtimeCommand, runtimeKind, type RuntimeKind } from './runtime-command.js';
 import { spawnRuntime, type RuntimeProcess } from './runtime-process.js';
+import { firstUnwrapped } from './process-tree.js';
+import { DEFAULT_EPHEMERAL_MB, detectSandbox, sandboxed, sandboxKind, sandboxNotice, type SandboxKind } from './sandbox.js';
 import type {
   EnvironmentState,
   ExecutionEnvironmentOptions,
@@ -57,15 +61,18 @@ export class ExecutionEnvironment {
   private memory: PeakMemory | undefined;
   private readonly init = new InitPhase();
   private readonly logs: LogRouter;
+  private readonly output = new OutputBarrier();
   /** Masks the version's secret values in what it prints and the errors it reports. */
   private readonly redact: Redact;
   private current: Invocation | undefined;
   private maxMemoryMb = 0;
   private sampledAt = Number.NEGATIVE_INFINITY;
   private stopRequested = false;
-  private spawnError: StagecraftError | undefined;
-  /** Set when the environment killed the runtime for passing its memory size (Python runtimes). */
+  /** The runtime went over `memoryMb` and was killed for it. */
   private outOfMemory = false;
+  private sandbox: SandboxKind = 'none';
+  private disposeSandbox: () => void = () => undefined;
+  private spawnError: StagecraftError | undefined;
   /** Set when this environment killed its runtime (a timeout, an init error, a stop, memory). */
   private killedHere = false;
   readonly logStreamName: string;
@@ -93,6 +100,11 @@ export class ExecutionEnvironment {
     return this.stateNow;
   }
 
+  /** How the runtime process is isolated (known once it has started). */
+  get sandboxKind(): SandboxKind {
+    return this.sandbox;
+  }
+
   /** The runtime process id, while there is one. */
   get pid(): number | undefined {
     return this.runtime?.pid;
@@ -113,6 +125,7 @@ export class ExecutionEnvironment {
    * reaches the runtime byte for byte.
    */
   async invoke(payload: string, options: InvokeOptions = {}): Promise<InvokeOutcome> {
+    assertPayloadSize(payload, 'sync');
     assertJson(payload);
     return this.invokeChecked(payload, options);
   }
@@ -236,22 +249,44 @@ export class ExecutionEnvironment {
       ...(kind === 'python' ? { pythonRuntimeDir: dirname(PYTHON_BOOTSTRAP) } : {}),
     });
     if (usePipe) env[PIPE_FD_VARIABLE] = String(PIPE_FD);
-    const { command, args } = runtimeCommand(spec.codeDir, spec.memoryMb, binary?.path, kind);
+    const plain = runtimeCommand(spec.codeDir, spec.memoryMb, binary?.path, kind);
+    const choice = this.options.sandbox ?? detectSandbox(this.hostEnv);
+    this.sandbox = sandboxKind(choice, kind === 'node');
+    const notice = sandboxNotice(this.sandbox, spec.runtime);
+    if (notice !== undefined) this.options.warn?.(notice);
+    // A `bootstrap` that cannot run is reported as Lambda does (Runtime.InvalidEntrypoint): spawned as it is, it fails so.
+    const runnable = !provided || isExecutable(plain.command);
+    const wrapped = sandboxed(runnable ? this.sandbox : 'none', choice, plain, {
+      codeDir: spec.codeDir, runtimeDir: dirname(kind === 'python' ? PYTHON_BOOTSTRAP : NODE_BOOTSTRAP), interpreter: binary?.path,
+      ephemeralMb: spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_MB,
+    });
+    this.disposeSandbox = wrapped.dispose;
+    Object.assign(env, wrapped.env);
+    const { command, args } = wrapped;
     this.init.begin();
     const stdout = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     const stderr = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
-    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe }, {
-      stdout: (chunk) => stdout.push(chunk),
-      stderr: (chunk) => stderr.push(chunk),
+    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe, marker: `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}` }, {
+      stdout: (chunk) => {
+        stdout.push(chunk);
+        this.output.counted(0, chunk);
+      },
+      stderr: (chunk) => {
+        stderr.push(chunk);
+        this.output.counted(1, chunk);
+      },
       spawnFailed: (error) => this.spawnFailed(error, command, provided, kind),
       closed: (code, signal) => {
         stdout.flush();
         stderr.flush();
+        this.output.release();
+        this.disposeSandbox();
         this.closed(code, signal);
       },
     });
     if (this.runtime.apiPipe !== undefined) this.pipe = new RuntimeApiPipe(this.runtime.apiPipe, this.api);
-    if (this.runtime.pid !== undefined) this.memory = new PeakMemory(this.runtime.pid);
+    // Inside bwrap the runtime is a grandchild: its memory is found once it asks for work (listener.next).
+    if (this.runtime.pid !== undefined && this.sandbox !== 'bwrap') this.memory = new PeakMemory(this.runtime.pid);
     await this.init.wait(INIT_LIMIT_MS);
     if (this.spawnError !== undefined) throw this.spawnError;
   }
@@ -273,6 +308,10 @@ export class ExecutionEnvironment {
     return {
       next: () => {
         if (this.stateNow !== 'initializing') return;
+        if (this.memory === undefined && this.runtime?.pid !== undefined) {
+          const inner = firstUnwrapped(this.runtime.pid, 'bwrap');
+          if (inner !== undefined) this.memory = new PeakMemory(inner);
+        }
         this.sampleMemory();
         this.stateNow = this.current === undefined ? 'ready' : 'busy';
         this.init.end();
@@ -287,7 +326,7 @@ export class ExecutionEnvironment {
           this.logs.emit(current.begin(this.logs.takePending(), this.spec.version));
         });
       },
-      response: (requestId, payload) => this.settleCurrent(requestId, { ok: true, payload }),
+      response: (requestId, payload, output) => this.output.after(output, () => this.settleCurrent(requestId, { ok: true, payload })),
       responseTooLarge: (requestId, bytes) =>
         this.settleCurrent(requestId, {
           ok: false,
@@ -297,7 +336,8 @@ export class ExecutionEnvironment {
             errorMessage: `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
           },
         }),
-      error: (requestId, error) => this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' }),
+      error: (requestId, error, output) =>
+        this.output.after(output, () => this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' })),
       initError: (error) => {
         this.sampleMemory();
         const masked = redactError(error, this.redact);
@@ -324,12 +364,14 @@ export class ExecutionEnvironment {
     invocation.unwatch();
     setImmediate(() => {
       this.sampleMemory(SETTLE_SAMPLE_AGE_MS);
+      // Over the limit before it answered: on Lambda it would have been killed instead.
+      const killed = this.outOfMemory && !(result.ok === false && result.cause === 'timeout');
       const initDurationMs = this.init.takeColdDuration();
       if (!invocation.started) invocation.preLogs = this.logs.takePending();
-      const lines = invocation.settle(result, {
+      const lines = invocation.settle(killed ? this.outOfMemoryResult(invocation) : result, {
         version: this.spec.version,
         memoryMb: this.spec.memoryMb,
-        maxMemoryMb: this.maxMemoryMb,
+        maxMemoryMb: killed ? this.spec.memoryMb : this.maxMemoryMb,
         initDurationMs,
       });
       for (const line of lines) this.logs.emit(line);
@@ -353,12 +395,14 @@ export class ExecutionEnvironment {
     this.api.abandon();
     this.memory?.close();
     if (duringInit) {
-      this.init.failure ??= (requestId) => exitError(requestId, code, signal);
+      this.init.failure ??= (requestId) => (this.outOfMemory ? outOfMemoryError(requestId) : exitError(requestId, code, signal));
       this.init.end();
     }
     const invocation = this.current;
     if (invocation === undefined || invocation.settled) return;
-    if (invocation.timedOut) {
+    if (this.outOfMemory && !invocation.timedOut) {
+      this.settle(invocation, this.outOfMemoryResult(invocation));
+    } else if (invocation.timedOut) {
       const error = timeoutError(invocation.requestId, this.spec.timeoutSec);
       this.settle(invocation, { ok: false, error, cause: 'timeout', status: { kind: 'timeout' } });
     } else if (this.outOfMemory || (this.kind === 'python' && signal === 'SIGKILL' && !this.killedHere)) {
@@ -386,15 +430,29 @@ export class ExecutionEnvironment {
     this.sampledAt = now;
     const peak = this.memory?.read();
     if (peak !== undefined && peak > this.maxMemoryMb) this.maxMemoryMb = peak;
-    // Node's heap limits make its runtime fail by itself; a Python process has no such limit, so
-    // here the environment plays Lambda's cgroup and kills it once it holds more than its memory.
-    if (this.kind === 'python' && this.maxMemoryMb > this.spec.memoryMb && !this.outOfMemory) {
+    if (this.maxMemoryMb > this.spec.memoryMb && !this.outOfMemory) {
+      // Lambda enforces `memory` on the whole sandbox, not only V8's heap: Buffers and native memory count.
       this.outOfMemory = true;
+      this.api.abandon();
       this.kill();
     }
   }
 
+  private outOfMemoryResult(invocation: Invocation): InvocationResult {
+    const error = outOfMemoryError(invocation.requestId);
+    return { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } };
+  }
+
   private get hostEnv(): NodeJS.ProcessEnv {
     return this.options.hostEnv ?? process.env;
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -38,9 +38,15 @@ function fn(handler: string, overrides: Partial<HostedFunction> = {}): HostedFun
   };
 }
 
+/**
+ * These tests tell environments apart by the pid their handler reports, which inside bwrap is its
+ * PID namespace's (the same in every one): the pool is tested without the sandbox (sandbox.test.ts has it).
+ */
+const NO_SANDBOX = { bwrap: undefined, off: true };
+
 const hosts: RuntimeHost[] = [];
 function host(options: RuntimeHostOptions = {}): RuntimeHost {
-  const created = new RuntimeHost(options);
+  const created = new RuntimeHost({ sandbox: NO_SANDBOX, ...options });
   hosts.push(created);
   return created;
 }
@@ -255,7 +261,7 @@ describe('runtime host: idle environments and draining', () => {
   });
 
   it('drain lets in-flight invocations finish, then stops every process and refuses new work', async () => {
-    const runtime = new RuntimeHost();
+    const runtime = new RuntimeHost({ sandbox: NO_SANDBOX });
     const idlePid = answer(await runtime.invoke(fn('host.pid', { functionName: 'shop-other-dev' }), event())).pid;
     const inFlight = [0, 1, 2].map(() => runtime.invoke(fn('host.pid', { concurrency: 2 }), event({ ms: 300 })));
     await until(() => runtime.stats().some((entry) => entry.busy === 2), 10_000, 'two invocations running');
@@ -275,7 +281,7 @@ describe('runtime host: logs', () => {
 
   it("writes every invocation's lines to the instance's file, tagged with version and request id", async () => {
     const sink = new FileLogSink(scratch);
-    const runtime = new RuntimeHost({ logSink: sink });
+    const runtime = new RuntimeHost({ logSink: sink, sandbox: NO_SANDBOX });
     const outcomes = [await runtime.invoke(fn('host.chatty'), event({ order: 1 })), await runtime.invoke(fn('host.chatty'), event({ order: 2 }))];
     await runtime.drain();
     const text = readFileSync(logFile(scratch, 'shop-api-dev'), 'utf8');

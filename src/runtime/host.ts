@@ -33,6 +33,8 @@ import { ExecutionEnvironment } from './execution-environment.js';
 import { FunctionPool, type FunctionStats, type VersionBooks } from './function-pool.js';
 import { newRequestId } from './ids.js';
 import { assertJson } from './invocation.js';
+import { assertPayloadSize } from './payload-limits.js';
+import { detectSandbox, type SandboxChoice } from './sandbox.js';
 import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { choosePythonBinary } from './python-binary.js';
@@ -72,6 +74,8 @@ export interface RuntimeHostOptions {
    * once, as Lambda does.
    */
   scaleOutAfterMs?: number;
+  /** Default: detected once (bwrap on PATH, or Node's permission model); see sandbox.ts. */
+  sandbox?: SandboxChoice;
 }
 
 /** The stats of one function instance. */
@@ -95,11 +99,14 @@ export class RuntimeHost {
   private readonly maxQueue: number;
   private readonly idleMs: number;
   private readonly atOnce: number;
+  /** Detected once for every environment the host starts. */
+  readonly sandbox: SandboxChoice;
 
   constructor(private readonly options: RuntimeHostOptions = {}) {
     this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.atOnce = Math.max(1, options.scaleOutAtOnce ?? availableParallelism());
+    this.sandbox = options.sandbox ?? detectSandbox(options.hostEnv);
   }
 
   /** Runs one invocation of `fn`; `payload` is the event as JSON text. */
@@ -112,6 +119,7 @@ export class RuntimeHost {
       );
     }
     try {
+      assertPayloadSize(payload, 'sync');
       if (options.payloadIsJson !== true) assertJson(payload); // before it takes a slot: a bad request is no invocation
     } catch (error) {
       return Promise.reject(error);
@@ -260,6 +268,7 @@ export class RuntimeHost {
       ...(this.options.hostEnv === undefined ? {} : { hostEnv: this.options.hostEnv }),
       ...(kind === 'node' ? { nodeBinary: this.binaryFor(fn.runtime) } : {}),
       ...(kind === 'python' ? { pythonBinary: this.binaryFor(fn.runtime) } : {}),
+      sandbox: this.sandbox,
     });
     pool.environments.add(env);
     pool.coldStarts += 1;

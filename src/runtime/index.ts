@@ -12,7 +12,9 @@ export { FileLogSink, formatLogRecord, logDir, logFile, type FileLogSinkOptions,
 export { followLog, parseLogLine, readLogTail, type LogEntry } from './log-reader.js';
 export { chooseNodeBinary, nodeMajorOf } from './node-binary.js';
 export { choosePythonBinary, isPythonRuntime, probePython, pythonVersionOf, type PythonProbe } from './python-binary.js';
-export { createRedactor, redactError, MASK, type Redact } from './redact.js';
+export { ASYNC_PAYLOAD_LIMIT, assertPayloadSize, oversize, SYNC_PAYLOAD_LIMIT, type InvocationKind } from './payload-limits.js';
+export { DEFAULT_EPHEMERAL_MB, detectSandbox, sandboxKind, sandboxNotice, type SandboxChoice, type SandboxKind } from './sandbox.js';
+export { createRedactor, redactError, secretForms, MASK, type Redact } from './redact.js';
 export type {
   EnvironmentState,
   ExecutionEnvironmentOptions,

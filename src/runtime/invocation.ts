@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { StagecraftError } from '../errors.js';
+import { droppedLine } from './log-router.js';
 import { billedMs, endLine, reportLine, startLine, type ReportFields } from './platform-report.js';
 import type { FailureCause, InvokeOutcome, LambdaError } from './types.js';
 
@@ -17,6 +18,8 @@ export class Invocation {
   /** Output from before this invocation started (init, or between invocations): before START. */
   preLogs: string[] = [];
   logs: string[] = [];
+  /** Lines past the log router's cap, counted instead of kept. */
+  droppedLines = 0;
   /** Whether START has been written: output now belongs to this invocation. */
   started = false;
   timedOut = false;
@@ -63,6 +66,11 @@ export class Invocation {
       ...(report.initDurationMs === undefined ? {} : { initDurationMs: report.initDurationMs }),
       ...(status === undefined ? {} : { status }),
     });
+    if (this.droppedLines > 0) {
+      const note = droppedLine(this.droppedLines);
+      this.logs.push(note);
+      written.push(note);
+    }
     written.push(end, reportText);
     const logs = [...this.preLogs, startLine(this.requestId, report.version), ...this.logs, end, reportText];
     const common = {

@@ -5,20 +5,38 @@
  */
 import type { Invocation } from './invocation.js';
 
-/** Between invocations an environment keeps at most this many lines (a chatty timer must not grow memory forever). */
-const MAX_PENDING_LINES = 10_000;
+/**
+ * At most this many lines are kept per invocation, and as many between invocations: a handler
+ * printing 50 MB must not grow the host's memory without end. Past it, lines are counted, and one
+ * line in their place says how many were dropped (documented in README.md, "Logs").
+ */
+export const MAX_LINES = 10_000;
+
+/** The line that stands for the lines dropped past MAX_LINES. */
+export function droppedLine(count: number): string {
+  return `[stagecraft] ${count} more log line(s) dropped: at most ${MAX_LINES} lines are kept per invocation`;
+}
 
 export class LogRouter {
   private pending: string[] = [];
+  private pendingDropped = 0;
 
   constructor(private readonly onLog: ((line: string) => void) | undefined) {}
 
   /** A line from the runtime: the started invocation owns it until its outcome is built. */
   capture(line: string, current: Invocation | undefined): void {
-    if (current?.started === true) current.logs.push(line);
-    else {
+    if (current?.started === true) {
+      if (current.logs.length >= MAX_LINES) {
+        current.droppedLines += 1;
+        return;
+      }
+      current.logs.push(line);
+    } else {
+      if (this.pending.length >= MAX_LINES) {
+        this.pendingDropped += 1;
+        return;
+      }
       this.pending.push(line);
-      if (this.pending.length > MAX_PENDING_LINES) this.pending.shift();
     }
     this.onLog?.(line);
   }
@@ -29,6 +47,13 @@ export class LogRouter {
   }
 
   takePending(): string[] {
-    return this.pending.splice(0);
+    const lines = this.pending.splice(0);
+    if (this.pendingDropped > 0) {
+      const note = droppedLine(this.pendingDropped);
+      this.pendingDropped = 0;
+      lines.push(note);
+      this.onLog?.(note);
+    }
+    return lines;
   }
 }

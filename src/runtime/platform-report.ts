@@ -60,11 +60,12 @@ export function exitError(requestId: string, code: number | null, signal: NodeJS
 }
 
 /**
- * The answer to an invocation whose runtime went past its memory size and was killed for it.
+ * The answer to an invocation whose environment went over its memory: Lambda kills the runtime and
+ * reports it so (REPORT: `Status: error`, `Error Type: Runtime.OutOfMemory`).
  * https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
  */
 export function outOfMemoryError(requestId: string): LambdaError {
-  return { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: ${exitReason(null, 'SIGKILL')}` };
+  return { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` };
 }
 
 /** A `provided*` function whose `bootstrap` cannot be started. */

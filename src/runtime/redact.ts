@@ -15,14 +15,31 @@ export type Redact = (text: string) => string;
 
 const identity: Redact = (text) => text;
 
+/**
+ * Every form a secret value may take in captured text: as set; as JSON escapes it; as
+ * `util.inspect` quotes it (`console.log({ t })`: backslashes doubled, a quote escaped); with its
+ * newlines turned into `\r` (Lambda's console keeps one call on one line); and, for a value of
+ * several lines such as a PEM key, each line in each of those forms, since a stack or an inspected
+ * object splits the value and logs are captured a line at a time. Doctor looks for the same forms.
+ */
+export function secretForms(secret: string): string[] {
+  if (secret.length === 0) return [];
+  const forms = new Set<string>([...escapes(secret), secret.replace(/\r?\n/g, '\r')]);
+  if (/[\r\n]/.test(secret)) {
+    for (const piece of secret.split(/\r?\n/)) if (piece.trim().length >= MIN_PIECE) for (const form of escapes(piece.trim())) forms.add(form);
+  }
+  return [...forms];
+}
+
+function escapes(text: string): string[] {
+  const doubled = text.replaceAll('\\', '\\\\');
+  // The last: an inspected value as a JSON log record holds it.
+  return [text, JSON.stringify(text).slice(1, -1), doubled, doubled.replaceAll("'", "\\'"), JSON.stringify(doubled).slice(1, -1)];
+}
+
 export function createRedactor(secrets: readonly string[]): Redact {
   const forms = new Set<string>();
-  for (const secret of secrets) {
-    if (secret.length === 0) continue;
-    forms.add(secret);
-    forms.add(JSON.stringify(secret).slice(1, -1));
-    if (/[\r\n]/.test(secret)) for (const piece of secret.split(/\r?\n/)) if (piece.trim().length >= MIN_PIECE) forms.add(piece.trim());
-  }
+  for (const secret of secrets) for (const form of secretForms(secret)) forms.add(form);
   if (forms.size === 0) return identity;
   // Longest first, so that a value containing another is masked whole.
   const ordered = [...forms].sort((a, b) => b.length - a.length);

@@ -40,10 +40,22 @@ export interface RuntimeApiListener {
   next(): void;
   /** An invocation left the queue: the runtime now holds it. */
   delivered(invocation: Invocation): void;
-  response(requestId: string, payload: string): void;
+  /** `output`: bytes our Node bootstrap wrote to stdout and stderr before the result (see outputBytesOf). */
+  response(requestId: string, payload: string, output?: OutputBytes): void;
   responseTooLarge(requestId: string, bytes: number): void;
-  error(requestId: string, error: LambdaError): void;
+  error(requestId: string, error: LambdaError, output?: OutputBytes): void;
   initError(error: LambdaError): void;
+}
+
+/** Bytes written to [stdout, stderr] since the runtime started. */
+export type OutputBytes = readonly [number, number];
+
+/** Our Node bootstrap's `Stagecraft-Output-Bytes: <stdout>,<stderr>`; other runtimes send none. */
+function outputBytesOf(request: ApiRequest): OutputBytes | undefined {
+  const value = request.headers['stagecraft-output-bytes'];
+  if (typeof value !== 'string') return undefined;
+  const [out, err] = value.split(',').map(Number);
+  return Number.isSafeInteger(out) && Number.isSafeInteger(err) ? [out!, err!] : undefined;
 }
 
 /** One request as a carrier received it. */
@@ -164,13 +176,13 @@ export class RuntimeApi {
       return;
     }
     answer(reply, 202, { status: 'OK' });
-    this.listener.response(requestId, request.body);
+    this.listener.response(requestId, request.body, outputBytesOf(request));
   }
 
   private onError(requestId: string, request: ApiRequest, reply: Replier): void {
     if (!this.claim(requestId, reply)) return;
     answer(reply, 202, { status: 'OK' });
-    this.listener.error(requestId, parseError(request.body, request.headers['lambda-runtime-function-error-type']));
+    this.listener.error(requestId, parseError(request.body, request.headers['lambda-runtime-function-error-type']), outputBytesOf(request));
   }
 
   private onInitError(request: ApiRequest, reply: Replier): void {

@@ -1,12 +1,13 @@
 /**
  * The runtime as an operating-system process. It gets its own process group, so a timeout or a
  * stop kills everything the runtime started too (a shell bootstrap's curl, a handler's child
- * processes), the way Lambda tears down a whole sandbox. If Stagecraft exits first, the group is
+ * processes, detached ones and their orphans: process-tree.ts), the way Lambda tears down a whole sandbox. If Stagecraft exits first, the group is
  * killed on the way out; if Stagecraft is killed outright, our Node bootstrap notices the lost
  * parent and the Runtime API, and exits by itself.
  */
 import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
+import { killTree } from './process-tree.js';
 
 export interface RuntimeProcessEvents {
   stdout(chunk: string): void;
@@ -20,7 +21,7 @@ export interface RuntimeProcessEvents {
 export interface RuntimeProcess {
   /** Undefined once the process is gone (or never started). */
   readonly pid: number | undefined;
-  /** SIGKILL to the whole process group; a no-op once the process is gone. */
+  /** SIGKILL to the whole process group and every process the environment started; a no-op once the process is gone. */
   kill(): void;
   readonly closed: Promise<void>;
   /** The Runtime API pipe at descriptor 3, when one was asked for (see runtime-api-pipe.ts). */
@@ -30,7 +31,7 @@ export interface RuntimeProcess {
 export function spawnRuntime(
   command: string,
   args: string[],
-  where: { cwd: string; env: Record<string, string>; apiPipe?: boolean },
+  where: { cwd: string; env: Record<string, string>; apiPipe?: boolean; marker?: string },
   events: RuntimeProcessEvents,
 ): RuntimeProcess {
   // Process groups are a POSIX notion; on Windows we can only kill the process itself.
@@ -50,10 +51,14 @@ export function spawnRuntime(
 
   const kill = (): void => {
     if (gone || child.pid === undefined) return;
+    if (ownGroup) {
+      killTree(child.pid, where.marker);
+      return;
+    }
     try {
-      process.kill(ownGroup ? -child.pid : child.pid, 'SIGKILL');
+      process.kill(child.pid, 'SIGKILL');
     } catch {
-      // Already gone: nothing left in the group.
+      // Already gone.
     }
   };
   const finish = (code: number | null, signal: NodeJS.Signals | null): void => {

@@ -2,6 +2,7 @@
  * The shapes the runtime folder speaks in: what to run (a function version), how to invoke it,
  * and what came of it. Kept free of behaviour so every other file can import them.
  */
+import type { SandboxChoice } from './sandbox.js';
 
 /** One published function version, resolved: everything an execution environment needs. */
 export interface FunctionSpec {
@@ -23,6 +24,8 @@ export interface FunctionSpec {
   region: string;
   /** Secret values in `environment`: masked as `****` in every captured log line and error. */
   redact?: readonly string[];
+  /** Size of the private `/tmp` in MB (Lambda's `EphemeralStorage`); default 512. */
+  ephemeralStorageMb?: number;
 }
 
 /**
@@ -105,6 +108,8 @@ export interface ExecutionEnvironmentOptions {
   warn?: (message: string) => void;
   /** Default `http`. Ignored (always HTTP) for `provided*` runtimes. */
   transport?: RuntimeTransport;
+  /** The sandbox available (see sandbox.ts); default: detected for each environment. */
+  sandbox?: SandboxChoice;
 }
 
 export type EnvironmentState = 'new' | 'initializing' | 'ready' | 'busy' | 'dead';

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { EXIT, StagecraftError } from '../../errors.js';
 import { aliasName, instanceName, withEphemeral } from '../../manifest/index.js';
 import { requireEnvironment } from '../../promotion/index.js';
+import { assertPayloadSize } from '../../runtime/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
 
@@ -43,6 +44,7 @@ export function registerInvoke(program: Command): void {
 
 function readEvent(data: string, dir: string): string {
   const text = data.startsWith('@') ? readFile(resolve(dir, data.slice(1))) : data;
+  assertPayloadSize(text, 'sync'); // before parsing 60 MB only to be refused
   try {
     JSON.parse(text);
   } catch (cause) {

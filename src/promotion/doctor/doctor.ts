@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tamperedTrees } from '../../build/index.js';
+import { secretForms } from '../../runtime/index.js';
 import type { LockHolder } from '../../state/index.js';
 import type { AppContext } from '../context.js';
 import type { PromotionState } from '../journal.js';
@@ -103,8 +104,8 @@ function secrets(ctx: Pick<AppContext, 'store' | 'loaded' | 'secrets'>): DoctorC
   const problems: string[] = [];
   const logs = logTexts(join(ctx.loaded.appDir, '.stagecraft', 'logs'));
   for (const [index, value] of values.entries()) {
-    // Looked for as written and as JSON escapes it; "secret #n" names it without showing it.
-    const forms = [...new Set([value, JSON.stringify(value).slice(1, -1)])];
+    // Looked for in every form the runtime masks (each line of a multi-line value too); "secret #n" names it without showing it.
+    const forms = secretForms(value);
     const places = new Set(forms.flatMap((form) => ctx.store.audit.placesContaining(form)));
     for (const [file, text] of logs) if (forms.some((form) => text.includes(form))) places.add(`log ${file}`);
     for (const place of places) problems.push(`stored secret #${index + 1} appears in clear in ${place}`);

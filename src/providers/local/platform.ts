@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
 import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
-import type { HostedFunction, InvokeOptions, InvokeOutcome, RuntimeHost } from '../../runtime/index.js';
+import { DEFAULT_EPHEMERAL_MB, type HostedFunction, type InvokeOptions, type InvokeOutcome, type RuntimeHost } from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
 import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
@@ -194,6 +194,8 @@ export class LocalPlatform {
         runtime: version.runtime,
         memoryMb: version.memoryMb,
         timeoutSec: version.timeoutSec,
+        // Like concurrency, read from the manifest `up` runs: the size of the local sandbox's /tmp.
+        ephemeralStorageMb: this.manifest.functions[version.function]?.ephemeralStorage ?? DEFAULT_EPHEMERAL_MB,
         region: this.manifest.region,
         concurrency: version.function in this.manifest.functions ? this.manifest.functions[version.function]?.concurrency ?? 10 : 10,
         redact: opened.secrets,

@@ -144,7 +144,14 @@ export function createPipeRuntimeClient(fd, onClosed) {
  * @param {() => Promise<unknown>} flush
  */
 function runtimeApiCalls(send, post, flush) {
-  const json = (text) => ({ 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  const written = countOutput();
+  // How much output came before the result, so the host files all of it under this invocation
+  // (it may read the result before the last of a large output); only sent when there was any.
+  const json = (text) => {
+    const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
+    if (written.stdout + written.stderr > 0) headers['Stagecraft-Output-Bytes'] = `${written.stdout},${written.stderr}`;
+    return headers;
+  };
   // A header value must be printable ASCII; an error type is user data and may not be.
   const errorTypeHeader = (errorResponse) => String(errorResponse.errorType).replace(/[^\x20-\x7e]/g, '?');
 
@@ -178,4 +185,18 @@ function runtimeApiCalls(send, post, flush) {
       });
     },
   };
+}
+
+/** Counts the bytes written through process.stdout and process.stderr since the runtime started. */
+function countOutput() {
+  const counts = { stdout: 0, stderr: 0 };
+  for (const name of /** @type {const} */ (['stdout', 'stderr'])) {
+    const stream = process[name];
+    const write = stream.write;
+    stream.write = /** @type {typeof write} */ (function (chunk, encoding) {
+      counts[name] += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk.length;
+      return write.apply(stream, /** @type {any} */ (arguments));
+    });
+  }
+  return counts;
 }

@@ -114,6 +114,16 @@ describe('event sources of one environment', () => {
     expect(() => events.invokeAsync('nope', '{}')).toThrow(expect.objectContaining({ code: 'FUNCTION_UNKNOWN' }));
   });
 
+  it('refuses an asynchronous event over Lambda’s 256 KB and queues one at the limit', () => {
+    const over = JSON.stringify({ blob: 'x'.repeat(256 * 1024) });
+    expect(() => events.invokeAsync('tick', over)).toThrow(expect.objectContaining({
+      code: 'ARGUMENT_INVALID', message: expect.stringContaining('RequestEntityTooLargeException: Request must be smaller than 262144 bytes'),
+    }));
+    const at = JSON.stringify({ blob: 'x'.repeat(256 * 1024 - 11) });
+    expect(Buffer.byteLength(at)).toBe(256 * 1024);
+    expect(events.invokeAsync('tick', at)).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('does not run sources of a function without a live version; its events wait', async () => {
     events.invokeAsync('tick', '{"waiting":true}');
     await new Promise((resolve) => setTimeout(resolve, 150));

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StagecraftError } from '../../../errors.js';
+import { assertPayloadSize } from '../../../runtime/index.js';
 import { aliasName, instanceName, resourceName, type Manifest } from '../../../manifest/index.js';
 import type { SendOptions, StateStore } from '../../../state/index.js';
 import { functionArn, type Where } from './arns.js';
@@ -63,7 +64,8 @@ export class EnvironmentEvents {
     this.sinks = {
       sendToQueue: (queue, body) => this.send(queue, body),
       publish: (topic, message) => this.publish(topic, message),
-      invokeAsync: (fn, payload) => this.invokeAsync(fn, payload),
+      // A destination's record is Lambda's own: the 256 KB quota is for callers' events.
+      invokeAsync: (fn, payload) => this.queueAsync(fn, payload),
     };
     this.topics = new Topics({
       ...where, subscribers: topicSubscribers(manifest), physicalName: (name) => this.physical(name), queues: store.queues,
@@ -170,6 +172,11 @@ export class EnvironmentEvents {
 
   /** Queues an asynchronous invocation of `fn`'s `live` alias; returns the request id. */
   invokeAsync(fn: string, payload: string): string {
+    assertPayloadSize(payload, 'async'); // as Lambda refuses InvocationType Event over 256 KB
+    return this.queueAsync(fn, payload);
+  }
+
+  private queueAsync(fn: string, payload: string): string {
     const requestId = this.enqueue(fn, payload);
     this.invokers.get(fn)?.wake();
     return requestId;

@@ -1,0 +1,126 @@
+/**
+ * Everything an execution environment started, found so that tearing it down leaves nothing:
+ * the runtime's descendants (a `detached` child has its own process group, so the group kill
+ * misses it) and, once they are orphaned, any process still carrying the environment's own
+ * `AWS_LAMBDA_LOG_STREAM_NAME` (unique per environment, inherited by whatever it starts).
+ * Linux only (/proc); elsewhere the process group is all there is.
+ * https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Rounds of find-and-kill: a process forking while it is being killed is caught by the next. */
+const ROUNDS = 3;
+
+/** SIGKILL to the group of `rootPid` and to every process of the environment `marker` names. */
+export function killTree(rootPid: number, marker: string | undefined): void {
+  signal(-rootPid);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const found = environmentProcesses(rootPid, marker);
+    if (found.length === 0) return;
+    for (const pid of found) signal(pid);
+  }
+}
+
+/** The live descendants of `rootPid` and the processes whose environment holds `marker`. */
+export function environmentProcesses(rootPid: number, marker: string | undefined): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  const marked: number[] = [];
+  const needle = marker === undefined ? undefined : `${marker}\0`;
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const parent = parentOf(pid);
+    if (parent === undefined) continue; // gone, or a zombie: nothing left to kill
+    const siblings = children.get(parent);
+    if (siblings === undefined) children.set(parent, [pid]);
+    else siblings.push(pid);
+    if (needle !== undefined && environOf(pid).includes(needle)) marked.push(pid);
+  }
+  const found = new Set(marked);
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.pop()!) ?? []) {
+      if (found.has(child)) continue;
+      found.add(child);
+      queue.push(child);
+    }
+  }
+  found.delete(rootPid);
+  return [...found];
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // `pid (comm) state ppid …`; comm may hold spaces and parentheses: read after the last `)`.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : Number(fields[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function environOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+function signal(target: number): void {
+  try {
+    process.kill(target, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * The first process under `rootPid` that is not `wrapper` (e.g. the runtime bwrap started): the
+ * one whose memory counts. Undefined while it does not exist yet.
+ */
+export function firstUnwrapped(rootPid: number, wrapper: string): number | undefined {
+  const queue = [rootPid];
+  const all = childrenMap();
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (pid !== rootPid && commOf(pid) !== wrapper) return pid;
+    queue.push(...(all.get(pid) ?? []));
+  }
+  return undefined;
+}
+
+function childrenMap(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return children;
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const parent = parentOf(pid);
+    if (parent === undefined) continue;
+    const siblings = children.get(parent);
+    if (siblings === undefined) children.set(parent, [pid]);
+    else siblings.push(pid);
+  }
+  return children;
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
+  } catch {
+    return '';
+  }
+}
