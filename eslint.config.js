@@ -4,7 +4,16 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '**/.stagecraft/**', 'coverage/**', '.tmp-apps/**', '**/fixtures/**/node_modules/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '**/.stagecraft/**',
+      'coverage/**',
+      '.tmp-apps/**',
+      '**/fixtures/**/node_modules/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

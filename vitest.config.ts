@@ -8,7 +8,10 @@ import { defineConfig } from 'vitest/config';
 // hints then name `stagecraft …`, and scripts that tests run (smoke commands, CI steps) can call it.
 const PATH = `${resolve('test/fixtures/bin')}${delimiter}${process.env['PATH'] ?? ''}`;
 const shared = {
-  pool: 'forks' as const, testTimeout: 60_000, hookTimeout: 60_000, env: { PATH },
+  pool: 'forks' as const,
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  env: { PATH },
   // @actions/workflow-parser imports its JSON schema without an import attribute, which Node
   // refuses outside a bundler: let Vite transform it (test/ci-generate.test.ts).
   server: { deps: { inline: ['@actions/workflow-parser'] } },

@@ -48,7 +48,8 @@ const relocate = {
     context.onLoad({ filter: /\.js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8').replace(
         /new URL\((['"])(\.{1,2}\/[^'"]+)\1, import\.meta\.url\)/g,
-        (_whole, quote, path) => `new URL(${quote}${fromOutdir(join(dirname(args.path), path))}${quote}, import.meta.url)`,
+        (_whole, quote, path) =>
+          `new URL(${quote}${fromOutdir(join(dirname(args.path), path))}${quote}, import.meta.url)`,
       );
       return { contents: text, loader: 'js' };
     });
@@ -131,7 +132,11 @@ for (const output of Object.keys(result.metafile.outputs)) {
   const text = readFileSync(output, 'utf8');
   for (const [, argument] of text.matchAll(/new URL\(([^,()]+), import\.meta\.url\)/g)) {
     const literal = /^(['"])([^'"]+)\1$/.exec(argument.trim());
-    if (literal === null) throw new Error(`${output}: new URL(${argument}, import.meta.url) cannot be relocated; write the path out as a string`);
-    if (!existsSync(join(dirname(output), literal[2]))) throw new Error(`${output}: ${literal[2]} does not exist next to the bundle`);
+    if (literal === null)
+      throw new Error(
+        `${output}: new URL(${argument}, import.meta.url) cannot be relocated; write the path out as a string`,
+      );
+    if (!existsSync(join(dirname(output), literal[2])))
+      throw new Error(`${output}: ${literal[2]} does not exist next to the bundle`);
   }
 }

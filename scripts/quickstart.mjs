@@ -20,10 +20,16 @@ stagecraft('validate');
 stagecraft('build');
 stagecraft('promote');
 // A second run finds the release live everywhere and nothing waiting: approve only what waits.
-const waiting = JSON.parse(spawnSync(process.execPath, [`${root}dist/cli/main.js`, 'status', '--json', '--dir', app], { encoding: 'utf8' }).stdout).promotions ?? [];
+const waiting =
+  JSON.parse(
+    spawnSync(process.execPath, [`${root}dist/cli/main.js`, 'status', '--json', '--dir', app], { encoding: 'utf8' })
+      .stdout,
+  ).promotions ?? [];
 for (const promotion of waiting.filter((candidate) => candidate.status === 'awaiting-approval')) {
   stagecraft('approve', promotion.environment, '--by', 'quickstart');
 }
 stagecraft('status');
-process.stderr.write(`\nTry: curl http://127.0.0.1:${Number(port) + 1}/health   (dev; staging and prod on the next ports)\n`);
+process.stderr.write(
+  `\nTry: curl http://127.0.0.1:${Number(port) + 1}/health   (dev; staging and prod on the next ports)\n`,
+);
 stagecraft('up', '--port', port);

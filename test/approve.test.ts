@@ -8,13 +8,16 @@ describe('approve with nothing waiting', () => {
 
   it('is refused with exit 3, saying where to look', async () => {
     expect((await runCli(['build', '--dir', app.dir])).code).toBe(0);
-    const before = (await runCli(['history', '--json', '--dir', app.dir])).json<{ entries: unknown[] }>().entries.length;
+    const before = (await runCli(['history', '--json', '--dir', app.dir])).json<{ entries: unknown[] }>().entries
+      .length;
     const refused = await runCli(['approve', 'prod', '--dir', app.dir]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/no promotion is waiting for an approval in prod/);
     expect(refused.stderr).toMatch(/stagecraft status/);
     const json = await runCli(['approve', 'prod', '--json', '--dir', app.dir]);
     expect(json.json()).toMatchObject({ ok: false, error: { code: 'APPROVAL_NOT_WAITING', kind: 'refused' } });
-    expect((await runCli(['history', '--json', '--dir', app.dir])).json<{ entries: unknown[] }>().entries).toHaveLength(before);
+    expect((await runCli(['history', '--json', '--dir', app.dir])).json<{ entries: unknown[] }>().entries).toHaveLength(
+      before,
+    );
   });
 });

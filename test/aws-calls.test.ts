@@ -26,11 +26,23 @@ type Counts = Record<string, number>;
 function writeApp(dir: string, functions: number, answer: string): void {
   mkdirSync(join(dir, 'src'), { recursive: true });
   const names = Array.from({ length: functions }, (_, index) => `fn${index + 1}`);
-  writeFileSync(join(dir, 'stagecraft.yml'), [
-    `app: calls${functions}`, 'provider: aws', 'environments:', '  - name: dev', '  - name: prod', 'functions:',
-    ...names.map((name) => `  ${name}: { handler: src/${name}.handler }`),
-  ].join('\n'));
-  for (const name of names) writeFileSync(join(dir, 'src', `${name}.mjs`), `export const handler = async () => (${JSON.stringify(`${answer} from ${name} of calls${functions}`)});\n`);
+  writeFileSync(
+    join(dir, 'stagecraft.yml'),
+    [
+      `app: calls${functions}`,
+      'provider: aws',
+      'environments:',
+      '  - name: dev',
+      '  - name: prod',
+      'functions:',
+      ...names.map((name) => `  ${name}: { handler: src/${name}.handler }`),
+    ].join('\n'),
+  );
+  for (const name of names)
+    writeFileSync(
+      join(dir, 'src', `${name}.mjs`),
+      `export const handler = async () => (${JSON.stringify(`${answer} from ${name} of calls${functions}`)});\n`,
+    );
 }
 
 describe('AWS API calls per promotion step', () => {
@@ -53,7 +65,13 @@ describe('AWS API calls per promotion step', () => {
     // Every step above reached its end through the 15/s proxy: any 429 was absorbed by the budget
     // and the SDK's adaptive retry, none reached the caller.
     console.log(`calls the proxy answered 429 TooManyRequestsException: ${proxy?.throttled ?? 0}`);
-    console.log(['| N | step | PublishVersion | UpdateAlias + CreateAlias | CloudFormation | other calls | total | Lambda calls in the 15/s budget |', '|---|---|---|---|---|---|---|---|', ...table].join('\n'));
+    console.log(
+      [
+        '| N | step | PublishVersion | UpdateAlias + CreateAlias | CloudFormation | other calls | total | Lambda calls in the 15/s budget |',
+        '|---|---|---|---|---|---|---|---|',
+        ...table,
+      ].join('\n'),
+    );
   });
 
   /** One step on a fresh provider; returns the calls it made by operation. */
@@ -64,26 +82,56 @@ describe('AWS API calls per promotion step', () => {
     const artifacts = ArtifactStore.forApp(dir);
     const clients = new AwsClients({ onCall: (call) => calls.push(call) });
     try {
-      const provider = new AwsProvider({ clients, artifacts, manifest: loaded.manifest, pollMs: 50, ledger: { append: (entry) => { store.transaction(() => store.ledger.append(entry)); } } });
+      const provider = new AwsProvider({
+        clients,
+        artifacts,
+        manifest: loaded.manifest,
+        pollMs: 50,
+        ledger: {
+          append: (entry) => {
+            store.transaction(() => store.ledger.append(entry));
+          },
+        },
+      });
       const secrets = new SecretStore(store, { env: process.env, appDir: dir });
-      await work({ loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: 'calls', env: process.env, secrets, report: { progress: () => undefined, warn: () => undefined } });
+      await work({
+        loaded,
+        store,
+        artifacts,
+        provider,
+        lock: new SqliteLock(store),
+        actor: 'calls',
+        env: process.env,
+        secrets,
+        report: { progress: () => undefined, warn: () => undefined },
+      });
     } finally {
       clients.destroy();
       store.close();
     }
     const counts: Counts = {};
-    for (const call of calls) counts[`${call.service}.${call.operation}`] = (counts[`${call.service}.${call.operation}`] ?? 0) + 1;
+    for (const call of calls)
+      counts[`${call.service}.${call.operation}`] = (counts[`${call.service}.${call.operation}`] ?? 0) + 1;
     return counts;
   }
 
-  const sum = (counts: Counts, pick: (key: string) => boolean) => Object.entries(counts).filter(([key]) => pick(key)).reduce((total, [, count]) => total + count, 0);
+  const sum = (counts: Counts, pick: (key: string) => boolean) =>
+    Object.entries(counts)
+      .filter(([key]) => pick(key))
+      .reduce((total, [, count]) => total + count, 0);
   /** Lambda's control-plane calls that share the account's 15 per second: all but GetFunction, GetPolicy and Invoke. */
-  const budgeted = (counts: Counts) => sum(counts, (key) => key.startsWith('Lambda.') && !['Lambda.GetFunction', 'Lambda.GetPolicy', 'Lambda.Invoke'].includes(key));
+  const budgeted = (counts: Counts) =>
+    sum(
+      counts,
+      (key) => key.startsWith('Lambda.') && !['Lambda.GetFunction', 'Lambda.GetPolicy', 'Lambda.Invoke'].includes(key),
+    );
   const record = (n: number, name: string, counts: Counts) => {
     const publish = counts['Lambda.PublishVersion'] ?? 0;
     const aliases = (counts['Lambda.UpdateAlias'] ?? 0) + (counts['Lambda.CreateAlias'] ?? 0);
     const total = sum(counts, () => true);
-    table.push(`| ${n} | ${name} | ${publish} | ${aliases} | ${sum(counts, (key) => key.startsWith('CloudFormation.'))} | ${total - publish - aliases} | ${total} | ${budgeted(counts)} |`);
+    table.push(
+      `| ${n} | ${name} | ${publish} | ${aliases} | ${sum(counts, (key) => key.startsWith('CloudFormation.'))} | ${total - publish - aliases} | ${total} | ${budgeted(counts)} |`,
+    );
   };
 
   for (const n of [1, 4, 8]) {
@@ -91,23 +139,35 @@ describe('AWS API calls per promotion step', () => {
       const dir = mkdtempSync(join(tmpdir(), 'stagecraft-calls-'));
       try {
         writeApp(dir, n, 'one');
-        const first = await step(dir, async (ctx) => { await buildRelease(ctx); await deploy(ctx, 'dev'); });
+        const first = await step(dir, async (ctx) => {
+          await buildRelease(ctx);
+          await deploy(ctx, 'dev');
+        });
         record(n, 'first deploy (creates stack and functions)', first);
         expect(first['CloudFormation.CreateStack']).toBe(1);
         expect(first['Lambda.CreateFunction']).toBe(n);
 
-        const firstProd = await step(dir, async (ctx) => { await promote(ctx); });
+        const firstProd = await step(dir, async (ctx) => {
+          await promote(ctx);
+        });
         record(n, 'first promotion to prod (creates its stack and functions)', firstProd);
 
         writeApp(dir, n, 'two');
-        const code = await step(dir, async (ctx) => { await buildRelease(ctx); await deploy(ctx, 'dev'); });
+        const code = await step(dir, async (ctx) => {
+          await buildRelease(ctx);
+          await deploy(ctx, 'dev');
+        });
         record(n, 'code-only release, existing environment', code);
         expect(code['Lambda.PublishVersion']).toBe(n);
         // 2N moves, and once per provider the probe that asks whether UpdateAlias's RevisionId is checked.
         expect((code['Lambda.UpdateAlias'] ?? 0) + (code['Lambda.CreateAlias'] ?? 0)).toBe(2 * n + 1);
         // No stack change: the stack's tag and the template it holds read, and nothing that
         // creates, updates or plans.
-        expect(Object.keys(code).filter((key) => key.startsWith('CloudFormation.')).sort()).toEqual(['CloudFormation.DescribeStacks', 'CloudFormation.GetTemplate']);
+        expect(
+          Object.keys(code)
+            .filter((key) => key.startsWith('CloudFormation.'))
+            .sort(),
+        ).toEqual(['CloudFormation.DescribeStacks', 'CloudFormation.GetTemplate']);
         // The rest, pinned. Per function, the provider's: the new artifact looked for and uploaded
         // once, one read of $LATEST (GetFunction: outside the 15/s budget), the new code and the
         // new config (STAGECRAFT_RELEASE changes with every release). Per function, the engine's:
@@ -116,36 +176,63 @@ describe('AWS API calls per promotion step', () => {
         // version listing (which config keys changed, for the ledger). Once per run: the stack's
         // state, the template it holds (changed by hand, it is put back), the account, the probe.
         expect(code).toEqual({
-          'CloudFormation.DescribeStacks': 1, 'CloudFormation.GetTemplate': 1, 'STS.GetCallerIdentity': 1,
-          'S3.HeadObject': n, 'S3.PutObject': n,
-          'Lambda.GetFunction': n, 'Lambda.UpdateFunctionCode': n, 'Lambda.UpdateFunctionConfiguration': n,
-          'Lambda.PublishVersion': n, 'Lambda.GetAlias': 2 * n, 'Lambda.UpdateAlias': 2 * n + 1, 'Lambda.ListVersionsByFunction': n,
+          'CloudFormation.DescribeStacks': 1,
+          'CloudFormation.GetTemplate': 1,
+          'STS.GetCallerIdentity': 1,
+          'S3.HeadObject': n,
+          'S3.PutObject': n,
+          'Lambda.GetFunction': n,
+          'Lambda.UpdateFunctionCode': n,
+          'Lambda.UpdateFunctionConfiguration': n,
+          'Lambda.PublishVersion': n,
+          'Lambda.GetAlias': 2 * n,
+          'Lambda.UpdateAlias': 2 * n + 1,
+          'Lambda.ListVersionsByFunction': n,
         });
         // Budgeted calls per function: 10 before the alias cache, 8 + 1/N now.
         expect(budgeted(code)).toBe(8 * n + 1);
 
         // The same release promoted on: dev is passed (its live checked), prod takes the
         // artifacts already in S3 (looked for, not uploaded again).
-        const onward = await step(dir, async (ctx) => { await promote(ctx); });
+        const onward = await step(dir, async (ctx) => {
+          await promote(ctx);
+        });
         record(n, 'that release promoted on to prod (dev passed)', onward);
         expect(onward['Lambda.PublishVersion']).toBe(n);
         expect(onward['Lambda.UpdateAlias']).toBe(2 * n + 1);
         expect(onward['S3.PutObject'] ?? 0).toBe(0);
         expect(onward).toEqual({
-          'CloudFormation.DescribeStacks': 1, 'CloudFormation.GetTemplate': 1, 'STS.GetCallerIdentity': 1, 'S3.HeadObject': n,
-          'Lambda.GetFunction': n, 'Lambda.UpdateFunctionCode': n, 'Lambda.UpdateFunctionConfiguration': n,
+          'CloudFormation.DescribeStacks': 1,
+          'CloudFormation.GetTemplate': 1,
+          'STS.GetCallerIdentity': 1,
+          'S3.HeadObject': n,
+          'Lambda.GetFunction': n,
+          'Lambda.UpdateFunctionCode': n,
+          'Lambda.UpdateFunctionConfiguration': n,
           // dev passed: its live alias and that version's release, per function (N + N); prod as
           // above, plus a version listing to see its first function is not on this release yet.
-          'Lambda.PublishVersion': n, 'Lambda.GetAlias': 3 * n, 'Lambda.UpdateAlias': 2 * n + 1, 'Lambda.ListVersionsByFunction': 2 * n + 1,
+          'Lambda.PublishVersion': n,
+          'Lambda.GetAlias': 3 * n,
+          'Lambda.UpdateAlias': 2 * n + 1,
+          'Lambda.ListVersionsByFunction': 2 * n + 1,
         });
 
-        const again = await step(dir, async (ctx) => { await deploy(ctx, 'dev'); });
+        const again = await step(dir, async (ctx) => {
+          await deploy(ctx, 'dev');
+        });
         record(n, 'same release again (no change)', again);
         expect(again['Lambda.PublishVersion']).toBe(n);
         // Nothing moves: the one UpdateAlias is the probe (refused by its RevisionId, changes nothing).
         expect(again['Lambda.UpdateAlias'] ?? 0).toBe(1);
         expect(budgeted(again)).toBe(4 * n + 1);
-        expect(sum(again, (key) => key.startsWith('CloudFormation.') && !['CloudFormation.DescribeStacks', 'CloudFormation.GetTemplate'].includes(key))).toBe(0);
+        expect(
+          sum(
+            again,
+            (key) =>
+              key.startsWith('CloudFormation.') &&
+              !['CloudFormation.DescribeStacks', 'CloudFormation.GetTemplate'].includes(key),
+          ),
+        ).toBe(0);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

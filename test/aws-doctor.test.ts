@@ -6,9 +6,20 @@
  * wrong and what to do, with exit 1. Each tamper is undone (the way doctor says) before the next,
  * so every failure is attributable. The lock it reports is the shared one in DynamoDB.
  */
-import { CloudFormationClient, DeleteStackCommand, GetTemplateCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
-  DeleteAliasCommand, DeleteFunctionCommand, GetFunctionConfigurationCommand, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand, type LambdaClient,
+  CloudFormationClient,
+  DeleteStackCommand,
+  GetTemplateCommand,
+  UpdateStackCommand,
+} from '@aws-sdk/client-cloudformation';
+import {
+  DeleteAliasCommand,
+  DeleteFunctionCommand,
+  GetFunctionConfigurationCommand,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+  type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,11 +29,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, ROOT, runCli } from './helpers/cli.js';
 import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 
-interface DoctorJson { ok: boolean; checks: { name: string; status: string; message: string; details?: string[] }[] }
-interface BuildJson { release: string; functions: { function: string; sha256: string }[] }
+interface DoctorJson {
+  ok: boolean;
+  checks: { name: string; status: string; message: string; details?: string[] }[];
+}
+interface BuildJson {
+  release: string;
+  functions: { function: string; sha256: string }[];
+}
 
 const HEALTHY = JSON.stringify({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
-const CHECKS = ['artifacts', 'code', 'versions', 'aliases', 'ledger', 'stack', 'bindings', 'immutability', 'promotions', 'lock', 'environments', 'secrets'];
+const CHECKS = [
+  'artifacts',
+  'code',
+  'versions',
+  'aliases',
+  'ledger',
+  'stack',
+  'bindings',
+  'immutability',
+  'promotions',
+  'lock',
+  'environments',
+  'secrets',
+];
 
 /** The CLI on the app in `dir`, against moto, expected to exit with `expectCode`. */
 async function runIn(dir: string, moto: Moto, args: string[], expectCode: number) {
@@ -32,13 +62,19 @@ async function runIn(dir: string, moto: Moto, args: string[], expectCode: number
 }
 
 const statuses = (report: DoctorJson) => report.checks.map((check) => [check.name, check.status]);
-const failing = (report: DoctorJson) => report.checks.filter((check) => check.status === 'fail').map((check) => check.name);
+const failing = (report: DoctorJson) =>
+  report.checks.filter((check) => check.status === 'fail').map((check) => check.name);
 const checkOf = (report: DoctorJson, name: string) => report.checks.find((check) => check.name === name);
 
 describe('doctor on aws (moto), multi-stack with shared state: examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
-  app.write('stagecraft.yml', app.read('stagecraft.yml')
-    .replace(/^runtime:/m, 'provider: aws\nstate: { backend: dynamodb, table: shop-doctor-state }\nruntime:').replace('    approval: manual\n', ''));
+  app.write(
+    'stagecraft.yml',
+    app
+      .read('stagecraft.yml')
+      .replace(/^runtime:/m, 'provider: aws\nstate: { backend: dynamodb, table: shop-doctor-state }\nruntime:')
+      .replace('    approval: manual\n', ''),
+  );
   let moto: Moto;
   let session: MotoSession | undefined;
   let lambda: LambdaClient;
@@ -81,21 +117,36 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
     const report = await doctor(0);
     expect(statuses(report)).toEqual(CHECKS.map((name) => [name, 'ok']));
     expect(checkOf(report, 'versions')?.message).toBe("9 version(s) run their release's artifact");
-    expect(checkOf(report, 'stack')?.message).toBe('3 stack(s) hold the template Stagecraft applied (shop-dev, shop-staging, shop-prod)');
-    expect(checkOf(report, 'bindings')?.message).toBe('the event sources of 9 live alias(es) are mapped as declared, and none to smoke');
+    expect(checkOf(report, 'stack')?.message).toBe(
+      '3 stack(s) hold the template Stagecraft applied (shop-dev, shop-staging, shop-prod)',
+    );
+    expect(checkOf(report, 'bindings')?.message).toBe(
+      'the event sources of 9 live alias(es) are mapped as declared, and none to smoke',
+    );
     expect((await cli(['doctor'])).stdout).toMatch(/ok {4}stack {9}3 stack\(s\)[\s\S]*every invariant holds/);
   }, 180_000);
 
   it('reports the DynamoDB lock: held by a live process, then left by a dead one', async () => {
-    const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'test', 'fixtures', 'aws', 'hold-lock.mjs'), 'shop-doctor-state', 'shop', '', 'yes'], {
-      env: { ...process.env, ...moto.env }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [join(ROOT, 'test', 'fixtures', 'aws', 'hold-lock.mjs'), 'shop-doctor-state', 'shop', '', 'yes'],
+      {
+        env: { ...process.env, ...moto.env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
-        child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('"acquired":true')) resolve(); });
+        child.stdout?.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('"acquired":true')) resolve();
+        });
         child.once('exit', (code) => reject(new Error(`lock holder exited ${code}`)));
       });
-      expect(checkOf(await doctor(0), 'lock')).toEqual({ name: 'lock', status: 'ok', message: `held by \`promote\` (pid ${child.pid})` });
+      expect(checkOf(await doctor(0), 'lock')).toEqual({
+        name: 'lock',
+        status: 'ok',
+        message: `held by \`promote\` (pid ${child.pid})`,
+      });
     } finally {
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -103,7 +154,14 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
       });
     }
     const left = await doctor(0);
-    expect(checkOf(left, 'lock')).toMatchObject({ status: 'warn', message: expect.stringMatching(new RegExp(`^held by \`promote\` \\(pid ${child.pid}, since .*\\), whose process is gone; the next command takes it over$`)) });
+    expect(checkOf(left, 'lock')).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(
+        new RegExp(
+          `^held by \`promote\` \\(pid ${child.pid}, since .*\\), whose process is gone; the next command takes it over$`,
+        ),
+      ),
+    });
   }, 180_000);
 
   it('(a) live moved to another version outside Stagecraft fails the ledger check; the rollback it names puts it back', async () => {
@@ -118,9 +176,16 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
     expect(failing(report)).toEqual(['ledger']);
     const ledger = checkOf(report, 'ledger');
     expect(ledger?.message).toMatch(/moved or deleted outside Stagecraft/);
-    expect(ledger?.details).toEqual([expect.stringMatching(/^shop-api-dev live: is v1 \(revision 2\), the ledger says v2 \(revision 2, #\d+\); `stagecraft rollback dev --function api --to 2` points it back at v2$/)]);
+    expect(ledger?.details).toEqual([
+      expect.stringMatching(
+        /^shop-api-dev live: is v1 \(revision 2\), the ledger says v2 \(revision 2, #\d+\); `stagecraft rollback dev --function api --to 2` points it back at v2$/,
+      ),
+    ]);
     // dev's api runs the first release again, its worker the second: worth a warning, not a failure.
-    expect(checkOf(report, 'environments')).toMatchObject({ status: 'warn', details: [`dev: live runs ${first.release} and ${second.release} at once`] });
+    expect(checkOf(report, 'environments')).toMatchObject({
+      status: 'warn',
+      details: [`dev: live runs ${first.release} and ${second.release} at once`],
+    });
 
     await runHint(ledger?.details?.[0], 0);
     expect(statuses(await doctor(0))).toEqual(CHECKS.map((name) => [name, 'ok']));
@@ -131,25 +196,38 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
     const report = await doctor(1);
     expect(failing(report)).toEqual(['ledger']);
     const details = checkOf(report, 'ledger')?.details ?? [];
-    expect(details).toEqual([expect.stringMatching(/^shop-worker-dev smoke: is absent, the ledger says v2 \(revision 2, #\d+\); `stagecraft deploy dev --release r2-[0-9a-f]{8}` points it again$/)]);
+    expect(details).toEqual([
+      expect.stringMatching(
+        /^shop-worker-dev smoke: is absent, the ledger says v2 \(revision 2, #\d+\); `stagecraft deploy dev --release r2-[0-9a-f]{8}` points it again$/,
+      ),
+    ]);
 
     await runHint(details[0], 3);
     expect(statuses(await doctor(0))).toEqual(CHECKS.map((name) => [name, 'ok']));
   }, 180_000);
 
   it('(c) other code published under a copied Stagecraft description fails the versions check', async () => {
-    const original = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'shop-api-staging', Qualifier: '1' }));
+    const original = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'shop-api-staging', Qualifier: '1' }),
+    );
     const workerSha = first.functions.find((fn) => fn.function === 'worker')?.sha256 ?? '';
     const apiSha = first.functions.find((fn) => fn.function === 'api')?.sha256 ?? '';
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'shop-api-staging', ZipFile: readFileSync(join(app.dir, '.stagecraft', 'artifacts', `${workerSha}.zip`)) }));
-    const forged = await lambda.send(new PublishVersionCommand({ FunctionName: 'shop-api-staging', Description: original.Description }));
+    await lambda.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: 'shop-api-staging',
+        ZipFile: readFileSync(join(app.dir, '.stagecraft', 'artifacts', `${workerSha}.zip`)),
+      }),
+    );
+    const forged = await lambda.send(
+      new PublishVersionCommand({ FunctionName: 'shop-api-staging', Description: original.Description }),
+    );
     expect(forged.Version).toBe('2');
 
     const report = await doctor(1);
     expect(failing(report)).toEqual(['versions']);
     expect(checkOf(report, 'versions')?.details).toEqual([
-      `shop-api-staging v2: its code (sha256 ${workerSha.slice(0, 12)}) is not the artifact of ${first.release} api (${apiSha.slice(0, 12)}): it was changed outside Stagecraft; `
-        + 'nothing points at it: delete it with `aws lambda delete-function --function-name shop-api-staging --qualifier 2`',
+      `shop-api-staging v2: its code (sha256 ${workerSha.slice(0, 12)}) is not the artifact of ${first.release} api (${apiSha.slice(0, 12)}): it was changed outside Stagecraft; ` +
+        'nothing points at it: delete it with `aws lambda delete-function --function-name shop-api-staging --qualifier 2`',
     ]);
 
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'shop-api-staging', Qualifier: '2' }));
@@ -157,19 +235,30 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
   }, 180_000);
 
   it('(d) a stack template changed outside Stagecraft fails the stack check and the deploy it names puts it back; a deleted stack fails too', async () => {
-    const held = JSON.parse((await cloudformation.send(new GetTemplateCommand({ StackName: 'shop-staging' }))).TemplateBody ?? '{}') as { Resources: Record<string, unknown> };
+    const held = JSON.parse(
+      (await cloudformation.send(new GetTemplateCommand({ StackName: 'shop-staging' }))).TemplateBody ?? '{}',
+    ) as { Resources: Record<string, unknown> };
     held.Resources['Tampered'] = { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'shop-tampered-staging' } };
-    await cloudformation.send(new UpdateStackCommand({ StackName: 'shop-staging', TemplateBody: JSON.stringify(held), Capabilities: ['CAPABILITY_IAM'] }));
+    await cloudformation.send(
+      new UpdateStackCommand({
+        StackName: 'shop-staging',
+        TemplateBody: JSON.stringify(held),
+        Capabilities: ['CAPABILITY_IAM'],
+      }),
+    );
 
     const changed = await doctor(1);
     expect(failing(changed)).toEqual(['stack']);
     const details = checkOf(changed, 'stack')?.details ?? [];
-    expect(details).toEqual([expect.stringMatching(
-      /^shop-staging: its template was changed outside Stagecraft \(it holds [0-9a-f]{12}, Stagecraft applied [0-9a-f]{12}\); `stagecraft deploy staging` puts Stagecraft's back$/,
-    )]);
+    expect(details).toEqual([
+      expect.stringMatching(
+        /^shop-staging: its template was changed outside Stagecraft \(it holds [0-9a-f]{12}, Stagecraft applied [0-9a-f]{12}\); `stagecraft deploy staging` puts Stagecraft's back$/,
+      ),
+    ]);
     // What the hint says: a deploy sees the template the stack holds is not the one it applied.
     await runHint(details[0], 3);
-    const repaired = (await cloudformation.send(new GetTemplateCommand({ StackName: 'shop-staging' }))).TemplateBody ?? '';
+    const repaired =
+      (await cloudformation.send(new GetTemplateCommand({ StackName: 'shop-staging' }))).TemplateBody ?? '';
     expect(JSON.parse(repaired)).toEqual(JSON.parse((await cli(['synth', 'staging'])).stdout));
     expect(statuses(await doctor(0))).toEqual(CHECKS.map((name) => [name, 'ok']));
 
@@ -178,15 +267,22 @@ describe('doctor on aws (moto), multi-stack with shared state: examples/shop', (
     expect(failing(deleted)).toEqual(['stack']);
     expect(checkOf(deleted, 'stack')).toMatchObject({
       message: 'stacks are missing or were changed outside Stagecraft',
-      details: ["shop-prod does not exist, yet prod was deployed there: its queues, tables and API are gone; `stagecraft deploy prod` creates it again"],
+      details: [
+        'shop-prod does not exist, yet prod was deployed there: its queues, tables and API are gone; `stagecraft deploy prod` creates it again',
+      ],
     });
-    expect((await cli(['doctor'], 1)).stdout).toMatch(/FAIL {2}stack {9}stacks are missing[\s\S]*some invariants do not hold/);
+    expect((await cli(['doctor'], 1)).stdout).toMatch(
+      /FAIL {2}stack {9}stacks are missing[\s\S]*some invariants do not hold/,
+    );
   }, 180_000);
 });
 
 describe('doctor on aws (moto), single-stack: one function per name, aliases per environment', () => {
   const app = copyApp('aws-full');
-  app.write('stagecraft.yml', app.read('stagecraft.yml').replace('provider: aws', 'provider: aws\nstrategy: single-stack'));
+  app.write(
+    'stagecraft.yml',
+    app.read('stagecraft.yml').replace('provider: aws', 'provider: aws\nstrategy: single-stack'),
+  );
   let moto: Moto;
   let session: MotoSession | undefined;
   let lambda: LambdaClient;
@@ -206,7 +302,7 @@ describe('doctor on aws (moto), single-stack: one function per name, aliases per
     app.remove();
   }, 180_000);
 
-  it('holds after deploys to both environments; moving `dev` onto prod\'s version fails the ledger check', async () => {
+  it("holds after deploys to both environments; moving `dev` onto prod's version fails the ledger check", async () => {
     const clean = await doctor(0);
     expect(statuses(clean)).toEqual(CHECKS.map((name) => [name, 'ok']));
     expect(checkOf(clean, 'stack')?.message).toBe('1 stack(s) hold the template Stagecraft applied (full)');
@@ -217,7 +313,11 @@ describe('doctor on aws (moto), single-stack: one function per name, aliases per
     const report = await doctor(1);
     expect(failing(report)).toEqual(['ledger']);
     const details = checkOf(report, 'ledger')?.details ?? [];
-    expect(details).toEqual([expect.stringMatching(/^full-api dev: is v2 \(revision 1\), the ledger says v1 \(revision 1, #\d+\); `stagecraft rollback dev --function api --to 1` points it back at v1$/)]);
+    expect(details).toEqual([
+      expect.stringMatching(
+        /^full-api dev: is v2 \(revision 1\), the ledger says v1 \(revision 1, #\d+\); `stagecraft rollback dev --function api --to 1` points it back at v1$/,
+      ),
+    ]);
 
     await cli([...(/`stagecraft ([^`]+)`/.exec(details[0] ?? '')?.[1] ?? '').split(' ')]);
     expect(statuses(await doctor(0))).toEqual(CHECKS.map((name) => [name, 'ok']));

@@ -4,7 +4,13 @@
  * variables as under `up`, pointing at the real resources; reading a version back leaves them out
  * of its stored config, so deploying the release again publishes nothing new.
  */
-import { GetFunctionConfigurationCommand, GetAliasCommand, InvokeCommand, ListVersionsByFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  GetAliasCommand,
+  InvokeCommand,
+  ListVersionsByFunctionCommand,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +30,9 @@ describe('aws provider on moto: the resource variables a handler gets', () => {
   };
   const liveVariables = async (fn: string, env: string) => {
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: `ends-${fn}-${env}`, Name: 'live' }));
-    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `ends-${fn}-${env}`, Qualifier: alias.FunctionVersion }));
+    const config = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: `ends-${fn}-${env}`, Qualifier: alias.FunctionVersion }),
+    );
     return config.Environment?.Variables ?? {};
   };
 
@@ -48,18 +56,26 @@ describe('aws provider on moto: the resource variables a handler gets', () => {
       for (const env of ['dev', 'prod']) {
         const vars = await liveVariables('probe', env);
         expect(vars['STAGECRAFT_QUEUE_JOBS']).toBe(`ends-jobs-${env}`);
-        expect(vars['STAGECRAFT_QUEUE_JOBS_URL']).toBe(`https://sqs.us-east-1.amazonaws.com/${MOTO_ACCOUNT}/ends-jobs-${env}`);
-        expect(vars['STAGECRAFT_QUEUE_AUDIT_URL']).toBe(`https://sqs.us-east-1.amazonaws.com/${MOTO_ACCOUNT}/ends-audit-${env}`);
+        expect(vars['STAGECRAFT_QUEUE_JOBS_URL']).toBe(
+          `https://sqs.us-east-1.amazonaws.com/${MOTO_ACCOUNT}/ends-jobs-${env}`,
+        );
+        expect(vars['STAGECRAFT_QUEUE_AUDIT_URL']).toBe(
+          `https://sqs.us-east-1.amazonaws.com/${MOTO_ACCOUNT}/ends-audit-${env}`,
+        );
         expect(vars['STAGECRAFT_TOPIC_NOTIFY_ARN']).toBe(`arn:aws:sns:us-east-1:${MOTO_ACCOUNT}:ends-notify-${env}`);
         expect(topics).toContain(vars['STAGECRAFT_TOPIC_NOTIFY_ARN']);
         expect(vars['STAGECRAFT_FUNCTION_ECHO']).toBe(`ends-echo-${env}:live`);
         // The URL reaches the queue the stack made: what a handler sends with it arrives there.
         const real = (await sqs.send(new GetQueueUrlCommand({ QueueName: `ends-jobs-${env}` }))).QueueUrl;
-        await sqs.send(new SendMessageCommand({ QueueUrl: vars['STAGECRAFT_QUEUE_JOBS_URL'], MessageBody: `to ${env}` }));
+        await sqs.send(
+          new SendMessageCommand({ QueueUrl: vars['STAGECRAFT_QUEUE_JOBS_URL'], MessageBody: `to ${env}` }),
+        );
         const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: real, WaitTimeSeconds: 1 }));
         expect(received.Messages?.map((message) => message.Body)).toEqual([`to ${env}`]);
         // And the function name is one Invoke takes.
-        const invoked = await lambda.send(new InvokeCommand({ FunctionName: vars['STAGECRAFT_FUNCTION_ECHO'], Payload: Buffer.from('{"hello":1}') }));
+        const invoked = await lambda.send(
+          new InvokeCommand({ FunctionName: vars['STAGECRAFT_FUNCTION_ECHO'], Payload: Buffer.from('{"hello":1}') }),
+        );
         expect(invoked.StatusCode).toBe(200);
       }
     } finally {
@@ -69,10 +85,12 @@ describe('aws provider on moto: the resource variables a handler gets', () => {
   });
 
   it('keeps the locators out of the stored config: deploying the same release again publishes no version', async () => {
-    const before = (await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'ends-probe-dev' }))).Versions?.length;
+    const before = (await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'ends-probe-dev' }))).Versions
+      ?.length;
     const deployed = await run('deploy', 'dev');
     expect(deployed.stdout).not.toContain('"error"');
-    const after = (await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'ends-probe-dev' }))).Versions?.length;
+    const after = (await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'ends-probe-dev' }))).Versions
+      ?.length;
     expect(after).toBe(before);
     const shown = await run('config', 'show', 'dev');
     expect(shown.stdout).not.toContain('STAGECRAFT_LOCATORS');

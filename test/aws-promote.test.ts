@@ -13,8 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, ROOT, runCli } from './helpers/cli.js';
 import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 
-interface BuildJson { release: string; functions: { function: string; sha256: string }[] }
-interface Outcome { status: string; release: string; failure?: { environment: string; step: string; reason: string }; environments: { name: string; step: string }[] }
+interface BuildJson {
+  release: string;
+  functions: { function: string; sha256: string }[];
+}
+interface Outcome {
+  status: string;
+  release: string;
+  failure?: { environment: string; step: string; reason: string };
+  environments: { name: string; step: string }[];
+}
 
 const ENVS = ['dev', 'staging', 'prod'] as const;
 const HEALTHY = JSON.stringify({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
@@ -22,7 +30,12 @@ const BROKEN = JSON.stringify({ statusCode: 500, body: JSON.stringify({ status: 
 
 describe('aws provider on moto: promote examples/shop', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
-  app.write('stagecraft.yml', app.read('stagecraft.yml').replace(/^runtime:/m, 'provider: aws\nstate: { backend: dynamodb, table: shop-state }\nruntime:'));
+  app.write(
+    'stagecraft.yml',
+    app
+      .read('stagecraft.yml')
+      .replace(/^runtime:/m, 'provider: aws\nstate: { backend: dynamodb, table: shop-state }\nruntime:'),
+  );
   let moto: Moto;
   let session: MotoSession | undefined;
   let lambda: LambdaClient;
@@ -36,10 +49,18 @@ describe('aws provider on moto: promote examples/shop', () => {
   const shaOf = (build: BuildJson, fn: string) => build.functions.find((entry) => entry.function === fn)?.sha256;
   /** What `aws lambda get-alias` would show, and the CodeSha256 of the version it names (as hex). */
   const live = async (fn: string, env: string) => {
-    const alias = await lambda.send(new GetAliasCommand({ FunctionName: `shop-${fn}-${env}`, Name: 'live' })).catch(() => undefined);
+    const alias = await lambda
+      .send(new GetAliasCommand({ FunctionName: `shop-${fn}-${env}`, Name: 'live' }))
+      .catch(() => undefined);
     if (!alias) return undefined;
-    const version = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `shop-${fn}-${env}`, Qualifier: alias.FunctionVersion }));
-    return { version: Number(alias.FunctionVersion), sha256: Buffer.from(version.CodeSha256 ?? '', 'base64').toString('hex'), release: version.Environment?.Variables?.['STAGECRAFT_RELEASE'] };
+    const version = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: `shop-${fn}-${env}`, Qualifier: alias.FunctionVersion }),
+    );
+    return {
+      version: Number(alias.FunctionVersion),
+      sha256: Buffer.from(version.CodeSha256 ?? '', 'base64').toString('hex'),
+      release: version.Environment?.Variables?.['STAGECRAFT_RELEASE'],
+    };
   };
 
   beforeAll(async () => {
@@ -63,10 +84,16 @@ describe('aws provider on moto: promote examples/shop', () => {
     expect(approved.status).toBe('succeeded');
     for (const env of ENVS) {
       for (const fn of ['api', 'report', 'worker']) {
-        expect(await live(fn, env), `${fn} in ${env}`).toEqual({ version: 1, sha256: shaOf(first, fn), release: first.release });
+        expect(await live(fn, env), `${fn} in ${env}`).toEqual({
+          version: 1,
+          sha256: shaOf(first, fn),
+          release: first.release,
+        });
       }
     }
-    const report = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'shop-report-prod', Qualifier: 'live' }));
+    const report = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'shop-report-prod', Qualifier: 'live' }),
+    );
     expect(report.Runtime).toBe('python3.12');
   }, 180_000);
 
@@ -80,22 +107,51 @@ describe('aws provider on moto: promote examples/shop', () => {
     expect(failed.failure).toMatchObject({ environment: 'staging', step: 'smoke' });
     for (const env of ENVS) {
       for (const fn of ['api', 'worker']) {
-        expect(await live(fn, env), `${fn} in ${env}`).toEqual({ version: 1, sha256: shaOf(first, fn), release: first.release });
+        expect(await live(fn, env), `${fn} in ${env}`).toEqual({
+          version: 1,
+          sha256: shaOf(first, fn),
+          release: first.release,
+        });
       }
     }
     // dev ran the new release before it was rolled back: its version 2 exists, live is off it.
-    const devVersion2 = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'shop-api-dev', Qualifier: '2' }));
+    const devVersion2 = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'shop-api-dev', Qualifier: '2' }),
+    );
     expect(Buffer.from(devVersion2.CodeSha256 ?? '', 'base64').toString('hex')).toBe(shaOf(second, 'api'));
-    const history = (await cli(['history', '--env', 'dev'])).json<{ entries: { kind: string; alias: string; version: number | null; previousVersion: number | null; detail: { rollback?: boolean } }[] }>().entries;
-    expect(history.filter((entry) => entry.kind === 'alias.moved' && entry.detail.rollback === true && entry.alias === 'live').map((entry) => [entry.previousVersion, entry.version])).toEqual([[2, 1], [2, 1], [2, 1]]);
+    const history = (await cli(['history', '--env', 'dev'])).json<{
+      entries: {
+        kind: string;
+        alias: string;
+        version: number | null;
+        previousVersion: number | null;
+        detail: { rollback?: boolean };
+      }[];
+    }>().entries;
+    expect(
+      history
+        .filter((entry) => entry.kind === 'alias.moved' && entry.detail.rollback === true && entry.alias === 'live')
+        .map((entry) => [entry.previousVersion, entry.version]),
+    ).toEqual([
+      [2, 1],
+      [2, 1],
+      [2, 1],
+    ]);
   }, 180_000);
 
   it('refuses a promotion while another process holds the DynamoDB lock (exit 3)', async () => {
-    const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'test', 'fixtures', 'aws', 'hold-lock.mjs'), 'shop-state', 'shop', '', 'yes'], { env: { ...process.env, ...moto.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [join(ROOT, 'test', 'fixtures', 'aws', 'hold-lock.mjs'), 'shop-state', 'shop', '', 'yes'],
+      { env: { ...process.env, ...moto.env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       const held = await new Promise<string>((resolve, reject) => {
         let out = '';
-        child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString(); if (out.includes('\n')) resolve(out); });
+        child.stdout?.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(out);
+        });
         child.once('exit', (code) => reject(new Error(`lock holder exited ${code}`)));
       });
       expect(JSON.parse(held)).toMatchObject({ acquired: true });
@@ -123,18 +179,28 @@ describe('aws provider on moto: promote examples/shop', () => {
       const newest = (await cli(['status'])).json<{ latestRelease: string }>().latestRelease;
       const digest = newest.split('-')[1] ?? '';
       await moto.queueLambdaResponses([HEALTHY, HEALTHY, HEALTHY]);
-      const deployed = await runCli(['deploy', 'dev', '--release', digest, '--json', '--dir', machineB.dir], { env: moto.env, timeoutMs: 120_000 });
+      const deployed = await runCli(['deploy', 'dev', '--release', digest, '--json', '--dir', machineB.dir], {
+        env: moto.env,
+        timeoutMs: 120_000,
+      });
       expect(deployed.code, deployed.stderr).toBe(0);
-      expect(deployed.stderr).toMatch(new RegExp(`${newest} was built by another machine; taken from the shared state as r1-${digest}`));
-      const built = (await runCli(['history', '--json', '--dir', machineB.dir], { env: moto.env })).json<{ entries: { kind: string; releaseId: string | null }[] }>().entries
-        .filter((entry) => entry.kind === 'release.built');
+      expect(deployed.stderr).toMatch(
+        new RegExp(`${newest} was built by another machine; taken from the shared state as r1-${digest}`),
+      );
+      const built = (await runCli(['history', '--json', '--dir', machineB.dir], { env: moto.env }))
+        .json<{ entries: { kind: string; releaseId: string | null }[] }>()
+        .entries.filter((entry) => entry.kind === 'release.built');
       expect(built.length).toBeGreaterThanOrEqual(2); // the shared ledger: both machines' records
       // Its artifacts were never on this machine: doctor finds them in S3, where machine A put them.
-      const doctor = (await runCli(['doctor', '--json', '--dir', machineB.dir], { env: moto.env })).json<{ checks: { name: string; status: string; message: string }[] }>();
+      const doctor = (await runCli(['doctor', '--json', '--dir', machineB.dir], { env: moto.env })).json<{
+        checks: { name: string; status: string; message: string }[];
+      }>();
       const artifacts = doctor.checks.find((check) => check.name === 'artifacts');
       expect(artifacts?.status, JSON.stringify(artifacts)).toBe('ok');
       expect(artifacts?.message).toMatch(/only on the platform/);
-      const unknown = await runCli(['deploy', 'dev', '--release', 'ffffffff', '--dir', machineB.dir], { env: moto.env });
+      const unknown = await runCli(['deploy', 'dev', '--release', 'ffffffff', '--dir', machineB.dir], {
+        env: moto.env,
+      });
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/no release ffffffff/);
     } finally {

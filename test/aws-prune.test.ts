@@ -9,8 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 
-interface PruneJson { applied: boolean; deleted: number; instances: { instance: string; kept: { version: number }[]; deleted: { version: number }[] }[] }
-interface LedgerJson { entries: { kind: string; instance: string | null; version: number | null }[] }
+interface PruneJson {
+  applied: boolean;
+  deleted: number;
+  instances: { instance: string; kept: { version: number }[]; deleted: { version: number }[] }[];
+}
+interface LedgerJson {
+  entries: { kind: string; instance: string | null; version: number | null }[];
+}
 
 describe('stagecraft prune (aws on moto)', () => {
   const app = copyApp('pruned');
@@ -23,8 +29,11 @@ describe('stagecraft prune (aws on moto)', () => {
     expect(result.code, `${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
     return result;
   };
-  const lambdaVersions = async (name: string) => ((await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))).Versions ?? [])
-    .map((version) => version.Version).filter((version) => version !== '$LATEST').map(Number);
+  const lambdaVersions = async (name: string) =>
+    ((await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))).Versions ?? [])
+      .map((version) => version.Version)
+      .filter((version) => version !== '$LATEST')
+      .map(Number);
 
   beforeAll(async () => {
     session = await startMotoSession();
@@ -44,17 +53,28 @@ describe('stagecraft prune (aws on moto)', () => {
     expect(await lambdaVersions('pruned-api-dev')).toEqual([1, 2, 3, 4, 5]);
     const dry = (await cli(['prune', '--keep', '2'])).json<PruneJson>();
     expect(dry.applied).toBe(false);
-    expect(dry.instances.find((entry) => entry.instance === 'pruned-api-dev')?.deleted.map((entry) => entry.version)).toEqual([1, 2, 3]);
+    expect(
+      dry.instances.find((entry) => entry.instance === 'pruned-api-dev')?.deleted.map((entry) => entry.version),
+    ).toEqual([1, 2, 3]);
     expect(await lambdaVersions('pruned-api-dev')).toEqual([1, 2, 3, 4, 5]);
 
     const done = (await cli(['prune', '--keep', '2', '--yes'])).json<PruneJson>();
     expect(done).toMatchObject({ applied: true, deleted: 3 });
     expect(await lambdaVersions('pruned-api-dev')).toEqual([4, 5]);
-    const ledger = (await cli(['history'])).json<LedgerJson>().entries.filter((entry) => entry.kind === 'version.deleted');
-    expect(ledger.map((entry) => [entry.instance, entry.version])).toEqual([['pruned-api-dev', 1], ['pruned-api-dev', 2], ['pruned-api-dev', 3]]);
+    const ledger = (await cli(['history']))
+      .json<LedgerJson>()
+      .entries.filter((entry) => entry.kind === 'version.deleted');
+    expect(ledger.map((entry) => [entry.instance, entry.version])).toEqual([
+      ['pruned-api-dev', 1],
+      ['pruned-api-dev', 2],
+      ['pruned-api-dev', 3],
+    ]);
 
     await cli(['rollback', 'dev']);
-    expect((await cli(['status'])).json<{ environments: { name: string; functions: { live: { version: number } | null }[] }[] }>()
-      .environments.find((env) => env.name === 'dev')?.functions[0]?.live?.version).toBe(4);
+    expect(
+      (await cli(['status']))
+        .json<{ environments: { name: string; functions: { live: { version: number } | null }[] }[] }>()
+        .environments.find((env) => env.name === 'dev')?.functions[0]?.live?.version,
+    ).toBe(4);
   });
 });

@@ -12,7 +12,10 @@ import { runCli } from './helpers/cli.js';
 import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 import { buildWheel } from './helpers/python-wheel.js';
 
-interface BuildJson { release: string; functions: { function: string; sha256: string }[] }
+interface BuildJson {
+  release: string;
+  functions: { function: string; sha256: string }[];
+}
 
 describe('aws provider on moto: a Python function', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stagecraft-aws-python-'));
@@ -32,8 +35,14 @@ describe('aws provider on moto: a Python function', () => {
 
   beforeAll(async () => {
     buildWheel('1.0.0', join(dir, 'wheels'));
-    write('stagecraft.yml', 'app: pyaws\nprovider: aws\nruntime: python3.12\nenvironments:\n  - name: dev\n  - name: prod\nfunctions:\n  report:\n    code: report\n    handler: app.handler\n    events: [{ http: GET /report }]\n');
-    write('report/app.py', 'import tinydep\n\n\ndef handler(event, context):\n    return {"statusCode": 200, "body": tinydep.shout("report")}\n');
+    write(
+      'stagecraft.yml',
+      'app: pyaws\nprovider: aws\nruntime: python3.12\nenvironments:\n  - name: dev\n  - name: prod\nfunctions:\n  report:\n    code: report\n    handler: app.handler\n    events: [{ http: GET /report }]\n',
+    );
+    write(
+      'report/app.py',
+      'import tinydep\n\n\ndef handler(event, context):\n    return {"statusCode": 200, "body": tinydep.shout("report")}\n',
+    );
     write('report/requirements.txt', '--no-index\n--find-links ../wheels\ntinydep==1.0.0\n');
     session = await startMotoSession();
     ({ moto, lambda } = session);
@@ -51,7 +60,9 @@ describe('aws provider on moto: a Python function', () => {
     expect(promoted).toMatchObject({ status: 'succeeded', release: build.release });
     for (const env of ['dev', 'prod']) {
       const alias = await lambda.send(new GetAliasCommand({ FunctionName: `pyaws-report-${env}`, Name: 'live' }));
-      const version = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `pyaws-report-${env}`, Qualifier: alias.FunctionVersion }));
+      const version = await lambda.send(
+        new GetFunctionConfigurationCommand({ FunctionName: `pyaws-report-${env}`, Qualifier: alias.FunctionVersion }),
+      );
       expect(version.Runtime).toBe('python3.12');
       expect(version.Handler).toBe('app.handler');
       expect(Buffer.from(version.CodeSha256 ?? '', 'base64').toString('hex')).toBe(sha);

@@ -5,7 +5,12 @@
  * the gate honoured, the stacks holding `synth`'s template byte for byte, the same sha256 live.
  */
 import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import { GetAliasCommand, GetFunctionConfigurationCommand, GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  GetFunctionCommand,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
@@ -26,16 +31,31 @@ describe('ephemeral environments and recreate (aws on moto)', () => {
     expect(result.code, `${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(code);
     return result;
   };
-  const stackExists = async (name: string) => cloudformation.send(new DescribeStacksCommand({ StackName: name }))
-    .then((out) => out.Stacks?.[0]?.StackStatus !== 'DELETE_COMPLETE', () => false);
-  const functionExists = async (name: string) => lambda.send(new GetFunctionCommand({ FunctionName: name })).then(() => true, () => false);
+  const stackExists = async (name: string) =>
+    cloudformation.send(new DescribeStacksCommand({ StackName: name })).then(
+      (out) => out.Stacks?.[0]?.StackStatus !== 'DELETE_COMPLETE',
+      () => false,
+    );
+  const functionExists = async (name: string) =>
+    lambda.send(new GetFunctionCommand({ FunctionName: name })).then(
+      () => true,
+      () => false,
+    );
   const liveSha = async (instance: string) => {
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: instance, Name: 'live' }));
-    const version = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: instance, Qualifier: alias.FunctionVersion }));
+    const version = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: instance, Qualifier: alias.FunctionVersion }),
+    );
     return Buffer.from(version.CodeSha256 ?? '', 'base64').toString('hex');
   };
-  const everyLive = async () => Promise.all(ENVS.flatMap((env) => FUNCTIONS.map((fn) => liveSha(`again-${fn}-${env}`))));
-  const held = async () => Promise.all(ENVS.map(async (env) => (await cloudformation.send(new GetTemplateCommand({ StackName: `again-${env}` }))).TemplateBody));
+  const everyLive = async () =>
+    Promise.all(ENVS.flatMap((env) => FUNCTIONS.map((fn) => liveSha(`again-${fn}-${env}`))));
+  const held = async () =>
+    Promise.all(
+      ENVS.map(
+        async (env) => (await cloudformation.send(new GetTemplateCommand({ StackName: `again-${env}` }))).TemplateBody,
+      ),
+    );
   const synth = async () => Promise.all(ENVS.map(async (env) => (await cli(['synth', env])).stdout));
 
   beforeAll(async () => {
@@ -56,8 +76,13 @@ describe('ephemeral environments and recreate (aws on moto)', () => {
     await cli(['deploy', '--ephemeral', '--name', 'alice/login']);
     expect(await stackExists('again-dev-alice-login')).toBe(true);
     expect(await liveSha('again-api-dev-alice-login')).toBe(await liveSha('again-api-dev'));
-    const status = (await cli(['status', '--json'])).json<{ environments: { name: string; ephemeral?: { owner: string; branch: string } }[] }>();
-    expect(status.environments.find((env) => env.name === 'dev-alice-login')?.ephemeral).toMatchObject({ owner: 'alice', branch: 'login' });
+    const status = (await cli(['status', '--json'])).json<{
+      environments: { name: string; ephemeral?: { owner: string; branch: string } }[];
+    }>();
+    expect(status.environments.find((env) => env.name === 'dev-alice-login')?.ephemeral).toMatchObject({
+      owner: 'alice',
+      branch: 'login',
+    });
 
     await cli(['destroy', 'dev-alice-login']);
     expect(await stackExists('again-dev-alice-login')).toBe(false);
@@ -76,7 +101,9 @@ describe('ephemeral environments and recreate (aws on moto)', () => {
       for (const fn of FUNCTIONS) expect(await functionExists(`again-${fn}-${env}`)).toBe(false);
     }
 
-    expect((await cli(['promote', '--release', release, '--json'])).json<{ status: string }>().status).toBe('awaiting-approval');
+    expect((await cli(['promote', '--release', release, '--json'])).json<{ status: string }>().status).toBe(
+      'awaiting-approval',
+    );
     // Paused at the gate: prod has the new version on smoke, and no live yet.
     await expect(liveSha('again-api-prod')).rejects.toThrow();
     await cli(['approve', 'prod']);
@@ -89,10 +116,16 @@ describe('ephemeral environments and recreate (aws on moto)', () => {
     const machines = [copyApp('recreate'), copyApp('recreate')];
     try {
       for (const machine of machines) {
-        machine.write('stagecraft.yml', machine.read('stagecraft.yml').replace(/^runtime:/m, 'provider: aws\nruntime:')
-          .replace('app: again', 'app: shared').concat('\nstate: { backend: dynamodb, table: team-state }\n'));
+        machine.write(
+          'stagecraft.yml',
+          machine
+            .read('stagecraft.yml')
+            .replace(/^runtime:/m, 'provider: aws\nruntime:')
+            .replace('app: again', 'app: shared')
+            .concat('\nstate: { backend: dynamodb, table: team-state }\n'),
+        );
       }
-      const [a, b] = machines as [typeof machines[0], typeof machines[0]];
+      const [a, b] = machines as [(typeof machines)[0], (typeof machines)[0]];
       const run = async (machine: typeof a, args: string[]) => {
         const result = await runCli([...args, '--json', '--dir', machine.dir], { env: moto.env });
         expect(result.code, `${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
@@ -102,7 +135,10 @@ describe('ephemeral environments and recreate (aws on moto)', () => {
       await run(a, ['deploy', '--ephemeral', '--name', 'carol/old', '--ttl', '1ms']);
       await run(a, ['deploy', '--ephemeral', '--name', 'dan/new']);
       expect(await stackExists('shared-dev-carol-old')).toBe(true);
-      const dry = (await run(b, ['gc', '--dry-run'])).json<{ expired: { name: string; owner: string }[]; kept: { name: string }[] }>();
+      const dry = (await run(b, ['gc', '--dry-run'])).json<{
+        expired: { name: string; owner: string }[];
+        kept: { name: string }[];
+      }>();
       expect(dry.expired.map((env) => [env.name, env.owner])).toEqual([['dev-carol-old', 'carol']]);
       expect(dry.kept.map((env) => env.name)).toEqual(['dev-dan-new']);
       await run(b, ['gc']);
@@ -110,7 +146,9 @@ describe('ephemeral environments and recreate (aws on moto)', () => {
       expect(await functionExists('shared-api-dev-carol-old')).toBe(false);
       expect(await stackExists('shared-dev-dan-new')).toBe(true);
       // The machine that made it sees it gone too.
-      const listed = (await run(a, ['status'])).json<{ environments: { name: string }[] }>().environments.map((env) => env.name);
+      const listed = (await run(a, ['status']))
+        .json<{ environments: { name: string }[] }>()
+        .environments.map((env) => env.name);
       expect(listed).toEqual(['dev', 'staging', 'prod', 'dev-dan-new']);
     } finally {
       for (const machine of machines) machine.remove();

@@ -21,14 +21,20 @@ const PAYMENT_KEY = `pk_live_${randomBytes(12).toString('hex')}`;
 
 describe('aws provider on moto: secrets', () => {
   const app = copyApp('aws-full');
-  app.write('stagecraft.yml', app.read('stagecraft.yml').replace('  - name: prod', '  - name: prod\n    config: { PAYMENT_KEY: "${secret:payment-key}" }'));
+  app.write(
+    'stagecraft.yml',
+    app
+      .read('stagecraft.yml')
+      .replace('  - name: prod', '  - name: prod\n    config: { PAYMENT_KEY: "${secret:payment-key}" }'),
+  );
   const home = mkdtempSync(join(tmpdir(), 'stagecraft-aws-home-'));
   let moto: Moto;
   let session: MotoSession | undefined;
   let lambda: LambdaClient;
   const cli = async (args: string[], input?: string) => {
     const result = await runCli([...args, '--json', '--dir', app.dir], {
-      env: { ...moto.env, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), STAGECRAFT_SECRET_KEY: '' }, ...(input === undefined ? {} : { input }),
+      env: { ...moto.env, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), STAGECRAFT_SECRET_KEY: '' },
+      ...(input === undefined ? {} : { input }),
     });
     expect(result.code, `${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(PAYMENT_KEY);
@@ -51,7 +57,9 @@ describe('aws provider on moto: secrets', () => {
 
   it('gives the function the secret value in its Lambda variables', async () => {
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: 'full-api-prod', Name: 'live' }));
-    const version = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'full-api-prod', Qualifier: alias.FunctionVersion }));
+    const version = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'full-api-prod', Qualifier: alias.FunctionVersion }),
+    );
     expect(version.Environment?.Variables?.['PAYMENT_KEY']).toBe(PAYMENT_KEY);
   });
 
@@ -60,7 +68,12 @@ describe('aws provider on moto: secrets', () => {
     const store = StateStore.open(join(app.dir, '.stagecraft', 'state.db'));
     const clients = new AwsClients({});
     try {
-      const provider = new AwsProvider({ clients, artifacts: ArtifactStore.forApp(app.dir), manifest: loaded.manifest, ledger: { append: () => undefined } });
+      const provider = new AwsProvider({
+        clients,
+        artifacts: ArtifactStore.forApp(app.dir),
+        manifest: loaded.manifest,
+        ledger: { append: () => undefined },
+      });
       const [version] = await provider.listVersions('full-api-prod');
       expect(version?.config['PAYMENT_KEY']).toMatch(/^\$\{secret:payment-key@\d+\}$/);
       expect(JSON.stringify(version)).not.toContain(PAYMENT_KEY);
@@ -74,6 +87,8 @@ describe('aws provider on moto: secrets', () => {
 
   it('masks the secret in what an invocation returns (moto echoes the event back)', async () => {
     const result = await cli(['invoke', 'api', '--env', 'prod', '--data', JSON.stringify({ leaked: PAYMENT_KEY })]);
-    expect(result.json<{ ok: boolean; payload: { leaked: string } }>().payload.leaked).not.toContain(PAYMENT_KEY.slice(8));
+    expect(result.json<{ ok: boolean; payload: { leaked: string } }>().payload.leaked).not.toContain(
+      PAYMENT_KEY.slice(8),
+    );
   });
 });

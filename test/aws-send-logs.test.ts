@@ -8,24 +8,47 @@
  * function's output, END and REPORT lines.
  */
 import {
-  CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, type InputLogEvent,
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+  type InputLogEvent,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, copyApp, runCli } from './helpers/cli.js';
 import { startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 import { gone } from './helpers/processes.js';
 
-interface LogsJson { ok: boolean; instance: string; logGroup: string; lines: string[]; entries: { time: string; version: string; requestId: string; line: string }[] }
+interface LogsJson {
+  ok: boolean;
+  instance: string;
+  logGroup: string;
+  lines: string[];
+  entries: { time: string; version: string; requestId: string; line: string }[];
+}
 
 const GROUP = '/aws/lambda/full-api-dev';
-const [A, B, C] = ['0a1b2c3d-0000-4000-8000-00000000000a', '0a1b2c3d-0000-4000-8000-00000000000b', '0a1b2c3d-0000-4000-8000-00000000000c'];
+const [A, B, C] = [
+  '0a1b2c3d-0000-4000-8000-00000000000a',
+  '0a1b2c3d-0000-4000-8000-00000000000b',
+  '0a1b2c3d-0000-4000-8000-00000000000c',
+];
 
 describe('aws provider on moto: send and logs', () => {
   const app = copyApp('aws-full');
   // staging is declared but never deployed: its queues do not exist on AWS.
-  app.write('stagecraft.yml', app.read('stagecraft.yml').replace('  - name: prod', '  - name: prod\n  - name: staging'));
+  app.write(
+    'stagecraft.yml',
+    app.read('stagecraft.yml').replace('  - name: prod', '  - name: prod\n  - name: staging'),
+  );
   let moto: Moto;
   let session: MotoSession | undefined;
   let sqs: SQSClient;
@@ -33,10 +56,25 @@ describe('aws provider on moto: send and logs', () => {
   const cli = (args: string[]) => runCli([...args, '--dir', app.dir], { env: moto.env });
   const queueUrl = async (name: string) => (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
   const receive = async (name: string) =>
-    (await sqs.send(new ReceiveMessageCommand({ QueueUrl: await queueUrl(name), MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }))).Messages ?? [];
+    (
+      await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: await queueUrl(name),
+          MaxNumberOfMessages: 10,
+          MessageAttributeNames: ['All'],
+          WaitTimeSeconds: 0,
+        }),
+      )
+    ).Messages ?? [];
   const counts = async (name: string) => {
-    const attributes = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl(name), AttributeNames: ['All'] }))).Attributes ?? {};
-    return { visible: Number(attributes['ApproximateNumberOfMessages']), inFlight: Number(attributes['ApproximateNumberOfMessagesNotVisible']), delayed: Number(attributes['ApproximateNumberOfMessagesDelayed']) };
+    const attributes =
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl(name), AttributeNames: ['All'] })))
+        .Attributes ?? {};
+    return {
+      visible: Number(attributes['ApproximateNumberOfMessages']),
+      inFlight: Number(attributes['ApproximateNumberOfMessagesNotVisible']),
+      delayed: Number(attributes['ApproximateNumberOfMessagesDelayed']),
+    };
   };
   /** One execution environment's stream of `GROUP`, as Lambda names it, with these events. */
   let streams = 0;
@@ -47,9 +85,13 @@ describe('aws provider on moto: send and logs', () => {
     await logs.send(new PutLogEventsCommand({ logGroupName: GROUP, logStreamName, logEvents: events }));
   };
   /** One request's lines, as Lambda's Node runtime writes them, from `at` on, 10 ms apart. */
-  const request = (id: string, version: string, at: number, output: string): InputLogEvent[] => [
-    `START RequestId: ${id} Version: ${version}\n`, output, `END RequestId: ${id}\n`, `REPORT RequestId: ${id}\tDuration: 1.50 ms\tBilled Duration: 2 ms\n`,
-  ].map((message, index) => ({ timestamp: at + index * 10, message }));
+  const request = (id: string, version: string, at: number, output: string): InputLogEvent[] =>
+    [
+      `START RequestId: ${id} Version: ${version}\n`,
+      output,
+      `END RequestId: ${id}\n`,
+      `REPORT RequestId: ${id}\tDuration: 1.50 ms\tBilled Duration: 2 ms\n`,
+    ].map((message, index) => ({ timestamp: at + index * 10, message }));
 
   beforeAll(async () => {
     session = await startMotoSession();
@@ -64,7 +106,10 @@ describe('aws provider on moto: send and logs', () => {
     // ago in two environments at once, so their lines interleave by time across streams.
     const now = Date.now();
     await logs.send(new CreateLogGroupCommand({ logGroupName: GROUP }));
-    await putStream('1', [...request(A, '1', now - 3 * 3_600_000, `2025-01-01T00:00:00.000Z\t${A}\tINFO\thello from one\n`), ...request(C, '1', now - 60_000 + 5, 'a print without an id\n')]);
+    await putStream('1', [
+      ...request(A, '1', now - 3 * 3_600_000, `2025-01-01T00:00:00.000Z\t${A}\tINFO\thello from one\n`),
+      ...request(C, '1', now - 60_000 + 5, 'a print without an id\n'),
+    ]);
     await putStream('2', request(B, '2', now - 60_000, `2025-01-01T00:00:00.000Z\t${B}\tINFO\thello from two\n`));
   }, 180_000);
   afterAll(async () => {
@@ -75,15 +120,43 @@ describe('aws provider on moto: send and logs', () => {
   });
 
   it('send puts the message, with its attributes, on the SQS queue of the environment named', async () => {
-    const result = await cli(['send', 'audit', '--env', 'dev', '--data', 'hello sqs', '--attribute', 'source=cli', '--attribute', 'priority:Number=2', '--json']);
+    const result = await cli([
+      'send',
+      'audit',
+      '--env',
+      'dev',
+      '--data',
+      'hello sqs',
+      '--attribute',
+      'source=cli',
+      '--attribute',
+      'priority:Number=2',
+      '--json',
+    ]);
     expect(result.code, result.stderr).toBe(0);
-    const sent = result.json<{ ok: boolean; messageId: string; queue: string; physicalQueue: string; environment: string }>();
-    expect(sent).toEqual({ ok: true, messageId: expect.any(String), queue: 'audit', physicalQueue: 'full-audit-dev', environment: 'dev' });
+    const sent = result.json<{
+      ok: boolean;
+      messageId: string;
+      queue: string;
+      physicalQueue: string;
+      environment: string;
+    }>();
+    expect(sent).toEqual({
+      ok: true,
+      messageId: expect.any(String),
+      queue: 'audit',
+      physicalQueue: 'full-audit-dev',
+      environment: 'dev',
+    });
     const [message, ...others] = await receive('full-audit-dev');
     expect(others).toEqual([]);
     expect(message).toMatchObject({
-      MessageId: sent.messageId, Body: 'hello sqs',
-      MessageAttributes: { source: { DataType: 'String', StringValue: 'cli' }, priority: { DataType: 'Number', StringValue: '2' } },
+      MessageId: sent.messageId,
+      Body: 'hello sqs',
+      MessageAttributes: {
+        source: { DataType: 'String', StringValue: 'cli' },
+        priority: { DataType: 'Number', StringValue: '2' },
+      },
     });
     expect(await receive('full-audit-prod')).toEqual([]);
     await sqs.send(new PurgeQueueCommand({ QueueUrl: await queueUrl('full-audit-dev') }));
@@ -104,9 +177,16 @@ describe('aws provider on moto: send and logs', () => {
     const undeployed = await cli(['send', 'audit', '--env', 'staging', '--data', 'x', '--json']);
     expect(undeployed.code).toBe(2);
     expect(undeployed.json<{ error: { code: string; message: string; hint: string } }>().error).toMatchObject({
-      code: 'QUEUE_NOT_FOUND', message: expect.stringContaining('full-audit-staging'), hint: expect.stringContaining('stagecraft deploy'),
+      code: 'QUEUE_NOT_FOUND',
+      message: expect.stringContaining('full-audit-staging'),
+      hint: expect.stringContaining('stagecraft deploy'),
     });
-    for (const args of [['--delay', '901'], ['--delay', '1.5'], ['--attribute', 'n:Number=x'], ['--attribute', 'AWS.trace=1']]) {
+    for (const args of [
+      ['--delay', '901'],
+      ['--delay', '1.5'],
+      ['--attribute', 'n:Number=x'],
+      ['--attribute', 'AWS.trace=1'],
+    ]) {
       const refused = await cli(['send', 'audit', '--env', 'dev', '--data', 'x', ...args]);
       expect(refused.code, args.join(' ')).toBe(2);
       expect(refused.stderr, args.join(' ')).toMatch(/error/i);
@@ -141,17 +221,29 @@ describe('aws provider on moto: send and logs', () => {
   it('logs --limit N gives the newest N, and text output is `<time> [<version>] <line>`', async () => {
     const limited = (await cli(['logs', 'api', '--env', 'dev', '--limit', '3', '--json'])).json<LogsJson>();
     expect(limited.entries.map((entry) => [entry.version, entry.requestId, entry.line.split('\t')[0]])).toEqual([
-      ['1', C, `END RequestId: ${C}`], ['2', B, `REPORT RequestId: ${B}`], ['1', C, `REPORT RequestId: ${C}`],
+      ['1', C, `END RequestId: ${C}`],
+      ['2', B, `REPORT RequestId: ${B}`],
+      ['1', C, `REPORT RequestId: ${C}`],
     ]);
     const text = await cli(['logs', 'api', '--env', 'dev', '--limit', '2']);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z \\[2\\] REPORT RequestId: ${B}\\t.*\\n\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z \\[1\\] REPORT RequestId: ${C}\\t.*\\n$`));
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z \\[2\\] REPORT RequestId: ${B}\\t.*\\n\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z \\[1\\] REPORT RequestId: ${C}\\t.*\\n$`,
+      ),
+    );
   });
 
   it('logs of a function that never logged (no log group) says "no logs yet"', async () => {
     const json = await cli(['logs', 'worker', '--env', 'dev', '--json']);
     expect(json.code, json.stderr).toBe(0);
-    expect(json.json<LogsJson>()).toMatchObject({ ok: true, instance: 'full-worker-dev', logGroup: '/aws/lambda/full-worker-dev', lines: [], entries: [] });
+    expect(json.json<LogsJson>()).toMatchObject({
+      ok: true,
+      instance: 'full-worker-dev',
+      logGroup: '/aws/lambda/full-worker-dev',
+      lines: [],
+      entries: [],
+    });
     const text = await cli(['logs', 'worker', '--env', 'dev']);
     expect(text.code).toBe(0);
     expect(text.stdout).toBe('');
@@ -159,19 +251,29 @@ describe('aws provider on moto: send and logs', () => {
   });
 
   it('logs --follow prints an event put after it started, once, until it is stopped', async () => {
-    const child = spawn(process.execPath, [CLI, 'logs', 'api', '--env', 'dev', '--follow', '--limit', '1', '--dir', app.dir], {
-      env: { ...process.env, ...moto.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'logs', 'api', '--env', 'dev', '--follow', '--limit', '1', '--dir', app.dir],
+      {
+        env: { ...process.env, ...moto.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const pid = child.pid as number;
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const printed = async (text: string) => {
       const deadline = Date.now() + 20_000;
       while (!stdout.includes(text)) {
-        if (Date.now() > deadline) throw new Error(`--follow did not print "${text}":\n${stdout}\n--- stderr ---\n${stderr}`);
+        if (Date.now() > deadline)
+          throw new Error(`--follow did not print "${text}":\n${stdout}\n--- stderr ---\n${stderr}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     };

@@ -4,15 +4,23 @@
  * `<env>-smoke`, each environment's queue mapped to its own live alias.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import type { LambdaClient} from '@aws-sdk/client-lambda';
-import { GetAliasCommand, GetFunctionConfigurationCommand, ListAliasesCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  ListAliasesCommand,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 import { MOTO_ACCOUNT, startMotoSession, type Moto, type MotoSession } from './helpers/moto.js';
 
 describe('aws provider on moto: single-stack', () => {
   const app = copyApp('aws-full');
-  app.write('stagecraft.yml', app.read('stagecraft.yml').replace('provider: aws', 'provider: aws\nstrategy: single-stack'));
+  app.write(
+    'stagecraft.yml',
+    app.read('stagecraft.yml').replace('provider: aws', 'provider: aws\nstrategy: single-stack'),
+  );
   let moto: Moto;
   let session: MotoSession | undefined;
   let lambda: LambdaClient;
@@ -39,8 +47,12 @@ describe('aws provider on moto: single-stack', () => {
   it('applies one stack for both environments', async () => {
     const cloudformation = new CloudFormationClient({});
     try {
-      expect((await cloudformation.send(new DescribeStacksCommand({ StackName: 'full' }))).Stacks?.[0]?.StackStatus).toBe('CREATE_COMPLETE');
-      await expect(cloudformation.send(new DescribeStacksCommand({ StackName: 'full-dev' }))).rejects.toThrow(/does not exist/);
+      expect(
+        (await cloudformation.send(new DescribeStacksCommand({ StackName: 'full' }))).Stacks?.[0]?.StackStatus,
+      ).toBe('CREATE_COMPLETE');
+      await expect(cloudformation.send(new DescribeStacksCommand({ StackName: 'full-dev' }))).rejects.toThrow(
+        /does not exist/,
+      );
     } finally {
       cloudformation.destroy();
     }
@@ -51,7 +63,9 @@ describe('aws provider on moto: single-stack', () => {
     expect(aliases.Aliases?.map((alias) => alias.Name).sort()).toEqual(['dev', 'dev-smoke', 'prod', 'prod-smoke']);
     for (const env of ['dev', 'prod']) {
       const alias = await lambda.send(new GetAliasCommand({ FunctionName: 'full-api', Name: env }));
-      const version = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'full-api', Qualifier: alias.FunctionVersion }));
+      const version = await lambda.send(
+        new GetFunctionConfigurationCommand({ FunctionName: 'full-api', Qualifier: alias.FunctionVersion }),
+      );
       expect(version.Environment?.Variables?.['STAGECRAFT_ENV']).toBe(env);
       expect(version.Environment?.Variables?.['STAGECRAFT_QUEUE_JOBS']).toBe(`full-jobs-${env}`);
       expect(Buffer.from(version.CodeSha256 ?? '', 'base64').toString('hex')).toBe(sha['api']);
@@ -60,9 +74,19 @@ describe('aws provider on moto: single-stack', () => {
 
   it("maps each environment's queue to that environment's live alias only", async () => {
     for (const env of ['dev', 'prod']) {
-      const mappings = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: `arn:aws:lambda:us-east-1:${MOTO_ACCOUNT}:function:full-worker:${env}` }));
-      expect(mappings.EventSourceMappings?.map((mapping) => mapping.EventSourceArn)).toEqual([`arn:aws:sqs:us-east-1:${MOTO_ACCOUNT}:full-jobs-${env}`]);
-      const smoke = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: `arn:aws:lambda:us-east-1:${MOTO_ACCOUNT}:function:full-worker:${env}-smoke` }));
+      const mappings = await lambda.send(
+        new ListEventSourceMappingsCommand({
+          FunctionName: `arn:aws:lambda:us-east-1:${MOTO_ACCOUNT}:function:full-worker:${env}`,
+        }),
+      );
+      expect(mappings.EventSourceMappings?.map((mapping) => mapping.EventSourceArn)).toEqual([
+        `arn:aws:sqs:us-east-1:${MOTO_ACCOUNT}:full-jobs-${env}`,
+      ]);
+      const smoke = await lambda.send(
+        new ListEventSourceMappingsCommand({
+          FunctionName: `arn:aws:lambda:us-east-1:${MOTO_ACCOUNT}:function:full-worker:${env}-smoke`,
+        }),
+      );
       expect(smoke.EventSourceMappings ?? []).toEqual([]);
     }
   });

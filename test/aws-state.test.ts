@@ -14,7 +14,12 @@ import { AwsClients, DynamoDbLock, StateTable } from '../src/providers/aws/index
 import { copyApp, ROOT, runCli } from './helpers/cli.js';
 import { startMoto, useEnv, type Moto } from './helpers/moto.js';
 
-interface Held { acquired: boolean; pid?: number; code?: string; message?: string }
+interface Held {
+  acquired: boolean;
+  pid?: number;
+  code?: string;
+  message?: string;
+}
 
 const HOLDER = join(ROOT, 'test', 'fixtures', 'aws', 'hold-lock.mjs');
 
@@ -26,25 +31,37 @@ describe('shared state in DynamoDB', () => {
   const children: ChildProcess[] = [];
 
   /** Starts a process that takes the lock; resolves with what it reported. */
-  const holder = (app: string, args: string[] = []) => new Promise<{ child: ChildProcess; held: Held }>((resolve, reject) => {
-    const child = spawn(process.execPath, [HOLDER, 'team-state', app, ...args], { env: { ...process.env, ...moto.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString(); });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('\n')) resolve({ child, held: JSON.parse(out.split('\n')[0] ?? '{}') as Held });
+  const holder = (app: string, args: string[] = []) =>
+    new Promise<{ child: ChildProcess; held: Held }>((resolve, reject) => {
+      const child = spawn(process.execPath, [HOLDER, 'team-state', app, ...args], {
+        env: { ...process.env, ...moto.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let out = '';
+      let err = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+      });
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve({ child, held: JSON.parse(out.split('\n')[0] ?? '{}') as Held });
+      });
+      child.once('exit', (code) => {
+        if (!out.includes('\n')) reject(new Error(`lock holder exited ${code}: ${err}`));
+      });
     });
-    child.once('exit', (code) => { if (!out.includes('\n')) reject(new Error(`lock holder exited ${code}: ${err}`)); });
-  });
-  const kill = (child: ChildProcess) => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+  const kill = (child: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
   const refusal = async (work: Promise<unknown>) => {
-    const error = await work.then(() => undefined, (caught: unknown) => caught);
+    const error = await work.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     expect(isStagecraftError(error) && error.code).toBe('LOCK_HELD');
     return (error as Error).message;
   };
@@ -66,11 +83,17 @@ describe('shared state in DynamoDB', () => {
     const { child, held } = await holder('shop', ['', 'yes']);
     expect(held).toMatchObject({ acquired: true, pid: child.pid });
     const lock = new DynamoDbLock(table);
-    const message = await refusal(lock.acquire('shop', { pid: process.pid, host: hostname(), operation: 'deploy' }, { staleAfterMs: 60_000 }));
+    const message = await refusal(
+      lock.acquire('shop', { pid: process.pid, host: hostname(), operation: 'deploy' }, { staleAfterMs: 60_000 }),
+    );
     expect(message).toContain(`pid ${child.pid} on ${hostname()}`);
     expect(message).toContain('`promote`');
     await kill(child);
-    const taken = await lock.acquire('shop', { pid: process.pid, host: hostname(), operation: 'deploy' }, { staleAfterMs: 60_000 });
+    const taken = await lock.acquire(
+      'shop',
+      { pid: process.pid, host: hostname(), operation: 'deploy' },
+      { staleAfterMs: 60_000 },
+    );
     expect(taken.takenOverFrom).toMatchObject({ pid: child.pid, host: hostname(), operation: 'promote' });
     expect(await lock.holder('shop')).toMatchObject({ pid: process.pid, operation: 'deploy' });
     await lock.release('shop');
@@ -81,7 +104,11 @@ describe('shared state in DynamoDB', () => {
     const racers = await Promise.all([1, 2, 3, 4].map(() => holder('race')));
     const winners = racers.filter((racer) => racer.held.acquired);
     expect(winners).toHaveLength(1);
-    expect(racers.filter((racer) => !racer.held.acquired).map((racer) => racer.held.code)).toEqual(['LOCK_HELD', 'LOCK_HELD', 'LOCK_HELD']);
+    expect(racers.filter((racer) => !racer.held.acquired).map((racer) => racer.held.code)).toEqual([
+      'LOCK_HELD',
+      'LOCK_HELD',
+      'LOCK_HELD',
+    ]);
     const lock = new DynamoDbLock(table);
     expect(await lock.holder('race')).toMatchObject({ pid: winners[0]?.child.pid });
   });
@@ -91,14 +118,22 @@ describe('shared state in DynamoDB', () => {
     let now = Date.now();
     const lock = new DynamoDbLock(table, { now: () => new Date(now) });
     // Its process is alive elsewhere as far as this host can tell: only the heartbeat decides.
-    expect(await refusal(lock.acquire('remote', { pid: process.pid, host: hostname(), operation: 'promote' }, { staleAfterMs: 60_000 }))).toContain('on runner-b');
+    expect(
+      await refusal(
+        lock.acquire('remote', { pid: process.pid, host: hostname(), operation: 'promote' }, { staleAfterMs: 60_000 }),
+      ),
+    ).toContain('on runner-b');
     now += 61_000;
-    const taken = await lock.acquire('remote', { pid: process.pid, host: hostname(), operation: 'promote' }, { staleAfterMs: 60_000 });
+    const taken = await lock.acquire(
+      'remote',
+      { pid: process.pid, host: hostname(), operation: 'promote' },
+      { staleAfterMs: 60_000 },
+    );
     expect(taken.takenOverFrom).toMatchObject({ pid: child.pid, host: 'runner-b' });
     await kill(child);
   });
 
-  it('a holder that was taken over learns it (LOCK_LOST) and can neither renew nor release the new holder\'s lock', async () => {
+  it("a holder that was taken over learns it (LOCK_LOST) and can neither renew nor release the new holder's lock", async () => {
     let now = Date.now();
     const first = new DynamoDbLock(table, { now: () => new Date(now) });
     const second = new DynamoDbLock(table, { now: () => new Date(now), isAlive: () => true });
@@ -116,7 +151,10 @@ describe('shared state in DynamoDB', () => {
     const machineB = copyApp('basic');
     try {
       for (const machine of [machineA, machineB]) {
-        machine.write('stagecraft.yml', `${machine.read('stagecraft.yml')}\nstate: { backend: dynamodb, table: team-state }\n`);
+        machine.write(
+          'stagecraft.yml',
+          `${machine.read('stagecraft.yml')}\nstate: { backend: dynamodb, table: team-state }\n`,
+        );
       }
       const run = async (machine: typeof machineA, ...args: string[]) => {
         const result = await runCli([...args, '--json', '--dir', machine.dir], { env: moto.env });
@@ -127,17 +165,22 @@ describe('shared state in DynamoDB', () => {
       await run(machineA, 'deploy', 'dev');
       await run(machineB, 'build');
       await run(machineB, 'deploy', 'staging');
-      const shared = (await run(machineA, 'history')).json<{ entries: { seq: number; kind: string; environment: string | null; releaseId: string | null }[] }>().entries;
+      const shared = (await run(machineA, 'history')).json<{
+        entries: { seq: number; kind: string; environment: string | null; releaseId: string | null }[];
+      }>().entries;
       expect(shared.map((entry) => entry.seq)).toEqual(shared.map((_entry, index) => index + 1));
       const moved = shared.filter((entry) => entry.kind === 'alias.moved').map((entry) => entry.environment);
       expect(new Set(moved)).toEqual(new Set(['dev', 'staging']));
       expect(shared.filter((entry) => entry.kind === 'release.built')).toHaveLength(2);
       const fromB = (await run(machineB, 'history')).json<{ entries: unknown[] }>().entries;
       expect(fromB).toEqual(shared);
-      const items = await clients.dynamodb.send(new QueryCommand({
-        TableName: 'team-state', KeyConditionExpression: 'pk = :app AND begins_with(sk, :release)',
-        ExpressionAttributeValues: { ':app': { S: 'basic' }, ':release': { S: 'release#' } },
-      }));
+      const items = await clients.dynamodb.send(
+        new QueryCommand({
+          TableName: 'team-state',
+          KeyConditionExpression: 'pk = :app AND begins_with(sk, :release)',
+          ExpressionAttributeValues: { ':app': { S: 'basic' }, ':release': { S: 'release#' } },
+        }),
+      );
       // Both machines built the same inputs: one release, whatever each called it locally.
       expect(items.Items?.map((item) => item['id']?.S)).toEqual([built.release]);
     } finally {

@@ -6,15 +6,29 @@
  */
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetFunctionEventInvokeConfigCommand, GetPolicyCommand, LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 import { MOTO_ACCOUNT, startMoto, useEnv, type Moto } from './helpers/moto.js';
 
-interface Template { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>; Metadata: { Stagecraft: Record<string, unknown> }; Outputs: Record<string, unknown> }
-interface PlanJson { stack: string; exists: boolean; changed: boolean; changes: { action: string; logicalId: string; type: string }[] }
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Metadata: { Stagecraft: Record<string, unknown> };
+  Outputs: Record<string, unknown>;
+}
+interface PlanJson {
+  stack: string;
+  exists: boolean;
+  changed: boolean;
+  changes: { action: string; logicalId: string; type: string }[];
+}
 
 const arn = (service: string, resource: string) => `arn:aws:${service}:us-east-1:${MOTO_ACCOUNT}:${resource}`;
 
@@ -28,26 +42,44 @@ describe('synth', () => {
     const template = JSON.parse(result.stdout) as Template;
     const types = Object.fromEntries(Object.entries(template.Resources).map(([id, resource]) => [id, resource.Type]));
     expect(types).toEqual({
-      QueueJobs: 'AWS::SQS::Queue', QueueJobsDlq: 'AWS::SQS::Queue', QueueAudit: 'AWS::SQS::Queue',
-      TopicEvents: 'AWS::SNS::Topic', QueuePolicyAudit: 'AWS::SQS::QueuePolicy', TableItems: 'AWS::DynamoDB::Table',
-      ScheduleListener0: 'AWS::Events::Rule', HttpApi: 'AWS::ApiGatewayV2::Api', HttpStage: 'AWS::ApiGatewayV2::Stage',
-      IntegrationApiV2: 'AWS::ApiGatewayV2::Integration', RouteApi0: 'AWS::ApiGatewayV2::Route',
-      IntegrationApiV1: 'AWS::ApiGatewayV2::Integration', RouteApi1: 'AWS::ApiGatewayV2::Route', ExecutionRole: 'AWS::IAM::Role',
+      QueueJobs: 'AWS::SQS::Queue',
+      QueueJobsDlq: 'AWS::SQS::Queue',
+      QueueAudit: 'AWS::SQS::Queue',
+      TopicEvents: 'AWS::SNS::Topic',
+      QueuePolicyAudit: 'AWS::SQS::QueuePolicy',
+      TableItems: 'AWS::DynamoDB::Table',
+      ScheduleListener0: 'AWS::Events::Rule',
+      HttpApi: 'AWS::ApiGatewayV2::Api',
+      HttpStage: 'AWS::ApiGatewayV2::Stage',
+      IntegrationApiV2: 'AWS::ApiGatewayV2::Integration',
+      RouteApi0: 'AWS::ApiGatewayV2::Route',
+      IntegrationApiV1: 'AWS::ApiGatewayV2::Integration',
+      RouteApi1: 'AWS::ApiGatewayV2::Route',
+      ExecutionRole: 'AWS::IAM::Role',
     });
     expect(template.Resources['QueueJobs']?.Properties).toMatchObject({
-      QueueName: 'full-jobs-dev', VisibilityTimeout: 45, MessageRetentionPeriod: 172_800,
+      QueueName: 'full-jobs-dev',
+      VisibilityTimeout: 45,
+      MessageRetentionPeriod: 172_800,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['QueueJobsDlq', 'Arn'] }, maxReceiveCount: 4 },
     });
-    expect(template.Resources['ScheduleListener0']?.Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', Targets: [{ Input: '{"tick":true}' }] });
+    expect(template.Resources['ScheduleListener0']?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [{ Input: '{"tick":true}' }],
+    });
     // Every reference to a function is to its live alias: never a version, never smoke.
     const text = result.stdout;
     expect(text.match(/function:full-[a-z]+-dev[^"]*/g)?.every((name) => name.endsWith(':live'))).toBe(true);
     expect(JSON.stringify(template.Resources)).not.toContain('smoke');
     expect(template.Resources['RouteApi1']?.Properties).toMatchObject({ RouteKey: 'POST /items' });
     expect(template.Resources['IntegrationApiV1']?.Properties).toMatchObject({ PayloadFormatVersion: '1.0' });
-    expect(template.Metadata.Stagecraft['managedThroughLambdaApi']).toContainEqual(expect.objectContaining({
-      function: 'full-worker-dev', eventSourceMappings: [{ queue: 'jobs', alias: 'live', batchSize: 5 }], destinations: { onSuccess: 'topic:events', onFailure: 'queue:jobs-dlq' },
-    }));
+    expect(template.Metadata.Stagecraft['managedThroughLambdaApi']).toContainEqual(
+      expect.objectContaining({
+        function: 'full-worker-dev',
+        eventSourceMappings: [{ queue: 'jobs', alias: 'live', batchSize: 5 }],
+        destinations: { onSuccess: 'topic:events', onFailure: 'queue:jobs-dlq' },
+      }),
+    );
     const again = await runCli(['synth', 'dev', '--dir', app.dir]);
     expect(again.stdout).toBe(result.stdout);
   });
@@ -55,15 +87,23 @@ describe('synth', () => {
   it('single-stack: one stack for every environment, resources per environment, one API stage per environment', async () => {
     const single = copyApp('aws-full');
     try {
-      single.write('stagecraft.yml', single.read('stagecraft.yml').replace('provider: aws', 'provider: aws\nstrategy: single-stack'));
+      single.write(
+        'stagecraft.yml',
+        single.read('stagecraft.yml').replace('provider: aws', 'provider: aws\nstrategy: single-stack'),
+      );
       const result = await runCli(['synth', 'prod', '--json', '--dir', single.dir]);
       expect(result.code, result.stderr).toBe(0);
       const { stack, template } = result.json<{ stack: string; template: Template }>();
       expect(stack).toBe('full');
       expect(template.Resources['QueueJobsDev']?.Properties['QueueName']).toBe('full-jobs-dev');
       expect(template.Resources['QueueJobsProd']?.Properties['QueueName']).toBe('full-jobs-prod');
-      expect(template.Resources['HttpStageProd']?.Properties).toMatchObject({ StageName: 'prod', StageVariables: { alias: 'prod' } });
-      expect(JSON.stringify(template.Resources['IntegrationApiV2'])).toContain('function:full-api:${!stageVariables.alias}');
+      expect(template.Resources['HttpStageProd']?.Properties).toMatchObject({
+        StageName: 'prod',
+        StageVariables: { alias: 'prod' },
+      });
+      expect(JSON.stringify(template.Resources['IntegrationApiV2'])).toContain(
+        'function:full-api:${!stageVariables.alias}',
+      );
       expect(JSON.stringify(template.Resources['TopicEventsProd'])).toContain('function:full-listener:prod"');
     } finally {
       single.remove();
@@ -95,7 +135,11 @@ describe('synth and plan against moto_server', () => {
     expect(result.code, `${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(expectCode);
     return result;
   };
-  const stackExists = (name: string) => cloudformation.send(new DescribeStacksCommand({ StackName: name })).then((out) => out.Stacks?.[0]?.StackStatus, () => undefined);
+  const stackExists = (name: string) =>
+    cloudformation.send(new DescribeStacksCommand({ StackName: name })).then(
+      (out) => out.Stacks?.[0]?.StackStatus,
+      () => undefined,
+    );
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -118,32 +162,57 @@ describe('synth and plan against moto_server', () => {
     try {
       multi.write('stagecraft.yml', multi.read('stagecraft.yml').replace(/^app: full/m, 'app: syn'));
       const body = (await runCli(['synth', 'dev', '--dir', multi.dir])).stdout;
-      await cloudformation.send(new CreateStackCommand({ StackName: 'syn-dev', TemplateBody: body, Capabilities: ['CAPABILITY_IAM'] }));
+      await cloudformation.send(
+        new CreateStackCommand({ StackName: 'syn-dev', TemplateBody: body, Capabilities: ['CAPABILITY_IAM'] }),
+      );
       expect(await stackExists('syn-dev')).toBe('CREATE_COMPLETE');
       const sqs = new SQSClient({});
       try {
         const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'syn-jobs-dev' }));
-        const attributes = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
-        expect(JSON.parse(attributes['RedrivePolicy'] ?? '{}')).toEqual({ deadLetterTargetArn: arn('sqs', 'syn-jobs-dlq-dev'), maxReceiveCount: 4 });
+        const attributes =
+          (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
+        expect(JSON.parse(attributes['RedrivePolicy'] ?? '{}')).toEqual({
+          deadLetterTargetArn: arn('sqs', 'syn-jobs-dlq-dev'),
+          maxReceiveCount: 4,
+        });
         expect(attributes['MessageRetentionPeriod']).toBe('172800');
       } finally {
         sqs.destroy();
       }
-      const awsCli = (...args: string[]) => JSON.parse(execFileSync('aws', args, { env: { ...process.env, ...moto.env }, encoding: 'utf8' })) as Record<string, { Protocol?: string; Endpoint?: string; Arn?: string }[]>;
-      const subscriptions = awsCli('sns', 'list-subscriptions-by-topic', '--topic-arn', arn('sns', 'syn-events-dev'))['Subscriptions'] ?? [];
+      const awsCli = (...args: string[]) =>
+        JSON.parse(execFileSync('aws', args, { env: { ...process.env, ...moto.env }, encoding: 'utf8' })) as Record<
+          string,
+          { Protocol?: string; Endpoint?: string; Arn?: string }[]
+        >;
+      const subscriptions =
+        awsCli('sns', 'list-subscriptions-by-topic', '--topic-arn', arn('sns', 'syn-events-dev'))['Subscriptions'] ??
+        [];
       expect(subscriptions.map((sub) => [sub.Protocol, sub.Endpoint]).sort()).toEqual([
-        ['lambda', arn('lambda', 'function:syn-listener-dev:live')], ['sqs', arn('sqs', 'syn-audit-dev')],
+        ['lambda', arn('lambda', 'function:syn-listener-dev:live')],
+        ['sqs', arn('sqs', 'syn-audit-dev')],
       ]);
-      const targets = awsCli('events', 'list-targets-by-rule', '--rule', 'syn-listener-dev-schedule-0')['Targets'] ?? [];
+      const targets =
+        awsCli('events', 'list-targets-by-rule', '--rule', 'syn-listener-dev-schedule-0')['Targets'] ?? [];
       expect(targets.map((target) => target.Arn)).toEqual([arn('lambda', 'function:syn-listener-dev:live')]);
 
-      single.write('stagecraft.yml', single.read('stagecraft.yml').replace('provider: aws', 'provider: aws\nstrategy: single-stack').replace(/^app: full/m, 'app: solo'));
+      single.write(
+        'stagecraft.yml',
+        single
+          .read('stagecraft.yml')
+          .replace('provider: aws', 'provider: aws\nstrategy: single-stack')
+          .replace(/^app: full/m, 'app: solo'),
+      );
       const singleBody = (await runCli(['synth', 'dev', '--dir', single.dir])).stdout;
-      await cloudformation.send(new CreateStackCommand({ StackName: 'solo', TemplateBody: singleBody, Capabilities: ['CAPABILITY_IAM'] }));
+      await cloudformation.send(
+        new CreateStackCommand({ StackName: 'solo', TemplateBody: singleBody, Capabilities: ['CAPABILITY_IAM'] }),
+      );
       expect(await stackExists('solo')).toBe('CREATE_COMPLETE');
       const dynamodb = new DynamoDBClient({});
       try {
-        for (const env of ['dev', 'prod']) expect((await dynamodb.send(new DescribeTableCommand({ TableName: `solo-items-${env}` }))).Table?.TableStatus).toBe('ACTIVE');
+        for (const env of ['dev', 'prod'])
+          expect(
+            (await dynamodb.send(new DescribeTableCommand({ TableName: `solo-items-${env}` }))).Table?.TableStatus,
+          ).toBe('ACTIVE');
       } finally {
         dynamodb.destroy();
       }
@@ -156,16 +225,26 @@ describe('synth and plan against moto_server', () => {
   it('plan shows the change set of a stack that does not exist yet, and leaves nothing behind', async () => {
     const plan = (await cli(['plan', 'prod'])).json<PlanJson>();
     expect(plan).toMatchObject({ stack: 'full-prod', exists: false, changed: true });
-    expect(plan.changes.map((change) => [change.action, change.logicalId])).toEqual(expect.arrayContaining([
-      ['Add', 'QueueJobs'], ['Add', 'TopicEvents'], ['Add', 'TableItems'], ['Add', 'ExecutionRole'], ['Add', 'ScheduleListener0'],
-    ]));
+    expect(plan.changes.map((change) => [change.action, change.logicalId])).toEqual(
+      expect.arrayContaining([
+        ['Add', 'QueueJobs'],
+        ['Add', 'TopicEvents'],
+        ['Add', 'TableItems'],
+        ['Add', 'ExecutionRole'],
+        ['Add', 'ScheduleListener0'],
+      ]),
+    );
     expect(await stackExists('full-prod')).toBeUndefined();
   });
 
   it('after a deploy, plan shows no change; a manifest change shows up in plan and is not applied', async () => {
     await cli(['build']);
     await cli(['deploy', 'dev']);
-    expect((await cli(['plan', 'dev'])).json<PlanJson>()).toMatchObject({ stack: 'full-dev', exists: true, changed: false });
+    expect((await cli(['plan', 'dev'])).json<PlanJson>()).toMatchObject({
+      stack: 'full-dev',
+      exists: true,
+      changed: false,
+    });
     app.write('stagecraft.yml', app.read('stagecraft.yml').replace('    audit: {}', '    audit: {}\n    extra: {}'));
     const plan = (await cli(['plan', 'dev'])).json<PlanJson>();
     expect(plan).toMatchObject({ exists: true, changed: true });
@@ -181,22 +260,42 @@ describe('synth and plan against moto_server', () => {
   it('binds event sources, invoke permissions and destinations to the live alias', async () => {
     const workerLive = arn('lambda', 'function:full-worker-dev:live');
     const mappings = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: workerLive }));
-    expect(mappings.EventSourceMappings?.map((mapping) => [mapping.EventSourceArn, mapping.BatchSize, mapping.MaximumBatchingWindowInSeconds])).toEqual([[arn('sqs', 'full-jobs-dev'), 5, 2]]);
-    const policy = JSON.parse((await lambda.send(new GetPolicyCommand({ FunctionName: 'full-listener-dev', Qualifier: 'live' }))).Policy ?? '{}') as { Statement: { Sid: string; Principal: { Service: string }; Resource: string }[] };
-    expect(policy.Statement.map((statement) => [statement.Sid, statement.Principal.Service, statement.Resource]).sort()).toEqual([
+    expect(
+      mappings.EventSourceMappings?.map((mapping) => [
+        mapping.EventSourceArn,
+        mapping.BatchSize,
+        mapping.MaximumBatchingWindowInSeconds,
+      ]),
+    ).toEqual([[arn('sqs', 'full-jobs-dev'), 5, 2]]);
+    const policy = JSON.parse(
+      (await lambda.send(new GetPolicyCommand({ FunctionName: 'full-listener-dev', Qualifier: 'live' }))).Policy ??
+        '{}',
+    ) as { Statement: { Sid: string; Principal: { Service: string }; Resource: string }[] };
+    expect(
+      policy.Statement.map((statement) => [statement.Sid, statement.Principal.Service, statement.Resource]).sort(),
+    ).toEqual([
       ['stagecraft-schedule-0', 'events.amazonaws.com', arn('lambda', 'function:full-listener-dev:live')],
       ['stagecraft-topic-events', 'sns.amazonaws.com', arn('lambda', 'function:full-listener-dev:live')],
     ]);
-    const destinations = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'full-worker-dev', Qualifier: 'live' }));
-    expect(destinations.DestinationConfig).toEqual({ OnSuccess: { Destination: arn('sns', 'full-events-dev') }, OnFailure: { Destination: arn('sqs', 'full-jobs-dlq-dev') } });
+    const destinations = await lambda.send(
+      new GetFunctionEventInvokeConfigCommand({ FunctionName: 'full-worker-dev', Qualifier: 'live' }),
+    );
+    expect(destinations.DestinationConfig).toEqual({
+      OnSuccess: { Destination: arn('sns', 'full-events-dev') },
+      OnFailure: { Destination: arn('sqs', 'full-jobs-dlq-dev') },
+    });
   });
 
   it('a changed declaration re-binds at the next move of live, without duplicates', async () => {
     app.write('stagecraft.yml', app.read('stagecraft.yml').replace('batchSize: 5', 'batchSize: 7'));
     await cli(['build']);
     await cli(['deploy', 'dev']);
-    const mappings = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: arn('lambda', 'function:full-worker-dev:live') }));
-    expect(mappings.EventSourceMappings?.map((mapping) => [mapping.EventSourceArn, mapping.BatchSize])).toEqual([[arn('sqs', 'full-jobs-dev'), 7]]);
+    const mappings = await lambda.send(
+      new ListEventSourceMappingsCommand({ FunctionName: arn('lambda', 'function:full-worker-dev:live') }),
+    );
+    expect(mappings.EventSourceMappings?.map((mapping) => [mapping.EventSourceArn, mapping.BatchSize])).toEqual([
+      [arn('sqs', 'full-jobs-dev'), 7],
+    ]);
     // The earlier plan's queue is now applied: deploy brings the stack to the manifest.
     expect((await cli(['plan', 'dev'])).json<PlanJson>()).toMatchObject({ changed: false });
   });

@@ -24,15 +24,25 @@ const ALARM = 'shift-api-errors';
 
 function writeApp(dir: string, deployment: string, answer: string): void {
   mkdirSync(join(dir, 'src'), { recursive: true });
-  writeFileSync(join(dir, 'stagecraft.yml'), [
-    'app: shift', 'provider: aws', 'environments:', '  - name: prod', `    deployment: ${deployment}`, `    alarms: [{ cloudwatch: ${ALARM} }]`,
-    'functions:', '  api: { handler: src/api.handler }',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'stagecraft.yml'),
+    [
+      'app: shift',
+      'provider: aws',
+      'environments:',
+      '  - name: prod',
+      `    deployment: ${deployment}`,
+      `    alarms: [{ cloudwatch: ${ALARM} }]`,
+      'functions:',
+      '  api: { handler: src/api.handler }',
+    ].join('\n'),
+  );
   writeFileSync(join(dir, 'src', 'api.mjs'), `export const handler = async () => (${JSON.stringify(answer)});\n`);
 }
 
 /** What one UpdateAlias of `live` or `smoke` asked Lambda for. */
-const call = (input: UpdateAliasCommandInput) => `${input.Name} → ${input.FunctionVersion} ${JSON.stringify(input.RoutingConfig?.AdditionalVersionWeights ?? null)}`;
+const call = (input: UpdateAliasCommandInput) =>
+  `${input.Name} → ${input.FunctionVersion} ${JSON.stringify(input.RoutingConfig?.AdditionalVersionWeights ?? null)}`;
 
 describe('traffic shifting on moto_server', { timeout: 300_000 }, () => {
   let moto: Moto;
@@ -43,10 +53,22 @@ describe('traffic shifting on moto_server', { timeout: 300_000 }, () => {
     moto = await startMoto();
     restoreEnv = useEnv(moto.env);
     const cloudwatch = new CloudWatchClient({});
-    await cloudwatch.send(new PutMetricAlarmCommand({
-      AlarmName: ALARM, Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold', Dimensions: [{ Name: 'FunctionName', Value: 'shift-api-prod' }, { Name: 'Resource', Value: 'shift-api-prod:live' }],
-    }));
+    await cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: ALARM,
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Dimensions: [
+          { Name: 'FunctionName', Value: 'shift-api-prod' },
+          { Name: 'Resource', Value: 'shift-api-prod:live' },
+        ],
+      }),
+    );
     cloudwatch.destroy();
   }, 60_000);
   afterAll(async () => {
@@ -56,7 +78,11 @@ describe('traffic shifting on moto_server', { timeout: 300_000 }, () => {
   });
 
   /** Builds and deploys prod on a fresh provider, as a CLI process would; returns the outcome and the UpdateAlias calls. */
-  async function release(deployment: string, answer: string, during?: (calls: UpdateAliasCommandInput[]) => Promise<void>): Promise<{ outcome: PromotionOutcome; calls: string[] }> {
+  async function release(
+    deployment: string,
+    answer: string,
+    during?: (calls: UpdateAliasCommandInput[]) => Promise<void>,
+  ): Promise<{ outcome: PromotionOutcome; calls: string[] }> {
     writeApp(dir, deployment, answer);
     const loaded = await loadManifest(dir);
     const store = StateStore.open(join(dir, '.stagecraft', 'state.db'));
@@ -66,14 +92,32 @@ describe('traffic shifting on moto_server', { timeout: 300_000 }, () => {
     const send = clients.lambda.send.bind(clients.lambda) as (command: unknown) => Promise<unknown>;
     (clients.lambda as unknown as { send: (command: unknown) => Promise<unknown> }).send = (command) => {
       // The provider's once-per-process probe (does this endpoint check RevisionId?) moves nothing.
-      if (command instanceof UpdateAliasCommand && command.input.RevisionId !== REVISION_PROBE) calls.push(command.input);
+      if (command instanceof UpdateAliasCommand && command.input.RevisionId !== REVISION_PROBE)
+        calls.push(command.input);
       return send(command);
     };
     try {
-      const provider = new AwsProvider({ clients, artifacts, manifest: loaded.manifest, pollMs: 50, ledger: { append: (entry) => { store.transaction(() => store.ledger.append(entry)); } } });
+      const provider = new AwsProvider({
+        clients,
+        artifacts,
+        manifest: loaded.manifest,
+        pollMs: 50,
+        ledger: {
+          append: (entry) => {
+            store.transaction(() => store.ledger.append(entry));
+          },
+        },
+      });
       const ctx: AppContext = {
-        loaded, store, artifacts, provider, lock: new SqliteLock(store), actor: 'shift', env: process.env,
-        secrets: new SecretStore(store, { env: process.env, appDir: dir }), report: { progress: () => undefined, warn: () => undefined },
+        loaded,
+        store,
+        artifacts,
+        provider,
+        lock: new SqliteLock(store),
+        actor: 'shift',
+        env: process.env,
+        secrets: new SecretStore(store, { env: process.env, appDir: dir }),
+        report: { progress: () => undefined, warn: () => undefined },
       };
       await buildRelease(ctx);
       const [outcome] = await Promise.all([deploy(ctx, 'prod'), during?.(calls)]);
@@ -97,11 +141,37 @@ describe('traffic shifting on moto_server', { timeout: 300_000 }, () => {
 
   it('the named CloudWatch alarm put in ALARM mid-shift rolls live back to the old version alone', async () => {
     const failed = await release('canary 10% 5m', 'four', async (calls) => {
-      await eventually(async () => (calls.some((input) => input.RoutingConfig?.AdditionalVersionWeights?.['4'] !== undefined) ? true : undefined), 120_000, 'the 10 % split');
-      const aws = spawn('aws', ['cloudwatch', 'set-alarm-state', '--alarm-name', ALARM, '--state-value', 'ALARM', '--state-reason', 'errors seen by the test', '--endpoint-url', moto.endpoint], { env: { ...process.env, ...moto.env }, stdio: 'inherit' });
+      await eventually(
+        async () =>
+          calls.some((input) => input.RoutingConfig?.AdditionalVersionWeights?.['4'] !== undefined) ? true : undefined,
+        120_000,
+        'the 10 % split',
+      );
+      const aws = spawn(
+        'aws',
+        [
+          'cloudwatch',
+          'set-alarm-state',
+          '--alarm-name',
+          ALARM,
+          '--state-value',
+          'ALARM',
+          '--state-reason',
+          'errors seen by the test',
+          '--endpoint-url',
+          moto.endpoint,
+        ],
+        { env: { ...process.env, ...moto.env }, stdio: 'inherit' },
+      );
       expect(await new Promise((resolve) => aws.once('exit', resolve))).toBe(0);
     });
-    expect(failed.outcome).toMatchObject({ status: 'failed', failure: { step: 'shifting', breach: { alarm: `cloudwatch ${ALARM}`, value: 'ALARM', threshold: 'errors seen by the test' } } });
+    expect(failed.outcome).toMatchObject({
+      status: 'failed',
+      failure: {
+        step: 'shifting',
+        breach: { alarm: `cloudwatch ${ALARM}`, value: 'ALARM', threshold: 'errors seen by the test' },
+      },
+    });
     expect(failed.calls).toEqual(['smoke → 4 {}', 'live → 3 {"4":0.1}', 'live → 3 {}', 'smoke → 3 {}']);
     const lambda = (await import('@aws-sdk/client-lambda')).LambdaClient;
     const client = new lambda({});

@@ -13,13 +13,15 @@ import { parse } from 'yaml';
 import { copyApp, ROOT, runCli } from './helpers/cli.js';
 
 const SCHEMAS = join(ROOT, 'test', 'fixtures', 'ci-schemas');
-const SHARED = 'provider: aws\nstate: { backend: dynamodb, table: promo-state }\nephemeral: { from: dev }\nci: { install: npm ci, lint: npm run lint, test: npm test, branchEnvironments: true }\nruntime:';
+const SHARED =
+  'provider: aws\nstate: { backend: dynamodb, table: promo-state }\nephemeral: { from: dev }\nci: { install: npm ci, lint: npm run lint, test: npm test, branchEnvironments: true }\nruntime:';
 
 function schemaCheck(file: string): (document: unknown) => string[] {
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats.default(ajv);
   const validate = ajv.compile(JSON.parse(readFileSync(join(SCHEMAS, file), 'utf8')) as object);
-  return (document) => (validate(document) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''}`));
+  return (document) =>
+    validate(document) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''}`);
 }
 
 describe('stagecraft ci', () => {
@@ -38,32 +40,44 @@ describe('stagecraft ci', () => {
       expect(await generate(kind)).toBe(first);
       const lines = first.split('\n');
       lines.forEach((line, index) => {
-        if (/^\s*- (run: )?'?(npx stagecraft|npm )/.test(line)) expect(lines[index - 1], `${kind}: ${line}`).toMatch(/^\s*# \S/);
+        if (/^\s*- (run: )?'?(npx stagecraft|npm )/.test(line))
+          expect(lines[index - 1], `${kind}: ${line}`).toMatch(/^\s*# \S/);
       });
       // Only the checks and the main build build: promote and approve steps take the built release.
       expect(first.match(/stagecraft build/g), kind).toHaveLength(2);
     }
   });
 
-  it('Bitbucket: valid against SchemaStore\'s schema; main builds once, promotes to staging, prod is a manual deployment step', async () => {
+  it("Bitbucket: valid against SchemaStore's schema; main builds once, promotes to staging, prod is a manual deployment step", async () => {
     const text = await generate('bitbucket');
     const document = parse(text) as { pipelines: { branches: { main: { step: Record<string, unknown> }[] } } };
     expect(schemaCheck('bitbucket-pipelines.json')(document)).toEqual([]);
     const steps = document.pipelines.branches.main.map((entry) => entry.step);
     expect(steps.map((step) => [step['name'], step['trigger'] ?? 'auto', step['deployment'] ?? null])).toEqual([
-      ['build', 'auto', null], ['promote to staging', 'auto', 'staging'], ['approve prod', 'manual', 'prod'],
+      ['build', 'auto', null],
+      ['promote to staging', 'auto', 'staging'],
+      ['approve prod', 'manual', 'prod'],
     ]);
     expect(steps[0]?.['artifacts']).toEqual(['.stagecraft-ci/release']);
     expect(steps[2]?.['script']).toContain('npx stagecraft approve prod --release "$(cat .stagecraft-ci/release)"');
     // A schema error is reported: the check can fail.
-    expect(schemaCheck('bitbucket-pipelines.json')({ pipelines: { default: [{ step: { name: 'x', script: 'not a list' } }] } })).not.toEqual([]);
+    expect(
+      schemaCheck('bitbucket-pipelines.json')({
+        pipelines: { default: [{ step: { name: 'x', script: 'not a list' } }] },
+      }),
+    ).not.toEqual([]);
   });
 
-  it('GitLab: valid against GitLab\'s schema; manual approve-prod job with environment prod and OIDC id_tokens', async () => {
+  it("GitLab: valid against GitLab's schema; manual approve-prod job with environment prod and OIDC id_tokens", async () => {
     const text = await generate('gitlab');
     const document = parse(text) as Record<string, Record<string, unknown>>;
     expect(schemaCheck('gitlab-ci.json')(document)).toEqual([]);
-    expect(document['approve-prod']).toMatchObject({ when: 'manual', environment: { name: 'prod' }, needs: ['build', 'promote'], id_tokens: { AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } } });
+    expect(document['approve-prod']).toMatchObject({
+      when: 'manual',
+      environment: { name: 'prod' },
+      needs: ['build', 'promote'],
+      id_tokens: { AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } },
+    });
     expect(document['build']).toMatchObject({ artifacts: { paths: ['.stagecraft-ci/release'] } });
     expect(schemaCheck('gitlab-ci.json')({ job: { script: ['x'], when: 'sometimes' } })).not.toEqual([]);
   });
@@ -73,18 +87,37 @@ describe('stagecraft ci', () => {
     const errorsOf = async (content: string) => {
       const parsed = parseWorkflow({ name: 'stagecraft.yml', content }, new NoOperationTraceWriter());
       const template = parsed.value ? await convertWorkflowTemplate(parsed.context, parsed.value) : undefined;
-      return [...parsed.context.errors.getErrors().map((error) => error.message), ...(template?.errors ?? []).map((error) => error.Message)];
+      return [
+        ...parsed.context.errors.getErrors().map((error) => error.message),
+        ...(template?.errors ?? []).map((error) => error.Message),
+      ];
     };
     expect(await errorsOf(text)).toEqual([]);
-    const document = parse(text) as { permissions: Record<string, string>; jobs: Record<string, Record<string, unknown>> };
+    const document = parse(text) as {
+      permissions: Record<string, string>;
+      jobs: Record<string, Record<string, unknown>>;
+    };
     expect(document.permissions['id-token']).toBe('write');
-    expect(Object.keys(document.jobs)).toEqual(['check', 'branch-environment', 'build', 'promote', 'approve-prod', 'gc']);
+    expect(Object.keys(document.jobs)).toEqual([
+      'check',
+      'branch-environment',
+      'build',
+      'promote',
+      'approve-prod',
+      'gc',
+    ]);
     expect(document.jobs['approve-prod']).toMatchObject({ environment: 'prod', needs: ['promote'] });
-    expect(await errorsOf(text.replace('runs-on: ubuntu-latest', 'runs-on: ubuntu-latest\n    timeout: 5'))).not.toEqual([]);
+    expect(
+      await errorsOf(text.replace('runs-on: ubuntu-latest', 'runs-on: ubuntu-latest\n    timeout: 5')),
+    ).not.toEqual([]);
   });
 
   it('--write writes where the CI reads; --check passes, then fails (exit 1) once the file is edited', async () => {
-    for (const [kind, file] of [['bitbucket', 'bitbucket-pipelines.yml'], ['github', '.github/workflows/stagecraft.yml'], ['gitlab', '.gitlab-ci.yml']] as const) {
+    for (const [kind, file] of [
+      ['bitbucket', 'bitbucket-pipelines.yml'],
+      ['github', '.github/workflows/stagecraft.yml'],
+      ['gitlab', '.gitlab-ci.yml'],
+    ] as const) {
       expect((await runCli(['ci', kind, '--write', '--dir', app.dir])).code).toBe(0);
       expect(app.read(file)).toBe(await generate(kind));
       expect((await runCli(['ci', kind, '--check', '--dir', app.dir])).code).toBe(0);

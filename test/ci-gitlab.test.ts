@@ -16,19 +16,33 @@ describe('gitlab pipeline in gitlab-ci-local, on moto', () => {
   const context = useMotoApp('gitlab');
 
   /** Runs gitlab-ci-local in the app's repository; resolves with its exit code and output. */
-  const pipeline = (args: string[], variables: Record<string, string> = {}) => new Promise<{ code: number; output: string }>((resolve, reject) => {
-    const all = { ...context.session.moto.env, STAGECRAFT_CLI: CLI, NO_COLOR: '1', ...variables };
-    const child = spawn(GITLAB_CI_LOCAL, ['--force-shell-executor', '--shell-isolation', '--max-job-name-padding', '0',
-      ...Object.entries(all).flatMap(([name, value]) => ['--variable', `${name}=${value}`]), ...args], { cwd: context.app.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, output }));
-  });
+  const pipeline = (args: string[], variables: Record<string, string> = {}) =>
+    new Promise<{ code: number; output: string }>((resolve, reject) => {
+      const all = { ...context.session.moto.env, STAGECRAFT_CLI: CLI, NO_COLOR: '1', ...variables };
+      const child = spawn(
+        GITLAB_CI_LOCAL,
+        [
+          '--force-shell-executor',
+          '--shell-isolation',
+          '--max-job-name-padding',
+          '0',
+          ...Object.entries(all).flatMap(([name, value]) => ['--variable', `${name}=${value}`]),
+          ...args,
+        ],
+        { cwd: context.app.dir, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, output }));
+    });
   const jobsStarted = (output: string) => [...output.matchAll(/^(\S+)\s+starting shell/gm)].map((match) => match[1]);
   const releaseIds = (output: string) => [...new Set(output.match(/\br\d+-[0-9a-f]{8}\b/g) ?? [])];
-
 
   it('main builds once, promotes to staging and stops before prod; --manual approve-prod puts that release in prod', async () => {
     const main = await pipeline([]);
@@ -37,8 +51,11 @@ describe('gitlab pipeline in gitlab-ci-local, on moto', () => {
     expect(main.output.match(/building \d+ function/g)).toHaveLength(1);
     const [release, ...others] = releaseIds(main.output);
     expect(others).toEqual([]);
-    expect([await liveRelease(context.session.lambda, 'dev'), await liveRelease(context.session.lambda, 'staging'), await liveRelease(context.session.lambda, 'prod')])
-      .toEqual([release, release, undefined]);
+    expect([
+      await liveRelease(context.session.lambda, 'dev'),
+      await liveRelease(context.session.lambda, 'staging'),
+      await liveRelease(context.session.lambda, 'prod'),
+    ]).toEqual([release, release, undefined]);
 
     const manual = await pipeline(['--manual', 'approve-prod', 'approve-prod']);
     expect(manual.code, manual.output).toBe(0);
@@ -58,7 +75,10 @@ describe('gitlab pipeline in gitlab-ci-local, on moto', () => {
     expect(broken.output).toMatch(/FAIL\s+promote/);
     expect(broken.output).toContain('rolled back: dev, staging');
     expect(releaseIds(broken.output).filter((id) => id !== before)).toHaveLength(1);
-    expect([await liveRelease(context.session.lambda, 'dev'), await liveRelease(context.session.lambda, 'staging'), await liveRelease(context.session.lambda, 'prod')])
-      .toEqual([before, before, before]);
+    expect([
+      await liveRelease(context.session.lambda, 'dev'),
+      await liveRelease(context.session.lambda, 'staging'),
+      await liveRelease(context.session.lambda, 'prod'),
+    ]).toEqual([before, before, before]);
   }, 600_000);
 });

@@ -14,8 +14,18 @@ import { startMotoSession, type MotoSession } from './helpers/moto.js';
 import { bitbucketSteps, git, githubSteps, PipelineRun, type CiStep } from './helpers/step-runner.js';
 
 const CASES = [
-  { kind: 'bitbucket', file: 'bitbucket-pipelines.yml', vars: { BITBUCKET_BRANCH: 'main' }, steps: (text: string) => bitbucketSteps(text, 'main') },
-  { kind: 'github', file: '.github/workflows/stagecraft.yml', vars: { GITHUB_REF_NAME: 'main', GITHUB_ACTIONS: 'true' }, steps: (text: string) => githubSteps(text, 'build') },
+  {
+    kind: 'bitbucket',
+    file: 'bitbucket-pipelines.yml',
+    vars: { BITBUCKET_BRANCH: 'main' },
+    steps: (text: string) => bitbucketSteps(text, 'main'),
+  },
+  {
+    kind: 'github',
+    file: '.github/workflows/stagecraft.yml',
+    vars: { GITHUB_REF_NAME: 'main', GITHUB_ACTIONS: 'true' },
+    steps: (text: string) => githubSteps(text, 'build'),
+  },
 ] as const;
 
 for (const ci of CASES) {
@@ -53,19 +63,25 @@ for (const ci of CASES) {
       expect(build.output).toContain('unit tests: ok');
       const promote = await run.run(steps[1] as CiStep);
       expect(promote.code, promote.output).toBe(0);
-      expect([await liveRelease(session.lambda, 'dev'), await liveRelease(session.lambda, 'staging'), await liveRelease(session.lambda, 'prod')])
-        .toEqual([release, release, undefined]);
+      expect([
+        await liveRelease(session.lambda, 'dev'),
+        await liveRelease(session.lambda, 'staging'),
+        await liveRelease(session.lambda, 'prod'),
+      ]).toEqual([release, release, undefined]);
       const approve = await run.run(steps[2] as CiStep);
       expect(approve.code, approve.output).toBe(0);
       expect(await liveRelease(session.lambda, 'prod')).toBe(release);
       for (const later of [promote, approve]) {
         expect(later.output).not.toMatch(/building \d+ function/);
         expect(later.output).toContain(release);
-        expect(later.output.match(/\br\d+-[0-9a-f]{6,}/g)?.every((id) => id === release), later.output).toBe(true);
+        expect(
+          later.output.match(/\br\d+-[0-9a-f]{6,}/g)?.every((id) => id === release),
+          later.output,
+        ).toBe(true);
       }
     }, 600_000);
 
-    it('a smoke failure in staging rolls dev back and fails the pipeline; that pipeline\'s prod button is refused (exit 3)', async () => {
+    it("a smoke failure in staging rolls dev back and fails the pipeline; that pipeline's prod button is refused (exit 3)", async () => {
       const before = await liveRelease(session.lambda, 'staging');
       app.write('src/api.mjs', `${app.read('src/api.mjs')}// a change: a new release\n`);
       app.commit('a change');
@@ -78,7 +94,10 @@ for (const ci of CASES) {
       const promote = await run.run(steps[1] as CiStep, { BREAK_SMOKE: 'staging' });
       expect(promote.code, promote.output).toBe(1);
       expect(promote.output).toContain('rolled back');
-      expect([await liveRelease(session.lambda, 'dev'), await liveRelease(session.lambda, 'staging')]).toEqual([before, before]);
+      expect([await liveRelease(session.lambda, 'dev'), await liveRelease(session.lambda, 'staging')]).toEqual([
+        before,
+        before,
+      ]);
       const approve = await run.run(steps[2] as CiStep);
       expect(approve.code, approve.output).toBe(3);
       expect(approve.output).toContain(`staging runs ${before}, not ${next}`);
@@ -87,15 +106,21 @@ for (const ci of CASES) {
   });
 }
 
-describe('bitbucket pipeline credentials: the step\'s OIDC token, no keys', () => {
+describe("bitbucket pipeline credentials: the step's OIDC token, no keys", () => {
   const context = useMotoApp('bitbucket');
 
-  it('builds with the OIDC token exchanged for AWS_ROLE_ARN (moto\'s STS), and fails without it', async () => {
+  it("builds with the OIDC token exchanged for AWS_ROLE_ARN (moto's STS), and fails without it", async () => {
     const { session, app } = context;
     const [build] = bitbucketSteps(app.read('bitbucket-pipelines.yml'), 'main');
     const noKeys = {
-      ...session.moto.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/stagecraft-ci', BITBUCKET_BRANCH: 'main', STAGECRAFT_CLI: CLI,
+      ...session.moto.env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/stagecraft-ci',
+      BITBUCKET_BRANCH: 'main',
+      STAGECRAFT_CLI: CLI,
     };
     const run = new PipelineRun(app.dir, noKeys);
     try {
@@ -103,7 +128,9 @@ describe('bitbucket pipeline credentials: the step\'s OIDC token, no keys', () =
       expect(without.code, without.output).not.toBe(0);
       expect(without.output).toContain('Could not load credentials from any providers');
       // A JWT's shape; moto's AssumeRoleWithWebIdentity does not check the signature.
-      const withToken = await run.run(build as CiStep, { BITBUCKET_STEP_OIDC_TOKEN: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2ln' });
+      const withToken = await run.run(build as CiStep, {
+        BITBUCKET_STEP_OIDC_TOKEN: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2ln',
+      });
       expect(withToken.code, withToken.output).toBe(0);
       expect(withToken.output).toMatch(/built release r\d+-/);
     } finally {
@@ -120,7 +147,12 @@ describe('bitbucket pipeline of a branch', () => {
     git(['checkout', '-q', '-b', 'feature/login'], app.dir);
     app.write('src/api.mjs', `${app.read('src/api.mjs')}// the branch's change\n`);
     app.commit('log in');
-    const env = { ...session.moto.env, BITBUCKET_BRANCH: 'feature/login', STAGECRAFT_CLI: CLI, STAGECRAFT_ACTOR: 'bitbucket:tester' };
+    const env = {
+      ...session.moto.env,
+      BITBUCKET_BRANCH: 'feature/login',
+      STAGECRAFT_CLI: CLI,
+      STAGECRAFT_ACTOR: 'bitbucket:tester',
+    };
     const run = new PipelineRun(app.dir, env);
     try {
       const [check, branch] = bitbucketSteps(app.read('bitbucket-pipelines.yml'), 'default');

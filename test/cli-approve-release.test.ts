@@ -10,13 +10,26 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-interface Outcome { status: string; release: string; refusal?: { environment: string; remainingMs: number }; environments: { name: string; step: string; approval?: { by: string } }[] }
-interface StatusJson { environments: { name: string; functions: { live: { release: string } | null }[] }[] }
-interface Failure { ok: false; error: { code: string; message: string } }
+interface Outcome {
+  status: string;
+  release: string;
+  refusal?: { environment: string; remainingMs: number };
+  environments: { name: string; step: string; approval?: { by: string } }[];
+}
+interface StatusJson {
+  environments: { name: string; functions: { live: { release: string } | null }[] }[];
+}
+interface Failure {
+  ok: false;
+  error: { code: string; message: string };
+}
 
 describe('approve --release', () => {
   const app = copyApp('promo');
-  app.write('stagecraft.yml', app.read('stagecraft.yml').replace('  - name: staging\n', '  - name: staging\n    soak: 1h\n'));
+  app.write(
+    'stagecraft.yml',
+    app.read('stagecraft.yml').replace('  - name: staging\n', '  - name: staging\n    soak: 1h\n'),
+  );
   const out = mkdtempSync(join(tmpdir(), 'stagecraft-approve-out-'));
   afterAll(() => {
     app.remove();
@@ -27,10 +40,15 @@ describe('approve --release', () => {
     return { code: result.code, body: result.json<T>(), stderr: result.stderr };
   };
   const build = async (mark: string) => {
-    app.write('src/api.mjs', app.read('src/api.mjs').replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`));
+    app.write(
+      'src/api.mjs',
+      app.read('src/api.mjs').replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`),
+    );
     return (await cli<{ release: string }>('build')).body.release;
   };
-  const live = async (env: string) => (await cli<StatusJson>('status')).body.environments.find((candidate) => candidate.name === env)?.functions[0]?.live?.release;
+  const live = async (env: string) =>
+    (await cli<StatusJson>('status')).body.environments.find((candidate) => candidate.name === env)?.functions[0]?.live
+      ?.release;
 
   it('is refused while the soak of the environment before runs, with the time left', async () => {
     const first = await build('one');
@@ -51,7 +69,10 @@ describe('approve --release', () => {
     const second = await build('two');
     const wrong = await cli<Failure>('approve', 'prod', '--release', second, '--by', 'Ada');
     expect(wrong.code).toBe(3);
-    expect(wrong.body.error).toMatchObject({ code: 'APPROVAL_REFUSED', message: `the promotion waiting in prod is of ${first}, not ${second}` });
+    expect(wrong.body.error).toMatchObject({
+      code: 'APPROVAL_REFUSED',
+      message: `the promotion waiting in prod is of ${first}, not ${second}`,
+    });
     expect(await live('prod')).toBeUndefined();
     const right = await cli<Outcome>('approve', 'prod', '--release', first, '--by', 'Ada');
     expect(right.code, right.stderr).toBe(0);
@@ -67,7 +88,10 @@ describe('approve --release', () => {
     app.write('stagecraft.yml', app.read('stagecraft.yml').replace('    soak: 1h\n', ''));
     const approved = await cli<Outcome>('approve', 'prod', '--release', second, '--by', 'Grace');
     expect(approved.code, approved.stderr).toBe(0);
-    expect(approved.body.environments.map((env) => [env.name, env.step])).toEqual([['staging', 'passed'], ['prod', 'live']]);
+    expect(approved.body.environments.map((env) => [env.name, env.step])).toEqual([
+      ['staging', 'passed'],
+      ['prod', 'live'],
+    ]);
     expect(approved.body.environments[1]?.approval?.by).toBe('Grace');
     expect(await live('prod')).toBe(second);
   });

@@ -8,9 +8,35 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-interface BuildJson { release: string; created: boolean; functions: { function: string; sha256: string; cached: boolean }[] }
-interface StatusJson { environments: { name: string; functions: { function: string; live: { version: number; release: string; sha256: string } | null; smoke: { version: number } | null }[] }[] }
-interface LedgerJson { entries: { kind: string; operation: string; alias: string | null; environment: string | null; function: string | null; version: number | null; releaseId: string | null; actor: string; commit: string | null; at: string }[] }
+interface BuildJson {
+  release: string;
+  created: boolean;
+  functions: { function: string; sha256: string; cached: boolean }[];
+}
+interface StatusJson {
+  environments: {
+    name: string;
+    functions: {
+      function: string;
+      live: { version: number; release: string; sha256: string } | null;
+      smoke: { version: number } | null;
+    }[];
+  }[];
+}
+interface LedgerJson {
+  entries: {
+    kind: string;
+    operation: string;
+    alias: string | null;
+    environment: string | null;
+    function: string | null;
+    version: number | null;
+    releaseId: string | null;
+    actor: string;
+    commit: string | null;
+    at: string;
+  }[];
+}
 
 const shas = (build: BuildJson) => Object.fromEntries(build.functions.map((fn) => [fn.function, fn.sha256]));
 
@@ -29,7 +55,16 @@ describe('build and deploy', () => {
     first = (await cli('build')).json<BuildJson>();
     expect(first.release).toMatch(/^r1-[0-9a-f]{8}$/);
     expect(first.created).toBe(true);
-    expect(first.functions.map((fn) => fn.function)).toEqual(['boom', 'echo', 'hang', 'hello', 'legacy', 'quit', 'slow', 'spin']);
+    expect(first.functions.map((fn) => fn.function)).toEqual([
+      'boom',
+      'echo',
+      'hang',
+      'hello',
+      'legacy',
+      'quit',
+      'slow',
+      'spin',
+    ]);
     for (const fn of first.functions) {
       const zip = readFileSync(join(app.dir, '.stagecraft', 'artifacts', `${fn.sha256}.zip`));
       expect(createHash('sha256').update(zip).digest('hex')).toBe(fn.sha256);
@@ -68,13 +103,21 @@ describe('build and deploy', () => {
   });
 
   it('deploying the same release again publishes nothing new; an older release gets a new version', async () => {
-    type Deployed = { release: string; status: string; environments: { functions: { function: string; version: number; published: boolean; previousLive: number }[] }[] };
+    type Deployed = {
+      release: string;
+      status: string;
+      environments: { functions: { function: string; version: number; published: boolean; previousLive: number }[] }[];
+    };
     const again = (await cli('deploy', 'dev')).json<Deployed>();
     expect(again.status).toBe('succeeded');
     expect(again.environments[0]?.functions.every((fn) => fn.version === 1 && !fn.published)).toBe(true);
     const back = (await cli('deploy', 'dev', '--release', first.release)).json<Deployed>();
     expect(back.release).toBe(first.release);
-    expect(back.environments[0]?.functions.find((fn) => fn.function === 'echo')).toMatchObject({ version: 2, published: true, previousLive: 1 });
+    expect(back.environments[0]?.functions.find((fn) => fn.function === 'echo')).toMatchObject({
+      version: 2,
+      published: true,
+      previousLive: 1,
+    });
   });
 
   it('history --json lists every deploy: release, environment, function, version, actor, commit, time', async () => {
@@ -90,7 +133,10 @@ describe('build and deploy', () => {
       expect(entry.releaseId).toMatch(/^r[12]-/);
       expect(Date.parse(entry.at)).not.toBeNaN();
     }
-    expect(entries.filter((entry) => entry.kind === 'release.built').map((entry) => entry.releaseId)).toEqual([first.release, expect.stringMatching(/^r2-/)]);
+    expect(entries.filter((entry) => entry.kind === 'release.built').map((entry) => entry.releaseId)).toEqual([
+      first.release,
+      expect.stringMatching(/^r2-/),
+    ]);
     const limited = (await cli('history', '--env', 'staging', '--limit', '3')).json<LedgerJson>();
     expect(limited.entries).toHaveLength(3);
     expect(limited.entries.every((entry) => entry.environment === 'staging')).toBe(true);
@@ -138,7 +184,9 @@ describe('init', () => {
       expect(result.code, `${args[0]}: ${result.stderr}`).toBe(0);
     }
     const invoked = await runCli(['invoke', 'hello', '--env', 'dev', '--json', '--dir', dir]);
-    expect(invoked.json()).toMatchObject({ payload: { statusCode: 200, body: expect.stringContaining('hello from dev') } });
+    expect(invoked.json()).toMatchObject({
+      payload: { statusCode: 200, body: expect.stringContaining('hello from dev') },
+    });
     const again = await runCli(['init', dir]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('already exists');
@@ -151,13 +199,17 @@ describe('init', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagecraft-init-py-'));
     const init = await runCli(['init', dir, '--runtime', 'python3.12', '--json']);
     expect(init.code, init.stderr).toBe(0);
-    expect(init.json()).toMatchObject({ files: ['stagecraft.yml', 'src/hello.py', 'src/requirements.txt', '.gitignore'] });
+    expect(init.json()).toMatchObject({
+      files: ['stagecraft.yml', 'src/hello.py', 'src/requirements.txt', '.gitignore'],
+    });
     for (const args of [['validate'], ['build'], ['deploy', 'dev']]) {
       const result = await runCli([...args, '--dir', dir]);
       expect(result.code, `${args[0]}: ${result.stderr}`).toBe(0);
     }
     const invoked = await runCli(['invoke', 'hello', '--env', 'dev', '--json', '--dir', dir]);
-    expect(invoked.json()).toMatchObject({ payload: { statusCode: 200, body: expect.stringContaining('hello from dev') } });
+    expect(invoked.json()).toMatchObject({
+      payload: { statusCode: 200, body: expect.stringContaining('hello from dev') },
+    });
     const refused = await runCli(['init', join(dir, 'other'), '--runtime', 'ruby2.7']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('init cannot scaffold runtime "ruby2.7"');

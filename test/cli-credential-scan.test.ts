@@ -60,8 +60,14 @@ describe('build: the credential gate', () => {
   write('src/keys-a.ts', a.text);
   write('src/keys-b.ts', b.text);
   write('src/service-account.json', plantedServiceAccount());
-  write('src/api.ts', "import * as keys from './keys-a.js';\nimport account from './service-account.json';\nexport const handler = async () => Object.keys(keys).length + Object.keys(account).length;\n");
-  write('src/worker.ts', "import * as keys from './keys-b.js';\nexport const handler = async () => Object.keys(keys).length;\n");
+  write(
+    'src/api.ts',
+    "import * as keys from './keys-a.js';\nimport account from './service-account.json';\nexport const handler = async () => Object.keys(keys).length + Object.keys(account).length;\n",
+  );
+  write(
+    'src/worker.ts',
+    "import * as keys from './keys-b.js';\nexport const handler = async () => Object.keys(keys).length;\n",
+  );
 
   it(`fails on ${planted.length + 1 + literals.length} planted credentials with file:line and the rule of each, and writes no artifact`, async () => {
     const result = await runCli(['build', '--json', '--dir', dir]);
@@ -79,13 +85,21 @@ describe('build: the credential gate', () => {
       'stagecraft.yml:12:\\d+ stagecraft/config-literal: literal value under the secret-looking key functions.api.config.webhookSecret',
     ];
     expect(expected.length).toBeGreaterThanOrEqual(15);
-    for (const pattern of expected) expect(error.details.some((line) => new RegExp(`^${pattern}`).test(line)), pattern).toBe(true);
+    for (const pattern of expected)
+      expect(
+        error.details.some((line) => new RegExp(`^${pattern}`).test(line)),
+        pattern,
+      ).toBe(true);
     expect(result.stderr).toContain('error: ');
     // The findings name where, never what: no planted value is printed.
-    for (const { code } of planted) for (const value of code.match(/"([^"]{16,})"/g) ?? []) expect(result.stdout + result.stderr).not.toContain(value.slice(1, -1));
+    for (const { code } of planted)
+      for (const value of code.match(/"([^"]{16,})"/g) ?? [])
+        expect(result.stdout + result.stderr).not.toContain(value.slice(1, -1));
     for (const { value } of literals) expect(result.stdout + result.stderr).not.toContain(value);
 
-    expect(existsSync(join(dir, '.stagecraft', 'artifacts')) ? readdirSync(join(dir, '.stagecraft', 'artifacts')) : []).toEqual([]);
+    expect(
+      existsSync(join(dir, '.stagecraft', 'artifacts')) ? readdirSync(join(dir, '.stagecraft', 'artifacts')) : [],
+    ).toEqual([]);
     const status = (await runCli(['status', '--json', '--dir', dir])).json<{ latestRelease: string | null }>();
     expect(status.latestRelease).toBeNull();
     expect((await runCli(['history', '--json', '--dir', dir])).json<{ entries: unknown[] }>().entries).toEqual([]);
@@ -93,34 +107,67 @@ describe('build: the credential gate', () => {
 
   it('builds once every finding is moved out or allowed, and records the allowed ones in the release', async () => {
     const [aws, , github] = planted;
-    write('src/keys-a.ts', [
-      `${github?.code}  // stagecraft-allow-secret: revoked token, kept to test the token parser`,
-      'export const region = "eu-west-1";',
-      aws?.code,
-    ].join('\n'));
+    write(
+      'src/keys-a.ts',
+      [
+        `${github?.code}  // stagecraft-allow-secret: revoked token, kept to test the token parser`,
+        'export const region = "eu-west-1";',
+        aws?.code,
+      ].join('\n'),
+    );
     write('src/keys-b.ts', 'export const nothing = 1;\n');
-    write('src/api.ts', "import * as keys from './keys-a.js';\nexport const handler = async () => Object.keys(keys).length;\n");
-    write('stagecraft.yml', manifest([
-      'credentials:',
-      '  allow:',
-      '    - { file: src/keys-a.ts, rule: aws, reason: "AWS documentation example key of the SDK test" }',
-    ].join('\n')).replace(/ {2}STRIPE_API_KEY: \S+/, '  STRIPE_API_KEY: "${secret:stripe}"')
-      .replace(/DB_PASSWORD: [^ }]+/, 'DB_PASSWORD: "${secret:db}"')
-      .replace(/webhookSecret: [^ }]+/, 'webhookSecret: "${env:HOOK_SECRET}"'));
+    write(
+      'src/api.ts',
+      "import * as keys from './keys-a.js';\nexport const handler = async () => Object.keys(keys).length;\n",
+    );
+    write(
+      'stagecraft.yml',
+      manifest(
+        [
+          'credentials:',
+          '  allow:',
+          '    - { file: src/keys-a.ts, rule: aws, reason: "AWS documentation example key of the SDK test" }',
+        ].join('\n'),
+      )
+        .replace(/ {2}STRIPE_API_KEY: \S+/, '  STRIPE_API_KEY: "${secret:stripe}"')
+        .replace(/DB_PASSWORD: [^ }]+/, 'DB_PASSWORD: "${secret:db}"')
+        .replace(/webhookSecret: [^ }]+/, 'webhookSecret: "${env:HOOK_SECRET}"'),
+    );
 
     const built = await runCli(['build', '--json', '--dir', dir]);
     expect(built.code, built.stderr).toBe(0);
     const result = built.json<{ release: string; allowedCredentials: unknown[]; scannedFiles: number }>();
     expect(result.scannedFiles).toBe(5); // api, keys-a, worker, keys-b and the manifest
     expect(result.allowedCredentials).toEqual([
-      { file: 'src/keys-a.ts', line: 1, rule: '@secretlint/secretlint-rule-github', allowedBy: 'comment', reason: 'revoked token, kept to test the token parser' },
-      { file: 'src/keys-a.ts', line: 3, rule: '@secretlint/secretlint-rule-aws', allowedBy: 'manifest', reason: 'AWS documentation example key of the SDK test' },
+      {
+        file: 'src/keys-a.ts',
+        line: 1,
+        rule: '@secretlint/secretlint-rule-github',
+        allowedBy: 'comment',
+        reason: 'revoked token, kept to test the token parser',
+      },
+      {
+        file: 'src/keys-a.ts',
+        line: 3,
+        rule: '@secretlint/secretlint-rule-aws',
+        allowedBy: 'manifest',
+        reason: 'AWS documentation example key of the SDK test',
+      },
     ]);
-    expect(built.stderr).toContain('credential scan: src/keys-a.ts:1 @secretlint/secretlint-rule-github let through by comment');
-    const { entries } = (await runCli(['history', '--json', '--dir', dir])).json<{ entries: { kind: string; releaseId: string; detail: Record<string, unknown> }[] }>();
+    expect(built.stderr).toContain(
+      'credential scan: src/keys-a.ts:1 @secretlint/secretlint-rule-github let through by comment',
+    );
+    const { entries } = (await runCli(['history', '--json', '--dir', dir])).json<{
+      entries: { kind: string; releaseId: string; detail: Record<string, unknown> }[];
+    }>();
     expect(entries.find((entry) => entry.kind === 'release.built')).toMatchObject({
       releaseId: result.release,
-      detail: { allowedCredentials: ['src/keys-a.ts:1 @secretlint/secretlint-rule-github', 'src/keys-a.ts:3 @secretlint/secretlint-rule-aws'] },
+      detail: {
+        allowedCredentials: [
+          'src/keys-a.ts:1 @secretlint/secretlint-rule-github',
+          'src/keys-a.ts:3 @secretlint/secretlint-rule-aws',
+        ],
+      },
     });
     expect(readdirSync(join(dir, '.stagecraft', 'artifacts')).length).toBe(2);
   });
@@ -129,6 +176,8 @@ describe('build: the credential gate', () => {
     write('stagecraft.yml', `${manifest()}credentials:\n  allow:\n    - { file: src/keys-a.ts }\n`);
     const result = await runCli(['validate', '--dir', dir]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/stagecraft\.yml:\d+:\d+ credentials\.allow\[0\]\.reason: missing: expected a reason/);
+    expect(result.stderr).toMatch(
+      /stagecraft\.yml:\d+:\d+ credentials\.allow\[0\]\.reason: missing: expected a reason/,
+    );
   });
 });

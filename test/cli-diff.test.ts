@@ -11,8 +11,20 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli, type CliResult } from './helpers/cli.js';
 
 interface DiffJson {
-  release: string; liveRelease: string | null; changes: boolean;
-  functions: { function: string; code: string; config: { key: string; change: string; from?: string; to?: string; secrets?: { name: string; from: number | null; to: number | null }[] }[] }[];
+  release: string;
+  liveRelease: string | null;
+  changes: boolean;
+  functions: {
+    function: string;
+    code: string;
+    config: {
+      key: string;
+      change: string;
+      from?: string;
+      to?: string;
+      secrets?: { name: string; from: number | null; to: number | null }[];
+    }[];
+  }[];
 }
 
 const PAYMENT_KEY = `pk_live_${randomBytes(12).toString('hex')}`;
@@ -50,13 +62,18 @@ describe('stagecraft diff', () => {
 
     const same = (await ok(['diff', 'dev', 'prod', '--json'])).json<DiffJson>();
     expect(same).toMatchObject({ release: first, liveRelease: first, changes: false });
-    expect(same.functions.map((fn) => [fn.function, fn.code, fn.config.length])).toEqual([['api', 'unchanged', 0], ['worker', 'unchanged', 0]]);
+    expect(same.functions.map((fn) => [fn.function, fn.code, fn.config.length])).toEqual([
+      ['api', 'unchanged', 0],
+      ['worker', 'unchanged', 0],
+    ]);
 
     // api's code changes, worker's does not; LOG_LEVEL changes for both; payment-key is set again.
     app.write('src/api.ts', app.read('src/api.ts').replace("'FN_ONLY', ", "'FN_ONLY', 'EXTRA', "));
     app.write('stagecraft.yml', app.read('stagecraft.yml').replace('LOG_LEVEL: info', 'LOG_LEVEL: warn'));
     await ok(['secret', 'set', 'prod', 'payment-key'], ROTATED_KEY);
-    const listed = (await ok(['secret', 'list', 'prod', '--json'])).json<{ secrets: { name: string; revision: number }[] }>().secrets;
+    const listed = (await ok(['secret', 'list', 'prod', '--json'])).json<{
+      secrets: { name: string; revision: number }[];
+    }>().secrets;
     const rotated = listed.find((secret) => secret.name === 'payment-key')?.revision;
     const second = (await ok(['build', '--json'])).json<{ release: string }>().release;
     await ok(['deploy', 'dev']);
@@ -68,7 +85,11 @@ describe('stagecraft diff', () => {
     expect(api?.code).toBe('changed');
     expect(worker?.code).toBe('unchanged');
     expect(api?.config).toContainEqual({ key: 'LOG_LEVEL', change: 'changed', from: 'info', to: 'warn' });
-    expect(api?.config).toContainEqual({ key: 'PAYMENT_KEY', change: 'changed', secrets: [{ name: 'payment-key', from: 1, to: rotated }] });
+    expect(api?.config).toContainEqual({
+      key: 'PAYMENT_KEY',
+      change: 'changed',
+      secrets: [{ name: 'payment-key', from: 1, to: rotated }],
+    });
     expect(api?.config.map((change) => change.key)).not.toContain('DB_URL');
     // The prod environment's PAYMENT_KEY reaches every function, worker too.
     expect(worker?.config.map((change) => change.key)).toEqual(['LOG_LEVEL', 'PAYMENT_KEY']);
@@ -80,7 +101,11 @@ describe('stagecraft diff', () => {
     expect(text).toContain(`config changed PAYMENT_KEY: secret payment-key @1 → @${rotated}`);
 
     // --release names the release explicitly; the older one against prod changes nothing.
-    expect((await ok(['diff', 'dev', 'prod', '--release', first, '--json'])).json<DiffJson>().functions.find((fn) => fn.function === 'api')?.code).toBe('unchanged');
+    expect(
+      (await ok(['diff', 'dev', 'prod', '--release', first, '--json']))
+        .json<DiffJson>()
+        .functions.find((fn) => fn.function === 'api')?.code,
+    ).toBe('unchanged');
   });
 
   it('refuses an unknown environment with exit 2', async () => {
@@ -90,6 +115,7 @@ describe('stagecraft diff', () => {
   });
 
   it('never prints a secret value', () => {
-    for (const secret of [PAYMENT_KEY, ROTATED_KEY, DB_PASSWORD]) for (const text of outputs) expect(text).not.toContain(secret);
+    for (const secret of [PAYMENT_KEY, ROTATED_KEY, DB_PASSWORD])
+      for (const text of outputs) expect(text).not.toContain(secret);
   });
 });

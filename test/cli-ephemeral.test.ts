@@ -12,9 +12,15 @@ import { copyApp, runCli } from './helpers/cli.js';
 import { startUp, type RunningUp } from './helpers/up.js';
 
 interface StatusJson {
-  environments: { name: string; ephemeral?: { owner: string; branch: string; from: string; createdAt: string; expiresAt: string }; functions: { function: string; instance: string; live: { sha256: string } | null }[] }[];
+  environments: {
+    name: string;
+    ephemeral?: { owner: string; branch: string; from: string; createdAt: string; expiresAt: string };
+    functions: { function: string; instance: string; live: { sha256: string } | null }[];
+  }[];
 }
-interface LedgerJson { entries: { kind: string; environment: string | null; actor: string; detail: Record<string, unknown> }[] }
+interface LedgerJson {
+  entries: { kind: string; environment: string | null; actor: string; detail: Record<string, unknown> }[];
+}
 
 const ALICE = 'dev-alice-login';
 const BOB = 'dev-bob-search';
@@ -35,7 +41,7 @@ describe('ephemeral environments (local)', () => {
   const status = async () => (await cli(['status'])).json<StatusJson>();
   const get = async (url: string) => (await fetch(url)).json() as Promise<Record<string, unknown>>;
 
-  it('deploys two developers\' environments beside the chain and lists them with owner, branch, created and expires', async () => {
+  it("deploys two developers' environments beside the chain and lists them with owner, branch, created and expires", async () => {
     await cli(['build']);
     await cli(['deploy', 'dev']);
     await cli(['deploy', '--ephemeral', '--name', 'alice/login']);
@@ -44,12 +50,19 @@ describe('ephemeral environments (local)', () => {
     expect(listed.environments.map((env) => env.name)).toEqual(['dev', 'staging', 'prod', ALICE, BOB]);
     const alice = listed.environments.find((env) => env.name === ALICE);
     expect(alice?.ephemeral).toMatchObject({ owner: 'alice', branch: 'login', from: 'dev' });
-    expect(Date.parse(alice?.ephemeral?.expiresAt ?? '') - Date.parse(alice?.ephemeral?.createdAt ?? '')).toBe(72 * 3_600_000);
-    expect(alice?.functions.map((fn) => fn.instance)).toEqual(['shop-api-dev-alice-login', 'shop-worker-dev-alice-login']);
+    expect(Date.parse(alice?.ephemeral?.expiresAt ?? '') - Date.parse(alice?.ephemeral?.createdAt ?? '')).toBe(
+      72 * 3_600_000,
+    );
+    expect(alice?.functions.map((fn) => fn.instance)).toEqual([
+      'shop-api-dev-alice-login',
+      'shop-worker-dev-alice-login',
+    ]);
     // Same release, same code as dev.
     const dev = listed.environments.find((env) => env.name === 'dev');
     expect(alice?.functions.map((fn) => fn.live?.sha256)).toEqual(dev?.functions.map((fn) => fn.live?.sha256));
-    const created = (await cli(['history', '--env', ALICE])).json<LedgerJson>().entries.find((entry) => entry.kind === 'environment.created');
+    const created = (await cli(['history', '--env', ALICE]))
+      .json<LedgerJson>()
+      .entries.find((entry) => entry.kind === 'environment.created');
     expect(created?.detail).toMatchObject({ owner: 'alice', branch: 'login', from: 'dev' });
   });
 
@@ -59,7 +72,7 @@ describe('ephemeral environments (local)', () => {
     expect((await status()).environments).toHaveLength(5);
   });
 
-  it('serves both on up, each on its own port after the chain\'s, with its own data and config', async () => {
+  it("serves both on up, each on its own port after the chain's, with its own data and config", async () => {
     up = await startUp(app.dir, { ports: 8 });
     const base = Number(new URL(up.dashboard).port);
     expect(Object.keys(up.urls)).toEqual(['dev', 'staging', 'prod', ALICE, BOB]);
@@ -69,7 +82,11 @@ describe('ephemeral environments (local)', () => {
     expect(await get(`${up.urls[BOB]}/health`)).toMatchObject({ status: 'ok', environment: BOB });
 
     const order = { id: 'a-1', item: 'tea', quantity: 2 };
-    const posted = await fetch(`${up.urls[ALICE]}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order) });
+    const posted = await fetch(`${up.urls[ALICE]}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(order),
+    });
     expect(posted.status).toBe(201);
     expect(((await get(`${up.urls[ALICE]}/orders`))['orders'] as unknown[]).length).toBe(1);
     expect((await get(`${up.urls[BOB]}/orders`))['orders']).toEqual([]);
@@ -78,7 +95,7 @@ describe('ephemeral environments (local)', () => {
     up = undefined;
   });
 
-  it('destroys one developer\'s environment and leaves the other and the chain untouched', async () => {
+  it("destroys one developer's environment and leaves the other and the chain untouched", async () => {
     const destroyed = (await cli(['destroy', ALICE])).json<{ removed: string[] }>();
     expect(destroyed.removed.join('\n')).toContain('function shop-api-dev-alice-login');
     expect(existsSync(join(app.dir, '.stagecraft', 'tables', ALICE))).toBe(false);
@@ -89,7 +106,14 @@ describe('ephemeral environments (local)', () => {
     const record = (await cli(['history', '--env', ALICE])).json<LedgerJson>().entries.at(-1);
     expect(record).toMatchObject({ kind: 'environment.destroyed', actor: 'test-runner' });
     // Invoking what is gone fails; bob's still answers.
-    await cli(['invoke', 'api', '--env', BOB, '--data', JSON.stringify({ rawPath: '/health', requestContext: { http: { method: 'GET' } } })]);
+    await cli([
+      'invoke',
+      'api',
+      '--env',
+      BOB,
+      '--data',
+      JSON.stringify({ rawPath: '/health', requestContext: { http: { method: 'GET' } } }),
+    ]);
   });
 
   it('refuses to destroy a chain environment without --force and a confirmation (exit 3), and does with --force --yes', async () => {
@@ -111,9 +135,13 @@ describe('ephemeral environments (local)', () => {
 
   it('a promotion of the chain never touches an ephemeral environment', async () => {
     await cli(['promote', '--to', 'staging']);
-    const moves = (await cli(['history', '--env', BOB])).json<LedgerJson>().entries.filter((entry) => entry.kind === 'alias.moved');
+    const moves = (await cli(['history', '--env', BOB]))
+      .json<LedgerJson>()
+      .entries.filter((entry) => entry.kind === 'alias.moved');
     const before = moves.length;
     await cli(['promote', '--to', 'staging']);
-    expect((await cli(['history', '--env', BOB])).json<LedgerJson>().entries.filter((entry) => entry.kind === 'alias.moved')).toHaveLength(before);
+    expect(
+      (await cli(['history', '--env', BOB])).json<LedgerJson>().entries.filter((entry) => entry.kind === 'alias.moved'),
+    ).toHaveLength(before);
   });
 });

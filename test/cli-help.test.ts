@@ -19,7 +19,8 @@ describe('--help', () => {
       const subcommands = commandsOf(help);
       for (const path of subcommands.length > 0 ? subcommands.map((sub) => [command, sub]) : [[command]]) {
         const text = subcommands.length > 0 ? (await runCli([...path, '--help'])).stdout : help;
-        if (!/Exit codes:\n {2}0 +done[\s\S]*\n {2}1 [\s\S]*\n {2}2 +invalid input[\s\S]*\n {2}3 +refused/.test(text)) missing.push(path.join(' '));
+        if (!/Exit codes:\n {2}0 +done[\s\S]*\n {2}1 [\s\S]*\n {2}2 +invalid input[\s\S]*\n {2}3 +refused/.test(text))
+          missing.push(path.join(' '));
       }
     }
     expect(missing).toEqual([]);

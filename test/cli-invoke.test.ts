@@ -5,7 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-interface InvokeJson { ok: boolean; payload?: Record<string, unknown>; error?: { errorType: string; errorMessage: string; trace?: string[] }; requestId: string; logs: string[] }
+interface InvokeJson {
+  ok: boolean;
+  payload?: Record<string, unknown>;
+  error?: { errorType: string; errorMessage: string; trace?: string[] };
+  requestId: string;
+  logs: string[];
+}
 
 describe('invoke', () => {
   const app = copyApp('basic');
@@ -26,12 +32,22 @@ describe('invoke', () => {
       statusCode: 200,
       body: 'hello from dev, Ada',
       env: {
-        STAGECRAFT_APP: 'basic', STAGECRAFT_ENV: 'dev', STAGECRAFT_RELEASE: release, STAGECRAFT_TABLE_ORDERS: 'basic-orders-dev',
-        SHARED: 'from-manifest', FN_ONLY: 'yes', AWS_LAMBDA_FUNCTION_NAME: 'basic-hello-dev', AWS_LAMBDA_FUNCTION_VERSION: '1',
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128', AWS_REGION: 'us-east-1',
+        STAGECRAFT_APP: 'basic',
+        STAGECRAFT_ENV: 'dev',
+        STAGECRAFT_RELEASE: release,
+        STAGECRAFT_TABLE_ORDERS: 'basic-orders-dev',
+        SHARED: 'from-manifest',
+        FN_ONLY: 'yes',
+        AWS_LAMBDA_FUNCTION_NAME: 'basic-hello-dev',
+        AWS_LAMBDA_FUNCTION_VERSION: '1',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+        AWS_REGION: 'us-east-1',
       },
       context: {
-        functionName: 'basic-hello-dev', functionVersion: '1', memoryLimitInMB: '128', awsRequestId: requestId,
+        functionName: 'basic-hello-dev',
+        functionVersion: '1',
+        memoryLimitInMB: '128',
+        awsRequestId: requestId,
         invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:basic-hello-dev:live',
       },
     });
@@ -48,7 +64,9 @@ describe('invoke', () => {
     expect(JSON.parse(result.stdout)).toEqual({ a: [1, 2] });
     expect(result.stderr).toMatch(/START RequestId: \S+ Version: 1/);
     expect(result.stderr).toMatch(/\tINFO\techoing {"a":\[1,2\]}/);
-    expect(result.stderr).toMatch(/REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB/);
+    expect(result.stderr).toMatch(
+      /REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB/,
+    );
   });
 
   it('reads the event from a file and runs callback-style CommonJS handlers', async () => {
@@ -95,16 +113,22 @@ describe('invoke', () => {
   });
 
   it('after every fault the CLI still works', async () => {
-    expect((await invoke('echo', '--env', 'dev', '--data', '{"still":"fine"}')).json<InvokeJson>().payload).toEqual({ still: 'fine' });
+    expect((await invoke('echo', '--env', 'dev', '--data', '{"still":"fine"}')).json<InvokeJson>().payload).toEqual({
+      still: 'fine',
+    });
   });
 
   it('runs the handler in the sandbox, and says plainly when there is none', async () => {
     const sandboxed = await runCli(['invoke', 'echo', '--env', 'dev', '--dir', app.dir]);
     expect(sandboxed.code, sandboxed.stderr).toBe(0);
     expect(sandboxed.stderr).not.toMatch(/sandbox/i);
-    const bare = await runCli(['invoke', 'echo', '--env', 'dev', '--dir', app.dir], { env: { STAGECRAFT_SANDBOX: 'off' } });
+    const bare = await runCli(['invoke', 'echo', '--env', 'dev', '--dir', app.dir], {
+      env: { STAGECRAFT_SANDBOX: 'off' },
+    });
     expect(bare.code, bare.stderr).toBe(0);
-    expect(bare.stderr).toMatch(/^warning: No sandbox: nodejs20\.x handlers run as this user and can read the state directory/m);
+    expect(bare.stderr).toMatch(
+      /^warning: No sandbox: nodejs20\.x handlers run as this user and can read the state directory/m,
+    );
   });
 
   it('bad input is exit 2 with a hint', async () => {
@@ -114,12 +138,19 @@ describe('invoke', () => {
     app.write('big.json', JSON.stringify({ blob: 'x'.repeat(6 * 1024 * 1024) }));
     const tooLarge = await invoke('echo', '--env', 'dev', '--data', '@big.json');
     expect(tooLarge.code).toBe(2);
-    expect(tooLarge.json()).toMatchObject({ error: { code: 'ARGUMENT_INVALID', message: expect.stringContaining('RequestEntityTooLargeException: Request must be smaller than 6291456 bytes') } });
+    expect(tooLarge.json()).toMatchObject({
+      error: {
+        code: 'ARGUMENT_INVALID',
+        message: expect.stringContaining('RequestEntityTooLargeException: Request must be smaller than 6291456 bytes'),
+      },
+    });
     app.write('fits.json', JSON.stringify({ blob: 'x'.repeat(6 * 1024 * 1024 - 20) }));
     const fits = await invoke('echo', '--env', 'dev', '--data', '@fits.json');
     expect(fits.code, fits.stderr).toBe(0);
     const notDeployed = await invoke('echo', '--env', 'prod');
     expect(notDeployed.code).toBe(2);
-    expect(notDeployed.json()).toMatchObject({ error: { code: 'ALIAS_NOT_FOUND', hint: expect.stringContaining('stagecraft deploy') } });
+    expect(notDeployed.json()).toMatchObject({
+      error: { code: 'ALIAS_NOT_FOUND', hint: expect.stringContaining('stagecraft deploy') },
+    });
   });
 });

@@ -7,9 +7,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-interface PruneJson { applied: boolean; deleted: number; instances: { instance: string; kept: { version: number; reasons: string[] }[]; deleted: { version: number }[] }[] }
-interface LedgerJson { entries: { kind: string; instance: string | null; version: number | null; operation: string }[] }
-interface DeployJson { environments: { functions: { version: number }[] }[] }
+interface PruneJson {
+  applied: boolean;
+  deleted: number;
+  instances: { instance: string; kept: { version: number; reasons: string[] }[]; deleted: { version: number }[] }[];
+}
+interface LedgerJson {
+  entries: { kind: string; instance: string | null; version: number | null; operation: string }[];
+}
+interface DeployJson {
+  environments: { functions: { version: number }[] }[];
+}
 
 describe('stagecraft prune (local)', () => {
   const app = copyApp('pruned');
@@ -46,7 +54,9 @@ describe('stagecraft prune (local)', () => {
     expect(done).toMatchObject({ applied: true, deleted: 3 });
     const deletions = (await ledger()).filter((entry) => entry.kind === 'version.deleted');
     expect(deletions.map((entry) => [entry.instance, entry.version, entry.operation])).toEqual([
-      ['pruned-api-dev', 1, 'prune'], ['pruned-api-dev', 2, 'prune'], ['pruned-api-dev', 3, 'prune'],
+      ['pruned-api-dev', 1, 'prune'],
+      ['pruned-api-dev', 2, 'prune'],
+      ['pruned-api-dev', 3, 'prune'],
     ]);
     expect((await plan(['--keep', '2'])).deleted).toBe(0);
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-const digestOf = (path: string) => (existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'absent');
+const digestOf = (path: string) =>
+  existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'absent';
 
 const BAD: Record<string, { edit: (manifest: string) => string; expect: RegExp }> = {
   'unknown key': {
@@ -19,27 +20,33 @@ const BAD: Record<string, { edit: (manifest: string) => string; expect: RegExp }
   },
   'wrong type': {
     edit: (m) => m.replace('    timeout: 5\n', '    timeout: [5]\n'),
-    expect: /stagecraft\.yml:\d+:14 functions\.hello\.timeout: expected a timeout from 1 to 900 seconds, e\.g\. 10 or 30s, found a list/,
+    expect:
+      /stagecraft\.yml:\d+:14 functions\.hello\.timeout: expected a timeout from 1 to 900 seconds, e\.g\. 10 or 30s, found a list/,
   },
   'dangling reference': {
     edit: (m) => m.replace('      - http: GET /hello\n', '      - http: GET /hello\n      - queue: orders\n'),
-    expect: /stagecraft\.yml:\d+:16 functions\.hello\.events\[1\]\.queue: queue:orders does not exist; declared queues: \(none\)/,
+    expect:
+      /stagecraft\.yml:\d+:16 functions\.hello\.events\[1\]\.queue: queue:orders does not exist; declared queues: \(none\)/,
   },
   'bad duration': {
     edit: (m) => m.replace('  - name: staging\n', '  - name: staging\n    soak: 3 days\n'),
-    expect: /stagecraft\.yml:\d+:11 environments\[1\]\.soak: expected a soak time such as 30s, 5m, 72h or 1h30m, found "3 days"/,
+    expect:
+      /stagecraft\.yml:\d+:11 environments\[1\]\.soak: expected a soak time such as 30s, 5m, 72h or 1h30m, found "3 days"/,
   },
   'bad policy': {
     edit: (m) => m.replace('    approval: manual\n', '    approval: manual\n    deployment: canary 10%\n'),
-    expect: /stagecraft\.yml:\d+:17 environments\[2\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>`, `linear <pct>% every <duration>` or an AWS name such as Canary10Percent5Minutes, found "canary 10%"/,
+    expect:
+      /stagecraft\.yml:\d+:17 environments\[2\]\.deployment: expected `allAtOnce`, `canary <pct>% <duration>`, `linear <pct>% every <duration>` or an AWS name such as Canary10Percent5Minutes, found "canary 10%"/,
   },
   'duplicate environment': {
     edit: (m) => m.replace('  - name: staging\n', '  - name: staging\n  - name: dev\n'),
     expect: /stagecraft\.yml:\d+:11 environments\[2\]\.name: environment "dev" is declared twice/,
   },
   'environment variables over 4 KB': {
-    edit: (m) => m.replace('    config: { FN_ONLY: yes }\n', `    config: { FN_ONLY: yes, BIG_BLOB: ${'b'.repeat(4200)} }\n`),
-    expect: /stagecraft\.yml:\d+:\d+ functions\.hello\.config: in environment dev: environment variables take 42\d\d bytes, over Lambda's 4096-byte \(4 KB\) total; largest: BIG_BLOB \(4213 bytes\), GREETING/,
+    edit: (m) =>
+      m.replace('    config: { FN_ONLY: yes }\n', `    config: { FN_ONLY: yes, BIG_BLOB: ${'b'.repeat(4200)} }\n`),
+    expect:
+      /stagecraft\.yml:\d+:\d+ functions\.hello\.config: in environment dev: environment variables take 42\d\d bytes, over Lambda's 4096-byte \(4 KB\) total; largest: BIG_BLOB \(4213 bytes\), GREETING/,
   },
   'invalid YAML': {
     edit: (m) => m.replace('functions:\n', 'functions:\n  hello: { handler: [\n'),
@@ -83,7 +90,14 @@ describe('bad manifests change nothing', () => {
   }
 
   it('bad arguments are invalid input too, and change nothing', async () => {
-    for (const args of [['deploy', 'nowhere'], ['deploy', 'dev', '--release', 'r99'], ['invoke', 'nobody', '--env', 'dev'], ['history', '--limit', 'x'], ['deploy'], ['frobnicate']]) {
+    for (const args of [
+      ['deploy', 'nowhere'],
+      ['deploy', 'dev', '--release', 'r99'],
+      ['invoke', 'nobody', '--env', 'dev'],
+      ['history', '--limit', 'x'],
+      ['deploy'],
+      ['frobnicate'],
+    ]) {
       const result = await runCli([...args, '--dir', app.dir]);
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
       expect(digestOf(db)).toBe(before);
@@ -98,7 +112,9 @@ describe('bad manifests change nothing', () => {
     try {
       const result = await runCli(['validate', '--dir', empty]);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/no stagecraft\.yml in .*stagecraft-empty-\w+ or any folder above it\nhint: run `stagecraft init`/);
+      expect(result.stderr).toMatch(
+        /no stagecraft\.yml in .*stagecraft-empty-\w+ or any folder above it\nhint: run `stagecraft init`/,
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

@@ -21,9 +21,19 @@ describe('unpacked code', () => {
 
     const codeDir = join(app.dir, '.stagecraft', 'code');
     const trees = readdirSync(codeDir).filter((name) => /^[0-9a-f]{64}$/.test(name));
-    const tree = trees.map((sha) => join(codeDir, sha)).find((dir) => readdirSync(dir, { recursive: true }).some((file) => String(file).includes('hello')));
+    const tree = trees
+      .map((sha) => join(codeDir, sha))
+      .find((dir) => readdirSync(dir, { recursive: true }).some((file) => String(file).includes('hello')));
     expect(tree).toBeDefined();
-    const file = readdirSync(tree ?? '', { recursive: true }).map((name) => join(tree ?? '', String(name))).find((path) => statSync(path).isFile() && readFileSync(path, 'utf8').includes('hello from') === false && /\.(m?js|cjs)$/.test(path)) ?? '';
+    const file =
+      readdirSync(tree ?? '', { recursive: true })
+        .map((name) => join(tree ?? '', String(name)))
+        .find(
+          (path) =>
+            statSync(path).isFile() &&
+            readFileSync(path, 'utf8').includes('hello from') === false &&
+            /\.(m?js|cjs)$/.test(path),
+        ) ?? '';
     expect(statSync(file).mode & 0o222).toBe(0); // read-only, like Lambda's /var/task
     expect(statSync(tree ?? '').mode & 0o222).toBe(0);
     // As `sed -i` would: the handler now answers something else.

@@ -20,7 +20,12 @@ const APPROVER = 'Ada Approver';
 
 describe('stagecraft dashboard on the aws provider (moto)', () => {
   const app = copyApp('examples/shop', { insideRepo: true });
-  app.write('stagecraft.yml', app.read('stagecraft.yml').replace(/^runtime:/m, 'provider: aws\nstate: { backend: dynamodb, table: shop-state }\nruntime:'));
+  app.write(
+    'stagecraft.yml',
+    app
+      .read('stagecraft.yml')
+      .replace(/^runtime:/m, 'provider: aws\nstate: { backend: dynamodb, table: shop-state }\nruntime:'),
+  );
   const config = mkdtempSync(join(tmpdir(), 'stagecraft-config-'));
   let session: MotoSession;
   let browser: Browser;
@@ -30,7 +35,10 @@ describe('stagecraft dashboard on the aws provider (moto)', () => {
   let first = '';
 
   const cli = async (args: string[], expectCode = 0) => {
-    const result = await runCli([...args, '--json', '--dir', app.dir], { env: { ...session.moto.env, XDG_CONFIG_HOME: config }, timeoutMs: 120_000 });
+    const result = await runCli([...args, '--json', '--dir', app.dir], {
+      env: { ...session.moto.env, XDG_CONFIG_HOME: config },
+      timeoutMs: 120_000,
+    });
     expect(result.code, `${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(expectCode);
     return result;
   };
@@ -41,10 +49,13 @@ describe('stagecraft dashboard on the aws provider (moto)', () => {
     await session.moto.queueLambdaResponses(Array.from({ length: 6 }, () => HEALTHY));
     expect((await cli(['promote'])).json<{ status: string }>().status).toBe('awaiting-approval');
     dashboard = spawn(process.execPath, [CLI, 'dashboard', '--port', '0', '--json', '--dir', app.dir], {
-      env: { ...process.env, ...session.moto.env, XDG_CONFIG_HOME: config, STAGECRAFT_ACTOR: APPROVER, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...session.moto.env, XDG_CONFIG_HOME: config, STAGECRAFT_ACTOR: APPROVER, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    dashboard.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    dashboard.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const ready = await new Promise<{ dashboard: string; login: string }>((resolve, reject) => {
       let stdout = '';
       dashboard.stdout?.on('data', (chunk: Buffer) => {
@@ -77,7 +88,8 @@ describe('stagecraft dashboard on the aws provider (moto)', () => {
     const page = browser.page;
     await page.goto(login);
     await page.locator('article[data-awaiting="prod"]').waitFor();
-    for (const env of ['dev', 'staging']) expect(await page.locator(`td[data-env="${env}"][data-function="api"] dd.live`).textContent()).toContain(first);
+    for (const env of ['dev', 'staging'])
+      expect(await page.locator(`td[data-env="${env}"][data-function="api"] dd.live`).textContent()).toContain(first);
     expect(await page.locator('td[data-env="prod"][data-function="api"]').textContent()).toContain('nothing live');
     expect(await page.locator('.brand').textContent()).toContain('(aws)');
     expect(await seriousViolations(page)).toEqual([]);
@@ -94,7 +106,9 @@ describe('stagecraft dashboard on the aws provider (moto)', () => {
     const alias = await session.lambda.send(new GetAliasCommand({ FunctionName: 'shop-api-prod', Name: 'live' }));
     expect(alias.FunctionVersion).toBe('1');
     const history = (await cli(['history'])).json<{ entries: LedgerEntry[] }>().entries;
-    expect(history.filter((entry) => entry.kind === 'promotion.approved').map((entry) => entry.actor)).toEqual([APPROVER]);
+    expect(history.filter((entry) => entry.kind === 'promotion.approved').map((entry) => entry.actor)).toEqual([
+      APPROVER,
+    ]);
     await page.goto(`${url}/timeline`);
     expect(await page.locator('li#p1').textContent()).toContain(`approved by ${APPROVER}`);
   }, 90_000);
@@ -108,12 +122,21 @@ describe('stagecraft dashboard on the aws provider (moto)', () => {
     await session.moto.queueLambdaResponses([HEALTHY, HEALTHY]);
     expect((await cli(['promote', '--to', 'dev'])).json<{ status: string }>().status).toBe('succeeded');
     const dev = page.locator('td[data-env="dev"][data-function="api"] dd.live');
-    await page.waitForFunction((release) => {
-      const cell = (globalThis as unknown as { document: { querySelector(selector: string): { textContent: string | null } | null } }).document
-        .querySelector('td[data-env="dev"][data-function="api"] dd.live');
-      return cell?.textContent?.includes(release) ?? false;
-    }, second, { timeout: 10_000 });
+    await page.waitForFunction(
+      (release) => {
+        const cell = (
+          globalThis as unknown as {
+            document: { querySelector(selector: string): { textContent: string | null } | null };
+          }
+        ).document.querySelector('td[data-env="dev"][data-function="api"] dd.live');
+        return cell?.textContent?.includes(release) ?? false;
+      },
+      second,
+      { timeout: 10_000 },
+    );
     expect(await dev.textContent()).toContain(second);
-    expect(await page.locator('td[data-env="staging"][data-function="api"] .differs').textContent()).toContain('differs from dev');
+    expect(await page.locator('td[data-env="staging"][data-function="api"] .differs').textContent()).toContain(
+      'differs from dev',
+    );
   }, 90_000);
 });

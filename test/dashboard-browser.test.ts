@@ -33,7 +33,10 @@ describe('dashboard in a browser: examples/shop on up', () => {
   };
   const build = async (marker: string) => {
     // A change the health answer shows, so the bundle (and the release) differs.
-    app.write('src/api.ts', app.read('src/api.ts').replace(/status: 'ok',( build: '[^']*',)?/, `status: 'ok', build: '${marker}',`));
+    app.write(
+      'src/api.ts',
+      app.read('src/api.ts').replace(/status: 'ok',( build: '[^']*',)?/, `status: 'ok', build: '${marker}',`),
+    );
     releases.push((await cli(['build'])).json<{ release: string }>().release);
     return releases[releases.length - 1] as string;
   };
@@ -46,8 +49,12 @@ describe('dashboard in a browser: examples/shop on up', () => {
     }
   };
   const liveRelease = async (target: string, fn = 'api') => {
-    const status = (await cli(['status'])).json<{ environments: { name: string; functions: { function: string; live: { release: string } | null }[] }[] }>();
-    return status.environments.find((candidate) => candidate.name === target)?.functions.find((candidate) => candidate.function === fn)?.live?.release;
+    const status = (await cli(['status'])).json<{
+      environments: { name: string; functions: { function: string; live: { release: string } | null }[] }[];
+    }>();
+    return status.environments
+      .find((candidate) => candidate.name === target)
+      ?.functions.find((candidate) => candidate.function === fn)?.live?.release;
   };
   const page = () => browser.page;
   const cell = (target: string, fn = 'api') => page().locator(`td[data-env="${target}"][data-function="${fn}"]`);
@@ -72,7 +79,9 @@ describe('dashboard in a browser: examples/shop on up', () => {
     const pending = page().locator('article[data-awaiting="prod"]');
     await pending.waitFor();
     expect(await pending.textContent()).toContain(releases[0]);
-    expect(await pending.locator('.smoke li').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/passed:\s+health/)]));
+    expect(await pending.locator('.smoke li').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/passed:\s+health/)]),
+    );
     expect(await cell('prod').textContent()).toContain('nothing live');
     await screenshot(page(), 'matrix-pending-approval');
 
@@ -103,12 +112,17 @@ describe('dashboard in a browser: examples/shop on up', () => {
       new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true });
       check();
     })()`);
-    expect(await page().evaluate('window.seenAt'), `${second} not yet in staging: ${await cell('staging').textContent()}`).toBeUndefined();
+    expect(
+      await page().evaluate('window.seenAt'),
+      `${second} not yet in staging: ${await cell('staging').textContent()}`,
+    ).toBeUndefined();
     const paused = (await cli(['promote'])).json<{ status: string }>();
     expect(paused.status).toBe('awaiting-approval');
     await page().waitForFunction('window.seenAt !== undefined', undefined, { timeout: 10_000 });
     const seenAt = Number(await page().evaluate('window.seenAt'));
-    const moved = ledger({ environment: 'staging', function: 'api', kind: 'alias.moved' }).filter((entry) => entry.alias === 'live' && entry.releaseId === second).at(-1);
+    const moved = ledger({ environment: 'staging', function: 'api', kind: 'alias.moved' })
+      .filter((entry) => entry.alias === 'live' && entry.releaseId === second)
+      .at(-1);
     expect(moved, 'the ledger records staging moving to the new release').toBeDefined();
     const delay = seenAt - Date.parse(moved?.at ?? '');
     expect(delay, `shown ${delay} ms after it was recorded`).toBeGreaterThanOrEqual(0);
@@ -142,7 +156,8 @@ describe('dashboard in a browser: examples/shop on up', () => {
     const history = (await cli(['history', '--env', 'staging'])).json<{ entries: LedgerEntry[] }>();
     const rollbacks = history.entries.filter((entry) => entry.operation === 'rollback');
     expect(rollbacks.map((entry) => [entry.function, entry.actor, entry.detail['reason']])).toEqual([
-      ['api', APPROVER, 'r2 breaks checkout'], ['worker', APPROVER, 'r2 breaks checkout'],
+      ['api', APPROVER, 'r2 breaks checkout'],
+      ['worker', APPROVER, 'r2 breaks checkout'],
     ]);
     const text = (await runCli(['history', '--env', 'staging', '--dir', app.dir], { env })).stdout;
     expect(text).toMatch(/rollback: r2 breaks checkout/);
@@ -152,10 +167,20 @@ describe('dashboard in a browser: examples/shop on up', () => {
 
   it('resumes an interrupted promotion by keyboard alone', async () => {
     const third = await build('r3');
-    const child = spawn(process.execPath, [CLI, 'promote', '--dir', app.dir], { env: { ...process.env, ...env, NO_COLOR: '1', STAGECRAFT_ACTOR: 'test-runner' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'promote', '--dir', app.dir], {
+      env: { ...process.env, ...env, NO_COLOR: '1', STAGECRAFT_ACTOR: 'test-runner' },
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     // Killed once dev's smoke tests passed: the promotion is left `running`, its process gone.
-    await eventually(async () => ledger({ environment: 'dev', kind: 'smoke.passed' }).find((entry) => entry.releaseId === third || entry.detail['promotion'] === 'p3') ?? undefined, 60_000, 'dev smoke of the third release');
+    await eventually(
+      async () =>
+        ledger({ environment: 'dev', kind: 'smoke.passed' }).find(
+          (entry) => entry.releaseId === third || entry.detail['promotion'] === 'p3',
+        ) ?? undefined,
+      60_000,
+      'dev smoke of the third release',
+    );
     child.kill('SIGKILL');
     await exited;
     await page().goto(`${up.dashboard}/`);
@@ -163,16 +188,22 @@ describe('dashboard in a browser: examples/shop on up', () => {
     await tabTo(page(), 'the Resume button', (focused) => focused.id === 'resume-p3');
     await page().keyboard.press('Enter');
     await page().waitForURL(/\?done=/, { timeout: 60_000 });
-    expect(await page().locator('.notice').textContent()).toMatch(new RegExp(`resumed by ${APPROVER}; p3 \\(${third}\\): awaiting-approval`));
+    expect(await page().locator('.notice').textContent()).toMatch(
+      new RegExp(`resumed by ${APPROVER}; p3 \\(${third}\\): awaiting-approval`),
+    );
     expect(await liveRelease('staging')).toBe(third);
   }, 90_000);
 
   it('refuses a POST without the token, from a foreign origin or to a foreign host, and changes nothing', async () => {
     const before = ledger().length;
     const token = new URL(up.login).searchParams.get('token') ?? '';
-    const post = (headers: Record<string, string>) => fetch(`${up.dashboard}/actions/approve`, {
-      method: 'POST', redirect: 'manual', body: 'env=prod', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${up.dashboard}/actions/approve`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: 'env=prod',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      });
     const origin = new URL(up.dashboard).origin;
     const noToken = await post({ origin });
     expect(noToken.status).toBe(401);
@@ -185,11 +216,19 @@ describe('dashboard in a browser: examples/shop on up', () => {
     // fetch cannot set Host: a page on a rebound DNS name sends its own name there.
     const rebound = await new Promise<number>((resolve, reject) => {
       const url = new URL(up.dashboard);
-      const headers = { host: `rebind.example:${url.port}`, origin: `http://rebind.example:${url.port}`, cookie: `stagecraft_dashboard=${token}`, 'content-type': 'application/x-www-form-urlencoded' };
-      const sent = request({ host: url.hostname, port: url.port, path: '/actions/approve', method: 'POST', headers }, (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      });
+      const headers = {
+        host: `rebind.example:${url.port}`,
+        origin: `http://rebind.example:${url.port}`,
+        cookie: `stagecraft_dashboard=${token}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      };
+      const sent = request(
+        { host: url.hostname, port: url.port, path: '/actions/approve', method: 'POST', headers },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
       sent.on('error', reject);
       sent.end('env=prod');
     });
@@ -197,7 +236,9 @@ describe('dashboard in a browser: examples/shop on up', () => {
     const wrongToken = await post({ origin, cookie: 'stagecraft_dashboard=0000' });
     expect(wrongToken.status).toBe(401);
     expect(ledger().length).toBe(before);
-    expect((await cli(['status'])).json<{ promotions: { status: string; environment: string }[] }>().promotions).toMatchObject([{ status: 'awaiting-approval', environment: 'prod' }]);
+    expect(
+      (await cli(['status'])).json<{ promotions: { status: string; environment: string }[] }>().promotions,
+    ).toMatchObject([{ status: 'awaiting-approval', environment: 'prod' }]);
   });
 
   it('answers a refused action with a readable message', async () => {
@@ -213,7 +254,13 @@ describe('dashboard in a browser: examples/shop on up', () => {
   });
 
   it('has no serious or critical axe-core violation on any view, and a screenshot of each', async () => {
-    const views = { matrix: '/', timeline: '/timeline', 'timeline-staging': '/timeline?env=staging&function=api', release: `/releases/${releases[0]}`, function: '/functions/api?env=dev' };
+    const views = {
+      matrix: '/',
+      timeline: '/timeline',
+      'timeline-staging': '/timeline?env=staging&function=api',
+      release: `/releases/${releases[0]}`,
+      function: '/functions/api?env=dev',
+    };
     for (const [name, path] of Object.entries(views)) {
       await page().goto(`${up.dashboard}${path}`);
       await page().waitForFunction('document.body.dataset.mark !== undefined');
@@ -222,7 +269,10 @@ describe('dashboard in a browser: examples/shop on up', () => {
     }
     // Small views of the matrix and the timeline, as the README shows them (docs/*.png are copies).
     await page().setViewportSize({ width: 1000, height: 620 });
-    for (const [name, path] of [['readme-matrix', '/'], ['readme-timeline', '/timeline']] as const) {
+    for (const [name, path] of [
+      ['readme-matrix', '/'],
+      ['readme-timeline', '/timeline'],
+    ] as const) {
       await page().goto(`${up.dashboard}${path}`);
       await screenshot(page(), name, { fullPage: false });
     }

@@ -6,7 +6,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-interface LedgerJson { entries: { kind: string; actor: string; environment: string | null; releaseId: string | null; detail: Record<string, unknown> }[] }
+interface LedgerJson {
+  entries: {
+    kind: string;
+    actor: string;
+    environment: string | null;
+    releaseId: string | null;
+    detail: Record<string, unknown>;
+  }[];
+}
 
 describe('deploy into a protected environment', () => {
   const app = copyApp('basic');
@@ -36,11 +44,18 @@ describe('deploy into a protected environment', () => {
     const next = await cli('deploy', 'staging');
     expect(next.code, next.stderr).toBe(0);
     expect((await cli('deploy', 'prod')).code).toBe(3);
-    const forced = await runCli(['deploy', 'prod', '--force', '--reason', 'hotfix for incident 42', '--dir', app.dir], { env: { STAGECRAFT_ACTOR: 'Grace Hopper' } });
+    const forced = await runCli(['deploy', 'prod', '--force', '--reason', 'hotfix for incident 42', '--dir', app.dir], {
+      env: { STAGECRAFT_ACTOR: 'Grace Hopper' },
+    });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toMatch(/forced by Grace Hopper: hotfix for incident 42/);
     const record = (await ledger()).find((entry) => entry.kind === 'deploy.forced');
-    expect(record).toMatchObject({ actor: 'Grace Hopper', environment: 'prod', releaseId: release, detail: expect.objectContaining({ reason: 'hotfix for incident 42' }) });
+    expect(record).toMatchObject({
+      actor: 'Grace Hopper',
+      environment: 'prod',
+      releaseId: release,
+      detail: expect.objectContaining({ reason: 'hotfix for incident 42' }),
+    });
     expect(String(record?.detail['bypassed'])).toMatch(/manual approval/);
     expect((await cli('history', '--env', 'prod')).stdout).toMatch(/deploy\.forced +prod .*hotfix for incident 42/);
   }, 90_000);

@@ -8,7 +8,10 @@ import { copyApp, runCli } from './helpers/cli.js';
 describe('finding the manifest', () => {
   const app = copyApp('basic');
   const empty = mkdtempSync(join(tmpdir(), 'stagecraft-nothing-'));
-  afterAll(() => { app.remove(); rmSync(empty, { recursive: true, force: true }); });
+  afterAll(() => {
+    app.remove();
+    rmSync(empty, { recursive: true, force: true });
+  });
 
   it('searches upwards from a subfolder', async () => {
     const deep = join(app.dir, 'src', 'deeper');

@@ -19,7 +19,12 @@ describe('hostile manifests', () => {
 
   it('an alias bomb (billion laughs) is exit 2 at its line: too many aliases', async () => {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let level = 1; level < 9; level++) levels.push(`${String.fromCharCode(97 + level)}: &${String.fromCharCode(97 + level)} [${Array(9).fill(`*${String.fromCharCode(96 + level)}`).join(',')}]`);
+    for (let level = 1; level < 9; level++)
+      levels.push(
+        `${String.fromCharCode(97 + level)}: &${String.fromCharCode(97 + level)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + level)}`)
+          .join(',')}]`,
+      );
     app.write('stagecraft.yml', `${original}x-bomb:\n${levels.map((line) => `  ${line}`).join('\n')}\n`);
     const result = await validate();
     expect(result.code).toBe(2);

@@ -14,34 +14,57 @@ import { CLI, copyApp, runCli } from './helpers/cli.js';
 const ROUNDS = 50;
 const SHIFT_ROUNDS = 12;
 
-interface DoctorJson { ok: boolean; checks: { name: string; status: string; message: string; details?: string[] }[] }
-interface StatusJson { environments: { name: string; functions: { live: { release: string } | null }[] }[]; promotions: unknown[] }
+interface DoctorJson {
+  ok: boolean;
+  checks: { name: string; status: string; message: string; details?: string[] }[];
+}
+interface StatusJson {
+  environments: { name: string; functions: { live: { release: string } | null }[] }[];
+  promotions: unknown[];
+}
 
 describe('promotion chaos: SIGKILL at random moments, then resume', () => {
   const app = copyApp('promo');
   // No manual gate (the loop must run unattended) and one quick smoke test.
-  app.write('stagecraft.yml', app.read('stagecraft.yml')
-    .replace('    approval: manual\n', '')
-    .replace(/smoke:[\s\S]*$/, 'smoke:\n  - name: hello-invoke\n    invoke: api\n    event: { rawPath: /hello }\n    expect: { status: 200 }\n'));
+  app.write(
+    'stagecraft.yml',
+    app
+      .read('stagecraft.yml')
+      .replace('    approval: manual\n', '')
+      .replace(
+        /smoke:[\s\S]*$/,
+        'smoke:\n  - name: hello-invoke\n    invoke: api\n    event: { rawPath: /hello }\n    expect: { status: 200 }\n',
+      ),
+  );
   afterAll(() => app.remove());
 
   const cli = (...args: string[]) => runCli([...args, '--dir', app.dir]);
   const build = async (broken: string[], mark: string): Promise<string> => {
-    app.write('src/api.mjs', app.read('src/api.mjs').replace(/const BROKEN_IN = .*;/, `const BROKEN_IN = ${JSON.stringify(broken)};`).replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`));
+    app.write(
+      'src/api.mjs',
+      app
+        .read('src/api.mjs')
+        .replace(/const BROKEN_IN = .*;/, `const BROKEN_IN = ${JSON.stringify(broken)};`)
+        .replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`),
+    );
     const built = await cli('build', '--json');
     expect(built.code, built.stderr).toBe(0);
     return built.json<{ release: string }>().release;
   };
 
   /** Starts `promote --release R` and kills it with SIGKILL after `delayMs` (if it is still running). */
-  const promoteAndKill = (release: string, delayMs: number): Promise<{ killed: boolean; code: number | null }> => new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'promote', '--release', release, '--dir', app.dir], { stdio: 'ignore', env: { ...process.env, STAGECRAFT_ACTOR: 'chaos' } });
-    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ killed: signal === 'SIGKILL', code });
+  const promoteAndKill = (release: string, delayMs: number): Promise<{ killed: boolean; code: number | null }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'promote', '--release', release, '--dir', app.dir], {
+        stdio: 'ignore',
+        env: { ...process.env, STAGECRAFT_ACTOR: 'chaos' },
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ killed: signal === 'SIGKILL', code });
+      });
     });
-  });
 
   it(`${ROUNDS} promotions killed at random moments all end resumed, with every invariant holding`, async () => {
     const releases = [await build([], 'a'), await build([], 'b'), await build(['staging'], 'broken')];
@@ -81,7 +104,9 @@ describe('promotion chaos: SIGKILL at random moments, then resume', () => {
     }
     const ledger = (await cli('history', '--json')).json<{ entries: { kind: string }[] }>().entries;
     const takeovers = ledger.filter((entry) => entry.kind === 'lock.taken-over').length;
-    console.log(`chaos: ${ROUNDS} promotions killed at random within ${span} ms; ${interrupted} interrupted mid-way and resumed (${rolledBack} of them rolled back), ${takeovers} dead locks taken over`);
+    console.log(
+      `chaos: ${ROUNDS} promotions killed at random within ${span} ms; ${interrupted} interrupted mid-way and resumed (${rolledBack} of them rolled back), ${takeovers} dead locks taken over`,
+    );
     // The test means something only if many kills landed inside a promotion.
     expect(interrupted).toBeGreaterThanOrEqual(ROUNDS / 4);
     expect(takeovers).toBeGreaterThan(0);
@@ -91,27 +116,41 @@ describe('promotion chaos: SIGKILL at random moments, then resume', () => {
 describe('shift chaos: SIGKILL at any point of a canary or linear shift, then resume', () => {
   const app = copyApp('promo');
   // Staging shifts by canary, prod by linear steps, each short; one quick smoke test; no gate.
-  app.write('stagecraft.yml', app.read('stagecraft.yml')
-    .replace('  - name: staging\n', '  - name: staging\n    deployment: canary 20% 1s\n')
-    .replace('    approval: manual\n', '    deployment: linear 30% every 1s\n    alarms: [{ errorRate: "> 50%" }]\n')
-    .replace(/smoke:[\s\S]*$/, 'smoke:\n  - name: hello-invoke\n    invoke: api\n    event: { rawPath: /hello }\n    expect: { status: 200 }\n'));
+  app.write(
+    'stagecraft.yml',
+    app
+      .read('stagecraft.yml')
+      .replace('  - name: staging\n', '  - name: staging\n    deployment: canary 20% 1s\n')
+      .replace('    approval: manual\n', '    deployment: linear 30% every 1s\n    alarms: [{ errorRate: "> 50%" }]\n')
+      .replace(
+        /smoke:[\s\S]*$/,
+        'smoke:\n  - name: hello-invoke\n    invoke: api\n    event: { rawPath: /hello }\n    expect: { status: 200 }\n',
+      ),
+  );
   afterAll(() => app.remove());
 
   const cli = (...args: string[]) => runCli([...args, '--dir', app.dir]);
   const build = async (mark: string): Promise<string> => {
-    app.write('src/api.mjs', app.read('src/api.mjs').replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`));
+    app.write(
+      'src/api.mjs',
+      app.read('src/api.mjs').replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`),
+    );
     const built = await cli('build', '--json');
     expect(built.code, built.stderr).toBe(0);
     return built.json<{ release: string }>().release;
   };
-  const killAfter = (release: string, delayMs: number): Promise<boolean> => new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'promote', '--release', release, '--dir', app.dir], { stdio: 'ignore', env: { ...process.env, STAGECRAFT_ACTOR: 'chaos' } });
-    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-    child.on('exit', (_code, signal) => {
-      clearTimeout(timer);
-      resolve(signal === 'SIGKILL');
+  const killAfter = (release: string, delayMs: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'promote', '--release', release, '--dir', app.dir], {
+        stdio: 'ignore',
+        env: { ...process.env, STAGECRAFT_ACTOR: 'chaos' },
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+      child.on('exit', (_code, signal) => {
+        clearTimeout(timer);
+        resolve(signal === 'SIGKILL');
+      });
     });
-  });
 
   it(`${SHIFT_ROUNDS} shifting promotions killed at random moments end consistent after --resume, doctor clean`, async () => {
     const releases = [await build('a'), await build('b')];
@@ -142,7 +181,9 @@ describe('shift chaos: SIGKILL at any point of a canary or linear shift, then re
       expect(splits, `round ${round}: no split left behind`).toEqual([]);
       expect((await cli('status', '--json')).json<StatusJson>().promotions).toEqual([]);
     }
-    console.log(`shift chaos: ${SHIFT_ROUNDS} promotions killed within ${span} ms; ${killedInShift} killed mid-shift and resumed`);
+    console.log(
+      `shift chaos: ${SHIFT_ROUNDS} promotions killed within ${span} ms; ${killedInShift} killed mid-shift and resumed`,
+    );
     expect(killedInShift).toBeGreaterThanOrEqual(SHIFT_ROUNDS / 4);
   }, 900_000);
 });

@@ -8,28 +8,66 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-interface StatusJson { environments: { name: string; functions: { function: string; live: { version: number; release: string } | null; smoke: { version: number; release: string } | null }[] }[]; promotions: { id: string; status: string }[] }
-interface LedgerJson { entries: { kind: string; detail: Record<string, unknown> }[] }
+interface StatusJson {
+  environments: {
+    name: string;
+    functions: {
+      function: string;
+      live: { version: number; release: string } | null;
+      smoke: { version: number; release: string } | null;
+    }[];
+  }[];
+  promotions: { id: string; status: string }[];
+}
+interface LedgerJson {
+  entries: { kind: string; detail: Record<string, unknown> }[];
+}
 
 function setup(manifestEdit: (text: string) => string = (text) => text) {
   const app = copyApp('promo');
-  app.write('stagecraft.yml', manifestEdit(app.read('stagecraft.yml').replace(/smoke:[\s\S]*$/, 'smoke:\n  - name: hello\n    invoke: api\n    event: { rawPath: /hello }\n    expect: { status: 200 }\n')));
+  app.write(
+    'stagecraft.yml',
+    manifestEdit(
+      app
+        .read('stagecraft.yml')
+        .replace(
+          /smoke:[\s\S]*$/,
+          'smoke:\n  - name: hello\n    invoke: api\n    event: { rawPath: /hello }\n    expect: { status: 200 }\n',
+        ),
+    ),
+  );
   const cli = (args: string[], env: Record<string, string> = {}) => runCli([...args, '--dir', app.dir], { env });
   const build = async (mark: string): Promise<string> => {
-    app.write('src/api.mjs', app.read('src/api.mjs').replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`));
+    app.write(
+      'src/api.mjs',
+      app.read('src/api.mjs').replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`),
+    );
     const built = await cli(['build', '--json']);
     expect(built.code, built.stderr).toBe(0);
     return built.json<{ release: string }>().release;
   };
   const status = async () => (await cli(['status', '--json'])).json<StatusJson>();
-  const aliasesOf = async (env: string) => (await status()).environments.find((candidate) => candidate.name === env)?.functions.map((fn) => [fn.live?.release ?? '-', fn.smoke?.release ?? '-']);
+  const aliasesOf = async (env: string) =>
+    (await status()).environments
+      .find((candidate) => candidate.name === env)
+      ?.functions.map((fn) => [fn.live?.release ?? '-', fn.smoke?.release ?? '-']);
   /** Rewrites the newest promotion's journal as a crash would have left it. */
-  const crash = (edit: (state: { environments: Record<string, unknown>[]; refusal?: unknown }) => void, status = 'running') => {
+  const crash = (
+    edit: (state: { environments: Record<string, unknown>[]; refusal?: unknown }) => void,
+    status = 'running',
+  ) => {
     const db = new Database(join(app.dir, '.stagecraft', 'state.db'));
-    const row = db.prepare('SELECT id, state_json FROM promotions ORDER BY seq DESC LIMIT 1').get() as { id: string; state_json: string };
+    const row = db.prepare('SELECT id, state_json FROM promotions ORDER BY seq DESC LIMIT 1').get() as {
+      id: string;
+      state_json: string;
+    };
     const state = JSON.parse(row.state_json) as { environments: Record<string, unknown>[]; refusal?: unknown };
     edit(state);
-    db.prepare('UPDATE promotions SET status = ?, state_json = ?, finished_at = NULL WHERE id = ?').run(status, JSON.stringify(state), row.id);
+    db.prepare('UPDATE promotions SET status = ?, state_json = ?, finished_at = NULL WHERE id = ?').run(
+      status,
+      JSON.stringify(state),
+      row.id,
+    );
     db.close();
     return row.id;
   };
@@ -39,7 +77,9 @@ function setup(manifestEdit: (text: string) => string = (text) => text) {
 
 describe('promotion recovery', () => {
   const apps: { remove(): void }[] = [];
-  afterEach(() => { for (const app of apps.splice(0)) app.remove(); });
+  afterEach(() => {
+    for (const app of apps.splice(0)) app.remove();
+  });
 
   it('killed after smoke moved but before the journal said so: settling puts smoke back too', async () => {
     const t = setup();
@@ -50,11 +90,16 @@ describe('promotion recovery', () => {
     expect((await t.cli(['promote', '--to', 'dev'])).code).toBe(0);
     expect((await t.cli(['rollback', 'dev', '--to', r1])).code).toBe(0);
     // Now dev: live r1, smoke r2 — as if p2 moved smoke and died before saving the step.
-    t.crash((state) => { state.environments[0] = { ...state.environments[0], step: 'published' }; });
+    t.crash((state) => {
+      state.environments[0] = { ...state.environments[0], step: 'published' };
+    });
     const next = await t.cli(['promote', '--release', r1, '--to', 'dev']);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toMatch(/p2: interrupted before it finished; settled before a new promote of r1-/);
-    expect(await t.aliasesOf('dev')).toEqual([[r1, r1], [r1, r1]]);
+    expect(await t.aliasesOf('dev')).toEqual([
+      [r1, r1],
+      [r1, r1],
+    ]);
     expect(r2).not.toBe(r1);
   }, 60_000);
 
@@ -68,11 +113,22 @@ describe('promotion recovery', () => {
     const id = t.crash(() => undefined);
     expect((await t.cli(['promote', '--release', r1, '--to', 'dev'])).code).toBe(0);
     const entries = await t.ledger();
-    expect(entries.filter((entry) => entry.detail['promotion'] === id).map((entry) => entry.kind).slice(-2)).toEqual(['promotion.succeeded', 'promotion.succeeded']);
+    expect(
+      entries
+        .filter((entry) => entry.detail['promotion'] === id)
+        .map((entry) => entry.kind)
+        .slice(-2),
+    ).toEqual(['promotion.succeeded', 'promotion.succeeded']);
     expect(entries.some((entry) => entry.kind === 'promotion.failed' && entry.detail['promotion'] === id)).toBe(false);
     // Staging was never undone: r2 stays live there; dev went back to r1 by the new promotion.
-    expect(await t.aliasesOf('staging')).toEqual([[r2, r2], [r2, r2]]);
-    expect(await t.aliasesOf('dev')).toEqual([[r1, r1], [r1, r1]]);
+    expect(await t.aliasesOf('staging')).toEqual([
+      [r2, r2],
+      [r2, r2],
+    ]);
+    expect(await t.aliasesOf('dev')).toEqual([
+      [r1, r1],
+      [r1, r1],
+    ]);
   }, 60_000);
 
   it('--skip-soak --reason given when an interrupted promotion is resumed applies to it', async () => {
@@ -83,17 +139,26 @@ describe('promotion recovery', () => {
     await t.build('two');
     expect((await t.cli(['promote', '--to', 'staging'])).code).toBe(3);
     // As if that run had been killed at staging's start instead of refused.
-    t.crash((state) => { delete state.refusal; });
+    t.crash((state) => {
+      delete state.refusal;
+    });
     const resumed = await t.cli(['promote', '--resume', '--skip-soak', '--reason', 'hotfix 7', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.json<{ status: string }>().status).toBe('succeeded');
-    expect((await t.ledger()).find((entry) => entry.kind === 'soak.skipped')?.detail).toMatchObject({ reason: 'hotfix 7' });
+    expect((await t.ledger()).find((entry) => entry.kind === 'soak.skipped')?.detail).toMatchObject({
+      reason: 'hotfix 7',
+    });
   }, 60_000);
 
-  it('approve from a shell missing a later environment\'s ${env:} is exit 2 and opens nothing', async () => {
-    const t = setup((text) => text
-      .replace('  - name: prod\n    approval: manual\n', '  - name: prod\n    config: { TOKEN: "${env:PROMO_TOKEN}" }\n')
-      .replace('  - name: staging\n', '  - name: staging\n    approval: manual\n'));
+  it("approve from a shell missing a later environment's ${env:} is exit 2 and opens nothing", async () => {
+    const t = setup((text) =>
+      text
+        .replace(
+          '  - name: prod\n    approval: manual\n',
+          '  - name: prod\n    config: { TOKEN: "${env:PROMO_TOKEN}" }\n',
+        )
+        .replace('  - name: staging\n', '  - name: staging\n    approval: manual\n'),
+    );
     apps.push(t.app);
     const r1 = await t.build('one');
     const paused = await t.cli(['promote'], { PROMO_TOKEN: 't' });
@@ -106,7 +171,10 @@ describe('promotion recovery', () => {
     expect((await t.status()).promotions).toEqual([expect.objectContaining({ status: 'awaiting-approval' })]);
     const approved = await t.cli(['approve', 'staging'], { PROMO_TOKEN: 't' });
     expect(approved.code, approved.stderr).toBe(0);
-    expect(await t.aliasesOf('prod')).toEqual([[r1, r1], [r1, r1]]);
+    expect(await t.aliasesOf('prod')).toEqual([
+      [r1, r1],
+      [r1, r1],
+    ]);
   }, 60_000);
 
   it('rollback supersedes a paused promotion and is refused (exit 3) while one is interrupted', async () => {
@@ -122,11 +190,16 @@ describe('promotion recovery', () => {
     expect(back.stderr).toMatch(/superseded by `rollback staging` while it waited for an approval/);
     expect((await t.status()).promotions).toEqual([]);
     expect((await t.cli(['approve', 'prod'])).code).toBe(3);
-    expect(await t.aliasesOf('staging')).toEqual([[r1, expect.any(String)], [r1, expect.any(String)]]);
+    expect(await t.aliasesOf('staging')).toEqual([
+      [r1, expect.any(String)],
+      [r1, expect.any(String)],
+    ]);
 
     await t.build('three');
     expect((await t.cli(['promote', '--to', 'dev'])).code).toBe(0);
-    t.crash((state) => { state.environments[0] = { ...state.environments[0], step: 'ready' }; });
+    t.crash((state) => {
+      state.environments[0] = { ...state.environments[0], step: 'ready' };
+    });
     const refused = await t.cli(['rollback', 'dev']);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/was interrupted and is not settled[\s\S]*promote --resume/);

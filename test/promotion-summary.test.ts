@@ -2,10 +2,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-const manifest = (count: number, extra = '') => [
-  'app: many', 'runtime: nodejs20.x', 'environments:', '  - name: dev', '  - name: staging', 'functions:',
-  ...Array.from({ length: count }, (_, i) => `  f${String(i).padStart(2, '0')}: { handler: src/echo.handler }`), extra, '',
-].join('\n');
+const manifest = (count: number, extra = '') =>
+  [
+    'app: many',
+    'runtime: nodejs20.x',
+    'environments:',
+    '  - name: dev',
+    '  - name: staging',
+    'functions:',
+    ...Array.from({ length: count }, (_, i) => `  f${String(i).padStart(2, '0')}: { handler: src/echo.handler }`),
+    extra,
+    '',
+  ].join('\n');
 
 describe('promotion summary with 50 functions', () => {
   const app = copyApp('basic');

@@ -13,7 +13,10 @@ import { plantedCredentials } from './fixtures/credentials.js';
 import { runCli } from './helpers/cli.js';
 import { buildWheel } from './helpers/python-wheel.js';
 
-interface BuildJson { release: string; functions: { function: string; sha256: string; cached: boolean }[] }
+interface BuildJson {
+  release: string;
+  functions: { function: string; sha256: string; cached: boolean }[];
+}
 
 const MANIFEST = `app: pybuild
 runtime: python3.12
@@ -48,7 +51,10 @@ describe('build: python functions', () => {
     buildWheel('1.0.0', join(dir, 'wheels'));
     buildWheel('1.1.0', join(dir, 'wheels'));
     write('stagecraft.yml', MANIFEST);
-    write('report/app.py', 'import tinydep\n\n\ndef handler(event, context):\n    return {"shout": tinydep.shout("hi"), "version": tinydep.VERSION}\n');
+    write(
+      'report/app.py',
+      'import tinydep\n\n\ndef handler(event, context):\n    return {"shout": tinydep.shout("hi"), "version": tinydep.VERSION}\n',
+    );
     write('report/requirements.txt', '--no-index\n--find-links ../wheels\ntinydep==1.0.0\n');
     write('report/notes/todo.txt', 'not shipped\n');
     write('report/tests/test_app.py', 'def test_it():\n    pass\n');
@@ -66,7 +72,9 @@ describe('build: python functions', () => {
     expect(names).toContain('app.py');
     expect(names).toContain('requirements.txt');
     expect(names).toContain('tinydep/__init__.py');
-    expect(names.filter((name) => /\.pyc$|__pycache__|^tests\/|^\.venv\/|^notes\/|^bin\/|direct_url\.json$/.test(name))).toEqual([]);
+    expect(
+      names.filter((name) => /\.pyc$|__pycache__|^tests\/|^\.venv\/|^notes\/|^bin\/|direct_url\.json$/.test(name)),
+    ).toEqual([]);
     expect([...names].sort()).toEqual(names);
     const record = names.find((name) => name.endsWith('.dist-info/RECORD'));
     expect(record).toBeDefined();
@@ -74,7 +82,8 @@ describe('build: python functions', () => {
     expect(recordText).toContain('tinydep/__init__.py,sha256=');
     expect(recordText).not.toContain(dir);
     expect(recordText).not.toMatch(/^\.\.\/|^\//m);
-    for (const [name, data] of Object.entries(files)) expect(Buffer.from(data).toString('latin1'), name).not.toContain(dir);
+    for (const [name, data] of Object.entries(files))
+      expect(Buffer.from(data).toString('latin1'), name).not.toContain(dir);
   }, 180_000);
 
   it('two builds, the second from an empty cache, give the same sha256; an unchanged build reuses everything', async () => {
@@ -93,7 +102,9 @@ describe('build: python functions', () => {
     expect(shaOf(changed, 'report')?.sha256).not.toBe(shaOf(first, 'report')?.sha256);
     expect(shaOf(changed, 'report')?.cached).toBe(false);
     expect(shaOf(changed, 'plain')).toMatchObject({ sha256: shaOf(first, 'plain')?.sha256, cached: true });
-    const initPy = Buffer.from(entriesOf(shaOf(changed, 'report')?.sha256 ?? '')['tinydep/__init__.py'] ?? []).toString();
+    const initPy = Buffer.from(
+      entriesOf(shaOf(changed, 'report')?.sha256 ?? '')['tinydep/__init__.py'] ?? [],
+    ).toString();
     expect(initPy).toContain('VERSION = "1.1.0"');
   }, 180_000);
 
@@ -119,9 +130,13 @@ describe('build: python functions', () => {
     write('stagecraft.yml', MANIFEST.replace('handler: main.handler', 'handler: main.handle'));
     const result = await runCli(['validate', '--dir', dir]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('stagecraft.yml:12:14 functions.plain.handler: plain/main.py:1 has no top-level handle; it defines handler (plain/main.py:1)');
+    expect(result.stderr).toContain(
+      'stagecraft.yml:12:14 functions.plain.handler: plain/main.py:1 has no top-level handle; it defines handler (plain/main.py:1)',
+    );
     write('stagecraft.yml', MANIFEST.replace('handler: main.handler', 'handler: nope.handler'));
-    expect((await runCli(['validate', '--dir', dir])).stderr).toContain('no module nope: neither plain/nope.py nor plain/nope/__init__.py exists');
+    expect((await runCli(['validate', '--dir', dir])).stderr).toContain(
+      'no module nope: neither plain/nope.py nor plain/nope/__init__.py exists',
+    );
     write('stagecraft.yml', MANIFEST);
   });
 });

@@ -5,32 +5,63 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-interface StatusJson { environments: { name: string; functions: { function: string; live: { version: number; release: string } | null }[] }[]; promotions: { id: string; status: string }[] }
+interface StatusJson {
+  environments: {
+    name: string;
+    functions: { function: string; live: { version: number; release: string } | null }[];
+  }[];
+  promotions: { id: string; status: string }[];
+}
 
 function setup() {
   const app = copyApp('promo');
-  app.write('stagecraft.yml', app.read('stagecraft.yml').replace(/smoke:[\s\S]*$/, 'smoke:\n  - name: hello\n    invoke: api\n    event: { rawPath: /hello }\n    expect: { status: 200 }\n'));
+  app.write(
+    'stagecraft.yml',
+    app
+      .read('stagecraft.yml')
+      .replace(
+        /smoke:[\s\S]*$/,
+        'smoke:\n  - name: hello\n    invoke: api\n    event: { rawPath: /hello }\n    expect: { status: 200 }\n',
+      ),
+  );
   const cli = (...args: string[]) => runCli([...args, '--dir', app.dir]);
   const build = async (mark: string, broken: string[] = []): Promise<string> => {
-    app.write('src/api.mjs', app.read('src/api.mjs').replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`).replace(/const BROKEN_IN = .*;/, `const BROKEN_IN = ${JSON.stringify(broken)};`));
+    app.write(
+      'src/api.mjs',
+      app
+        .read('src/api.mjs')
+        .replace(/const MARK = .*;/, `const MARK = ${JSON.stringify(mark)};`)
+        .replace(/const BROKEN_IN = .*;/, `const BROKEN_IN = ${JSON.stringify(broken)};`),
+    );
     const built = await cli('build', '--json');
     expect(built.code, built.stderr).toBe(0);
     return built.json<{ release: string }>().release;
   };
   const status = async () => (await cli('status', '--json')).json<StatusJson>();
-  const live = async (env: string) => (await status()).environments.find((candidate) => candidate.name === env)?.functions.map((fn) => fn.live?.version ?? null);
+  const live = async (env: string) =>
+    (await status()).environments
+      .find((candidate) => candidate.name === env)
+      ?.functions.map((fn) => fn.live?.version ?? null);
   return { app, cli, build, status, live };
 }
 
 describe('rollback safety', () => {
   const apps: { remove(): void }[] = [];
-  afterEach(() => { for (const app of apps.splice(0)) app.remove(); });
+  afterEach(() => {
+    for (const app of apps.splice(0)) app.remove();
+  });
 
   it('a refused rollback (nothing live, or a release that lacks a function) leaves a paused promotion waiting', async () => {
     const t = setup();
     apps.push(t.app);
     const manifest = t.app.read('stagecraft.yml');
-    t.app.write('stagecraft.yml', manifest.replace(/ {2}worker:\n {4}handler: src\/worker.handler\n {4}events:\n {6}- queue: \{ name: jobs, batchSize: 5 \}\n/, ''));
+    t.app.write(
+      'stagecraft.yml',
+      manifest.replace(
+        / {2}worker:\n {4}handler: src\/worker.handler\n {4}events:\n {6}- queue: \{ name: jobs, batchSize: 5 \}\n/,
+        '',
+      ),
+    );
     const r1 = await t.build('one');
     expect((await t.cli('promote')).code).toBe(0);
     const nothingLive = await t.cli('rollback', 'prod');

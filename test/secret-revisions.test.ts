@@ -8,9 +8,15 @@ import { copyApp, runCli } from './helpers/cli.js';
 describe('secret revisions', () => {
   const app = copyApp('basic');
   const home = mkdtempSync(join(tmpdir(), 'stagecraft-secret-home-'));
-  afterAll(() => { app.remove(); rmSync(home, { recursive: true, force: true }); });
+  afterAll(() => {
+    app.remove();
+    rmSync(home, { recursive: true, force: true });
+  });
   const set = async (env: string, name: string, value: string) => {
-    const result = await runCli(['secret', 'set', env, name, '--json', '--dir', app.dir], { input: value, env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), STAGECRAFT_SECRET_KEY: '' } });
+    const result = await runCli(['secret', 'set', env, name, '--json', '--dir', app.dir], {
+      input: value,
+      env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), STAGECRAFT_SECRET_KEY: '' },
+    });
     expect(result.code, result.stderr).toBe(0);
     return result.json<{ revision: number }>().revision;
   };
@@ -24,6 +30,13 @@ describe('secret revisions', () => {
     expect(removed.code, removed.stderr).toBe(0);
     expect(await set('prod', 'a', 'five')).toBe(3);
     const listed = await runCli(['secret', 'list', 'prod', '--json', '--dir', app.dir]);
-    expect(listed.json<{ secrets: { name: string; revision: number }[] }>().secrets.map((secret) => [secret.name, secret.revision])).toEqual([['a', 3], ['b', 1]]);
+    expect(
+      listed
+        .json<{ secrets: { name: string; revision: number }[] }>()
+        .secrets.map((secret) => [secret.name, secret.revision]),
+    ).toEqual([
+      ['a', 3],
+      ['b', 1],
+    ]);
   });
 });

@@ -3,13 +3,24 @@
  * command; an emptied database is refused (exit 2), a corrupt one is a clear error (exit 1)
  * naming the newest good backup; `state restore` brings it back and doctor is clean.
  */
-import { existsSync, openSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  openSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
 
-interface BackupList { backups: { file: string; reason: string; good: boolean }[] }
+interface BackupList {
+  backups: { file: string; reason: string; good: boolean }[];
+}
 
 describe('state backups', () => {
   const app = copyApp('basic');
@@ -28,10 +39,16 @@ describe('state backups', () => {
     expect((await cli('deploy', 'dev')).code).toBe(0);
     expect((await cli('deploy', 'staging')).code).toBe(0);
     const listed = (await cli('state', 'list', '--json')).json<BackupList>();
-    expect(listed.backups.map((backup) => [backup.reason, backup.good])).toEqual([['deploy', true], ['deploy', true]]);
+    expect(listed.backups.map((backup) => [backup.reason, backup.good])).toEqual([
+      ['deploy', true],
+      ['deploy', true],
+    ]);
     const manual = await cli('state', 'backup', '--json');
     expect(manual.code, manual.stderr).toBe(0);
-    expect((await cli('state', 'list', '--json')).json<BackupList>().backups[0]).toMatchObject({ reason: 'manual', good: true });
+    expect((await cli('state', 'list', '--json')).json<BackupList>().backups[0]).toMatchObject({
+      reason: 'manual',
+      good: true,
+    });
     healthy = await status();
     expect(existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0).toBe(0);
   }, 60_000);
@@ -40,7 +57,9 @@ describe('state backups', () => {
     writeFileSync(db, '');
     const refused = await cli('status');
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/the state database .*state\.db is empty, but this app was used before \(.stagecraft\/artifacts holds artifacts/);
+    expect(refused.stderr).toMatch(
+      /the state database .*state\.db is empty, but this app was used before \(.stagecraft\/artifacts holds artifacts/,
+    );
     expect(refused.stderr).toMatch(/stagecraft state restore/);
     const deploy = await cli('deploy', 'dev');
     expect(deploy.code).toBe(2);
@@ -76,7 +95,9 @@ describe('state backups', () => {
       expect(broken.code, broken.stderr).toBe(1);
       expect(broken.stderr).not.toMatch(/internal error|This is a bug/);
       expect(broken.stderr).toMatch(/error: the state database .*state\.db is corrupt/);
-      expect(broken.stderr).toMatch(/hint: restore the newest good backup, .*state-\d{8}T\d{9}Z-manual\.db \(taken .*\): `stagecraft state restore`; what was recorded after .* is lost/);
+      expect(broken.stderr).toMatch(
+        /hint: restore the newest good backup, .*state-\d{8}T\d{9}Z-manual\.db \(taken .*\): `stagecraft state restore`; what was recorded after .* is lost/,
+      );
       const doctor = await cli('doctor', '--json');
       expect(doctor.code).toBe(1);
       expect(doctor.json()).toMatchObject({ ok: false, checks: [{ name: 'state', status: 'fail' }] });

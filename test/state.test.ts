@@ -7,7 +7,10 @@ import { parseManifest } from '../src/manifest/index.js';
 import { StateStore, type NewVersion } from '../src/state/index.js';
 import { MIGRATIONS } from '../src/state/migrations.js';
 
-const { manifest } = await parseManifest('app: a\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n', { file: 'x' });
+const { manifest } = await parseManifest(
+  'app: a\nenvironments: [{ name: dev }]\nfunctions: { f: { handler: src/f.handler } }\n',
+  { file: 'x' },
+);
 const SHA = 'a'.repeat(64);
 const change = { operation: 'test', actor: 'tester', environment: 'dev', function: 'f' };
 
@@ -16,17 +19,36 @@ describe('state store', () => {
   let store: StateStore;
   let release: string;
   const version = (overrides: Partial<NewVersion> = {}): NewVersion => ({
-    instance: 'a-f-dev', environment: 'dev', function: 'f', releaseId: release, sha256: SHA, runtime: 'nodejs22.x', handler: 'src/f.handler',
-    memoryMb: 128, timeoutSec: 3, config: { A: '1' }, configDigest: 'd1', ...overrides,
+    instance: 'a-f-dev',
+    environment: 'dev',
+    function: 'f',
+    releaseId: release,
+    sha256: SHA,
+    runtime: 'nodejs22.x',
+    handler: 'src/f.handler',
+    memoryMb: 128,
+    timeoutSec: 3,
+    config: { A: '1' },
+    configDigest: 'd1',
+    ...overrides,
   });
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'stagecraft-state-'));
     store = StateStore.open(join(dir, 'state.db'));
-    release = store.transaction(() => store.releases.record({
-      digest: 'f'.repeat(64), manifestDigest: 'm', manifest, commit: null, dirty: false,
-      functions: [{ function: 'f', sha256: SHA, size: 10, runtime: 'nodejs22.x', handler: 'src/f.handler' }],
-    }, 'tester')).release.id;
+    release = store.transaction(() =>
+      store.releases.record(
+        {
+          digest: 'f'.repeat(64),
+          manifestDigest: 'm',
+          manifest,
+          commit: null,
+          dirty: false,
+          functions: [{ function: 'f', sha256: SHA, size: 10, runtime: 'nodejs22.x', handler: 'src/f.handler' }],
+        },
+        'tester',
+      ),
+    ).release.id;
     store.transaction(() => store.control.ensureInstance('a-f-dev', 'f', 'dev', change));
   });
   afterEach(() => {
@@ -36,7 +58,12 @@ describe('state store', () => {
 
   it('numbers releases and returns the recorded one for the same digest', () => {
     expect(release).toBe('r1-ffffffff');
-    const again = store.transaction(() => store.releases.record({ digest: 'f'.repeat(64), manifestDigest: 'm', manifest, commit: null, dirty: false, functions: [] }, 'x'));
+    const again = store.transaction(() =>
+      store.releases.record(
+        { digest: 'f'.repeat(64), manifestDigest: 'm', manifest, commit: null, dirty: false, functions: [] },
+        'x',
+      ),
+    );
     expect(again).toMatchObject({ created: false, release: { id: 'r1-ffffffff' } });
     expect(store.releases.find('r1').id).toBe(release);
     expect(store.releases.find('ffffffff').id).toBe(release);
@@ -48,7 +75,12 @@ describe('state store', () => {
     const same = store.transaction(() => store.control.publish(version(), change));
     const changed = store.transaction(() => store.control.publish(version({ configDigest: 'd2' }), change));
     const back = store.transaction(() => store.control.publish(version(), change));
-    expect([first, same, changed, back].map((result) => [result.version.version, result.created])).toEqual([[1, true], [1, false], [2, true], [3, true]]);
+    expect([first, same, changed, back].map((result) => [result.version.version, result.created])).toEqual([
+      [1, true],
+      [1, false],
+      [2, true],
+      [3, true],
+    ]);
   });
 
   it('refuses to change a version, an artifact, a release or a ledger record (the database enforces it)', () => {
@@ -67,25 +99,47 @@ describe('state store', () => {
 
   it('points aliases only at versions that exist, with weights strictly between 0 and 1', () => {
     store.transaction(() => store.control.publish(version(), change));
-    expect(() => store.transaction(() => store.control.setAlias({ instance: 'a-f-dev', name: 'live', version: 2 }, change))).toThrow(/has no version 2/);
-    expect(() => store.transaction(() => store.control.setAlias({ instance: 'a-f-dev', name: 'live', version: 1, extra: { version: 1, weight: 0.5 } }, change))).toThrow(/traffic split/);
+    expect(() =>
+      store.transaction(() => store.control.setAlias({ instance: 'a-f-dev', name: 'live', version: 2 }, change)),
+    ).toThrow(/has no version 2/);
+    expect(() =>
+      store.transaction(() =>
+        store.control.setAlias(
+          { instance: 'a-f-dev', name: 'live', version: 1, extra: { version: 1, weight: 0.5 } },
+          change,
+        ),
+      ),
+    ).toThrow(/traffic split/);
     store.transaction(() => store.control.publish(version({ configDigest: 'd2' }), change));
-    const alias = store.transaction(() => store.control.setAlias({ instance: 'a-f-dev', name: 'live', version: 1, extra: { version: 2, weight: 0.1 } }, change));
+    const alias = store.transaction(() =>
+      store.control.setAlias(
+        { instance: 'a-f-dev', name: 'live', version: 1, extra: { version: 2, weight: 0.1 } },
+        change,
+      ),
+    );
     expect(alias).toMatchObject({ version: 1, extra: { version: 2, weight: 0.1 }, revision: 1 });
-    expect(() => store.transaction(() => store.control.setAlias({ instance: 'a-f-dev', name: 'live', version: 2, expectedRevision: 7 }, change))).toThrow(/changed while this operation ran/);
+    expect(() =>
+      store.transaction(() =>
+        store.control.setAlias({ instance: 'a-f-dev', name: 'live', version: 2, expectedRevision: 7 }, change),
+      ),
+    ).toThrow(/changed while this operation ran/);
   });
 
   it('writes a change and its ledger record in one transaction: a failure undoes both', () => {
     store.transaction(() => store.control.publish(version(), change));
     const before = store.ledger.list().length;
-    expect(() => store.transaction(() => {
-      store.control.setAlias({ instance: 'a-f-dev', name: 'live', version: 1 }, change);
-      throw new Error('crash after the alias moved');
-    })).toThrow(/crash/);
+    expect(() =>
+      store.transaction(() => {
+        store.control.setAlias({ instance: 'a-f-dev', name: 'live', version: 1 }, change);
+        throw new Error('crash after the alias moved');
+      }),
+    ).toThrow(/crash/);
     expect(store.control.getAlias('a-f-dev', 'live')).toBeUndefined();
     expect(store.ledger.list()).toHaveLength(before);
     store.transaction(() => store.control.setAlias({ instance: 'a-f-dev', name: 'live', version: 1 }, change));
-    expect(store.ledger.list({ kind: 'alias.moved' })).toMatchObject([{ alias: 'live', version: 1, previousVersion: null, actor: 'tester', operation: 'test' }]);
+    expect(store.ledger.list({ kind: 'alias.moved' })).toMatchObject([
+      { alias: 'live', version: 1, previousVersion: null, actor: 'tester', operation: 'test' },
+    ]);
   });
 
   it('runs migrations once and records the schema version', () => {

@@ -41,19 +41,30 @@ describe('up: queue durability', () => {
 
     const second = await startUp(app.dir, { ports: 2, env: unsandboxed });
     const dlq = () => store.queues.counts('durable-jobs-dlq-dev');
-    await eventually(async () => {
-      const seen = new Set(processed());
-      const { visible, inFlight } = dlq();
-      return seen.size + visible + inFlight >= TOTAL && store.queues.counts('durable-jobs-dev').visible + store.queues.counts('durable-jobs-dev').inFlight === 0 ? true : undefined;
-    }, 60_000, 'every message processed or dead-lettered');
+    await eventually(
+      async () => {
+        const seen = new Set(processed());
+        const { visible, inFlight } = dlq();
+        return seen.size + visible + inFlight >= TOTAL &&
+          store.queues.counts('durable-jobs-dev').visible + store.queues.counts('durable-jobs-dev').inFlight === 0
+          ? true
+          : undefined;
+      },
+      60_000,
+      'every message processed or dead-lettered',
+    );
     expect(await second.stop()).toBe(0);
 
     const all = processed();
     const unique = new Set(all);
     const deadLettered = dlq().visible + dlq().inFlight;
-    for (let n = 1; n <= TOTAL; n++) if (!unique.has(n)) expect.soft(deadLettered, `message ${n} is neither processed nor dead-lettered`).toBeGreaterThan(0);
+    for (let n = 1; n <= TOTAL; n++)
+      if (!unique.has(n))
+        expect.soft(deadLettered, `message ${n} is neither processed nor dead-lettered`).toBeGreaterThan(0);
     expect(unique.size + deadLettered).toBe(TOTAL);
-    console.log(`durability: ${TOTAL} messages, ${beforeRestart} processed before SIGKILL, ${all.length - unique.size} duplicates, ${deadLettered} dead-lettered`);
+    console.log(
+      `durability: ${TOTAL} messages, ${beforeRestart} processed before SIGKILL, ${all.length - unique.size} duplicates, ${deadLettered} dead-lettered`,
+    );
     store.close();
   }, 120_000);
 });

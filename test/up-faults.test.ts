@@ -29,13 +29,18 @@ describe('up: faults', () => {
     return { status: response.status, body: await response.text(), headers: response.headers };
   };
   /** One request on its own connection, so that a flood really is concurrent. */
-  const getAlone = (path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    request(`${url}${path}`, { agent: false }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    }).on('error', reject).end();
-  });
+  const getAlone = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      request(`${url}${path}`, { agent: false }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      })
+        .on('error', reject)
+        .end();
+    });
 
   /** Fires steady traffic at /ok while `work` runs; every one of those requests must succeed. */
   async function whileServing<T>(work: () => Promise<T>): Promise<T> {
@@ -108,8 +113,13 @@ describe('up: faults', () => {
     expect(statuses.filter((status) => status === 200)).toHaveLength(102);
     expect(statuses.filter((status) => status === 500)).toHaveLength(28);
     expect(flood.find((answer) => answer.status === 500)?.body).toBe('{"message":"Internal Server Error"}');
-    const status = await (await fetch(`${up.dashboard}/api/status`)).json() as { functions: { instance: string; throttles: number; concurrency: number }[] };
-    expect(status.functions.find((fn) => fn.instance === 'faults-nap-dev')).toMatchObject({ throttles: 28, concurrency: 2 });
+    const status = (await (await fetch(`${up.dashboard}/api/status`)).json()) as {
+      functions: { instance: string; throttles: number; concurrency: number }[];
+    };
+    expect(status.functions.find((fn) => fn.instance === 'faults-nap-dev')).toMatchObject({
+      throttles: 28,
+      concurrency: 2,
+    });
   }, 60_000);
 
   it('a provided runtime whose bootstrap is a shell script using curl serves requests', async () => {

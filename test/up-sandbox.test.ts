@@ -31,11 +31,17 @@ describe('up: the handler sandbox', () => {
     app.remove();
   });
 
-  const read = async (path: string) => (await (await fetch(`${url}/read?path=${encodeURIComponent(path)}`)).json()) as { ok: boolean; value?: string };
+  const read = async (path: string) =>
+    (await (await fetch(`${url}/read?path=${encodeURIComponent(path)}`)).json()) as { ok: boolean; value?: string };
 
   it('denies ../../state.db, the key file and up’s own environment', async () => {
     expect(existsSync(join(app.dir, '.stagecraft', 'state.db'))).toBe(true);
-    for (const path of ['../../state.db', join(app.dir, '.stagecraft', 'state.db'), keyFile, `/proc/${up.pid}/environ`]) {
+    for (const path of [
+      '../../state.db',
+      join(app.dir, '.stagecraft', 'state.db'),
+      keyFile,
+      `/proc/${up.pid}/environ`,
+    ]) {
       const result = await read(path);
       expect(result, path).toMatchObject({ ok: false });
     }
@@ -43,7 +49,10 @@ describe('up: the handler sandbox', () => {
   });
 
   it('lets the handler write a hard-coded /tmp path and read its own code', async () => {
-    const written = (await (await fetch(`${url}/tmp?write=hello`)).json()) as { mark: { value: string }; own: { ok: boolean } };
+    const written = (await (await fetch(`${url}/tmp?write=hello`)).json()) as {
+      mark: { value: string };
+      own: { ok: boolean };
+    };
     expect(written).toEqual({ mark: { ok: true, value: 'hello' }, own: { ok: true, value: 'true' } });
   });
 });

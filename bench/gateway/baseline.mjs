@@ -13,8 +13,14 @@ createServer((request, response) => {
   request.on('end', async () => {
     const [rawPath, rawQueryString = ''] = (request.url ?? '/').split('?');
     const event = {
-      version: '2.0', routeKey: `${request.method} ${rawPath}`, rawPath, rawQueryString, headers: request.headers,
-      requestContext: { http: { method: request.method, path: rawPath } }, body: Buffer.concat(chunks).toString(), isBase64Encoded: false,
+      version: '2.0',
+      routeKey: `${request.method} ${rawPath}`,
+      rawPath,
+      rawQueryString,
+      headers: request.headers,
+      requestContext: { http: { method: request.method, path: rawPath } },
+      body: Buffer.concat(chunks).toString(),
+      isBase64Encoded: false,
     };
     const result = await handler(event, {});
     response.writeHead(result.statusCode ?? 200, result.headers ?? {});

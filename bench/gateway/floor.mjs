@@ -77,8 +77,14 @@ if (process.env.FLOOR_CHILD === '1') {
     request.on('end', () => {
       const [rawPath, rawQueryString = ''] = (request.url ?? '/').split('?');
       const event = JSON.stringify({
-        version: '2.0', routeKey: `${request.method} ${rawPath}`, rawPath, rawQueryString, headers: request.headers,
-        requestContext: { http: { method: request.method, path: rawPath } }, body: Buffer.concat(chunks).toString(), isBase64Encoded: false,
+        version: '2.0',
+        routeKey: `${request.method} ${rawPath}`,
+        rawPath,
+        rawQueryString,
+        headers: request.headers,
+        requestContext: { http: { method: request.method, path: rawPath } },
+        body: Buffer.concat(chunks).toString(),
+        isBase64Encoded: false,
       });
       const answer = (text) => {
         const result = JSON.parse(text);

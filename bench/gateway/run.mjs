@@ -34,7 +34,10 @@ function stagecraft(...args) {
 function freePort() {
   return new Promise((resolve) => {
     const server = createServer();
-    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
   });
 }
 
@@ -42,7 +45,9 @@ async function firstOk(url, started) {
   for (;;) {
     try {
       if ((await fetch(url)).status === 200) return performance.now() - started;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -55,7 +60,9 @@ function treePids(pid) {
     try {
       const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   const pids = [];
   const visit = (p) => {
@@ -73,7 +80,9 @@ function treeRssMb(pid) {
     try {
       const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
       total += rss ? Number(rss[1]) : 0;
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return Math.round(total / 1024);
 }
@@ -90,7 +99,9 @@ function cpuMicros(pid) {
 
 function load(url, connections) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: seconds, pipelining: 1 }, (error, result) => (error ? reject(error) : resolve(result)));
+    autocannon({ url, connections, duration: seconds, pipelining: 1 }, (error, result) =>
+      error ? reject(error) : resolve(result),
+    );
   });
 }
 
@@ -98,7 +109,9 @@ async function measure(name, command, args, url) {
   const started = performance.now();
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   // A server that dies before answering (a port taken meanwhile, say) ends the run instead of hanging it.
-  const died = new Promise((_, reject) => child.once('exit', (code, signal) => reject(new Error(`${name} exited before its first 200 (${signal ?? code})`))));
+  const died = new Promise((_, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`${name} exited before its first 200 (${signal ?? code})`))),
+  );
   died.catch(() => undefined); // its stop at the end of the run is no failure
   const startMs = await Promise.race([firstOk(url, started), died]);
   await load(url, 10); // warm-up, not counted
@@ -112,11 +125,19 @@ async function measure(name, command, args, url) {
     const result = await load(url, connections);
     const own = process.cpuUsage(ownBefore);
     const spent = pids.map((pid, i) => cpuMicros(pid) - before[i]);
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx and ${result.errors} errors at ${connections} connections`);
+    if (result.non2xx > 0 || result.errors > 0)
+      throw new Error(`${name}: ${result.non2xx} non-2xx and ${result.errors} errors at ${connections} connections`);
     const per = (micros) => Math.round(micros / result.requests.total);
     runs[connections] = {
-      rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total,
-      cpuMicrosPerRequest: { server: per(spent[0]), children: per(spent.slice(1).reduce((a, b) => a + b, 0)), autocannon: per(own.user + own.system) },
+      rps: Math.round(result.requests.average),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      total: result.requests.total,
+      cpuMicrosPerRequest: {
+        server: per(spent[0]),
+        children: per(spent.slice(1).reduce((a, b) => a + b, 0)),
+        autocannon: per(own.user + own.system),
+      },
     };
   }
   const rssMb = treeRssMb(child.pid);
@@ -128,7 +149,10 @@ async function measure(name, command, args, url) {
 rmSync(app, { recursive: true, force: true });
 mkdirSync(join(app, 'src'), { recursive: true });
 writeFileSync(join(app, 'src', 'hello.mjs'), HANDLER);
-writeFileSync(join(app, 'stagecraft.yml'), 'app: bench\nruntime: nodejs20.x\nenvironments:\n  - name: dev\nfunctions:\n  hello:\n    handler: src/hello.handler\n    concurrency: 10\n    events:\n      - http: GET /hello\n');
+writeFileSync(
+  join(app, 'stagecraft.yml'),
+  'app: bench\nruntime: nodejs20.x\nenvironments:\n  - name: dev\nfunctions:\n  hello:\n    handler: src/hello.handler\n    concurrency: 10\n    events:\n      - http: GET /hello\n',
+);
 const built = stagecraft('build');
 stagecraft('deploy', 'dev');
 const sha = built.functions[0].sha256;
@@ -137,18 +161,40 @@ const bundled = join(app, '.stagecraft', 'code', sha, 'src', 'hello.mjs');
 stagecraft('invoke', 'hello', '--env', 'dev'); // unpacks the artifact
 
 const basePort = await freePort();
-const baseline = await measure('node:http in-process', process.execPath, [join(here, 'baseline.mjs'), bundled, 'handler', String(basePort)], `http://127.0.0.1:${basePort}/hello`);
+const baseline = await measure(
+  'node:http in-process',
+  process.execPath,
+  [join(here, 'baseline.mjs'), bundled, 'handler', String(basePort)],
+  `http://127.0.0.1:${basePort}/hello`,
+);
 // The floor: the least a server with a process boundary per request can do (floor.mjs).
 const floorPort = await freePort();
-const floor = await measure('floor: node:http + a child process per request', process.execPath, [join(here, 'floor.mjs'), bundled, 'handler', String(floorPort)], `http://127.0.0.1:${floorPort}/hello`);
+const floor = await measure(
+  'floor: node:http + a child process per request',
+  process.execPath,
+  [join(here, 'floor.mjs'), bundled, 'handler', String(floorPort)],
+  `http://127.0.0.1:${floorPort}/hello`,
+);
 const upPort = await freePort();
-const stagecraftUp = await measure('stagecraft up', process.execPath, [cli, 'up', '--port', String(upPort), '--dir', app], `http://127.0.0.1:${upPort + 1}/hello`);
+const stagecraftUp = await measure(
+  'stagecraft up',
+  process.execPath,
+  [cli, 'up', '--port', String(upPort), '--dir', app],
+  `http://127.0.0.1:${upPort + 1}/hello`,
+);
 
 const ratio50 = stagecraftUp.runs[50].rps / baseline.runs[50].rps;
 const startRatio = stagecraftUp.startMs / baseline.startMs;
 const summary = {
-  node: process.version, cpus: cpus().length, secondsPerRun: seconds, baseline, floor, stagecraft: stagecraftUp,
-  ratioAt50: Number(ratio50.toFixed(3)), ratioAt1: Number((stagecraftUp.runs[1].rps / baseline.runs[1].rps).toFixed(3)), startRatio: Number(startRatio.toFixed(2)),
+  node: process.version,
+  cpus: cpus().length,
+  secondsPerRun: seconds,
+  baseline,
+  floor,
+  stagecraft: stagecraftUp,
+  ratioAt50: Number(ratio50.toFixed(3)),
+  ratioAt1: Number((stagecraftUp.runs[1].rps / baseline.runs[1].rps).toFixed(3)),
+  startRatio: Number(startRatio.toFixed(2)),
   floorRatioAt50: Number((floor.runs[50].rps / baseline.runs[50].rps).toFixed(3)),
   targets: { ratioAt50: '>= 0.5', p99At50: '<= 25 ms', startRatio: '<= 2' },
   pass: ratio50 >= 0.5 && stagecraftUp.runs[50].p99 <= 25 && startRatio <= 2,

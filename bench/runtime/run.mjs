@@ -18,21 +18,51 @@ const concurrency = Number(process.argv[4] ?? 10);
 const warmupMs = 1000;
 
 const code = mkdtempSync(join(tmpdir(), 'stagecraft-bench-runtime-'));
-writeFileSync(join(code, 'index.mjs'), `export const handler = async (event) => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'ok ' + event.rawPath });\n`);
-writeFileSync(join(code, 'index.py'), `def handler(event, context):\n    return {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "ok " + event["rawPath"]}\n`);
-const python = execFileSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim();
+writeFileSync(
+  join(code, 'index.mjs'),
+  `export const handler = async (event) => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'ok ' + event.rawPath });\n`,
+);
+writeFileSync(
+  join(code, 'index.py'),
+  `def handler(event, context):\n    return {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "ok " + event["rawPath"]}\n`,
+);
+const python = execFileSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+  encoding: 'utf8',
+}).trim();
 // An API Gateway HTTP API (payload 2.0) event, the shape the gateway sends.
 const payload = JSON.stringify({
-  version: '2.0', routeKey: 'GET /hello', rawPath: '/hello', rawQueryString: '', headers: { host: '127.0.0.1', 'user-agent': 'bench', accept: '*/*' },
-  requestContext: { accountId: '000000000000', apiId: 'local', domainName: '127.0.0.1', http: { method: 'GET', path: '/hello', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' }, requestId: 'r', routeKey: 'GET /hello', stage: '$default', time: '01/Jan/2026:00:00:00 +0000', timeEpoch: 0 },
+  version: '2.0',
+  routeKey: 'GET /hello',
+  rawPath: '/hello',
+  rawQueryString: '',
+  headers: { host: '127.0.0.1', 'user-agent': 'bench', accept: '*/*' },
+  requestContext: {
+    accountId: '000000000000',
+    apiId: 'local',
+    domainName: '127.0.0.1',
+    http: { method: 'GET', path: '/hello', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+    requestId: 'r',
+    routeKey: 'GET /hello',
+    stage: '$default',
+    time: '01/Jan/2026:00:00:00 +0000',
+    timeEpoch: 0,
+  },
   isBase64Encoded: false,
 });
 
 function spec(row) {
   return {
-    functionName: `bench-${row}`, version: '1', invokedArn: `arn:aws:lambda:us-east-1:000000000000:function:bench-${row}:live`,
-    codeDir: code, handler: 'index.handler', runtime: row === 'python' ? `python${python}` : `nodejs${process.versions.node.split('.')[0]}.x`,
-    memoryMb: 256, timeoutSec: 10, environment: {}, region: 'us-east-1', concurrency,
+    functionName: `bench-${row}`,
+    version: '1',
+    invokedArn: `arn:aws:lambda:us-east-1:000000000000:function:bench-${row}:live`,
+    codeDir: code,
+    handler: 'index.handler',
+    runtime: row === 'python' ? `python${python}` : `nodejs${process.versions.node.split('.')[0]}.x`,
+    memoryMb: 256,
+    timeoutSec: 10,
+    environment: {},
+    region: 'us-east-1',
+    concurrency,
   };
 }
 
@@ -90,15 +120,31 @@ try {
   for (const row of ['http', 'pipe', 'python']) results.push(await measure(row));
   const [http, pipe, py] = results;
   const ratio = (a, b) => Number((a / b).toFixed(2));
-  console.log(JSON.stringify({
-    seconds, callers, concurrency, cpus: cpus().length, node: process.version, python, results,
-    pipeOverHttp: ratio(pipe.invocationsPerSecond, http.invocationsPerSecond),
-    pythonOverNodeHttp: ratio(py.invocationsPerSecond, http.invocationsPerSecond),
-    pythonColdOverNode: ratio(py.coldStartMs, http.coldStartMs),
-  }, null, 2));
-  console.log('\n| runtime (carrier) | invocations/s | p50 | p99 | cold start (init) | host CPU / invocation |\n|---|---|---|---|---|---|');
+  console.log(
+    JSON.stringify(
+      {
+        seconds,
+        callers,
+        concurrency,
+        cpus: cpus().length,
+        node: process.version,
+        python,
+        results,
+        pipeOverHttp: ratio(pipe.invocationsPerSecond, http.invocationsPerSecond),
+        pythonOverNodeHttp: ratio(py.invocationsPerSecond, http.invocationsPerSecond),
+        pythonColdOverNode: ratio(py.coldStartMs, http.coldStartMs),
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(
+    '\n| runtime (carrier) | invocations/s | p50 | p99 | cold start (init) | host CPU / invocation |\n|---|---|---|---|---|---|',
+  );
   for (const r of results) {
-    console.log(`| ${r.transport} | ${r.invocationsPerSecond.toLocaleString('en')} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.coldStartMs} ms (${r.initDurationMs} ms) | ${r.hostCpuUsPerInvocation} µs |`);
+    console.log(
+      `| ${r.transport} | ${r.invocationsPerSecond.toLocaleString('en')} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.coldStartMs} ms (${r.initDurationMs} ms) | ${r.hostCpuUsPerInvocation} µs |`,
+    );
   }
 } finally {
   rmSync(code, { recursive: true, force: true });

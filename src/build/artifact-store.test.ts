@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,7 +47,11 @@ describe('ArtifactStore', () => {
   it('stores a zip under its sha256, once, and never rewrites it', () => {
     const { store, appDir } = newStore();
     const first = store.put(zip);
-    expect(first).toEqual({ sha256: sha256Hex(zip), size: zip.length, path: join(appDir, '.stagecraft/artifacts', `${sha256Hex(zip)}.zip`) });
+    expect(first).toEqual({
+      sha256: sha256Hex(zip),
+      size: zip.length,
+      path: join(appDir, '.stagecraft/artifacts', `${sha256Hex(zip)}.zip`),
+    });
     expect(store.has(first.sha256)).toBe(true);
     const before = statSync(first.path, { bigint: true });
     expect(store.put(zip)).toEqual(first);

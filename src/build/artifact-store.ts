@@ -85,7 +85,8 @@ export class ArtifactStore {
     const path = this.pathOf(sha256);
     const existing = this.sizeOf(sha256);
     if (existing !== undefined) {
-      if (existing !== zip.length) throw corruptFile(path, `it holds ${existing} bytes where ${zip.length} were written`);
+      if (existing !== zip.length)
+        throw corruptFile(path, `it holds ${existing} bytes where ${zip.length} were written`);
       return { sha256, size: zip.length, path };
     }
     mkdirSync(this.artifactsDir, { recursive: true });
@@ -93,7 +94,7 @@ export class ArtifactStore {
     // Read-only, and flushed before it gets its name, so a crash never leaves a short artifact.
     const fd = openSync(temp, 'wx', 0o444);
     try {
-      for (let written = 0; written < zip.length; ) written += writeSync(fd, zip, written);
+      for (let written = 0; written < zip.length;) written += writeSync(fd, zip, written);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -165,11 +166,13 @@ export class ArtifactStore {
 /** Every unpacked tree that does not match its recorded digest, for doctor. */
 export function tamperedTrees(store: ArtifactStore): { sha256: string; dir: string; problem: string }[] {
   if (!existsSync(store.codeDir)) return [];
-  return readdirSync(store.codeDir).filter((name) => SHA256.test(name)).flatMap((sha256) => {
-    const dir = join(store.codeDir, sha256);
-    const problem = treeProblem(dir);
-    return problem === undefined ? [] : [{ sha256, dir, problem }];
-  });
+  return readdirSync(store.codeDir)
+    .filter((name) => SHA256.test(name))
+    .flatMap((sha256) => {
+      const dir = join(store.codeDir, sha256);
+      const problem = treeProblem(dir);
+      return problem === undefined ? [] : [{ sha256, dir, problem }];
+    });
 }
 
 /**
@@ -197,9 +200,13 @@ function publish(temp: string, path: string): void {
 
 function checkSha(sha256: string): string {
   if (!SHA256.test(sha256)) {
-    throw new StagecraftError('ARTIFACT_CORRUPT', `"${sha256}" is not an artifact name: expected 64 lower-case hex digits.`, {
-      hint: 'Pass the sha256 that `stagecraft build` or `stagecraft status` shows.',
-    });
+    throw new StagecraftError(
+      'ARTIFACT_CORRUPT',
+      `"${sha256}" is not an artifact name: expected 64 lower-case hex digits.`,
+      {
+        hint: 'Pass the sha256 that `stagecraft build` or `stagecraft status` shows.',
+      },
+    );
   }
   return sha256;
 }

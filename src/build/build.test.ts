@@ -1,4 +1,14 @@
-import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -45,7 +55,11 @@ function countingBundler(): Bundler & { calls: number } {
   return counter;
 }
 
-async function build(appDir: string, functions: Record<string, FunctionSource> = FUNCTIONS, bundler: Bundler = countingBundler()) {
+async function build(
+  appDir: string,
+  functions: Record<string, FunctionSource> = FUNCTIONS,
+  bundler: Bundler = countingBundler(),
+) {
   return buildArtifacts({ appDir, functions, store: ArtifactStore.forApp(appDir), bundler });
 }
 
@@ -80,7 +94,11 @@ describe('buildArtifacts', () => {
     expect(Object.keys(files).sort()).toEqual(['src/api.mjs', 'src/api.mjs.map']);
     // No absolute path of this machine in the bundle or its source map.
     for (const data of Object.values(files)) expect(Buffer.from(data).toString()).not.toContain(appDir);
-    expect(Object.keys(unzipSync(store.read(built.native?.sha256 ?? ''))).sort()).toEqual(['bootstrap', 'function.sh', 'lib/message.txt']);
+    expect(Object.keys(unzipSync(store.read(built.native?.sha256 ?? ''))).sort()).toEqual([
+      'bootstrap',
+      'function.sh',
+      'lib/message.txt',
+    ]);
   });
 
   it('gives the same artifacts from two copies, whatever the file times and the time zone', async () => {
@@ -115,10 +133,13 @@ describe('buildArtifacts', () => {
     expect(again.api?.inputs).toBe(3);
   });
 
-  it("rebuilds only the function whose own file changed", async () => {
+  it('rebuilds only the function whose own file changed', async () => {
     const appDir = copyFixture();
     const first = await build(appDir);
-    writeFileSync(join(appDir, 'src/worker.ts'), "import { greeting } from './shared.js';\nexport const handler = async () => greeting('queue');\n");
+    writeFileSync(
+      join(appDir, 'src/worker.ts'),
+      "import { greeting } from './shared.js';\nexport const handler = async () => greeting('queue');\n",
+    );
     const bundler = countingBundler();
     const second = await build(appDir, FUNCTIONS, bundler);
     expect(bundler.calls).toBe(1);
@@ -128,7 +149,10 @@ describe('buildArtifacts', () => {
   it('rebuilds every user of a shared module that changed, and only them', async () => {
     const appDir = copyFixture();
     const first = await build(appDir);
-    writeFileSync(join(appDir, 'src/shared.ts'), 'export function greeting(name: string): string {\n  return `hi ${name}`;\n}\n');
+    writeFileSync(
+      join(appDir, 'src/shared.ts'),
+      'export function greeting(name: string): string {\n  return `hi ${name}`;\n}\n',
+    );
     const bundler = countingBundler();
     const second = await build(appDir, FUNCTIONS, bundler);
     expect(bundler.calls).toBe(2);
@@ -177,7 +201,10 @@ describe('buildArtifacts', () => {
     const store = ArtifactStore.forApp(appDir);
     const invoke = (name: string, file: string, event: unknown): unknown =>
       runInNode(join(store.extract(built[name]?.sha256 ?? ''), file), event);
-    expect(invoke('api', 'src/api.mjs', { name: 'ada' })).toEqual({ statusCode: 200, body: JSON.stringify({ message: 'HELLO ADA!', where: 'src' }) });
+    expect(invoke('api', 'src/api.mjs', { name: 'ada' })).toEqual({
+      statusCode: 200,
+      body: JSON.stringify({ message: 'HELLO ADA!', where: 'src' }),
+    });
     expect(invoke('worker', 'src/worker.mjs', { Records: [{ body: 'x' }] })).toEqual({ processed: ['hello x'] });
     expect(invoke('esm', 'src/esm.mjs', {})).toEqual({ dir: 'src', platform: process.platform });
     expect(invoke('legacy', 'src/legacy.mjs', { text: 'old' })).toEqual({ file: 'legacy.mjs', text: 'OLD!' });
@@ -239,7 +266,11 @@ describe('buildArtifacts errors', () => {
   it('builds the functions that can be built and reports every one that cannot', async () => {
     const appDir = copyFixture();
     const error = await failure(
-      build(appDir, { ...FUNCTIONS, gone: { handler: 'src/gone.handler', runtime: 'nodejs22.x' }, odd: { handler: 'x.y', runtime: 'python3.13' } }),
+      build(appDir, {
+        ...FUNCTIONS,
+        gone: { handler: 'src/gone.handler', runtime: 'nodejs22.x' },
+        odd: { handler: 'x.y', runtime: 'python3.13' },
+      }),
     );
     expect(error.message).toBe('2 functions failed to build: gone, odd.');
     expect(error.details).toHaveLength(2);
@@ -260,7 +291,9 @@ function runInNode(file: string, event: unknown): unknown {
     'const { handler } = await import(pathToFileURL(file).href);',
     'process.stdout.write(JSON.stringify(await handler(JSON.parse(event))));',
   ].join('\n');
-  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script, file, JSON.stringify(event)], { encoding: 'utf8' });
+  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script, file, JSON.stringify(event)], {
+    encoding: 'utf8',
+  });
   return JSON.parse(stdout) as unknown;
 }
 

@@ -16,8 +16,16 @@ describe('resolveHandler', () => {
     mkdirSync(join(appDir, 'src'));
     writeFileSync(join(appDir, 'src/api.js'), '');
     writeFileSync(join(appDir, 'src/api.mjs'), '');
-    expect(resolveHandler(appDir, 'api', 'src/api.handler')).toEqual({ handler: 'src/api.handler', file: 'src/api.js', outfile: 'src/api.mjs', exportName: 'handler' });
-    expect(resolveHandler(appDir, 'api', 'src/api.routes.get')).toMatchObject({ file: 'src/api.js', exportName: 'routes' });
+    expect(resolveHandler(appDir, 'api', 'src/api.handler')).toEqual({
+      handler: 'src/api.handler',
+      file: 'src/api.js',
+      outfile: 'src/api.mjs',
+      exportName: 'handler',
+    });
+    expect(resolveHandler(appDir, 'api', 'src/api.routes.get')).toMatchObject({
+      file: 'src/api.js',
+      exportName: 'routes',
+    });
   });
 
   it('refuses handlers that are not <file>.<export> inside the app', () => {
@@ -32,7 +40,9 @@ describe('findMachinePath', () => {
 
   it('finds the app folder followed by a bundled file', () => {
     expect(findMachinePath('// at /home/me/shop/src/api.ts:3', '/home/me/shop', inputs)).toBe('/home/me/shop/src/…');
-    expect(findMachinePath('"/home/me/shop/node_modules/x"', '/home/me/shop', inputs)).toBe('/home/me/shop/node_modules/…');
+    expect(findMachinePath('"/home/me/shop/node_modules/x"', '/home/me/shop', inputs)).toBe(
+      '/home/me/shop/node_modules/…',
+    );
   });
 
   it('ignores the same text when it is not a path into the app, such as a route', () => {

@@ -61,18 +61,26 @@ export function resolveHandler(appDir: string, functionName: string, handler: st
   const slash = handler.lastIndexOf('/');
   const dot = handler.indexOf('.', slash + 1);
   const modulePath = dot < 0 ? '' : handler.slice(0, dot).replace(/^\.\//, '');
-  const exportName = dot < 0 ? '' : handler.slice(dot + 1).split('.')[0] ?? '';
+  const exportName = dot < 0 ? '' : (handler.slice(dot + 1).split('.')[0] ?? '');
   if (modulePath === '' || exportName === '' || modulePath.startsWith('/') || modulePath.split('/').includes('..')) {
-    throw new StagecraftError('BUILD_FAILED', `Function "${functionName}": handler "${handler}" is not <file>.<export> inside the app.`, {
-      hint: 'Write the handler as a path relative to the app without its extension, then the export: src/api.handler.',
-    });
+    throw new StagecraftError(
+      'BUILD_FAILED',
+      `Function "${functionName}": handler "${handler}" is not <file>.<export> inside the app.`,
+      {
+        hint: 'Write the handler as a path relative to the app without its extension, then the export: src/api.handler.',
+      },
+    );
   }
   const tried = HANDLER_EXTENSIONS.map((extension) => `${modulePath}${extension}`);
   const file = tried.find((candidate) => isFile(join(appDir, candidate)));
   if (file === undefined) {
-    throw new StagecraftError('BUILD_FAILED', `Function "${functionName}": no source file for handler "${handler}"; tried ${tried.join(', ')}.`, {
-      hint: `Create one of those files exporting "${exportName}", or fix the handler in stagecraft.yml.`,
-    });
+    throw new StagecraftError(
+      'BUILD_FAILED',
+      `Function "${functionName}": no source file for handler "${handler}"; tried ${tried.join(', ')}.`,
+      {
+        hint: `Create one of those files exporting "${exportName}", or fix the handler in stagecraft.yml.`,
+      },
+    );
   }
   return { handler, file, outfile: `${modulePath}.mjs`, exportName };
 }
@@ -90,7 +98,12 @@ export function bundleOptions(appDir: string, target: HandlerTarget): BundleOpti
     ...portableBundleOptions(),
     // The entry re-exports only the handler: a CommonJS handler bundled to ESM would otherwise
     // offer just a default export, and a missing export fails here rather than on the first call.
-    stdin: { contents: `export { ${name} } from ${JSON.stringify(`./${target.file}`)};\n`, resolveDir: appDir, sourcefile: ENTRY_NAME, loader: 'js' },
+    stdin: {
+      contents: `export { ${name} } from ${JSON.stringify(`./${target.file}`)};\n`,
+      resolveDir: appDir,
+      sourcefile: ENTRY_NAME,
+      loader: 'js',
+    },
     outfile: target.outfile,
     absWorkingDir: appDir,
   };
@@ -161,11 +174,17 @@ export async function bundleFunction(
   // The real path too: esbuild may resolve symlinks (macOS's /tmp is /private/tmp).
   const roots = [...new Set([appDir, realpathSync(appDir)])];
   for (const file of output.outputFiles) {
-    const leak = roots.map((root) => findMachinePath(file.text, root, Object.keys(inputs))).find((found) => found !== undefined);
+    const leak = roots
+      .map((root) => findMachinePath(file.text, root, Object.keys(inputs)))
+      .find((found) => found !== undefined);
     if (leak !== undefined) {
-      throw new StagecraftError('BUILD_FAILED', `Function "${functionName}": the bundle ${target.outfile} contains the absolute path "${leak}" of this machine, so it would differ on every machine.`, {
-        hint: `Do not embed absolute paths in ${target.file} or its imports; use paths relative to import.meta.url.`,
-      });
+      throw new StagecraftError(
+        'BUILD_FAILED',
+        `Function "${functionName}": the bundle ${target.outfile} contains the absolute path "${leak}" of this machine, so it would differ on every machine.`,
+        {
+          hint: `Do not embed absolute paths in ${target.file} or its imports; use paths relative to import.meta.url.`,
+        },
+      );
     }
   }
   return { entries, inputs };
@@ -189,22 +208,30 @@ export function findMachinePath(text: string, appDir: string, inputs: readonly s
 function buildError(functionName: string, target: HandlerTarget, error: unknown): StagecraftError {
   const messages = (error as Partial<BuildFailure>).errors;
   if (!Array.isArray(messages) || messages.length === 0) {
-    return new StagecraftError('BUILD_FAILED', `Function "${functionName}": esbuild failed on ${target.file}: ${(error as Error).message}`, {
-      hint: 'Check that esbuild is installed for this platform (npm ci), then build again.',
-      cause: error,
-    });
+    return new StagecraftError(
+      'BUILD_FAILED',
+      `Function "${functionName}": esbuild failed on ${target.file}: ${(error as Error).message}`,
+      {
+        hint: 'Check that esbuild is installed for this platform (npm ci), then build again.',
+        cause: error,
+      },
+    );
   }
   const lines = messages.map((message) => describe(message, target));
   const first = messages[0]?.location?.file;
   const file = first === undefined || first === ENTRY_NAME ? target.file : first;
-  return new StagecraftError('BUILD_FAILED', `Function "${functionName}": ${lines[0]}${lines.length > 1 ? ` (and ${lines.length - 1} more)` : ''}`, {
-    hint:
-      first === ENTRY_NAME
-        ? `Make ${target.file} export "${target.exportName}", or fix the handler "${target.handler}" in stagecraft.yml.`
-        : `Fix ${file} and build again.`,
-    details: lines,
-    cause: error,
-  });
+  return new StagecraftError(
+    'BUILD_FAILED',
+    `Function "${functionName}": ${lines[0]}${lines.length > 1 ? ` (and ${lines.length - 1} more)` : ''}`,
+    {
+      hint:
+        first === ENTRY_NAME
+          ? `Make ${target.file} export "${target.exportName}", or fix the handler "${target.handler}" in stagecraft.yml.`
+          : `Fix ${file} and build again.`,
+      details: lines,
+      cause: error,
+    },
+  );
 }
 
 /** `file:line:column: text`, with a 1-based column counted in characters, as editors count. */

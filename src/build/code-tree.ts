@@ -46,7 +46,8 @@ export function unsealTree(dir: string): void {
 
 /** Undefined when the tree matches its recorded digest; else what is wrong with it. */
 export function treeProblem(dir: string): string | undefined {
-  if (!existsSync(digestFile(dir))) return 'it has no recorded digest (unpacked by an older Stagecraft, or the digest was removed)';
+  if (!existsSync(digestFile(dir)))
+    return 'it has no recorded digest (unpacked by an older Stagecraft, or the digest was removed)';
   const recorded = readFileSync(digestFile(dir), 'utf8').trim();
   const actual = treeDigest(dir);
   return recorded === actual ? undefined : 'its files were changed after it was unpacked';
@@ -63,7 +64,7 @@ function setModes(dir: string, writable: boolean): void {
       if (!writable) chmodSync(path, 0o555);
     } else {
       const executable = (stat.mode & 0o111) !== 0;
-      chmodSync(path, writable ? (executable ? 0o755 : 0o644) : (executable ? 0o555 : 0o444));
+      chmodSync(path, writable ? (executable ? 0o755 : 0o644) : executable ? 0o555 : 0o444);
     }
   }
   chmodSync(dir, writable ? 0o755 : 0o555);

@@ -60,18 +60,39 @@ describe('credential scan', () => {
   it(`catches each of ${plantedCredentials().length + 1 + plantedManifestLiterals().length} planted credentials of different kinds, at its line, by the expected rule`, async () => {
     const planted = plantedCredentials();
     const { text, lines } = plantedModule();
-    const dir = folder({ 'planted.ts': text, 'service-account.json': plantedServiceAccount(), 'stagecraft.yml': manifestWithLiterals() });
-    const scan = await scanForCredentials({ root: dir, files: ['planted.ts', 'service-account.json'], manifest: 'stagecraft.yml' });
+    const dir = folder({
+      'planted.ts': text,
+      'service-account.json': plantedServiceAccount(),
+      'stagecraft.yml': manifestWithLiterals(),
+    });
+    const scan = await scanForCredentials({
+      root: dir,
+      files: ['planted.ts', 'service-account.json'],
+      manifest: 'stagecraft.yml',
+    });
     for (const [index, credential] of planted.entries()) {
       const found = scan.findings.filter((finding) => finding.file === 'planted.ts' && finding.line === lines[index]);
-      expect(found.map((finding) => shortRule(finding.rule)), credential.kind).toContain(credential.rule);
+      expect(
+        found.map((finding) => shortRule(finding.rule)),
+        credential.kind,
+      ).toContain(credential.rule);
     }
-    expect(scan.findings.filter((finding) => finding.file === 'service-account.json').map((finding) => shortRule(finding.rule))).toContain('gcp');
+    expect(
+      scan.findings
+        .filter((finding) => finding.file === 'service-account.json')
+        .map((finding) => shortRule(finding.rule)),
+    ).toContain('gcp');
     const literals = scan.findings.filter((finding) => finding.rule === CONFIG_LITERAL_RULE);
     expect(literals.map((finding) => [finding.line, finding.message.match(/key (\S+);/)?.[1]])).toEqual([
-      [3, 'config.STRIPE_API_KEY'], [8, 'environments[prod].config.DB_PASSWORD'], [12, 'functions.api.config.webhookSecret'],
+      [3, 'config.STRIPE_API_KEY'],
+      [8, 'environments[prod].config.DB_PASSWORD'],
+      [12, 'functions.api.config.webhookSecret'],
     ]);
-    const kinds = new Set([...planted.map((credential) => credential.kind), 'GCP service account key', 'manifest literal']);
+    const kinds = new Set([
+      ...planted.map((credential) => credential.kind),
+      'GCP service account key',
+      'manifest literal',
+    ]);
     expect(kinds.size).toBeGreaterThanOrEqual(15);
     // Every message masks the value it found.
     const values = [...text.matchAll(/"([^"]{12,})"/g)].map((match) => match[1] as string);
@@ -90,17 +111,40 @@ describe('credential scan', () => {
       ].join('\n'),
     });
     const scan = await scanForCredentials({
-      root: dir, files: ['a.ts'],
+      root: dir,
+      files: ['a.ts'],
       allow: [{ file: 'a.ts', rule: 'github', line: 4, reason: 'a fixture of the token parser' }],
     });
     expect(scan.findings).toEqual([]);
     expect(scan.allowed).toEqual([
-      { file: 'a.ts', line: 1, rule: '@secretlint/secretlint-rule-github', allowedBy: 'comment', reason: 'revoked token kept for the parser test' },
-      { file: 'a.ts', line: 3, rule: '@secretlint/secretlint-rule-slack', allowedBy: 'comment', reason: 'the Slack docs sample' },
-      { file: 'a.ts', line: 4, rule: '@secretlint/secretlint-rule-github', allowedBy: 'manifest', reason: 'a fixture of the token parser' },
+      {
+        file: 'a.ts',
+        line: 1,
+        rule: '@secretlint/secretlint-rule-github',
+        allowedBy: 'comment',
+        reason: 'revoked token kept for the parser test',
+      },
+      {
+        file: 'a.ts',
+        line: 3,
+        rule: '@secretlint/secretlint-rule-slack',
+        allowedBy: 'comment',
+        reason: 'the Slack docs sample',
+      },
+      {
+        file: 'a.ts',
+        line: 4,
+        rule: '@secretlint/secretlint-rule-github',
+        allowedBy: 'manifest',
+        reason: 'a fixture of the token parser',
+      },
     ]);
     // An entry for another line or rule lets nothing through; secretlint's own disable comment neither.
-    const strict = await scanForCredentials({ root: dir, files: ['a.ts'], allow: [{ file: 'a.ts', rule: 'slack', line: 4, reason: 'wrong line' }] });
+    const strict = await scanForCredentials({
+      root: dir,
+      files: ['a.ts'],
+      allow: [{ file: 'a.ts', rule: 'slack', line: 4, reason: 'wrong line' }],
+    });
     expect(strict.findings.map((finding) => finding.line)).toEqual([4]);
     writeFileSync(join(dir, 'b.ts'), `${github?.code} // secretlint-disable-line\n`);
     expect((await scanForCredentials({ root: dir, files: ['b.ts'] })).findings).toHaveLength(1);
@@ -109,9 +153,14 @@ describe('credential scan', () => {
   it('leaves references, dependencies and binary files alone', async () => {
     const dir = folder({
       'refs.ts': 'export const url = "postgres://app:${secret:db-password}@db.internal:5432/app";\n',
-      'stagecraft.yml': 'config:\n  DB_PASSWORD: "${secret:db}"\n  API_TOKEN: "${env:API_TOKEN}"\n  AUTH_HEADER: Authorization\n',
+      'stagecraft.yml':
+        'config:\n  DB_PASSWORD: "${secret:db}"\n  API_TOKEN: "${env:API_TOKEN}"\n  AUTH_HEADER: Authorization\n',
     });
-    const scan = await scanForCredentials({ root: dir, files: ['refs.ts', 'node_modules/x/index.js'], manifest: 'stagecraft.yml' });
+    const scan = await scanForCredentials({
+      root: dir,
+      files: ['refs.ts', 'node_modules/x/index.js'],
+      manifest: 'stagecraft.yml',
+    });
     expect(scan.findings).toEqual([]);
     expect(scan.files).toBe(2);
   });

@@ -79,45 +79,69 @@ export function isScannedSource(file: string): boolean {
   return !file.split(/[\\/]/).includes('node_modules');
 }
 
-type Lint = (file: string, content: string) => Promise<{ rule: string; message: string; line: number; column: number; text: string }[]>;
+type Lint = (
+  file: string,
+  content: string,
+) => Promise<{ rule: string; message: string; line: number; column: number; text: string }[]>;
 
 /** secretlint, loaded on the first build that scans (it costs tens of milliseconds to load). */
 async function loadSecretlint(): Promise<Lint> {
-  const [{ lintSource }, { creator }] = await Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]);
+  const [{ lintSource }, { creator }] = await Promise.all([
+    import('@secretlint/core'),
+    import('@secretlint/secretlint-rule-preset-recommend'),
+  ]);
   const config = {
-    rules: [{
-      id: PRESET,
-      rule: creator,
-      rules: [
-        // An access key id alone is not the secret, but one committed is the half of a pair that gives the other away.
-        // Account ids come with the same switch, and are not secret: https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html
-        { id: `${RULE_PREFIX}aws`, options: { enableIDScanRule: true }, allowMessageIds: ['AWSAccountID'] },
-      ],
-    }],
+    rules: [
+      {
+        id: PRESET,
+        rule: creator,
+        rules: [
+          // An access key id alone is not the secret, but one committed is the half of a pair that gives the other away.
+          // Account ids come with the same switch, and are not secret: https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html
+          { id: `${RULE_PREFIX}aws`, options: { enableIDScanRule: true }, allowMessageIds: ['AWSAccountID'] },
+        ],
+      },
+    ],
   };
   return async (file, content) => {
     // secretlint's own `secretlint-disable` comments would let a finding through unrecorded (and
     // its preset offers no switch for them): they are defused, at the same length so positions hold.
     const defused = content.replace(/secretlint-(disable|enable)/g, (text) => text.replace('-', '_'));
-    const result = await lintSource({ source: { filePath: file, ext: extname(file), content: defused, contentType: 'text' }, options: { config, maskSecrets: true } });
+    const result = await lintSource({
+      source: { filePath: file, ext: extname(file), content: defused, contentType: 'text' },
+      options: { config, maskSecrets: true },
+    });
     return result.messages.map((message) => ({
-      rule: message.ruleId, message: message.message, line: message.loc.start.line, column: message.loc.start.column + 1,
+      rule: message.ruleId,
+      message: message.message,
+      line: message.loc.start.line,
+      column: message.loc.start.column + 1,
       text: content.slice(message.range[0], message.range[1]),
     }));
   };
 }
 
 export async function scanForCredentials(options: CredentialScanOptions): Promise<CredentialScan> {
-  const targets = [...new Set([...options.files.filter(isScannedSource), ...(options.manifest ? [options.manifest] : [])])];
+  const targets = [
+    ...new Set([...options.files.filter(isScannedSource), ...(options.manifest ? [options.manifest] : [])]),
+  ];
   const contents = new Map<string, string>();
   for (const file of targets) {
     const content = readText(join(options.root, file));
     if (content !== undefined) contents.set(file, content);
   }
-  const key = options.cacheFile === undefined ? undefined : sha256Hex(stableStringify({
-    format: SCAN_FORMAT, scanner: scannerVersions(), manifest: options.manifest ?? null, allow: options.allow ?? [],
-    files: [...contents].map(([file, content]) => [file, sha256Hex(content)]),
-  }));
+  const key =
+    options.cacheFile === undefined
+      ? undefined
+      : sha256Hex(
+          stableStringify({
+            format: SCAN_FORMAT,
+            scanner: scannerVersions(),
+            manifest: options.manifest ?? null,
+            allow: options.allow ?? [],
+            files: [...contents].map(([file, content]) => [file, sha256Hex(content)]),
+          }),
+        );
   const remembered = key === undefined ? undefined : readCache(options.cacheFile as string, key);
   if (remembered) return remembered;
   const scan = await scanContents(contents, options);
@@ -125,7 +149,10 @@ export async function scanForCredentials(options: CredentialScanOptions): Promis
   return scan;
 }
 
-async function scanContents(contents: ReadonlyMap<string, string>, options: CredentialScanOptions): Promise<CredentialScan> {
+async function scanContents(
+  contents: ReadonlyMap<string, string>,
+  options: CredentialScanOptions,
+): Promise<CredentialScan> {
   const raw: CredentialFinding[] = [];
   const texts = new Map<string, string[]>();
   const lint = await loadSecretlint();
@@ -140,7 +167,10 @@ async function scanContents(contents: ReadonlyMap<string, string>, options: Cred
   if (options.manifest && texts.has(options.manifest)) {
     for (const literal of await findSecretLiterals((texts.get(options.manifest) as string[]).join('\n'))) {
       raw.push({
-        file: options.manifest, line: literal.line, column: literal.column, rule: CONFIG_LITERAL_RULE,
+        file: options.manifest,
+        line: literal.line,
+        column: literal.column,
+        rule: CONFIG_LITERAL_RULE,
         message: `literal value under the secret-looking key ${literal.path}; use \${secret:…} or \${env:…} instead`,
       });
     }
@@ -152,7 +182,8 @@ async function scanContents(contents: ReadonlyMap<string, string>, options: Cred
     if (how) allowed.push({ file: finding.file, line: finding.line, rule: finding.rule, ...how });
     else findings.push(finding);
   }
-  const order = (a: { file: string; line: number }, b: { file: string; line: number }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line);
+  const order = (a: { file: string; line: number }, b: { file: string; line: number }) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line;
   return { findings: findings.sort(order), allowed: dedupe(allowed.sort(order)), files: contents.size };
 }
 
@@ -160,7 +191,9 @@ async function scanContents(contents: ReadonlyMap<string, string>, options: Cred
 function scannerVersions(): string[] {
   const require = createRequire(import.meta.url);
   return ['@secretlint/core', '@secretlint/secretlint-rule-preset-recommend'].map((name) => {
-    const { version } = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as {
+      version: string;
+    };
     return `${name}@${version}`;
   });
 }
@@ -188,24 +221,44 @@ function writeCache(path: string, key: string, scan: CredentialScan): void {
 /** The error that stops the build: one line per finding, `file:line:column rule: message`. */
 export function credentialError(findings: readonly CredentialFinding[]): StagecraftError {
   const files = new Set(findings.map((finding) => finding.file)).size;
-  return new StagecraftError('CREDENTIAL_FOUND', `${findings.length} committed credential(s) in ${files} file(s); nothing was built`, {
-    details: findings.map((finding) => `${finding.file}:${finding.line}:${finding.column} ${shortRule(finding.rule)}: ${finding.message}`),
-    hint: `move each value out of the code: \`stagecraft secret set <env> NAME\` and \${secret:NAME} in stagecraft.yml, or \${env:NAME}. Not a credential? Put "${ALLOW_MARKER}: <why>" in a comment on its line, or add { file, rule, reason } under credentials.allow in stagecraft.yml`,
-  });
+  return new StagecraftError(
+    'CREDENTIAL_FOUND',
+    `${findings.length} committed credential(s) in ${files} file(s); nothing was built`,
+    {
+      details: findings.map(
+        (finding) => `${finding.file}:${finding.line}:${finding.column} ${shortRule(finding.rule)}: ${finding.message}`,
+      ),
+      hint: `move each value out of the code: \`stagecraft secret set <env> NAME\` and \${secret:NAME} in stagecraft.yml, or \${env:NAME}. Not a credential? Put "${ALLOW_MARKER}: <why>" in a comment on its line, or add { file, rule, reason } under credentials.allow in stagecraft.yml`,
+    },
+  );
 }
 
-function allowedBy(finding: CredentialFinding, lines: readonly string[], allow: readonly CredentialAllowEntry[]): Pick<AllowedCredential, 'allowedBy' | 'reason'> | undefined {
+function allowedBy(
+  finding: CredentialFinding,
+  lines: readonly string[],
+  allow: readonly CredentialAllowEntry[],
+): Pick<AllowedCredential, 'allowedBy' | 'reason'> | undefined {
   const here = lines[finding.line - 1] ?? '';
   const above = lines[finding.line - 2] ?? '';
-  const comment = here.includes(ALLOW_MARKER) ? here : /^\s*(\/\/|#|\/?\*|<!--)/.test(above) && above.includes(ALLOW_MARKER) ? above : undefined;
+  const comment = here.includes(ALLOW_MARKER)
+    ? here
+    : /^\s*(\/\/|#|\/?\*|<!--)/.test(above) && above.includes(ALLOW_MARKER)
+      ? above
+      : undefined;
   if (comment !== undefined) {
-    const reason = comment.slice(comment.indexOf(ALLOW_MARKER) + ALLOW_MARKER.length).replace(/^[\s:—-]+/, '').replace(/\s*(\*\/|-->)\s*$/, '').trim();
+    const reason = comment
+      .slice(comment.indexOf(ALLOW_MARKER) + ALLOW_MARKER.length)
+      .replace(/^[\s:—-]+/, '')
+      .replace(/\s*(\*\/|-->)\s*$/, '')
+      .trim();
     return { allowedBy: 'comment', reason: reason || '(no reason given)' };
   }
-  const entry = allow.find((candidate) =>
-    candidate.file === finding.file
-    && (candidate.rule === undefined || candidate.rule === finding.rule || candidate.rule === shortRule(finding.rule))
-    && (candidate.line === undefined || candidate.line === finding.line));
+  const entry = allow.find(
+    (candidate) =>
+      candidate.file === finding.file &&
+      (candidate.rule === undefined || candidate.rule === finding.rule || candidate.rule === shortRule(finding.rule)) &&
+      (candidate.line === undefined || candidate.line === finding.line),
+  );
   return entry && { allowedBy: 'manifest', reason: entry.reason };
 }
 

@@ -17,12 +17,16 @@ afterEach(() => {
 });
 
 function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    // A repository above the temp folder must not be found instead.
-    env: { ...process.env, GIT_CEILING_DIRECTORIES: tmpdir() },
-  }).trim();
+  return execFileSync(
+    'git',
+    ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      // A repository above the temp folder must not be found instead.
+      env: { ...process.env, GIT_CEILING_DIRECTORIES: tmpdir() },
+    },
+  ).trim();
 }
 
 describe('gitSource', () => {

@@ -38,7 +38,11 @@ export function gitSource(dir: string): GitSource | null {
 export function gitLog(dir: string, from: string, to: string): string[] | null {
   try {
     const text = execFileSync('git', ['log', '--oneline', '--no-decorate', `${from}..${to}`], {
-      cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000, maxBuffer: 16 * 1024 * 1024,
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 30_000,
+      maxBuffer: 16 * 1024 * 1024,
     });
     return text.split('\n').filter(Boolean);
   } catch {
@@ -49,7 +53,12 @@ export function gitLog(dir: string, from: string, to: string): string[] | null {
 /** The branch checked out at `dir` (`main`), or null when detached, outside a repository or without git. */
 export function gitBranch(dir: string): string | null {
   try {
-    const branch = execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 }).trim();
+    const branch = execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 30_000,
+    }).trim();
     return branch && branch !== 'HEAD' ? branch : null;
   } catch {
     return null;

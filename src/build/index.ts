@@ -6,8 +6,16 @@ export { ArtifactStore, tamperedTrees, type ArtifactStoreDirs, type StoredArtifa
 export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
 export { BuildCache, BUILD_FORMAT } from './cache.js';
 export {
-  scanForCredentials, credentialError, isScannedSource, shortRule, ALLOW_MARKER, CONFIG_LITERAL_RULE,
-  type CredentialScan, type CredentialFinding, type CredentialScanOptions, type AllowedCredential,
+  scanForCredentials,
+  credentialError,
+  isScannedSource,
+  shortRule,
+  ALLOW_MARKER,
+  CONFIG_LITERAL_RULE,
+  type CredentialScan,
+  type CredentialFinding,
+  type CredentialScanOptions,
+  type AllowedCredential,
 } from './credential-scan.js';
 export { gitBranch, gitLog, gitSource, type GitSource } from './git.js';
 export {

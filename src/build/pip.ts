@@ -29,16 +29,27 @@ export interface InstalledRequirements {
 }
 
 /** The key of an install, computed without installing (a cached function never runs pip). */
-export function requirementsKey(appDir: string, requirements: string, runtime: string, toolchain: PythonToolchain): string {
+export function requirementsKey(
+  appDir: string,
+  requirements: string,
+  runtime: string,
+  toolchain: PythonToolchain,
+): string {
   const content = readRequirements(appDir, requirements);
   const runtimeVersion = runtime.replace(/^python/, '');
   // With --platform pip resolves for the runtime's version; without, for the interpreter's.
   const python = toolchain.platform === undefined ? toolchain.interpreter(runtime).version : runtimeVersion;
-  return sha256Hex(stableStringify({ requirements: sha256Hex(content), python, platform: toolchain.platform ?? 'host' }));
+  return sha256Hex(
+    stableStringify({ requirements: sha256Hex(content), python, platform: toolchain.platform ?? 'host' }),
+  );
 }
 
 export async function installRequirements(
-  appDir: string, functionName: string, requirements: string, runtime: string, toolchain: PythonToolchain,
+  appDir: string,
+  functionName: string,
+  requirements: string,
+  runtime: string,
+  toolchain: PythonToolchain,
 ): Promise<InstalledRequirements> {
   const key = requirementsKey(appDir, requirements, runtime, toolchain);
   const dir = join(appDir, '.stagecraft', 'cache', 'python', key);
@@ -46,9 +57,29 @@ export async function installRequirements(
   const temp = `${dir}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   mkdirSync(temp, { recursive: true });
   const file = resolve(appDir, requirements);
-  const args = ['-m', 'pip', 'install', '--target', temp, '--requirement', file, '--no-compile', '--disable-pip-version-check', '--no-input', '--quiet'];
+  const args = [
+    '-m',
+    'pip',
+    'install',
+    '--target',
+    temp,
+    '--requirement',
+    file,
+    '--no-compile',
+    '--disable-pip-version-check',
+    '--no-input',
+    '--quiet',
+  ];
   if (toolchain.platform !== undefined) {
-    args.push('--platform', toolchain.platform, '--only-binary=:all:', '--implementation', 'cp', '--python-version', runtime.replace(/^python/, ''));
+    args.push(
+      '--platform',
+      toolchain.platform,
+      '--only-binary=:all:',
+      '--implementation',
+      'cp',
+      '--python-version',
+      runtime.replace(/^python/, ''),
+    );
   }
   try {
     // From the requirements file's folder, so that relative paths in it (--find-links wheels/) mean the same anywhere.
@@ -59,11 +90,19 @@ export async function installRequirements(
     });
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
-    const stderr = String((error as { stderr?: unknown }).stderr ?? (error as Error).message).trim().split('\n').slice(-6).join('\n');
-    throw new StagecraftError('BUILD_FAILED', `Function "${functionName}": pip could not install ${requirements}:\n${stderr}`, {
-      hint: 'Check the requirements (and for the aws provider, that every package has a manylinux2014_x86_64 wheel); pip reads PIP_INDEX_URL / PIP_FIND_LINKS.',
-      cause: error,
-    });
+    const stderr = String((error as { stderr?: unknown }).stderr ?? (error as Error).message)
+      .trim()
+      .split('\n')
+      .slice(-6)
+      .join('\n');
+    throw new StagecraftError(
+      'BUILD_FAILED',
+      `Function "${functionName}": pip could not install ${requirements}:\n${stderr}`,
+      {
+        hint: 'Check the requirements (and for the aws provider, that every package has a manylinux2014_x86_64 wheel); pip reads PIP_INDEX_URL / PIP_FIND_LINKS.',
+        cause: error,
+      },
+    );
   }
   try {
     renameSync(temp, dir);

@@ -27,9 +27,13 @@ export interface CodeFolder {
 
 export function readCodeFolder(appDir: string, functionName: string, code: string | undefined): CodeFolder {
   if (code === undefined) {
-    throw new StagecraftError('BUILD_FAILED', `Function "${functionName}" runs on a provided runtime but names no code folder.`, {
-      hint: `Set functions.${functionName}.code to a folder holding an executable bootstrap.`,
-    });
+    throw new StagecraftError(
+      'BUILD_FAILED',
+      `Function "${functionName}" runs on a provided runtime but names no code folder.`,
+      {
+        hint: `Set functions.${functionName}.code to a folder holding an executable bootstrap.`,
+      },
+    );
   }
   const root = resolve(appDir, code);
   if (!isDirectory(root)) {
@@ -47,7 +51,8 @@ export function readCodeFolder(appDir: string, functionName: string, code: strin
     });
   }
   const fingerprints: Record<string, string> = {};
-  for (const entry of entries) fingerprints[entry.path] = `${sha256Hex(entry.data)}:${normalMode(entry.mode).toString(8)}`;
+  for (const entry of entries)
+    fingerprints[entry.path] = `${sha256Hex(entry.data)}:${normalMode(entry.mode).toString(8)}`;
   return { entries, fingerprints };
 }
 

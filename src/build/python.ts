@@ -16,10 +16,24 @@ import type { ZipEntry } from './zip.js';
 
 /** Left out of every Python artifact unless `package.include` names them again. */
 export const DEFAULT_EXCLUDES = [
-  '**/__pycache__/**', '**/*.pyc', '**/*.pyo',
-  '**/.venv/**', '**/venv/**', '**/.tox/**', '**/.pytest_cache/**', '**/.mypy_cache/**',
-  '**/tests/**', '**/test/**', '**/test_*.py', '**/*_test.py', '**/conftest.py',
-  '.git/**', '.stagecraft/**', 'node_modules/**', 'stagecraft.yml', '.gitignore',
+  '**/__pycache__/**',
+  '**/*.pyc',
+  '**/*.pyo',
+  '**/.venv/**',
+  '**/venv/**',
+  '**/.tox/**',
+  '**/.pytest_cache/**',
+  '**/.mypy_cache/**',
+  '**/tests/**',
+  '**/test/**',
+  '**/test_*.py',
+  '**/*_test.py',
+  '**/conftest.py',
+  '.git/**',
+  '.stagecraft/**',
+  'node_modules/**',
+  'stagecraft.yml',
+  '.gitignore',
 ];
 
 export interface PythonPackage {
@@ -36,7 +50,13 @@ export interface PythonSourceFolder {
 }
 
 /** The function's own files, checked for its handler, as they go into the artifact. */
-export function readPythonSource(appDir: string, functionName: string, handler: string, code: string | undefined, pkg: PythonPackage | undefined): PythonSourceFolder {
+export function readPythonSource(
+  appDir: string,
+  functionName: string,
+  handler: string,
+  code: string | undefined,
+  pkg: PythonPackage | undefined,
+): PythonSourceFolder {
   const root = code ?? '.';
   const dir = resolve(appDir, root);
   const problem = pythonHandlerProblem(dir, root, handler);
@@ -46,18 +66,26 @@ export function readPythonSource(appDir: string, functionName: string, handler: 
     });
   }
   const included = picomatch(pkg?.include ?? ['**'], { dot: true });
-  const excluded = picomatch([...(pkg?.include === undefined ? DEFAULT_EXCLUDES : []), ...(pkg?.exclude ?? [])], { dot: true });
+  const excluded = picomatch([...(pkg?.include === undefined ? DEFAULT_EXCLUDES : []), ...(pkg?.exclude ?? [])], {
+    dot: true,
+  });
   const entries: ZipEntry[] = [];
   walk(dir, '', (path, full, mode) => {
     if (included(path) && !excluded(path)) entries.push({ path, data: readFileSync(full), mode });
   });
   const fingerprints: Record<string, string> = {};
-  for (const entry of entries) fingerprints[entry.path] = `${sha256Hex(entry.data)}:${(entry.mode ?? 0) & 0o111 ? 'x' : '-'}`;
+  for (const entry of entries)
+    fingerprints[entry.path] = `${sha256Hex(entry.data)}:${(entry.mode ?? 0) & 0o111 ? 'x' : '-'}`;
   return { root, entries, fingerprints };
 }
 
 /** The requirements file of a function, relative to the app, or undefined when it has none. */
-export function findRequirements(appDir: string, root: string, handler: string, explicit: string | undefined): string | undefined {
+export function findRequirements(
+  appDir: string,
+  root: string,
+  handler: string,
+  explicit: string | undefined,
+): string | undefined {
   if (explicit !== undefined) return explicit;
   const module = parsePythonHandler(handler)?.module ?? '';
   const beside = posix.join(root, posix.dirname(module.replaceAll('.', '/')), 'requirements.txt');
@@ -74,7 +102,12 @@ export function findRequirements(appDir: string, root: string, handler: string, 
 export function dependencyEntries(dir: string): ZipEntry[] {
   const entries: ZipEntry[] = [];
   walk(dir, '', (path, full, mode) => {
-    if (path.startsWith('bin/') || /(^|\/)__pycache__\/|\.py[co]$/.test(path) || path.endsWith('.dist-info/direct_url.json')) return;
+    if (
+      path.startsWith('bin/') ||
+      /(^|\/)__pycache__\/|\.py[co]$/.test(path) ||
+      path.endsWith('.dist-info/direct_url.json')
+    )
+      return;
     let data: Uint8Array = readFileSync(full);
     if (/\.dist-info\/RECORD$/.test(path)) data = Buffer.from(portableRecord(Buffer.from(data).toString('utf8')));
     entries.push({ path, data, mode });
@@ -86,9 +119,17 @@ export function dependencyEntries(dir: string): ZipEntry[] {
 function portableRecord(text: string): string {
   const lines = text.split('\n').filter((line) => {
     const path = line.split(',')[0] ?? '';
-    return path !== '' && !path.startsWith('/') && !path.startsWith('../') && !/(^|\/)__pycache__\/|\.py[co]$|direct_url\.json$/.test(path);
+    return (
+      path !== '' &&
+      !path.startsWith('/') &&
+      !path.startsWith('../') &&
+      !/(^|\/)__pycache__\/|\.py[co]$|direct_url\.json$/.test(path)
+    );
   });
-  return lines.sort(compareCodeUnits).map((line) => `${line}\n`).join('');
+  return lines
+    .sort(compareCodeUnits)
+    .map((line) => `${line}\n`)
+    .join('');
 }
 
 function walk(dir: string, prefix: string, visit: (path: string, full: string, mode: number) => void): void {
@@ -106,4 +147,3 @@ function walk(dir: string, prefix: string, visit: (path: string, full: string, m
 function isFile(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }
-

@@ -12,7 +12,12 @@ describe('releaseDigest', () => {
   it('is a sha256 that does not depend on the order of keys', () => {
     const digest = releaseDigest(source);
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
-    const reordered = releaseDigest({ dirty: false, commit: source.commit, artifacts: { worker: '2'.repeat(64), api: '1'.repeat(64) }, manifestDigest: source.manifestDigest });
+    const reordered = releaseDigest({
+      dirty: false,
+      commit: source.commit,
+      artifacts: { worker: '2'.repeat(64), api: '1'.repeat(64) },
+      manifestDigest: source.manifestDigest,
+    });
     expect(reordered).toBe(digest);
   });
 

@@ -94,7 +94,8 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     }
   });
   // Everything is bundled in memory first, so that a gate can stop the build before any write.
-  if (options.beforeWrite) await options.beforeWrite([...new Set([...prepared.values()].flatMap((p) => p.sources))].sort(compareCodeUnits));
+  if (options.beforeWrite)
+    await options.beforeWrite([...new Set([...prepared.values()].flatMap((p) => p.sources))].sort(compareCodeUnits));
   const built = new Map<string, BuiltArtifact>();
   for (const name of names) {
     const artifact = prepared.get(name);
@@ -126,16 +127,30 @@ async function prepareFunction(context: BuildContext, name: string, source: Func
     });
   }
   if (source.code !== undefined) {
-    throw new StagecraftError('BUILD_FAILED', `Function "${name}": a code folder is only for provided* runtimes; ${source.runtime} functions are bundled from their handler.`, {
-      hint: `Remove functions.${name}.code, or switch the function to a provided* runtime.`,
-    });
+    throw new StagecraftError(
+      'BUILD_FAILED',
+      `Function "${name}": a code folder is only for provided* runtimes; ${source.runtime} functions are bundled from their handler.`,
+      {
+        hint: `Remove functions.${name}.code, or switch the function to a provided* runtime.`,
+      },
+    );
   }
   const { appDir, store, bundler, cache, hasher } = context;
   const target = resolveHandler(appDir, name, source.handler);
-  const key = cacheKey({ kind: 'node', handler: source.handler, runtime: source.runtime, entry: target.file, bundler: bundler.version, options: portableBundleOptions() });
+  const key = cacheKey({
+    kind: 'node',
+    handler: source.handler,
+    runtime: source.runtime,
+    entry: target.file,
+    bundler: bundler.version,
+    options: portableBundleOptions(),
+  });
   const known = cache.load(name, key);
   if (known !== undefined && inputsUnchanged(appDir, known, hasher) && stillStored(store, known)) {
-    return { sources: Object.keys(known.inputs), write: () => ({ ...known.artifact, cached: true, inputs: Object.keys(known.inputs).length }) };
+    return {
+      sources: Object.keys(known.inputs),
+      write: () => ({ ...known.artifact, cached: true, inputs: Object.keys(known.inputs).length }),
+    };
   }
   const bundled = await bundleFunction(appDir, name, target, bundler);
   const inputs: Record<string, string> = {};
@@ -167,7 +182,11 @@ function prepareProvided(context: BuildContext, name: string, source: FunctionSo
   const sources = folder.entries.map((entry) => posix.join(source.code ?? '', entry.path));
   const known = cache.load(name, key);
   // The listing is compared whole: a file added to the folder changes the zip as surely as an edit.
-  if (known !== undefined && stableStringify(known.inputs) === stableStringify(folder.fingerprints) && stillStored(store, known)) {
+  if (
+    known !== undefined &&
+    stableStringify(known.inputs) === stableStringify(folder.fingerprints) &&
+    stillStored(store, known)
+  ) {
     return { sources, write: () => ({ ...known.artifact, cached: true, inputs }) };
   }
   return {
@@ -192,20 +211,37 @@ async function preparePython(context: BuildContext, name: string, source: Functi
   const requirements = findRequirements(appDir, folder.root, source.handler, source.requirements);
   const toolchain = context.python;
   if (requirements !== undefined && toolchain === undefined) {
-    throw new StagecraftError('BUILD_FAILED', `Function "${name}" has requirements (${requirements}) but this build has no Python toolchain.`, {
-      hint: 'Pass `python` to buildArtifacts (the CLI does).',
-    });
+    throw new StagecraftError(
+      'BUILD_FAILED',
+      `Function "${name}" has requirements (${requirements}) but this build has no Python toolchain.`,
+      {
+        hint: 'Pass `python` to buildArtifacts (the CLI does).',
+      },
+    );
   }
-  const deps = requirements === undefined || toolchain === undefined ? null : requirementsKey(appDir, requirements, source.runtime, toolchain);
+  const deps =
+    requirements === undefined || toolchain === undefined
+      ? null
+      : requirementsKey(appDir, requirements, source.runtime, toolchain);
   const key = cacheKey({
-    kind: 'python', handler: source.handler, runtime: source.runtime, code: folder.root,
-    package: source.package ?? null, requirements: requirements ?? null, deps, platform: toolchain?.platform ?? null,
+    kind: 'python',
+    handler: source.handler,
+    runtime: source.runtime,
+    code: folder.root,
+    package: source.package ?? null,
+    requirements: requirements ?? null,
+    deps,
+    platform: toolchain?.platform ?? null,
   });
   const sources = folder.entries.map((entry) => posix.join(folder.root, entry.path));
   if (requirements !== undefined && !sources.includes(requirements)) sources.push(requirements);
   const inputs = Object.keys(folder.fingerprints).length;
   const known = cache.load(name, key);
-  if (known !== undefined && stableStringify(known.inputs) === stableStringify(folder.fingerprints) && stillStored(store, known)) {
+  if (
+    known !== undefined &&
+    stableStringify(known.inputs) === stableStringify(folder.fingerprints) &&
+    stillStored(store, known)
+  ) {
     return { sources, write: () => ({ ...known.artifact, cached: true, inputs }) };
   }
   const files = new Map<string, ZipEntry>();
@@ -251,11 +287,15 @@ function combine(failures: readonly { name: string; error: unknown }[]): Stagecr
   );
   const [first] = errors;
   if (errors.length === 1 && first !== undefined) return first;
-  return new StagecraftError('BUILD_FAILED', `${errors.length} functions failed to build: ${failures.map((f) => f.name).join(', ')}.`, {
-    hint: first?.hint ?? 'Fix the errors listed and build again.',
-    details: errors.map((error) => error.message),
-    cause: first,
-  });
+  return new StagecraftError(
+    'BUILD_FAILED',
+    `${errors.length} functions failed to build: ${failures.map((f) => f.name).join(', ')}.`,
+    {
+      hint: first?.hint ?? 'Fix the errors listed and build again.',
+      details: errors.map((error) => error.message),
+      cause: first,
+    },
+  );
 }
 
 export interface ReleaseSource {
@@ -275,6 +315,11 @@ export interface ReleaseSource {
  */
 export function releaseDigest(source: ReleaseSource): string {
   return sha256Hex(
-    stableStringify({ manifestDigest: source.manifestDigest, artifacts: source.artifacts, commit: source.commit, dirty: source.dirty }),
+    stableStringify({
+      manifestDigest: source.manifestDigest,
+      artifacts: source.artifacts,
+      commit: source.commit,
+      dirty: source.dirty,
+    }),
   );
 }

@@ -78,7 +78,12 @@ describe('deterministicZip', () => {
     for (const path of ['/etc/passwd', '../up.txt', 'a/./b', 'a\\b']) {
       expect(caught(() => deterministicZip([{ path, data: text('x') }])).code).toBe('BUILD_FAILED');
     }
-    const twice = caught(() => deterministicZip([{ path: 'a', data: text('1') }, { path: 'a', data: text('2') }]));
+    const twice = caught(() =>
+      deterministicZip([
+        { path: 'a', data: text('1') },
+        { path: 'a', data: text('2') },
+      ]),
+    );
     expect(twice.message).toContain('listed twice');
   });
 });

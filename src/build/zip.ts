@@ -148,7 +148,8 @@ function readEntryModes(zip: Uint8Array, label: string): Map<string, number> {
   if (end < 0) throw corrupt(label, 'it has no zip end-of-central-directory record');
   const count = view.getUint16(end + 10, true);
   let at = view.getUint32(end + 16, true);
-  if (count === 0xffff || at === 0xffffffff) throw corrupt(label, 'it is a ZIP64 archive, which Stagecraft never writes');
+  if (count === 0xffff || at === 0xffffffff)
+    throw corrupt(label, 'it is a ZIP64 archive, which Stagecraft never writes');
   const modes = new Map<string, number>();
   for (let index = 0; index < count; index++) {
     if (at + 46 > zip.length || view.getUint32(at, true) !== 0x02014b50) {
@@ -175,7 +176,11 @@ function corrupt(label: string, problem: string, cause?: unknown): StagecraftErr
 }
 
 function slip(label: string, name: string, problem: string): StagecraftError {
-  return new StagecraftError('ARTIFACT_CORRUPT', `Refusing to extract ${label}: entry "${name}" is unsafe (${problem}).`, {
-    hint: 'Only extract zips written by `stagecraft build`; this one may have been tampered with.',
-  });
+  return new StagecraftError(
+    'ARTIFACT_CORRUPT',
+    `Refusing to extract ${label}: entry "${name}" is unsafe (${problem}).`,
+    {
+      hint: 'Only extract zips written by `stagecraft build`; this one may have been tampered with.',
+    },
+  );
 }

@@ -12,7 +12,14 @@ const ACTOR: Command = {
   why: 'the ledger records who pressed the button',
 };
 
-interface Step { name: string; commands: Command[]; comment?: string; manual?: boolean; deployment?: string; artifacts?: string[] }
+interface Step {
+  name: string;
+  commands: Command[];
+  comment?: string;
+  manual?: boolean;
+  deployment?: string;
+  artifacts?: string[];
+}
 
 function step(indent: string, spec: Step): string[] {
   return [
@@ -24,21 +31,37 @@ function step(indent: string, spec: Step): string[] {
     `${indent}    oidc: true`,
     `${indent}    script:`,
     ...scriptLines([OIDC, ...spec.commands], `${indent}      `),
-    ...(spec.artifacts ? [`${indent}    artifacts:`, ...spec.artifacts.map((path) => `${indent}      - ${scalar(path)}`)] : []),
+    ...(spec.artifacts
+      ? [`${indent}    artifacts:`, ...spec.artifacts.map((path) => `${indent}      - ${scalar(path)}`)]
+      : []),
   ];
 }
 
 export function renderBitbucket(plan: CiPlan): string {
   const main: string[] = [
-    ...step('      ', { name: 'build', comment: 'main: build once; the release id is the artifact every later step reads', commands: plan.build, artifacts: [RELEASE_FILE] }),
-    ...(plan.promote ? step('      ', {
-      name: `promote to ${plan.promote.to}`, deployment: plan.promote.to, commands: plan.promote.commands,
-      comment: `automatic up to ${plan.promote.to}, the environment before the first manual gate`,
-    }) : []),
-    ...plan.gated.flatMap((gated) => step('      ', {
-      name: `approve ${gated.env}`, manual: true, deployment: gated.env, commands: [ACTOR, ...gated.commands],
-      comment: `${gated.env}: the deployment button (Deployments → ${gated.env}; restrict who may run it in Repository settings → Deployments)`,
-    })),
+    ...step('      ', {
+      name: 'build',
+      comment: 'main: build once; the release id is the artifact every later step reads',
+      commands: plan.build,
+      artifacts: [RELEASE_FILE],
+    }),
+    ...(plan.promote
+      ? step('      ', {
+          name: `promote to ${plan.promote.to}`,
+          deployment: plan.promote.to,
+          commands: plan.promote.commands,
+          comment: `automatic up to ${plan.promote.to}, the environment before the first manual gate`,
+        })
+      : []),
+    ...plan.gated.flatMap((gated) =>
+      step('      ', {
+        name: `approve ${gated.env}`,
+        manual: true,
+        deployment: gated.env,
+        commands: [ACTOR, ...gated.commands],
+        comment: `${gated.env}: the deployment button (Deployments → ${gated.env}; restrict who may run it in Repository settings → Deployments)`,
+      }),
+    ),
   ];
   return [
     ...header('bitbucket', plan),
@@ -47,8 +70,18 @@ export function renderBitbucket(plan: CiPlan): string {
     'pipelines:',
     '  # every branch but main, and its pull requests: the checks and a build; nothing is promoted',
     '  default:',
-    ...step('    ', { name: 'check', commands: plan.checks, ...(plan.branchEnvironment ? { artifacts: [RELEASE_FILE] } : {}) }),
-    ...(plan.branchEnvironment ? step('    ', { name: 'branch environment', commands: plan.branchEnvironment, comment: 'ci.branchEnvironments: this branch gets its own environment' }) : []),
+    ...step('    ', {
+      name: 'check',
+      commands: plan.checks,
+      ...(plan.branchEnvironment ? { artifacts: [RELEASE_FILE] } : {}),
+    }),
+    ...(plan.branchEnvironment
+      ? step('    ', {
+          name: 'branch environment',
+          commands: plan.branchEnvironment,
+          comment: 'ci.branchEnvironments: this branch gets its own environment',
+        })
+      : []),
     '  branches:',
     '    main:',
     ...main,

@@ -47,24 +47,58 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   // Ephemeral environments other machines made or destroyed are in the shared ledger.
   if (shared && manifest.ephemeral && store.path !== ':memory:') {
     const entries = await shared.ledger.list();
-    store.transaction(() => store.environments.replay(entries.filter((entry) => entry.kind.startsWith('environment.'))));
+    store.transaction(() =>
+      store.environments.replay(entries.filter((entry) => entry.kind.startsWith('environment.'))),
+    );
   }
   const common = {
-    loaded, store, artifacts, lock: shared?.lock ?? new SqliteLock(store), env: process.env, secrets, report: out,
+    loaded,
+    store,
+    artifacts,
+    lock: shared?.lock ?? new SqliteLock(store),
+    env: process.env,
+    secrets,
+    report: out,
     ...(shared ? { sharedLedger: shared.ledger, sharedReleases: () => shared.ledger.releases() } : {}),
-    flush: async () => { if (shared && store.path !== ':memory:') await shared.sync(store); },
+    flush: async () => {
+      if (shared && store.path !== ':memory:') await shared.sync(store);
+    },
     changeMark: async () => (shared ? `${store.changeMark()}|${await shared.ledger.latest()}` : store.changeMark()),
   };
   // Who acts is asked for only by commands that record something: `up` starts without running git.
   let actor: string | undefined;
   const withActor = <T extends object>(app: T): T & { actor: string } =>
-    Object.defineProperty(app, 'actor', { get: () => (actor ??= resolveActor(appDir)), enumerable: true }) as T & { actor: string };
+    Object.defineProperty(app, 'actor', { get: () => (actor ??= resolveActor(appDir)), enumerable: true }) as T & {
+      actor: string;
+    };
   if (manifest.provider === 'aws') {
     const aws = await openAws(loaded, store, artifacts, out, shared, secrets);
-    return withActor({ ...common, provider: aws.provider, close: () => { aws.close(); shared?.close(); store.close(); } });
+    return withActor({
+      ...common,
+      provider: aws.provider,
+      close: () => {
+        aws.close();
+        shared?.close();
+        store.close();
+      },
+    });
   }
-  const provider = new LocalProvider({ store, artifacts, region: manifest.region, warn: (message) => out.warn(message), secrets, manifest });
-  return withActor({ ...common, provider, close: () => { shared?.close(); store.close(); } });
+  const provider = new LocalProvider({
+    store,
+    artifacts,
+    region: manifest.region,
+    warn: (message) => out.warn(message),
+    secrets,
+    manifest,
+  });
+  return withActor({
+    ...common,
+    provider,
+    close: () => {
+      shared?.close();
+      store.close();
+    },
+  });
 }
 
 /** Who is acting: STAGECRAFT_ACTOR (for CI), else the git user, else the OS user. */
@@ -72,7 +106,11 @@ export function resolveActor(appDir: string): string {
   const explicit = process.env['STAGECRAFT_ACTOR']?.trim();
   if (explicit) return explicit;
   try {
-    const name = execFileSync('git', ['config', 'user.name'], { cwd: appDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const name = execFileSync('git', ['config', 'user.name'], {
+      cwd: appDir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (name) return name;
   } catch {
     // no git, or no user configured: fall through to the OS user
@@ -81,7 +119,12 @@ export function resolveActor(appDir: string): string {
 }
 
 /** Runs `work` on an opened app and closes it whatever happens. */
-export async function withApp<T>(dir: string, out: Output, work: (app: OpenedApp) => Promise<T>, options: { readOnly?: boolean } = {}): Promise<T> {
+export async function withApp<T>(
+  dir: string,
+  out: Output,
+  work: (app: OpenedApp) => Promise<T>,
+  options: { readOnly?: boolean } = {},
+): Promise<T> {
   const app = await openApp(dir, out, options);
   try {
     return await work(app);

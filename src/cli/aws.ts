@@ -31,7 +31,10 @@ export interface SharedState {
 /** The default name of the shared state table when the manifest names none. */
 export const DEFAULT_STATE_TABLE = 'stagecraft-state';
 
-export async function openSharedState(loaded: LoadedManifest, out: Pick<Output, 'progress'>): Promise<SharedState | undefined> {
+export async function openSharedState(
+  loaded: LoadedManifest,
+  out: Pick<Output, 'progress'>,
+): Promise<SharedState | undefined> {
   const state = loaded.manifest.state;
   if (state?.backend !== 'dynamodb') return undefined;
   const aws = await import('../providers/aws/index.js');
@@ -40,8 +43,12 @@ export async function openSharedState(loaded: LoadedManifest, out: Pick<Output, 
   const table = new aws.StateTable(clients, name, { progress: (message) => out.progress(message) });
   const ledger = new aws.SharedLedger(table, loaded.manifest.app);
   return {
-    table: name, lock: new aws.DynamoDbLock(table), ledger,
-    sync: async (store) => { await ledger.sync(store); },
+    table: name,
+    lock: new aws.DynamoDbLock(table),
+    ledger,
+    sync: async (store) => {
+      await ledger.sync(store);
+    },
     close: () => clients.destroy(),
   };
 }
@@ -53,12 +60,21 @@ export async function awsClientsFor(loaded: LoadedManifest): Promise<AwsClients>
 }
 
 export async function openAws(
-  loaded: LoadedManifest, store: StateStore, artifacts: ArtifactStore, out: Pick<Output, 'progress'>, shared: SharedState | undefined, secrets: VersionSecrets,
+  loaded: LoadedManifest,
+  store: StateStore,
+  artifacts: ArtifactStore,
+  out: Pick<Output, 'progress'>,
+  shared: SharedState | undefined,
+  secrets: VersionSecrets,
 ): Promise<OpenedAws> {
   const aws = await import('../providers/aws/index.js');
   const clients = await awsClientsFor(loaded);
   const provider = new aws.AwsProvider({
-    clients, artifacts, manifest: loaded.manifest, secrets, ephemeral: () => store.environments.list(),
+    clients,
+    artifacts,
+    manifest: loaded.manifest,
+    secrets,
+    ephemeral: () => store.environments.list(),
     ledger: {
       append: async (entry) => {
         store.transaction(() => store.ledger.append(entry));

@@ -5,7 +5,10 @@
 import type { Command } from 'commander';
 import { createOutput, type Output } from './output.js';
 
-export interface CommonOptions { dir: string; json?: boolean }
+export interface CommonOptions {
+  dir: string;
+  json?: boolean;
+}
 
 /** DESIGN §4's exit codes, at the end of every command's --help. */
 export const EXIT_CODES_HELP = `
@@ -16,7 +19,9 @@ Exit codes:
   3  refused by a rule: the lock is held, a gate is closed, a soak time is not over`;
 
 export function withCommonOptions(command: Command): Command {
-  return command.option('--dir <dir>', 'the app folder (or any folder inside it)', '.').option('--json', 'print one JSON document on stdout')
+  return command
+    .option('--dir <dir>', 'the app folder (or any folder inside it)', '.')
+    .option('--json', 'print one JSON document on stdout')
     .addHelpText('after', EXIT_CODES_HELP);
 }
 

@@ -16,7 +16,11 @@ export interface DashboardWiring {
   sync?: () => void;
 }
 
-export function wireDashboard(app: OpenedApp, out: Output, wiring: DashboardWiring = {}): { dashboard: Dashboard; token: string } {
+export function wireDashboard(
+  app: OpenedApp,
+  out: Output,
+  wiring: DashboardWiring = {},
+): { dashboard: Dashboard; token: string } {
   const { token } = dashboardToken(process.env);
   const lib = () => import('../promotion/index.js');
   const source: DashboardSource = {
@@ -46,7 +50,9 @@ export function wireDashboard(app: OpenedApp, out: Output, wiring: DashboardWiri
     }
   };
   const dashboard = createDashboard({
-    source, token, warn: (message) => out.warn(message),
+    source,
+    token,
+    warn: (message) => out.warn(message),
     // Shared state is read from DynamoDB: fewer reads, still well within the second.
     pollMs: app.sharedLedger ? 400 : 200,
     actions: {

@@ -7,7 +7,8 @@ const LIST_UP_TO = 3;
 
 export function summariseVersions(entries: readonly { function: string; version: number | null }[]): string {
   const show = (version: number | null): string => (version === null ? 'nothing' : `v${version}`);
-  if (entries.length <= LIST_UP_TO) return entries.map((entry) => `${entry.function} ${show(entry.version)}`).join(', ');
+  if (entries.length <= LIST_UP_TO)
+    return entries.map((entry) => `${entry.function} ${show(entry.version)}`).join(', ');
   const counts = new Map<number | null, number>();
   for (const entry of entries) counts.set(entry.version, (counts.get(entry.version) ?? 0) + 1);
   const [common] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? [null];

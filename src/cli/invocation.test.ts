@@ -36,8 +36,12 @@ describe('invocationName: the hints name a command that works from here', () => 
 describe('commandRewriter', () => {
   it('rewrites every suggested command and nothing else', () => {
     const say = commandRewriter(() => 'npx stagecraft');
-    expect(say('run `stagecraft approve prod`, then stagecraft status')).toBe('run `npx stagecraft approve prod`, then npx stagecraft status');
-    expect(say('see stagecraft.yml and ~/.config/stagecraft/secret.key')).toBe('see stagecraft.yml and ~/.config/stagecraft/secret.key');
+    expect(say('run `stagecraft approve prod`, then stagecraft status')).toBe(
+      'run `npx stagecraft approve prod`, then npx stagecraft status',
+    );
+    expect(say('see stagecraft.yml and ~/.config/stagecraft/secret.key')).toBe(
+      'see stagecraft.yml and ~/.config/stagecraft/secret.key',
+    );
   });
 
   it('looks up the name once, and only when a message needs it', () => {

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { EXIT } from '../errors.js';
 import { EXIT_CODES_HELP } from './command.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const program = new Command('stagecraft')
   .description('Build serverless functions once; promote the same release through every environment.')
@@ -49,7 +51,8 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
 
 const named = process.argv[2] ?? '';
 const one = Object.hasOwn(COMMANDS, named) ? COMMANDS[named] : undefined;
-for (const register of await Promise.all((one ? [one] : Object.values(COMMANDS)).map((load) => load()))) register(program);
+for (const register of await Promise.all((one ? [one] : Object.values(COMMANDS)).map((load) => load())))
+  register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -18,7 +18,8 @@ export interface Output {
   failure(error: unknown): number;
 }
 
-const paint = (enabled: boolean) => (code: number, text: string) => (enabled ? `\u001b[${code}m${text}\u001b[0m` : text);
+const paint = (enabled: boolean) => (code: number, text: string) =>
+  enabled ? `\u001b[${code}m${text}\u001b[0m` : text;
 
 export function createOutput(options: {
   json: boolean;
@@ -31,7 +32,8 @@ export function createOutput(options: {
   const stderr = options.stderr ?? process.stderr;
   const color = paint('isTTY' in stderr && stderr.isTTY === true && !process.env['NO_COLOR']);
   const say = commandRewriter(
-    options.invocation ?? (() => invocationName({ script: process.argv[1] ?? '', path: process.env['PATH'] ?? '', cwd: process.cwd() })),
+    options.invocation ??
+      (() => invocationName({ script: process.argv[1] ?? '', path: process.env['PATH'] ?? '', cwd: process.cwd() })),
   );
   return {
     json: options.json,
@@ -47,7 +49,9 @@ export function createOutput(options: {
     failure(error) {
       const code = exitCodeOf(error);
       if (options.json) {
-        const body = isStagecraftError(error) ? error.toJSON() : { code: 'INTERNAL', kind: 'failed', message: String((error as Error)?.message ?? error) };
+        const body = isStagecraftError(error)
+          ? error.toJSON()
+          : { code: 'INTERNAL', kind: 'failed', message: String((error as Error)?.message ?? error) };
         stdout.write(`${JSON.stringify({ ok: false, error: body }, null, 2)}\n`);
       }
       if (isStagecraftError(error)) {
@@ -56,7 +60,9 @@ export function createOutput(options: {
         if (error.hint) stderr.write(`${color(36, 'hint:')} ${say(error.hint)}\n`);
       } else {
         // Not one of ours: a bug. Say so, with the stack, instead of pretending it was bad input.
-        stderr.write(`${color(31, 'internal error:')} ${error instanceof Error ? error.stack ?? error.message : inspect(error)}\n`);
+        stderr.write(
+          `${color(31, 'internal error:')} ${error instanceof Error ? (error.stack ?? error.message) : inspect(error)}\n`,
+        );
         stderr.write('This is a bug in Stagecraft; please report it with the command you ran.\n');
       }
       return code === EXIT.ok ? EXIT.failed : code;
@@ -65,5 +71,7 @@ export function createOutput(options: {
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : { value };
 }

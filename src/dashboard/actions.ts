@@ -30,17 +30,32 @@ export async function runAction(actions: DashboardActions, name: string, form: U
       case 'resume':
         return fromOutcome(await actions.resume(), `resumed by ${actions.actor()}`);
       default:
-        return { ok: false, status: 404, title: 'No such action', message: `there is no action "${name}"`, hint: 'the actions are approve, rollback and resume' };
+        return {
+          ok: false,
+          status: 404,
+          title: 'No such action',
+          message: `there is no action "${name}"`,
+          hint: 'the actions are approve, rollback and resume',
+        };
     }
   } catch (error) {
     if (!isStagecraftError(error)) {
-      return { ok: false, status: 500, title: 'Internal error', message: (error as Error)?.message ?? String(error), hint: 'this is a bug in Stagecraft; please report it' };
+      return {
+        ok: false,
+        status: 500,
+        title: 'Internal error',
+        message: (error as Error)?.message ?? String(error),
+        hint: 'this is a bug in Stagecraft; please report it',
+      };
     }
     const kind = error.kind;
     return {
-      ok: false, status: STATUS_BY_KIND[kind], code: error.code,
+      ok: false,
+      status: STATUS_BY_KIND[kind],
+      code: error.code,
       title: kind === 'refused' ? 'Refused' : kind === 'invalid' ? 'Not possible' : 'Failed',
-      message: [error.message, ...error.details].join('; '), ...(error.hint ? { hint: error.hint } : {}),
+      message: [error.message, ...error.details].join('; '),
+      ...(error.hint ? { hint: error.hint } : {}),
     };
   }
 }
@@ -57,10 +72,18 @@ function fromOutcome(outcome: PromotionOutcome, what: string): ActionResult {
     case 'awaiting-approval':
       return { ok: true, notice: `${what}; ${summary}` };
     case 'refused':
-      return { ok: false, status: 409, title: 'Refused', message: `${summary}: ${outcome.refusal?.reason ?? ''}`, hint: 'wait until what refused it is over, then try again' };
+      return {
+        ok: false,
+        status: 409,
+        title: 'Refused',
+        message: `${summary}: ${outcome.refusal?.reason ?? ''}`,
+        hint: 'wait until what refused it is over, then try again',
+      };
     default:
       return {
-        ok: false, status: 422, title: 'Failed and rolled back',
+        ok: false,
+        status: 422,
+        title: 'Failed and rolled back',
         message: `${summary}${outcome.failure ? `: failed in ${outcome.failure.environment} at ${outcome.failure.step}: ${outcome.failure.reason}` : ''}`,
         hint: 'the timeline shows each step; `stagecraft history` the same',
       };

@@ -32,11 +32,13 @@ export function loadAssets(): Assets {
     serve(name, response) {
       const body = files.get(name);
       if (!body) return false;
-      response.writeHead(200, {
-        'content-type': TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream',
-        'content-length': body.length,
-        'cache-control': 'public, max-age=31536000, immutable',
-      }).end(body);
+      response
+        .writeHead(200, {
+          'content-type': TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream',
+          'content-length': body.length,
+          'cache-control': 'public, max-age=31536000, immutable',
+        })
+        .end(body);
       return true;
     },
   };

@@ -11,10 +11,18 @@ export class ChangeFeed {
   private last: string | undefined;
   private beats = 0;
 
-  constructor(private readonly mark: () => Promise<string>, private readonly intervalMs: number, private readonly warn: (message: string) => void) {}
+  constructor(
+    private readonly mark: () => Promise<string>,
+    private readonly intervalMs: number,
+    private readonly warn: (message: string) => void,
+  ) {}
 
   async subscribe(response: ServerResponse): Promise<void> {
-    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    response.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
     this.last ??= await this.mark().catch(() => '');
     // `retry`: a page whose server restarted reconnects within a second.
     response.write(`retry: 1000\nevent: ready\ndata: ${this.last}\n\n`);

@@ -22,7 +22,9 @@ function render(value: unknown): string {
 
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Markup {
   let out = strings[0] ?? '';
-  values.forEach((value, index) => { out += render(value) + (strings[index + 1] ?? ''); });
+  values.forEach((value, index) => {
+    out += render(value) + (strings[index + 1] ?? '');
+  });
   return new Markup(out);
 }
 

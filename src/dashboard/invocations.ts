@@ -25,7 +25,10 @@ export interface VersionSeries {
   p99: (number | null)[];
 }
 
-export interface Metrics { minutes: number[]; versions: VersionSeries[] }
+export interface Metrics {
+  minutes: number[];
+  versions: VersionSeries[];
+}
 
 const REPORT = /^REPORT RequestId: \S+\tDuration: ([\d.]+) ms/;
 
@@ -34,7 +37,15 @@ export function invocationsOf(entries: LogEntry[]): Invocation[] {
   for (const entry of entries) {
     let invocation = byRequest.get(entry.requestId);
     if (!invocation) {
-      invocation = { requestId: entry.requestId, version: entry.version, time: entry.time, durationMs: NaN, coldStart: false, status: 'ok', lines: [] };
+      invocation = {
+        requestId: entry.requestId,
+        version: entry.version,
+        time: entry.time,
+        durationMs: NaN,
+        coldStart: false,
+        status: 'ok',
+        lines: [],
+      };
       byRequest.set(entry.requestId, invocation);
     }
     invocation.time = entry.time;
@@ -61,7 +72,9 @@ export function percentile(sorted: number[], p: number): number | null {
 export function metricsOf(invocations: Invocation[], now: Date, span = 15): Metrics {
   const last = Math.floor(now.getTime() / 60_000);
   const minutes = Array.from({ length: span }, (_, index) => (last - span + 1 + index) * 60);
-  const versions = [...new Set(invocations.map((invocation) => invocation.version))].sort((a, b) => Number(a) - Number(b));
+  const versions = [...new Set(invocations.map((invocation) => invocation.version))].sort(
+    (a, b) => Number(a) - Number(b),
+  );
   return {
     minutes,
     versions: versions.map((version) => {

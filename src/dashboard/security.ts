@@ -16,7 +16,8 @@ export function allowedHosts(host: string, port: number): Set<string> {
   if (!wildcard) names.add(host.includes(':') ? `[${host}]` : host);
   else {
     for (const addresses of Object.values(networkInterfaces())) {
-      for (const address of addresses ?? []) names.add(address.family === 'IPv6' ? `[${address.address}]` : address.address);
+      for (const address of addresses ?? [])
+        names.add(address.family === 'IPv6' ? `[${address.address}]` : address.address);
     }
   }
   return new Set([...names].map((name) => `${name}:${port}`.toLowerCase()));
@@ -51,7 +52,12 @@ function bearer(request: IncomingMessage): string | undefined {
   return header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 }
 
-export interface Refusal { status: number; title: string; message: string; hint: string }
+export interface Refusal {
+  status: number;
+  title: string;
+  message: string;
+  hint: string;
+}
 
 /** Why a POST may not change anything, or undefined when it may. */
 export function refuseMutation(request: IncomingMessage, token: string): Refusal | undefined {
@@ -59,14 +65,32 @@ export function refuseMutation(request: IncomingMessage, token: string): Refusal
   const site = request.headers['sec-fetch-site'];
   const ownOrigin = `http://${request.headers.host ?? ''}`;
   // A browser sends Origin with every POST; a cross-site form or fetch names another origin.
-  if ((origin !== undefined && origin !== ownOrigin) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
-    return { status: 403, title: 'Refused: another site', message: `this request came from ${origin ?? site}, not from the dashboard at ${ownOrigin}`, hint: 'use the buttons on the dashboard itself' };
+  if (
+    (origin !== undefined && origin !== ownOrigin) ||
+    (site !== undefined && site !== 'same-origin' && site !== 'none')
+  ) {
+    return {
+      status: 403,
+      title: 'Refused: another site',
+      message: `this request came from ${origin ?? site}, not from the dashboard at ${ownOrigin}`,
+      hint: 'use the buttons on the dashboard itself',
+    };
   }
   if (origin === undefined && bearer(request) === undefined) {
-    return { status: 403, title: 'Refused: no origin', message: 'a browser request without an Origin header cannot be checked', hint: 'use the buttons on the dashboard, or send the token as `Authorization: Bearer …`' };
+    return {
+      status: 403,
+      title: 'Refused: no origin',
+      message: 'a browser request without an Origin header cannot be checked',
+      hint: 'use the buttons on the dashboard, or send the token as `Authorization: Bearer …`',
+    };
   }
   if (!signedIn(request, token)) {
-    return { status: 401, title: 'Sign in first', message: 'this action needs the dashboard token, and this request has none or a wrong one', hint: 'open the login link `stagecraft up` or `stagecraft dashboard` printed' };
+    return {
+      status: 401,
+      title: 'Sign in first',
+      message: 'this action needs the dashboard token, and this request has none or a wrong one',
+      hint: 'open the login link `stagecraft up` or `stagecraft dashboard` printed',
+    };
   }
   return undefined;
 }

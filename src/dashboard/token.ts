@@ -27,8 +27,13 @@ export function dashboardToken(env: NodeJS.ProcessEnv): { token: string; file: s
     if (token.length < 32) throw new Error(`it holds ${token.length} characters, fewer than 32`);
     return { token, file };
   } catch (cause) {
-    throw new StagecraftError('ARGUMENT_INVALID', `cannot use the dashboard token ${file}: ${(cause as Error).message}`, {
-      hint: 'remove the file; the next start writes a new one', cause,
-    });
+    throw new StagecraftError(
+      'ARGUMENT_INVALID',
+      `cannot use the dashboard token ${file}: ${(cause as Error).message}`,
+      {
+        hint: 'remove the file; the next start writes a new one',
+        cause,
+      },
+    );
   }
 }

@@ -15,12 +15,24 @@ import { createGateway, type Gateway } from './index.js';
 const CODE = fileURLToPath(new URL('../../test/fixtures/apps/python/api', import.meta.url));
 
 const fn: HostedFunction = {
-  functionName: 'pyfaults-api-dev', version: '1', invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:pyfaults-api-dev:live',
-  codeDir: CODE, handler: 'app.handler', runtime: 'python3.12', memoryMb: 128, timeoutSec: 10, environment: {},
-  region: 'us-east-1', concurrency: 2,
+  functionName: 'pyfaults-api-dev',
+  version: '1',
+  invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:pyfaults-api-dev:live',
+  codeDir: CODE,
+  handler: 'app.handler',
+  runtime: 'python3.12',
+  memoryMb: 128,
+  timeoutSec: 10,
+  environment: {},
+  region: 'us-east-1',
+  concurrency: 2,
 };
 
-const context = { functionName: 'middy', awsRequestId: 'native', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+const context = {
+  functionName: 'middy',
+  awsRequestId: 'native',
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;
 
 describe('python: the gateway answers as for the Node apps', () => {
   const host = new RuntimeHost({ transport: 'http' });
@@ -33,7 +45,9 @@ describe('python: the gateway answers as for the Node apps', () => {
     nativePort = (native.address() as AddressInfo).port;
     for (const payload of ['2.0', '1.0'] as const) {
       const gateway = createGateway({
-        stages: () => [{ name: 'dev', prefix: '', routes: [{ method: 'ANY', path: '/{proxy+}', payload, function: 'api' }] }],
+        stages: () => [
+          { name: 'dev', prefix: '', routes: [{ method: 'ANY', path: '/{proxy+}', payload, function: 'api' }] },
+        ],
         invoke: (call) => host.invoke(fn, call.payload),
       });
       gateways[payload] = { gateway, port: await gateway.listen(0) };
@@ -46,14 +60,20 @@ describe('python: the gateway answers as for the Node apps', () => {
   });
 
   describe.each(['2.0', '1.0'] as const)('payload %s', (payload) => {
-    it.each(cases.filter((c) => !c.absentFrom?.includes('middy')))('$name', async ({ path, options, aws }) => {
-      const direct = await send(`http://127.0.0.1:${nativePort}${path}`, options);
-      const through = await send(`http://127.0.0.1:${gateways[payload]!.port}${path}`, options);
-      expect(direct.status).toBeLessThan(500);
-      const expected = aws ? aws(comparable(direct), payload, 'python') : comparable(direct);
-      expect(comparable(through)).toEqual(expected);
-      expect(through.headers.some(([name]) => name === (payload === '2.0' ? 'apigw-requestid' : 'x-amzn-requestid'))).toBe(true);
-    }, 30_000);
+    it.each(cases.filter((c) => !c.absentFrom?.includes('middy')))(
+      '$name',
+      async ({ path, options, aws }) => {
+        const direct = await send(`http://127.0.0.1:${nativePort}${path}`, options);
+        const through = await send(`http://127.0.0.1:${gateways[payload]!.port}${path}`, options);
+        expect(direct.status).toBeLessThan(500);
+        const expected = aws ? aws(comparable(direct), payload, 'python') : comparable(direct);
+        expect(comparable(through)).toEqual(expected);
+        expect(
+          through.headers.some(([name]) => name === (payload === '2.0' ? 'apigw-requestid' : 'x-amzn-requestid')),
+        ).toBe(true);
+      },
+      30_000,
+    );
   });
 
   it('every answer came from the Python runtime, its environments kept warm', () => {

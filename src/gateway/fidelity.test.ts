@@ -44,37 +44,52 @@ const lambdaContext = (call: GatewayCall): Context => ({
 });
 
 /** The function, in-process: what the runtime does with the event minus the process boundary. */
-const inProcess = (handler: LambdaHandler) => async (call: GatewayCall): Promise<InvokeOutcome> => {
-  const common = { requestId: randomUUID(), durationMs: 0, billedMs: 1, maxMemoryMb: 0, logs: [] };
-  try {
-    const result = await handler(JSON.parse(call.payload), lambdaContext(call));
-    return { ...common, ok: true, payload: JSON.stringify(result ?? null) };
-  } catch (error) {
-    return { ...common, ok: false, cause: 'handler', error: { errorType: 'Error', errorMessage: String(error) } };
-  }
-};
+const inProcess =
+  (handler: LambdaHandler) =>
+  async (call: GatewayCall): Promise<InvokeOutcome> => {
+    const common = { requestId: randomUUID(), durationMs: 0, billedMs: 1, maxMemoryMb: 0, logs: [] };
+    try {
+      const result = await handler(JSON.parse(call.payload), lambdaContext(call));
+      return { ...common, ok: true, payload: JSON.stringify(result ?? null) };
+    } catch (error) {
+      return { ...common, ok: false, cause: 'handler', error: { errorType: 'Error', errorMessage: String(error) } };
+    }
+  };
 
-interface App { name: string; handler: LambdaHandler; listen: () => Promise<{ port: number; close: () => Promise<void> }> }
+interface App {
+  name: string;
+  handler: LambdaHandler;
+  listen: () => Promise<{ port: number; close: () => Promise<void> }>;
+}
 
 const closeServer = (server: Server) => () => new Promise<void>((resolve) => server.close(() => resolve()));
 const listenServer = (server: Server): Promise<{ port: number; close: () => Promise<void> }> =>
-  new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as AddressInfo).port, close: closeServer(server) })));
+  new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ port: (server.address() as AddressInfo).port, close: closeServer(server) }),
+    ),
+  );
 
 const apps: App[] = [
   {
     name: 'express',
     handler: expressHandler as LambdaHandler,
-    listen: () => new Promise((resolve) => {
-      const server = expressApp().listen(0, '127.0.0.1', () => resolve({ port: (server.address() as AddressInfo).port, close: closeServer(server) }));
-    }),
+    listen: () =>
+      new Promise((resolve) => {
+        const server = expressApp().listen(0, '127.0.0.1', () =>
+          resolve({ port: (server.address() as AddressInfo).port, close: closeServer(server) }),
+        );
+      }),
   },
   {
     name: 'hono',
     handler: honoHandler as LambdaHandler,
-    listen: () => new Promise((resolve) => {
-      const server = serve({ fetch: honoApp().fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
-        resolve({ port: info.port, close: closeServer(server as Server) }));
-    }),
+    listen: () =>
+      new Promise((resolve) => {
+        const server = serve({ fetch: honoApp().fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+          resolve({ port: info.port, close: closeServer(server as Server) }),
+        );
+      }),
   },
   {
     name: 'fastify',
@@ -88,7 +103,10 @@ const apps: App[] = [
   {
     name: 'middy',
     handler: middyHandler as unknown as LambdaHandler,
-    listen: () => listenServer(middyServer(lambdaContext({ stage: 'native', function: 'middy', alias: 'live', payload: '', requestId: '' }))),
+    listen: () =>
+      listenServer(
+        middyServer(lambdaContext({ stage: 'native', function: 'middy', alias: 'live', payload: '', requestId: '' })),
+      ),
   },
 ];
 
@@ -111,8 +129,20 @@ describe.each(apps)('$name', (app) => {
   });
 
   const stages = {
-    '2.0': [{ name: 'dev', prefix: '', routes: [{ method: 'ANY', path: '/{proxy+}', payload: '2.0' as const, function: app.name }] }],
-    '1.0': [{ name: 'dev', prefix: '', routes: [{ method: 'ANY', path: '/{proxy+}', payload: '1.0' as const, function: app.name }] }],
+    '2.0': [
+      {
+        name: 'dev',
+        prefix: '',
+        routes: [{ method: 'ANY', path: '/{proxy+}', payload: '2.0' as const, function: app.name }],
+      },
+    ],
+    '1.0': [
+      {
+        name: 'dev',
+        prefix: '',
+        routes: [{ method: 'ANY', path: '/{proxy+}', payload: '1.0' as const, function: app.name }],
+      },
+    ],
   };
 
   describe.each(['2.0', '1.0'] as const)('payload %s', (payload) => {
@@ -123,7 +153,9 @@ describe.each(apps)('$name', (app) => {
       const expected = aws ? aws(comparable(direct), payload, app.name) : comparable(direct);
       expect(comparable(through)).toEqual(expected);
       // The gateway's own headers, and a length that is the body's.
-      expect(through.headers.some(([name]) => name === (payload === '2.0' ? 'apigw-requestid' : 'x-amzn-requestid'))).toBe(true);
+      expect(
+        through.headers.some(([name]) => name === (payload === '2.0' ? 'apigw-requestid' : 'x-amzn-requestid')),
+      ).toBe(true);
       const length = through.headers.find(([name]) => name === 'content-length')?.[1];
       if (through.status !== 204 && through.status !== 304) expect(length).toBe(String(through.body.length));
     });

@@ -31,6 +31,9 @@ export function createRequestIds(): RequestIds {
     // 11 bytes are 15 base64 characters and one '=', the length of real ids such as `RL2XYiwjPHcEMEQ=`.
     short: () => take(11).toString('base64'),
     uuid: () => randomUUID(),
-    traceId: (nowMs) => `Root=1-${Math.floor(nowMs / 1000).toString(16).padStart(8, '0')}-${take(12).toString('hex')}`,
+    traceId: (nowMs) =>
+      `Root=1-${Math.floor(nowMs / 1000)
+        .toString(16)
+        .padStart(8, '0')}-${take(12).toString('hex')}`,
   };
 }

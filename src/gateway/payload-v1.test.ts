@@ -12,7 +12,11 @@ import {
 } from '../../test/fixtures/gateway/support.js';
 import { fromResultV1, toEventV1 } from './payload-v1.js';
 
-interface EventFixture { request: RequestFixture; context: ContextFixture; event: Record<string, unknown> }
+interface EventFixture {
+  request: RequestFixture;
+  context: ContextFixture;
+  event: Record<string, unknown>;
+}
 
 const restContext = eventContext({ stage: 'dev', requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' });
 
@@ -41,7 +45,16 @@ describe('toEventV1', () => {
   });
 
   it('keeps header names as sent: the last value in headers, all of them in multiValueHeaders', () => {
-    const event = toEventV1(gatewayRequest({ headers: [['X-Multi', 'a'], ['x-multi', 'b'], ['Cookie', 'a=1; b=2']] }), restContext);
+    const event = toEventV1(
+      gatewayRequest({
+        headers: [
+          ['X-Multi', 'a'],
+          ['x-multi', 'b'],
+          ['Cookie', 'a=1; b=2'],
+        ],
+      }),
+      restContext,
+    );
     expect(event.headers['X-Multi']).toBe('b');
     expect(event.multiValueHeaders['X-Multi']).toEqual(['a', 'b']);
     expect(event.headers['x-multi']).toBeUndefined();
@@ -53,7 +66,9 @@ describe('toEventV1', () => {
     const delivered = JSON.parse(JSON.stringify(event)) as APIGatewayProxyEvent;
     expect(Object.getOwnPropertyDescriptor(delivered.headers, '__proto__')?.value).toBe('a');
     expect(Object.getOwnPropertyDescriptor(delivered.multiValueHeaders, '__proto__')?.value).toEqual(['a']);
-    expect(Object.getOwnPropertyDescriptor(delivered.multiValueQueryStringParameters, '__proto__')?.value).toEqual(['1']);
+    expect(Object.getOwnPropertyDescriptor(delivered.multiValueQueryStringParameters, '__proto__')?.value).toEqual([
+      '1',
+    ]);
   });
 
   it('gives the last value of a repeated query parameter in queryStringParameters and all of them in the multi-value field', () => {
@@ -63,7 +78,12 @@ describe('toEventV1', () => {
   });
 
   it('gives the path inside the stage as sent, and the whole path in requestContext', () => {
-    const event = toEventV1(gatewayRequest({ path: '/dev/files/a%20b' }), { ...restContext, stagePrefix: '/dev', resource: '/files/{name}', pathParameters: { name: 'a b' } });
+    const event = toEventV1(gatewayRequest({ path: '/dev/files/a%20b' }), {
+      ...restContext,
+      stagePrefix: '/dev',
+      resource: '/files/{name}',
+      pathParameters: { name: 'a b' },
+    });
     expect(event.path).toBe('/files/a%20b');
     expect(event.requestContext.path).toBe('/dev/files/a%20b');
     expect(event.resource).toBe('/files/{name}');
@@ -80,7 +100,10 @@ describe('toEventV1', () => {
     ['image/png', true],
     ['application/octet-stream', true],
   ])('a body of type %s arrives base64-encoded: %s', (type, base64) => {
-    const event = toEventV1(gatewayRequest({ method: 'POST', headers: [['Content-Type', type]], body: Buffer.from('a=1') }), restContext);
+    const event = toEventV1(
+      gatewayRequest({ method: 'POST', headers: [['Content-Type', type]], body: Buffer.from('a=1') }),
+      restContext,
+    );
     expect(event.isBase64Encoded).toBe(base64);
     expect(event.body).toBe(base64 ? Buffer.from('a=1').toString('base64') : 'a=1');
   });
@@ -88,13 +111,15 @@ describe('toEventV1', () => {
 
 describe('fromResultV1', () => {
   it('maps the output format of the AWS document', () => {
-    const result = fromResultV1(JSON.stringify({
-      isBase64Encoded: false,
-      statusCode: 200,
-      headers: { 'x-custom-header': 'my custom header value' },
-      multiValueHeaders: { 'Set-Cookie': ['a=1; Path=/', 'b=2; Path=/'] },
-      body: '{"message":"Hello World!"}',
-    }));
+    const result = fromResultV1(
+      JSON.stringify({
+        isBase64Encoded: false,
+        statusCode: 200,
+        headers: { 'x-custom-header': 'my custom header value' },
+        multiValueHeaders: { 'Set-Cookie': ['a=1; Path=/', 'b=2; Path=/'] },
+        body: '{"message":"Hello World!"}',
+      }),
+    );
     expect(result.statusCode).toBe(200);
     expect(result.headers).toEqual([
       ['Set-Cookie', 'a=1; Path=/'],
@@ -107,13 +132,19 @@ describe('fromResultV1', () => {
 
   it('takes a name present in both header fields from multiValueHeaders only', () => {
     // serverless-http sends an array header in both forms: once joined, once as the list.
-    const result = fromResultV1(JSON.stringify({
-      statusCode: 200,
-      headers: { vary: 'Origin, Accept', 'content-type': 'text/plain' },
-      multiValueHeaders: { Vary: ['Origin', 'Accept'] },
-      body: '',
-    }));
-    expect(result.headers).toEqual([['Vary', 'Origin'], ['Vary', 'Accept'], ['content-type', 'text/plain']]);
+    const result = fromResultV1(
+      JSON.stringify({
+        statusCode: 200,
+        headers: { vary: 'Origin, Accept', 'content-type': 'text/plain' },
+        multiValueHeaders: { Vary: ['Origin', 'Accept'] },
+        body: '',
+      }),
+    );
+    expect(result.headers).toEqual([
+      ['Vary', 'Origin'],
+      ['Vary', 'Accept'],
+      ['content-type', 'text/plain'],
+    ]);
   });
 
   it('leaves the content type out when the function set it to null (aws/aws-sam-cli#1218)', () => {
@@ -124,7 +155,14 @@ describe('fromResultV1', () => {
 
   it('decodes a base64 body', () => {
     const bytes = Buffer.from([0, 1, 2, 254, 255]);
-    const result = fromResultV1(JSON.stringify({ statusCode: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: bytes.toString('base64'), isBase64Encoded: true }));
+    const result = fromResultV1(
+      JSON.stringify({
+        statusCode: 200,
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: bytes.toString('base64'),
+        isBase64Encoded: true,
+      }),
+    );
     expect(Buffer.from(result.body).equals(bytes)).toBe(true);
   });
 
@@ -140,6 +178,9 @@ describe('fromResultV1', () => {
     const result = fromResultV1(output);
     expect(result.statusCode).toBe(502);
     expect(result.body.toString()).toBe('{"message": "Internal server error"}');
-    expect(result.headers).toEqual([['content-type', 'application/json'], ['x-amzn-ErrorType', 'InternalServerErrorException']]);
+    expect(result.headers).toEqual([
+      ['content-type', 'application/json'],
+      ['x-amzn-ErrorType', 'InternalServerErrorException'],
+    ]);
   });
 });

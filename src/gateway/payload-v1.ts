@@ -46,7 +46,8 @@ export function toEventV1(request: GatewayRequest, context: EventContext): APIGa
       add(name, raw[i + 1]!, lower);
     }
   }
-  if (chunked && request.body.length > 0 && !nameOf.has('content-length')) add('Content-Length', String(request.body.length));
+  if (chunked && request.body.length > 0 && !nameOf.has('content-length'))
+    add('Content-Length', String(request.body.length));
   // What API Gateway's front end adds on its way in (the document's example shows them).
   const forwardedFor = nameOf.get('x-forwarded-for');
   if (forwardedFor === undefined) add('X-Forwarded-For', request.sourceIp);
@@ -75,7 +76,8 @@ export function toEventV1(request: GatewayRequest, context: EventContext): APIGa
   const domainName = host === undefined ? context.defaultDomainName : headers[host]!;
   const contentType = nameOf.get('content-type');
   const hasBody = request.body.length > 0;
-  const isBase64Encoded = hasBody && !isTextForRestApi(mediaType(contentType === undefined ? undefined : headers[contentType]));
+  const isBase64Encoded =
+    hasBody && !isTextForRestApi(mediaType(contentType === undefined ? undefined : headers[contentType]));
   const userAgent = nameOf.get('user-agent');
 
   return {
@@ -144,24 +146,37 @@ export function fromResultV1(payload: string): HttpResponse {
   }
   if (!isRecord(result)) return errorResponse('malformed', 'rest', 'Malformed Lambda proxy response: not an object');
   const statusCode = statusCodeOf(result.statusCode);
-  if (statusCode === undefined) return errorResponse('malformed', 'rest', `Malformed Lambda proxy response: statusCode ${JSON.stringify(result.statusCode)}`);
+  if (statusCode === undefined)
+    return errorResponse(
+      'malformed',
+      'rest',
+      `Malformed Lambda proxy response: statusCode ${JSON.stringify(result.statusCode)}`,
+    );
   const { body, isBase64Encoded } = result;
-  if (body !== undefined && body !== null && typeof body !== 'string') return errorResponse('malformed', 'rest', 'Malformed Lambda proxy response: body is not a string');
+  if (body !== undefined && body !== null && typeof body !== 'string')
+    return errorResponse('malformed', 'rest', 'Malformed Lambda proxy response: body is not a string');
 
   const merged = new Map<string, { name: string; values: string[]; multi: boolean }>();
   let contentTypeNulled = false;
   const { headers, multiValueHeaders } = result;
   if (multiValueHeaders !== undefined && multiValueHeaders !== null) {
-    if (!isRecord(multiValueHeaders)) return errorResponse('malformed', 'rest', 'Malformed Lambda proxy response: multiValueHeaders is not an object');
+    if (!isRecord(multiValueHeaders))
+      return errorResponse('malformed', 'rest', 'Malformed Lambda proxy response: multiValueHeaders is not an object');
     for (const name in multiValueHeaders) {
       const list = multiValueHeaders[name];
       if (list === null || list === undefined) continue;
-      if (!Array.isArray(list)) return errorResponse('malformed', 'rest', `Malformed Lambda proxy response: multiValueHeaders.${name} is not a list`);
+      if (!Array.isArray(list))
+        return errorResponse(
+          'malformed',
+          'rest',
+          `Malformed Lambda proxy response: multiValueHeaders.${name} is not a list`,
+        );
       const values: string[] = [];
       for (const value of list) {
         if (value === null || value === undefined) continue;
         const text = headerText(value);
-        if (text === undefined) return errorResponse('malformed', 'rest', `Malformed Lambda proxy response: multiValueHeaders.${name}`);
+        if (text === undefined)
+          return errorResponse('malformed', 'rest', `Malformed Lambda proxy response: multiValueHeaders.${name}`);
         values.push(text);
       }
       const lower = name.toLowerCase();
@@ -171,7 +186,8 @@ export function fromResultV1(payload: string): HttpResponse {
     }
   }
   if (headers !== undefined && headers !== null) {
-    if (!isRecord(headers)) return errorResponse('malformed', 'rest', 'Malformed Lambda proxy response: headers is not an object');
+    if (!isRecord(headers))
+      return errorResponse('malformed', 'rest', 'Malformed Lambda proxy response: headers is not an object');
     for (const name in headers) {
       const value = headers[name];
       const lower = name.toLowerCase();
@@ -180,7 +196,8 @@ export function fromResultV1(payload: string): HttpResponse {
         continue;
       }
       const text = headerText(value);
-      if (text === undefined) return errorResponse('malformed', 'rest', `Malformed Lambda proxy response: headers.${name} is not a string`);
+      if (text === undefined)
+        return errorResponse('malformed', 'rest', `Malformed Lambda proxy response: headers.${name} is not a string`);
       const seen = merged.get(lower);
       if (seen?.multi) continue;
       if (seen) seen.values.push(text);

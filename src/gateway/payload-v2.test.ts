@@ -11,8 +11,14 @@ import {
 } from '../../test/fixtures/gateway/support.js';
 import { fromResultV2, toEventV2 } from './payload-v2.js';
 
-interface EventFixture { request: RequestFixture; context: ContextFixture; event: Record<string, unknown> }
-interface ResponsesFixture { cases: Array<{ output: string; response: { statusCode: number; headers: Array<[string, string]>; body: string } }> }
+interface EventFixture {
+  request: RequestFixture;
+  context: ContextFixture;
+  event: Record<string, unknown>;
+}
+interface ResponsesFixture {
+  cases: Array<{ output: string; response: { statusCode: number; headers: Array<[string, string]>; body: string } }>;
+}
 
 describe('toEventV2', () => {
   it('reproduces the 2.0 example of the AWS document', () => {
@@ -27,7 +33,15 @@ describe('toEventV2', () => {
   it('leaves out cookies, query parameters, path parameters, body and stage variables when there are none', () => {
     const event = toEventV2(gatewayRequest({ headers: [['Host', 'localhost:3000']] }), eventContext());
     const delivered = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
-    expect(Object.keys(delivered)).toEqual(['version', 'routeKey', 'rawPath', 'rawQueryString', 'headers', 'requestContext', 'isBase64Encoded']);
+    expect(Object.keys(delivered)).toEqual([
+      'version',
+      'routeKey',
+      'rawPath',
+      'rawQueryString',
+      'headers',
+      'requestContext',
+      'isBase64Encoded',
+    ]);
     expect(event.rawQueryString).toBe('');
     expect(event.isBase64Encoded).toBe(false);
     expect(event.requestContext.domainName).toBe('localhost:3000');
@@ -35,20 +49,50 @@ describe('toEventV2', () => {
   });
 
   it('moves every Cookie header into cookies, split at semicolons, and drops the header', () => {
-    const event = toEventV2(gatewayRequest({ headers: [['Cookie', 'a=1; b=2'], ['cookie', 'c=3;d=4;']] }), eventContext());
+    const event = toEventV2(
+      gatewayRequest({
+        headers: [
+          ['Cookie', 'a=1; b=2'],
+          ['cookie', 'c=3;d=4;'],
+        ],
+      }),
+      eventContext(),
+    );
     expect(event.cookies).toEqual(['a=1', 'b=2', 'c=3', 'd=4']);
     expect(event.headers.cookie).toBeUndefined();
   });
 
   it('lower-cases header names and joins repeated headers with commas', () => {
-    const event = toEventV2(gatewayRequest({ headers: [['X-Multi', 'a'], ['x-multi', 'b'], ['Accept', 'text/html, application/json']] }), eventContext());
+    const event = toEventV2(
+      gatewayRequest({
+        headers: [
+          ['X-Multi', 'a'],
+          ['x-multi', 'b'],
+          ['Accept', 'text/html, application/json'],
+        ],
+      }),
+      eventContext(),
+    );
     expect(event.headers['x-multi']).toBe('a,b');
     expect(event.headers.accept).toBe('text/html, application/json');
   });
 
   it('keeps headers and query parameters named like Object.prototype properties', () => {
-    const event = toEventV2(gatewayRequest({ headers: [['Constructor', 'a'], ['__proto__', 'b'], ['__proto__', 'c']], query: '__proto__=1&constructor=2' }), eventContext());
-    const delivered = JSON.parse(JSON.stringify(event)) as { headers: Record<string, string>; queryStringParameters: Record<string, string> };
+    const event = toEventV2(
+      gatewayRequest({
+        headers: [
+          ['Constructor', 'a'],
+          ['__proto__', 'b'],
+          ['__proto__', 'c'],
+        ],
+        query: '__proto__=1&constructor=2',
+      }),
+      eventContext(),
+    );
+    const delivered = JSON.parse(JSON.stringify(event)) as {
+      headers: Record<string, string>;
+      queryStringParameters: Record<string, string>;
+    };
     expect(Object.hasOwn(delivered.headers, '__proto__') && delivered.headers.constructor).toBe('a');
     expect(Object.getOwnPropertyDescriptor(delivered.headers, '__proto__')?.value).toBe('b,c');
     expect(Object.getOwnPropertyDescriptor(delivered.queryStringParameters, '__proto__')?.value).toBe('1');
@@ -56,18 +100,33 @@ describe('toEventV2', () => {
   });
 
   it('drops hop-by-hop headers and gives a chunked body its length', () => {
-    const event = toEventV2(gatewayRequest({
-      method: 'POST',
-      headers: [['Connection', 'keep-alive'], ['Transfer-Encoding', 'chunked'], ['Content-Type', 'text/plain']],
-      body: Buffer.from('hello'),
-    }), eventContext());
+    const event = toEventV2(
+      gatewayRequest({
+        method: 'POST',
+        headers: [
+          ['Connection', 'keep-alive'],
+          ['Transfer-Encoding', 'chunked'],
+          ['Content-Type', 'text/plain'],
+        ],
+        body: Buffer.from('hello'),
+      }),
+      eventContext(),
+    );
     expect(event.headers.connection).toBeUndefined();
     expect(event.headers['transfer-encoding']).toBeUndefined();
     expect(event.headers['content-length']).toBe('5');
   });
 
   it('appends the client to an X-Forwarded-For it brought and keeps its trace header', () => {
-    const event = toEventV2(gatewayRequest({ headers: [['X-Forwarded-For', '203.0.113.9'], ['X-Amzn-Trace-Id', 'Root=1-own']] }), eventContext());
+    const event = toEventV2(
+      gatewayRequest({
+        headers: [
+          ['X-Forwarded-For', '203.0.113.9'],
+          ['X-Amzn-Trace-Id', 'Root=1-own'],
+        ],
+      }),
+      eventContext(),
+    );
     expect(event.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
     expect(event.headers['x-amzn-trace-id']).toBe('Root=1-own');
     expect(event.headers['x-forwarded-proto']).toBe('http');
@@ -78,16 +137,25 @@ describe('toEventV2', () => {
     const query = 'tag=a&tag=b%20c&q=x+y&empty&enc%5Bk%5D=%7Bv%7D&bad=%E0%A4%A';
     const event = toEventV2(gatewayRequest({ query }), eventContext());
     expect(event.rawQueryString).toBe(query);
-    expect(event.queryStringParameters).toEqual({ tag: 'a,b c', q: 'x y', empty: '', 'enc[k]': '{v}', bad: '%E0%A4%A' });
+    expect(event.queryStringParameters).toEqual({
+      tag: 'a,b c',
+      q: 'x y',
+      empty: '',
+      'enc[k]': '{v}',
+      bad: '%E0%A4%A',
+    });
   });
 
   it('hands over the path decoded, stage prefix included, as an HTTP API does', () => {
-    const event = toEventV2(gatewayRequest({ path: '/dev/files/a%20b/%40c' }), eventContext({
-      stage: 'dev',
-      stagePrefix: '/dev',
-      resource: '/files/{proxy+}',
-      pathParameters: { proxy: 'a b/@c' },
-    }));
+    const event = toEventV2(
+      gatewayRequest({ path: '/dev/files/a%20b/%40c' }),
+      eventContext({
+        stage: 'dev',
+        stagePrefix: '/dev',
+        resource: '/files/{proxy+}',
+        pathParameters: { proxy: 'a b/@c' },
+      }),
+    );
     expect(event.rawPath).toBe('/dev/files/a b/@c');
     expect(event.requestContext.http.path).toBe('/dev/files/a b/@c');
     expect(event.requestContext.stage).toBe('dev');
@@ -109,17 +177,27 @@ describe('toEventV2', () => {
     [undefined, true],
   ])('a body of type %s arrives base64-encoded: %s', (type, base64) => {
     const bytes = Buffer.from([0x68, 0x69, 0xff, 0x00]);
-    const event = toEventV2(gatewayRequest({ method: 'POST', headers: type === undefined ? [] : [['Content-Type', type]], body: bytes }), eventContext());
+    const event = toEventV2(
+      gatewayRequest({ method: 'POST', headers: type === undefined ? [] : [['Content-Type', type]], body: bytes }),
+      eventContext(),
+    );
     expect(event.isBase64Encoded).toBe(base64);
-    expect(Buffer.from(event.body!, base64 ? 'base64' : 'utf8').equals(base64 ? bytes : Buffer.from(bytes.toString('utf8')))).toBe(true);
+    expect(
+      Buffer.from(event.body!, base64 ? 'base64' : 'utf8').equals(base64 ? bytes : Buffer.from(bytes.toString('utf8'))),
+    ).toBe(true);
   });
 });
 
 describe('fromResultV2', () => {
-  it.each(readFixture<ResponsesFixture>('http-api-v2-responses.json').cases)('interprets $output as the document does', ({ output, response }) => {
-    const result = fromResultV2(output);
-    expect({ statusCode: result.statusCode, headers: result.headers, body: result.body.toString() }).toEqual(response);
-  });
+  it.each(readFixture<ResponsesFixture>('http-api-v2-responses.json').cases)(
+    'interprets $output as the document does',
+    ({ output, response }) => {
+      const result = fromResultV2(output);
+      expect({ statusCode: result.statusCode, headers: result.headers, body: result.body.toString() }).toEqual(
+        response,
+      );
+    },
+  );
 
   it('infers a response for any JSON without a statusCode: numbers, null, arrays, objects', () => {
     for (const output of ['42', 'null', '[1,2]', '{"body":"x","headers":{}}']) {
@@ -132,18 +210,38 @@ describe('fromResultV2', () => {
 
   it('decodes a base64 body', () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]);
-    const result = fromResultV2(JSON.stringify({ statusCode: 200, headers: { 'content-type': 'image/png' }, body: png.toString('base64'), isBase64Encoded: true }));
+    const result = fromResultV2(
+      JSON.stringify({
+        statusCode: 200,
+        headers: { 'content-type': 'image/png' },
+        body: png.toString('base64'),
+        isBase64Encoded: true,
+      }),
+    );
     expect(Buffer.from(result.body).equals(png)).toBe(true);
   });
 
   it('renders number and boolean header values as text, skips null ones and recomputes framing headers', () => {
-    const result = fromResultV2(JSON.stringify({
-      statusCode: '201',
-      headers: { 'x-n': 5, 'x-b': true, 'x-null': null, 'Content-Length': '999', 'Transfer-Encoding': 'chunked', 'content-type': 'text/html' },
-      body: 'hi',
-    }));
+    const result = fromResultV2(
+      JSON.stringify({
+        statusCode: '201',
+        headers: {
+          'x-n': 5,
+          'x-b': true,
+          'x-null': null,
+          'Content-Length': '999',
+          'Transfer-Encoding': 'chunked',
+          'content-type': 'text/html',
+        },
+        body: 'hi',
+      }),
+    );
     expect(result.statusCode).toBe(201);
-    expect(result.headers).toEqual([['x-n', '5'], ['x-b', 'true'], ['content-type', 'text/html']]);
+    expect(result.headers).toEqual([
+      ['x-n', '5'],
+      ['x-b', 'true'],
+      ['content-type', 'text/html'],
+    ]);
   });
 
   it.each([

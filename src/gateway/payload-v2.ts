@@ -38,7 +38,8 @@ export function toEventV2(request: GatewayRequest, context: EventContext): APIGa
       setOwn(headers, name, seen === undefined ? value : `${seen},${value}`);
     }
   }
-  if (chunked && request.body.length > 0 && headers['content-length'] === undefined) headers['content-length'] = String(request.body.length);
+  if (chunked && request.body.length > 0 && headers['content-length'] === undefined)
+    headers['content-length'] = String(request.body.length);
   // What API Gateway's front end adds on its way in.
   const forwardedFor = headers['x-forwarded-for'];
   headers['x-forwarded-for'] = forwardedFor === undefined ? request.sourceIp : `${forwardedFor}, ${request.sourceIp}`;
@@ -122,22 +123,38 @@ export function fromResultV2(payload: string): HttpResponse {
   }
 
   const statusCode = statusCodeOf(result.statusCode);
-  if (statusCode === undefined) return errorResponse('malformed', 'http', `The Lambda function returned an invalid statusCode: ${JSON.stringify(result.statusCode)}`);
+  if (statusCode === undefined)
+    return errorResponse(
+      'malformed',
+      'http',
+      `The Lambda function returned an invalid statusCode: ${JSON.stringify(result.statusCode)}`,
+    );
   const { body, cookies, isBase64Encoded } = result;
-  if (body !== undefined && body !== null && typeof body !== 'string') return errorResponse('malformed', 'http', 'The Lambda function returned a body that is not a string');
-  if (cookies !== undefined && cookies !== null && (!Array.isArray(cookies) || cookies.some((cookie) => typeof cookie !== 'string'))) {
+  if (body !== undefined && body !== null && typeof body !== 'string')
+    return errorResponse('malformed', 'http', 'The Lambda function returned a body that is not a string');
+  if (
+    cookies !== undefined &&
+    cookies !== null &&
+    (!Array.isArray(cookies) || cookies.some((cookie) => typeof cookie !== 'string'))
+  ) {
     return errorResponse('malformed', 'http', 'The Lambda function returned cookies that are not a list of strings');
   }
 
   const headers: Array<[string, string]> = [];
   let hasContentType = false;
   if (result.headers !== undefined && result.headers !== null) {
-    if (!isRecord(result.headers)) return errorResponse('malformed', 'http', 'The Lambda function returned headers that are not an object');
+    if (!isRecord(result.headers))
+      return errorResponse('malformed', 'http', 'The Lambda function returned headers that are not an object');
     for (const name in result.headers) {
       const value = result.headers[name];
       if (value === null || value === undefined) continue;
       const text = headerText(value);
-      if (text === undefined) return errorResponse('malformed', 'http', `The Lambda function returned a header value that is not a string: ${name}`);
+      if (text === undefined)
+        return errorResponse(
+          'malformed',
+          'http',
+          `The Lambda function returned a header value that is not a string: ${name}`,
+        );
       const lower = name.toLowerCase();
       if (isComputedHeader(lower)) continue;
       if (lower === 'content-type') hasContentType = true;

@@ -9,7 +9,8 @@
  * that plain assignment would turn into a prototype change (and so lose).
  */
 export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   else record[key] = value;
 }
 
@@ -87,7 +88,12 @@ export function mediaType(contentType: string | undefined): string {
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  */
 export function isTextForHttpApi(type: string): boolean {
-  return type.startsWith('text/') || type === 'application/json' || type === 'application/xml' || type === 'application/javascript';
+  return (
+    type.startsWith('text/') ||
+    type === 'application/json' ||
+    type === 'application/xml' ||
+    type === 'application/javascript'
+  );
 }
 
 /**
@@ -97,8 +103,13 @@ export function isTextForHttpApi(type: string): boolean {
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html
  */
 export function isTextForRestApi(type: string): boolean {
-  return type === '' || isTextForHttpApi(type) || type === 'application/x-www-form-urlencoded'
-    || type.endsWith('+json') || type.endsWith('+xml');
+  return (
+    type === '' ||
+    isTextForHttpApi(type) ||
+    type === 'application/x-www-form-urlencoded' ||
+    type.endsWith('+json') ||
+    type.endsWith('+xml')
+  );
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -106,15 +117,25 @@ const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 
 /** `12/Mar/2020:19:03:58 +0000`, the `$context.requestTime` format. */
 export function requestTime(date: Date): string {
-  return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:`
-    + `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+  return (
+    `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`
+  );
 }
 
 /**
  * Request headers a proxy consumes rather than forwards (RFC 9110 §7.6.1); API Gateway's events
  * never carry them.
  */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** `example.com:3000` → `example`: the first label of the host, as `requestContext.domainPrefix`. */
 export function domainPrefixOf(domainName: string): string {

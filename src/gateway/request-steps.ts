@@ -33,7 +33,9 @@ export function readBody(req: IncomingMessage): Promise<Buffer | typeof TOO_LARG
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on('end', () =>
+      resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)),
+    );
     req.on('error', reject);
   });
 }
@@ -52,7 +54,8 @@ export function factsOf(raw: readonly string[]): RequestFacts {
     const name = raw[i]!;
     if (name.length === 14 && name.toLowerCase() === 'content-length') facts.contentLength = Number(raw[i + 1]);
     else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') facts.chunked = true;
-    else if (name.length === ALIAS_HEADER.length && name.toLowerCase() === ALIAS_HEADER) facts.smoke = raw[i + 1]!.trim() === 'smoke';
+    else if (name.length === ALIAS_HEADER.length && name.toLowerCase() === ALIAS_HEADER)
+      facts.smoke = raw[i + 1]!.trim() === 'smoke';
   }
   return facts;
 }
@@ -81,21 +84,34 @@ export function eventOf(flavor: ApiFlavor, request: GatewayRequest, context: Eve
 
 /** The call of a matched route: the `live` alias (whose routing config picks the version), or `smoke` on purpose. */
 export function callOf(match: RouteMatch, facts: RequestFacts, payload: string, requestId: string): GatewayCall {
-  return { stage: match.stage.name, function: match.route.def.function, alias: facts.smoke ? 'smoke' : 'live', payload, requestId };
+  return {
+    stage: match.stage.name,
+    function: match.route.def.function,
+    alias: facts.smoke ? 'smoke' : 'live',
+    payload,
+    requestId,
+  };
 }
 
 /** Step 3: invokes within the integration timeout; a rejected invoke is reported and refused. */
-export async function invokeWithin(options: GatewayOptions, call: GatewayCall, timeoutMs: number): Promise<InvokeOutcome | 'timeout' | 'refused'> {
+export async function invokeWithin(
+  options: GatewayOptions,
+  call: GatewayCall,
+  timeoutMs: number,
+): Promise<InvokeOutcome | 'timeout' | 'refused'> {
   try {
     return await new Promise<InvokeOutcome | 'timeout'>((resolve, reject) => {
       const timer = setTimeout(resolve, timeoutMs, 'timeout');
-      options.invoke(call).then((result) => {
-        clearTimeout(timer);
-        resolve(result);
-      }, (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      });
+      options.invoke(call).then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
   } catch (error) {
     options.onError?.(error, call);
@@ -104,7 +120,11 @@ export async function invokeWithin(options: GatewayOptions, call: GatewayCall, t
 }
 
 /** Step 4: the HTTP response of an outcome, as API Gateway gives it. */
-export function resultOf(outcome: InvokeOutcome | 'timeout' | 'refused', flavor: ApiFlavor, timeoutMs: number): HttpResponse {
+export function resultOf(
+  outcome: InvokeOutcome | 'timeout' | 'refused',
+  flavor: ApiFlavor,
+  timeoutMs: number,
+): HttpResponse {
   const fail = (error: GatewayError, detail?: string): HttpResponse => errorResponse(error, flavor, detail);
   if (outcome === 'refused') return fail('refused', 'The Lambda invocation was refused');
   if (outcome === 'timeout') return fail('timeout', `No response from the function within ${timeoutMs} ms`);

@@ -15,7 +15,9 @@ const selected = (t: ReturnType<typeof table>, method: string, path: string) => 
 
 describe('route precedence', () => {
   // The example of https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
-  const documented = table(['GET /pets/dog/1', 'GET /pets/dog/{id}', 'GET /pets/{proxy+}', 'ANY /{proxy+}'].map((key) => route(key)));
+  const documented = table(
+    ['GET /pets/dog/1', 'GET /pets/dog/{id}', 'GET /pets/{proxy+}', 'ANY /{proxy+}'].map((key) => route(key)),
+  );
 
   it.each([
     ['GET', '/pets/dog/1', 'GET /pets/dog/1', undefined],
@@ -33,7 +35,12 @@ describe('route precedence', () => {
   });
 
   it('prefers the route of the method to ANY on the same path', () => {
-    const t = table([route('ANY /orders'), route('GET /orders'), route('ANY /orders/{id}'), route('DELETE /orders/{id}')]);
+    const t = table([
+      route('ANY /orders'),
+      route('GET /orders'),
+      route('ANY /orders/{id}'),
+      route('DELETE /orders/{id}'),
+    ]);
     expect(selected(t, 'GET', '/orders')?.key).toBe('GET /orders');
     expect(selected(t, 'POST', '/orders')?.key).toBe('ANY /orders');
     expect(selected(t, 'DELETE', '/orders/7')?.key).toBe('DELETE /orders/{id}');
@@ -42,7 +49,10 @@ describe('route precedence', () => {
 
   it('prefers the longer prefix among greedy routes', () => {
     const t = table([route('ANY /{proxy+}'), route('ANY /files/{proxy+}'), route('ANY /files/{id}/{proxy+}')]);
-    expect(selected(t, 'GET', '/files/a/b/c')).toEqual({ key: 'ANY /files/{id}/{proxy+}', params: { id: 'a', proxy: 'b/c' } });
+    expect(selected(t, 'GET', '/files/a/b/c')).toEqual({
+      key: 'ANY /files/{id}/{proxy+}',
+      params: { id: 'a', proxy: 'b/c' },
+    });
     expect(selected(t, 'GET', '/files/a')).toEqual({ key: 'ANY /files/{proxy+}', params: { proxy: 'a' } });
     expect(selected(t, 'GET', '/other/a')).toEqual({ key: 'ANY /{proxy+}', params: { proxy: 'other/a' } });
   });
@@ -80,15 +90,24 @@ describe('paths', () => {
     const http = table([route('GET /files/{name}')]);
     expect(selected(http, 'GET', '/files/a%20b')?.params).toEqual({ name: 'a b' });
     expect(matchRoute(http, 'GET', '/files/a%2Fb')).toBeUndefined(); // decoded first: two segments
-    expect(selected(table([route('GET /files/{proxy+}')]), 'GET', '/files/a%2Fb%25')?.params).toEqual({ proxy: 'a/b%' });
+    expect(selected(table([route('GET /files/{proxy+}')]), 'GET', '/files/a%2Fb%25')?.params).toEqual({
+      proxy: 'a/b%',
+    });
   });
 
   it('gives a parameter named __proto__ its value', () => {
-    expect(Object.getOwnPropertyDescriptor(matchRoute(table([route('GET /x/{__proto__}')]), 'GET', '/x/1')?.pathParameters, '__proto__')?.value).toBe('1');
+    expect(
+      Object.getOwnPropertyDescriptor(
+        matchRoute(table([route('GET /x/{__proto__}')]), 'GET', '/x/1')?.pathParameters,
+        '__proto__',
+      )?.value,
+    ).toBe('1');
   });
 
   it('keeps malformed percent-encoding as sent', () => {
-    expect(selected(table([route('GET /files/{name}', '1.0')]), 'GET', '/files/%E0%A4%A')?.params).toEqual({ name: '%E0%A4%A' });
+    expect(selected(table([route('GET /files/{name}', '1.0')]), 'GET', '/files/%E0%A4%A')?.params).toEqual({
+      name: '%E0%A4%A',
+    });
   });
 });
 

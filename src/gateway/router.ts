@@ -77,11 +77,14 @@ function normalizePrefix(prefix: string): string {
 
 function parseSegments(path: string): Segment[] {
   if (path === '/' || path === '') return [];
-  return path.slice(1).split('/').map((part): Segment => {
-    if (part.startsWith('{') && part.endsWith('+}')) return { kind: GREEDY, text: part.slice(1, -2) };
-    if (part.startsWith('{') && part.endsWith('}')) return { kind: VARIABLE, text: part.slice(1, -1) };
-    return { kind: LITERAL, text: part };
-  });
+  return path
+    .slice(1)
+    .split('/')
+    .map((part): Segment => {
+      if (part.startsWith('{') && part.endsWith('+}')) return { kind: GREEDY, text: part.slice(1, -2) };
+      if (part.startsWith('{') && part.endsWith('}')) return { kind: VARIABLE, text: part.slice(1, -1) };
+      return { kind: LITERAL, text: part };
+    });
 }
 
 /** Negative when `a` is the more specific route. */
@@ -95,7 +98,8 @@ function bySpecificity(a: CompiledRoute, b: CompiledRoute): number {
     if (difference !== 0) return difference;
   }
   // A longer literal prefix before a greedy variable is more specific; otherwise length only orders.
-  if (a.segments.length !== b.segments.length) return greedyA ? b.segments.length - a.segments.length : a.segments.length - b.segments.length;
+  if (a.segments.length !== b.segments.length)
+    return greedyA ? b.segments.length - a.segments.length : a.segments.length - b.segments.length;
   return Number(a.isAny) - Number(b.isAny);
 }
 
@@ -133,21 +137,29 @@ function compileStage(stage: GatewayStage): CompiledStage {
 
 /** Whether `compiled` still describes `stage`: same object, same routes array, same name and prefix. */
 const isCurrent = (compiled: CompiledStage, stage: GatewayStage): boolean =>
-  compiled.stage === stage && compiled.routes === stage.routes && compiled.name === stage.name && compiled.prefix === normalizePrefix(stage.prefix);
+  compiled.stage === stage &&
+  compiled.routes === stage.routes &&
+  compiled.name === stage.name &&
+  compiled.prefix === normalizePrefix(stage.prefix);
 
 /**
  * Compiles a route table. Stages unchanged since `previous` (same objects, same `routes` arrays)
  * are reused as they are, so a caller that wraps the same stages in a new array costs little.
  */
 export function compileRoutes(stages: readonly GatewayStage[], previous?: RouteTable): RouteTable {
-  const compiled = stages.map((stage) => previous?.stages.find((known) => isCurrent(known, stage)) ?? compileStage(stage));
+  const compiled = stages.map(
+    (stage) => previous?.stages.find((known) => isCurrent(known, stage)) ?? compileStage(stage),
+  );
   compiled.sort((a, b) => b.prefix.length - a.prefix.length);
   return { stages: compiled };
 }
 
 /** Whether `table` was compiled from exactly these stages (in any order), unchanged. */
 export function isCompiledFrom(table: RouteTable, stages: readonly GatewayStage[]): boolean {
-  return table.stages.length === stages.length && stages.every((stage) => table.stages.some((known) => isCurrent(known, stage)));
+  return (
+    table.stages.length === stages.length &&
+    stages.every((stage) => table.stages.some((known) => isCurrent(known, stage)))
+  );
 }
 
 /** The stage a path belongs to, and the path inside it (`/` at least). */
@@ -155,7 +167,7 @@ export function selectStage(table: RouteTable, path: string): { stage: CompiledS
   for (const stage of table.stages) {
     const { prefix } = stage;
     if (prefix === '') return { stage, stagePath: path };
-    if (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* / */)) {
+    if (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47) /* / */) {
       return { stage, stagePath: path.length === prefix.length ? '/' : path.slice(prefix.length) };
     }
   }
@@ -167,7 +179,11 @@ const accepts = (route: CompiledRoute, method: string): boolean => route.isAny |
 /** `/a/b/` → `/a/b`; `/` stays. */
 const trimSlash = (path: string): string => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
 
-function matchVariable(route: CompiledRoute, parts: readonly string[], decode: boolean): Record<string, string> | undefined {
+function matchVariable(
+  route: CompiledRoute,
+  parts: readonly string[],
+  decode: boolean,
+): Record<string, string> | undefined {
   const { segments } = route;
   const last = segments[segments.length - 1]!;
   const greedy = last.kind === GREEDY;
@@ -204,21 +220,26 @@ export function matchRoute(table: RouteTable, method: string, rawPath: string): 
 
   const literalFor = (path: string, decodes: boolean): CompiledRoute | undefined =>
     stage.literal.get(trimSlash(path))?.find((route) => route.decodesPath === decodes && accepts(route, method));
-  const literal = decodedPath === stagePath
-    ? stage.literal.get(trimSlash(stagePath))?.find((route) => accepts(route, method))
-    : literalFor(decodedPath, true) ?? literalFor(stagePath, false);
+  const literal =
+    decodedPath === stagePath
+      ? stage.literal.get(trimSlash(stagePath))?.find((route) => accepts(route, method))
+      : (literalFor(decodedPath, true) ?? literalFor(stagePath, false));
   if (literal) return { stage: stage.stage, prefix: stage.prefix, route: literal, pathParameters: undefined };
 
   if (stage.variable.length === 0) return undefined;
   const rawParts = partsOf(stagePath);
   const rawTrimmed = rawParts.length > 0 && rawParts[rawParts.length - 1] === '' ? rawParts.slice(0, -1) : rawParts;
   const decodedParts = decodedPath === stagePath ? rawParts : partsOf(decodedPath);
-  const decodedTrimmed = decodedPath === stagePath ? rawTrimmed
-    : decodedParts.length > 0 && decodedParts[decodedParts.length - 1] === '' ? decodedParts.slice(0, -1) : decodedParts;
+  const decodedTrimmed =
+    decodedPath === stagePath
+      ? rawTrimmed
+      : decodedParts.length > 0 && decodedParts[decodedParts.length - 1] === ''
+        ? decodedParts.slice(0, -1)
+        : decodedParts;
   for (const route of stage.variable) {
     if (!accepts(route, method)) continue;
     const greedy = route.segments[route.segments.length - 1]!.kind === GREEDY;
-    const parts = route.decodesPath ? (greedy ? decodedParts : decodedTrimmed) : (greedy ? rawParts : rawTrimmed);
+    const parts = route.decodesPath ? (greedy ? decodedParts : decodedTrimmed) : greedy ? rawParts : rawTrimmed;
     // The decoded path is already decoded: decoding its parameters again would decode twice.
     const params = matchVariable(route, parts, !route.decodesPath);
     if (params) return { stage: stage.stage, prefix: stage.prefix, route, pathParameters: params };

@@ -47,17 +47,27 @@ export function createGateway(options: GatewayOptions): Gateway {
     const flat: string[] = [];
     for (const [name, value] of response.headers) flat.push(name, value);
     for (const [name, value] of ownHeaders) flat.push(name, value);
-    flat.push('content-length', String(typeof response.body === 'string' ? Buffer.byteLength(response.body) : response.body.length));
+    flat.push(
+      'content-length',
+      String(typeof response.body === 'string' ? Buffer.byteLength(response.body) : response.body.length),
+    );
     if (closing) flat.push('connection', 'close');
     // The reason phrase is given: a writeHead that threw on a bad header has already set the first one's.
     res.writeHead(response.statusCode, STATUS_CODES[response.statusCode] ?? '', flat);
     res.end(response.body);
   };
 
-  const ownHeadersOf = (flavor: ApiFlavor, context: { requestId: string; extendedRequestId: string; traceId: string }): Array<[string, string]> =>
+  const ownHeadersOf = (
+    flavor: ApiFlavor,
+    context: { requestId: string; extendedRequestId: string; traceId: string },
+  ): Array<[string, string]> =>
     flavor === 'http'
       ? [['apigw-requestid', context.requestId]]
-      : [['x-amzn-RequestId', context.requestId], ['x-amz-apigw-id', context.extendedRequestId], ['X-Amzn-Trace-Id', context.traceId]];
+      : [
+          ['x-amzn-RequestId', context.requestId],
+          ['x-amz-apigw-id', context.extendedRequestId],
+          ['X-Amzn-Trace-Id', context.traceId],
+        ];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
@@ -144,7 +154,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     res.once('close', responseClosed);
     handle(req, res).catch((error: unknown) => {
       // A broken request (e.g. the client went away mid-body) still gets an answer if it can take one.
-      if (!res.headersSent && !res.destroyed) send(res, errorResponse('functionError', 'http', String(error)), [['apigw-requestid', ids.short()]]);
+      if (!res.headersSent && !res.destroyed)
+        send(res, errorResponse('functionError', 'http', String(error)), [['apigw-requestid', ids.short()]]);
     });
   });
 
@@ -168,9 +179,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         server.close((error) => (error ? reject(error) : resolve()));
       });
-      const finished = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
-        drained = resolve;
-      });
+      const finished =
+        inFlight === 0
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              drained = resolve;
+            });
       server.closeIdleConnections();
       return Promise.all([stopped, finished]).then(() => undefined);
     },

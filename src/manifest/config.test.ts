@@ -9,7 +9,8 @@ import { parseManifest } from './parse.js';
 import { looksLikeSecretKey } from './secret-literals.js';
 import { thrown } from '../../test/helpers/thrown.js';
 
-const { manifest } = parseManifest(`
+const { manifest } = parseManifest(
+  `
 app: shop
 config:
   LOG_LEVEL: info
@@ -28,32 +29,64 @@ functions:
   worker: { handler: src/worker.handler }
 resources:
   queues: { orders-dlq: {} }
-`, { file: 'stagecraft.yml' });
+`,
+  { file: 'stagecraft.yml' },
+);
 
-const secrets: Record<string, { value: string; revision: number }> = { 'payment-key': { value: 'pk-live-1', revision: 4 }, 'db-password': { value: 'p@ss/w0rd', revision: 9 } };
-const sources = (env: Record<string, string> = { API_HOST: 'api.test' }, store = secrets) => ({ env: (name: string) => env[name], secret: (name: string) => store[name] });
-
+const secrets: Record<string, { value: string; revision: number }> = {
+  'payment-key': { value: 'pk-live-1', revision: 4 },
+  'db-password': { value: 'p@ss/w0rd', revision: 9 },
+};
+const sources = (env: Record<string, string> = { API_HOST: 'api.test' }, store = secrets) => ({
+  env: (name: string) => env[name],
+  secret: (name: string) => store[name],
+});
 
 describe('resolveConfig', () => {
   it('refuses variables over Lambda’s 4 KB once secrets are resolved, naming the largest keys', () => {
     const big = { ...secrets, 'payment-key': { value: 'k'.repeat(4100), revision: 5 } };
-    expect(thrown(() => resolveConfig(manifest, 'prod', 'api', 'r1-abc', sources({ API_HOST: 'h' }, big)))).toMatchObject({
+    expect(
+      thrown(() => resolveConfig(manifest, 'prod', 'api', 'r1-abc', sources({ API_HOST: 'h' }, big))),
+    ).toMatchObject({
       code: 'MANIFEST_INVALID',
-      message: expect.stringMatching(/^function api in prod: environment variables take \d+ bytes, over Lambda's 4096-byte \(4 KB\) total; largest: PAYMENT_KEY \(4116 bytes\), DB_URL/),
+      message: expect.stringMatching(
+        /^function api in prod: environment variables take \d+ bytes, over Lambda's 4096-byte \(4 KB\) total; largest: PAYMENT_KEY \(4116 bytes\), DB_URL/,
+      ),
     });
   });
 
   it('layers manifest < environment < function and says where each value comes from', () => {
     const api = resolveConfig(manifest, 'dev', 'api', 'r1-abc', sources());
-    expect(api.values).toMatchObject({ LOG_LEVEL: 'debug', SHARED: 'function', ONLY_API: 'yes', REGION: 'eu-west-1', URL: 'https://api.test/v1' });
-    expect(api.sources['LOG_LEVEL']).toMatchObject({ layer: 'environment', path: 'environments[dev].config.LOG_LEVEL' });
+    expect(api.values).toMatchObject({
+      LOG_LEVEL: 'debug',
+      SHARED: 'function',
+      ONLY_API: 'yes',
+      REGION: 'eu-west-1',
+      URL: 'https://api.test/v1',
+    });
+    expect(api.sources['LOG_LEVEL']).toMatchObject({
+      layer: 'environment',
+      path: 'environments[dev].config.LOG_LEVEL',
+    });
     expect(api.sources['SHARED']).toMatchObject({ layer: 'function', path: 'functions.api.config.SHARED' });
-    expect(api.sources['REGION']).toMatchObject({ layer: 'manifest', path: 'config.REGION', raw: '${env:DEPLOY_REGION, eu-west-1}' });
+    expect(api.sources['REGION']).toMatchObject({
+      layer: 'manifest',
+      path: 'config.REGION',
+      raw: '${env:DEPLOY_REGION, eu-west-1}',
+    });
     expect(api.sources['STAGECRAFT_QUEUE_ORDERS_DLQ']).toMatchObject({ layer: 'stagecraft' });
     const worker = resolveConfig(manifest, 'dev', 'worker', 'r1-abc', sources());
-    expect(worker.values).toMatchObject({ SHARED: 'dev', STAGECRAFT_ENV: 'dev', STAGECRAFT_QUEUE_ORDERS_DLQ: 'shop-orders-dlq-dev' });
+    expect(worker.values).toMatchObject({
+      SHARED: 'dev',
+      STAGECRAFT_ENV: 'dev',
+      STAGECRAFT_QUEUE_ORDERS_DLQ: 'shop-orders-dlq-dev',
+    });
     expect(worker.values['ONLY_API']).toBeUndefined();
-    expect(resolveConfig(manifest, 'dev', 'api', 'r1-abc', sources({ API_HOST: 'h', DEPLOY_REGION: 'us-west-2' })).values['REGION']).toBe('us-west-2');
+    expect(
+      resolveConfig(manifest, 'dev', 'api', 'r1-abc', sources({ API_HOST: 'h', DEPLOY_REGION: 'us-west-2' })).values[
+        'REGION'
+      ],
+    ).toBe('us-west-2');
   });
 
   it('pins each secret to its revision in what is stored; the value reaches only `values`', () => {
@@ -91,14 +124,22 @@ describe('resolveConfig', () => {
   });
 
   it('refuses an environment variable whose value holds a secret reference', () => {
-    const error = thrown(() => resolveConfig(manifest, 'dev', 'api', 'r1', sources({ API_HOST: '${secret:payment-key@4}' })));
+    const error = thrown(() =>
+      resolveConfig(manifest, 'dev', 'api', 'r1', sources({ API_HOST: '${secret:payment-key@4}' })),
+    );
     expect(error.message).toContain('the value of API_HOST contains "${secret:"');
   });
 });
 
 describe('describeConfig and secretReferences', () => {
   it('masks secrets, keeps going past missing references and lists them', () => {
-    const entries = describeConfig(manifest, 'prod', 'api', { env: () => undefined, secretSet: (name) => name === 'payment-key' }, 'r3-x');
+    const entries = describeConfig(
+      manifest,
+      'prod',
+      'api',
+      { env: () => undefined, secretSet: (name) => name === 'payment-key' },
+      'r3-x',
+    );
     const byKey = Object.fromEntries(entries.map((entry) => [entry.key, entry]));
     expect(byKey['PAYMENT_KEY']).toMatchObject({ value: '****', secret: true, missing: [] });
     expect(byKey['DB_URL']).toMatchObject({ value: undefined, secret: true, missing: ['${secret:db-password}'] });
@@ -109,7 +150,8 @@ describe('describeConfig and secretReferences', () => {
 
   it('finds which secrets an environment uses, and where', () => {
     expect(Object.fromEntries(secretReferences(manifest, 'prod'))).toEqual({
-      'payment-key': ['environments[prod].config.PAYMENT_KEY'], 'db-password': ['environments[prod].config.DB_URL'],
+      'payment-key': ['environments[prod].config.PAYMENT_KEY'],
+      'db-password': ['environments[prod].config.DB_URL'],
     });
     expect(secretReferences(manifest, 'dev').size).toBe(0);
   });
@@ -117,8 +159,18 @@ describe('describeConfig and secretReferences', () => {
 
 describe('looksLikeSecretKey', () => {
   it.each([
-    ['DB_PASSWORD', true], ['STRIPE_API_KEY', true], ['githubToken', true], ['webhookSecret', true], ['SENTRY_DSN', true], ['PRIVATE_KEY', true],
-    ['TOKEN_TTL', false], ['SECRET_ARN', false], ['PASSWORD_MIN_LENGTH', false], ['PARTITION_KEY', false], ['LOG_LEVEL', false], ['AUTH_MODE', false],
+    ['DB_PASSWORD', true],
+    ['STRIPE_API_KEY', true],
+    ['githubToken', true],
+    ['webhookSecret', true],
+    ['SENTRY_DSN', true],
+    ['PRIVATE_KEY', true],
+    ['TOKEN_TTL', false],
+    ['SECRET_ARN', false],
+    ['PASSWORD_MIN_LENGTH', false],
+    ['PARTITION_KEY', false],
+    ['LOG_LEVEL', false],
+    ['AUTH_MODE', false],
   ])('%s → %s', (key, expected) => {
     expect(looksLikeSecretKey(key)).toBe(expected);
   });

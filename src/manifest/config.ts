@@ -74,11 +74,17 @@ export interface ResourceLocator {
  * provider sets them when a function runs or is published (they hold its endpoint or account),
  * so they are not part of a version's stored config.
  */
-export function locatorVariables(manifest: Pick<Manifest, 'resources' | 'functions'>, locate: ResourceLocator): Record<string, string> {
+export function locatorVariables(
+  manifest: Pick<Manifest, 'resources' | 'functions'>,
+  locate: ResourceLocator,
+): Record<string, string> {
   const variables: Record<string, string> = {};
-  for (const queue of Object.keys(manifest.resources.queues)) variables[`STAGECRAFT_QUEUE_${variableSuffix(queue)}_URL`] = locate.queueUrl(queue);
-  for (const topic of Object.keys(manifest.resources.topics)) variables[`STAGECRAFT_TOPIC_${variableSuffix(topic)}_ARN`] = locate.topicArn(topic);
-  for (const fn of Object.keys(manifest.functions)) variables[`STAGECRAFT_FUNCTION_${variableSuffix(fn)}`] = locate.functionName(fn);
+  for (const queue of Object.keys(manifest.resources.queues))
+    variables[`STAGECRAFT_QUEUE_${variableSuffix(queue)}_URL`] = locate.queueUrl(queue);
+  for (const topic of Object.keys(manifest.resources.topics))
+    variables[`STAGECRAFT_TOPIC_${variableSuffix(topic)}_ARN`] = locate.topicArn(topic);
+  for (const fn of Object.keys(manifest.functions))
+    variables[`STAGECRAFT_FUNCTION_${variableSuffix(fn)}`] = locate.functionName(fn);
   return variables;
 }
 
@@ -93,16 +99,26 @@ export function layered(manifest: Manifest, env: string, fn: string): Map<string
     ['function', `functions.${fn}.config`, fnDef.config],
   ];
   const merged = new Map<string, ConfigSource>();
-  for (const [layer, where, values] of layers) for (const [key, raw] of Object.entries(values)) merged.set(key, { layer, path: `${where}.${key}`, raw });
+  for (const [layer, where, values] of layers)
+    for (const [key, raw] of Object.entries(values)) merged.set(key, { layer, path: `${where}.${key}`, raw });
   return merged;
 }
 
 /** STAGECRAFT_APP, STAGECRAFT_ENV, STAGECRAFT_RELEASE and one variable per resource. */
 function providedVariables(manifest: Manifest, env: string, release: string): Record<string, string> {
-  const provided: Record<string, string> = { STAGECRAFT_APP: manifest.app, STAGECRAFT_ENV: env, STAGECRAFT_RELEASE: release };
+  const provided: Record<string, string> = {
+    STAGECRAFT_APP: manifest.app,
+    STAGECRAFT_ENV: env,
+    STAGECRAFT_RELEASE: release,
+  };
   const { queues, topics, tables } = manifest.resources;
-  for (const [kind, names] of [['QUEUE', queues], ['TOPIC', topics], ['TABLE', tables]] as const) {
-    for (const resource of Object.keys(names)) provided[`STAGECRAFT_${kind}_${variableSuffix(resource)}`] = resourceName(manifest, resource, env);
+  for (const [kind, names] of [
+    ['QUEUE', queues],
+    ['TOPIC', topics],
+    ['TABLE', tables],
+  ] as const) {
+    for (const resource of Object.keys(names))
+      provided[`STAGECRAFT_${kind}_${variableSuffix(resource)}`] = resourceName(manifest, resource, env);
   }
   return provided;
 }
@@ -111,7 +127,13 @@ function providedVariables(manifest: Manifest, env: string, release: string): Re
  * The config of one function version. Every reference without a value is reported at once,
  * and nothing is returned then: a deploy must stop before it changes anything.
  */
-export function resolveConfig(manifest: Manifest, env: string, fn: string, release: string, sources: ReferenceSources): ResolvedConfig {
+export function resolveConfig(
+  manifest: Manifest,
+  env: string,
+  fn: string,
+  release: string,
+  sources: ReferenceSources,
+): ResolvedConfig {
   const values: Record<string, string> = {};
   const stored: Record<string, string> = {};
   const secrets: string[] = [];
@@ -120,7 +142,8 @@ export function resolveConfig(manifest: Manifest, env: string, fn: string, relea
   for (const [key, source] of layered(manifest, env, fn)) {
     const resolution = resolveValue(source.raw, sources);
     if ('missing' in resolution) problems.push({ source, reference: resolution.missing });
-    else if ('unusable' in resolution) problems.push({ source, reference: resolution.unusable, problem: resolution.problem });
+    else if ('unusable' in resolution)
+      problems.push({ source, reference: resolution.unusable, problem: resolution.problem });
     else {
       values[key] = resolution.value;
       stored[key] = resolution.stored;
@@ -133,7 +156,8 @@ export function resolveConfig(manifest: Manifest, env: string, fn: string, relea
   const provided = providedVariables(manifest, env, release);
   Object.assign(values, provided);
   Object.assign(stored, provided);
-  for (const [key, value] of Object.entries(provided)) origins[key] = { layer: 'stagecraft', path: 'stagecraft', raw: value };
+  for (const [key, value] of Object.entries(provided))
+    origins[key] = { layer: 'stagecraft', path: 'stagecraft', raw: value };
   const tooLarge = environmentSizeProblem(values);
   if (tooLarge !== undefined) {
     throw new StagecraftError('MANIFEST_INVALID', `function ${fn} in ${env}: ${tooLarge}`, {
@@ -160,16 +184,27 @@ export function describeConfig(
     const parsed = parseReferences(source.raw);
     const references = 'references' in parsed ? parsed.references : [];
     const missing = references
-      .filter((ref) => (ref.kind === 'env' ? (sources.env(ref.name) ?? ref.fallback) === undefined : !sources.secretSet(ref.name)))
+      .filter((ref) =>
+        ref.kind === 'env' ? (sources.env(ref.name) ?? ref.fallback) === undefined : !sources.secretSet(ref.name),
+      )
       .map((ref) => ref.text);
     const secret = references.some((ref) => ref.kind === 'secret');
-    const resolution = missing.length > 0 ? undefined : resolveValue(source.raw, { env: sources.env, secret: () => ({ value: '****', revision: 0 }) });
+    const resolution =
+      missing.length > 0
+        ? undefined
+        : resolveValue(source.raw, { env: sources.env, secret: () => ({ value: '****', revision: 0 }) });
     if (resolution && 'unusable' in resolution) missing.push(`${resolution.unusable.text} (${resolution.problem})`);
     const value = resolution && 'value' in resolution ? resolution.value : undefined;
     entries.push({ key, value, source, secret, missing });
   }
   for (const [key, value] of Object.entries(providedVariables(manifest, env, release))) {
-    entries.push({ key, value, source: { layer: 'stagecraft', path: 'stagecraft', raw: value }, secret: false, missing: [] });
+    entries.push({
+      key,
+      value,
+      source: { layer: 'stagecraft', path: 'stagecraft', raw: value },
+      secret: false,
+      missing: [],
+    });
   }
   return entries;
 }
@@ -192,20 +227,45 @@ export function secretReferences(manifest: Manifest, env: string): Map<string, s
   return found;
 }
 
-function unresolved(env: string, fn: string, problems: { source: ConfigSource; reference: Reference; problem?: string }[]): StagecraftError {
-  const details = problems.map(({ source, reference, problem }) => `${source.path}: ${problem ?? `${reference.text} has no value for environment ${env}`}`);
-  const secrets = [...new Set(problems.filter((p) => p.reference.kind === 'secret' && p.problem === undefined).map((p) => p.reference.name))];
-  const envs = [...new Set(problems.filter((p) => p.reference.kind === 'env' && p.problem === undefined).map((p) => p.reference.name))];
+function unresolved(
+  env: string,
+  fn: string,
+  problems: { source: ConfigSource; reference: Reference; problem?: string }[],
+): StagecraftError {
+  const details = problems.map(
+    ({ source, reference, problem }) =>
+      `${source.path}: ${problem ?? `${reference.text} has no value for environment ${env}`}`,
+  );
+  const secrets = [
+    ...new Set(
+      problems.filter((p) => p.reference.kind === 'secret' && p.problem === undefined).map((p) => p.reference.name),
+    ),
+  ];
+  const envs = [
+    ...new Set(
+      problems.filter((p) => p.reference.kind === 'env' && p.problem === undefined).map((p) => p.reference.name),
+    ),
+  ];
   const hints = [
-    ...(envs.length > 0 ? [`set ${envs.join(', ')} in the environment of this command, or give a default: \${env:${envs[0]}, value}`] : []),
-    ...(secrets.length > 0 ? [`set ${secrets.length === 1 ? 'the secret' : 'each secret'} with ${secrets.map((name) => `\`stagecraft secret set ${env} ${name}\``).join(', ')} (values are read from stdin)`] : []),
+    ...(envs.length > 0
+      ? [`set ${envs.join(', ')} in the environment of this command, or give a default: \${env:${envs[0]}, value}`]
+      : []),
+    ...(secrets.length > 0
+      ? [
+          `set ${secrets.length === 1 ? 'the secret' : 'each secret'} with ${secrets.map((name) => `\`stagecraft secret set ${env} ${name}\``).join(', ')} (values are read from stdin)`,
+        ]
+      : []),
   ];
   const first = problems[0] as (typeof problems)[number];
-  const message = problems.length === 1
-    ? `${first.problem ?? `${first.reference.text} has no value for environment ${env}`} (${first.source.path}, function ${fn})`
-    : `${problems.length} config values of function ${fn} cannot be resolved for environment ${env}`;
+  const message =
+    problems.length === 1
+      ? `${first.problem ?? `${first.reference.text} has no value for environment ${env}`} (${first.source.path}, function ${fn})`
+      : `${problems.length} config values of function ${fn} cannot be resolved for environment ${env}`;
   return new StagecraftError('CONFIG_UNRESOLVED', message, {
     ...(problems.length > 1 ? { details } : {}),
-    hint: hints.length > 0 ? `${hints.join('; ')}. Nothing was changed.` : 'fix the values named above. Nothing was changed.',
+    hint:
+      hints.length > 0
+        ? `${hints.join('; ')}. Nothing was changed.`
+        : 'fix the values named above. Nothing was changed.',
   });
 }

@@ -5,13 +5,25 @@
  */
 import type { Manifest } from './schema.js';
 
-export interface EphemeralRef { name: string; from: string }
+export interface EphemeralRef {
+  name: string;
+  from: string;
+}
 
 export function withEphemeral(manifest: Manifest, ephemeral: readonly EphemeralRef[]): Manifest {
   const added = ephemeral.flatMap(({ name, from }) => {
     const source = manifest.environments.find((env) => env.name === from);
     if (!source || manifest.environments.some((env) => env.name === name)) return [];
-    return [{ name, config: source.config, approval: 'auto' as const, deployment: { type: 'allAtOnce' as const }, alarms: [], hooks: {} }];
+    return [
+      {
+        name,
+        config: source.config,
+        approval: 'auto' as const,
+        deployment: { type: 'allAtOnce' as const },
+        alarms: [],
+        hooks: {},
+      },
+    ];
   });
   return added.length === 0 ? manifest : { ...manifest, environments: [...manifest.environments, ...added] };
 }

@@ -4,7 +4,14 @@
  */
 import { z } from 'zod';
 import { parseReferences } from './interpolate.js';
-import { DEPLOYMENT_POLICY_FORMS, parseDeploymentPolicy, parseDuration, parseMegabytes, parsePercent, parseSchedule } from './units.js';
+import {
+  DEPLOYMENT_POLICY_FORMS,
+  parseDeploymentPolicy,
+  parseDuration,
+  parseMegabytes,
+  parsePercent,
+  parseSchedule,
+} from './units.js';
 
 /** A strict object whose "unknown key" message lists the keys that are valid there. */
 export function strict<T extends z.ZodRawShape>(shape: T) {
@@ -21,7 +28,8 @@ export function strict<T extends z.ZodRawShape>(shape: T) {
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
 
 export const name = (what: string) =>
-  z.string({ error: `expected ${what}: a lower-case name matching [a-z][a-z0-9-]{0,30}` })
+  z
+    .string({ error: `expected ${what}: a lower-case name matching [a-z][a-z0-9-]{0,30}` })
     .regex(NAME_PATTERN, { error: `expected ${what}: a lower-case name matching [a-z][a-z0-9-]{0,30}` });
 
 /** Transforms text with `parse`, reporting `expected` when it returns undefined. */
@@ -42,7 +50,10 @@ export const percent = parsed('a percentage such as 1% or 0.5%', parsePercent);
 
 export const deploymentPolicy = parsed(DEPLOYMENT_POLICY_FORMS, parseDeploymentPolicy);
 
-export const schedule = parsed('an EventBridge schedule: rate(5 minutes), rate(1 hour) or cron(0 12 * * ? *)', parseSchedule);
+export const schedule = parsed(
+  'an EventBridge schedule: rate(5 minutes), rate(1 hour) or cron(0 12 * * ? *)',
+  parseSchedule,
+);
 
 /** A size in MB (a number, or text such as 1GB) within Lambda's range for `what`. */
 function megabytesBetween(min: number, max: number, what: string, example: string) {
@@ -69,14 +80,19 @@ export const timeoutSeconds = z
   .transform((value, ctx) => {
     const seconds = typeof value === 'number' ? value : (parseDuration(value) ?? Number.NaN) / 1_000;
     if (!Number.isInteger(seconds) || seconds < 1 || seconds > 900) {
-      ctx.issues.push({ code: 'custom', message: 'expected a whole number of seconds from 1 to 900, e.g. 10 or 30s', input: value });
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected a whole number of seconds from 1 to 900, e.g. 10 or 30s',
+        input: value,
+      });
       return z.NEVER;
     }
     return seconds;
   });
 
 export const positiveInt = (what: string, max = Number.MAX_SAFE_INTEGER) =>
-  z.number({ error: `expected ${what}: a whole number from 1 to ${max}` })
+  z
+    .number({ error: `expected ${what}: a whole number from 1 to ${max}` })
     .int({ error: `expected ${what}: a whole number from 1 to ${max}` })
     .min(1, { error: `expected ${what}: a whole number from 1 to ${max}` })
     .max(max, { error: `expected ${what}: a whole number from 1 to ${max}` });
@@ -90,9 +106,15 @@ const CONFIG_KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
 const RESERVED_KEY = /^(AWS_|LAMBDA_|_HANDLER$|_X_AMZN|STAGECRAFT_)/;
 
 export const configMap = z.record(
-  z.string().regex(CONFIG_KEY, { error: 'expected a config key usable as an environment variable name: [A-Za-z][A-Za-z0-9_]*' })
-    .refine((key) => !RESERVED_KEY.test(key), { error: 'config keys starting with AWS_, LAMBDA_, _X_AMZN, STAGECRAFT_ or named _HANDLER are reserved by the runtime' }),
-  z.union([z.string(), z.number(), z.boolean()], { error: 'expected a text, number or boolean config value' })
+  z
+    .string()
+    .regex(CONFIG_KEY, { error: 'expected a config key usable as an environment variable name: [A-Za-z][A-Za-z0-9_]*' })
+    .refine((key) => !RESERVED_KEY.test(key), {
+      error:
+        'config keys starting with AWS_, LAMBDA_, _X_AMZN, STAGECRAFT_ or named _HANDLER are reserved by the runtime',
+    }),
+  z
+    .union([z.string(), z.number(), z.boolean()], { error: 'expected a text, number or boolean config value' })
     .transform((value) => String(value))
     .superRefine((value, ctx) => {
       const refs = parseReferences(value);

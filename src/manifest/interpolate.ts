@@ -24,14 +24,17 @@ export function parseReferences(value: string): { references: Reference[] } | { 
     if (kind === 'env') {
       const comma = rest.indexOf(',');
       const name = (comma < 0 ? rest : rest.slice(0, comma)).trim();
-      if (!ENV_NAME.test(name)) return { problem: `${text} needs an environment variable name, e.g. \${env:DATABASE_URL}` };
+      if (!ENV_NAME.test(name))
+        return { problem: `${text} needs an environment variable name, e.g. \${env:DATABASE_URL}` };
       references.push({ kind: 'env', name, fallback: comma < 0 ? undefined : rest.slice(comma + 1).trim(), text });
     } else if (kind === 'secret') {
       const name = rest.trim();
       if (!SECRET_NAME.test(name)) return { problem: `${text} needs a secret name, e.g. \${secret:payment-key}` };
       references.push({ kind: 'secret', name, text });
     } else {
-      return { problem: `${text} is not a reference Stagecraft knows; use \${env:NAME}, \${env:NAME, default} or \${secret:NAME}` };
+      return {
+        problem: `${text} is not a reference Stagecraft knows; use \${env:NAME}, \${env:NAME, default} or \${secret:NAME}`,
+      };
     }
   }
   return { references };
@@ -51,13 +54,13 @@ export interface ReferenceSources {
 
 export type Resolution =
   | {
-    /** What the handler sees. */
-    value: string;
-    /** What may be stored: `${env:…}` resolved, each `${secret:NAME}` pinned as `${secret:NAME@revision}`. */
-    stored: string;
-    /** The secret values used, for masking. */
-    secrets: string[];
-  }
+      /** What the handler sees. */
+      value: string;
+      /** What may be stored: `${env:…}` resolved, each `${secret:NAME}` pinned as `${secret:NAME@revision}`. */
+      stored: string;
+      /** The secret values used, for masking. */
+      secrets: string[];
+    }
   | { missing: Reference }
   /** A value that cannot be used as it is, e.g. an environment variable holding `${secret:…}`. */
   | { unusable: Reference; problem: string };
@@ -84,7 +87,10 @@ export function resolveValue(value: string, sources: ReferenceSources): Resoluti
       if (found === undefined) return { missing: reference };
       if (found.includes('${secret:')) {
         // Stored text is read back for `${secret:…@n}` when an environment starts: only the manifest may put one there.
-        return { unusable: reference, problem: `the value of ${reference.name} contains "\${secret:", which only the manifest may write` };
+        return {
+          unusable: reference,
+          problem: `the value of ${reference.name} contains "\${secret:", which only the manifest may write`,
+        };
       }
       resolved += literal + found;
       stored += literal + found;
@@ -103,7 +109,11 @@ export function resolveValue(value: string, sources: ReferenceSources): Resoluti
 
 /** The pinned secret references in a stored value: `${secret:NAME@revision}`. */
 export function pinnedSecrets(stored: string): { name: string; revision: number; text: string }[] {
-  return [...stored.matchAll(PINNED)].map((match) => ({ name: match[1] as string, revision: Number(match[2]), text: match[0] }));
+  return [...stored.matchAll(PINNED)].map((match) => ({
+    name: match[1] as string,
+    revision: Number(match[2]),
+    text: match[0],
+  }));
 }
 
 /** A stored value with its pinned references replaced by `lookup`'s answers. */

@@ -45,7 +45,9 @@ function findAppDir(start: string): string {
     if (existsSync(join(dir, MANIFEST_FILE))) return dir;
     const misnamed = join(dir, 'stagecraft.yaml');
     if (existsSync(misnamed)) {
-      throw new StagecraftError('MANIFEST_NOT_FOUND', `found ${misnamed}; Stagecraft reads ${MANIFEST_FILE}`, { hint: `rename it to ${MANIFEST_FILE}` });
+      throw new StagecraftError('MANIFEST_NOT_FOUND', `found ${misnamed}; Stagecraft reads ${MANIFEST_FILE}`, {
+        hint: `rename it to ${MANIFEST_FILE}`,
+      });
     }
     if (dirname(dir) === dir) {
       throw new StagecraftError('MANIFEST_NOT_FOUND', `no ${MANIFEST_FILE} in ${start} or any folder above it`, {
@@ -67,13 +69,25 @@ function readManifestText(file: string, appDir: string): string {
     });
   }
   if (!stat.isFile()) {
-    const kind = stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isDirectory() ? 'a folder' : 'a socket';
-    throw new StagecraftError('MANIFEST_INVALID', `${file} is not a regular file (it is ${kind})`, { hint: `make ${MANIFEST_FILE} a plain text file` });
+    const kind = stat.isFIFO()
+      ? 'a FIFO'
+      : stat.isCharacterDevice() || stat.isBlockDevice()
+        ? 'a device'
+        : stat.isDirectory()
+          ? 'a folder'
+          : 'a socket';
+    throw new StagecraftError('MANIFEST_INVALID', `${file} is not a regular file (it is ${kind})`, {
+      hint: `make ${MANIFEST_FILE} a plain text file`,
+    });
   }
   if (stat.size > MAX_MANIFEST_BYTES) {
-    throw new StagecraftError('MANIFEST_INVALID', `${file} is ${stat.size} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes`, {
-      hint: 'a manifest describes functions and environments; data belongs elsewhere',
-    });
+    throw new StagecraftError(
+      'MANIFEST_INVALID',
+      `${file} is ${stat.size} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes`,
+      {
+        hint: 'a manifest describes functions and environments; data belongs elsewhere',
+      },
+    );
   }
   return readFileSync(file, 'utf8');
 }
@@ -104,7 +118,11 @@ function parserIdentity(): string {
 
 function readCache(path: string, key: string): Pick<LoadedManifest, 'manifest' | 'digest'> | undefined {
   try {
-    const cached = JSON.parse(readFileSync(path, 'utf8')) as { key: string; manifest: LoadedManifest['manifest']; digest: string };
+    const cached = JSON.parse(readFileSync(path, 'utf8')) as {
+      key: string;
+      manifest: LoadedManifest['manifest'];
+      digest: string;
+    };
     return cached.key === key ? { manifest: cached.manifest, digest: cached.digest } : undefined;
   } catch {
     return undefined;

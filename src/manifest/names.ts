@@ -5,7 +5,10 @@
  */
 import { sha256Hex } from '../digest.js';
 
-interface Naming { app: string; strategy: 'multi-stack' | 'single-stack' }
+interface Naming {
+  app: string;
+  strategy: 'multi-stack' | 'single-stack';
+}
 
 export type AliasRole = 'live' | 'smoke';
 
@@ -27,7 +30,12 @@ export function smokeAliasName(manifest: Naming, env: string): string {
  * `maxLength` with a short hash of the full name, so two long branches never collide.
  */
 export function ephemeralEnvironmentName(who: string, branch: string, maxLength = 30): string {
-  const clean = (text: string) => text.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  const clean = (text: string) =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/-+/g, '-')
+      .replace(/^-|-$/g, '');
   const full = ['dev', clean(who), clean(branch)].filter(Boolean).join('-');
   if (full.length <= maxLength) return full;
   const suffix = sha256Hex(full).slice(0, 6);

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from './parse.js';
 
-const HEAD = 'app: big\nruntime: nodejs20.x\nenvironments:\n  - name: dev\nfunctions:\n  api:\n    handler: src/api.handler\n';
+const HEAD =
+  'app: big\nruntime: nodejs20.x\nenvironments:\n  - name: dev\nfunctions:\n  api:\n    handler: src/api.handler\n';
 
 function manifest(keys: number, kind: 'config' | 'unknown'): string {
   const lines = Array.from({ length: keys }, (_, i) => (kind === 'config' ? `  K${i}: v${i}` : `x${i}: v`));
@@ -33,14 +34,18 @@ describe('manifest validation scale', () => {
       fastest(manifest(2_000, kind)); // warm the JIT
       const small = fastest(manifest(3_000, kind));
       const large = fastest(manifest(12_000, kind));
-      console.log(`manifest ${kind}: 3,000 keys ${small.toFixed(0)} ms, 12,000 keys ${large.toFixed(0)} ms, ratio ${(large / small).toFixed(1)} (linear: 4, quadratic: 16)`);
+      console.log(
+        `manifest ${kind}: 3,000 keys ${small.toFixed(0)} ms, 12,000 keys ${large.toFixed(0)} ms, ratio ${(large / small).toFixed(1)} (linear: 4, quadratic: 16)`,
+      );
       expect(large / small).toBeLessThan(6);
     }, 120_000);
   }
 
   it('refuses to count on the parser for duplicates, and still finds them', () => {
-    expect(() => parseManifest(`${HEAD}config:\n  A: 1\n  A: 2\n`, { file: 'stagecraft.yml' })).toThrow(expect.objectContaining({
-      details: ['stagecraft.yml:10:3 invalid YAML: Map keys must be unique'],
-    }));
+    expect(() => parseManifest(`${HEAD}config:\n  A: 1\n  A: 2\n`, { file: 'stagecraft.yml' })).toThrow(
+      expect.objectContaining({
+        details: ['stagecraft.yml:10:3 invalid YAML: Map keys must be unique'],
+      }),
+    );
   });
 });

@@ -34,10 +34,13 @@ export function parseManifest(text: string, where: { file: string; appDir?: stri
     ...duplicateKeys(doc).map((duplicate) => ({ offset: duplicate.offset, message: 'Map keys must be unique' })),
   ].sort((a, b) => a.offset - b.offset);
   if (yamlErrors.length > 0) {
-    throw invalid(shown, yamlErrors.map((error) => {
-      const pos = lines.linePos(error.offset);
-      return `${shown}:${pos.line}:${pos.col} invalid YAML: ${error.message}`;
-    }));
+    throw invalid(
+      shown,
+      yamlErrors.map((error) => {
+        const pos = lines.linePos(error.offset);
+        return `${shown}:${pos.line}:${pos.col} invalid YAML: ${error.message}`;
+      }),
+    );
   }
   let input: unknown;
   try {
@@ -45,17 +48,32 @@ export function parseManifest(text: string, where: { file: string; appDir?: stri
   } catch (error) {
     if (!isAliasBomb(error)) throw error;
     const pos = lines.linePos(firstAliasOffset(doc));
-    throw invalid(shown, [`${shown}:${pos.line}:${pos.col} too many aliases: resolving them would exceed ${MAX_ALIASES} (an alias bomb?)`]);
+    throw invalid(shown, [
+      `${shown}:${pos.line}:${pos.col} too many aliases: resolving them would exceed ${MAX_ALIASES} (an alias bomb?)`,
+    ]);
   }
   const result = manifestSchema.safeParse(input ?? {}, { reportInput: true });
-  const problems = result.success ? crossCheck(result.data, where.appDir) : mostSpecific(result.error.issues.flatMap(toProblems));
+  const problems = result.success
+    ? crossCheck(result.data, where.appDir)
+    : mostSpecific(result.error.issues.flatMap(toProblems));
   if (!result.success || problems.length > 0) {
     const index = new WeakMap();
-    const located = problems.map((problem) => ({ problem, at: positionOf(doc, lines, problem.path, problem.atKey, index) }));
+    const located = problems.map((problem) => ({
+      problem,
+      at: positionOf(doc, lines, problem.path, problem.atKey, index),
+    }));
     located.sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
-    throw invalid(shown, located.map(({ problem, at }) => formatProblem(shown, at, problem)));
+    throw invalid(
+      shown,
+      located.map(({ problem, at }) => formatProblem(shown, at, problem)),
+    );
   }
-  return { manifest: result.data, appDir: where.appDir ?? resolve('.'), file: where.file, digest: digestOf(result.data) };
+  return {
+    manifest: result.data,
+    appDir: where.appDir ?? resolve('.'),
+    file: where.file,
+    digest: digestOf(result.data),
+  };
 }
 
 function invalid(file: string, details: string[]): StagecraftError {
@@ -69,7 +87,11 @@ function invalid(file: string, details: string[]): StagecraftError {
 function toProblems(issue: z.core.$ZodIssue): Problem[] {
   const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key ${printable(JSON.stringify(key))}; ${issue.message}`, atKey: true }));
+    return issue.keys.map((key) => ({
+      path: [...path, key],
+      message: `unknown key ${printable(JSON.stringify(key))}; ${issue.message}`,
+      atKey: true,
+    }));
   }
   if (issue.code === 'invalid_key') {
     const reason = issue.issues[0]?.message ?? issue.message;
@@ -89,7 +111,8 @@ function toProblems(issue: z.core.$ZodIssue): Problem[] {
 function mostSpecific(problems: Problem[]): Problem[] {
   const ancestors = new Set<string>();
   for (const problem of problems) {
-    for (let length = 0; length < problem.path.length; length++) ancestors.add(JSON.stringify(problem.path.slice(0, length)));
+    for (let length = 0; length < problem.path.length; length++)
+      ancestors.add(JSON.stringify(problem.path.slice(0, length)));
   }
   return problems.filter((problem) => !ancestors.has(JSON.stringify(problem.path)));
 }

@@ -7,13 +7,22 @@ import { printable } from './yaml-guards.js';
 
 export type KeyPath = readonly (string | number)[];
 
-export interface Position { line: number; column: number }
+export interface Position {
+  line: number;
+  column: number;
+}
 
 /**
  * The position of the value at `path` or, with `atKey`, of the key naming it (for unknown keys).
  * Where the path leads to nothing (a missing key), the nearest existing parent is used.
  */
-export function positionOf(doc: Document, lines: LineCounter, path: KeyPath, atKey = false, index: KeyIndex = new WeakMap()): Position {
+export function positionOf(
+  doc: Document,
+  lines: LineCounter,
+  path: KeyPath,
+  atKey = false,
+  index: KeyIndex = new WeakMap(),
+): Position {
   let node: unknown = doc.contents;
   let offset = (node as Node | null)?.range?.[0] ?? 0;
   for (const [at, segment] of path.entries()) {
@@ -23,7 +32,7 @@ export function positionOf(doc: Document, lines: LineCounter, path: KeyPath, atK
       if (!pair) break;
       const keyNode = pair.key as Node;
       const valueNode = pair.value as Node | null;
-      offset = (last && atKey) || !valueNode?.range ? keyNode.range?.[0] ?? offset : valueNode.range[0];
+      offset = (last && atKey) || !valueNode?.range ? (keyNode.range?.[0] ?? offset) : valueNode.range[0];
       node = valueNode;
     } else if (isSeq(node) && typeof segment === 'number') {
       const item = node.items[segment] as Node | undefined;
@@ -56,5 +65,10 @@ function pairsOf(map: YAMLMap, index: KeyIndex): Map<string, Pair> {
 
 /** `functions.api.events[0].http`, with control characters in key names escaped. */
 export function formatPath(path: KeyPath): string {
-  return printable(path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment), ''));
+  return printable(
+    path.reduce<string>(
+      (text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment),
+      '',
+    ),
+  );
 }

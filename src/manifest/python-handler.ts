@@ -34,19 +34,27 @@ export function parsePythonHandler(handler: string): PythonHandler | undefined {
  */
 export function pythonHandlerProblem(sourceDir: string, label: string, handler: string): string | undefined {
   const parsed = parsePythonHandler(handler);
-  if (parsed === undefined) return `"${handler}" is not <module>.<function> with Python identifiers, e.g. app.handler or pkg/mod.handler`;
+  if (parsed === undefined)
+    return `"${handler}" is not <module>.<function> with Python identifiers, e.g. app.handler or pkg/mod.handler`;
   const file = parsed.candidates.find((candidate) => existsSync(join(sourceDir, candidate)));
   const shown = (path: string) => (label === '.' || label === '' ? path : posix.join(label, path));
-  if (file === undefined) return `no module ${parsed.module}: neither ${parsed.candidates.map(shown).join(' nor ')} exists`;
+  if (file === undefined)
+    return `no module ${parsed.module}: neither ${parsed.candidates.map(shown).join(' nor ')} exists`;
   const source = readFileSync(join(sourceDir, file), 'utf8');
   if (/^from\s+\S+\s+import\s+\*|^def\s+__getattr__\s*\(/m.test(source)) return undefined;
   const names = topLevelNames(source);
   if (names.some((entry) => entry.name === parsed.functionName)) return undefined;
-  const defined = names.filter((entry) => entry.kind === 'def').map((entry) => `${entry.name} (${shown(file)}:${entry.line})`);
+  const defined = names
+    .filter((entry) => entry.kind === 'def')
+    .map((entry) => `${entry.name} (${shown(file)}:${entry.line})`);
   return `${shown(file)}:1 has no top-level ${parsed.functionName}; it defines ${defined.length === 0 ? 'no functions' : defined.join(', ')}`;
 }
 
-interface TopLevelName { name: string; line: number; kind: 'def' | 'other' }
+interface TopLevelName {
+  name: string;
+  line: number;
+  kind: 'def' | 'other';
+}
 
 /** Names bound at the top of a module: functions, classes, assignments and imports. */
 function topLevelNames(source: string): TopLevelName[] {

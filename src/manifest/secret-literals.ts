@@ -19,25 +19,101 @@ export interface SecretLiteral {
 
 /** Words that make a key a secret's name wherever they stand in it. */
 const SECRET_WORDS = new Set([
-  'SECRET', 'SECRETS', 'PASSWORD', 'PASSWORDS', 'PASSWD', 'PWD', 'PASS', 'PASSPHRASE', 'TOKEN', 'TOKENS', 'APIKEY',
-  'CREDENTIAL', 'CREDENTIALS', 'PRIVATEKEY', 'DSN', 'SALT',
+  'SECRET',
+  'SECRETS',
+  'PASSWORD',
+  'PASSWORDS',
+  'PASSWD',
+  'PWD',
+  'PASS',
+  'PASSPHRASE',
+  'TOKEN',
+  'TOKENS',
+  'APIKEY',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'PRIVATEKEY',
+  'DSN',
+  'SALT',
 ]);
 /** `<word>_KEY` names a secret for these words only: `PARTITION_KEY` or `CACHE_KEY` do not. */
-const KEY_QUALIFIERS = new Set(['API', 'ACCESS', 'PRIVATE', 'SIGNING', 'ENCRYPTION', 'MASTER', 'SESSION', 'AUTH', 'LICENSE', 'CLIENT', 'APP', 'HMAC', 'JWT', 'WEBHOOK']);
+const KEY_QUALIFIERS = new Set([
+  'API',
+  'ACCESS',
+  'PRIVATE',
+  'SIGNING',
+  'ENCRYPTION',
+  'MASTER',
+  'SESSION',
+  'AUTH',
+  'LICENSE',
+  'CLIENT',
+  'APP',
+  'HMAC',
+  'JWT',
+  'WEBHOOK',
+]);
 /** A last word that says the value is about the secret, not the secret: `TOKEN_URL`, `SECRET_ARN`, `PASSWORD_MIN_LENGTH`. */
 const ABOUT_WORDS = new Set([
-  'NAME', 'NAMES', 'ID', 'ARN', 'URL', 'URI', 'ENDPOINT', 'HOST', 'PATH', 'FILE', 'TTL', 'TIMEOUT', 'EXPIRY', 'EXPIRES', 'LENGTH', 'LEN',
-  'SIZE', 'MIN', 'MAX', 'COUNT', 'ENABLED', 'DISABLED', 'HEADER', 'FIELD', 'PARAM', 'REGION', 'TYPE', 'MODE', 'VERSION', 'ALGORITHM',
-  'ISSUER', 'AUDIENCE', 'SCOPE', 'SCOPES', 'FORMAT', 'PREFIX', 'ROTATION', 'DAYS', 'HOURS', 'SECONDS', 'MS', 'STORE', 'PROVIDER',
+  'NAME',
+  'NAMES',
+  'ID',
+  'ARN',
+  'URL',
+  'URI',
+  'ENDPOINT',
+  'HOST',
+  'PATH',
+  'FILE',
+  'TTL',
+  'TIMEOUT',
+  'EXPIRY',
+  'EXPIRES',
+  'LENGTH',
+  'LEN',
+  'SIZE',
+  'MIN',
+  'MAX',
+  'COUNT',
+  'ENABLED',
+  'DISABLED',
+  'HEADER',
+  'FIELD',
+  'PARAM',
+  'REGION',
+  'TYPE',
+  'MODE',
+  'VERSION',
+  'ALGORITHM',
+  'ISSUER',
+  'AUDIENCE',
+  'SCOPE',
+  'SCOPES',
+  'FORMAT',
+  'PREFIX',
+  'ROTATION',
+  'DAYS',
+  'HOURS',
+  'SECONDS',
+  'MS',
+  'STORE',
+  'PROVIDER',
 ]);
 /** Values that switch something rather than open it. */
 const NOT_CREDENTIALS = /^(|true|false|yes|no|on|off|none|null|-?\d+(\.\d+)?)$/i;
 
 /** Whether a config key names a secret: `DB_PASSWORD`, `stripeApiKey`, `GITHUB_TOKEN`, but not `TOKEN_TTL`. */
 export function looksLikeSecretKey(key: string): boolean {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split(/_+/).filter(Boolean);
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase()
+    .split(/_+/)
+    .filter(Boolean);
   if (words.length === 0 || ABOUT_WORDS.has(words.at(-1) as string)) return false;
-  return words.some((word, index) => SECRET_WORDS.has(word) || (word === 'KEY' && index > 0 && KEY_QUALIFIERS.has(words[index - 1] as string)));
+  return words.some(
+    (word, index) =>
+      SECRET_WORDS.has(word) || (word === 'KEY' && index > 0 && KEY_QUALIFIERS.has(words[index - 1] as string)),
+  );
 }
 
 /** Whether a value under a secret-looking key is a literal credential rather than a reference. */
@@ -79,7 +155,8 @@ export async function findSecretLiterals(text: string): Promise<SecretLiteral[]>
   }
   const functions = get(doc.contents, 'functions');
   if (isMap(functions)) {
-    for (const pair of functions.items) if (isScalar(pair.key)) scanConfig(get(pair.value, 'config'), `functions.${String(pair.key.value)}.config`);
+    for (const pair of functions.items)
+      if (isScalar(pair.key)) scanConfig(get(pair.value, 'config'), `functions.${String(pair.key.value)}.config`);
   }
   return found.sort((a, b) => a.line - b.line || a.column - b.column);
 }

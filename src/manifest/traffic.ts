@@ -34,26 +34,39 @@ const alarmEntry = strict({
   window: durationMs('an alarm window').optional(),
   minInvocations: positiveInt('minInvocations').optional(),
 }).transform((entry, ctx) => {
-  const kinds = (['errorRate', 'p99', 'throttles', 'command', 'cloudwatch'] as const).filter((key) => entry[key] !== undefined);
+  const kinds = (['errorRate', 'p99', 'throttles', 'command', 'cloudwatch'] as const).filter(
+    (key) => entry[key] !== undefined,
+  );
   if (kinds.length !== 1) {
-    ctx.issues.push({ code: 'custom', message: 'expected exactly one of errorRate, p99, throttles, command or cloudwatch in each alarm', input: entry });
+    ctx.issues.push({
+      code: 'custom',
+      message: 'expected exactly one of errorRate, p99, throttles, command or cloudwatch in each alarm',
+      input: entry,
+    });
     return z.NEVER;
   }
   const windowMs = entry.window ?? DEFAULT_ALARM_WINDOW_MS;
   const minInvocations = entry.minInvocations ?? DEFAULT_MIN_INVOCATIONS;
   if (entry.command !== undefined) return { kind: 'command' as const, command: entry.command };
   if (entry.cloudwatch !== undefined) return { kind: 'cloudwatch' as const, alarm: entry.cloudwatch };
-  if (entry.errorRate !== undefined) return { kind: 'errorRate' as const, threshold: entry.errorRate, windowMs, minInvocations };
+  if (entry.errorRate !== undefined)
+    return { kind: 'errorRate' as const, threshold: entry.errorRate, windowMs, minInvocations };
   if (entry.p99 !== undefined) return { kind: 'p99' as const, threshold: entry.p99, windowMs, minInvocations };
   return { kind: 'throttles' as const, threshold: entry.throttles ?? 0, windowMs, minInvocations };
 });
 
 /** A list of alarms; the older single mapping `{ errorRate, p99, window }` is read as a list of two. */
-export const alarms = z.preprocess((value) => {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const { window, ...metrics } = value as Record<string, unknown>;
-  return Object.entries(metrics).map(([key, threshold]) => ({ [key]: threshold, ...(window !== undefined ? { window } : {}) }));
-}, z.array(alarmEntry, { error: 'expected a list of alarms such as - { errorRate: "> 5%", window: 1m }' }));
+export const alarms = z.preprocess(
+  (value) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    const { window, ...metrics } = value as Record<string, unknown>;
+    return Object.entries(metrics).map(([key, threshold]) => ({
+      [key]: threshold,
+      ...(window !== undefined ? { window } : {}),
+    }));
+  },
+  z.array(alarmEntry, { error: 'expected a list of alarms such as - { errorRate: "> 5%", window: 1m }' }),
+);
 
 export type AlarmDef = z.output<typeof alarmEntry>;
 

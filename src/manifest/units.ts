@@ -27,7 +27,12 @@ export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${ms}ms`;
   const parts: string[] = [];
   let rest = Math.round(ms / 1_000);
-  for (const [unit, seconds] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, seconds] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const count = Math.floor(rest / seconds);
     if (count > 0) parts.push(`${count}${unit}`);
     rest -= count * seconds;
@@ -58,13 +63,15 @@ export type DeploymentPolicy =
   | { type: 'canary'; percent: number; waitMs: number }
   | { type: 'linear'; percent: number; intervalMs: number };
 
-export const DEPLOYMENT_POLICY_FORMS = '`allAtOnce`, `canary <pct>% <duration>`, `linear <pct>% every <duration>` or an AWS name such as Canary10Percent5Minutes';
+export const DEPLOYMENT_POLICY_FORMS =
+  '`allAtOnce`, `canary <pct>% <duration>`, `linear <pct>% every <duration>` or an AWS name such as Canary10Percent5Minutes';
 
 /**
  * AWS's predefined names (SAM's DeploymentPreference Type, CodeDeploy's `LambdaCanary10Percent5Minutes` …,
  * https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html) as aliases.
  */
-const NAMED_POLICY = /^(?:Lambda)?(?:(Canary)(\d+)Percent(\d+)Minutes?|(Linear)(\d+)PercentEvery(\d+)Minutes?|(AllAtOnce))$/;
+const NAMED_POLICY =
+  /^(?:Lambda)?(?:(Canary)(\d+)Percent(\d+)Minutes?|(Linear)(\d+)PercentEvery(\d+)Minutes?|(AllAtOnce))$/;
 
 export function parseDeploymentPolicy(text: string): DeploymentPolicy | undefined {
   const named = NAMED_POLICY.exec(text.trim());
@@ -93,10 +100,16 @@ export function parseDeploymentPolicy(text: string): DeploymentPolicy | undefine
  * EventBridge schedule expressions: `rate(5 minutes)` or a six-field `cron(...)`
  * (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html).
  */
-export type Schedule = { type: 'rate'; everyMs: number; expression: string } | { type: 'cron'; fields: string[]; expression: string };
+export type Schedule =
+  { type: 'rate'; everyMs: number; expression: string } | { type: 'cron'; fields: string[]; expression: string };
 
 const RATE_UNIT_MS: Record<string, number> = {
-  minute: 60_000, minutes: 60_000, hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000,
+  minute: 60_000,
+  minutes: 60_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  day: 86_400_000,
+  days: 86_400_000,
 };
 
 export function parseSchedule(text: string): Schedule | undefined {

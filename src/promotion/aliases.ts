@@ -6,7 +6,13 @@
 import type { ChangeMeta } from '../state/index.js';
 import type { AppContext } from './context.js';
 
-export async function pointAlias(ctx: Pick<AppContext, 'provider'>, instance: string, alias: string, version: number | null, change: ChangeMeta): Promise<boolean> {
+export async function pointAlias(
+  ctx: Pick<AppContext, 'provider'>,
+  instance: string,
+  alias: string,
+  version: number | null,
+  change: ChangeMeta,
+): Promise<boolean> {
   const current = await ctx.provider.getAlias(instance, alias);
   if (version === null) {
     if (!current) return false;

@@ -4,12 +4,25 @@
  * unchanged functions come from the build cache without being bundled again.
  */
 import { join, relative } from 'node:path';
-import { buildArtifacts, type PythonToolchain, credentialError, gitSource, releaseDigest, scanForCredentials, type AllowedCredential } from '../build/index.js';
+import {
+  buildArtifacts,
+  type PythonToolchain,
+  credentialError,
+  gitSource,
+  releaseDigest,
+  scanForCredentials,
+  type AllowedCredential,
+} from '../build/index.js';
 import { choosePythonBinary, probePython } from '../runtime/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
 
-export interface BuiltFunction { function: string; sha256: string; size: number; cached: boolean }
+export interface BuiltFunction {
+  function: string;
+  sha256: string;
+  size: number;
+  cached: boolean;
+}
 
 export interface BuildResult {
   release: Release;
@@ -27,49 +40,93 @@ export interface BuildResult {
  * provider's store at build time (a CI pipeline's later steps start from a fresh clone with no
  * local artifacts). Returns how many it stored; none without shared state or a platform store.
  */
-export async function shareRelease(ctx: Pick<AppContext, 'provider' | 'sharedReleases'>, release: Release): Promise<number> {
+export async function shareRelease(
+  ctx: Pick<AppContext, 'provider' | 'sharedReleases'>,
+  release: Release,
+): Promise<number> {
   const store = ctx.provider.storeArtifact?.bind(ctx.provider);
   if (!ctx.sharedReleases || !store) return 0;
   for (const fn of release.functions) await store(fn.sha256, fn.function);
   return release.functions.length;
 }
 
-export async function buildRelease(ctx: Pick<AppContext, 'loaded' | 'store' | 'artifacts' | 'actor' | 'report'>): Promise<BuildResult> {
+export async function buildRelease(
+  ctx: Pick<AppContext, 'loaded' | 'store' | 'artifacts' | 'actor' | 'report'>,
+): Promise<BuildResult> {
   const { manifest, appDir, digest: manifestDigest } = ctx.loaded;
-  const functions = Object.fromEntries(Object.entries(manifest.functions).map(([name, fn]) => [
-    name, {
-      handler: fn.handler, runtime: fn.runtime ?? manifest.runtime, ...(fn.code === undefined ? {} : { code: fn.code }),
-      ...(fn.package === undefined ? {} : { package: fn.package }), ...(fn.requirements === undefined ? {} : { requirements: fn.requirements }),
-    },
-  ]));
+  const functions = Object.fromEntries(
+    Object.entries(manifest.functions).map(([name, fn]) => [
+      name,
+      {
+        handler: fn.handler,
+        runtime: fn.runtime ?? manifest.runtime,
+        ...(fn.code === undefined ? {} : { code: fn.code }),
+        ...(fn.package === undefined ? {} : { package: fn.package }),
+        ...(fn.requirements === undefined ? {} : { requirements: fn.requirements }),
+      },
+    ]),
+  );
   ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
   // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
   let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
   const artifacts = await buildArtifacts({
-    appDir, functions, store: ctx.artifacts, python: pythonToolchain(manifest.provider === 'aws'),
+    appDir,
+    functions,
+    store: ctx.artifacts,
+    python: pythonToolchain(manifest.provider === 'aws'),
     beforeWrite: async (sources) => {
       scan = await scanForCredentials({
-        root: appDir, files: sources, manifest: relative(appDir, ctx.loaded.file), allow: manifest.credentials?.allow ?? [],
+        root: appDir,
+        files: sources,
+        manifest: relative(appDir, ctx.loaded.file),
+        allow: manifest.credentials?.allow ?? [],
         cacheFile: join(appDir, '.stagecraft', 'cache', 'credential-scan.json'),
       });
       if (scan.findings.length > 0) throw credentialError(scan.findings);
     },
   });
   const allowedCredentials = scan?.allowed ?? [];
-  for (const allowed of allowedCredentials) ctx.report.warn(`credential scan: ${allowed.file}:${allowed.line} ${allowed.rule} let through by ${allowed.allowedBy}: ${allowed.reason}`);
+  for (const allowed of allowedCredentials)
+    ctx.report.warn(
+      `credential scan: ${allowed.file}:${allowed.line} ${allowed.rule} let through by ${allowed.allowedBy}: ${allowed.reason}`,
+    );
   const source = gitSource(appDir);
   const commit = source?.commit ?? null;
   const dirty = source?.dirty ?? false;
-  const digest = releaseDigest({ manifestDigest, artifacts: Object.fromEntries(Object.entries(artifacts).map(([name, built]) => [name, built.sha256])), commit, dirty });
-  const { release, created } = ctx.store.transaction(() => ctx.store.releases.record({
-    digest, manifestDigest, manifest, commit, dirty, allowedCredentials,
-    functions: Object.entries(artifacts).map(([name, built]) => ({
-      function: name, sha256: built.sha256, size: built.size, runtime: functions[name]?.runtime ?? manifest.runtime, handler: manifest.functions[name]?.handler ?? '',
-    })),
-  }, ctx.actor));
+  const digest = releaseDigest({
+    manifestDigest,
+    artifacts: Object.fromEntries(Object.entries(artifacts).map(([name, built]) => [name, built.sha256])),
+    commit,
+    dirty,
+  });
+  const { release, created } = ctx.store.transaction(() =>
+    ctx.store.releases.record(
+      {
+        digest,
+        manifestDigest,
+        manifest,
+        commit,
+        dirty,
+        allowedCredentials,
+        functions: Object.entries(artifacts).map(([name, built]) => ({
+          function: name,
+          sha256: built.sha256,
+          size: built.size,
+          runtime: functions[name]?.runtime ?? manifest.runtime,
+          handler: manifest.functions[name]?.handler ?? '',
+        })),
+      },
+      ctx.actor,
+    ),
+  );
   return {
-    release, created, allowedCredentials: release.allowedCredentials, scannedFiles: scan?.files ?? 0,
-    functions: Object.entries(artifacts).map(([name, built]) => ({ function: name, sha256: built.sha256, size: built.size, cached: built.cached })).sort((a, b) => (a.function < b.function ? -1 : a.function > b.function ? 1 : 0)),
+    release,
+    created,
+    allowedCredentials: release.allowedCredentials,
+    scannedFiles: scan?.files ?? 0,
+    functions: Object.entries(artifacts)
+      .map(([name, built]) => ({ function: name, sha256: built.sha256, size: built.size, cached: built.cached }))
+      .sort((a, b) => (a.function < b.function ? -1 : a.function > b.function ? 1 : 0)),
   };
 }
 

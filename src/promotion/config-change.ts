@@ -16,8 +16,17 @@ export function changedKeys(before: Record<string, string>, after: Record<string
 }
 
 /** Ledger detail for publishing `config` with code `sha256` to `instance`: `{ configChanged, codeChanged, comparedWith }`. */
-export async function configChangeDetail(provider: Provider, instance: string, sha256: string, config: Record<string, string>): Promise<Record<string, unknown>> {
+export async function configChangeDetail(
+  provider: Provider,
+  instance: string,
+  sha256: string,
+  config: Record<string, string>,
+): Promise<Record<string, unknown>> {
   const previous = (await provider.listVersions(instance)).at(-1);
   if (!previous) return {};
-  return { configChanged: changedKeys(previous.config, config), codeChanged: previous.sha256 !== sha256, comparedWith: previous.version };
+  return {
+    configChanged: changedKeys(previous.config, config),
+    codeChanged: previous.sha256 !== sha256,
+    comparedWith: previous.version,
+  };
 }

@@ -35,8 +35,12 @@ export interface ConfigDiff {
 
 type ViewContext = Pick<AppContext, 'loaded' | 'store' | 'env' | 'secrets'>;
 
-function manifestFor(ctx: ViewContext, releaseRef: string | undefined): { manifest: Manifest; from: string; release: string } {
-  if (releaseRef === undefined) return { manifest: ctx.loaded.manifest, from: 'stagecraft.yml', release: '<the next release>' };
+function manifestFor(
+  ctx: ViewContext,
+  releaseRef: string | undefined,
+): { manifest: Manifest; from: string; release: string } {
+  if (releaseRef === undefined)
+    return { manifest: ctx.loaded.manifest, from: 'stagecraft.yml', release: '<the next release>' };
   const release = ctx.store.releases.find(releaseRef);
   return { manifest: release.manifest, from: `release ${release.id}`, release: release.id };
 }
@@ -44,12 +48,21 @@ function manifestFor(ctx: ViewContext, releaseRef: string | undefined): { manife
 export function showConfig(ctx: ViewContext, env: string, releaseRef?: string): ConfigView {
   const { manifest, from, release } = manifestFor(ctx, releaseRef);
   requireEnvironment(manifest, env);
-  const functions = Object.keys(manifest.functions).sort().map((fn) => ({
-    function: fn,
-    entries: describeConfig(manifest, env, fn, { env: (name) => ctx.env[name], secretSet: (name) => ctx.secrets.isSet(env, name) }, release),
-  }));
+  const functions = Object.keys(manifest.functions)
+    .sort()
+    .map((fn) => ({
+      function: fn,
+      entries: describeConfig(
+        manifest,
+        env,
+        fn,
+        { env: (name) => ctx.env[name], secretSet: (name) => ctx.secrets.isSet(env, name) },
+        release,
+      ),
+    }));
   const missing = new Set<string>();
-  for (const { entries } of functions) for (const entry of entries) for (const text of entry.missing) missing.add(`${entry.source.path}: ${text}`);
+  for (const { entries } of functions)
+    for (const entry of entries) for (const text of entry.missing) missing.add(`${entry.source.path}: ${text}`);
   return { environment: env, manifest: from, functions, missing: [...missing].sort() };
 }
 
@@ -61,16 +74,27 @@ export function diffConfig(ctx: ViewContext, a: string, b: string, releaseRef?: 
   const left = showConfig(ctx, a, releaseRef);
   const right = showConfig(ctx, b, releaseRef);
   const functions = left.functions.map(({ function: fn, entries }) => {
-    const mine = new Map(entries.filter((entry) => entry.source.layer !== 'stagecraft').map((entry) => [entry.key, entry]));
-    const theirs = new Map((right.functions.find((other) => other.function === fn)?.entries ?? [])
-      .filter((entry) => entry.source.layer !== 'stagecraft').map((entry) => [entry.key, entry]));
+    const mine = new Map(
+      entries.filter((entry) => entry.source.layer !== 'stagecraft').map((entry) => [entry.key, entry]),
+    );
+    const theirs = new Map(
+      (right.functions.find((other) => other.function === fn)?.entries ?? [])
+        .filter((entry) => entry.source.layer !== 'stagecraft')
+        .map((entry) => [entry.key, entry]),
+    );
     const keys: ConfigDiffKey[] = [];
     for (const key of [...new Set([...mine.keys(), ...theirs.keys()])].sort()) {
       const x = mine.get(key) ?? null;
       const y = theirs.get(key) ?? null;
-      const status: DiffStatus | undefined = !x ? 'only-b' : !y ? 'only-a'
-        : x.secret && y.secret ? 'secret'
-          : x.value !== y.value || x.secret !== y.secret || x.missing.join() !== y.missing.join() ? 'differs' : undefined;
+      const status: DiffStatus | undefined = !x
+        ? 'only-b'
+        : !y
+          ? 'only-a'
+          : x.secret && y.secret
+            ? 'secret'
+            : x.value !== y.value || x.secret !== y.secret || x.missing.join() !== y.missing.join()
+              ? 'differs'
+              : undefined;
       if (status) keys.push({ key, status, a: x, b: y });
     }
     return { function: fn, keys };

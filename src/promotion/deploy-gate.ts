@@ -8,10 +8,17 @@ import { aliasName, instanceName } from '../manifest/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
 
-export interface DeployForce { reason: string }
+export interface DeployForce {
+  reason: string;
+}
 
 /** Throws DEPLOY_PROTECTED (exit 3) unless forced; a forced deploy past a protection is recorded. */
-export async function checkDeployGate(ctx: AppContext, release: Release, env: string, force: DeployForce | undefined): Promise<void> {
+export async function checkDeployGate(
+  ctx: AppContext,
+  release: Release,
+  env: string,
+  force: DeployForce | undefined,
+): Promise<void> {
   const blocks = await protections(ctx, release, env);
   if (blocks.length === 0) return;
   if (!force) {
@@ -19,20 +26,31 @@ export async function checkDeployGate(ctx: AppContext, release: Release, env: st
       hint: `promote through the chain (\`stagecraft promote --to ${env}\`), or pass --force --reason "…" (recorded in the ledger)`,
     });
   }
-  ctx.store.transaction(() => ctx.store.ledger.append({
-    kind: 'deploy.forced', operation: 'deploy', actor: ctx.actor, environment: env, releaseId: release.id, commit: release.commit,
-    detail: { reason: force.reason, bypassed: blocks },
-  }));
-  ctx.report.warn(`${env}: deploy of ${release.id} forced by ${ctx.actor}: ${force.reason} (bypassed: ${blocks.join('; ')})`);
+  ctx.store.transaction(() =>
+    ctx.store.ledger.append({
+      kind: 'deploy.forced',
+      operation: 'deploy',
+      actor: ctx.actor,
+      environment: env,
+      releaseId: release.id,
+      commit: release.commit,
+      detail: { reason: force.reason, bypassed: blocks },
+    }),
+  );
+  ctx.report.warn(
+    `${env}: deploy of ${release.id} forced by ${ctx.actor}: ${force.reason} (bypassed: ${blocks.join('; ')})`,
+  );
 }
 
 async function protections(ctx: AppContext, release: Release, env: string): Promise<string[]> {
   const chain = ctx.loaded.manifest.environments;
   const index = chain.findIndex((candidate) => candidate.name === env);
   const blocks: string[] = [];
-  if (chain[index]?.approval === 'manual') blocks.push(`${env} needs a manual approval (\`approval: manual\`), which only a promotion asks for`);
+  if (chain[index]?.approval === 'manual')
+    blocks.push(`${env} needs a manual approval (\`approval: manual\`), which only a promotion asks for`);
   const previous = index > 0 ? chain[index - 1]?.name : undefined;
-  if (previous !== undefined && !(await hasRun(ctx, release, previous))) blocks.push(`${previous} has not run ${release.id}, and it comes before ${env}`);
+  if (previous !== undefined && !(await hasRun(ctx, release, previous)))
+    blocks.push(`${previous} has not run ${release.id}, and it comes before ${env}`);
   return blocks;
 }
 

@@ -12,7 +12,11 @@ import { changedKeys } from './config-change.js';
 import type { AppContext } from './context.js';
 import { requireEnvironment, resolveRelease } from './promote.js';
 
-export interface SecretChange { name: string; from: number | null; to: number | null }
+export interface SecretChange {
+  name: string;
+  from: number | null;
+  to: number | null;
+}
 
 export interface ConfigKeyChange {
   key: string;
@@ -50,7 +54,12 @@ export interface EnvironmentDiff {
 
 type DiffContext = Pick<AppContext, 'loaded' | 'store' | 'provider' | 'env' | 'sharedReleases' | 'report'>;
 
-export async function diffEnvironments(ctx: DiffContext, from: string, to: string, releaseRef?: string): Promise<EnvironmentDiff> {
+export async function diffEnvironments(
+  ctx: DiffContext,
+  from: string,
+  to: string,
+  releaseRef?: string,
+): Promise<EnvironmentDiff> {
   const { manifest } = ctx.loaded;
   requireEnvironment(manifest, from);
   requireEnvironment(manifest, to);
@@ -68,7 +77,8 @@ export async function diffEnvironments(ctx: DiffContext, from: string, to: strin
     const stored = built ? storedConfig(ctx, next, to, fn, release.id) : {};
     const before = live ? tryRelease(ctx, live.releaseId)?.manifest : undefined;
     functions.push({
-      function: fn, instance,
+      function: fn,
+      instance,
       code: !built ? 'removed' : !live ? 'new' : live.sha256 === built.sha256 ? 'unchanged' : 'changed',
       live: live ? { version: live.version, release: live.releaseId, sha256: live.sha256 } : null,
       next: built ? { release: release.id, sha256: built.sha256 } : null,
@@ -79,9 +89,12 @@ export async function diffEnvironments(ctx: DiffContext, from: string, to: strin
   const liveRelease = liveReleases[0] ?? null;
   const previous = liveRelease === null ? undefined : tryRelease(ctx, liveRelease);
   const resources = resourceChanges(previous?.manifest, next);
-  const commits = previous?.commit && release.commit ? gitLog(ctx.loaded.appDir, previous.commit, release.commit) : null;
-  const changes = functions.some((f) => f.code !== 'unchanged' || f.config.length > 0 || f.triggers.added.length + f.triggers.removed.length > 0)
-    || resources.added.length + resources.removed.length + resources.changed.length > 0;
+  const commits =
+    previous?.commit && release.commit ? gitLog(ctx.loaded.appDir, previous.commit, release.commit) : null;
+  const changes =
+    functions.some(
+      (f) => f.code !== 'unchanged' || f.config.length > 0 || f.triggers.added.length + f.triggers.removed.length > 0,
+    ) || resources.added.length + resources.removed.length + resources.changed.length > 0;
   return { from, to, release: release.id, liveRelease, functions, resources, commits, changes };
 }
 
@@ -93,7 +106,9 @@ async function liveReleaseOf(ctx: DiffContext, env: string): Promise<Release> {
     const release = live && tryRelease(ctx, live.releaseId);
     if (release) return release;
   }
-  throw new StagecraftError('RELEASE_NOT_FOUND', `nothing Stagecraft released is live in ${env}`, { hint: `name the release with --release, or deploy ${env} first` });
+  throw new StagecraftError('RELEASE_NOT_FOUND', `nothing Stagecraft released is live in ${env}`, {
+    hint: `name the release with --release, or deploy ${env} first`,
+  });
 }
 
 async function liveVersion(ctx: DiffContext, instance: string, alias: string): Promise<VersionRecord | undefined> {
@@ -111,7 +126,13 @@ function tryRelease(ctx: DiffContext, id: string): Release | undefined {
 }
 
 /** The config the release would be published with in `env`: secrets pinned to their current revision, never opened. */
-function storedConfig(ctx: DiffContext, manifest: Manifest, env: string, fn: string, release: string): Record<string, string> {
+function storedConfig(
+  ctx: DiffContext,
+  manifest: Manifest,
+  env: string,
+  fn: string,
+  release: string,
+): Record<string, string> {
   return resolveConfig(manifest, env, fn, release, {
     env: (name) => ctx.env[name],
     secret: (name) => {
@@ -123,16 +144,22 @@ function storedConfig(ctx: DiffContext, manifest: Manifest, env: string, fn: str
 
 function configChanges(before: Record<string, string>, after: Record<string, string>): ConfigKeyChange[] {
   // Variables Stagecraft provides (STAGECRAFT_*) follow the environment and its resources, shown apart.
-  return changedKeys(before, after).filter((key) => !key.startsWith('STAGECRAFT_')).map((key) => {
-    const a = before[key];
-    const b = after[key];
-    const change = a === undefined ? 'added' : b === undefined ? 'removed' : 'changed';
-    const pinned = [...pinnedSecrets(a ?? ''), ...pinnedSecrets(b ?? '')];
-    if (pinned.length === 0) return { key, change, ...(a === undefined ? {} : { from: a }), ...(b === undefined ? {} : { to: b }) };
-    const revision = (text: string | undefined, name: string) => pinnedSecrets(text ?? '').find((ref) => ref.name === name)?.revision ?? null;
-    const secrets = [...new Set(pinned.map((ref) => ref.name))].sort().map((name) => ({ name, from: revision(a, name), to: revision(b, name) }));
-    return { key, change, secrets };
-  });
+  return changedKeys(before, after)
+    .filter((key) => !key.startsWith('STAGECRAFT_'))
+    .map((key) => {
+      const a = before[key];
+      const b = after[key];
+      const change = a === undefined ? 'added' : b === undefined ? 'removed' : 'changed';
+      const pinned = [...pinnedSecrets(a ?? ''), ...pinnedSecrets(b ?? '')];
+      if (pinned.length === 0)
+        return { key, change, ...(a === undefined ? {} : { from: a }), ...(b === undefined ? {} : { to: b }) };
+      const revision = (text: string | undefined, name: string) =>
+        pinnedSecrets(text ?? '').find((ref) => ref.name === name)?.revision ?? null;
+      const secrets = [...new Set(pinned.map((ref) => ref.name))]
+        .sort()
+        .map((name) => ({ name, from: revision(a, name), to: revision(b, name) }));
+      return { key, change, secrets };
+    });
 }
 
 function triggersOf(manifest: Manifest | undefined, fn: string): string[] {
@@ -149,13 +176,22 @@ function triggersOf(manifest: Manifest | undefined, fn: string): string[] {
 }
 
 function setChange(before: string[], after: string[]): { added: string[]; removed: string[] } {
-  return { added: after.filter((item) => !before.includes(item)), removed: before.filter((item) => !after.includes(item)) };
+  return {
+    added: after.filter((item) => !before.includes(item)),
+    removed: before.filter((item) => !after.includes(item)),
+  };
 }
 
 /** Queues, topics and tables as `queue orders`, compared by their whole definition. */
 function resourceChanges(before: Manifest | undefined, after: Manifest): EnvironmentDiff['resources'] {
-  const flatten = (manifest: Manifest | undefined) => new Map(Object.entries(manifest?.resources ?? {})
-    .flatMap(([kind, entries]) => Object.entries(entries as Record<string, unknown>).map(([name, def]) => [`${kind.replace(/s$/, '')} ${name}`, JSON.stringify(def)] as const)));
+  const flatten = (manifest: Manifest | undefined) =>
+    new Map(
+      Object.entries(manifest?.resources ?? {}).flatMap(([kind, entries]) =>
+        Object.entries(entries as Record<string, unknown>).map(
+          ([name, def]) => [`${kind.replace(/s$/, '')} ${name}`, JSON.stringify(def)] as const,
+        ),
+      ),
+    );
   const a = flatten(before);
   const b = flatten(after);
   return {

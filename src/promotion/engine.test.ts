@@ -22,8 +22,20 @@ describe('PromotionRun', () => {
     const app = await fakeApp(MANIFEST());
     const release = app.release();
     const outcome = await promote(app.ctx, {});
-    expect(outcome).toMatchObject({ status: 'succeeded', release: release.id, environments: [{ name: 'dev', step: 'live' }, { name: 'prod', step: 'live' }] });
-    expect(app.provider.pointers()).toEqual({ 'shop-api-dev:live': 'v1', 'shop-api-dev:smoke': 'v1', 'shop-api-prod:live': 'v1', 'shop-api-prod:smoke': 'v1' });
+    expect(outcome).toMatchObject({
+      status: 'succeeded',
+      release: release.id,
+      environments: [
+        { name: 'dev', step: 'live' },
+        { name: 'prod', step: 'live' },
+      ],
+    });
+    expect(app.provider.pointers()).toEqual({
+      'shop-api-dev:live': 'v1',
+      'shop-api-dev:smoke': 'v1',
+      'shop-api-prod:live': 'v1',
+      'shop-api-prod:smoke': 'v1',
+    });
     const kinds = app.store.ledger.list({}).map((entry) => entry.kind);
     expect(kinds).toContain('promotion.succeeded');
     expect(kinds.filter((kind) => kind === 'smoke.passed')).toHaveLength(2);
@@ -53,11 +65,17 @@ describe('PromotionRun', () => {
     app.release('a'.repeat(64));
     await promote(app.ctx, {});
     app.release('b'.repeat(64));
-    app.provider.answer = (request, version) => (request.instance.endsWith('prod') && version === 2 ? failed('boom') : ok('{"statusCode":200}'));
+    app.provider.answer = (request, version) =>
+      request.instance.endsWith('prod') && version === 2 ? failed('boom') : ok('{"statusCode":200}');
     const outcome = await promote(app.ctx, {});
     expect(outcome).toMatchObject({ status: 'failed', failure: { environment: 'prod', step: 'smoke' } });
     expect(outcome.environments.map((env) => env.step)).toEqual(['restored', 'restored']);
-    expect(app.provider.pointers()).toEqual({ 'shop-api-dev:live': 'v1', 'shop-api-dev:smoke': 'v1', 'shop-api-prod:live': 'v1', 'shop-api-prod:smoke': 'v1' });
+    expect(app.provider.pointers()).toEqual({
+      'shop-api-dev:live': 'v1',
+      'shop-api-dev:smoke': 'v1',
+      'shop-api-prod:live': 'v1',
+      'shop-api-prod:smoke': 'v1',
+    });
     const failedEntry = app.store.ledger.list({}).find((entry) => entry.kind === 'promotion.failed');
     expect(failedEntry?.detail).toMatchObject({ failedIn: 'prod', rolledBack: ['prod', 'dev'] });
   });
@@ -69,7 +87,10 @@ describe('PromotionRun', () => {
     app.release('b'.repeat(64));
     app.provider.failUpdate = (target) => target.name === 'live' && target.version === 2;
     const outcome = await deploy(app.ctx, 'dev');
-    expect(outcome).toMatchObject({ status: 'failed', failure: { environment: 'dev', reason: 'the fake provider refused' } });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      failure: { environment: 'dev', reason: 'the fake provider refused' },
+    });
     expect(app.provider.pointers()).toEqual({ 'shop-api-dev:live': 'v1', 'shop-api-dev:smoke': 'v1' });
   });
 });

@@ -23,9 +23,17 @@ import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js
 import { currentStep, fail, rollBack } from './undo.js';
 
 /** One function of one environment in an outcome: what was published and what `live` was before. */
-export interface OutcomeFunction { function: string; sha256: string; version: number | null; published: boolean; previousLive: number | null }
+export interface OutcomeFunction {
+  function: string;
+  sha256: string;
+  version: number | null;
+  published: boolean;
+  previousLive: number | null;
+}
 
-export interface OutcomeEnvironment extends EnvironmentProgress { functions: OutcomeFunction[] }
+export interface OutcomeEnvironment extends EnvironmentProgress {
+  functions: OutcomeFunction[];
+}
 
 export interface PromotionOutcome {
   promotion: string;
@@ -42,7 +50,6 @@ export interface PromotionOutcome {
   timings: { totalMs: number; testsMs: number };
 }
 
-
 type Advance = 'next' | 'paused' | 'refused';
 
 export class PromotionRun {
@@ -56,11 +63,21 @@ export class PromotionRun {
    * `ensureHeld` (from `withLock`) is called before every step that changes something: it
    * throws when this process has lost the lock, and the run stops without touching anything.
    */
-  constructor(private readonly ctx: AppContext, record: PromotionRecord<PromotionState>, ensureHeld: () => Promise<void> = async () => undefined) {
+  constructor(
+    private readonly ctx: AppContext,
+    record: PromotionRecord<PromotionState>,
+    ensureHeld: () => Promise<void> = async () => undefined,
+  ) {
     const release = ctx.store.releases.find(record.releaseId);
     this.journal = new RunJournal(ctx, record, release);
     // Ephemeral environments are copies of a chain environment added to the release's manifest.
-    this.scope = { ctx, journal: this.journal, release, manifest: withEphemeral(release.manifest, ctx.store.environments.list()), ensureHeld };
+    this.scope = {
+      ctx,
+      journal: this.journal,
+      release,
+      manifest: withEphemeral(release.manifest, ctx.store.environments.list()),
+      ensureHeld,
+    };
     this.gateways = new SmokeGateways({ appDir: ctx.loaded.appDir, provider: ctx.provider });
   }
 
@@ -91,11 +108,14 @@ export class PromotionRun {
     } catch (error) {
       // A lost lock belongs to whoever took it over; a failing rollback stays `rolling-back` for
       // `promote --resume` with its first reason. Neither may start (another) rollback here.
-      if (this.record.status === 'rolling-back' || (error instanceof StagecraftError && error.code === 'LOCK_LOST')) throw error;
-      if (error instanceof StepFailed) return await this.fail(error.step, error.message, error.details, undefined, error.breach);
+      if (this.record.status === 'rolling-back' || (error instanceof StagecraftError && error.code === 'LOCK_LOST'))
+        throw error;
+      if (error instanceof StepFailed)
+        return await this.fail(error.step, error.message, error.details, undefined, error.breach);
       // A platform failure mid-way (an artifact gone, a provider error) rolls back like a failed
       // test; anything else is a bug and stays in the journal for `promote --resume`.
-      if (error instanceof StagecraftError) return await this.fail(currentStep(this.scope), error.message, error.hint ? [error.hint] : []);
+      if (error instanceof StagecraftError)
+        return await this.fail(currentStep(this.scope), error.message, error.hint ? [error.hint] : []);
       throw error;
     } finally {
       await this.gateways.close();
@@ -107,7 +127,10 @@ export class PromotionRun {
     try {
       await this.scope.ensureHeld();
       // Killed after its last step but before it said so: it is done, not something to undo.
-      if (this.record.status === 'running' && this.state.environments.every((env) => env.step === 'live' || env.step === 'passed')) {
+      if (
+        this.record.status === 'running' &&
+        this.state.environments.every((env) => env.step === 'live' || env.step === 'passed')
+      ) {
         this.journal.finish('succeeded', 'promotion.succeeded', { note: 'finished before its process died' });
         return this.outcome();
       }
@@ -133,7 +156,9 @@ export class PromotionRun {
 
   /** The environments this promotion has yet to publish to, whose config must resolve before it goes on. */
   remaining(): string[] {
-    return this.state.environments.filter((env) => env.step === 'pending' || env.step === 'backed-up').map((env) => env.name);
+    return this.state.environments
+      .filter((env) => env.step === 'pending' || env.step === 'backed-up')
+      .map((env) => env.name);
   }
 
   /** Records an approval of the paused environment and makes the run continue past its gate. */
@@ -155,7 +180,8 @@ export class PromotionRun {
           this.ctx.report.progress(`${env}: ${scope.release.id} is already live, passed`);
           return journal.step(progress, 'passed');
         }
-        if (index > 0 && await soakBlocks(scope, this.state.environments[index - 1]?.name ?? '', progress)) return 'refused';
+        if (index > 0 && (await soakBlocks(scope, this.state.environments[index - 1]?.name ?? '', progress)))
+          return 'refused';
       }
       const backup: EnvironmentProgress['backup'] = {};
       for (const fn of scope.release.functions) {
@@ -213,27 +239,54 @@ export class PromotionRun {
     const { release, manifest, journal } = this.scope;
     const plans = release.functions.map((fn) => {
       const def = manifest.functions[fn.function];
-      if (!def) throw new StagecraftError('STATE_FAILED', `release ${release.id} lists ${fn.function} but its manifest does not`);
+      if (!def)
+        throw new StagecraftError(
+          'STATE_FAILED',
+          `release ${release.id} lists ${fn.function} but its manifest does not`,
+        );
       return { fn, def, instance: instanceName(manifest, fn.function, env) };
     });
-    await this.ctx.provider.ensureStack({
-      app: manifest.app, environment: env, strategy: manifest.strategy, resources: manifest.resources,
-      functions: plans.map((plan) => ({ function: plan.fn.function, instance: plan.instance })),
-      definitions: manifest.functions,
-    }, journal.meta(env, ''));
+    await this.ctx.provider.ensureStack(
+      {
+        app: manifest.app,
+        environment: env,
+        strategy: manifest.strategy,
+        resources: manifest.resources,
+        functions: plans.map((plan) => ({ function: plan.fn.function, instance: plan.instance })),
+        definitions: manifest.functions,
+      },
+      journal.meta(env, ''),
+    );
     const published: Record<string, number> = {};
     const fresh: string[] = [];
     for (const { fn, def, instance } of plans) {
-      const config = resolveConfig(manifest, env, fn.function, release.id, { env: (name) => this.ctx.env[name], secret: this.ctx.secrets.forEnvironment(secretsOf(this.ctx, env)) });
-      const { version, created } = await this.ctx.provider.publishVersion({
-        instance, environment: env, function: fn.function, releaseId: release.id, sha256: fn.sha256,
-        runtime: fn.runtime, handler: fn.handler, memoryMb: def.memory, timeoutSec: def.timeout, config: config.stored, configDigest: config.digest,
-      }, journal.meta(env, fn.function, await configChangeDetail(this.ctx.provider, instance, fn.sha256, config.stored)));
+      const config = resolveConfig(manifest, env, fn.function, release.id, {
+        env: (name) => this.ctx.env[name],
+        secret: this.ctx.secrets.forEnvironment(secretsOf(this.ctx, env)),
+      });
+      const { version, created } = await this.ctx.provider.publishVersion(
+        {
+          instance,
+          environment: env,
+          function: fn.function,
+          releaseId: release.id,
+          sha256: fn.sha256,
+          runtime: fn.runtime,
+          handler: fn.handler,
+          memoryMb: def.memory,
+          timeoutSec: def.timeout,
+          config: config.stored,
+          configDigest: config.digest,
+        },
+        journal.meta(env, fn.function, await configChangeDetail(this.ctx.provider, instance, fn.sha256, config.stored)),
+      );
       published[fn.function] = version.version;
       if (created) fresh.push(fn.function);
     }
     const versions = Object.entries(published).map(([fn, version]) => `${fn} v${version}`);
-    this.ctx.report.progress(`${env}: published ${versions.length > 6 ? `${versions.length} versions` : versions.join(', ')} (${fresh.length} new)`);
+    this.ctx.report.progress(
+      `${env}: published ${versions.length > 6 ? `${versions.length} versions` : versions.join(', ')} (${fresh.length} new)`,
+    );
     return { published, created: fresh };
   }
 
@@ -242,24 +295,49 @@ export class PromotionRun {
     if (manifest.smoke.length === 0) return [];
     this.ctx.report.progress(`${env}: running ${manifest.smoke.length} smoke test(s) against smoke`);
     const started = performance.now();
-    const results = await runSmokeTests({ provider: this.ctx.provider, gateways: this.gateways, appDir: this.ctx.loaded.appDir }, manifest, env);
+    const results = await runSmokeTests(
+      { provider: this.ctx.provider, gateways: this.gateways, appDir: this.ctx.loaded.appDir },
+      manifest,
+      env,
+    );
     this.testsMs += performance.now() - started;
     this.ctx.store.transaction(() => {
       for (const result of results) {
-        this.ctx.store.ledger.append({ ...this.journal.meta(env, '', { test: result.name, type: result.kind, durationMs: result.durationMs, ...(result.failure ? { failure: result.failure } : {}) }), kind: result.ok ? 'smoke.passed' : 'smoke.failed' });
+        this.ctx.store.ledger.append({
+          ...this.journal.meta(env, '', {
+            test: result.name,
+            type: result.kind,
+            durationMs: result.durationMs,
+            ...(result.failure ? { failure: result.failure } : {}),
+          }),
+          kind: result.ok ? 'smoke.passed' : 'smoke.failed',
+        });
       }
     });
-    for (const result of results) this.ctx.report.progress(`  ${result.ok ? 'pass' : 'FAIL'} ${result.name} (${result.durationMs} ms)${result.failure ? `: ${result.failure[0] ?? ''}` : ''}`);
+    for (const result of results)
+      this.ctx.report.progress(
+        `  ${result.ok ? 'pass' : 'FAIL'} ${result.name} (${result.durationMs} ms)${result.failure ? `: ${result.failure[0] ?? ''}` : ''}`,
+      );
     const failed = results.filter((result) => !result.ok);
     if (failed.length > 0) {
       const progress = this.state.environments.find((candidate) => candidate.name === env);
       if (progress) progress.tests = results;
-      throw new StepFailed('smoke', `smoke test${failed.length > 1 ? 's' : ''} ${failed.map((result) => result.name).join(', ')} failed in ${env}`, failed.flatMap((result) => [`${result.name}:`, ...(result.failure ?? []).map((line) => `  ${line}`)]));
+      throw new StepFailed(
+        'smoke',
+        `smoke test${failed.length > 1 ? 's' : ''} ${failed.map((result) => result.name).join(', ')} failed in ${env}`,
+        failed.flatMap((result) => [`${result.name}:`, ...(result.failure ?? []).map((line) => `  ${line}`)]),
+      );
     }
     return results;
   }
 
-  private async fail(step: Step, reason: string, details: string[], where?: string, breach?: Breach): Promise<PromotionOutcome> {
+  private async fail(
+    step: Step,
+    reason: string,
+    details: string[],
+    where?: string,
+    breach?: Breach,
+  ): Promise<PromotionOutcome> {
     await fail(this.scope, step, reason, details, where, breach);
     return this.outcome();
   }
@@ -273,12 +351,20 @@ export class PromotionRun {
     const { state, record } = this;
     const { release } = this.scope;
     return {
-      promotion: this.id, kind: record.kind, release: release.id, commit: release.commit, target: record.target, status: record.status,
+      promotion: this.id,
+      kind: record.kind,
+      release: release.id,
+      commit: release.commit,
+      target: record.target,
+      status: record.status,
       environments: state.environments.map((env) => ({
         ...env,
         functions: release.functions.map((fn) => ({
-          function: fn.function, sha256: fn.sha256, version: env.published?.[fn.function] ?? null,
-          published: env.created?.includes(fn.function) ?? false, previousLive: env.backup?.[fn.function]?.live ?? null,
+          function: fn.function,
+          sha256: fn.sha256,
+          version: env.published?.[fn.function] ?? null,
+          published: env.created?.includes(fn.function) ?? false,
+          previousLive: env.backup?.[fn.function]?.live ?? null,
         })),
       })),
       ...(state.failure ? { failure: state.failure } : {}),

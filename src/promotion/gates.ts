@@ -14,7 +14,9 @@ export async function liveSince(scope: RunScope, env: string): Promise<number | 
     const instance = instanceName(scope.manifest, fn.function, env);
     const alias = await scope.ctx.provider.getAlias(instance, aliasName(scope.manifest, env, 'live'));
     if (!alias || alias.extra) return undefined;
-    const version = (await scope.ctx.provider.listVersions(instance)).find((candidate) => candidate.version === alias.version);
+    const version = (await scope.ctx.provider.listVersions(instance)).find(
+      (candidate) => candidate.version === alias.version,
+    );
     if (version?.releaseId !== scope.release.id) return undefined;
     since = Math.max(since, Date.parse(alias.updatedAt));
   }
@@ -36,11 +38,15 @@ export async function soakBlocks(scope: RunScope, previous: string, progress: En
   if (state.skipSoak !== undefined) {
     progress.soakSkipped = { reason: state.skipSoak, by: ctx.actor };
     journal.append(previous, '', 'soak.skipped', { soak: formatDuration(soak), remainingMs, reason: state.skipSoak });
-    ctx.report.warn(`${previous}: soak of ${formatDuration(soak)} skipped (${formatDuration(remainingMs)} left): ${state.skipSoak}`);
+    ctx.report.warn(
+      `${previous}: soak of ${formatDuration(soak)} skipped (${formatDuration(remainingMs)} left): ${state.skipSoak}`,
+    );
     return false;
   }
   state.refusal = {
-    environment: previous, remainingMs, eligibleAt,
+    environment: previous,
+    remainingMs,
+    eligibleAt,
     reason: `${scope.release.id} must be live in ${previous} for ${formatDuration(soak)} before it goes further: ${formatDuration(remainingMs)} left, eligible at ${eligibleAt}`,
   };
   journal.finish('refused', 'promotion.refused', { reason: state.refusal.reason });
@@ -51,10 +57,13 @@ export async function soakBlocks(scope: RunScope, previous: string, progress: En
 /** Pauses the promotion at `env`'s manual gate unless it was approved; true when it paused. */
 export function approvalPauses(scope: RunScope, progress: EnvironmentProgress): boolean {
   const env = progress.name;
-  if (scope.journal.record.kind !== 'promote' || gateOf(scope, env).approval !== 'manual' || progress.approval) return false;
+  if (scope.journal.record.kind !== 'promote' || gateOf(scope, env).approval !== 'manual' || progress.approval)
+    return false;
   progress.step = 'awaiting-approval';
   scope.journal.recordAs('awaiting-approval', env, 'promotion.paused');
-  scope.ctx.report.warn(`${env} needs a manual approval: ${scope.release.id} is on smoke there and passed its tests; \`stagecraft approve ${env}\` moves live and continues`);
+  scope.ctx.report.warn(
+    `${env} needs a manual approval: ${scope.release.id} is on smoke there and passed its tests; \`stagecraft approve ${env}\` moves live and continues`,
+  );
   return true;
 }
 

@@ -10,13 +10,39 @@ import type { SmokeResult } from './smoke/index.js';
  * The steps of one environment, in order. `passed`: the release was already live there.
  * `restored`: a rollback put `live` and `smoke` back to the backup.
  */
-export const STEPS = ['pending', 'passed', 'backed-up', 'published', 'smoke', 'tested', 'awaiting-approval', 'approved', 'ready', 'shifting', 'live', 'restored'] as const;
+export const STEPS = [
+  'pending',
+  'passed',
+  'backed-up',
+  'published',
+  'smoke',
+  'tested',
+  'awaiting-approval',
+  'approved',
+  'ready',
+  'shifting',
+  'live',
+  'restored',
+] as const;
 export type Step = (typeof STEPS)[number];
 
 /** The steps at which this promotion may have moved an alias of the environment (or was about to, when it died). */
-const ALIASES_MAY_HAVE_MOVED = new Set<Step>(['backed-up', 'published', 'smoke', 'tested', 'awaiting-approval', 'approved', 'ready', 'shifting', 'live']);
+const ALIASES_MAY_HAVE_MOVED = new Set<Step>([
+  'backed-up',
+  'published',
+  'smoke',
+  'tested',
+  'awaiting-approval',
+  'approved',
+  'ready',
+  'shifting',
+  'live',
+]);
 
-export interface FunctionBackup { live: number | null; smoke: number | null }
+export interface FunctionBackup {
+  live: number | null;
+  smoke: number | null;
+}
 
 export interface EnvironmentProgress {
   name: string;
@@ -35,7 +61,12 @@ export interface EnvironmentProgress {
 }
 
 /** What the new (and old) versions served during one step of a shift, summed over the shifted functions. */
-export interface TrafficSeen { invocations: number; errors: number; throttles: number; p99Ms: number | null }
+export interface TrafficSeen {
+  invocations: number;
+  errors: number;
+  throttles: number;
+  p99Ms: number | null;
+}
 
 export interface ShiftStepReport {
   /** Share of `live`'s traffic on the new version, 0 to 1. */
@@ -71,9 +102,20 @@ export interface ShiftState {
   breach?: Breach;
 }
 
-export interface PromotionFailure { environment: string; step: Step; reason: string; details?: string[]; breach?: Breach }
+export interface PromotionFailure {
+  environment: string;
+  step: Step;
+  reason: string;
+  details?: string[];
+  breach?: Breach;
+}
 
-export interface PromotionRefusal { environment: string; reason: string; remainingMs: number; eligibleAt: string }
+export interface PromotionRefusal {
+  environment: string;
+  reason: string;
+  remainingMs: number;
+  eligibleAt: string;
+}
 
 export interface PromotionState {
   environments: EnvironmentProgress[];

@@ -28,6 +28,7 @@ export function previousLive(moves: readonly LedgerEntry[], current: number): { 
     return { why: `live is on v${current}, which the ledger does not show it moved to; name the target with --to` };
   }
   const to = stack.at(-2);
-  if (to === undefined) return { why: `v${current} is the first version that was live there; nothing earlier to go back to` };
+  if (to === undefined)
+    return { why: `v${current} is the first version that was live there; nothing earlier to go back to` };
   return { to };
 }

@@ -13,7 +13,9 @@ describe('SqliteLock', () => {
     const second = new SqliteLock(store, (pid) => alive.has(pid));
     await first.acquire('shop', holder(101), { staleAfterMs: 60_000 });
     await expect(second.acquire('shop', holder(202, 'deploy'), { staleAfterMs: 60_000 })).rejects.toMatchObject({
-      code: 'LOCK_HELD', kind: 'refused', message: expect.stringMatching(/^shop is locked by `promote` \(pid 101 on .+, since \d{4}-/),
+      code: 'LOCK_HELD',
+      kind: 'refused',
+      message: expect.stringMatching(/^shop is locked by `promote` \(pid 101 on .+, since \d{4}-/),
     });
     await first.release('shop');
     await expect(second.acquire('shop', holder(202, 'deploy'), { staleAfterMs: 60_000 })).resolves.toEqual({});
@@ -46,8 +48,12 @@ describe('SqliteLock', () => {
     await first.heartbeat('shop');
     now += 20_000; // 40 s since start, 20 s since the heartbeat: still fresh
     const second = new SqliteLock(store, () => true);
-    await expect(second.acquire('shop', holder(202), { staleAfterMs: 30_000 })).rejects.toMatchObject({ code: 'LOCK_HELD' });
+    await expect(second.acquire('shop', holder(202), { staleAfterMs: 30_000 })).rejects.toMatchObject({
+      code: 'LOCK_HELD',
+    });
     now += 15_000; // 35 s of silence
-    await expect(second.acquire('shop', holder(202), { staleAfterMs: 30_000 })).resolves.toMatchObject({ takenOverFrom: { pid: 101 } });
+    await expect(second.acquire('shop', holder(202), { staleAfterMs: 30_000 })).resolves.toMatchObject({
+      takenOverFrom: { pid: 101 },
+    });
   });
 });

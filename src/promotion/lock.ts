@@ -8,7 +8,15 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { StagecraftError } from '../errors.js';
-import { deadHolder, lockLost, processIsAlive, type LockHolder, type LockRow, type PromotionLock, type StateStore } from '../state/index.js';
+import {
+  deadHolder,
+  lockLost,
+  processIsAlive,
+  type LockHolder,
+  type LockRow,
+  type PromotionLock,
+  type StateStore,
+} from '../state/index.js';
 
 // Where they were first defined: the rule and the check are the state's now, shared with the DynamoDB lock.
 export { deadHolder, processIsAlive } from '../state/index.js';
@@ -22,9 +30,16 @@ export const STALE_AFTER_MS = 60_000;
 export class SqliteLock implements PromotionLock {
   private readonly tokens = new Map<string, string>();
 
-  constructor(private readonly store: StateStore, private readonly isAlive: (pid: number) => boolean = processIsAlive) {}
+  constructor(
+    private readonly store: StateStore,
+    private readonly isAlive: (pid: number) => boolean = processIsAlive,
+  ) {}
 
-  async acquire(app: string, holder: { pid: number; host: string; operation: string }, options: { staleAfterMs: number }): Promise<{ takenOverFrom?: LockHolder }> {
+  async acquire(
+    app: string,
+    holder: { pid: number; host: string; operation: string },
+    options: { staleAfterMs: number },
+  ): Promise<{ takenOverFrom?: LockHolder }> {
     const { store } = this;
     return store.transaction(() => {
       const now = store.now();
@@ -33,14 +48,21 @@ export class SqliteLock implements PromotionLock {
       if (current) {
         const held = holderOf(current);
         if (!deadHolder(held, now, { staleAfterMs: options.staleAfterMs, isAlive: this.isAlive })) {
-          throw new StagecraftError('LOCK_HELD', `${app} is locked by \`${current.operation}\` (pid ${current.pid} on ${current.host}, since ${current.since})`, {
-            hint: 'wait for it to finish; a lock whose process has died is taken over by the next command',
-          });
+          throw new StagecraftError(
+            'LOCK_HELD',
+            `${app} is locked by \`${current.operation}\` (pid ${current.pid} on ${current.host}, since ${current.since})`,
+            {
+              hint: 'wait for it to finish; a lock whose process has died is taken over by the next command',
+            },
+          );
         }
         takenOverFrom = held;
       }
       const token = randomUUID();
-      store.locks.put({ name: app, token, ...holder, since: now.toISOString(), heartbeatAt: now.toISOString() }, current?.token);
+      store.locks.put(
+        { name: app, token, ...holder, since: now.toISOString(), heartbeatAt: now.toISOString() },
+        current?.token,
+      );
       this.tokens.set(app, token);
       return takenOverFrom ? { takenOverFrom } : {};
     });
@@ -74,4 +96,3 @@ function holderOf(row: LockRow): LockHolder {
 export function currentHolder(operation: string): { pid: number; host: string; operation: string } {
   return { pid: process.pid, host: hostname(), operation };
 }
-

@@ -24,18 +24,27 @@ export interface PromoteOptions {
   skipSoakReason?: string;
 }
 
-export async function resolveRelease(ctx: Pick<AppContext, 'store' | 'sharedReleases' | 'report'>, ref: string | undefined): Promise<Release> {
+export async function resolveRelease(
+  ctx: Pick<AppContext, 'store' | 'sharedReleases' | 'report'>,
+  ref: string | undefined,
+): Promise<Release> {
   if (ref !== undefined) {
     try {
       return ctx.store.releases.find(ref);
     } catch (error) {
-      const shared = ctx.sharedReleases && isStagecraftError(error) && error.code === 'RELEASE_NOT_FOUND' ? await importShared(ctx, ref) : undefined;
+      const shared =
+        ctx.sharedReleases && isStagecraftError(error) && error.code === 'RELEASE_NOT_FOUND'
+          ? await importShared(ctx, ref)
+          : undefined;
       if (shared) return shared;
       throw error;
     }
   }
   const latest = ctx.store.releases.latest();
-  if (!latest) throw new StagecraftError('NO_RELEASE', 'there is no release to deploy yet', { hint: 'run `stagecraft build` first' });
+  if (!latest)
+    throw new StagecraftError('NO_RELEASE', 'there is no release to deploy yet', {
+      hint: 'run `stagecraft build` first',
+    });
   return latest;
 }
 
@@ -44,14 +53,29 @@ export async function resolveRelease(ctx: Pick<AppContext, 'store' | 'sharedRele
  * prefix, recorded here under this machine's numbering (the digest is the same: same inputs,
  * same release). Its artifacts are already in the provider's store, put there by that machine.
  */
-async function importShared(ctx: Pick<AppContext, 'store' | 'sharedReleases' | 'report'>, ref: string): Promise<Release | undefined> {
+async function importShared(
+  ctx: Pick<AppContext, 'store' | 'sharedReleases' | 'report'>,
+  ref: string,
+): Promise<Release | undefined> {
   const text = ref.trim();
-  const found = (await ctx.sharedReleases?.() ?? []).find((release) => release.id === text || (text.length >= 6 && release.digest.startsWith(text)));
+  const found = ((await ctx.sharedReleases?.()) ?? []).find(
+    (release) => release.id === text || (text.length >= 6 && release.digest.startsWith(text)),
+  );
   if (!found) return undefined;
-  const { release } = ctx.store.transaction(() => ctx.store.releases.record({
-    digest: found.digest, manifestDigest: found.manifestDigest, manifest: found.manifest, commit: found.commit, dirty: found.dirty,
-    functions: found.functions, ...(found.allowedCredentials ? { allowedCredentials: found.allowedCredentials } : {}),
-  }, found.createdBy));
+  const { release } = ctx.store.transaction(() =>
+    ctx.store.releases.record(
+      {
+        digest: found.digest,
+        manifestDigest: found.manifestDigest,
+        manifest: found.manifest,
+        commit: found.commit,
+        dirty: found.dirty,
+        functions: found.functions,
+        ...(found.allowedCredentials ? { allowedCredentials: found.allowedCredentials } : {}),
+      },
+      found.createdBy,
+    ),
+  );
   ctx.report.progress(`${found.id} was built by another machine; taken from the shared state as ${release.id}`);
   return release;
 }
@@ -66,7 +90,11 @@ export function requireEnvironment(manifest: Manifest, env: string): void {
 
 export async function promote(ctx: AppContext, options: PromoteOptions = {}): Promise<PromotionOutcome> {
   if (options.resume && (options.release !== undefined || options.to !== undefined)) {
-    throw new StagecraftError('ARGUMENT_INVALID', '--resume finishes the interrupted promotion as it was started; it takes no --release or --to', { hint: 'run `stagecraft promote --resume` alone' });
+    throw new StagecraftError(
+      'ARGUMENT_INVALID',
+      '--resume finishes the interrupted promotion as it was started; it takes no --release or --to',
+      { hint: 'run `stagecraft promote --resume` alone' },
+    );
   }
   if (options.resume) {
     return withLock(ctx, 'promote', async (ensureHeld) => {
@@ -74,11 +102,21 @@ export async function promote(ctx: AppContext, options: PromoteOptions = {}): Pr
       const interrupted = open.find((record) => record.status !== 'awaiting-approval');
       if (!interrupted) {
         const paused = open.find((record) => record.status === 'awaiting-approval');
-        throw new StagecraftError('ARGUMENT_INVALID', paused ? `${paused.id} is not interrupted: it waits for an approval` : 'there is no interrupted promotion to resume', {
-          hint: paused ? `approve it: \`stagecraft approve ${pausedAt(paused)}\`` : 'start one with `stagecraft promote`',
-        });
+        throw new StagecraftError(
+          'ARGUMENT_INVALID',
+          paused
+            ? `${paused.id} is not interrupted: it waits for an approval`
+            : 'there is no interrupted promotion to resume',
+          {
+            hint: paused
+              ? `approve it: \`stagecraft approve ${pausedAt(paused)}\``
+              : 'start one with `stagecraft promote`',
+          },
+        );
       }
-      ctx.report.progress(`resuming ${interrupted.id} (${interrupted.kind} of ${interrupted.releaseId} to ${interrupted.target}, ${interrupted.status})`);
+      ctx.report.progress(
+        `resuming ${interrupted.id} (${interrupted.kind} of ${interrupted.releaseId} to ${interrupted.target}, ${interrupted.status})`,
+      );
       return resume(ctx, interrupted, ensureHeld, options.skipSoakReason);
     });
   }
@@ -94,7 +132,12 @@ export async function promote(ctx: AppContext, options: PromoteOptions = {}): Pr
  * `deploy <env>`: one environment: publish → smoke → tests → live; a failure puts smoke back and leaves live as it
  * was. A protected environment (manual gate, predecessor that has not run the release) needs `force`.
  */
-export async function deploy(ctx: AppContext, env: string, releaseRef?: string, force?: DeployForce): Promise<PromotionOutcome> {
+export async function deploy(
+  ctx: AppContext,
+  env: string,
+  releaseRef?: string,
+  force?: DeployForce,
+): Promise<PromotionOutcome> {
   const release = await resolveRelease(ctx, releaseRef);
   requireEnvironment(ctx.loaded.manifest, env);
   requireEnvironment(release.manifest, env);
@@ -107,12 +150,18 @@ export async function deploy(ctx: AppContext, env: string, releaseRef?: string, 
  * Resolves every function's config in every environment of the chain before anything changes:
  * a missing `${env:…}` is invalid input (exit 2) and must not surface half-way, after dev moved.
  */
-export function checkConfig(ctx: AppContext, release: Release, chain: string[], ephemeral: readonly EphemeralRef[] = ctx.store.environments.list()): void {
+export function checkConfig(
+  ctx: AppContext,
+  release: Release,
+  chain: string[],
+  ephemeral: readonly EphemeralRef[] = ctx.store.environments.list(),
+): void {
   const manifest = withEphemeral(release.manifest, ephemeral);
   for (const env of chain) {
     // An ephemeral environment resolves its secret references in the environment it copies.
     const secrets = ctx.secrets.forEnvironment(ephemeral.find((entry) => entry.name === env)?.from ?? env);
-    for (const fn of release.functions) resolveConfig(manifest, env, fn.function, release.id, { env: (name) => ctx.env[name], secret: secrets });
+    for (const fn of release.functions)
+      resolveConfig(manifest, env, fn.function, release.id, { env: (name) => ctx.env[name], secret: secrets });
   }
 }
 
@@ -121,11 +170,22 @@ export function checkConfig(ctx: AppContext, release: Release, chain: string[], 
  * last environment in advance (`approve <env> --release R` from a pipeline's button): recorded
  * as the approval, in the same transaction as the start.
  */
-export async function start(ctx: AppContext, kind: PromotionKind, release: Release, chain: string[], skipSoak?: string, approvedBy?: string): Promise<PromotionOutcome> {
+export async function start(
+  ctx: AppContext,
+  kind: PromotionKind,
+  release: Release,
+  chain: string[],
+  skipSoak?: string,
+  approvedBy?: string,
+): Promise<PromotionOutcome> {
   checkConfig(ctx, release, chain);
   return withLock(ctx, kind, async (ensureHeld) => {
     for (const open of ctx.store.promotions.unfinished<PromotionState>()) {
-      const sameWork = open.status !== 'awaiting-approval' && open.kind === kind && open.releaseId === release.id && open.target === chain[chain.length - 1];
+      const sameWork =
+        open.status !== 'awaiting-approval' &&
+        open.kind === kind &&
+        open.releaseId === release.id &&
+        open.target === chain[chain.length - 1];
       if (sameWork) {
         ctx.report.progress(`resuming ${open.id}, interrupted before it finished`);
         return resume(ctx, open, ensureHeld, skipSoak);
@@ -135,19 +195,43 @@ export async function start(ctx: AppContext, kind: PromotionKind, release: Relea
     const target = chain[chain.length - 1] ?? '';
     const approval = approvedBy === undefined ? undefined : { by: approvedBy, at: ctx.store.now().toISOString() };
     const state: PromotionState = {
-      environments: chain.map((name) => ({ name, step: 'pending', ...(approval && name === target ? { approval } : {}) })),
+      environments: chain.map((name) => ({
+        name,
+        step: 'pending',
+        ...(approval && name === target ? { approval } : {}),
+      })),
       ...(skipSoak !== undefined ? { skipSoak } : {}),
     };
     const record = ctx.store.transaction(() => {
-      const created = ctx.store.promotions.create({ kind, releaseId: release.id, target: chain[chain.length - 1] ?? '', startedBy: ctx.actor, state });
+      const created = ctx.store.promotions.create({
+        kind,
+        releaseId: release.id,
+        target: chain[chain.length - 1] ?? '',
+        startedBy: ctx.actor,
+        state,
+      });
       ctx.store.ledger.append({
         // No environment: starting changes none, and `history --env prod` must not suggest otherwise.
-        kind: 'promotion.started', operation: kind, actor: ctx.actor, releaseId: release.id, commit: release.commit,
-        detail: { promotion: created.id, chain, target: created.target, ...(skipSoak !== undefined ? { skipSoakReason: skipSoak } : {}) },
+        kind: 'promotion.started',
+        operation: kind,
+        actor: ctx.actor,
+        releaseId: release.id,
+        commit: release.commit,
+        detail: {
+          promotion: created.id,
+          chain,
+          target: created.target,
+          ...(skipSoak !== undefined ? { skipSoakReason: skipSoak } : {}),
+        },
       });
       if (approval) {
         ctx.store.ledger.append({
-          kind: 'promotion.approved', operation: kind, actor: ctx.actor, environment: target, releaseId: release.id, commit: release.commit,
+          kind: 'promotion.approved',
+          operation: kind,
+          actor: ctx.actor,
+          environment: target,
+          releaseId: release.id,
+          commit: release.commit,
           detail: { promotion: created.id, approvedBy: approval.by },
         });
       }
@@ -159,7 +243,12 @@ export async function start(ctx: AppContext, kind: PromotionKind, release: Relea
 }
 
 /** Continues an interrupted promotion, after checking the config of what lies ahead (exit 2, nothing moved). */
-function resume(ctx: AppContext, record: PromotionRecord<PromotionState>, ensureHeld: EnsureHeld, skipSoak: string | undefined): Promise<PromotionOutcome> {
+function resume(
+  ctx: AppContext,
+  record: PromotionRecord<PromotionState>,
+  ensureHeld: EnsureHeld,
+  skipSoak: string | undefined,
+): Promise<PromotionOutcome> {
   const run = new PromotionRun(ctx, record, ensureHeld);
   checkConfig(ctx, ctx.store.releases.find(record.releaseId), run.remaining());
   run.skipSoak(skipSoak);
@@ -171,10 +260,16 @@ function resume(ctx: AppContext, record: PromotionRecord<PromotionState>, ensure
  * superseded (it could otherwise be approved later over what `what` did); one a crash
  * interrupted is rolled back (or recorded as succeeded, if it had in fact finished).
  */
-export async function settle(ctx: AppContext, open: PromotionRecord<PromotionState>, what: string, ensureHeld: EnsureHeld): Promise<void> {
-  const why = open.status === 'awaiting-approval'
-    ? `superseded by ${what} while it waited for an approval`
-    : `interrupted before it finished; settled before ${what}`;
+export async function settle(
+  ctx: AppContext,
+  open: PromotionRecord<PromotionState>,
+  what: string,
+  ensureHeld: EnsureHeld,
+): Promise<void> {
+  const why =
+    open.status === 'awaiting-approval'
+      ? `superseded by ${what} while it waited for an approval`
+      : `interrupted before it finished; settled before ${what}`;
   ctx.report.warn(`${open.id}: ${why}`);
   await new PromotionRun(ctx, open, ensureHeld).abandon(why);
 }

@@ -30,24 +30,35 @@ export interface PrunedInstance {
   deleted: { version: number; release: string; sha256: string }[];
 }
 
-export interface PruneResult { keep: number; applied: boolean; instances: PrunedInstance[]; deleted: number }
+export interface PruneResult {
+  keep: number;
+  applied: boolean;
+  instances: PrunedInstance[];
+  deleted: number;
+}
 
 export const DEFAULT_KEEP = 3;
 
 export async function prune(ctx: AppContext, options: PruneOptions = {}): Promise<PruneResult> {
   const keep = options.keep ?? DEFAULT_KEEP;
   if (!Number.isInteger(keep) || keep < 1) {
-    throw new StagecraftError('ARGUMENT_INVALID', `--keep ${keep} is not a number of releases`, { hint: 'give a whole number, 1 or more (default 3)' });
+    throw new StagecraftError('ARGUMENT_INVALID', `--keep ${keep} is not a number of releases`, {
+      hint: 'give a whole number, 1 or more (default 3)',
+    });
   }
-  if (!options.yes) return { keep, applied: false, ...await plan(ctx, keep, options.environments) };
+  if (!options.yes) return { keep, applied: false, ...(await plan(ctx, keep, options.environments)) };
   return withLock(ctx, 'prune', async (ensureHeld) => {
     const planned = await plan(ctx, keep, options.environments);
     for (const entry of planned.instances) {
       for (const version of entry.deleted) {
         await ensureHeld();
         await ctx.provider.deleteVersion(entry.instance, version.version, {
-          operation: 'prune', actor: ctx.actor, environment: entry.environments.length === 1 ? entry.environments[0] ?? null : null,
-          function: entry.function, releaseId: version.release || null, detail: { keep },
+          operation: 'prune',
+          actor: ctx.actor,
+          environment: entry.environments.length === 1 ? (entry.environments[0] ?? null) : null,
+          function: entry.function,
+          releaseId: version.release || null,
+          detail: { keep },
         });
         ctx.report.progress(`deleted ${entry.instance} v${version.version} (${version.release || 'not a release'})`);
       }
@@ -56,7 +67,11 @@ export async function prune(ctx: AppContext, options: PruneOptions = {}): Promis
   });
 }
 
-async function plan(ctx: AppContext, keep: number, only: string[] | undefined): Promise<Omit<PruneResult, 'keep' | 'applied'>> {
+async function plan(
+  ctx: AppContext,
+  keep: number,
+  only: string[] | undefined,
+): Promise<Omit<PruneResult, 'keep' | 'applied'>> {
   // Ephemeral environments are pruned like the chain's.
   const manifest = withEphemeral(ctx.loaded.manifest, ctx.store.environments.list());
   const envs = only ?? manifest.environments.map((env) => env.name);
@@ -70,7 +85,8 @@ async function plan(ctx: AppContext, keep: number, only: string[] | undefined): 
       instances.set(instance, entry);
     }
   }
-  const ledger = async (query: LedgerQuery): Promise<LedgerEntry[]> => (ctx.sharedLedger ? ctx.sharedLedger.list(query) : ctx.store.ledger.list(query));
+  const ledger = async (query: LedgerQuery): Promise<LedgerEntry[]> =>
+    ctx.sharedLedger ? ctx.sharedLedger.list(query) : ctx.store.ledger.list(query);
   const promised = promotionVersions(ctx);
   const result: PrunedInstance[] = [];
   let deleted = 0;
@@ -91,9 +107,16 @@ async function plan(ctx: AppContext, keep: number, only: string[] | undefined): 
         because(alias?.version, `alias ${name}`);
         because(alias?.extra?.version, `alias ${name} (traffic split)`);
       }
-      const releases = recentLiveReleases(await ledger({ environment: env, kind: 'alias.moved' }), instance, aliasName(manifest, env, 'live'), versions, keep);
+      const releases = recentLiveReleases(
+        await ledger({ environment: env, kind: 'alias.moved' }),
+        instance,
+        aliasName(manifest, env, 'live'),
+        versions,
+        keep,
+      );
       for (const version of versions) {
-        if (version.environment === env && releases.includes(version.releaseId)) because(version.version, `${version.releaseId}: one of the last ${keep} release(s) live in ${env}`);
+        if (version.environment === env && releases.includes(version.releaseId))
+          because(version.version, `${version.releaseId}: one of the last ${keep} release(s) live in ${env}`);
       }
       for (const [version, id] of promised.get(instance) ?? []) because(version, `promotion ${id}`);
     }
@@ -113,7 +136,13 @@ async function plan(ctx: AppContext, keep: number, only: string[] | undefined): 
  * The releases `live` ran in this environment, newest first, up to `keep`: the current one and
  * the ones it moved away from, read from the ledger's moves of the alias.
  */
-function recentLiveReleases(moves: LedgerEntry[], instance: string, alias: string, versions: VersionRecord[], keep: number): string[] {
+function recentLiveReleases(
+  moves: LedgerEntry[],
+  instance: string,
+  alias: string,
+  versions: VersionRecord[],
+  keep: number,
+): string[] {
   const releaseOf = new Map(versions.map((version) => [version.version, version.releaseId]));
   const found: string[] = [];
   const add = (version: number | null) => {
@@ -134,7 +163,13 @@ function promotionVersions(ctx: AppContext): Map<string, [number, string][]> {
     const manifest = ctx.store.releases.find(record.releaseId).manifest;
     for (const env of record.state.environments) {
       const versions = [
-        ...Object.entries(env.backup ?? {}).flatMap(([fn, backup]) => [[fn, backup.live], [fn, backup.smoke]] as const),
+        ...Object.entries(env.backup ?? {}).flatMap(
+          ([fn, backup]) =>
+            [
+              [fn, backup.live],
+              [fn, backup.smoke],
+            ] as const,
+        ),
         ...Object.entries(env.published ?? {}),
       ];
       for (const [fn, version] of versions) {

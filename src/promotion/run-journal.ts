@@ -10,7 +10,11 @@ export class RunJournal {
   /** The journal this run mutates and saves; the record read back after a save is never used in its place. */
   readonly state: PromotionState;
 
-  constructor(private readonly ctx: AppContext, public record: PromotionRecord<PromotionState>, private readonly release: Release) {
+  constructor(
+    private readonly ctx: AppContext,
+    public record: PromotionRecord<PromotionState>,
+    private readonly release: Release,
+  ) {
     this.state = record.state;
   }
 
@@ -47,8 +51,13 @@ export class RunJournal {
 
   meta(environment: string, fn: string, detail: Record<string, unknown> = {}): ChangeMeta {
     return {
-      operation: this.record.kind, actor: this.ctx.actor, environment, ...(fn ? { function: fn } : {}),
-      releaseId: this.release.id, commit: this.release.commit, detail: { promotion: this.id, ...detail },
+      operation: this.record.kind,
+      actor: this.ctx.actor,
+      environment,
+      ...(fn ? { function: fn } : {}),
+      releaseId: this.release.id,
+      commit: this.release.commit,
+      detail: { promotion: this.id, ...detail },
     };
   }
 }

@@ -22,24 +22,41 @@ export interface RunScope {
 
 /** The environment's gate, soak, policy, alarms and hooks: the app's manifest first (it may have changed since the build). */
 export function gateOf(scope: Pick<RunScope, 'ctx' | 'manifest'>, env: string): EnvironmentDef {
-  const def = scope.ctx.loaded.manifest.environments.find((candidate) => candidate.name === env)
-    ?? scope.manifest.environments.find((candidate) => candidate.name === env);
+  const def =
+    scope.ctx.loaded.manifest.environments.find((candidate) => candidate.name === env) ??
+    scope.manifest.environments.find((candidate) => candidate.name === env);
   if (!def) throw new StagecraftError('ENVIRONMENT_UNKNOWN', `no environment "${env}" in ${scope.manifest.app}`);
   return def;
 }
 
-export async function moveAll(scope: RunScope, env: string, role: 'live' | 'smoke', versions: Record<string, number>): Promise<void> {
+export async function moveAll(
+  scope: RunScope,
+  env: string,
+  role: 'live' | 'smoke',
+  versions: Record<string, number>,
+): Promise<void> {
   for (const fn of scope.release.functions) {
     const version = versions[fn.function];
     if (version === undefined) continue;
     const instance = instanceName(scope.manifest, fn.function, env);
-    await pointAlias(scope.ctx, instance, aliasName(scope.manifest, env, role), version, scope.journal.meta(env, fn.function, { role }));
+    await pointAlias(
+      scope.ctx,
+      instance,
+      aliasName(scope.manifest, env, role),
+      version,
+      scope.journal.meta(env, fn.function, { role }),
+    );
   }
 }
 
 /** A failure inside a step: the promotion rolls back with this reason. */
 export class StepFailed extends Error {
-  constructor(readonly step: Step, message: string, readonly details: string[] = [], readonly breach?: Breach) {
+  constructor(
+    readonly step: Step,
+    message: string,
+    readonly details: string[] = [],
+    readonly breach?: Breach,
+  ) {
     super(message);
   }
 }

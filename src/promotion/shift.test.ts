@@ -28,24 +28,50 @@ describe('traffic shifting', { timeout: 30_000 }, () => {
     const app = await shifting('    deployment: canary 10% 1s\n    alarms: [{ errorRate: "> 5%" }]');
     const outcome = await deploy(app.ctx, 'dev');
     expect(outcome.status).toBe('succeeded');
-    expect(app.provider.moves()).toEqual(['shop-api-dev:smoke → v2', 'shop-api-dev:live → v1+v2@0.1', 'shop-api-dev:live → v2']);
-    expect(outcome.environments[0]?.shift).toMatchObject({ policy: 'canary 10% 1s', weights: [0.1], steps: [{ weight: 0.1, endedAt: expect.any(String) }] });
-    expect(app.progress.some((line) => /dev: canary 10% 1s, step 1\/1: 10% on the new version; watching errorRate > 5%/.test(line))).toBe(true);
+    expect(app.provider.moves()).toEqual([
+      'shop-api-dev:smoke → v2',
+      'shop-api-dev:live → v1+v2@0.1',
+      'shop-api-dev:live → v2',
+    ]);
+    expect(outcome.environments[0]?.shift).toMatchObject({
+      policy: 'canary 10% 1s',
+      weights: [0.1],
+      steps: [{ weight: 0.1, endedAt: expect.any(String) }],
+    });
+    expect(
+      app.progress.some((line) =>
+        /dev: canary 10% 1s, step 1\/1: 10% on the new version; watching errorRate > 5%/.test(line),
+      ),
+    ).toBe(true);
   });
 
   it('linear: every step of the schedule, each one journalled and recorded in the ledger with its weight', async () => {
     const app = await shifting('    deployment: linear 40% every 1s');
     expect((await deploy(app.ctx, 'dev')).status).toBe('succeeded');
-    expect(app.provider.moves()).toEqual(['shop-api-dev:smoke → v2', 'shop-api-dev:live → v1+v2@0.4', 'shop-api-dev:live → v1+v2@0.8', 'shop-api-dev:live → v2']);
+    expect(app.provider.moves()).toEqual([
+      'shop-api-dev:smoke → v2',
+      'shop-api-dev:live → v1+v2@0.4',
+      'shop-api-dev:live → v1+v2@0.8',
+      'shop-api-dev:live → v2',
+    ]);
   });
 
   it('a breach of errorRate on the new version rolls live back to v1 at 100 % with the values in the failure', async () => {
-    const app = await shifting('    deployment: canary 10% 30s\n    alarms: [{ errorRate: "> 5%", window: 1m, minInvocations: 20 }]');
-    app.provider.metrics = (query) => (query.version === 2 ? { invocations: 40, errors: 12, throttles: 0, p99Ms: 20 } : { invocations: 360, errors: 0, throttles: 0, p99Ms: 20 });
+    const app = await shifting(
+      '    deployment: canary 10% 30s\n    alarms: [{ errorRate: "> 5%", window: 1m, minInvocations: 20 }]',
+    );
+    app.provider.metrics = (query) =>
+      query.version === 2
+        ? { invocations: 40, errors: 12, throttles: 0, p99Ms: 20 }
+        : { invocations: 360, errors: 0, throttles: 0, p99Ms: 20 };
     const outcome = await deploy(app.ctx, 'dev');
     expect(outcome).toMatchObject({
       status: 'failed',
-      failure: { step: 'shifting', reason: expect.stringMatching(/alarm errorRate > 5% breached at 10%: errorRate 30% over 40 invocations in 1m/), breach: { metric: 'errorRate', value: 30, threshold: 5, windowMs: 60_000, invocations: 40 } },
+      failure: {
+        step: 'shifting',
+        reason: expect.stringMatching(/alarm errorRate > 5% breached at 10%: errorRate 30% over 40 invocations in 1m/),
+        breach: { metric: 'errorRate', value: 30, threshold: 5, windowMs: 60_000, invocations: 40 },
+      },
     });
     expect(app.provider.pointers()['shop-api-dev:live']).toBe('v1');
     const failedEntry = app.store.ledger.list({}).find((entry) => entry.kind === 'promotion.failed');
@@ -56,16 +82,26 @@ describe('traffic shifting', { timeout: 30_000 }, () => {
     const quiet = await shifting('    deployment: canary 10% 1s\n    alarms: [{ errorRate: "> 5%" }]');
     quiet.provider.metrics = () => ({ invocations: 5, errors: 5, throttles: 0, p99Ms: 5 });
     expect((await deploy(quiet.ctx, 'dev')).status).toBe('succeeded');
-    const slow = await shifting('    deployment: canary 10% 30s\n    alarms: [{ p99: "> 800ms" }, { throttles: "> 0" }]');
-    slow.provider.metrics = (query) => (query.version === 2 ? { invocations: 50, errors: 0, throttles: 1, p99Ms: 1000 } : { invocations: 0, errors: 0, throttles: 0, p99Ms: null });
+    const slow = await shifting(
+      '    deployment: canary 10% 30s\n    alarms: [{ p99: "> 800ms" }, { throttles: "> 0" }]',
+    );
+    slow.provider.metrics = (query) =>
+      query.version === 2
+        ? { invocations: 50, errors: 0, throttles: 1, p99Ms: 1000 }
+        : { invocations: 0, errors: 0, throttles: 0, p99Ms: null };
     expect((await deploy(slow.ctx, 'dev')).failure?.breach).toMatchObject({ alarm: 'p99 > 800ms', value: 1000 });
   });
 
   it('a CloudWatch alarm in ALARM and a command alarm that exits 1 each roll back', async () => {
     const named = await shifting('    deployment: canary 10% 30s\n    alarms: [{ cloudwatch: shop-errors }]');
     named.provider.alarms.set('shop-errors', 'ALARM');
-    expect((await deploy(named.ctx, 'dev')).failure?.breach).toMatchObject({ alarm: 'cloudwatch shop-errors', value: 'ALARM' });
-    const command = await shifting('    deployment: canary 10% 30s\n    alarms: [{ command: "test $STAGECRAFT_WEIGHT != 0.1" }]');
+    expect((await deploy(named.ctx, 'dev')).failure?.breach).toMatchObject({
+      alarm: 'cloudwatch shop-errors',
+      value: 'ALARM',
+    });
+    const command = await shifting(
+      '    deployment: canary 10% 30s\n    alarms: [{ command: "test $STAGECRAFT_WEIGHT != 0.1" }]',
+    );
     expect((await deploy(command.ctx, 'dev')).failure?.breach).toMatchObject({ metric: 'exitCode', value: 1 });
     expect(command.provider.pointers()['shop-api-dev:live']).toBe('v1');
   });
@@ -82,8 +118,16 @@ describe('traffic shifting', { timeout: 30_000 }, () => {
       return request.payload.includes('postTraffic') ? failed('post check failed') : ok('{}');
     };
     const posted = await deploy(post.ctx, 'dev');
-    expect(events[0]).toMatchObject({ hook: 'postTraffic', environment: 'dev', versions: { api: { from: 1, to: 2 } }, DeploymentId: posted.promotion });
-    expect(posted).toMatchObject({ status: 'failed', failure: { reason: expect.stringMatching(/postTraffic hook api failed: Error: post check failed/) } });
+    expect(events[0]).toMatchObject({
+      hook: 'postTraffic',
+      environment: 'dev',
+      versions: { api: { from: 1, to: 2 } },
+      DeploymentId: posted.promotion,
+    });
+    expect(posted).toMatchObject({
+      status: 'failed',
+      failure: { reason: expect.stringMatching(/postTraffic hook api failed: Error: post check failed/) },
+    });
     expect(post.provider.pointers()['shop-api-dev:live']).toBe('v1');
   });
 

@@ -21,7 +21,8 @@ export function scheduleOf(policy: DeploymentPolicy): { weights: number[]; holdM
   if (policy.type === 'allAtOnce') return { weights: [], holdMs: 0 };
   if (policy.type === 'canary') return { weights: [policy.percent / 100], holdMs: policy.waitMs };
   const weights: number[] = [];
-  for (let percent = policy.percent; percent < 100 - 1e-9; percent += policy.percent) weights.push(Math.round(percent * 100) / 10_000);
+  for (let percent = policy.percent; percent < 100 - 1e-9; percent += policy.percent)
+    weights.push(Math.round(percent * 100) / 10_000);
   return { weights, holdMs: policy.intervalMs };
 }
 
@@ -39,7 +40,15 @@ function targetsOf(scope: RunScope, progress: EnvironmentProgress): ShiftTarget[
     const from = progress.backup?.[fn.function]?.live ?? null;
     const to = progress.published?.[fn.function];
     if (from === null || to === undefined || from === to) return [];
-    return [{ function: fn.function, instance: instanceName(manifest, fn.function, env), alias: aliasName(manifest, env, 'live'), from, to }];
+    return [
+      {
+        function: fn.function,
+        instance: instanceName(manifest, fn.function, env),
+        alias: aliasName(manifest, env, 'live'),
+        from,
+        to,
+      },
+    ];
   });
 }
 
@@ -76,13 +85,26 @@ export async function shiftTraffic(scope: RunScope, progress: EnvironmentProgres
   if (hooks.postTraffic) await hookOrFail(scope, env, 'postTraffic', hooks.postTraffic, targets, published);
 }
 
-async function hookOrFail(scope: RunScope, env: string, hook: 'preTraffic' | 'postTraffic', spec: string, targets: ShiftTarget[], published: Record<string, number>): Promise<void> {
+async function hookOrFail(
+  scope: RunScope,
+  env: string,
+  hook: 'preTraffic' | 'postTraffic',
+  spec: string,
+  targets: ShiftTarget[],
+  published: Record<string, number>,
+): Promise<void> {
   const failure = await runHook(scope, env, hook, spec, targets, published);
   if (failure) throw new StepFailed(hook === 'preTraffic' ? 'ready' : 'shifting', `${env}: ${failure}`);
 }
 
 /** Applies the step's weight (journalled first), then watches until the hold time is over. */
-async function holdStep(scope: RunScope, progress: EnvironmentProgress, shift: ShiftState, targets: ShiftTarget[], shiftStartMs: number): Promise<void> {
+async function holdStep(
+  scope: RunScope,
+  progress: EnvironmentProgress,
+  shift: ShiftState,
+  targets: ShiftTarget[],
+  shiftStartMs: number,
+): Promise<void> {
   const { ctx, journal } = scope;
   const env = progress.name;
   const weight = shift.weights[shift.index] ?? 1;
@@ -95,9 +117,18 @@ async function holdStep(scope: RunScope, progress: EnvironmentProgress, shift: S
   await scope.ensureHeld();
   for (const target of targets) {
     const current = await ctx.provider.getAlias(target.instance, target.alias);
-    if (current?.version === target.from && current.extra?.version === target.to && current.extra.weight === weight) continue;
-    await ctx.provider.updateAlias({ instance: target.instance, name: target.alias, version: target.from, extra: { version: target.to, weight }, expectedRevision: current?.revision },
-      journal.meta(env, target.function, { role: 'live', shift: shift.policy, step: shift.index + 1, weight }));
+    if (current?.version === target.from && current.extra?.version === target.to && current.extra.weight === weight)
+      continue;
+    await ctx.provider.updateAlias(
+      {
+        instance: target.instance,
+        name: target.alias,
+        version: target.from,
+        extra: { version: target.to, weight },
+        expectedRevision: current?.revision,
+      },
+      journal.meta(env, target.function, { role: 'live', shift: shift.policy, step: shift.index + 1, weight }),
+    );
   }
   const declared = gateOf(scope, env).alarms;
   const alarms = Array.isArray(declared) ? declared : [];
@@ -106,23 +137,39 @@ async function holdStep(scope: RunScope, progress: EnvironmentProgress, shift: S
   let lastReport = startedMs;
   for (;;) {
     const nowMs = ctx.store.now().getTime();
-    if (ctx.interrupt?.aborted) throw new StepFailed('shifting', `${env}: interrupted during the shift (${shift.policy}, ${pct(weight)})`);
+    if (ctx.interrupt?.aborted)
+      throw new StepFailed('shifting', `${env}: interrupted during the shift (${shift.policy}, ${pct(weight)})`);
     const breach = await firstBreach(alarms, {
-      provider: ctx.provider, targets, shiftStartMs, nowMs, cwd: ctx.loaded.appDir,
+      provider: ctx.provider,
+      targets,
+      shiftStartMs,
+      nowMs,
+      cwd: ctx.loaded.appDir,
       env: { STAGECRAFT_ENV: env, STAGECRAFT_RELEASE: scope.release.id, STAGECRAFT_WEIGHT: String(weight) },
     });
     const remaining = startedMs + shift.holdMs - nowMs;
     if (breach || remaining <= 0 || nowMs - lastReport >= REPORT_EVERY_MS) {
-      const seen = { newVersion: await trafficOf(ctx.provider, targets, 'to', startedMs, nowMs), oldVersion: await trafficOf(ctx.provider, targets, 'from', startedMs, nowMs) };
+      const seen = {
+        newVersion: await trafficOf(ctx.provider, targets, 'to', startedMs, nowMs),
+        oldVersion: await trafficOf(ctx.provider, targets, 'from', startedMs, nowMs),
+      };
       Object.assign(report, seen);
-      ctx.report.progress(`  ${pct(weight)}: new ${describeSeen(seen.newVersion)} · old ${describeSeen(seen.oldVersion)}${remaining > 0 && !breach ? ` · next step in ${formatDuration(Math.max(1000, remaining))}` : ''}`);
+      ctx.report.progress(
+        `  ${pct(weight)}: new ${describeSeen(seen.newVersion)} · old ${describeSeen(seen.oldVersion)}${remaining > 0 && !breach ? ` · next step in ${formatDuration(Math.max(1000, remaining))}` : ''}`,
+      );
       lastReport = nowMs;
     }
     if (breach) {
       shift.breach = breach;
       journal.save('running');
-      const value = typeof breach.value === 'number' && breach.metric === 'errorRate' ? `${breach.value}%` : String(breach.value);
-      throw new StepFailed('shifting', `${env}: alarm ${breach.alarm} breached at ${pct(weight)}: ${breach.metric} ${value}${breach.invocations !== null ? ` over ${breach.invocations} invocations` : ''}${breach.windowMs !== null ? ` in ${formatDuration(breach.windowMs)}` : ''}`, [], breach);
+      const value =
+        typeof breach.value === 'number' && breach.metric === 'errorRate' ? `${breach.value}%` : String(breach.value);
+      throw new StepFailed(
+        'shifting',
+        `${env}: alarm ${breach.alarm} breached at ${pct(weight)}: ${breach.metric} ${value}${breach.invocations !== null ? ` over ${breach.invocations} invocations` : ''}${breach.windowMs !== null ? ` in ${formatDuration(breach.windowMs)}` : ''}`,
+        [],
+        breach,
+      );
     }
     if (remaining <= 0) break;
     await scope.ensureHeld();

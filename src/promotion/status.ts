@@ -17,7 +17,12 @@ export interface AliasStatus {
   extra?: { version: number; weight: number; release: string; sha256: string };
 }
 
-export interface FunctionStatus { function: string; instance: string; live: AliasStatus | null; smoke: AliasStatus | null }
+export interface FunctionStatus {
+  function: string;
+  instance: string;
+  live: AliasStatus | null;
+  smoke: AliasStatus | null;
+}
 export interface EnvironmentStatus {
   name: string;
   functions: FunctionStatus[];
@@ -25,10 +30,22 @@ export interface EnvironmentStatus {
   ephemeral?: { owner: string; branch: string; from: string; createdAt: string; expiresAt: string };
 }
 /** A promotion that is not finished: paused at a manual gate, or interrupted (its process gone) or running now. */
-export interface PendingPromotion { id: string; kind: string; release: string; status: string; environment: string; startedBy: string; since: string }
+export interface PendingPromotion {
+  id: string;
+  kind: string;
+  release: string;
+  status: string;
+  environment: string;
+  startedBy: string;
+  since: string;
+}
 
 export interface AppStatus {
-  app: string; strategy: string; provider: string; latestRelease: string | null; environments: EnvironmentStatus[];
+  app: string;
+  strategy: string;
+  provider: string;
+  latestRelease: string | null;
+  environments: EnvironmentStatus[];
   /** Unfinished promotions, e.g. one awaiting approval. */
   promotions: PendingPromotion[];
 }
@@ -55,10 +72,23 @@ export async function appStatus(ctx: Pick<AppContext, 'loaded' | 'store' | 'prov
     const version = await versionOf(instance, alias.version);
     if (!version) return null;
     const release = { commit: commitOf(version.releaseId) };
-    const extraVersion = alias.extra && await versionOf(instance, alias.extra.version);
+    const extraVersion = alias.extra && (await versionOf(instance, alias.extra.version));
     return {
-      version: alias.version, release: version.releaseId, sha256: version.sha256, commit: release.commit, since: alias.updatedAt,
-      ...(alias.extra && extraVersion ? { extra: { version: alias.extra.version, weight: alias.extra.weight, release: extraVersion.releaseId, sha256: extraVersion.sha256 } } : {}),
+      version: alias.version,
+      release: version.releaseId,
+      sha256: version.sha256,
+      commit: release.commit,
+      since: alias.updatedAt,
+      ...(alias.extra && extraVersion
+        ? {
+            extra: {
+              version: alias.extra.version,
+              weight: alias.extra.weight,
+              release: extraVersion.releaseId,
+              sha256: extraVersion.sha256,
+            },
+          }
+        : {}),
     };
   };
   const environments: EnvironmentStatus[] = [];
@@ -67,20 +97,52 @@ export async function appStatus(ctx: Pick<AppContext, 'loaded' | 'store' | 'prov
     for (const fn of Object.keys(manifest.functions)) {
       const instance = instanceName(manifest, fn, environment.name);
       functions.push({
-        function: fn, instance,
-        live: await describe(instance, await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'live'))),
-        smoke: await describe(instance, await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'smoke'))),
+        function: fn,
+        instance,
+        live: await describe(
+          instance,
+          await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'live')),
+        ),
+        smoke: await describe(
+          instance,
+          await ctx.provider.getAlias(instance, aliasName(manifest, environment.name, 'smoke')),
+        ),
       });
     }
     const own = ephemeral.find((entry) => entry.name === environment.name);
     environments.push({
-      name: environment.name, functions,
-      ...(own ? { ephemeral: { owner: own.owner, branch: own.branch, from: own.from, createdAt: own.createdAt, expiresAt: own.expiresAt } } : {}),
+      name: environment.name,
+      functions,
+      ...(own
+        ? {
+            ephemeral: {
+              owner: own.owner,
+              branch: own.branch,
+              from: own.from,
+              createdAt: own.createdAt,
+              expiresAt: own.expiresAt,
+            },
+          }
+        : {}),
     });
   }
   const promotions = ctx.store.promotions.unfinished<PromotionState>().map((record): PendingPromotion => ({
-    id: record.id, kind: record.kind, release: record.releaseId, status: record.status, startedBy: record.startedBy, since: record.updatedAt,
-    environment: record.state.environments.find((env) => !['live', 'passed', 'pending', 'restored'].includes(env.step))?.name ?? record.target,
+    id: record.id,
+    kind: record.kind,
+    release: record.releaseId,
+    status: record.status,
+    startedBy: record.startedBy,
+    since: record.updatedAt,
+    environment:
+      record.state.environments.find((env) => !['live', 'passed', 'pending', 'restored'].includes(env.step))?.name ??
+      record.target,
   }));
-  return { app: manifest.app, strategy: manifest.strategy, provider: manifest.provider, latestRelease: ctx.store.releases.latest()?.id ?? null, environments, promotions };
+  return {
+    app: manifest.app,
+    strategy: manifest.strategy,
+    provider: manifest.provider,
+    latestRelease: ctx.store.releases.latest()?.id ?? null,
+    environments,
+    promotions,
+  };
 }

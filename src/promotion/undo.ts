@@ -15,10 +15,24 @@ export function currentStep(scope: RunScope): Step {
 }
 
 /** Records why the promotion failed (`where`: the environment, default the one it was working on) and rolls back. */
-export async function fail(scope: RunScope, step: Step, reason: string, details: string[], where?: string, breach?: Breach): Promise<void> {
+export async function fail(
+  scope: RunScope,
+  step: Step,
+  reason: string,
+  details: string[],
+  where?: string,
+  breach?: Breach,
+): Promise<void> {
   const { journal } = scope;
-  const environment = where ?? journal.state.environments.find((env) => !SETTLED.includes(env.step))?.name ?? journal.record.target;
-  journal.state.failure = { environment, step, reason, ...(details.length > 0 ? { details } : {}), ...(breach ? { breach } : {}) };
+  const environment =
+    where ?? journal.state.environments.find((env) => !SETTLED.includes(env.step))?.name ?? journal.record.target;
+  journal.state.failure = {
+    environment,
+    step,
+    reason,
+    ...(details.length > 0 ? { details } : {}),
+    ...(breach ? { breach } : {}),
+  };
   journal.save('rolling-back');
   scope.ctx.report.warn(`${reason}; rolling back`);
   await rollBack(scope);
@@ -39,16 +53,34 @@ export async function rollBack(scope: RunScope): Promise<void> {
       if (!backup) continue;
       const instance = instanceName(manifest, fn.function, env);
       const why = { reason: state.failure?.reason ?? 'rolled back' };
-      await pointAlias(ctx, instance, aliasName(manifest, env, 'live'), backup.live, journal.meta(env, fn.function, { role: 'live', rollback: true, ...why }));
-      await pointAlias(ctx, instance, aliasName(manifest, env, 'smoke'), backup.smoke, journal.meta(env, fn.function, { role: 'smoke', rollback: true, ...why }));
+      await pointAlias(
+        ctx,
+        instance,
+        aliasName(manifest, env, 'live'),
+        backup.live,
+        journal.meta(env, fn.function, { role: 'live', rollback: true, ...why }),
+      );
+      await pointAlias(
+        ctx,
+        instance,
+        aliasName(manifest, env, 'smoke'),
+        backup.smoke,
+        journal.meta(env, fn.function, { role: 'smoke', rollback: true, ...why }),
+      );
     }
     journal.step(progress, 'restored');
     ctx.report.progress(`${env}: live and smoke are back where they were`);
   }
   // In the order they were put back: the failed environment first, then down the chain.
-  const restoredAll = state.environments.filter((env) => env.step === 'restored').map((env) => env.name).reverse();
+  const restoredAll = state.environments
+    .filter((env) => env.step === 'restored')
+    .map((env) => env.name)
+    .reverse();
   journal.finish('failed', 'promotion.failed', {
-    reason: state.failure?.reason, step: state.failure?.step, failedIn: state.failure?.environment, rolledBack: restoredAll,
+    reason: state.failure?.reason,
+    step: state.failure?.step,
+    failedIn: state.failure?.environment,
+    rolledBack: restoredAll,
     ...(state.failure?.breach ? { breach: state.failure.breach } : {}),
   });
 }

@@ -1,4 +1,12 @@
-export type { Provider, StackSpec, InvokeRequest, MessageOptions, LogTail, VersionMetricsQuery, AlarmState } from './provider.js';
+export type {
+  Provider,
+  StackSpec,
+  InvokeRequest,
+  MessageOptions,
+  LogTail,
+  VersionMetricsQuery,
+  AlarmState,
+} from './provider.js';
 export type { AuditedEnvironment, PlatformAudit } from './platform-audit.js';
 export { LocalProvider, LOCAL_ACCOUNT, type LocalProviderDeps } from './local/local-provider.js';
 export { LocalPlatform, type PlatformOptions, type PlatformUrls } from './local/platform.js';

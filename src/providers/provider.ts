@@ -12,7 +12,15 @@
  */
 import type { Manifest } from '../manifest/index.js';
 import type { InvokeOutcome, LogEntry } from '../runtime/index.js';
-import type { AliasRecord, AliasTarget, ChangeMeta, MessageAttributes, MetricSummary, NewVersion, VersionRecord } from '../state/index.js';
+import type {
+  AliasRecord,
+  AliasTarget,
+  ChangeMeta,
+  MessageAttributes,
+  MetricSummary,
+  NewVersion,
+  VersionRecord,
+} from '../state/index.js';
 import type { AuditedEnvironment, PlatformAudit } from './platform-audit.js';
 
 export interface StackSpec {
@@ -56,10 +64,20 @@ export interface LogTail {
 }
 
 /** The traffic of one version behind an alias over a time range, for a shift's alarms. */
-export interface VersionMetricsQuery { instance: string; alias: string; version: number; sinceMs: number; untilMs: number }
+export interface VersionMetricsQuery {
+  instance: string;
+  alias: string;
+  version: number;
+  sinceMs: number;
+  untilMs: number;
+}
 
 /** A platform alarm (aws: CloudWatch) as a shift reads it. */
-export interface AlarmState { alarm: string; state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'MISSING'; reason?: string }
+export interface AlarmState {
+  alarm: string;
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'MISSING';
+  reason?: string;
+}
 
 export interface Provider {
   readonly kind: Manifest['provider'];

@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isStagecraftError } from '../errors.js';
-import { ExecutionEnvironment, type ExecutionEnvironmentOptions, type FunctionSpec, type InvokeOutcome } from './index.js';
+import {
+  ExecutionEnvironment,
+  type ExecutionEnvironmentOptions,
+  type FunctionSpec,
+  type InvokeOutcome,
+} from './index.js';
 import { gone, isRunning } from '../../test/helpers/processes.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/runtime', import.meta.url));
@@ -38,7 +43,6 @@ function track(fnSpec: FunctionSpec, options: ExecutionEnvironmentOptions = {}):
 afterEach(async () => {
   await Promise.all(started.splice(0).map((created) => created.stop()));
 });
-
 
 function failure(outcome: InvokeOutcome) {
   if (outcome.ok) throw new Error(`expected a failure, got ${outcome.payload}`);
@@ -75,9 +79,13 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
     it('refuses a second invocation while one runs, and a payload that is not JSON', async () => {
       const env = environment(spec('handlers.sleeps'));
       const first = env.invoke(JSON.stringify({ ms: 300 }));
-      await expect(env.invoke('{}')).rejects.toSatisfy((error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED');
+      await expect(env.invoke('{}')).rejects.toSatisfy(
+        (error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED',
+      );
       expect((await first).ok).toBe(true);
-      await expect(env.invoke('{not json')).rejects.toSatisfy((error) => isStagecraftError(error) && error.code === 'ARGUMENT_INVALID');
+      await expect(env.invoke('{not json')).rejects.toSatisfy(
+        (error) => isStagecraftError(error) && error.code === 'ARGUMENT_INVALID',
+      );
     });
   });
 
@@ -97,11 +105,15 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
       expect(outcome.logs.at(-1)).toMatch(/\tStatus: timeout$/);
       expect(env.state).toBe('dead');
       expect(isRunning(pid)).toBe(false);
-      await expect(env.invoke('{}')).rejects.toSatisfy((error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED');
+      await expect(env.invoke('{}')).rejects.toSatisfy(
+        (error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED',
+      );
     });
 
     it('times out a never-settling handler while a timer keeps the event loop alive', async () => {
-      const outcome = failure(await environment(spec('handlers.neverSettlesWithTimer', { timeoutSec: 1 })).invoke('{}'));
+      const outcome = failure(
+        await environment(spec('handlers.neverSettlesWithTimer', { timeoutSec: 1 })).invoke('{}'),
+      );
       expect(outcome.error.errorType).toBe('Sandbox.Timedout');
       expect(outcome.error.errorMessage).toContain('Task timed out after 1.00 seconds');
     });
@@ -126,7 +138,9 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
       // V8 aborts at its heap limit, as under AWS's own bootstrap flags, unless the whole process
       // (heap and the rest) reaches the function's memory first and is killed for it.
       expect(['Runtime.ExitError', 'Runtime.OutOfMemory']).toContain(outcome.error.errorType);
-      expect(outcome.error.errorMessage).toMatch(/Error: Runtime exited with error: (signal: aborted|signal: killed|exit status \d+)$/);
+      expect(outcome.error.errorMessage).toMatch(
+        /Error: Runtime exited with error: (signal: aborted|signal: killed|exit status \d+)$/,
+      );
       expect(outcome.maxMemoryMb).toBeGreaterThan(0);
       expect(env.state).toBe('dead');
     });
@@ -144,7 +158,9 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
 
     it('refuses a code folder that does not exist', async () => {
       const env = environment(spec('handlers.asyncObject', { codeDir: join(FIXTURES, 'no-such-folder') }));
-      await expect(env.start()).rejects.toSatisfy((error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED');
+      await expect(env.start()).rejects.toSatisfy(
+        (error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED',
+      );
     });
   });
 
@@ -154,7 +170,9 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
 
     it("warns when the function's Node major differs from the host's", async () => {
       const warnings: string[] = [];
-      const env = environment(spec('handlers.asyncObject', { runtime: otherRuntime }), { warn: (message) => warnings.push(message) });
+      const env = environment(spec('handlers.asyncObject', { runtime: otherRuntime }), {
+        warn: (message) => warnings.push(message),
+      });
       expect((await env.invoke('{}')).ok).toBe(true);
       expect(warnings).toEqual([
         `${otherRuntime} runs on the host's Node ${process.version} here; set STAGECRAFT_NODE_${hostMajor + 2} to a Node ${hostMajor + 2} binary for a faithful match`,
@@ -164,7 +182,10 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
     it('runs on the binary named by STAGECRAFT_NODE_<major>, without a warning', async () => {
       const warnings: string[] = [];
       const hostEnv = { ...process.env, [`STAGECRAFT_NODE_${hostMajor + 2}`]: process.execPath };
-      const env = environment(spec('handlers.asyncObject', { runtime: otherRuntime }), { hostEnv, warn: (message) => warnings.push(message) });
+      const env = environment(spec('handlers.asyncObject', { runtime: otherRuntime }), {
+        hostEnv,
+        warn: (message) => warnings.push(message),
+      });
       expect((await env.invoke('{}')).ok).toBe(true);
       expect(warnings).toEqual([]);
     });
@@ -176,11 +197,16 @@ describe('execution environment: provided runtimes', () => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('runs a shell bootstrap that speaks the Runtime API with curl, twice in a row — HTTP even when the pipe is asked for', async () => {
-    const env = track(spec('function.handler', { runtime: 'provided.al2023', codeDir: PROVIDED }), { transport: 'pipe' });
+    const env = track(spec('function.handler', { runtime: 'provided.al2023', codeDir: PROVIDED }), {
+      transport: 'pipe',
+    });
     expect(env.transport).toBe('http');
     const first = await env.invoke(JSON.stringify({ order: 1 }));
     const second = await env.invoke(JSON.stringify({ order: 2 }));
-    for (const [outcome, order] of [[first, 1], [second, 2]] as const) {
+    for (const [outcome, order] of [
+      [first, 1],
+      [second, 2],
+    ] as const) {
       if (!outcome.ok) throw new Error(JSON.stringify(outcome.error));
       expect(JSON.parse(outcome.payload)).toEqual({ handler: 'function.handler', event: { order } });
       expect(outcome.logs).toContain(`handling ${outcome.requestId}`);
@@ -204,7 +230,11 @@ describe('execution environment: provided runtimes', () => {
       { mode: 0o755 },
     );
     // Without the sandbox (whose PID namespace would take the tree down anyway): the bootstrap writes into its code folder.
-    const outcome = failure(await track(spec('x', { runtime: 'provided', codeDir, timeoutSec: 1 }), { sandbox: { bwrap: undefined, off: true } }).invoke('{}'));
+    const outcome = failure(
+      await track(spec('x', { runtime: 'provided', codeDir, timeoutSec: 1 }), {
+        sandbox: { bwrap: undefined, off: true },
+      }).invoke('{}'),
+    );
     expect(outcome.error.errorType).toBe('Sandbox.Timedout');
     // SIGKILL went to the whole process group, not just to bash.
     expect(await gone(Number(readFileSync(pidFile, 'utf8')))).toBe(true);

@@ -28,10 +28,24 @@ import { RuntimeApi, type Invocation as ApiInvocation, type RuntimeApiListener }
 import { PIPE_FD, PIPE_FD_VARIABLE, RuntimeApiPipe } from './runtime-api-pipe.js';
 import { RuntimeApiServer } from './runtime-api-server.js';
 import { choosePythonBinary } from './python-binary.js';
-import { entrypointProblem, NODE_BOOTSTRAP, PYTHON_BOOTSTRAP, runtimeCommand, runtimeKind, type RuntimeKind } from './runtime-command.js';
+import {
+  entrypointProblem,
+  NODE_BOOTSTRAP,
+  PYTHON_BOOTSTRAP,
+  runtimeCommand,
+  runtimeKind,
+  type RuntimeKind,
+} from './runtime-command.js';
 import { spawnRuntime, type RuntimeProcess } from './runtime-process.js';
 import { firstUnwrapped } from './process-tree.js';
-import { DEFAULT_EPHEMERAL_MB, detectSandbox, sandboxed, sandboxKind, sandboxNotice, type SandboxKind } from './sandbox.js';
+import {
+  DEFAULT_EPHEMERAL_MB,
+  detectSandbox,
+  sandboxed,
+  sandboxKind,
+  sandboxNotice,
+  type SandboxKind,
+} from './sandbox.js';
 import type {
   EnvironmentState,
   ExecutionEnvironmentOptions,
@@ -230,8 +244,12 @@ export class ExecutionEnvironment {
     }
     const kind = this.kind;
     const provided = kind === 'provided';
-    const binary = kind === 'node' ? (this.options.nodeBinary ?? chooseNodeBinary(spec.runtime, this.hostEnv))
-      : kind === 'python' ? (this.options.pythonBinary ?? choosePythonBinary(spec.runtime, this.hostEnv)) : undefined;
+    const binary =
+      kind === 'node'
+        ? (this.options.nodeBinary ?? chooseNodeBinary(spec.runtime, this.hostEnv))
+        : kind === 'python'
+          ? (this.options.pythonBinary ?? choosePythonBinary(spec.runtime, this.hostEnv))
+          : undefined;
     if (binary?.warning !== undefined) this.options.warn?.(binary.warning);
 
     this.server = await RuntimeApiServer.listen(this.api);
@@ -257,7 +275,9 @@ export class ExecutionEnvironment {
     // A `bootstrap` that cannot run is reported as Lambda does (Runtime.InvalidEntrypoint): spawned as it is, it fails so.
     const runnable = !provided || isExecutable(plain.command);
     const wrapped = sandboxed(runnable ? this.sandbox : 'none', choice, plain, {
-      codeDir: spec.codeDir, runtimeDir: dirname(kind === 'python' ? PYTHON_BOOTSTRAP : NODE_BOOTSTRAP), interpreter: binary?.path,
+      codeDir: spec.codeDir,
+      runtimeDir: dirname(kind === 'python' ? PYTHON_BOOTSTRAP : NODE_BOOTSTRAP),
+      interpreter: binary?.path,
       ephemeralMb: spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_MB,
     });
     this.disposeSandbox = wrapped.dispose;
@@ -266,24 +286,29 @@ export class ExecutionEnvironment {
     this.init.begin();
     const stdout = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     const stderr = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
-    this.runtime = spawnRuntime(command, args, { cwd: spec.codeDir, env, apiPipe: usePipe, marker: `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}` }, {
-      stdout: (chunk) => {
-        stdout.push(chunk);
-        this.output.counted(0, chunk);
+    this.runtime = spawnRuntime(
+      command,
+      args,
+      { cwd: spec.codeDir, env, apiPipe: usePipe, marker: `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}` },
+      {
+        stdout: (chunk) => {
+          stdout.push(chunk);
+          this.output.counted(0, chunk);
+        },
+        stderr: (chunk) => {
+          stderr.push(chunk);
+          this.output.counted(1, chunk);
+        },
+        spawnFailed: (error) => this.spawnFailed(error, command, provided, kind),
+        closed: (code, signal) => {
+          stdout.flush();
+          stderr.flush();
+          this.output.release();
+          this.disposeSandbox();
+          this.closed(code, signal);
+        },
       },
-      stderr: (chunk) => {
-        stderr.push(chunk);
-        this.output.counted(1, chunk);
-      },
-      spawnFailed: (error) => this.spawnFailed(error, command, provided, kind),
-      closed: (code, signal) => {
-        stdout.flush();
-        stderr.flush();
-        this.output.release();
-        this.disposeSandbox();
-        this.closed(code, signal);
-      },
-    });
+    );
     if (this.runtime.apiPipe !== undefined) this.pipe = new RuntimeApiPipe(this.runtime.apiPipe, this.api);
     // Inside bwrap the runtime is a grandchild: its memory is found once it asks for work (listener.next).
     if (this.runtime.pid !== undefined && this.sandbox !== 'bwrap') this.memory = new PeakMemory(this.runtime.pid);
@@ -295,7 +320,10 @@ export class ExecutionEnvironment {
     if (!provided) {
       const what = kind === 'python' ? 'Python' : 'Node';
       this.spawnError = new StagecraftError('INVOKE_FAILED', `Could not start ${what} (${command}): ${error.message}`, {
-        hint: kind === 'python' ? 'Check STAGECRAFT_PYTHON_3_<minor>, or that python3 is on PATH.' : 'Check STAGECRAFT_NODE_<major>, or the Node installation.',
+        hint:
+          kind === 'python'
+            ? 'Check STAGECRAFT_PYTHON_3_<minor>, or that python3 is on PATH.'
+            : 'Check STAGECRAFT_NODE_<major>, or the Node installation.',
         cause: error,
       });
       return;
@@ -326,7 +354,8 @@ export class ExecutionEnvironment {
           this.logs.emit(current.begin(this.logs.takePending(), this.spec.version));
         });
       },
-      response: (requestId, payload, output) => this.output.after(output, () => this.settleCurrent(requestId, { ok: true, payload })),
+      response: (requestId, payload, output) =>
+        this.output.after(output, () => this.settleCurrent(requestId, { ok: true, payload })),
       responseTooLarge: (requestId, bytes) =>
         this.settleCurrent(requestId, {
           ok: false,
@@ -337,7 +366,9 @@ export class ExecutionEnvironment {
           },
         }),
       error: (requestId, error, output) =>
-        this.output.after(output, () => this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' })),
+        this.output.after(output, () =>
+          this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' }),
+        ),
       initError: (error) => {
         this.sampleMemory();
         const masked = redactError(error, this.redact);
@@ -395,7 +426,8 @@ export class ExecutionEnvironment {
     this.api.abandon();
     this.memory?.close();
     if (duringInit) {
-      this.init.failure ??= (requestId) => (this.outOfMemory ? outOfMemoryError(requestId) : exitError(requestId, code, signal));
+      this.init.failure ??= (requestId) =>
+        this.outOfMemory ? outOfMemoryError(requestId) : exitError(requestId, code, signal);
       this.init.end();
     }
     const invocation = this.current;
@@ -409,12 +441,22 @@ export class ExecutionEnvironment {
       // Killed over the memory limit: by us (see sampleMemory), or by the Python bootstrap itself on
       // a MemoryError at its address-space backstop; Lambda's cgroup kill reads the same.
       const error = outOfMemoryError(invocation.requestId);
-      this.settle(invocation, { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } });
+      this.settle(invocation, {
+        ok: false,
+        error,
+        cause: 'exit',
+        status: { kind: 'error', errorType: error.errorType },
+      });
     } else if (duringInit) {
       this.settle(invocation, this.init.result(invocation.requestId));
     } else {
       const error = exitError(invocation.requestId, code, signal);
-      this.settle(invocation, { ok: false, error, cause: 'exit', status: { kind: 'error', errorType: error.errorType } });
+      this.settle(invocation, {
+        ok: false,
+        error,
+        cause: 'exit',
+        status: { kind: 'error', errorType: error.errorType },
+      });
     }
   }
 

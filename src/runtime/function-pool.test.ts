@@ -5,8 +5,16 @@ import { FunctionPool } from './function-pool.js';
 import type { FunctionSpec } from './types.js';
 
 const spec: FunctionSpec = {
-  functionName: 'shop-api-dev', version: '1', invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-api-dev',
-  codeDir: '/nowhere', handler: 'index.handler', runtime: 'nodejs20.x', memoryMb: 128, timeoutSec: 3, environment: {}, region: 'us-east-1',
+  functionName: 'shop-api-dev',
+  version: '1',
+  invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-api-dev',
+  codeDir: '/nowhere',
+  handler: 'index.handler',
+  runtime: 'nodejs20.x',
+  memoryMb: 128,
+  timeoutSec: 3,
+  environment: {},
+  region: 'us-east-1',
 };
 
 describe('function pool books', () => {

@@ -66,7 +66,6 @@ function failure(outcome: InvokeOutcome) {
   return outcome;
 }
 
-
 describe.each(['pipe', 'http'] as RuntimeTransport[])('runtime host over %s: warm reuse', (transport) => {
   it('serves the second invocation from the same process, without an init duration', async () => {
     const runtime = host({ transport });
@@ -78,7 +77,18 @@ describe.each(['pipe', 'http'] as RuntimeTransport[])('runtime host over %s: war
     expect(second.initDurationMs).toBeUndefined();
     expect(second.logs.at(-1)).not.toContain('Init Duration');
     expect(runtime.stats()).toEqual([
-      { instance: 'shop-api-dev', concurrency: 10, environments: 1, warm: 1, busy: 0, queued: 0, invocations: 2, errors: 0, throttles: 0, coldStarts: 1 },
+      {
+        instance: 'shop-api-dev',
+        concurrency: 10,
+        environments: 1,
+        warm: 1,
+        busy: 0,
+        queued: 0,
+        invocations: 2,
+        errors: 0,
+        throttles: 0,
+        coldStarts: 1,
+      },
     ]);
   });
 });
@@ -172,7 +182,9 @@ describe('runtime host: how many environments', () => {
     const runtime = host({ scaleOutAtOnce: 3, scaleOutAfterMs: 60_000 });
     // Each invocation answers only when all three run at once, so none can free its environment for another.
     const barrier = { dir: mkdtempSync(join(tmpdir(), 'stagecraft-barrier-')), count: 3 };
-    const outcomes = await Promise.all(Array.from({ length: 3 }, () => runtime.invoke(fn('host.pid'), event({ barrier }))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 3 }, () => runtime.invoke(fn('host.pid'), event({ barrier }))),
+    );
     rmSync(barrier.dir, { recursive: true, force: true });
     expect(new Set(outcomes.map((outcome) => answer(outcome).pid)).size).toBe(3);
   });
@@ -226,7 +238,10 @@ describe('runtime host: environments that die', () => {
       runtime.invoke(broken, event()),
     ]);
     for (const outcome of [first, second]) {
-      expect(failure(outcome)).toMatchObject({ cause: 'init', error: { errorType: 'RangeError', errorMessage: 'configuration is missing' } });
+      expect(failure(outcome)).toMatchObject({
+        cause: 'init',
+        error: { errorType: 'RangeError', errorMessage: 'configuration is missing' },
+      });
     }
     expect(other.ok).toBe(true);
     expect(failure(await runtime.invoke(broken, event())).cause).toBe('init');
@@ -238,7 +253,9 @@ describe('runtime host: environments that die', () => {
   it('rejects, without using a slot, what is not the function’s fault', async () => {
     const runtime = host();
     const single = fn('host.pid', { concurrency: 1 });
-    await expect(runtime.invoke(single, '{not json')).rejects.toSatisfy((error) => isStagecraftError(error) && error.code === 'ARGUMENT_INVALID');
+    await expect(runtime.invoke(single, '{not json')).rejects.toSatisfy(
+      (error) => isStagecraftError(error) && error.code === 'ARGUMENT_INVALID',
+    );
     expect(runtime.stats()).toEqual([]);
     await expect(runtime.invoke(fn('host.pid', { codeDir: join(NODE_CODE, 'missing') }), event())).rejects.toSatisfy(
       (error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED',
@@ -271,7 +288,9 @@ describe('runtime host: idle environments and draining', () => {
     const pids = [idlePid, ...outcomes.map((outcome) => answer(outcome).pid)];
     expect(pids.every((pid) => !isRunning(pid))).toBe(true);
     expect(runtime.stats().every((entry) => entry.environments === 0 && entry.busy === 0)).toBe(true);
-    await expect(runtime.invoke(fn('host.pid'), event())).rejects.toSatisfy((error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED');
+    await expect(runtime.invoke(fn('host.pid'), event())).rejects.toSatisfy(
+      (error) => isStagecraftError(error) && error.code === 'INVOKE_FAILED',
+    );
   });
 });
 
@@ -282,10 +301,16 @@ describe('runtime host: logs', () => {
   it("writes every invocation's lines to the instance's file, tagged with version and request id", async () => {
     const sink = new FileLogSink(scratch);
     const runtime = new RuntimeHost({ logSink: sink, sandbox: NO_SANDBOX });
-    const outcomes = [await runtime.invoke(fn('host.chatty'), event({ order: 1 })), await runtime.invoke(fn('host.chatty'), event({ order: 2 }))];
+    const outcomes = [
+      await runtime.invoke(fn('host.chatty'), event({ order: 1 })),
+      await runtime.invoke(fn('host.chatty'), event({ order: 2 })),
+    ];
     await runtime.drain();
     const text = readFileSync(logFile(scratch, 'shop-api-dev'), 'utf8');
-    const entries = text.trimEnd().split('\n').map((line) => parseLogLine(line));
+    const entries = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => parseLogLine(line));
     expect(entries.map((entry) => entry?.line)).toEqual(outcomes.flatMap((outcome) => outcome.logs));
     for (const outcome of outcomes) {
       const own = entries.filter((entry) => entry?.requestId === outcome.requestId);

@@ -169,7 +169,12 @@ export class RuntimeHost {
     await this.options.logSink?.flush();
   }
 
-  private async run(pool: FunctionPool, fn: HostedFunction, payload: string, options: InvokeOptions): Promise<InvokeOutcome> {
+  private async run(
+    pool: FunctionPool,
+    fn: HostedFunction,
+    payload: string,
+    options: InvokeOptions,
+  ): Promise<InvokeOutcome> {
     pool.busy += 1;
     const key = this.versionKey(fn);
     const books = pool.booksOf(key);
@@ -183,7 +188,12 @@ export class RuntimeHost {
       const outcome = await env.invokeChecked(payload, options, options.invokedArn ?? fn.invokedArn);
       pool.invocations += 1;
       if (!outcome.ok) pool.errors += 1;
-      this.options.logSink?.write({ instance: fn.functionName, version: fn.version, requestId: outcome.requestId, lines: outcome.logs });
+      this.options.logSink?.write({
+        instance: fn.functionName,
+        version: fn.version,
+        requestId: outcome.requestId,
+        lines: outcome.logs,
+      });
       return outcome;
     } finally {
       pool.busy -= 1;
@@ -241,11 +251,14 @@ export class RuntimeHost {
     if (next === Number.POSITIVE_INFINITY || (pool.scaleTimer !== undefined && pool.scaleAt <= next)) return;
     clearTimeout(pool.scaleTimer);
     pool.scaleAt = next;
-    pool.scaleTimer = setTimeout(() => {
-      pool.scaleTimer = undefined;
-      pool.scaleAt = Number.POSITIVE_INFINITY;
-      this.balance(pool);
-    }, Math.max(1, Math.ceil(next - now)));
+    pool.scaleTimer = setTimeout(
+      () => {
+        pool.scaleTimer = undefined;
+        pool.scaleAt = Number.POSITIVE_INFINITY;
+        this.balance(pool);
+      },
+      Math.max(1, Math.ceil(next - now)),
+    );
   }
 
   /**

@@ -12,7 +12,8 @@ describe('invocation ids', () => {
   it('trace ids are unsampled X-Ray headers with the epoch seconds of their time', () => {
     const at = Date.UTC(2024, 4, 17, 12, 0, 0);
     const ids = Array.from({ length: 500 }, () => newTraceId(at));
-    for (const id of ids) expect(id).toMatch(new RegExp(`^Root=1-${(at / 1000).toString(16)}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$`));
+    for (const id of ids)
+      expect(id).toMatch(new RegExp(`^Root=1-${(at / 1000).toString(16)}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$`));
     expect(new Set(ids).size).toBe(ids.length);
   });
 });

@@ -8,12 +8,39 @@ import type { ExecutionEnvironmentOptions, FunctionSpec, InvokeOptions, InvokeOu
 
 export { ExecutionEnvironment } from './execution-environment.js';
 export { RuntimeHost, type FunctionStats, type HostedFunction, type RuntimeHostOptions } from './host.js';
-export { FileLogSink, formatLogRecord, logDir, logFile, type FileLogSinkOptions, type LogRecord, type LogSink } from './log-sink.js';
+export {
+  FileLogSink,
+  formatLogRecord,
+  logDir,
+  logFile,
+  type FileLogSinkOptions,
+  type LogRecord,
+  type LogSink,
+} from './log-sink.js';
 export { followLog, parseLogLine, readLogTail, type LogEntry } from './log-reader.js';
 export { chooseNodeBinary, nodeMajorOf } from './node-binary.js';
-export { choosePythonBinary, isPythonRuntime, probePython, pythonVersionOf, type PythonProbe } from './python-binary.js';
-export { ASYNC_PAYLOAD_LIMIT, assertPayloadSize, oversize, SYNC_PAYLOAD_LIMIT, type InvocationKind } from './payload-limits.js';
-export { DEFAULT_EPHEMERAL_MB, detectSandbox, sandboxKind, sandboxNotice, type SandboxChoice, type SandboxKind } from './sandbox.js';
+export {
+  choosePythonBinary,
+  isPythonRuntime,
+  probePython,
+  pythonVersionOf,
+  type PythonProbe,
+} from './python-binary.js';
+export {
+  ASYNC_PAYLOAD_LIMIT,
+  assertPayloadSize,
+  oversize,
+  SYNC_PAYLOAD_LIMIT,
+  type InvocationKind,
+} from './payload-limits.js';
+export {
+  DEFAULT_EPHEMERAL_MB,
+  detectSandbox,
+  sandboxKind,
+  sandboxNotice,
+  type SandboxChoice,
+  type SandboxKind,
+} from './sandbox.js';
 export { createRedactor, redactError, secretForms, MASK, type Redact } from './redact.js';
 export type {
   EnvironmentState,
@@ -33,7 +60,11 @@ export type InvokeOnceOptions = ExecutionEnvironmentOptions & InvokeOptions;
  * A cold start, one invocation, and a clean stop: what `stagecraft invoke` does. `payload` is the
  * event as JSON text. HTTP by default: a single invocation gains nothing from the pipe.
  */
-export async function invokeOnce(spec: FunctionSpec, payload: string, options: InvokeOnceOptions = {}): Promise<InvokeOutcome> {
+export async function invokeOnce(
+  spec: FunctionSpec,
+  payload: string,
+  options: InvokeOnceOptions = {},
+): Promise<InvokeOutcome> {
   const environment = new ExecutionEnvironment(spec, options);
   try {
     return await environment.invoke(payload, options);

@@ -12,12 +12,24 @@ afterEach(async () => {
 });
 
 const spec: FunctionSpec = {
-  functionName: 'shop-chatty-dev', version: '1', invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-chatty-dev',
-  codeDir: CODE, handler: 'chatty.handler', runtime: 'nodejs20.x', memoryMb: 256, timeoutSec: 60, environment: {}, region: 'us-east-1',
+  functionName: 'shop-chatty-dev',
+  version: '1',
+  invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-chatty-dev',
+  codeDir: CODE,
+  handler: 'chatty.handler',
+  runtime: 'nodejs20.x',
+  memoryMb: 256,
+  timeoutSec: 60,
+  environment: {},
+  region: 'us-east-1',
 };
 
 /** The lines between START and END. */
-const body = (logs: string[]) => logs.slice(logs.findIndex((line) => line.startsWith('START')) + 1, logs.findIndex((line) => line.startsWith('END')));
+const body = (logs: string[]) =>
+  logs.slice(
+    logs.findIndex((line) => line.startsWith('START')) + 1,
+    logs.findIndex((line) => line.startsWith('END')),
+  );
 
 describe.each(['http', 'pipe'] as const)('log capture over %s', (transport) => {
   it('keeps an invocation’s lines under it, the first MAX_LINES of them, and says how many were dropped', async () => {
@@ -28,7 +40,9 @@ describe.each(['http', 'pipe'] as const)('log capture over %s', (transport) => {
     const bigLines = body(big.logs);
     expect(bigLines).toHaveLength(MAX_LINES + 1);
     expect(bigLines.slice(0, MAX_LINES).every((line, i) => line.startsWith(`big-${i} `))).toBe(true);
-    expect(bigLines.at(-1)).toBe(`[stagecraft] ${50000 - MAX_LINES} more log line(s) dropped: at most ${MAX_LINES} lines are kept per invocation`);
+    expect(bigLines.at(-1)).toBe(
+      `[stagecraft] ${50000 - MAX_LINES} more log line(s) dropped: at most ${MAX_LINES} lines are kept per invocation`,
+    );
     expect(next.logs.filter((line) => line.startsWith('big-'))).toEqual([]);
     expect(body(next.logs).map((line) => line.split(' ')[0])).toEqual(['small-0', 'small-1', 'small-2']);
   });

@@ -19,7 +19,12 @@ export function parseLogLine(text: string): LogEntry | undefined {
   const second = first < 0 ? -1 : text.indexOf('\t', first + 1);
   const third = second < 0 ? -1 : text.indexOf('\t', second + 1);
   if (third < 0) return undefined;
-  return { time: text.slice(0, first), version: text.slice(first + 1, second), requestId: text.slice(second + 1, third), line: text.slice(third + 1) };
+  return {
+    time: text.slice(0, first),
+    version: text.slice(first + 1, second),
+    requestId: text.slice(second + 1, third),
+    line: text.slice(third + 1),
+  };
 }
 
 const CHUNK_BYTES = 64 * 1024;
@@ -75,7 +80,10 @@ export async function followLog(
   let offset = from;
   let partial = '';
   while (!signal.aborted) {
-    const size = await stat(file).then((info) => info.size, () => 0);
+    const size = await stat(file).then(
+      (info) => info.size,
+      () => 0,
+    );
     if (size < offset) {
       offset = 0;
       partial = '';

@@ -3,18 +3,35 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileLogSink, followLog, formatLogRecord, logDir, logFile, parseLogLine, readLogTail, type LogEntry } from './index.js';
+import {
+  FileLogSink,
+  followLog,
+  formatLogRecord,
+  logDir,
+  logFile,
+  parseLogLine,
+  readLogTail,
+  type LogEntry,
+} from './index.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stagecraft-logs-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 let folders = 0;
 const folder = (): string => join(scratch, `case-${(folders += 1)}`);
 
-const record = (requestId: string, lines: string[], version = '4') => ({ instance: 'shop-api-dev', version, requestId, lines });
+const record = (requestId: string, lines: string[], version = '4') => ({
+  instance: 'shop-api-dev',
+  version,
+  requestId,
+  lines,
+});
 
 describe('log line format', () => {
   it('prefixes every line with time, version and request id, tab-separated, and parses back', () => {
-    const text = formatLogRecord(record('req-1', ['START RequestId: req-1 Version: 4', '2026-01-01T00:00:00.000Z\treq-1\tINFO\ta\tb']), new Date(Date.UTC(2026, 0, 2)));
+    const text = formatLogRecord(
+      record('req-1', ['START RequestId: req-1 Version: 4', '2026-01-01T00:00:00.000Z\treq-1\tINFO\ta\tb']),
+      new Date(Date.UTC(2026, 0, 2)),
+    );
     expect(text).toBe(
       '2026-01-02T00:00:00.000Z\t4\treq-1\tSTART RequestId: req-1 Version: 4\n' +
         '2026-01-02T00:00:00.000Z\t4\treq-1\t2026-01-01T00:00:00.000Z\treq-1\tINFO\ta\tb\n',
@@ -29,7 +46,9 @@ describe('log line format', () => {
   });
 
   it('keeps one line one line, and one file per instance under .stagecraft/logs', () => {
-    expect(formatLogRecord(record('r', ['two\nlines']), new Date(0))).toBe('1970-01-01T00:00:00.000Z\t4\tr\ttwo\rlines\n');
+    expect(formatLogRecord(record('r', ['two\nlines']), new Date(0))).toBe(
+      '1970-01-01T00:00:00.000Z\t4\tr\ttwo\rlines\n',
+    );
     expect(logFile(logDir('/app'), 'shop-api-dev')).toBe('/app/.stagecraft/logs/shop-api-dev.log');
     expect(logFile('/logs', '../escape')).toBe('/logs/..%2fescape.log');
   });
@@ -46,8 +65,16 @@ describe('file log sink', () => {
     await sink.flush();
     sink.write(record('r4', ['d']));
     await sink.close();
-    const lines = readFileSync(logFile(dir, 'shop-api-dev'), 'utf8').trimEnd().split('\n').map((line) => parseLogLine(line));
-    expect(lines.map((entry) => [entry?.requestId, entry?.line])).toEqual([['r1', 'a'], ['r1', 'b'], ['r2', 'c'], ['r4', 'd']]);
+    const lines = readFileSync(logFile(dir, 'shop-api-dev'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => parseLogLine(line));
+    expect(lines.map((entry) => [entry?.requestId, entry?.line])).toEqual([
+      ['r1', 'a'],
+      ['r1', 'b'],
+      ['r2', 'c'],
+      ['r4', 'd'],
+    ]);
     expect(readFileSync(logFile(dir, 'shop-worker-dev'), 'utf8')).toMatch(/\t4\tr3\tx\n$/);
   });
 

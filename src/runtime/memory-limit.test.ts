@@ -12,9 +12,17 @@ afterEach(async () => {
 
 function environment(overrides: Partial<FunctionSpec>): ExecutionEnvironment {
   const spec: FunctionSpec = {
-    functionName: 'shop-hog-dev', version: '1', invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-hog-dev',
-    codeDir: `${FIXTURES}/node`, handler: 'memory.hog', runtime: 'nodejs20.x', memoryMb: 128, timeoutSec: 20,
-    environment: {}, region: 'us-east-1', ...overrides,
+    functionName: 'shop-hog-dev',
+    version: '1',
+    invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-hog-dev',
+    codeDir: `${FIXTURES}/node`,
+    handler: 'memory.hog',
+    runtime: 'nodejs20.x',
+    memoryMb: 128,
+    timeoutSec: 20,
+    environment: {},
+    region: 'us-east-1',
+    ...overrides,
   };
   const env = new ExecutionEnvironment(spec);
   envs.push(env);
@@ -25,9 +33,14 @@ function expectOutOfMemory(outcome: InvokeOutcome): void {
   expect(outcome).toMatchObject({
     ok: false,
     cause: 'exit',
-    error: { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${outcome.requestId} Error: Runtime exited with error: signal: killed` },
+    error: {
+      errorType: 'Runtime.OutOfMemory',
+      errorMessage: `RequestId: ${outcome.requestId} Error: Runtime exited with error: signal: killed`,
+    },
   });
-  expect(outcome.logs.at(-1)).toMatch(/Memory Size: 128 MB\tMax Memory Used: 128 MB\t.*Status: error\tError Type: Runtime\.OutOfMemory$/);
+  expect(outcome.logs.at(-1)).toMatch(
+    /Memory Size: 128 MB\tMax Memory Used: 128 MB\t.*Status: error\tError Type: Runtime\.OutOfMemory$/,
+  );
 }
 
 describe.each([

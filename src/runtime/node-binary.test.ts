@@ -16,16 +16,23 @@ describe('chooseNodeBinary', () => {
   it("uses the host's Node with a warning when they differ", () => {
     expect(chooseNodeBinary('nodejs22.x', {}, host)).toEqual({
       path: '/usr/bin/node',
-      warning: "nodejs22.x runs on the host's Node v20.19.0 here; set STAGECRAFT_NODE_22 to a Node 22 binary for a faithful match",
+      warning:
+        "nodejs22.x runs on the host's Node v20.19.0 here; set STAGECRAFT_NODE_22 to a Node 22 binary for a faithful match",
     });
   });
 
   it('prefers STAGECRAFT_NODE_<major>, and refuses one that does not exist', () => {
-    expect(chooseNodeBinary('nodejs22.x', { STAGECRAFT_NODE_22: process.execPath }, host)).toEqual({ path: process.execPath });
-    expect(() => chooseNodeBinary('nodejs22.x', { STAGECRAFT_NODE_22: '/nowhere/node' }, host)).toThrow(/STAGECRAFT_NODE_22/);
+    expect(chooseNodeBinary('nodejs22.x', { STAGECRAFT_NODE_22: process.execPath }, host)).toEqual({
+      path: process.execPath,
+    });
+    expect(() => chooseNodeBinary('nodejs22.x', { STAGECRAFT_NODE_22: '/nowhere/node' }, host)).toThrow(
+      /STAGECRAFT_NODE_22/,
+    );
   });
 
   it('refuses runtimes that are not Node', () => {
-    expect(() => chooseNodeBinary('python3.12', {}, host)).toThrow(expect.objectContaining({ code: 'ARGUMENT_INVALID' }));
+    expect(() => chooseNodeBinary('python3.12', {}, host)).toThrow(
+      expect.objectContaining({ code: 'ARGUMENT_INVALID' }),
+    );
   });
 });

@@ -27,7 +27,6 @@ function spec(handler: string, overrides: Partial<FunctionSpec> = {}): FunctionS
   };
 }
 
-
 function payloadOf(outcome: InvokeOutcome): unknown {
   if (!outcome.ok) throw new Error(`expected success, got ${JSON.stringify(outcome.error)}`);
   return JSON.parse(outcome.payload);
@@ -56,7 +55,10 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
     it('loads CommonJS handlers and supports context.succeed / context.fail', async () => {
       expect(payloadOf(await run('legacy.handler', { n: 1 }))).toEqual({ style: 'cjs', event: { n: 1 } });
       expect(payloadOf(await run('legacy.succeeds'))).toEqual({ style: 'context.succeed' });
-      expect(errorOf(await run('legacy.fails')).error).toMatchObject({ errorType: 'RangeError', errorMessage: 'context.fail' });
+      expect(errorOf(await run('legacy.fails')).error).toMatchObject({
+        errorType: 'RangeError',
+        errorMessage: 'context.fail',
+      });
     });
 
     it('answers null for a plain function that returns without calling back, as AWS does', async () => {
@@ -194,7 +196,9 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
       const outcome = errorOf(await run('handlers.neverSettles'));
       expect(outcome.cause).toBe('handler');
       expect(outcome.error.errorType).toBe('Runtime.NodeJsExit');
-      expect(outcome.error.errorMessage).toMatch(/^The Lambda runtime client detected an unexpected Node\.js exit code/);
+      expect(outcome.error.errorMessage).toMatch(
+        /^The Lambda runtime client detected an unexpected Node\.js exit code/,
+      );
       expect(outcome.durationMs).toBeLessThan(1000);
     });
 
@@ -267,7 +271,10 @@ describe.each(['http', 'pipe'] as const)('over %s', (transport) => {
         await environment.start();
         expect(environment.state).toBe('dead');
         const outcome = errorOf(await environment.invoke('{}'));
-        expect(outcome).toMatchObject({ cause: 'init', error: { errorType: 'RangeError', errorMessage: 'configuration is missing' } });
+        expect(outcome).toMatchObject({
+          cause: 'init',
+          error: { errorType: 'RangeError', errorMessage: 'configuration is missing' },
+        });
         expect(outcome.initDurationMs).toBeGreaterThan(0);
         expect(outcome.logs.at(-1)).toMatch(/\tStatus: error\tError Type: RangeError$/);
       } finally {

@@ -27,6 +27,8 @@ export function assertPayloadSize(text: string, kind: InvocationKind): void {
   throw new StagecraftError(
     'ARGUMENT_INVALID',
     `RequestEntityTooLargeException: Request must be smaller than ${limit} bytes for the InvokeFunction operation (the payload is ${bytes} bytes).`,
-    { hint: `Lambda takes at most ${kind === 'sync' ? '6 MB' : '256 KB'} per ${kind === 'sync' ? 'synchronous' : 'asynchronous'} event: pass a reference (an S3 key, a table row) instead of the data.` },
+    {
+      hint: `Lambda takes at most ${kind === 'sync' ? '6 MB' : '256 KB'} per ${kind === 'sync' ? 'synchronous' : 'asynchronous'} event: pass a reference (an S3 key, a table row) instead of the data.`,
+    },
   );
 }

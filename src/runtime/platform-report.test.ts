@@ -15,7 +15,9 @@ describe('platform lines', () => {
 
   it('formats REPORT with tabs, init duration and status only when given', () => {
     const base = { requestId: 'r', version: '1', durationMs: 12.345, billedMs: 13, memoryMb: 128, maxMemoryMb: 57 };
-    expect(reportLine(base)).toBe('REPORT RequestId: r\tDuration: 12.35 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 57 MB');
+    expect(reportLine(base)).toBe(
+      'REPORT RequestId: r\tDuration: 12.35 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 57 MB',
+    );
     expect(reportLine({ ...base, initDurationMs: 123.456, status: { kind: 'timeout' } })).toBe(
       'REPORT RequestId: r\tDuration: 12.35 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 57 MB\tInit Duration: 123.46 ms\tStatus: timeout',
     );

@@ -65,7 +65,10 @@ export function exitError(requestId: string, code: number | null, signal: NodeJS
  * https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
  */
 export function outOfMemoryError(requestId: string): LambdaError {
-  return { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` };
+  return {
+    errorType: 'Runtime.OutOfMemory',
+    errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
+  };
 }
 
 /** A `provided*` function whose `bootstrap` cannot be started. */

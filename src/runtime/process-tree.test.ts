@@ -15,8 +15,16 @@ afterEach(async () => {
 
 function environment(handler: string): ExecutionEnvironment {
   const spec: FunctionSpec = {
-    functionName: 'shop-tree-dev', version: '1', invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-tree-dev',
-    codeDir: CODE, handler, runtime: 'nodejs20.x', memoryMb: 128, timeoutSec: 5, environment: {}, region: 'us-east-1',
+    functionName: 'shop-tree-dev',
+    version: '1',
+    invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-tree-dev',
+    codeDir: CODE,
+    handler,
+    runtime: 'nodejs20.x',
+    memoryMb: 128,
+    timeoutSec: 5,
+    environment: {},
+    region: 'us-east-1',
   };
   // Without bwrap (whose PID namespace takes everything down by itself; sandbox.test.ts): the process-tree kill alone.
   const env = new ExecutionEnvironment(spec, { sandbox: { bwrap: undefined, off: true } });

@@ -17,11 +17,15 @@ describe('choosePythonBinary', () => {
   it('warns when the host minor version differs, naming the variable that fixes it', () => {
     const chosen = choosePythonBinary('python3.13', {}, host('3.11.7'));
     expect(chosen.path).toBe('/opt/python/3.11.7/bin/python3');
-    expect(chosen.warning).toBe('python3.13 runs on the host\'s Python 3.11.7 here; set STAGECRAFT_PYTHON_3_13 to a Python 3.13 interpreter for a faithful match');
+    expect(chosen.warning).toBe(
+      "python3.13 runs on the host's Python 3.11.7 here; set STAGECRAFT_PYTHON_3_13 to a Python 3.13 interpreter for a faithful match",
+    );
   });
 
   it('takes STAGECRAFT_PYTHON_3_<minor> when it names an existing file, and refuses one that does not exist', () => {
-    expect(choosePythonBinary('python3.12', { STAGECRAFT_PYTHON_3_12: process.execPath }, host('3.11.7'))).toEqual({ path: process.execPath });
+    expect(choosePythonBinary('python3.12', { STAGECRAFT_PYTHON_3_12: process.execPath }, host('3.11.7'))).toEqual({
+      path: process.execPath,
+    });
     const refused = (() => {
       try {
         return choosePythonBinary('python3.12', { STAGECRAFT_PYTHON_3_12: '/nowhere/python3.12' }, host('3.11.7'));
@@ -29,10 +33,14 @@ describe('choosePythonBinary', () => {
         return error;
       }
     })();
-    expect(isStagecraftError(refused) && refused.message).toBe('STAGECRAFT_PYTHON_3_12 points to /nowhere/python3.12, which does not exist.');
+    expect(isStagecraftError(refused) && refused.message).toBe(
+      'STAGECRAFT_PYTHON_3_12 points to /nowhere/python3.12, which does not exist.',
+    );
   });
 
   it('says how to get an interpreter when the host has no python3', () => {
-    expect(() => choosePythonBinary('python3.12', {}, () => undefined)).toThrow(/python3\.12 needs a Python interpreter, and python3 cannot be run here/);
+    expect(() => choosePythonBinary('python3.12', {}, () => undefined)).toThrow(
+      /python3\.12 needs a Python interpreter, and python3 cannot be run here/,
+    );
   });
 });

@@ -32,12 +32,19 @@ export interface PythonProbe {
 /** The version and real path of an interpreter, or undefined when it cannot be run. */
 export function probePython(path: string, env: NodeJS.ProcessEnv = process.env): PythonProbe | undefined {
   try {
-    const out = execFileSync(path, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3]); print(sys.executable)'], {
-      env: { PATH: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', ...(env['HOME'] === undefined ? {} : { HOME: env['HOME'] }) },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 10_000,
-    });
+    const out = execFileSync(
+      path,
+      ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3]); print(sys.executable)'],
+      {
+        env: {
+          PATH: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+          ...(env['HOME'] === undefined ? {} : { HOME: env['HOME'] }),
+        },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 10_000,
+      },
+    );
     const [version, executable] = out.trim().split('\n');
     if (version === undefined || executable === undefined || executable === '') return undefined;
     return { version, executable };
@@ -69,9 +76,13 @@ export function choosePythonBinary(
   }
   const host = probe('python3');
   if (host === undefined) {
-    throw new StagecraftError('INVOKE_FAILED', `${runtime} needs a Python interpreter, and python3 cannot be run here.`, {
-      hint: `Install Python ${version}, or set ${variable} to the path of one.`,
-    });
+    throw new StagecraftError(
+      'INVOKE_FAILED',
+      `${runtime} needs a Python interpreter, and python3 cannot be run here.`,
+      {
+        hint: `Install Python ${version}, or set ${variable} to the path of one.`,
+      },
+    );
   }
   if (host.version.startsWith(`${version}.`)) return { path: host.executable };
   return {

@@ -23,8 +23,12 @@ function spec(handler: string, overrides: Partial<FunctionSpec> = {}): FunctionS
   };
 }
 
-const run = (handler: string, event: unknown = {}, overrides: Partial<FunctionSpec> = {}, options = {}): Promise<InvokeOutcome> =>
-  invokeOnce(spec(handler, overrides), JSON.stringify(event), options);
+const run = (
+  handler: string,
+  event: unknown = {},
+  overrides: Partial<FunctionSpec> = {},
+  options = {},
+): Promise<InvokeOutcome> => invokeOnce(spec(handler, overrides), JSON.stringify(event), options);
 
 function payloadOf(outcome: InvokeOutcome): unknown {
   if (!outcome.ok) throw new Error(`expected success, got ${JSON.stringify(outcome.error)}`);
@@ -53,11 +57,16 @@ describe('python bootstrap: results and context', () => {
     }
   });
 
-  it('gives the handler awslambdaric\'s context object', async () => {
-    const outcome = await run('handlers.context_fields', {}, {}, {
-      identity: { cognitoIdentityId: 'id-1', cognitoIdentityPoolId: 'pool-1' },
-      clientContext: { client: { installation_id: 'inst-1' }, custom: { k: 'v' } },
-    });
+  it("gives the handler awslambdaric's context object", async () => {
+    const outcome = await run(
+      'handlers.context_fields',
+      {},
+      {},
+      {
+        identity: { cognitoIdentityId: 'id-1', cognitoIdentityPoolId: 'pool-1' },
+        clientContext: { client: { installation_id: 'inst-1' }, custom: { k: 'v' } },
+      },
+    );
     const fields = payloadOf(outcome) as Record<string, unknown>;
     expect(fields).toMatchObject({
       aws_request_id: outcome.requestId,
@@ -87,13 +96,15 @@ describe('python bootstrap: results and context', () => {
     expect(none.ok && none.payload).toBe('null');
   });
 
-  it('writes print as it is and logging in AWS\'s [LEVEL]\\t<time>\\t<request id>\\t<message> format', async () => {
+  it("writes print as it is and logging in AWS's [LEVEL]\\t<time>\\t<request id>\\t<message> format", async () => {
     const outcome = await run('handlers.logs');
     const id = outcome.requestId;
     const own = outcome.logs.slice(1, -2);
     expect(outcome.logs[0]).toBe(`START RequestId: ${id} Version: 4`);
     expect(own[0]).toBe('plain print');
-    expect(own[1]).toMatch(new RegExp(`^\\[INFO\\]\\t\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\\t${id}\\tinfo line 1$`));
+    expect(own[1]).toMatch(
+      new RegExp(`^\\[INFO\\]\\t\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\\t${id}\\tinfo line 1$`),
+    );
     expect(own[2]).toMatch(new RegExp(`^\\[WARNING\\]\\t\\S+Z\\t${id}\\ttwo\\rlines$`));
     expect(own).toHaveLength(3);
     expect(outcome.logs.at(-2)).toBe(`END RequestId: ${id}`);
@@ -101,13 +112,21 @@ describe('python bootstrap: results and context', () => {
 });
 
 describe('python bootstrap: errors as AWS reports them', () => {
-  it('an exception: its type, message, the request id and the user\'s frames as a list', async () => {
+  it("an exception: its type, message, the request id and the user's frames as a list", async () => {
     const outcome = errorOf(await run('handlers.raises', { n: 7 }));
     expect(outcome.cause).toBe('handler');
-    expect(outcome.error).toMatchObject({ errorType: 'ValueError', errorMessage: 'bad value 7', requestId: outcome.requestId });
+    expect(outcome.error).toMatchObject({
+      errorType: 'ValueError',
+      errorMessage: 'bad value 7',
+      requestId: outcome.requestId,
+    });
     expect(outcome.error.stackTrace).toHaveLength(1);
-    expect(outcome.error.stackTrace?.[0]).toMatch(/^ {2}File ".*handlers\.py", line \d+, in raises\n {4}raise ValueError/);
-    const logged = outcome.logs.find((line) => line.startsWith('[ERROR] ValueError: bad value 7\rTraceback (most recent call last):\r  File '));
+    expect(outcome.error.stackTrace?.[0]).toMatch(
+      /^ {2}File ".*handlers\.py", line \d+, in raises\n {4}raise ValueError/,
+    );
+    const logged = outcome.logs.find((line) =>
+      line.startsWith('[ERROR] ValueError: bad value 7\rTraceback (most recent call last):\r  File '),
+    );
     expect(logged).toBeDefined();
   });
 
@@ -120,23 +139,41 @@ describe('python bootstrap: errors as AWS reports them', () => {
   it('a missing function: Runtime.HandlerNotFound at the call, after a successful init', async () => {
     const outcome = errorOf(await run('handlers.nowhere'));
     expect(outcome.cause).toBe('handler');
-    expect(outcome.error).toEqual({ errorType: 'Runtime.HandlerNotFound', errorMessage: "Handler 'nowhere' missing on module 'handlers'", requestId: outcome.requestId, stackTrace: [] });
+    expect(outcome.error).toEqual({
+      errorType: 'Runtime.HandlerNotFound',
+      errorMessage: "Handler 'nowhere' missing on module 'handlers'",
+      requestId: outcome.requestId,
+      stackTrace: [],
+    });
   });
 
   it('a missing module, an import that fails, a syntax error: init errors, every invocation answered with them', async () => {
     const missing = errorOf(await run('nothere.handler'));
     expect(missing.cause).toBe('init');
-    expect(missing.error).toMatchObject({ errorType: 'Runtime.ImportModuleError', errorMessage: "Unable to import module 'nothere': No module named 'nothere'" });
+    expect(missing.error).toMatchObject({
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: "Unable to import module 'nothere': No module named 'nothere'",
+    });
     const dependency = errorOf(await run('imports_missing.handler'));
-    expect(dependency.error.errorMessage).toBe("Unable to import module 'imports_missing': No module named 'no_such_module_anywhere'");
+    expect(dependency.error.errorMessage).toBe(
+      "Unable to import module 'imports_missing': No module named 'no_such_module_anywhere'",
+    );
     const syntax = errorOf(await run('syntax_error.handler'));
     expect(syntax.error.errorType).toBe('Runtime.UserCodeSyntaxError');
-    expect(syntax.error.errorMessage).toMatch(/^Syntax error in module 'syntax_error': (expected ':'|invalid syntax) \(syntax_error\.py, line 1\)$/);
-    expect(syntax.error.stackTrace?.[0]).toMatch(/^ {2}File ".*syntax_error\.py" Line 1\n {4}def handler\(event, context\)/);
+    expect(syntax.error.errorMessage).toMatch(
+      /^Syntax error in module 'syntax_error': (expected ':'|invalid syntax) \(syntax_error\.py, line 1\)$/,
+    );
+    expect(syntax.error.stackTrace?.[0]).toMatch(
+      /^ {2}File ".*syntax_error\.py" Line 1\n {4}def handler\(event, context\)/,
+    );
     const raised = errorOf(await run('init_raises.handler'));
     expect(raised.error).toMatchObject({ errorType: 'RuntimeError', errorMessage: 'config missing at import' });
-    expect(raised.logs.some((line) => line.startsWith('[ERROR] RuntimeError: config missing at import\rTraceback'))).toBe(true);
-    expect(raised.logs.at(-1)).toMatch(/\tStatus: error\tError Type: Runtime\.Unknown$|\tStatus: error\tError Type: RuntimeError$/);
+    expect(
+      raised.logs.some((line) => line.startsWith('[ERROR] RuntimeError: config missing at import\rTraceback')),
+    ).toBe(true);
+    expect(raised.logs.at(-1)).toMatch(
+      /\tStatus: error\tError Type: Runtime\.Unknown$|\tStatus: error\tError Type: RuntimeError$/,
+    );
   });
 });
 
@@ -145,7 +182,10 @@ describe('python bootstrap: faults', () => {
     for (const handler of ['handlers.slow', 'handlers.spin']) {
       const outcome = errorOf(await run(handler, {}, { timeoutSec: 1 }));
       expect(outcome.cause).toBe('timeout');
-      expect(outcome.error).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${outcome.requestId} Error: Task timed out after 1.00 seconds` });
+      expect(outcome.error).toEqual({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `RequestId: ${outcome.requestId} Error: Task timed out after 1.00 seconds`,
+      });
       expect(outcome.logs.at(-1)).toMatch(/\tStatus: timeout$/);
     }
   });
@@ -153,12 +193,18 @@ describe('python bootstrap: faults', () => {
   it('sys.exit ends the runtime: Runtime.ExitError with its status', async () => {
     const outcome = errorOf(await run('handlers.quits'));
     expect(outcome.cause).toBe('exit');
-    expect(outcome.error).toEqual({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${outcome.requestId} Error: Runtime exited with error: exit status 3` });
+    expect(outcome.error).toEqual({
+      errorType: 'Runtime.ExitError',
+      errorMessage: `RequestId: ${outcome.requestId} Error: Runtime exited with error: exit status 3`,
+    });
   });
 
   it('a handler that outgrows its memory is killed: Runtime.OutOfMemory', async () => {
     const outcome = errorOf(await run('handlers.hoard', {}, { timeoutSec: 20 }));
-    expect(outcome.error).toEqual({ errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${outcome.requestId} Error: Runtime exited with error: signal: killed` });
+    expect(outcome.error).toEqual({
+      errorType: 'Runtime.OutOfMemory',
+      errorMessage: `RequestId: ${outcome.requestId} Error: Runtime exited with error: signal: killed`,
+    });
     expect(outcome.maxMemoryMb).toBeGreaterThan(128);
     expect(outcome.logs.at(-1)).toMatch(/\tStatus: error\tError Type: Runtime\.OutOfMemory$/);
   }, 30_000);

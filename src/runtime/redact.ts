@@ -26,7 +26,8 @@ export function secretForms(secret: string): string[] {
   if (secret.length === 0) return [];
   const forms = new Set<string>([...escapes(secret), secret.replace(/\r?\n/g, '\r')]);
   if (/[\r\n]/.test(secret)) {
-    for (const piece of secret.split(/\r?\n/)) if (piece.trim().length >= MIN_PIECE) for (const form of escapes(piece.trim())) forms.add(form);
+    for (const piece of secret.split(/\r?\n/))
+      if (piece.trim().length >= MIN_PIECE) for (const form of escapes(piece.trim())) forms.add(form);
   }
   return [...forms];
 }
@@ -34,7 +35,13 @@ export function secretForms(secret: string): string[] {
 function escapes(text: string): string[] {
   const doubled = text.replaceAll('\\', '\\\\');
   // The last: an inspected value as a JSON log record holds it.
-  return [text, JSON.stringify(text).slice(1, -1), doubled, doubled.replaceAll("'", "\\'"), JSON.stringify(doubled).slice(1, -1)];
+  return [
+    text,
+    JSON.stringify(text).slice(1, -1),
+    doubled,
+    doubled.replaceAll("'", "\\'"),
+    JSON.stringify(doubled).slice(1, -1),
+  ];
 }
 
 export function createRedactor(secrets: readonly string[]): Redact {

@@ -91,7 +91,10 @@ export class RuntimeApiPipe {
       // Within a read the flush is scheduled once the whole chunk is handled (see the class comment).
       if (!this.reading) this.scheduleFlush();
     };
-    const forget = this.api.handle({ method: String(header.method), path: String(header.path), headers, body, bytes }, reply);
+    const forget = this.api.handle(
+      { method: String(header.method), path: String(header.path), headers, body, bytes },
+      reply,
+    );
     if (!answered) this.unanswered.set(id, forget);
   }
 
@@ -112,7 +115,9 @@ export class RuntimeApiPipe {
   }
 }
 
-function lowerCase(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+function lowerCase(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[] | undefined> {
   const lower: Record<string, string | string[] | undefined> = {};
   for (const name in headers) lower[name.toLowerCase()] = headers[name];
   return lower;

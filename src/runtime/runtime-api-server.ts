@@ -45,7 +45,10 @@ export class RuntimeApiServer {
       answered = true;
       res.writeHead(status, headers).end(text);
     };
-    const forget = this.api.handle({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: body.text, bytes: body.bytes }, reply);
+    const forget = this.api.handle(
+      { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: body.text, bytes: body.bytes },
+      reply,
+    );
     // The runtime may die while its `next` is parked: forget the request so it is never answered.
     res.on('close', () => {
       if (!answered) forget();

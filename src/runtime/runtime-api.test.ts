@@ -12,10 +12,17 @@ import { RuntimeApiPipe } from './runtime-api-pipe.js';
 import { RuntimeApiServer } from './runtime-api-server.js';
 
 type Heard = [string, ...unknown[]];
-interface Answer { status: number; headers: Record<string, string>; text: string }
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
 /** One request over a carrier; `path` is below /2018-06-01/runtime. */
 type Send = (method: string, path: string, body?: string, headers?: Record<string, string>) => Promise<Answer>;
-interface Carrier { name: string; connect(api: RuntimeApi): Promise<Send> }
+interface Carrier {
+  name: string;
+  connect(api: RuntimeApi): Promise<Send>;
+}
 
 const closers: Array<() => unknown> = [];
 afterEach(async () => {
@@ -30,7 +37,11 @@ const http: Carrier = {
     const server = await RuntimeApiServer.listen(api);
     closers.push(() => server.close());
     return async (method, path, body, headers = {}) => {
-      const res = await fetch(`http://${server.address}/2018-06-01/runtime${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const res = await fetch(`http://${server.address}/2018-06-01/runtime${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
       return { status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() };
     };
   },
@@ -53,7 +64,12 @@ const pipe: Carrier = {
       front.close();
     });
     const waiting = new Map<number, (answer: Answer) => void>();
-    client.on('data', createFrameReader(({ header, body }) => waiting.get(header.id)?.({ status: header.status, headers: header.headers, text: body })));
+    client.on(
+      'data',
+      createFrameReader(({ header, body }) =>
+        waiting.get(header.id)?.({ status: header.status, headers: header.headers, text: body }),
+      ),
+    );
     let lastId = 0;
     return (method, path, body = '', headers = {}) => {
       const id = ++lastId;
@@ -107,7 +123,9 @@ describe.each([http, pipe])('runtime API over $name', (carrier) => {
     expect(res.status).toBe(200);
     expect(res.text).toBe('{"hello":"world"}');
     expect(res.headers['content-type']).toBe('application/json');
-    expect(Object.fromEntries(Object.entries(res.headers).filter(([name]) => name.startsWith('lambda-runtime-')))).toEqual({
+    expect(
+      Object.fromEntries(Object.entries(res.headers).filter(([name]) => name.startsWith('lambda-runtime-'))),
+    ).toEqual({
       'lambda-runtime-aws-request-id': 'req-1',
       'lambda-runtime-deadline-ms': '1700000000000',
       'lambda-runtime-invoked-function-arn': 'arn:aws:lambda:us-east-1:000000000000:function:fn:live',
@@ -145,7 +163,9 @@ describe.each([http, pipe])('runtime API over $name', (carrier) => {
     api.deliver(invocation('req-4'));
     await send('GET', '/invocation/next');
     const body = JSON.stringify({ errorMessage: 'boom', stackTrace: ['at main (main.go:1)'] });
-    const res = await send('POST', '/invocation/req-4/error', body, { 'Lambda-Runtime-Function-Error-Type': 'Custom.Failure' });
+    const res = await send('POST', '/invocation/req-4/error', body, {
+      'Lambda-Runtime-Function-Error-Type': 'Custom.Failure',
+    });
     expect(res.status).toBe(202);
     expect(heard.at(-1)).toEqual([
       'error',
@@ -156,7 +176,11 @@ describe.each([http, pipe])('runtime API over $name', (carrier) => {
 
   it('takes an init error only before init is over', async () => {
     const { api, heard, send } = await serve();
-    const early = await send('POST', '/init/error', JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: 'x' }));
+    const early = await send(
+      'POST',
+      '/init/error',
+      JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: 'x' }),
+    );
     expect(early.status).toBe(202);
     expect(heard.at(-1)).toEqual(['initError', { errorType: 'Runtime.ImportModuleError', errorMessage: 'x' }]);
     api.deliver(invocation('req-5'));
@@ -198,13 +222,24 @@ describe('pipe: posts marked noReply', () => {
       front.close();
     });
     const answers: number[] = [];
-    client.on('data', createFrameReader(({ header }) => answers.push(header.id)));
+    client.on(
+      'data',
+      createFrameReader(({ header }) => answers.push(header.id)),
+    );
     const frame = (id: number, method: string, path: string, body = '', noReply = false) =>
-      encodeFrame({ id, method, path: `/2018-06-01/runtime${path}`, headers: {}, ...(noReply ? { noReply } : {}) }, body);
+      encodeFrame(
+        { id, method, path: `/2018-06-01/runtime${path}`, headers: {}, ...(noReply ? { noReply } : {}) },
+        body,
+      );
     api.deliver(invocation('req-8'));
     client.write(frame(1, 'GET', '/invocation/next'));
     await until(() => answers.length === 1, 5000, 'the answer to next');
-    client.write(Buffer.concat([frame(2, 'POST', '/invocation/req-8/response', '"done"', true), frame(3, 'POST', '/invocation/req-8/response', '"again"', true)]));
+    client.write(
+      Buffer.concat([
+        frame(2, 'POST', '/invocation/req-8/response', '"done"', true),
+        frame(3, 'POST', '/invocation/req-8/response', '"again"', true),
+      ]),
+    );
     await until(() => heard.some(([what]) => what === 'response'), 5000, 'the response');
     // A next marked noReply is answered all the same: its event must not be lost. Frames are answered in
     // order, so seeing 4's answer proves 2 and 3 got none.
@@ -218,13 +253,21 @@ describe('pipe: posts marked noReply', () => {
 
 describe('pipe frames', () => {
   it('reassemble across arbitrary chunk boundaries, multi-byte text included', () => {
-    const frames = [encodeFrame({ id: 1 }, 'héllo ✓'), encodeFrame({ id: 2 }, ''), encodeFrame({ id: 3 }, 'x'.repeat(70_000))];
+    const frames = [
+      encodeFrame({ id: 1 }, 'héllo ✓'),
+      encodeFrame({ id: 2 }, ''),
+      encodeFrame({ id: 3 }, 'x'.repeat(70_000)),
+    ];
     const stream = Buffer.concat(frames);
     for (const size of [1, 3, 7, 4096, stream.length]) {
       const seen: unknown[] = [];
       const read = createFrameReader(({ header, body, bytes }) => seen.push([header.id, body.length, bytes]));
       for (let at = 0; at < stream.length; at += size) read(stream.subarray(at, at + size));
-      expect(seen, `chunks of ${size}`).toEqual([[1, 7, 10], [2, 0, 0], [3, 70_000, 70_000]]);
+      expect(seen, `chunks of ${size}`).toEqual([
+        [1, 7, 10],
+        [2, 0, 0],
+        [3, 70_000, 70_000],
+      ]);
     }
   });
 
@@ -233,7 +276,10 @@ describe('pipe frames', () => {
     const read = createFrameReader(({ header, body, bytes }) => seen.push([header.id, body, bytes]), { maxBody: 10 });
     const stream = Buffer.concat([encodeFrame({ id: 1 }, 'y'.repeat(100_000)), encodeFrame({ id: 2 }, 'ok')]);
     for (let at = 0; at < stream.length; at += 1000) read(stream.subarray(at, at + 1000));
-    expect(seen).toEqual([[1, '', 100_000], [2, 'ok', 2]]);
+    expect(seen).toEqual([
+      [1, '', 100_000],
+      [2, 'ok', 2],
+    ]);
   });
 
   it('report a stream that is not frames', () => {

@@ -146,14 +146,18 @@ export class RuntimeApi {
       'Lambda-Runtime-Trace-Id': invocation.traceId,
     };
     if (invocation.clientContext !== undefined) headers['Lambda-Runtime-Client-Context'] = invocation.clientContext;
-    if (invocation.cognitoIdentity !== undefined) headers['Lambda-Runtime-Cognito-Identity'] = invocation.cognitoIdentity;
+    if (invocation.cognitoIdentity !== undefined)
+      headers['Lambda-Runtime-Cognito-Identity'] = invocation.cognitoIdentity;
     reply({ status: 200, headers, body: invocation.payload });
     this.listener.delivered(invocation);
   }
 
   private onNext(reply: Replier): () => void {
     if (this.parkedNext !== undefined) {
-      answer(reply, 403, { errorType: 'InvalidStateTransition', errorMessage: 'Another next request is already waiting.' });
+      answer(reply, 403, {
+        errorType: 'InvalidStateTransition',
+        errorMessage: 'Another next request is already waiting.',
+      });
       return forgetNothing;
     }
     this.initDone = true;
@@ -182,7 +186,11 @@ export class RuntimeApi {
   private onError(requestId: string, request: ApiRequest, reply: Replier): void {
     if (!this.claim(requestId, reply)) return;
     answer(reply, 202, { status: 'OK' });
-    this.listener.error(requestId, parseError(request.body, request.headers['lambda-runtime-function-error-type']), outputBytesOf(request));
+    this.listener.error(
+      requestId,
+      parseError(request.body, request.headers['lambda-runtime-function-error-type']),
+      outputBytesOf(request),
+    );
   }
 
   private onInitError(request: ApiRequest, reply: Replier): void {

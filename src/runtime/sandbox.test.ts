@@ -39,8 +39,17 @@ choices.unshift(['bwrap', bwrap]);
 
 function environment(handler: string, sandbox: SandboxChoice, warnings: string[] = []): ExecutionEnvironment {
   const spec: FunctionSpec = {
-    functionName: 'shop-probe-dev', version: '1', invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-probe-dev',
-    codeDir, handler, runtime: 'nodejs20.x', memoryMb: 256, timeoutSec: 10, environment: {}, region: 'us-east-1', ephemeralStorageMb: 64,
+    functionName: 'shop-probe-dev',
+    version: '1',
+    invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-probe-dev',
+    codeDir,
+    handler,
+    runtime: 'nodejs20.x',
+    memoryMb: 256,
+    timeoutSec: 10,
+    environment: {},
+    region: 'us-east-1',
+    ephemeralStorageMb: 64,
   };
   const env = new ExecutionEnvironment(spec, { sandbox, warn: (message) => warnings.push(message) });
   envs.push(env);
@@ -62,7 +71,9 @@ describe.each(choices)('sandbox: %s', (kind, sandbox) => {
 
   it('denies ../../state.db, the key file and the host process’s environment', async () => {
     const env = environment('probe.read', sandbox);
-    const results = await answer<Attempt[]>(env, { paths: ['../../state.db', join(app, '.stagecraft', 'state.db'), keyFile, `/proc/${process.pid}/environ`] });
+    const results = await answer<Attempt[]>(env, {
+      paths: ['../../state.db', join(app, '.stagecraft', 'state.db'), keyFile, `/proc/${process.pid}/environ`],
+    });
     expect(env.sandboxKind).toBe(kind);
     for (const result of results) expect(result).toMatchObject({ ok: false });
     expect(JSON.stringify(results)).not.toMatch(/STATE-DATABASE|KEY-MATERIAL|HOST-ENVIRONMENT/);
@@ -99,6 +110,8 @@ describe('bwrap', () => {
     const env = environment('probe.files', { bwrap: undefined, off: true }, warnings);
     await env.start();
     expect(env.sandboxKind).toBe('none');
-    expect(warnings.join('\n')).toMatch(/^No sandbox: nodejs20\.x handlers run as this user and can read the state directory/);
+    expect(warnings.join('\n')).toMatch(
+      /^No sandbox: nodejs20\.x handlers run as this user and can read the state directory/,
+    );
   });
 });

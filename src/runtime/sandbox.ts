@@ -37,7 +37,10 @@ export function detectSandbox(hostEnv: NodeJS.ProcessEnv = process.env): Sandbox
   const candidates = (hostEnv['PATH'] ?? '/usr/bin:/bin').split(delimiter).map((dir) => join(dir, 'bwrap'));
   const found = candidates.find((path) => existsSync(path));
   if (found === undefined) return { bwrap: undefined, off };
-  const trial = spawnSync(found, ['--ro-bind', '/', '/', '--unshare-pid', '--proc', '/proc', '--dev', '/dev', 'true'], { stdio: 'ignore', timeout: 5_000 });
+  const trial = spawnSync(found, ['--ro-bind', '/', '/', '--unshare-pid', '--proc', '/proc', '--dev', '/dev', 'true'], {
+    stdio: 'ignore',
+    timeout: 5_000,
+  });
   return { bwrap: trial.status === 0 ? found : undefined, off };
 }
 
@@ -51,11 +54,15 @@ export function sandboxKind(choice: SandboxChoice, nodeRuntime: boolean): Sandbo
 export function sandboxNotice(kind: SandboxKind, runtime: string): string | undefined {
   if (kind === 'bwrap') return undefined;
   if (kind === 'node-permission') {
-    return `No sandbox (bwrap) on this machine: ${runtime} handlers run under Node's permission model instead ` +
-      '(their code read-only, writes only to a private TMPDIR, not to a hard-coded /tmp). Install bubblewrap for the full sandbox.';
+    return (
+      `No sandbox (bwrap) on this machine: ${runtime} handlers run under Node's permission model instead ` +
+      '(their code read-only, writes only to a private TMPDIR, not to a hard-coded /tmp). Install bubblewrap for the full sandbox.'
+    );
   }
-  return `No sandbox: ${runtime} handlers run as this user and can read the state directory, the secret key file and other ` +
-    'processes\' environments. Install bubblewrap (apt-get install bubblewrap) to isolate them.';
+  return (
+    `No sandbox: ${runtime} handlers run as this user and can read the state directory, the secret key file and other ` +
+    "processes' environments. Install bubblewrap (apt-get install bubblewrap) to isolate them."
+  );
 }
 
 export interface SandboxPlaces {
@@ -79,24 +86,55 @@ export interface Sandboxed {
 /** System folders a runtime's binaries and libraries come from (merged-/usr or not). */
 const SYSTEM = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64'];
 /** From /etc only what name resolution, TLS and time zones need: not shadow files and the like. */
-const ETC = ['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/gai.conf', '/etc/ssl',
-  '/etc/ca-certificates', '/etc/pki', '/etc/localtime', '/etc/passwd', '/etc/group', '/etc/ld.so.cache', '/etc/ld.so.conf',
-  '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/mime.types'];
+const ETC = [
+  '/etc/resolv.conf',
+  '/etc/hosts',
+  '/etc/nsswitch.conf',
+  '/etc/host.conf',
+  '/etc/gai.conf',
+  '/etc/ssl',
+  '/etc/ca-certificates',
+  '/etc/pki',
+  '/etc/localtime',
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+  '/etc/alternatives',
+  '/etc/mime.types',
+];
 
 export function wrapInBwrap(bwrap: string, command: string, args: string[], places: SandboxPlaces): Sandboxed {
   const ro = (path: string): string[] => ['--ro-bind-try', path, path];
   const wrapped = [
-    '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--new-session',
-    '--proc', '/proc', '--dev', '/dev',
+    '--die-with-parent',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--new-session',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
     // First: a code folder that lives under the host's /tmp is bound on top of the private one.
-    '--size', String(places.ephemeralMb * 1024 * 1024), '--tmpfs', '/tmp',
-    ...SYSTEM.flatMap(ro), ...ETC.flatMap(ro),
+    '--size',
+    String(places.ephemeralMb * 1024 * 1024),
+    '--tmpfs',
+    '/tmp',
+    ...SYSTEM.flatMap(ro),
+    ...ETC.flatMap(ro),
     // An interpreter outside /usr (nvm, pyenv, STAGECRAFT_NODE_<major>): its installation, read-only.
     ...(places.interpreter === undefined ? [] : ro(dirname(dirname(places.interpreter)))),
     ...ro(places.runtimeDir),
-    '--ro-bind', places.codeDir, places.codeDir,
-    '--chdir', places.codeDir,
-    '--', command, ...args,
+    '--ro-bind',
+    places.codeDir,
+    places.codeDir,
+    '--chdir',
+    places.codeDir,
+    '--',
+    command,
+    ...args,
   ];
   return { command: bwrap, args: wrapped, env: { TMPDIR: '/tmp' }, dispose: () => undefined };
 }
@@ -107,17 +145,29 @@ export function nodePermissionArgs(places: SandboxPlaces): Sandboxed & { nodeFla
   const reads = [places.codeDir, places.runtimeDir, tmp];
   if (places.interpreter !== undefined) reads.push(dirname(dirname(places.interpreter)));
   return {
-    command: '', args: [],
+    command: '',
+    args: [],
     // One flag per path (Node 20.x's later releases refuse a comma-separated list); the warning would be every environment's first log line.
-    nodeFlags: ['--experimental-permission', '--disable-warning=ExperimentalWarning', ...reads.map((path) => `--allow-fs-read=${path}`), `--allow-fs-write=${tmp}`],
+    nodeFlags: [
+      '--experimental-permission',
+      '--disable-warning=ExperimentalWarning',
+      ...reads.map((path) => `--allow-fs-read=${path}`),
+      `--allow-fs-write=${tmp}`,
+    ],
     env: { TMPDIR: tmp },
     dispose: () => rmSync(tmp, { recursive: true, force: true }),
   };
 }
 
 /** The runtime's command as the sandbox of `kind` runs it. */
-export function sandboxed(kind: SandboxKind, choice: SandboxChoice, plain: { command: string; args: string[] }, places: SandboxPlaces): Sandboxed {
-  if (kind === 'bwrap' && choice.bwrap !== undefined) return wrapInBwrap(choice.bwrap, plain.command, plain.args, places);
+export function sandboxed(
+  kind: SandboxKind,
+  choice: SandboxChoice,
+  plain: { command: string; args: string[] },
+  places: SandboxPlaces,
+): Sandboxed {
+  if (kind === 'bwrap' && choice.bwrap !== undefined)
+    return wrapInBwrap(choice.bwrap, plain.command, plain.args, places);
   if (kind === 'node-permission') {
     const permission = nodePermissionArgs(places);
     return { ...permission, command: plain.command, args: [...permission.nodeFlags, ...plain.args] };

@@ -14,9 +14,17 @@ afterEach(async () => {
 
 function spec(): FunctionSpec {
   return {
-    functionName: 'shop-leaky-dev', version: '1', invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-leaky-dev:live',
-    codeDir: CODE, handler: 'leaky.handler', runtime: 'nodejs20.x', memoryMb: 128, timeoutSec: 5,
-    environment: { SECRET }, region: 'us-east-1', redact: [SECRET],
+    functionName: 'shop-leaky-dev',
+    version: '1',
+    invokedArn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-leaky-dev:live',
+    codeDir: CODE,
+    handler: 'leaky.handler',
+    runtime: 'nodejs20.x',
+    memoryMb: 128,
+    timeoutSec: 5,
+    environment: { SECRET },
+    region: 'us-east-1',
+    redact: [SECRET],
   };
 }
 
@@ -31,6 +39,7 @@ describe('multi-line secrets', () => {
     expect(failed.ok).toBe(false);
     const everything = [...logs, ...ok.logs, ...failed.logs, JSON.stringify(failed.ok ? {} : failed.error)].join('\n');
     expect(everything).toContain('****');
-    for (const word of ['quoted', 'backslash', 'p@ss', 'padded']) expect(everything, `"${word}" leaked`).not.toContain(word);
+    for (const word of ['quoted', 'backslash', 'p@ss', 'padded'])
+      expect(everything, `"${word}" leaked`).not.toContain(word);
   });
 });

@@ -37,12 +37,19 @@ export function keyId(bytes: Buffer): string {
 /** 32 bytes written as base64 (44 characters) or hex (64 characters). */
 function parseKey(text: string, from: string): SecretKey {
   const trimmed = text.trim();
-  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex')
-    : /^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed) ? Buffer.from(trimmed, 'base64') : undefined;
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)
+      ? Buffer.from(trimmed, 'base64')
+      : undefined;
   if (bytes?.length !== 32) {
-    throw new StagecraftError('SECRET_KEY_INVALID', `the secret key in ${from} is not a 256-bit key (expected 32 bytes written as base64 or hex)`, {
-      hint: `make one with: ${GENERATE}`,
-    });
+    throw new StagecraftError(
+      'SECRET_KEY_INVALID',
+      `the secret key in ${from} is not a 256-bit key (expected 32 bytes written as base64 or hex)`,
+      {
+        hint: `make one with: ${GENERATE}`,
+      },
+    );
   }
   return { bytes, id: keyId(bytes), from };
 }
@@ -67,9 +74,13 @@ export function findKey(options: KeyOptions): SecretKey | undefined {
   }
   // As ssh does with private keys: a key others can read is refused, not used.
   if ((stats.mode & 0o077) !== 0) {
-    throw new StagecraftError('SECRET_KEY_INVALID', `the secret key file ${path} can be read by others (mode ${(stats.mode & 0o777).toString(8)})`, {
-      hint: `run: chmod 600 ${path}`,
-    });
+    throw new StagecraftError(
+      'SECRET_KEY_INVALID',
+      `the secret key file ${path} can be read by others (mode ${(stats.mode & 0o777).toString(8)})`,
+      {
+        hint: `run: chmod 600 ${path}`,
+      },
+    );
   }
   return parseKey(readFileSync(path, 'utf8'), path);
 }
@@ -86,7 +97,8 @@ export function findOrCreateKey(options: KeyOptions): { key: SecretKey; created:
   try {
     fd = openSync(path, 'wx', 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { key: findKey(options) as SecretKey, created: false };
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return { key: findKey(options) as SecretKey, created: false };
     throw error;
   }
   try {
@@ -107,8 +119,12 @@ function refuseInsideApp(path: string, appDir: string): void {
   };
   const inside = relative(real(appDir), real(dirname(path)));
   if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
-    throw new StagecraftError('SECRET_KEY_INVALID', `the secret key file ${path} would be inside the app folder ${appDir}`, {
-      hint: `keep the key outside the project tree: point XDG_CONFIG_HOME elsewhere, or set ${KEY_VARIABLE}`,
-    });
+    throw new StagecraftError(
+      'SECRET_KEY_INVALID',
+      `the secret key file ${path} would be inside the app folder ${appDir}`,
+      {
+        hint: `keep the key outside the project tree: point XDG_CONFIG_HOME elsewhere, or set ${KEY_VARIABLE}`,
+      },
+    );
   }
 }

@@ -27,20 +27,31 @@ export interface OpenedConfig {
 export class SecretStore {
   private key: SecretKey | undefined;
 
-  constructor(private readonly state: StateStore, private readonly keyOptions: KeyOptions) {}
+  constructor(
+    private readonly state: StateStore,
+    private readonly keyOptions: KeyOptions,
+  ) {}
 
   /** Seals `value` as a new revision of `name` in `environment`; makes the key file when there is none. */
   set(environment: string, name: string, value: string, actor: string): { revision: number; createdKeyFile?: string } {
     checkName(name);
-    if (value.length === 0) throw new StagecraftError('ARGUMENT_INVALID', `the value for secret ${name} is empty`, { hint: 'pipe the value on stdin, e.g. `printf %s "$VALUE" | stagecraft secret set <env> <name>`' });
+    if (value.length === 0)
+      throw new StagecraftError('ARGUMENT_INVALID', `the value for secret ${name} is empty`, {
+        hint: 'pipe the value on stdin, e.g. `printf %s "$VALUE" | stagecraft secret set <env> <name>`',
+      });
     if (Buffer.byteLength(value) > MAX_SECRET_BYTES) {
-      throw new StagecraftError('ARGUMENT_INVALID', `the value for secret ${name} is ${Buffer.byteLength(value)} bytes; at most ${MAX_SECRET_BYTES} fit in a Lambda environment`);
+      throw new StagecraftError(
+        'ARGUMENT_INVALID',
+        `the value for secret ${name} is ${Buffer.byteLength(value)} bytes; at most ${MAX_SECRET_BYTES} fit in a Lambda environment`,
+      );
     }
     const { key, created } = this.key ? { key: this.key, created: false } : findOrCreateKey(this.keyOptions);
     this.key = key;
     const others = this.state.secrets.keyIds().filter((id) => id !== key.id);
     if (others.length > 0) throw this.wrongKey(key, others[0] as string, 'this app, whose secrets were stored with');
-    const revision = this.state.transaction(() => this.state.secrets.set(environment, name, seal(key, environment, name, value), actor));
+    const revision = this.state.transaction(() =>
+      this.state.secrets.set(environment, name, seal(key, environment, name, value), actor),
+    );
     return { revision, ...(created ? { createdKeyFile: key.from } : {}) };
   }
 
@@ -75,7 +86,12 @@ export class SecretStore {
    * A published version's environment with its pinned `${secret:NAME@revision}` references
    * opened: the exact values it was published with, whatever was set since.
    */
-  resolveVersion(version: { instance: string; version: number; environment: string; config: Record<string, string> }): OpenedConfig {
+  resolveVersion(version: {
+    instance: string;
+    version: number;
+    environment: string;
+    config: Record<string, string>;
+  }): OpenedConfig {
     const secrets = new Set<string>();
     const environment: Record<string, string> = {};
     // An ephemeral environment uses the secrets of the chain environment it copies.
@@ -88,9 +104,13 @@ export class SecretStore {
       environment[key] = fillPinnedSecrets(stored, (name, revision) => {
         const found = this.state.secrets.revision(owner, name, revision);
         if (!found) {
-          throw new StagecraftError('SECRET_NOT_FOUND', `version ${version.version} of ${version.instance} uses revision ${revision} of secret ${name} (${version.environment}), which was removed`, {
-            hint: `set it again with \`stagecraft secret set ${version.environment} ${name}\`, then deploy ${version.environment} to publish a version that uses it`,
-          });
+          throw new StagecraftError(
+            'SECRET_NOT_FOUND',
+            `version ${version.version} of ${version.instance} uses revision ${revision} of secret ${name} (${version.environment}), which was removed`,
+            {
+              hint: `set it again with \`stagecraft secret set ${version.environment} ${name}\`, then deploy ${version.environment} to publish a version that uses it`,
+            },
+          );
         }
         const value = this.open(found);
         secrets.add(value);
@@ -114,12 +134,21 @@ export class SecretStore {
 
   private open(revision: SecretRevision): string {
     const key = this.loadKey(revision);
-    if (revision.keyId !== key.id) throw this.wrongKey(key, revision.keyId, `secret ${revision.name} of ${revision.environment}, which was stored with`);
+    if (revision.keyId !== key.id)
+      throw this.wrongKey(
+        key,
+        revision.keyId,
+        `secret ${revision.name} of ${revision.environment}, which was stored with`,
+      );
     const value = unseal(key, revision.environment, revision.name, revision);
     if (value === undefined) {
-      throw new StagecraftError('STATE_FAILED', `secret ${revision.name} of ${revision.environment} (revision ${revision.revision}) does not decrypt with its own key: the stored value is damaged`, {
-        hint: `set it again: \`stagecraft secret set ${revision.environment} ${revision.name}\``,
-      });
+      throw new StagecraftError(
+        'STATE_FAILED',
+        `secret ${revision.name} of ${revision.environment} (revision ${revision.revision}) does not decrypt with its own key: the stored value is damaged`,
+        {
+          hint: `set it again: \`stagecraft secret set ${revision.environment} ${revision.name}\``,
+        },
+      );
     }
     return value;
   }
@@ -127,25 +156,39 @@ export class SecretStore {
   private loadKey(needed: SecretRevision): SecretKey {
     this.key ??= findKey(this.keyOptions);
     if (this.key) return this.key;
-    throw new StagecraftError('SECRET_KEY_INVALID', `there is no secret key to open secret ${needed.name} of ${needed.environment} (stored with key ${needed.keyId})`, {
-      hint: `set ${KEY_VARIABLE}, or put the key it was stored with in ${keyFilePath(this.keyOptions.env)} (mode 0600)`,
-    });
+    throw new StagecraftError(
+      'SECRET_KEY_INVALID',
+      `there is no secret key to open secret ${needed.name} of ${needed.environment} (stored with key ${needed.keyId})`,
+      {
+        hint: `set ${KEY_VARIABLE}, or put the key it was stored with in ${keyFilePath(this.keyOptions.env)} (mode 0600)`,
+      },
+    );
   }
 
   private wrongKey(key: SecretKey, storedWith: string, what: string): StagecraftError {
-    return new StagecraftError('SECRET_KEY_INVALID', `the secret key from ${key.from} (key ${key.id}) is the wrong key for ${what} key ${storedWith}`, {
-      hint: `use the key they were stored with (${KEY_VARIABLE} or ${keyFilePath(this.keyOptions.env)}); if it is lost, remove each secret with \`stagecraft secret rm\` and set it again`,
-    });
+    return new StagecraftError(
+      'SECRET_KEY_INVALID',
+      `the secret key from ${key.from} (key ${key.id}) is the wrong key for ${what} key ${storedWith}`,
+      {
+        hint: `use the key they were stored with (${KEY_VARIABLE} or ${keyFilePath(this.keyOptions.env)}); if it is lost, remove each secret with \`stagecraft secret rm\` and set it again`,
+      },
+    );
   }
 }
 
 function checkName(name: string): void {
   if (!SECRET_NAME.test(name)) {
     // Not echoed: what was typed as a name may well be the value, pasted in the wrong place.
-    throw new StagecraftError('ARGUMENT_INVALID', `the secret name given (${name.length} characters) is not a valid name`, { hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit, as in ${secret:payment-key}' });
+    throw new StagecraftError(
+      'ARGUMENT_INVALID',
+      `the secret name given (${name.length} characters) is not a valid name`,
+      { hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit, as in ${secret:payment-key}' },
+    );
   }
 }
 
 function notSet(environment: string, name: string): StagecraftError {
-  return new StagecraftError('SECRET_NOT_FOUND', `no secret ${name} is set for ${environment}`, { hint: `\`stagecraft secret list ${environment}\` shows the secrets that are set` });
+  return new StagecraftError('SECRET_NOT_FOUND', `no secret ${name} is set for ${environment}`, {
+    hint: `\`stagecraft secret list ${environment}\` shows the secrets that are set`,
+  });
 }

@@ -6,7 +6,9 @@ export function scheduleBackups(store: StateStore, everyMs: number, warn: (messa
   const tick = (): void => {
     const newest = listBackups(store.path)[0];
     if (newest && store.now().getTime() - Date.parse(newest.takenAt) < everyMs) return;
-    store.backup('up').catch((error: unknown) => warn(`the periodic backup of the state failed: ${(error as Error).message}`));
+    store
+      .backup('up')
+      .catch((error: unknown) => warn(`the periodic backup of the state failed: ${(error as Error).message}`));
   };
   const timer = setInterval(tick, everyMs);
   timer.unref();

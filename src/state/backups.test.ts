@@ -7,7 +7,9 @@ import { StateStore } from './store.js';
 
 describe('state backups', () => {
   const dirs: string[] = [];
-  afterEach(() => { for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true }); });
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('keeps the newest 20 verified snapshots, newest first', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagecraft-backups-'));

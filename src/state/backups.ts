@@ -10,7 +10,12 @@ import { StagecraftError } from '../errors.js';
 
 export const BACKUPS_KEPT = 20;
 
-export interface BackupInfo { file: string; takenAt: string; reason: string; bytes: number }
+export interface BackupInfo {
+  file: string;
+  takenAt: string;
+  reason: string;
+  bytes: number;
+}
 
 export function backupsDir(statePath: string): string {
   return join(dirname(statePath), 'backups');
@@ -38,11 +43,15 @@ export function verifyDatabase(file: string): { ok: true } | { ok: false; proble
 export function listBackups(statePath: string): BackupInfo[] {
   const dir = backupsDir(statePath);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((name) => /^state-.+\.db$/.test(name)).sort().reverse().map((name) => {
-    const file = join(dir, name);
-    const [, stamp = '', reason = ''] = /^state-(\d{8}T\d{9}Z)(?:-\d+)?-(.+)\.db$/.exec(name) ?? [];
-    return { file, takenAt: fromStamp(stamp), reason, bytes: statSync(file).size };
-  });
+  return readdirSync(dir)
+    .filter((name) => /^state-.+\.db$/.test(name))
+    .sort()
+    .reverse()
+    .map((name) => {
+      const file = join(dir, name);
+      const [, stamp = '', reason = ''] = /^state-(\d{8}T\d{9}Z)(?:-\d+)?-(.+)\.db$/.exec(name) ?? [];
+      return { file, takenAt: fromStamp(stamp), reason, bytes: statSync(file).size };
+    });
 }
 
 /** The newest backup that passes its integrity check, if any. */
@@ -51,7 +60,12 @@ export function newestGoodBackup(statePath: string): BackupInfo | undefined {
 }
 
 /** Takes a verified snapshot of `db` (the open state database) and drops the oldest beyond the kept number. */
-export async function takeBackup(db: Database.Database, statePath: string, reason: string, now: Date): Promise<BackupInfo> {
+export async function takeBackup(
+  db: Database.Database,
+  statePath: string,
+  reason: string,
+  now: Date,
+): Promise<BackupInfo> {
   const dir = backupsDir(statePath);
   mkdirSync(dir, { recursive: true });
   const stamp = toStamp(now);
@@ -62,7 +76,12 @@ export async function takeBackup(db: Database.Database, statePath: string, reaso
   try {
     await db.backup(partial);
     const verdict = verifyDatabase(partial);
-    if (!verdict.ok) throw new StagecraftError('STATE_FAILED', `the backup of ${statePath} failed its integrity check: ${verdict.problem}`, { hint: 'run `stagecraft doctor`' });
+    if (!verdict.ok)
+      throw new StagecraftError(
+        'STATE_FAILED',
+        `the backup of ${statePath} failed its integrity check: ${verdict.problem}`,
+        { hint: 'run `stagecraft doctor`' },
+      );
     renameSync(partial, file);
   } finally {
     rmSync(partial, { force: true });
@@ -75,13 +94,22 @@ export async function takeBackup(db: Database.Database, statePath: string, reaso
  * Puts a backup in place of the state database. What is replaced is kept beside the backups
  * (`replaced-….db`), never deleted: a restore must not lose the only copy of anything.
  */
-export function restoreBackup(statePath: string, from: string | undefined, now: Date): { restored: BackupInfo; replaced?: string } {
+export function restoreBackup(
+  statePath: string,
+  from: string | undefined,
+  now: Date,
+): { restored: BackupInfo; replaced?: string } {
   const chosen = from === undefined ? newestGoodBackup(statePath) : describe(resolve(from));
   if (!chosen) {
-    throw new StagecraftError('ARGUMENT_INVALID', `there is no good backup in ${backupsDir(statePath)}`, { hint: 'name one with --from FILE' });
+    throw new StagecraftError('ARGUMENT_INVALID', `there is no good backup in ${backupsDir(statePath)}`, {
+      hint: 'name one with --from FILE',
+    });
   }
   const verdict = verifyDatabase(chosen.file);
-  if (!verdict.ok) throw new StagecraftError('ARGUMENT_INVALID', `${chosen.file} is not a good state backup: ${verdict.problem}`, { hint: '`stagecraft state list` shows the backups and which are good' });
+  if (!verdict.ok)
+    throw new StagecraftError('ARGUMENT_INVALID', `${chosen.file} is not a good state backup: ${verdict.problem}`, {
+      hint: '`stagecraft state list` shows the backups and which are good',
+    });
   mkdirSync(backupsDir(statePath), { recursive: true });
   let replaced: string | undefined;
   if (existsSync(statePath)) {
@@ -99,9 +127,17 @@ export function restoreBackup(statePath: string, from: string | undefined, now: 
 }
 
 function describe(file: string): BackupInfo {
-  if (!existsSync(file)) throw new StagecraftError('ARGUMENT_INVALID', `${file} does not exist`, { hint: '`stagecraft state list` shows the backups' });
+  if (!existsSync(file))
+    throw new StagecraftError('ARGUMENT_INVALID', `${file} does not exist`, {
+      hint: '`stagecraft state list` shows the backups',
+    });
   const [, stamp = '', reason = 'file'] = /^state-(\d{8}T\d{9}Z)(?:-\d+)?-(.+)\.db$/.exec(basename(file)) ?? [];
-  return { file, takenAt: stamp ? fromStamp(stamp) : statSync(file).mtime.toISOString(), reason, bytes: statSync(file).size };
+  return {
+    file,
+    takenAt: stamp ? fromStamp(stamp) : statSync(file).mtime.toISOString(),
+    reason,
+    bytes: statSync(file).size,
+  };
 }
 
 /** 2026-12-03T16:40:00.123Z → 20261203T164000123Z: sorts as it reads, and is a safe file name. */

@@ -16,12 +16,24 @@ export interface EphemeralEnvironment {
   expiresAt: string;
 }
 
-interface Row { name: string; owner: string; branch: string; from_env: string; created_at: string; created_by: string; expires_at: string }
+interface Row {
+  name: string;
+  owner: string;
+  branch: string;
+  from_env: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string;
+}
 
 export class EnvironmentRepo {
   private readonly sql: StatementCache;
 
-  constructor(db: Database, private readonly ledger: LedgerRepo, private readonly now: () => Date) {
+  constructor(
+    db: Database,
+    private readonly ledger: LedgerRepo,
+    private readonly now: () => Date,
+  ) {
     this.sql = new StatementCache(db);
   }
 
@@ -44,11 +56,17 @@ export class EnvironmentRepo {
     if (existing) {
       this.sql.get('UPDATE environments SET expires_at = ? WHERE name = ?').run(spec.expiresAt, spec.name);
     } else {
-      this.sql.get('INSERT INTO environments (name, owner, branch, from_env, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      this.sql
+        .get(
+          'INSERT INTO environments (name, owner, branch, from_env, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(spec.name, spec.owner, spec.branch, spec.from, now.toISOString(), spec.createdBy, spec.expiresAt);
     }
     this.ledger.append({
-      kind: existing ? 'environment.renewed' : 'environment.created', operation: 'deploy', actor: spec.createdBy, environment: spec.name,
+      kind: existing ? 'environment.renewed' : 'environment.created',
+      operation: 'deploy',
+      actor: spec.createdBy,
+      environment: spec.name,
       detail: { owner: spec.owner, branch: spec.branch, from: spec.from, expiresAt: spec.expiresAt },
     });
     return this.get(spec.name) as EphemeralEnvironment;
@@ -67,7 +85,15 @@ export class EnvironmentRepo {
       if (name === null) continue;
       const detail = entry.detail as { owner?: string; branch?: string; from?: string; expiresAt?: string };
       if (entry.kind === 'environment.created' && detail.owner && detail.branch && detail.from && detail.expiresAt) {
-        alive.set(name, { name, owner: detail.owner, branch: detail.branch, from: detail.from, createdAt: entry.at, createdBy: entry.actor, expiresAt: detail.expiresAt });
+        alive.set(name, {
+          name,
+          owner: detail.owner,
+          branch: detail.branch,
+          from: detail.from,
+          createdAt: entry.at,
+          createdBy: entry.actor,
+          expiresAt: detail.expiresAt,
+        });
         destroyed.delete(name);
       } else if (entry.kind === 'environment.renewed' && detail.expiresAt) {
         const known = alive.get(name);
@@ -79,8 +105,12 @@ export class EnvironmentRepo {
     }
     for (const name of destroyed) this.remove(name);
     for (const env of alive.values()) {
-      this.sql.get(`INSERT INTO environments (name, owner, branch, from_env, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at`).run(env.name, env.owner, env.branch, env.from, env.createdAt, env.createdBy, env.expiresAt);
+      this.sql
+        .get(
+          `INSERT INTO environments (name, owner, branch, from_env, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at`,
+        )
+        .run(env.name, env.owner, env.branch, env.from, env.createdAt, env.createdBy, env.expiresAt);
     }
   }
 
@@ -90,5 +120,13 @@ export class EnvironmentRepo {
 }
 
 function toRecord(row: Row): EphemeralEnvironment {
-  return { name: row.name, owner: row.owner, branch: row.branch, from: row.from_env, createdAt: row.created_at, createdBy: row.created_by, expiresAt: row.expires_at };
+  return {
+    name: row.name,
+    owner: row.owner,
+    branch: row.branch,
+    from: row.from_env,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    expiresAt: row.expires_at,
+  };
 }

@@ -13,7 +13,8 @@ const MARKER = 'state.marker';
 /** Written once a database exists: its disappearance is then noticed. */
 export function markState(statePath: string): void {
   const marker = join(dirname(statePath), MARKER);
-  if (!existsSync(marker)) writeFileSync(marker, 'the state database state.db belongs here; see `stagecraft state list`\n');
+  if (!existsSync(marker))
+    writeFileSync(marker, 'the state database state.db belongs here; see `stagecraft state list`\n');
 }
 
 /** Throws STATE_MISSING (exit 2) when the database is gone or empty while the app shows it was used. */
@@ -23,16 +24,26 @@ export function assertStateNotLost(statePath: string): void {
   const evidence = usedBefore(statePath);
   if (evidence.length === 0) return;
   const what = existsSync(statePath) ? 'is empty' : 'is missing';
-  throw new StagecraftError('STATE_MISSING', `the state database ${statePath} ${what}, but this app was used before (${evidence.join(', ')}): its releases, ledger, versions and secrets are not there`, {
-    hint: wayBack(statePath, 'restore the newest backup') + '; to start anew on purpose, move .stagecraft/ away first',
-  });
+  throw new StagecraftError(
+    'STATE_MISSING',
+    `the state database ${statePath} ${what}, but this app was used before (${evidence.join(', ')}): its releases, ledger, versions and secrets are not there`,
+    {
+      hint:
+        wayBack(statePath, 'restore the newest backup') + '; to start anew on purpose, move .stagecraft/ away first',
+    },
+  );
 }
 
 /** The error for a database SQLite cannot read, naming the newest good backup. */
 export function corruptState(statePath: string, cause: unknown): StagecraftError {
-  return new StagecraftError('STATE_CORRUPT', `the state database ${statePath} is corrupt: ${(cause as Error)?.message ?? String(cause)}`, {
-    hint: wayBack(statePath, 'restore the newest good backup'), cause,
-  });
+  return new StagecraftError(
+    'STATE_CORRUPT',
+    `the state database ${statePath} is corrupt: ${(cause as Error)?.message ?? String(cause)}`,
+    {
+      hint: wayBack(statePath, 'restore the newest good backup'),
+      cause,
+    },
+  );
 }
 
 export function isCorruption(error: unknown): boolean {
@@ -42,7 +53,8 @@ export function isCorruption(error: unknown): boolean {
 
 function wayBack(statePath: string, verb: string): string {
   const good = newestGoodBackup(statePath);
-  if (!good) return `no good backup exists in ${join(dirname(statePath), 'backups')}; restore one you keep elsewhere with \`stagecraft state restore --from FILE\``;
+  if (!good)
+    return `no good backup exists in ${join(dirname(statePath), 'backups')}; restore one you keep elsewhere with \`stagecraft state restore --from FILE\``;
   return `${verb}, ${good.file} (taken ${good.takenAt}): \`stagecraft state restore\`; what was recorded after ${good.takenAt} is lost`;
 }
 

@@ -19,7 +19,15 @@ export interface LockRow {
   heartbeatAt: string;
 }
 
-interface Row { name: string; token: string; pid: number; host: string; operation: string; since: string; heartbeat_at: string }
+interface Row {
+  name: string;
+  token: string;
+  pid: number;
+  host: string;
+  operation: string;
+  since: string;
+  heartbeat_at: string;
+}
 
 export class LockRepo {
   private readonly sql: StatementCache;
@@ -30,19 +38,33 @@ export class LockRepo {
 
   get(name: string): LockRow | undefined {
     const row = this.sql.get('SELECT * FROM locks WHERE name = ?').get(name) as Row | undefined;
-    return row && { name: row.name, token: row.token, pid: row.pid, host: row.host, operation: row.operation, since: row.since, heartbeatAt: row.heartbeat_at };
+    return (
+      row && {
+        name: row.name,
+        token: row.token,
+        pid: row.pid,
+        host: row.host,
+        operation: row.operation,
+        since: row.since,
+        heartbeatAt: row.heartbeat_at,
+      }
+    );
   }
 
   /** Writes `row` as the holder, replacing the holder whose token is `replacing` (if any). */
   put(row: LockRow, replacing?: string): void {
-    if (replacing !== undefined) this.sql.get('DELETE FROM locks WHERE name = ? AND token = ?').run(row.name, replacing);
-    this.sql.get('INSERT INTO locks (name, token, pid, host, operation, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    if (replacing !== undefined)
+      this.sql.get('DELETE FROM locks WHERE name = ? AND token = ?').run(row.name, replacing);
+    this.sql
+      .get('INSERT INTO locks (name, token, pid, host, operation, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(row.name, row.token, row.pid, row.host, row.operation, row.since, row.heartbeatAt);
   }
 
   /** False when the lock is no longer ours. */
   heartbeat(name: string, token: string, at: string): boolean {
-    return this.sql.get('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND token = ?').run(at, name, token).changes > 0;
+    return (
+      this.sql.get('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND token = ?').run(at, name, token).changes > 0
+    );
   }
 
   release(name: string, token: string): boolean {
@@ -50,7 +72,13 @@ export class LockRepo {
   }
 }
 
-export interface LockHolder { pid: number; host: string; operation: string; since: string; heartbeatAt: string }
+export interface LockHolder {
+  pid: number;
+  host: string;
+  operation: string;
+  since: string;
+  heartbeatAt: string;
+}
 
 /**
  * The one-promotion-at-a-time lock, whatever keeps it (this database, or a DynamoDB table for
@@ -59,7 +87,11 @@ export interface LockHolder { pid: number; host: string; operation: string; sinc
  */
 export interface PromotionLock {
   /** Takes the app's lock or throws `LOCK_HELD` naming the holder; a dead holder is taken over and returned. */
-  acquire(app: string, holder: { pid: number; host: string; operation: string }, options: { staleAfterMs: number }): Promise<{ takenOverFrom?: LockHolder }>;
+  acquire(
+    app: string,
+    holder: { pid: number; host: string; operation: string },
+    options: { staleAfterMs: number },
+  ): Promise<{ takenOverFrom?: LockHolder }>;
   /** Renews the holder's heartbeat; throws `LOCK_LOST` when another process has taken the lock over. */
   heartbeat(app: string): Promise<void>;
   release(app: string): Promise<void>;
@@ -68,9 +100,13 @@ export interface PromotionLock {
 }
 
 export function lockLost(app: string): StagecraftError {
-  return new StagecraftError('LOCK_LOST', `this process lost the lock of ${app}: it was silent long enough for another command to take it over`, {
-    hint: 'nothing more was changed by this process; `stagecraft status` shows where the promotion stands',
-  });
+  return new StagecraftError(
+    'LOCK_LOST',
+    `this process lost the lock of ${app}: it was silent long enough for another command to take it over`,
+    {
+      hint: 'nothing more was changed by this process; `stagecraft status` shows where the promotion stands',
+    },
+  );
 }
 
 /**
@@ -78,7 +114,11 @@ export function lockLost(app: string): StagecraftError {
  * longer than `staleAfterMs` (another host, or a hung process) — or undefined while it lives.
  * The rule every lock takes a holder over by, and the one `doctor` reports with.
  */
-export function deadHolder(holder: LockHolder, now: Date, options: { staleAfterMs: number; isAlive?: (pid: number) => boolean }): 'gone' | 'silent' | undefined {
+export function deadHolder(
+  holder: LockHolder,
+  now: Date,
+  options: { staleAfterMs: number; isAlive?: (pid: number) => boolean },
+): 'gone' | 'silent' | undefined {
   if (holder.host === hostname() && !(options.isAlive ?? processIsAlive)(holder.pid)) return 'gone';
   if (now.getTime() - Date.parse(holder.heartbeatAt) > options.staleAfterMs) return 'silent';
   return undefined;

@@ -10,7 +10,9 @@ import { StatementCache } from './statements.js';
 export const METRIC_BUCKET_MS = 10_000;
 
 /** Upper bounds (ms) of the duration histogram's buckets; a last one holds everything slower. */
-export const DURATION_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 800, 1_000, 2_000, 5_000, 10_000, 30_000] as const;
+export const DURATION_BOUNDS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 800, 1_000, 2_000, 5_000, 10_000, 30_000,
+] as const;
 
 export interface MetricSample {
   instance: string;
@@ -34,7 +36,12 @@ export interface MetricSummary {
   toMs: number;
 }
 
-interface Row { invocations: number; errors: number; throttles: number; durations: string }
+interface Row {
+  invocations: number;
+  errors: number;
+  throttles: number;
+  durations: string;
+}
 
 export class MetricsRepo {
   private readonly sql: StatementCache;
@@ -45,13 +52,27 @@ export class MetricsRepo {
 
   /** Adds samples to their buckets (call inside a transaction for a batch). */
   add(samples: readonly MetricSample[]): void {
-    const merged = new Map<string, { key: [string, string, number, number]; row: { invocations: number; errors: number; throttles: number; durations: number[] } }>();
+    const merged = new Map<
+      string,
+      {
+        key: [string, string, number, number];
+        row: { invocations: number; errors: number; throttles: number; durations: number[] };
+      }
+    >();
     for (const sample of samples) {
       const bucket = Math.floor(sample.at / METRIC_BUCKET_MS) * METRIC_BUCKET_MS;
       const id = `${sample.instance}\0${sample.alias}\0${sample.version}\0${bucket}`;
       let entry = merged.get(id);
       if (!entry) {
-        entry = { key: [sample.instance, sample.alias, sample.version, bucket], row: { invocations: 0, errors: 0, throttles: 0, durations: new Array<number>(DURATION_BOUNDS_MS.length + 1).fill(0) } };
+        entry = {
+          key: [sample.instance, sample.alias, sample.version, bucket],
+          row: {
+            invocations: 0,
+            errors: 0,
+            throttles: 0,
+            durations: new Array<number>(DURATION_BOUNDS_MS.length + 1).fill(0),
+          },
+        };
         merged.set(id, entry);
       }
       entry.row.invocations++;
@@ -59,20 +80,38 @@ export class MetricsRepo {
       if (sample.throttled) entry.row.throttles++;
       else entry.row.durations[durationBucket(sample.durationMs)]!++;
     }
-    const read = this.sql.get('SELECT invocations, errors, throttles, durations FROM metrics WHERE instance = ? AND alias = ? AND version = ? AND bucket = ?');
-    const write = this.sql.get(`INSERT INTO metrics (instance, alias, version, bucket, invocations, errors, throttles, durations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    const read = this.sql.get(
+      'SELECT invocations, errors, throttles, durations FROM metrics WHERE instance = ? AND alias = ? AND version = ? AND bucket = ?',
+    );
+    const write = this.sql
+      .get(`INSERT INTO metrics (instance, alias, version, bucket, invocations, errors, throttles, durations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (instance, alias, version, bucket) DO UPDATE SET invocations = excluded.invocations, errors = excluded.errors, throttles = excluded.throttles, durations = excluded.durations`);
     for (const { key, row } of merged.values()) {
       const old = read.get(...key) as Row | undefined;
       const durations = old ? addCounts(JSON.parse(old.durations) as number[], row.durations) : row.durations;
-      write.run(...key, row.invocations + (old?.invocations ?? 0), row.errors + (old?.errors ?? 0), row.throttles + (old?.throttles ?? 0), JSON.stringify(durations));
+      write.run(
+        ...key,
+        row.invocations + (old?.invocations ?? 0),
+        row.errors + (old?.errors ?? 0),
+        row.throttles + (old?.throttles ?? 0),
+        JSON.stringify(durations),
+      );
     }
   }
 
   /** The sum of the buckets of `instance:alias` version `version` that overlap [sinceMs, untilMs]. */
-  summary(query: { instance: string; alias: string; version: number; sinceMs: number; untilMs: number }): MetricSummary {
+  summary(query: {
+    instance: string;
+    alias: string;
+    version: number;
+    sinceMs: number;
+    untilMs: number;
+  }): MetricSummary {
     const from = Math.floor(query.sinceMs / METRIC_BUCKET_MS) * METRIC_BUCKET_MS;
-    const rows = this.sql.get('SELECT invocations, errors, throttles, durations FROM metrics WHERE instance = ? AND alias = ? AND version = ? AND bucket >= ? AND bucket <= ?')
+    const rows = this.sql
+      .get(
+        'SELECT invocations, errors, throttles, durations FROM metrics WHERE instance = ? AND alias = ? AND version = ? AND bucket >= ? AND bucket <= ?',
+      )
       .all(query.instance, query.alias, query.version, from, query.untilMs) as Row[];
     let durations = new Array<number>(DURATION_BOUNDS_MS.length + 1).fill(0);
     const total = { invocations: 0, errors: 0, throttles: 0 };
@@ -82,7 +121,12 @@ export class MetricsRepo {
       total.throttles += row.throttles;
       durations = addCounts(durations, JSON.parse(row.durations) as number[]);
     }
-    return { ...total, p99Ms: percentile(durations, 0.99), fromMs: from, toMs: Math.floor(query.untilMs / METRIC_BUCKET_MS) * METRIC_BUCKET_MS + METRIC_BUCKET_MS };
+    return {
+      ...total,
+      p99Ms: percentile(durations, 0.99),
+      fromMs: from,
+      toMs: Math.floor(query.untilMs / METRIC_BUCKET_MS) * METRIC_BUCKET_MS + METRIC_BUCKET_MS,
+    };
   }
 
   /** Drops buckets older than `beforeMs` (metrics are kept for the shifts that read them, not forever). */

@@ -31,7 +31,13 @@ describe('queue store', () => {
     now += 5;
     const [first] = store.queues.receive(Q, 10, 1_000);
     expect(first).toMatchObject({
-      messageId: id, queue: Q, body: 'hello', receiveCount: 1, sentAt: Date.UTC(2025, 0, 1), firstReceivedAt: now, visibleAt: now + 1_000,
+      messageId: id,
+      queue: Q,
+      body: 'hello',
+      receiveCount: 1,
+      sentAt: Date.UTC(2025, 0, 1),
+      firstReceivedAt: now,
+      visibleAt: now + 1_000,
       attributes: { kind: { DataType: 'String', StringValue: 'greeting' } },
     });
     expect(store.queues.receive(Q, 10, 1_000)).toEqual([]);
@@ -56,7 +62,12 @@ describe('queue store', () => {
     now += 100;
     expect(store.queues.changeVisibility(Q, batch[1]?.receiptHandle as string, 1_000)).toBe(false);
     now += 400;
-    expect(store.queues.receive(Q, 2, 100).map((message) => message.body).sort()).toEqual(['a', 'b']);
+    expect(
+      store.queues
+        .receive(Q, 2, 100)
+        .map((message) => message.body)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(store.queues.receive(Q, 2, 100).map((message) => message.body)).toEqual(['c']);
   });
 
@@ -69,7 +80,15 @@ describe('queue store', () => {
     }
     const healthy = store.queues.send(Q, 'fine');
     expect(store.queues.receive(Q, 10, 10, { redrive }).map((message) => message.messageId)).toEqual([healthy]);
-    expect(store.queues.list(DLQ)).toEqual([expect.objectContaining({ messageId: id, body: 'poison', receiveCount: 2, deadLetterSource: Q, receiptHandle: undefined })]);
+    expect(store.queues.list(DLQ)).toEqual([
+      expect.objectContaining({
+        messageId: id,
+        body: 'poison',
+        receiveCount: 2,
+        deadLetterSource: Q,
+        receiptHandle: undefined,
+      }),
+    ]);
     expect(store.queues.counts(DLQ)).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
     const other = store.queues.send(Q, 'manual');
     expect(store.queues.moveToDeadLetter(Q, other, DLQ)).toBe(true);
@@ -86,26 +105,44 @@ describe('queue store', () => {
       ['control character', () => store.queues.send(Q, 'a\u0001b')],
       ['too big', () => store.queues.send(Q, 'x'.repeat(1_048_577))],
       ['delay', () => store.queues.send(Q, 'x', { delayMs: 900_001 })],
-      ['attribute name', () => store.queues.send(Q, 'x', { attributes: { 'AWS.x': { DataType: 'String', StringValue: 'v' } } })],
-      ['attribute type', () => store.queues.send(Q, 'x', { attributes: { a: { DataType: 'Text', StringValue: 'v' } } })],
+      [
+        'attribute name',
+        () => store.queues.send(Q, 'x', { attributes: { 'AWS.x': { DataType: 'String', StringValue: 'v' } } }),
+      ],
+      [
+        'attribute type',
+        () => store.queues.send(Q, 'x', { attributes: { a: { DataType: 'Text', StringValue: 'v' } } }),
+      ],
       ['number', () => store.queues.send(Q, 'x', { attributes: { a: { DataType: 'Number', StringValue: 'one' } } })],
       ['empty value', () => store.queues.send(Q, 'x', { attributes: { a: { DataType: 'String', StringValue: '' } } })],
       ['batch of many, one bad', () => store.queues.sendMany(Q, [{ body: 'ok' }, { body: '' }])],
       ['receive 0', () => store.queues.receive(Q, 0, 10)],
       ['visibility', () => store.queues.receive(Q, 1, 43_200_001)],
     ];
-    for (const [what, attempt] of bad) expect(attempt, what).toThrow(expect.objectContaining({ code: 'ARGUMENT_INVALID' }));
+    for (const [what, attempt] of bad)
+      expect(attempt, what).toThrow(expect.objectContaining({ code: 'ARGUMENT_INVALID' }));
     expect(store.queues.counts(Q)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
-    expect(store.queues.send(Q, 'x', { attributes: { n: { DataType: 'Number.int', StringValue: '-1.5e3' }, b: { DataType: 'Binary', BinaryValue: 'aGk=' } } })).toBeTruthy();
+    expect(
+      store.queues.send(Q, 'x', {
+        attributes: {
+          n: { DataType: 'Number.int', StringValue: '-1.5e3' },
+          b: { DataType: 'Binary', BinaryValue: 'aGk=' },
+        },
+      }),
+    ).toBeTruthy();
   });
 
   it('never hands the same visible message to two connections on the same file', () => {
-    store.queues.sendMany(Q, Array.from({ length: 500 }, (_, index) => ({ body: String(index) })));
+    store.queues.sendMany(
+      Q,
+      Array.from({ length: 500 }, (_, index) => ({ body: String(index) })),
+    );
     const other = StateStore.open(path, { now: () => new Date(now) });
     try {
       const seen: string[] = [];
       for (let round = 0; round < 100; round++) {
-        for (const consumer of [store, other]) seen.push(...consumer.queues.receive(Q, 3, 60_000).map((message) => message.messageId));
+        for (const consumer of [store, other])
+          seen.push(...consumer.queues.receive(Q, 3, 60_000).map((message) => message.messageId));
       }
       expect(seen).toHaveLength(500);
       expect(new Set(seen).size).toBe(500);
@@ -131,7 +168,9 @@ describe('queue store', () => {
     store = StateStore.open(fresh);
     const row = new Database(fresh, { readonly: true });
     expect(row.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length); // every migration since, in order
-    expect(row.prepare("SELECT name FROM sqlite_master WHERE name = 'queue_messages'").get()).toEqual({ name: 'queue_messages' });
+    expect(row.prepare("SELECT name FROM sqlite_master WHERE name = 'queue_messages'").get()).toEqual({
+      name: 'queue_messages',
+    });
     row.close();
   });
 });

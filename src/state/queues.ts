@@ -14,7 +14,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { StagecraftError } from '../errors.js';
 
 /** A message attribute as the SQS API takes it; `BinaryValue` is base64. */
-export interface MessageAttributeValue { DataType: string; StringValue?: string; BinaryValue?: string }
+export interface MessageAttributeValue {
+  DataType: string;
+  StringValue?: string;
+  BinaryValue?: string;
+}
 export type MessageAttributes = Record<string, MessageAttributeValue>;
 
 export interface SendOptions {
@@ -48,7 +52,10 @@ export interface ReceivedMessage extends QueueMessage {
 }
 
 /** SQS's redrive policy: a message received `maxReceiveCount` times moves to the dead-letter queue instead of being delivered again. */
-export interface Redrive { maxReceiveCount: number; deadLetterQueue: string }
+export interface Redrive {
+  maxReceiveCount: number;
+  deadLetterQueue: string;
+}
 
 export interface QueueCounts {
   /** SQS `ApproximateNumberOfMessages`. */
@@ -70,20 +77,32 @@ export const QUEUE_LIMITS = {
 } as const;
 
 interface MessageRow {
-  seq: number; id: string; queue: string; body: string; attributes: string; sender_id: string | null; sent_at: number;
-  visible_at: number; receive_count: number; first_received_at: number | null; receipt_handle: string | null; dead_letter_source: string | null;
+  seq: number;
+  id: string;
+  queue: string;
+  body: string;
+  attributes: string;
+  sender_id: string | null;
+  sent_at: number;
+  visible_at: number;
+  receive_count: number;
+  first_received_at: number | null;
+  receipt_handle: string | null;
+  dead_letter_source: string | null;
 }
 
 const SQL = {
   insert: `INSERT INTO queue_messages (id, queue, body, attributes, sender_id, sent_at, visible_at)
     VALUES (@id, @queue, @body, @attributes, @senderId, @sentAt, @visibleAt)`,
-  candidates: 'SELECT seq, receive_count FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
+  candidates:
+    'SELECT seq, receive_count FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
   claim: `UPDATE queue_messages SET visible_at = @until, receive_count = receive_count + 1,
     first_received_at = COALESCE(first_received_at, @now), receipt_handle = @handle WHERE seq = @seq RETURNING *`,
   redrive: `UPDATE queue_messages SET queue = @dlq, dead_letter_source = COALESCE(dead_letter_source, queue),
     visible_at = @now, receipt_handle = NULL WHERE seq = @seq`,
   delete: 'DELETE FROM queue_messages WHERE queue = ? AND receipt_handle = ?',
-  changeVisibility: 'UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ? AND visible_at > ?',
+  changeVisibility:
+    'UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ? AND visible_at > ?',
   counts: `SELECT COALESCE(SUM(visible_at <= @now), 0) AS visible, COALESCE(SUM(visible_at > @now AND receive_count > 0), 0) AS inFlight,
     COALESCE(SUM(visible_at > @now AND receive_count = 0), 0) AS delayed FROM queue_messages WHERE queue = @queue`,
 } as const;
@@ -92,7 +111,10 @@ export class QueueRepo {
   /** Prepared on first use, so a read-only store of an older schema still opens. */
   private readonly prepared = new Map<keyof typeof SQL, Statement>();
 
-  constructor(private readonly db: Database, private readonly now: () => Date) {}
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
 
   /** Puts one message on `queue` durably and returns its SQS `MessageId`. */
   send(queue: string, body: string, options: SendOptions = {}): string {
@@ -106,11 +128,20 @@ export class QueueRepo {
       checkMessage(message);
       const delayMs = message.delayMs ?? 0;
       return {
-        id: randomUUID(), queue, body: message.body, attributes: JSON.stringify(message.attributes ?? {}),
-        senderId: message.senderId ?? null, sentAt: now, visibleAt: now + delayMs,
+        id: randomUUID(),
+        queue,
+        body: message.body,
+        attributes: JSON.stringify(message.attributes ?? {}),
+        senderId: message.senderId ?? null,
+        sentAt: now,
+        visibleAt: now + delayMs,
       };
     });
-    this.db.transaction(() => { for (const row of rows) this.statement('insert').run(row); }).immediate();
+    this.db
+      .transaction(() => {
+        for (const row of rows) this.statement('insert').run(row);
+      })
+      .immediate();
     return rows.map((row) => row.id);
   }
 
@@ -120,31 +151,49 @@ export class QueueRepo {
    * a message already received `maxReceiveCount` times moves to the dead-letter queue instead,
    * as SQS does on the receive after the last allowed one.
    */
-  receive(queue: string, max: number, visibilityTimeoutMs: number, options: { redrive?: Redrive } = {}): ReceivedMessage[] {
+  receive(
+    queue: string,
+    max: number,
+    visibilityTimeoutMs: number,
+    options: { redrive?: Redrive } = {},
+  ): ReceivedMessage[] {
     if (!Number.isInteger(max) || max < 1 || max > QUEUE_LIMITS.maxBatch) {
-      throw new StagecraftError('ARGUMENT_INVALID', `receive takes 1 to ${QUEUE_LIMITS.maxBatch} messages at a time, got ${max}`);
+      throw new StagecraftError(
+        'ARGUMENT_INVALID',
+        `receive takes 1 to ${QUEUE_LIMITS.maxBatch} messages at a time, got ${max}`,
+      );
     }
     checkVisibility(visibilityTimeoutMs);
     const { redrive } = options;
-    return this.db.transaction(() => {
-      const now = this.nowMs();
-      const claimed: ReceivedMessage[] = [];
-      // Messages moved to the dead-letter queue free their place in the batch: look again.
-      for (;;) {
-        const candidates = this.statement('candidates').all(queue, now, max - claimed.length) as { seq: number; receive_count: number }[];
-        let moved = 0;
-        for (const { seq, receive_count: count } of candidates) {
-          if (redrive && count >= redrive.maxReceiveCount) {
-            this.statement('redrive').run({ seq, dlq: redrive.deadLetterQueue, now });
-            moved++;
-            continue;
+    return this.db
+      .transaction(() => {
+        const now = this.nowMs();
+        const claimed: ReceivedMessage[] = [];
+        // Messages moved to the dead-letter queue free their place in the batch: look again.
+        for (;;) {
+          const candidates = this.statement('candidates').all(queue, now, max - claimed.length) as {
+            seq: number;
+            receive_count: number;
+          }[];
+          let moved = 0;
+          for (const { seq, receive_count: count } of candidates) {
+            if (redrive && count >= redrive.maxReceiveCount) {
+              this.statement('redrive').run({ seq, dlq: redrive.deadLetterQueue, now });
+              moved++;
+              continue;
+            }
+            const row = this.statement('claim').get({
+              seq,
+              now,
+              until: now + visibilityTimeoutMs,
+              handle: receiptHandle(),
+            }) as MessageRow;
+            claimed.push(toMessage(row) as ReceivedMessage);
           }
-          const row = this.statement('claim').get({ seq, now, until: now + visibilityTimeoutMs, handle: receiptHandle() }) as MessageRow;
-          claimed.push(toMessage(row) as ReceivedMessage);
+          if (moved === 0 || claimed.length >= max) return claimed;
         }
-        if (moved === 0 || claimed.length >= max) return claimed;
-      }
-    }).immediate();
+      })
+      .immediate();
   }
 
   /**
@@ -158,7 +207,11 @@ export class QueueRepo {
   /** Deletes several messages in one transaction; returns how many were deleted. */
   deleteMany(queue: string, receiptHandles: readonly string[]): number {
     if (receiptHandles.length === 0) return 0;
-    return this.db.transaction(() => receiptHandles.reduce((count, handle) => count + this.statement('delete').run(queue, handle).changes, 0)).immediate();
+    return this.db
+      .transaction(() =>
+        receiptHandles.reduce((count, handle) => count + this.statement('delete').run(queue, handle).changes, 0),
+      )
+      .immediate();
   }
 
   /**
@@ -173,8 +226,12 @@ export class QueueRepo {
 
   /** Moves one message to `deadLetterQueue` at once, visible there, keeping its id, body and receive count. */
   moveToDeadLetter(queue: string, messageId: string, deadLetterQueue: string): boolean {
-    const { changes } = this.db.prepare(`UPDATE queue_messages SET queue = ?, dead_letter_source = COALESCE(dead_letter_source, queue),
-      visible_at = ?, receipt_handle = NULL WHERE queue = ? AND id = ?`).run(deadLetterQueue, this.nowMs(), queue, messageId);
+    const { changes } = this.db
+      .prepare(
+        `UPDATE queue_messages SET queue = ?, dead_letter_source = COALESCE(dead_letter_source, queue),
+      visible_at = ?, receipt_handle = NULL WHERE queue = ? AND id = ?`,
+      )
+      .run(deadLetterQueue, this.nowMs(), queue, messageId);
     return changes > 0;
   }
 
@@ -185,14 +242,22 @@ export class QueueRepo {
   /** Every queue that holds messages, with its counts, for the dashboard. */
   summary(): (QueueCounts & { queue: string })[] {
     const now = this.nowMs();
-    return this.db.prepare(`SELECT queue, SUM(visible_at <= @now) AS visible, SUM(visible_at > @now AND receive_count > 0) AS inFlight,
-      SUM(visible_at > @now AND receive_count = 0) AS delayed FROM queue_messages GROUP BY queue ORDER BY queue`).all({ now }) as (QueueCounts & { queue: string })[];
+    return this.db
+      .prepare(
+        `SELECT queue, SUM(visible_at <= @now) AS visible, SUM(visible_at > @now AND receive_count > 0) AS inFlight,
+      SUM(visible_at > @now AND receive_count = 0) AS delayed FROM queue_messages GROUP BY queue ORDER BY queue`,
+      )
+      .all({ now }) as (QueueCounts & { queue: string })[];
   }
 
   /** The messages of `queue` in the order they were sent, without receiving them (SQS has no such call; the dashboard and tests do). */
   list(queue: string, options: { limit?: number } = {}): QueueMessage[] {
     const limit = Math.max(0, Math.floor(options.limit ?? 100));
-    return (this.db.prepare('SELECT * FROM queue_messages WHERE queue = ? ORDER BY seq LIMIT ?').all(queue, limit) as MessageRow[]).map(toMessage);
+    return (
+      this.db
+        .prepare('SELECT * FROM queue_messages WHERE queue = ? ORDER BY seq LIMIT ?')
+        .all(queue, limit) as MessageRow[]
+    ).map(toMessage);
   }
 
   get(messageId: string): QueueMessage | undefined {
@@ -238,7 +303,9 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function invalid(message: string): StagecraftError {
-  return new StagecraftError('ARGUMENT_INVALID', message, { hint: 'see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html' });
+  return new StagecraftError('ARGUMENT_INVALID', message, {
+    hint: 'see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html',
+  });
 }
 
 /**
@@ -250,32 +317,61 @@ export function checkMessage({ body, attributes = {}, delayMs = 0 }: SendOptions
     throw new StagecraftError('ARGUMENT_INVALID', `a message delay is 0 to 15 minutes, got ${delayMs} ms`);
   }
   if (body.length === 0) throw invalid('a message body is at least one character');
-  if (INVALID_CHARACTER.test(body)) throw invalid('the message body holds a character SQS does not accept (allowed: #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD, #x10000 to #x10FFFF)');
+  if (INVALID_CHARACTER.test(body))
+    throw invalid(
+      'the message body holds a character SQS does not accept (allowed: #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD, #x10000 to #x10FFFF)',
+    );
   const names = Object.keys(attributes);
-  if (names.length > QUEUE_LIMITS.maxAttributes) throw invalid(`a message has at most ${QUEUE_LIMITS.maxAttributes} attributes, got ${names.length}`);
+  if (names.length > QUEUE_LIMITS.maxAttributes)
+    throw invalid(`a message has at most ${QUEUE_LIMITS.maxAttributes} attributes, got ${names.length}`);
   let size = Buffer.byteLength(body);
   for (const name of names) {
     const value = attributes[name] as MessageAttributeValue;
-    if (!ATTRIBUTE_NAME.test(name) || /^(aws\.|amazon\.)/i.test(name) || name.startsWith('.') || name.endsWith('.') || name.includes('..')) {
-      throw invalid(`"${name}" is not a valid attribute name: [A-Za-z0-9_.-], at most 256 characters, not starting with AWS. or Amazon., no leading, trailing or double dots`);
+    if (
+      !ATTRIBUTE_NAME.test(name) ||
+      /^(aws\.|amazon\.)/i.test(name) ||
+      name.startsWith('.') ||
+      name.endsWith('.') ||
+      name.includes('..')
+    ) {
+      throw invalid(
+        `"${name}" is not a valid attribute name: [A-Za-z0-9_.-], at most 256 characters, not starting with AWS. or Amazon., no leading, trailing or double dots`,
+      );
     }
-    if (typeof value !== 'object' || value === null || !DATA_TYPE.test(value.DataType)) throw invalid(`attribute ${name} needs a DataType of String, Number or Binary (optionally with a .label)`);
+    if (typeof value !== 'object' || value === null || !DATA_TYPE.test(value.DataType))
+      throw invalid(`attribute ${name} needs a DataType of String, Number or Binary (optionally with a .label)`);
     const binary = value.DataType.startsWith('Binary');
     const text = binary ? value.BinaryValue : value.StringValue;
-    if (typeof text !== 'string' || text.length === 0) throw invalid(`attribute ${name} of type ${value.DataType} needs a non-empty ${binary ? 'BinaryValue' : 'StringValue'}`);
+    if (typeof text !== 'string' || text.length === 0)
+      throw invalid(
+        `attribute ${name} of type ${value.DataType} needs a non-empty ${binary ? 'BinaryValue' : 'StringValue'}`,
+      );
     if (binary && !BASE64.test(text)) throw invalid(`attribute ${name}: BinaryValue is base64`);
-    if (!binary && INVALID_CHARACTER.test(text)) throw invalid(`attribute ${name} holds a character SQS does not accept`);
-    if (value.DataType.startsWith('Number') && !NUMBER.test(text)) throw invalid(`attribute ${name} is a Number, got "${text}"`);
-    size += Buffer.byteLength(name) + Buffer.byteLength(value.DataType) + (binary ? Buffer.from(text, 'base64').length : Buffer.byteLength(text));
+    if (!binary && INVALID_CHARACTER.test(text))
+      throw invalid(`attribute ${name} holds a character SQS does not accept`);
+    if (value.DataType.startsWith('Number') && !NUMBER.test(text))
+      throw invalid(`attribute ${name} is a Number, got "${text}"`);
+    size +=
+      Buffer.byteLength(name) +
+      Buffer.byteLength(value.DataType) +
+      (binary ? Buffer.from(text, 'base64').length : Buffer.byteLength(text));
   }
-  if (size > QUEUE_LIMITS.maxMessageBytes) throw invalid(`a message with its attributes is at most ${QUEUE_LIMITS.maxMessageBytes} bytes, got ${size}`);
+  if (size > QUEUE_LIMITS.maxMessageBytes)
+    throw invalid(`a message with its attributes is at most ${QUEUE_LIMITS.maxMessageBytes} bytes, got ${size}`);
 }
 
 function toMessage(row: MessageRow): QueueMessage {
   return {
-    messageId: row.id, queue: row.queue, body: row.body, attributes: JSON.parse(row.attributes) as MessageAttributes,
-    senderId: row.sender_id ?? undefined, sentAt: row.sent_at, visibleAt: row.visible_at, receiveCount: row.receive_count,
-    firstReceivedAt: row.first_received_at ?? undefined, receiptHandle: row.receipt_handle ?? undefined,
+    messageId: row.id,
+    queue: row.queue,
+    body: row.body,
+    attributes: JSON.parse(row.attributes) as MessageAttributes,
+    senderId: row.sender_id ?? undefined,
+    sentAt: row.sent_at,
+    visibleAt: row.visible_at,
+    receiveCount: row.receive_count,
+    firstReceivedAt: row.first_received_at ?? undefined,
+    receiptHandle: row.receipt_handle ?? undefined,
     deadLetterSource: row.dead_letter_source ?? undefined,
   };
 }

@@ -47,7 +47,11 @@ export class StateStore {
   readonly environments: EnvironmentRepo;
   readonly metrics: MetricsRepo;
 
-  private constructor(private readonly db: Database.Database, readonly path: string, now: () => Date) {
+  private constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    now: () => Date,
+  ) {
     this.ledger = new LedgerRepo(db, now);
     this.releases = new ReleaseRepo(db, this.ledger, now);
     this.control = new ControlPlaneRepo(db, this.ledger, now);
@@ -72,7 +76,9 @@ export class StateStore {
       db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     } catch (cause) {
       if (isCorruption(cause)) throw corruptState(path, cause);
-      throw new StagecraftError('STATE_FAILED', `cannot open the state database ${path}: ${(cause as Error).message}`, { cause });
+      throw new StagecraftError('STATE_FAILED', `cannot open the state database ${path}: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     try {
       db.pragma('busy_timeout = 5000');
@@ -117,8 +123,12 @@ export class StateStore {
    * the dashboard's change feed polls it (the ledger's MAX by its key; the journal holds a row per promotion).
    */
   changeMark(): string {
-    const row = this.db.prepare(`SELECT (SELECT COALESCE(MAX(seq), 0) FROM ledger) AS ledger,
-      (SELECT COALESCE(MAX(updated_at), '') FROM promotions) AS promotions`).get() as { ledger: number; promotions: string };
+    const row = this.db
+      .prepare(
+        `SELECT (SELECT COALESCE(MAX(seq), 0) FROM ledger) AS ledger,
+      (SELECT COALESCE(MAX(updated_at), '') FROM promotions) AS promotions`,
+      )
+      .get() as { ledger: number; promotions: string };
     return `${row.ledger}/${row.promotions}`;
   }
 
@@ -140,9 +150,13 @@ function migrate(db: Database.Database, path: string): void {
 function checkVersion(db: Database.Database, path: string): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new StagecraftError('STATE_TOO_NEW', `${path} was written by a newer Stagecraft (schema ${current}, this one knows ${MIGRATIONS.length})`, {
-      hint: 'upgrade stagecraft before using this app',
-    });
+    throw new StagecraftError(
+      'STATE_TOO_NEW',
+      `${path} was written by a newer Stagecraft (schema ${current}, this one knows ${MIGRATIONS.length})`,
+      {
+        hint: 'upgrade stagecraft before using this app',
+      },
+    );
   }
   return current;
 }

@@ -12,19 +12,30 @@ import { ROOT } from './cli.js';
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 
-export interface Browser { context: BrowserContext; page: Page; close(): Promise<void> }
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
 
 export async function startBrowser(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'stagecraft-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 900 },
   });
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   return {
-    context, page,
+    context,
+    page,
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
@@ -39,11 +50,21 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern.
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
     return (await axe.run()).violations;
   });
-  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.impact} ${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) =>
+        `${violation.impact} ${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    );
 }
 
 export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
@@ -54,13 +75,28 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
 }
 
 /** Presses Tab until `matches` holds for the focused element (at most `limit` times); keyboard only. */
-export async function tabTo(page: Page, describe: string, matches: (element: { tag: string; text: string; id: string; name: string }) => boolean, limit = 80): Promise<void> {
+export async function tabTo(
+  page: Page,
+  describe: string,
+  matches: (element: { tag: string; text: string; id: string; name: string }) => boolean,
+  limit = 80,
+): Promise<void> {
   for (let step = 0; step < limit; step++) {
     await page.keyboard.press('Tab');
     const focused = await page.evaluate(() => {
-      interface Focused { tagName: string; textContent: string | null; id: string; getAttribute(name: string): string | null }
+      interface Focused {
+        tagName: string;
+        textContent: string | null;
+        id: string;
+        getAttribute(name: string): string | null;
+      }
       const element = (globalThis as unknown as { document: { activeElement: Focused | null } }).document.activeElement;
-      return { tag: element?.tagName.toLowerCase() ?? '', text: element?.textContent?.trim() ?? '', id: element?.id ?? '', name: element?.getAttribute('name') ?? '' };
+      return {
+        tag: element?.tagName.toLowerCase() ?? '',
+        text: element?.textContent?.trim() ?? '',
+        id: element?.id ?? '',
+        name: element?.getAttribute('name') ?? '',
+      };
     });
     if (matches(focused)) return;
   }

@@ -8,7 +8,13 @@ import { copyApp, runCli } from './cli.js';
 import { startMotoSession, type MotoSession } from './moto.js';
 import { git } from './step-runner.js';
 
-export interface CiApp { dir: string; write(file: string, text: string): void; read(file: string): string; commit(message: string): void; remove(): void }
+export interface CiApp {
+  dir: string;
+  write(file: string, text: string): void;
+  read(file: string): string;
+  commit(message: string): void;
+  remove(): void;
+}
 
 export async function ciApp(kind: 'bitbucket' | 'github' | 'gitlab'): Promise<CiApp> {
   const app = copyApp('ci-chain');
@@ -25,9 +31,13 @@ export async function ciApp(kind: 'bitbucket' | 'github' | 'gitlab'): Promise<Ci
 
 /** The release `live` runs in `env` (the version's STAGECRAFT_RELEASE), or undefined when there is no live alias. */
 export async function liveRelease(lambda: LambdaClient, env: string): Promise<string | undefined> {
-  const alias = await lambda.send(new GetAliasCommand({ FunctionName: `cichain-api-${env}`, Name: 'live' })).catch(() => undefined);
+  const alias = await lambda
+    .send(new GetAliasCommand({ FunctionName: `cichain-api-${env}`, Name: 'live' }))
+    .catch(() => undefined);
   if (!alias) return undefined;
-  const version = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `cichain-api-${env}`, Qualifier: alias.FunctionVersion }));
+  const version = await lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: `cichain-api-${env}`, Qualifier: alias.FunctionVersion }),
+  );
   return version.Environment?.Variables?.['STAGECRAFT_RELEASE'];
 }
 

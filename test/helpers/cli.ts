@@ -19,7 +19,10 @@ export interface CliResult {
   json<T = Record<string, unknown>>(): T;
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? ROOT,
@@ -28,14 +31,20 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolvePromise({
-        code: code ?? -1, stdout, stderr,
+        code: code ?? -1,
+        stdout,
+        stderr,
         json<T>() {
           try {
             return JSON.parse(stdout) as T;
@@ -54,7 +63,10 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
  * `insideRepo` puts it under `.tmp-apps/` in this repository instead, so that an app with npm
  * dependencies (examples/shop) resolves them from the repository's node_modules.
  */
-export function copyApp(source: string, options: { insideRepo?: boolean } = {}): { dir: string; write(file: string, text: string): void; read(file: string): string; remove(): void } {
+export function copyApp(
+  source: string,
+  options: { insideRepo?: boolean } = {},
+): { dir: string; write(file: string, text: string): void; read(file: string): string; remove(): void } {
   const from = source.includes('/') ? resolve(ROOT, source) : join(ROOT, 'test', 'fixtures', 'apps', source);
   const parent = options.insideRepo ? join(ROOT, '.tmp-apps') : tmpdir();
   mkdirSync(parent, { recursive: true });

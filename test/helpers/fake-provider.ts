@@ -9,11 +9,30 @@ import { join } from 'node:path';
 import { ArtifactStore } from '../../src/build/index.js';
 import { parseManifest } from '../../src/manifest/index.js';
 import { SqliteLock, type AppContext } from '../../src/promotion/index.js';
-import type { AlarmState, InvokeRequest, LogTail, Provider, StackSpec, VersionMetricsQuery } from '../../src/providers/index.js';
+import type {
+  AlarmState,
+  InvokeRequest,
+  LogTail,
+  Provider,
+  StackSpec,
+  VersionMetricsQuery,
+} from '../../src/providers/index.js';
 import type { InvokeOutcome } from '../../src/runtime/index.js';
-import { StateStore, type AliasRecord, type AliasTarget, type ChangeMeta, type MetricSummary, type NewVersion, type Release, type VersionRecord } from '../../src/state/index.js';
+import {
+  StateStore,
+  type AliasRecord,
+  type AliasTarget,
+  type ChangeMeta,
+  type MetricSummary,
+  type NewVersion,
+  type Release,
+  type VersionRecord,
+} from '../../src/state/index.js';
 
-export interface FakeCall { method: string; args: unknown }
+export interface FakeCall {
+  method: string;
+  args: unknown;
+}
 
 export class FakeProvider implements Provider {
   readonly kind = 'local' as const;
@@ -23,7 +42,12 @@ export class FakeProvider implements Provider {
   /** Answers every invocation; default: `{"statusCode":200}`. */
   answer: (request: InvokeRequest, version: number) => InvokeOutcome = () => ok('{"statusCode":200}');
   /** The traffic a version served: default none. */
-  metrics: (query: VersionMetricsQuery) => Omit<MetricSummary, 'fromMs' | 'toMs'> = () => ({ invocations: 0, errors: 0, throttles: 0, p99Ms: null });
+  metrics: (query: VersionMetricsQuery) => Omit<MetricSummary, 'fromMs' | 'toMs'> = () => ({
+    invocations: 0,
+    errors: 0,
+    throttles: 0,
+    p99Ms: null,
+  });
   /** Platform alarms by name: default all OK. */
   alarms = new Map<string, AlarmState['state']>();
   /** Throws from `updateAlias` when it returns true for the target (a platform failure mid-way). */
@@ -37,7 +61,8 @@ export class FakeProvider implements Provider {
     this.calls.push({ method: 'publishVersion', args: spec });
     const list = this.versions.get(spec.instance) ?? [];
     const newest = list[list.length - 1];
-    if (newest && newest.sha256 === spec.sha256 && newest.configDigest === spec.configDigest) return { version: newest, created: false };
+    if (newest && newest.sha256 === spec.sha256 && newest.configDigest === spec.configDigest)
+      return { version: newest, created: false };
     const version = { ...spec, version: list.length + 1, publishedAt: new Date().toISOString() };
     this.versions.set(spec.instance, [...list, version]);
     return { version, created: true };
@@ -48,10 +73,21 @@ export class FakeProvider implements Provider {
   }
 
   async updateAlias(target: AliasTarget, change: ChangeMeta): Promise<AliasRecord> {
-    this.calls.push({ method: 'updateAlias', args: { instance: target.instance, name: target.name, version: target.version, extra: target.extra } });
-    if (this.failUpdate(target)) throw new (await import('../../src/errors.js')).StagecraftError('PROVIDER_FAILED', 'the fake provider refused');
+    this.calls.push({
+      method: 'updateAlias',
+      args: { instance: target.instance, name: target.name, version: target.version, extra: target.extra },
+    });
+    if (this.failUpdate(target))
+      throw new (await import('../../src/errors.js')).StagecraftError('PROVIDER_FAILED', 'the fake provider refused');
     const current = this.aliases.get(`${target.instance}:${target.name}`);
-    const record = { instance: target.instance, name: target.name, version: target.version, extra: target.extra, revision: (current?.revision ?? 0) + 1, updatedAt: new Date().toISOString() };
+    const record = {
+      instance: target.instance,
+      name: target.name,
+      version: target.version,
+      extra: target.extra,
+      revision: (current?.revision ?? 0) + 1,
+      updatedAt: new Date().toISOString(),
+    };
     this.aliases.set(`${target.instance}:${target.name}`, record);
     void change;
     return record;
@@ -68,7 +104,10 @@ export class FakeProvider implements Provider {
 
   async deleteVersion(instance: string, version: number): Promise<void> {
     this.calls.push({ method: 'deleteVersion', args: { instance, version } });
-    this.versions.set(instance, (this.versions.get(instance) ?? []).filter((record) => record.version !== version));
+    this.versions.set(
+      instance,
+      (this.versions.get(instance) ?? []).filter((record) => record.version !== version),
+    );
   }
 
   async destroyEnvironment(stack: StackSpec): Promise<string[]> {
@@ -91,10 +130,17 @@ export class FakeProvider implements Provider {
 
   /** The alias moves made so far: `instance:alias → v1+v2@0.1`. */
   moves(): string[] {
-    return this.calls.filter((call) => call.method === 'updateAlias').map((call) => {
-      const args = call.args as { instance: string; name: string; version: number; extra?: { version: number; weight: number } };
-      return `${args.instance}:${args.name} → v${args.version}${args.extra ? `+v${args.extra.version}@${args.extra.weight}` : ''}`;
-    });
+    return this.calls
+      .filter((call) => call.method === 'updateAlias')
+      .map((call) => {
+        const args = call.args as {
+          instance: string;
+          name: string;
+          version: number;
+          extra?: { version: number; weight: number };
+        };
+        return `${args.instance}:${args.name} → v${args.version}${args.extra ? `+v${args.extra.version}@${args.extra.weight}` : ''}`;
+      });
   }
 
   async sendMessage(): Promise<{ messageId: string }> {
@@ -107,8 +153,12 @@ export class FakeProvider implements Provider {
 
   /** `instance:alias` → version (with `+v<extra>@weight` during a split), for short assertions. */
   pointers(): Record<string, string> {
-    return Object.fromEntries([...this.aliases.values()].map((alias) => [`${alias.instance}:${alias.name}`,
-      `v${alias.version}${alias.extra ? `+v${alias.extra.version}@${alias.extra.weight}` : ''}`]));
+    return Object.fromEntries(
+      [...this.aliases.values()].map((alias) => [
+        `${alias.instance}:${alias.name}`,
+        `v${alias.version}${alias.extra ? `+v${alias.extra.version}@${alias.extra.weight}` : ''}`,
+      ]),
+    );
   }
 }
 
@@ -117,10 +167,25 @@ export function ok(payload: string): InvokeOutcome {
 }
 
 export function failed(message: string): InvokeOutcome {
-  return { ok: false, error: { errorType: 'Error', errorMessage: message }, cause: 'handler', requestId: 'r', durationMs: 1, billedMs: 1, maxMemoryMb: 1, logs: [] };
+  return {
+    ok: false,
+    error: { errorType: 'Error', errorMessage: message },
+    cause: 'handler',
+    requestId: 'r',
+    durationMs: 1,
+    billedMs: 1,
+    maxMemoryMb: 1,
+    logs: [],
+  };
 }
 
-export interface FakeApp { ctx: AppContext; provider: FakeProvider; store: StateStore; progress: string[]; release(sha256?: string): Release }
+export interface FakeApp {
+  ctx: AppContext;
+  provider: FakeProvider;
+  store: StateStore;
+  progress: string[];
+  release(sha256?: string): Release;
+}
 
 /** An AppContext over `manifest` text, a FakeProvider and an in-memory store. */
 export async function fakeApp(manifestText: string): Promise<FakeApp> {
@@ -130,16 +195,35 @@ export async function fakeApp(manifestText: string): Promise<FakeApp> {
   const provider = new FakeProvider();
   const progress: string[] = [];
   const ctx: AppContext = {
-    loaded: { ...loaded, appDir: dir }, store, provider,
+    loaded: { ...loaded, appDir: dir },
+    store,
+    provider,
     artifacts: new ArtifactStore({ artifactsDir: join(dir, 'artifacts'), codeDir: join(dir, 'code') }),
     lock: new SqliteLock(store),
-    actor: 'tester', env: {},
+    actor: 'tester',
+    env: {},
     secrets: { forEnvironment: () => () => undefined, isSet: () => false, allValues: () => [] },
     report: { progress: (message) => progress.push(message), warn: (message) => progress.push(`warn: ${message}`) },
   };
-  const release = (sha256 = 'a'.repeat(64)): Release => store.transaction(() => store.releases.record({
-    digest: sha256, manifestDigest: loaded.digest, manifest: loaded.manifest, commit: null, dirty: false,
-    functions: Object.entries(loaded.manifest.functions).map(([fn, def]) => ({ function: fn, sha256, size: 1, runtime: 'nodejs22.x', handler: def.handler })),
-  }, 'tester')).release;
+  const release = (sha256 = 'a'.repeat(64)): Release =>
+    store.transaction(() =>
+      store.releases.record(
+        {
+          digest: sha256,
+          manifestDigest: loaded.digest,
+          manifest: loaded.manifest,
+          commit: null,
+          dirty: false,
+          functions: Object.entries(loaded.manifest.functions).map(([fn, def]) => ({
+            function: fn,
+            sha256,
+            size: 1,
+            runtime: 'nodejs22.x',
+            handler: def.handler,
+          })),
+        },
+        'tester',
+      ),
+    ).release;
   return { ctx, provider, store, progress, release };
 }

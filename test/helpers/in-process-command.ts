@@ -22,7 +22,12 @@ export interface CommandHarness {
  * Registers beforeEach/afterEach hooks that write `manifest` and a trivial handler for each of
  * `handlers` (e.g. `src/api.js`) into a new folder, and returns the harness for `name`.
  */
-export function commandHarness(name: string, register: (program: Command) => void, manifest: string, handlers: string[]): CommandHarness {
+export function commandHarness(
+  name: string,
+  register: (program: Command) => void,
+  manifest: string,
+  handlers: string[],
+): CommandHarness {
   const state = { dir: '', stdout: '', stderr: '' };
   beforeEach(() => {
     state.dir = mkdtempSync(join(tmpdir(), `stagecraft-${name}-`));
@@ -31,8 +36,14 @@ export function commandHarness(name: string, register: (program: Command) => voi
     for (const file of handlers) writeFileSync(join(state.dir, file), 'export const handler = async () => null;\n');
     state.stdout = '';
     state.stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { state.stdout += String(chunk); return true; });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { state.stderr += String(chunk); return true; });
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      state.stdout += String(chunk);
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      state.stderr += String(chunk);
+      return true;
+    });
   });
   afterEach(() => {
     vi.restoreAllMocks();
@@ -40,9 +51,15 @@ export function commandHarness(name: string, register: (program: Command) => voi
     rmSync(state.dir, { recursive: true, force: true });
   });
   return {
-    get dir() { return state.dir; },
-    get stdout() { return state.stdout; },
-    get stderr() { return state.stderr; },
+    get dir() {
+      return state.dir;
+    },
+    get stdout() {
+      return state.stdout;
+    },
+    get stderr() {
+      return state.stderr;
+    },
     async run(...args) {
       const program = new Command('stagecraft').exitOverride();
       register(program);

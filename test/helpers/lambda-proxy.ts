@@ -16,7 +16,11 @@ export interface LambdaProxy {
 }
 
 const ALIAS = /^\/2015-03-31\/functions\/[^/]+\/aliases\/[^/?]+$/;
-const UNBUDGETED = [/^GET \/2015-03-31\/functions\/[^/?]+(\?.*)?$/, /^GET \/2015-03-31\/functions\/[^/?]+\/policy/, /^POST \/2015-03-31\/functions\/[^/?]+\/invocations/];
+const UNBUDGETED = [
+  /^GET \/2015-03-31\/functions\/[^/?]+(\?.*)?$/,
+  /^GET \/2015-03-31\/functions\/[^/?]+\/policy/,
+  /^POST \/2015-03-31\/functions\/[^/?]+\/invocations/,
+];
 
 export async function startLambdaProxy(target: string, perSecond = 15): Promise<LambdaProxy> {
   let tokens = perSecond;
@@ -48,26 +52,48 @@ export async function startLambdaProxy(target: string, perSecond = 15): Promise<
     if (request.method === 'PUT' && ALIAS.test(path)) {
       const wanted = (JSON.parse(body.toString() || '{}') as { RevisionId?: string }).RevisionId;
       if (wanted !== undefined) {
-        const current = await fetch(`${target}${path}`, { headers: { authorization: request.headers.authorization ?? '' } });
+        const current = await fetch(`${target}${path}`, {
+          headers: { authorization: request.headers.authorization ?? '' },
+        });
         const revision = current.ok ? ((await current.json()) as { RevisionId?: string }).RevisionId : undefined;
         if (revision !== wanted) {
-          refuse(response, 412, 'PreconditionFailedException', 'The Revision Id provided does not match the latest Revision Id.');
+          refuse(
+            response,
+            412,
+            'PreconditionFailedException',
+            'The Revision Id provided does not match the latest Revision Id.',
+          );
           return;
         }
       }
     }
-    const headers = Object.fromEntries(Object.entries(request.headers).filter(([key]) => key !== 'host' && key !== 'content-length')) as Record<string, string>;
-    const answer = await fetch(`${target}${url}`, { method: request.method ?? 'GET', headers, ...(body.length > 0 ? { body } : {}) });
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(([key]) => key !== 'host' && key !== 'content-length'),
+    ) as Record<string, string>;
+    const answer = await fetch(`${target}${url}`, {
+      method: request.method ?? 'GET',
+      headers,
+      ...(body.length > 0 ? { body } : {}),
+    });
     const out: Record<string, string> = {};
-    answer.headers.forEach((value, key) => { if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(key)) out[key] = value; });
+    answer.headers.forEach((value, key) => {
+      if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(key)) out[key] = value;
+    });
     response.writeHead(answer.status, out);
     response.end(Buffer.from(await answer.arrayBuffer()));
   };
   const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => { response.writeHead(502); response.end(String(error)); });
+    handle(request, response).catch((error: unknown) => {
+      response.writeHead(502);
+      response.end(String(error));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.stop = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  proxy.stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return proxy;
 }

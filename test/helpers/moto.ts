@@ -27,9 +27,13 @@ export interface Moto {
 export async function startMoto(): Promise<Moto> {
   const port = await freePortBlock(1);
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   if (child.pid === undefined) throw new Error('moto_server did not start (is it installed?)');
   const pid = child.pid;
@@ -43,28 +47,43 @@ export async function startMoto(): Promise<Moto> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`moto_server exited: ${stderr}`);
-      const ready = await fetch(`${endpoint}/moto-api/config`).then((response) => response.ok, () => false);
+      const ready = await fetch(`${endpoint}/moto-api/config`).then(
+        (response) => response.ok,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`moto_server did not answer on ${endpoint}: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // Lambda without Docker: Invoke echoes the event, or returns what was queued
     // (https://docs.getmoto.org/en/latest/docs/services/lambda.html).
-    const configured = await fetch(`${endpoint}/moto-api/config`, { method: 'POST', body: JSON.stringify({ lambda: { use_docker: false } }) });
+    const configured = await fetch(`${endpoint}/moto-api/config`, {
+      method: 'POST',
+      body: JSON.stringify({ lambda: { use_docker: false } }),
+    });
     if (!configured.ok) throw new Error(`moto_server refused its config: ${configured.status}`);
   } catch (error) {
     await stop();
     throw error;
   }
   return {
-    endpoint, pid, stop,
+    endpoint,
+    pid,
+    stop,
     env: {
-      AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: 'testing',
-      AWS_REGION: MOTO_REGION, AWS_DEFAULT_REGION: MOTO_REGION, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_SESSION_TOKEN: 'testing',
+      AWS_REGION: MOTO_REGION,
+      AWS_DEFAULT_REGION: MOTO_REGION,
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     },
     async queueLambdaResponses(results) {
       const response = await fetch(`${endpoint}/moto-api/static/lambda-simple/response`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ results, account_id: MOTO_ACCOUNT, region: MOTO_REGION }),
       });
       if (!response.ok) throw new Error(`moto_server refused the queued responses: ${response.status}`);
@@ -97,7 +116,8 @@ export async function startMotoSession(): Promise<MotoSession> {
   const restoreEnv = useEnv(moto.env);
   const lambda = new LambdaClient({});
   return {
-    moto, lambda,
+    moto,
+    lambda,
     stop: async () => {
       lambda.destroy();
       restoreEnv();

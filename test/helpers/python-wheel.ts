@@ -16,6 +16,8 @@ export function buildWheel(version: string, into: string): void {
     const path = join(source, file);
     writeFileSync(path, readFileSync(path, 'utf8').replaceAll('1.0.0', version));
   }
-  execFileSync('python3', ['-m', 'pip', 'wheel', '--no-deps', '--quiet', '--wheel-dir', into, source], { stdio: 'ignore' });
+  execFileSync('python3', ['-m', 'pip', 'wheel', '--no-deps', '--quiet', '--wheel-dir', into, source], {
+    stdio: 'ignore',
+  });
   rmSync(source, { recursive: true, force: true });
 }

@@ -36,7 +36,10 @@ export async function freePortBlock(count: number): Promise<number> {
   throw new Error('no free block of ports');
 }
 
-export async function startUp(dir: string, options: { ports?: number; env?: Record<string, string> } = {}): Promise<RunningUp> {
+export async function startUp(
+  dir: string,
+  options: { ports?: number; env?: Record<string, string> } = {},
+): Promise<RunningUp> {
   // The block is probed free, then bound by `up`: another test file running at the same time may
   // bind one of its ports in between. Only that failure is retried, on a fresh block.
   for (let attempt = 1; ; attempt++) {
@@ -58,23 +61,38 @@ async function startUpOnce(dir: string, options: { ports?: number; env?: Record<
   });
   let stdout = '';
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = await new Promise<{ dashboard: string; login: string; environments: { name: string; url: string }[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`up did not start in 30 s:\n${stderr}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      try {
-        const parsed = JSON.parse(stdout) as { ok: boolean; dashboard: string; login: string; environments: { name: string; url: string }[] };
-        clearTimeout(timer);
-        if (parsed.ok === false) reject(/already in use/.test(stdout) ? new PortTaken(stdout) : new Error(`up failed:\n${stdout}\n${stderr}`));
-        else resolve(parsed);
-      } catch {
-        // not the whole document yet
-      }
-    });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`up exited with ${code} before it was ready:\n${stderr}`)); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
   });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await new Promise<{ dashboard: string; login: string; environments: { name: string; url: string }[] }>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`up did not start in 30 s:\n${stderr}`)), 30_000);
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        try {
+          const parsed = JSON.parse(stdout) as {
+            ok: boolean;
+            dashboard: string;
+            login: string;
+            environments: { name: string; url: string }[];
+          };
+          clearTimeout(timer);
+          if (parsed.ok === false)
+            reject(
+              /already in use/.test(stdout) ? new PortTaken(stdout) : new Error(`up failed:\n${stdout}\n${stderr}`),
+            );
+          else resolve(parsed);
+        } catch {
+          // not the whole document yet
+        }
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`up exited with ${code} before it was ready:\n${stderr}`));
+      });
+    },
+  );
   return {
     process: child,
     pid: child.pid ?? -1,

@@ -12,8 +12,15 @@ providerContract('aws on moto_server', async ({ store, artifacts, manifest }) =>
   const restoreEnv = useEnv(moto.env);
   const clients = new AwsClients({});
   const provider = new AwsProvider({
-    clients, artifacts, manifest: { ...manifest, provider: 'aws' }, pollMs: 50,
-    ledger: { append: (entry) => { store.transaction(() => store.ledger.append(entry)); } },
+    clients,
+    artifacts,
+    manifest: { ...manifest, provider: 'aws' },
+    pollMs: 50,
+    ledger: {
+      append: (entry) => {
+        store.transaction(() => store.ledger.append(entry));
+      },
+    },
   });
   return {
     provider,

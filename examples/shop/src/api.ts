@@ -20,7 +20,11 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   if (process.env.LOG_LEVEL === 'debug') console.debug(`${method} ${path}`);
 
   if (method === 'GET' && path === '/health') {
-    return json(200, { status: 'ok', environment: process.env.STAGECRAFT_ENV, release: process.env.STAGECRAFT_RELEASE });
+    return json(200, {
+      status: 'ok',
+      environment: process.env.STAGECRAFT_ENV,
+      release: process.env.STAGECRAFT_RELEASE,
+    });
   }
   if (method === 'GET' && path === '/orders') {
     return json(200, { orders: await listOrders() });
@@ -33,7 +37,9 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   if (method === 'POST' && path === '/orders') {
     let input: unknown;
     try {
-      input = JSON.parse(event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body ?? '');
+      input = JSON.parse(
+        event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? ''),
+      );
     } catch {
       return json(400, { message: 'the body must be JSON' });
     }
@@ -41,11 +47,13 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     if (problem) return json(400, { message: problem });
     const { id: orderId, item, quantity } = input as Order;
     const order: Order = { id: orderId, item, quantity, status: 'queued', createdAt: new Date().toISOString() };
-    const { MessageId } = await sqs.send(new SendMessageCommand({
-      QueueUrl: process.env.STAGECRAFT_QUEUE_ORDERS_URL,
-      MessageBody: JSON.stringify(order),
-      MessageAttributes: { item: { DataType: 'String', StringValue: item } },
-    }));
+    const { MessageId } = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: process.env.STAGECRAFT_QUEUE_ORDERS_URL,
+        MessageBody: JSON.stringify(order),
+        MessageAttributes: { item: { DataType: 'String', StringValue: item } },
+      }),
+    );
     return json(202, { ...order, messageId: MessageId });
   }
   return json(404, { message: `no route ${method} ${path}` });

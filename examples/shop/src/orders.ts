@@ -41,6 +41,7 @@ export function invalidOrder(input: unknown): string | undefined {
   const { id, item, quantity } = input as Record<string, unknown>;
   if (typeof id !== 'string' || id === '') return '"id" must be a non-empty string';
   if (typeof item !== 'string' || item === '') return '"item" must be a non-empty string';
-  if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1) return '"quantity" must be a whole number above 0';
+  if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1)
+    return '"quantity" must be a whole number above 0';
   return undefined;
 }

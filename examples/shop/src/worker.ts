@@ -14,9 +14,21 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       const input = JSON.parse(record.body) as Order;
       const problem = invalidOrder(input);
       if (problem) throw new Error(problem);
-      const order: Order = { id: input.id, item: input.item, quantity: input.quantity, status: 'stored', createdAt: input.createdAt ?? new Date().toISOString() };
+      const order: Order = {
+        id: input.id,
+        item: input.item,
+        quantity: input.quantity,
+        status: 'stored',
+        createdAt: input.createdAt ?? new Date().toISOString(),
+      };
       await putOrder(order);
-      await sns.send(new PublishCommand({ TopicArn: process.env.STAGECRAFT_TOPIC_NOTIFY_ARN, Subject: 'order stored', Message: JSON.stringify(order) }));
+      await sns.send(
+        new PublishCommand({
+          TopicArn: process.env.STAGECRAFT_TOPIC_NOTIFY_ARN,
+          Subject: 'order stored',
+          Message: JSON.stringify(order),
+        }),
+      );
     } catch (error) {
       console.error(`message ${record.messageId} failed: ${(error as Error).message}`);
       batchItemFailures.push({ itemIdentifier: record.messageId });

@@ -9,26 +9,41 @@ import { stateFile, withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
 
 export function registerDoctor(program: Command): void {
-  withCommonOptions(program.command('doctor').description('check the invariants: artifacts, versions, aliases, ledger, promotions, lock (on aws: in Lambda and CloudFormation)'))
-    .action((options: CommonOptions) => execute(options, async (out) => {
+  withCommonOptions(
+    program
+      .command('doctor')
+      .description(
+        'check the invariants: artifacts, versions, aliases, ledger, promotions, lock (on aws: in Lambda and CloudFormation)',
+      ),
+  ).action((options: CommonOptions) =>
+    execute(options, async (out) => {
       const report = await stateReport(options.dir);
       if (report) {
         out.result(report, render);
         return EXIT.failed;
       }
-      return withApp(options.dir, out, async (app) => {
-      // With shared state the ledger read is the team's: this machine's records go there first.
-      if (app.sharedLedger) await app.flush();
-      const report = await doctor(app);
-      out.result(report, render);
-      return report.ok ? EXIT.ok : EXIT.failed;
-      }, { readOnly: true });
-    }));
+      return withApp(
+        options.dir,
+        out,
+        async (app) => {
+          // With shared state the ledger read is the team's: this machine's records go there first.
+          if (app.sharedLedger) await app.flush();
+          const report = await doctor(app);
+          out.result(report, render);
+          return report.ok ? EXIT.ok : EXIT.failed;
+        },
+        { readOnly: true },
+      );
+    }),
+  );
 }
 
 function render(r: DoctorReport): string {
   return [
-    ...r.checks.flatMap((c) => [`${c.status === 'ok' ? 'ok  ' : c.status === 'warn' ? 'warn' : 'FAIL'}  ${c.name.padEnd(13)} ${c.message}`, ...(c.details ?? []).map((line) => `        ${line}`)]),
+    ...r.checks.flatMap((c) => [
+      `${c.status === 'ok' ? 'ok  ' : c.status === 'warn' ? 'warn' : 'FAIL'}  ${c.name.padEnd(13)} ${c.message}`,
+      ...(c.details ?? []).map((line) => `        ${line}`),
+    ]),
     r.ok ? 'every invariant holds' : 'some invariants do not hold',
   ].join('\n');
 }
@@ -42,6 +57,16 @@ async function stateReport(dir: string): Promise<DoctorReport | undefined> {
     return undefined;
   } catch (error) {
     if (!isStagecraftError(error) || (error.code !== 'STATE_MISSING' && error.code !== 'STATE_CORRUPT')) throw error;
-    return { ok: false, checks: [{ name: 'state', status: 'fail', message: error.message, ...(error.hint ? { details: [`hint: ${error.hint}`] } : {}) }] };
+    return {
+      ok: false,
+      checks: [
+        {
+          name: 'state',
+          status: 'fail',
+          message: error.message,
+          ...(error.hint ? { details: [`hint: ${error.hint}`] } : {}),
+        },
+      ],
+    };
   }
 }

@@ -7,9 +7,13 @@ import { execute, withCommonOptions, type CommonOptions } from '../command.js';
 export function registerGc(program: Command): void {
   withCommonOptions(program.command('gc').description('destroy expired ephemeral environments'))
     .option('--dry-run', 'only list what would be destroyed')
-    .action((options: CommonOptions & { dryRun?: boolean }) => execute(options, async (out) => withApp(options.dir, out, async (app) => {
-      out.result(await gc(app, { dryRun: options.dryRun === true }), render);
-    })));
+    .action((options: CommonOptions & { dryRun?: boolean }) =>
+      execute(options, async (out) =>
+        withApp(options.dir, out, async (app) => {
+          out.result(await gc(app, { dryRun: options.dryRun === true }), render);
+        }),
+      ),
+    );
 }
 
 function render(result: GcResult): string {

@@ -6,7 +6,11 @@ import { StagecraftError } from '../../errors.js';
 import { MANIFEST_FILE, RUNTIMES } from '../../manifest/index.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
 
-const MANIFEST = (app: string, runtime: string, python: boolean) => `# Stagecraft manifest: the app, its chain of environments and its functions (see the README).
+const MANIFEST = (
+  app: string,
+  runtime: string,
+  python: boolean,
+) => `# Stagecraft manifest: the app, its chain of environments and its functions (see the README).
 app: ${app}
 runtime: ${runtime}
 
@@ -62,22 +66,40 @@ def handler(event, context):
 `;
 
 export function registerInit(program: Command): void {
-  withCommonOptions(program.command('init [dir]').description('scaffold an app')
-    .option('--runtime <runtime>', `the app's runtime: ${SCAFFOLD_RUNTIMES.join(', ')}`, 'nodejs22.x'))
-    .action((dir: string | undefined, options: CommonOptions & { runtime: string }) => execute(options, async (out) => {
+  withCommonOptions(
+    program
+      .command('init [dir]')
+      .description('scaffold an app')
+      .option('--runtime <runtime>', `the app's runtime: ${SCAFFOLD_RUNTIMES.join(', ')}`, 'nodejs22.x'),
+  ).action((dir: string | undefined, options: CommonOptions & { runtime: string }) =>
+    execute(options, async (out) => {
       if (!SCAFFOLD_RUNTIMES.includes(options.runtime)) {
-        throw new StagecraftError('ARGUMENT_INVALID', `init cannot scaffold runtime "${options.runtime}"`, { hint: `use one of ${SCAFFOLD_RUNTIMES.join(', ')}` });
+        throw new StagecraftError('ARGUMENT_INVALID', `init cannot scaffold runtime "${options.runtime}"`, {
+          hint: `use one of ${SCAFFOLD_RUNTIMES.join(', ')}`,
+        });
       }
       const python = options.runtime.startsWith('python');
       const appDir = resolve(options.dir, dir ?? '.');
       const manifest = join(appDir, MANIFEST_FILE);
       if (existsSync(manifest)) {
-        throw new StagecraftError('ARGUMENT_INVALID', `${manifest} already exists`, { hint: 'init creates new apps only; edit the existing manifest instead' });
+        throw new StagecraftError('ARGUMENT_INVALID', `${manifest} already exists`, {
+          hint: 'init creates new apps only; edit the existing manifest instead',
+        });
       }
-      const app = basename(appDir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').slice(0, 31) || 'app';
+      const app =
+        basename(appDir)
+          .toLowerCase()
+          .replace(/[^a-z0-9-]+/g, '-')
+          .replace(/^[^a-z]+/, '')
+          .slice(0, 31) || 'app';
       const files: Record<string, string> = {
         [MANIFEST_FILE]: MANIFEST(app, options.runtime, python),
-        ...(python ? { 'src/hello.py': PYTHON_HANDLER, 'src/requirements.txt': '# one pip requirement a line, vendored into the artifact at build\n' } : { 'src/hello.ts': HANDLER }),
+        ...(python
+          ? {
+              'src/hello.py': PYTHON_HANDLER,
+              'src/requirements.txt': '# one pip requirement a line, vendored into the artifact at build\n',
+            }
+          : { 'src/hello.ts': HANDLER }),
         '.gitignore': python ? '.stagecraft/\n__pycache__/\n.venv/\n' : '.stagecraft/\nnode_modules/\n',
       };
       const written: string[] = [];
@@ -88,6 +110,10 @@ export function registerInit(program: Command): void {
         writeFileSync(path, text);
         written.push(file);
       }
-      out.result({ app, dir: appDir, files: written }, (r) => `created ${r.app} in ${r.dir}: ${r.files.join(', ')}\nnext: stagecraft build && stagecraft deploy dev`);
-    }));
+      out.result(
+        { app, dir: appDir, files: written },
+        (r) => `created ${r.app} in ${r.dir}: ${r.files.join(', ')}\nnext: stagecraft build && stagecraft deploy dev`,
+      );
+    }),
+  );
 }

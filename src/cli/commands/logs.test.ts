@@ -19,11 +19,15 @@ describe('stagecraft logs', () => {
   const cli = commandHarness('logs', registerLogs, MANIFEST, ['src/api.js', 'src/worker.js']);
   const logs = (...args: string[]) => cli.run(...args);
 
-
   async function written(): Promise<void> {
     const sink = new FileLogSink(logDir(cli.dir));
     for (const n of [1, 2, 3]) {
-      sink.write({ instance: 'shop-api-dev', version: String(n), requestId: `req-${n}`, lines: [`START RequestId: req-${n} Version: ${n}`, `line ${n}`] });
+      sink.write({
+        instance: 'shop-api-dev',
+        version: String(n),
+        requestId: `req-${n}`,
+        lines: [`START RequestId: req-${n} Version: ${n}`, `line ${n}`],
+      });
     }
     sink.write({ instance: 'shop-api-prod', version: '9', requestId: 'req-p', lines: ['prod only'] });
     await sink.close();
@@ -32,7 +36,12 @@ describe('stagecraft logs', () => {
   it('prints the last lines of the instance as JSON', async () => {
     await written();
     expect(await logs('api', '--env', 'dev', '--limit', '3', '--json')).toBe(0);
-    const doc = JSON.parse(cli.stdout) as { ok: boolean; instance: string; lines: string[]; entries: Array<Record<string, string>> };
+    const doc = JSON.parse(cli.stdout) as {
+      ok: boolean;
+      instance: string;
+      lines: string[];
+      entries: Array<Record<string, string>>;
+    };
     expect(doc.ok).toBe(true);
     expect(doc.instance).toBe('shop-api-dev');
     expect(doc.lines).toEqual(['line 2', 'START RequestId: req-3 Version: 3', 'line 3']);
@@ -56,7 +65,10 @@ describe('stagecraft logs', () => {
     expect(await logs('nope', '--env', 'dev', '--json')).toBe(2);
     expect(JSON.parse(cli.stdout).error).toMatchObject({ code: 'FUNCTION_UNKNOWN', hint: 'functions: api, worker' });
     expect(await logs('api', '--env', 'qa', '--json')).toBe(2);
-    expect(JSON.parse(cli.stdout).error).toMatchObject({ code: 'ENVIRONMENT_UNKNOWN', hint: 'environments: dev, prod' });
+    expect(JSON.parse(cli.stdout).error).toMatchObject({
+      code: 'ENVIRONMENT_UNKNOWN',
+      hint: 'environments: dev, prod',
+    });
     expect(await logs('api', '--env', 'dev', '--limit', '0')).toBe(2);
     expect(await logs('api', '--env', 'dev', '--follow', '--json')).toBe(2);
   });

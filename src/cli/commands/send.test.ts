@@ -20,7 +20,6 @@ describe('stagecraft send', () => {
   const cli = commandHarness('send', registerSend, MANIFEST, ['src/worker.js']);
   const send = (...args: string[]) => cli.run(...args);
 
-
   const stored = () => {
     const store = StateStore.open(join(cli.dir, '.stagecraft', 'state.db'));
     try {
@@ -31,12 +30,28 @@ describe('stagecraft send', () => {
   };
 
   it('writes the message to the environment queue durably and prints its id', async () => {
-    expect(await send('orders', '--env', 'dev', '--data', 'hello', '--attribute', 'source=cli', '--attribute', 'priority:Number=2')).toBe(0);
+    expect(
+      await send(
+        'orders',
+        '--env',
+        'dev',
+        '--data',
+        'hello',
+        '--attribute',
+        'source=cli',
+        '--attribute',
+        'priority:Number=2',
+      ),
+    ).toBe(0);
     const [message] = stored();
     expect(cli.stdout.trim()).toBe(message?.messageId);
     expect(message).toMatchObject({
-      body: 'hello', receiveCount: 0,
-      attributes: { source: { DataType: 'String', StringValue: 'cli' }, priority: { DataType: 'Number', StringValue: '2' } },
+      body: 'hello',
+      receiveCount: 0,
+      attributes: {
+        source: { DataType: 'String', StringValue: 'cli' },
+        priority: { DataType: 'Number', StringValue: '2' },
+      },
     });
   });
 
@@ -45,7 +60,13 @@ describe('stagecraft send', () => {
     expect(await send('orders', '--env', 'dev', '--data', '@order.json', '--json', '--delay', '5')).toBe(0);
     const result = JSON.parse(cli.stdout) as Record<string, unknown>;
     const [message] = stored();
-    expect(result).toEqual({ ok: true, messageId: message?.messageId, queue: 'orders', physicalQueue: 'shop-orders-dev', environment: 'dev' });
+    expect(result).toEqual({
+      ok: true,
+      messageId: message?.messageId,
+      queue: 'orders',
+      physicalQueue: 'shop-orders-dev',
+      environment: 'dev',
+    });
     expect(message?.body).toBe('{"id":"o-1"}\n');
     expect((message?.visibleAt ?? 0) - (message?.sentAt ?? 0)).toBe(5_000);
   });
@@ -55,7 +76,13 @@ describe('stagecraft send', () => {
     expect(cli.stderr).toMatch(/no queue "payments" in shop[\s\S]*hint: queues: orders/);
     expect(await send('orders', '--env', 'qa', '--data', 'x')).toBe(2);
     expect(cli.stderr).toMatch(/no environment "qa"[\s\S]*hint: environments: dev, prod/);
-    for (const args of [['--attribute', 'novalue'], ['--attribute', 'a=1', '--attribute', 'a=2'], ['--attribute', 'n:Number=x'], ['--delay', '901'], ['--data', '@missing.txt']]) {
+    for (const args of [
+      ['--attribute', 'novalue'],
+      ['--attribute', 'a=1', '--attribute', 'a=2'],
+      ['--attribute', 'n:Number=x'],
+      ['--delay', '901'],
+      ['--data', '@missing.txt'],
+    ]) {
       const data = args.includes('--data') ? [] : ['--data', 'x'];
       expect(await send('orders', '--env', 'dev', ...data, ...args), args.join(' ')).toBe(2);
     }

@@ -16,14 +16,19 @@ function enhance(root: ParentNode): void {
     button.textContent = 'Copy';
     button.setAttribute('aria-label', `Copy sha256 ${code.dataset['copy'] ?? ''}`);
     button.addEventListener('click', () => {
-      void navigator.clipboard?.writeText(code.dataset['copy'] ?? '').then(() => { button.textContent = 'Copied'; });
+      void navigator.clipboard?.writeText(code.dataset['copy'] ?? '').then(() => {
+        button.textContent = 'Copied';
+      });
     });
     code.after(' ', button);
   }
   drawCharts(root);
 }
 
-interface Metrics { minutes: number[]; versions: { version: string; requests: number[]; p50: (number | null)[]; p99: (number | null)[] }[] }
+interface Metrics {
+  minutes: number[];
+  versions: { version: string; requests: number[]; p50: (number | null)[]; p99: (number | null)[] }[];
+}
 
 function drawCharts(root: ParentNode): void {
   for (const holder of root.querySelectorAll<HTMLElement>('[data-chart]')) {
@@ -34,17 +39,31 @@ function drawCharts(root: ParentNode): void {
     const data: uPlot.AlignedData = [metrics.minutes];
     metrics.versions.forEach((version, index) => {
       const stroke = COLOURS[index % COLOURS.length] ?? '#333';
-      series.push({ label: `v${version.version} requests`, stroke, scale: 'n', width: 1, dash: [4, 4], paths: uPlot.paths.stepped?.({ align: 1 }) });
+      series.push({
+        label: `v${version.version} requests`,
+        stroke,
+        scale: 'n',
+        width: 1,
+        dash: [4, 4],
+        paths: uPlot.paths.stepped?.({ align: 1 }),
+      });
       series.push({ label: `v${version.version} p50 ms`, stroke, scale: 'ms', width: 2 });
       series.push({ label: `v${version.version} p99 ms`, stroke, scale: 'ms', width: 1 });
       data.push(version.requests, version.p50, version.p99);
     });
     holder.textContent = '';
-    new uPlot({
-      width: Math.min(holder.clientWidth || 720, 900), height: 260, series, legend: { live: false },
-      scales: { n: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      axes: [{}, { scale: 'ms', label: 'ms' }, { scale: 'n', side: 1, label: 'requests', grid: { show: false } }],
-    }, data, holder);
+    new uPlot(
+      {
+        width: Math.min(holder.clientWidth || 720, 900),
+        height: 260,
+        series,
+        legend: { live: false },
+        scales: { n: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        axes: [{}, { scale: 'ms', label: 'ms' }, { scale: 'n', side: 1, label: 'requests', grid: { show: false } }],
+      },
+      data,
+      holder,
+    );
   }
 }
 
@@ -56,7 +75,12 @@ async function refresh(mark: string): Promise<void> {
   const main = document.querySelector('main');
   if (!next || !main) return;
   const focused = document.activeElement instanceof HTMLElement ? document.activeElement.id : '';
-  const typed = new Map([...main.querySelectorAll<HTMLInputElement>('input[id]:not([type=hidden])')].map((input) => [input.id, input.value]));
+  const typed = new Map(
+    [...main.querySelectorAll<HTMLInputElement>('input[id]:not([type=hidden])')].map((input) => [
+      input.id,
+      input.value,
+    ]),
+  );
   const notice = main.querySelector('.notice');
   main.replaceChildren(...next.childNodes);
   // The notice of the action just taken stays until the next one.

@@ -20,7 +20,10 @@ import { platformChecks } from './platform-checks.js';
 import { check, type DoctorCheck, type DoctorReport } from './report.js';
 import { stateChecks } from './state-checks.js';
 
-export type DoctorContext = Pick<AppContext, 'store' | 'artifacts' | 'loaded' | 'secrets' | 'provider' | 'lock' | 'sharedReleases' | 'sharedLedger'>;
+export type DoctorContext = Pick<
+  AppContext,
+  'store' | 'artifacts' | 'loaded' | 'secrets' | 'provider' | 'lock' | 'sharedReleases' | 'sharedLedger'
+>;
 
 export async function doctor(ctx: DoctorContext): Promise<DoctorReport> {
   const holder = await ctx.lock.holder(ctx.loaded.manifest.app);
@@ -29,8 +32,17 @@ export async function doctor(ctx: DoctorContext): Promise<DoctorReport> {
   // The local provider's control plane is the SQLite state itself; any other holds its own.
   const plane = ctx.provider.kind === 'local' ? stateChecks(ctx, busy) : await platformChecks(ctx, busy);
   const checks = [
-    await artifacts(ctx), codeTrees(ctx), plane.versions, plane.aliases, plane.ledger, ...plane.platform,
-    immutability(ctx), promotions(ctx, holder !== undefined && !dead), lock(holder, dead), plane.environments, secrets(ctx),
+    await artifacts(ctx),
+    codeTrees(ctx),
+    plane.versions,
+    plane.aliases,
+    plane.ledger,
+    ...plane.platform,
+    immutability(ctx),
+    promotions(ctx, holder !== undefined && !dead),
+    lock(holder, dead),
+    plane.environments,
+    secrets(ctx),
   ];
   return { ok: checks.every((each) => each.status !== 'fail'), checks };
 }
@@ -47,7 +59,7 @@ async function artifacts(ctx: Pick<AppContext, 'store' | 'artifacts' | 'provider
     for (const fn of release.functions) {
       if (seen.has(fn.sha256)) continue;
       seen.add(fn.sha256);
-      if (!ctx.artifacts.has(fn.sha256) && await ctx.provider.hasArtifact?.(fn.sha256)) {
+      if (!ctx.artifacts.has(fn.sha256) && (await ctx.provider.hasArtifact?.(fn.sha256))) {
         remote++;
         continue;
       }
@@ -59,28 +71,55 @@ async function artifacts(ctx: Pick<AppContext, 'store' | 'artifacts' | 'provider
     }
   }
   const where = remote === 0 ? '' : ` (${remote} of them only on the platform, as another machine built them)`;
-  return check('artifacts', problems, `${seen.size} artifact(s) intact${where}`, 'artifacts are missing or changed: rebuild their releases with `stagecraft build`');
+  return check(
+    'artifacts',
+    problems,
+    `${seen.size} artifact(s) intact${where}`,
+    'artifacts are missing or changed: rebuild their releases with `stagecraft build`',
+  );
 }
 
 /** Invariant 1 for what runs locally: every unpacked tree still matches the digest taken when it was unpacked. */
 function codeTrees(ctx: Pick<AppContext, 'artifacts'>): DoctorCheck {
   const problems = tamperedTrees(ctx.artifacts).map((tree) => `${tree.dir}: ${tree.problem}`);
-  return check('code', problems, 'unpacked code matches its artifacts', 'unpacked code differs from its artifact: the next start unpacks it again; never edit files under .stagecraft/');
+  return check(
+    'code',
+    problems,
+    'unpacked code matches its artifacts',
+    'unpacked code differs from its artifact: the next start unpacks it again; never edit files under .stagecraft/',
+  );
 }
 
 function immutability(ctx: Pick<AppContext, 'store'>): DoctorCheck {
   const missing = ctx.store.audit.missingTriggers().map((name) => `trigger ${name} is missing`);
-  return check('immutability', missing, 'artifacts, versions and the ledger are guarded against change', 'guards against changing history are missing');
+  return check(
+    'immutability',
+    missing,
+    'artifacts, versions and the ledger are guarded against change',
+    'guards against changing history are missing',
+  );
 }
 
 /** A promotion left `running` or `rolling-back` by a process that is gone must be settled. */
 function promotions(ctx: Pick<AppContext, 'store'>, working: boolean): DoctorCheck {
   const open = ctx.store.promotions.unfinished<PromotionState>();
-  const problems = open.filter((record) => record.status !== 'awaiting-approval' && !working)
-    .map((record) => `${record.id} (${record.kind} of ${record.releaseId} to ${record.target}) was interrupted while ${record.status}: run \`stagecraft promote --resume\``);
+  const problems = open
+    .filter((record) => record.status !== 'awaiting-approval' && !working)
+    .map(
+      (record) =>
+        `${record.id} (${record.kind} of ${record.releaseId} to ${record.target}) was interrupted while ${record.status}: run \`stagecraft promote --resume\``,
+    );
   const paused = open.filter((record) => record.status === 'awaiting-approval');
-  if (paused.length > 1) problems.push(`${paused.length} promotions wait for an approval at once: ${paused.map((record) => record.id).join(', ')}`);
-  return check('promotions', problems, working ? 'a promotion is running now' : 'no promotion was left half-done', 'a promotion was interrupted');
+  if (paused.length > 1)
+    problems.push(
+      `${paused.length} promotions wait for an approval at once: ${paused.map((record) => record.id).join(', ')}`,
+    );
+  return check(
+    'promotions',
+    problems,
+    working ? 'a promotion is running now' : 'no promotion was left half-done',
+    'a promotion was interrupted',
+  );
 }
 
 /** Invariant 5, as the lock's own store has it (SQLite, or the shared DynamoDB table). */
@@ -88,8 +127,15 @@ function lock(holder: LockHolder | undefined, dead: 'gone' | 'silent' | undefine
   if (!holder) return { name: 'lock', status: 'ok', message: 'free' };
   const who = `\`${holder.operation}\` (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}`;
   if (!dead) return { name: 'lock', status: 'ok', message: `held by ${who})` };
-  const why = dead === 'gone' ? 'whose process is gone' : `whose process is gone or hung (no heartbeat since ${holder.heartbeatAt})`;
-  return { name: 'lock', status: 'warn', message: `held by ${who}, since ${holder.since}), ${why}; the next command takes it over` };
+  const why =
+    dead === 'gone'
+      ? 'whose process is gone'
+      : `whose process is gone or hung (no heartbeat since ${holder.heartbeatAt})`;
+  return {
+    name: 'lock',
+    status: 'warn',
+    message: `held by ${who}, since ${holder.since}), ${why}; the next command takes it over`,
+  };
 }
 
 /** Invariant 7: no secret value in clear in the ledger, version configs, promotion journals or captured logs. */
@@ -98,9 +144,18 @@ function secrets(ctx: Pick<AppContext, 'store' | 'loaded' | 'secrets'>): DoctorC
   try {
     values = ctx.secrets.allValues();
   } catch (error) {
-    return { name: 'secrets', status: 'warn', message: `the stored secrets could not be opened, so they were not looked for in clear: ${(error as Error).message}` };
+    return {
+      name: 'secrets',
+      status: 'warn',
+      message: `the stored secrets could not be opened, so they were not looked for in clear: ${(error as Error).message}`,
+    };
   }
-  if (values === undefined) return { name: 'secrets', status: 'warn', message: 'secrets are stored but no key is at hand, so they were not looked for in clear' };
+  if (values === undefined)
+    return {
+      name: 'secrets',
+      status: 'warn',
+      message: 'secrets are stored but no key is at hand, so they were not looked for in clear',
+    };
   const problems: string[] = [];
   const logs = logTexts(join(ctx.loaded.appDir, '.stagecraft', 'logs'));
   for (const [index, value] of values.entries()) {
@@ -110,10 +165,17 @@ function secrets(ctx: Pick<AppContext, 'store' | 'loaded' | 'secrets'>): DoctorC
     for (const [file, text] of logs) if (forms.some((form) => text.includes(form))) places.add(`log ${file}`);
     for (const place of places) problems.push(`stored secret #${index + 1} appears in clear in ${place}`);
   }
-  return check('secrets', problems, `${values.length} secret value(s) appear nowhere in clear`, 'secret values are written in clear');
+  return check(
+    'secrets',
+    problems,
+    `${values.length} secret value(s) appear nowhere in clear`,
+    'secret values are written in clear',
+  );
 }
 
 function logTexts(dir: string): [string, string][] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((file) => file.endsWith('.log')).map((file) => [file, readFileSync(join(dir, file), 'utf8')]);
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.log'))
+    .map((file) => [file, readFileSync(join(dir, file), 'utf8')]);
 }

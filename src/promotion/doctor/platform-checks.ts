@@ -12,8 +12,14 @@ import { aliasLedgerProblem, check, mixedReleases, type ControlPlaneChecks, type
 
 export async function platformChecks(ctx: PlatformContext, busy: boolean): Promise<ControlPlaneChecks> {
   const view = await readPlatform(ctx);
-  const audits = await ctx.provider.audit?.(auditedEnvironments(ctx, view)) ?? [];
-  return { versions: versions(view), aliases: aliases(view), ledger: ledger(view), environments: environments(ctx, view, busy), platform: audits.map(fromAudit) };
+  const audits = (await ctx.provider.audit?.(auditedEnvironments(ctx, view))) ?? [];
+  return {
+    versions: versions(view),
+    aliases: aliases(view),
+    ledger: ledger(view),
+    environments: environments(ctx, view, busy),
+    platform: audits.map(fromAudit),
+  };
 }
 
 /**
@@ -27,14 +33,21 @@ function versions(view: PlatformView): DoctorCheck {
     for (const version of published) {
       count++;
       const problem = versionProblem(view, fn, version);
-      if (problem) problems.push(`${instance} v${version.version}: ${problem}; ${cleanUp(view, instance, version.version)}`);
+      if (problem)
+        problems.push(`${instance} v${version.version}: ${problem}; ${cleanUp(view, instance, version.version)}`);
     }
   }
-  return check('versions', problems, `${count} version(s) run their release's artifact`, 'versions run code that is not their release\'s artifact, or were published outside Stagecraft');
+  return check(
+    'versions',
+    problems,
+    `${count} version(s) run their release's artifact`,
+    "versions run code that is not their release's artifact, or were published outside Stagecraft",
+  );
 }
 
 function versionProblem(view: PlatformView, fn: string, version: VersionRecord): string | undefined {
-  if (version.releaseId === '') return 'its description carries no Stagecraft metadata: it was published outside Stagecraft';
+  if (version.releaseId === '')
+    return 'its description carries no Stagecraft metadata: it was published outside Stagecraft';
   const release = view.release(version.releaseId);
   if (!release) return `names release ${version.releaseId}, which the state does not know`;
   if (fn !== '' && version.function !== fn) return `says it is ${version.function}, but the instance runs ${fn}`;
@@ -49,7 +62,10 @@ function versionProblem(view: PlatformView, fn: string, version: VersionRecord):
 /** What to do with a version that must not run: move the aliases on it back, then delete it. */
 function cleanUp(view: PlatformView, instance: string, version: number): string {
   const remove = `\`aws lambda delete-function --function-name ${instance} --qualifier ${version}\``;
-  const users = view.aliases.filter((slot) => slot.instance === instance && (slot.current?.version === version || slot.current?.extra?.version === version));
+  const users = view.aliases.filter(
+    (slot) =>
+      slot.instance === instance && (slot.current?.version === version || slot.current?.extra?.version === version),
+  );
   if (users.length === 0) return `nothing points at it: delete it with ${remove}`;
   const moves = users.map((slot) => putBack(view, slot) ?? `move ${slot.alias} off it`);
   return `${users.map((slot) => slot.alias).join(' and ')} point at it: ${moves.join(', ')}, then delete it with ${remove}`;
@@ -62,10 +78,14 @@ function aliases(view: PlatformView): DoctorCheck {
     const alias = slot.current;
     if (!alias) continue;
     const exists = (number: number) => view.version(slot.instance, number) !== undefined;
-    const problem = !exists(alias.version) ? 'points at a missing version'
-      : alias.extra && !exists(alias.extra.version) ? 'splits traffic with a missing version'
-        : alias.extra && !(alias.extra.weight > 0 && alias.extra.weight < 1) ? 'has a traffic weight outside (0, 1)'
-          : alias.extra && alias.extra.version === alias.version ? 'splits traffic with its own version'
+    const problem = !exists(alias.version)
+      ? 'points at a missing version'
+      : alias.extra && !exists(alias.extra.version)
+        ? 'splits traffic with a missing version'
+        : alias.extra && !(alias.extra.weight > 0 && alias.extra.weight < 1)
+          ? 'has a traffic weight outside (0, 1)'
+          : alias.extra && alias.extra.version === alias.version
+            ? 'splits traffic with its own version'
             : undefined;
     if (problem) problems.push(`${slot.instance} ${slot.alias} → v${alias.version}: ${problem}`);
   }
@@ -81,14 +101,26 @@ function ledger(view: PlatformView): DoctorCheck {
     const revision = typeof moved?.detail['revision'] === 'number' ? moved.detail['revision'] : null;
     if (moved && current && current.version === moved.version && current.revision === revision) continue;
     if (!moved && !current) continue;
-    const problem = aliasLedgerProblem(slot.instance, slot.alias, current ? { version: current.version, revision: current.revision } : null,
-      recorded ? { version: moved ? moved.version : null, revision, seq: recorded.seq } : null);
-    const fix = current && !moved ? `it was made outside Stagecraft: \`aws lambda delete-alias --function-name ${slot.instance} --name ${slot.alias}\``
-      : current?.version === moved?.version ? undefined // routing is as recorded; only its description changed
-        : putBack(view, slot);
+    const problem = aliasLedgerProblem(
+      slot.instance,
+      slot.alias,
+      current ? { version: current.version, revision: current.revision } : null,
+      recorded ? { version: moved ? moved.version : null, revision, seq: recorded.seq } : null,
+    );
+    const fix =
+      current && !moved
+        ? `it was made outside Stagecraft: \`aws lambda delete-alias --function-name ${slot.instance} --name ${slot.alias}\``
+        : current?.version === moved?.version
+          ? undefined // routing is as recorded; only its description changed
+          : putBack(view, slot);
     problems.push(fix ? `${problem}; ${fix}` : problem);
   }
-  return check('ledger', problems, 'every alias is where its last ledger record says', 'aliases were moved or deleted outside Stagecraft: put them back as each line says');
+  return check(
+    'ledger',
+    problems,
+    'every alias is where its last ledger record says',
+    'aliases were moved or deleted outside Stagecraft: put them back as each line says',
+  );
 }
 
 /** The command that brings an alias back to its last recorded version: a rollback for `live`, a deploy otherwise. */
@@ -107,7 +139,11 @@ function environments(ctx: PlatformContext, view: PlatformView, busy: boolean): 
   const problems: string[] = [];
   if (!busy) {
     for (const { name: env } of ctx.loaded.manifest.environments) {
-      const releases = new Set(view.aliases.filter((slot) => slot.environment === env && slot.role === 'live').flatMap((slot) => releaseOf(view, slot) ?? []));
+      const releases = new Set(
+        view.aliases
+          .filter((slot) => slot.environment === env && slot.role === 'live')
+          .flatMap((slot) => releaseOf(view, slot) ?? []),
+      );
       if (releases.size > 1) problems.push(`${env}: live runs ${[...releases].join(' and ')} at once`);
     }
   }
@@ -128,8 +164,13 @@ function auditedEnvironments(ctx: PlatformContext, view: PlatformView): AuditedE
         if (slot.role === 'live' && number === slot.current?.version) live[slot.function] = release.manifest;
       }
     }
-    const deployed = slots.length > 0
-      || view.ledger.some((entry) => entry.environment === name && (entry.kind.startsWith('stack.') || entry.kind === 'version.published' || entry.kind === 'alias.moved'));
+    const deployed =
+      slots.length > 0 ||
+      view.ledger.some(
+        (entry) =>
+          entry.environment === name &&
+          (entry.kind.startsWith('stack.') || entry.kind === 'version.published' || entry.kind === 'alias.moved'),
+      );
     return { name, deployed, live, releases: [...releases.values()] };
   });
 }
@@ -139,6 +180,7 @@ function releaseOf(view: PlatformView, slot: AliasSlot): string | undefined {
 }
 
 function fromAudit(audit: PlatformAudit): DoctorCheck {
-  if (audit.failures.length > 0) return check(audit.name, [...audit.failures, ...audit.warnings], audit.ok, audit.failed);
+  if (audit.failures.length > 0)
+    return check(audit.name, [...audit.failures, ...audit.warnings], audit.ok, audit.failed);
   return check(audit.name, audit.warnings, audit.ok, audit.warned, 'warn');
 }

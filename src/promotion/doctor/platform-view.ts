@@ -44,12 +44,18 @@ export async function readPlatform(ctx: PlatformContext): Promise<PlatformView> 
   const add = (environment: string, fn: string, instance: string, alias: string | null): void => {
     if (!functions.get(instance)) functions.set(instance, fn);
     if (alias === null || slots.has(slotKey(instance, alias))) return;
-    const role = alias === aliasName(manifest, environment, 'live') ? 'live' : alias === aliasName(manifest, environment, 'smoke') ? 'smoke' : undefined;
+    const role =
+      alias === aliasName(manifest, environment, 'live')
+        ? 'live'
+        : alias === aliasName(manifest, environment, 'smoke')
+          ? 'smoke'
+          : undefined;
     slots.set(slotKey(instance, alias), { environment, function: fn, instance, alias, role });
   };
   for (const { name: env } of manifest.environments) {
     for (const fn of Object.keys(manifest.functions)) {
-      for (const role of ['live', 'smoke'] as const) add(env, fn, instanceName(manifest, fn, env), aliasName(manifest, env, role));
+      for (const role of ['live', 'smoke'] as const)
+        add(env, fn, instanceName(manifest, fn, env), aliasName(manifest, env, role));
     }
   }
   const recorded = new Map<string, LedgerEntry>();
@@ -57,22 +63,33 @@ export async function readPlatform(ctx: PlatformContext): Promise<PlatformView> 
     if (entry.instance === null) continue;
     add(entry.environment ?? '', entry.function ?? '', entry.instance, entry.alias);
     // Oldest first: the last record seen of an alias is its newest.
-    if ((entry.kind === 'alias.moved' || entry.kind === 'alias.deleted') && entry.alias !== null) recorded.set(slotKey(entry.instance, entry.alias), entry);
+    if ((entry.kind === 'alias.moved' || entry.kind === 'alias.deleted') && entry.alias !== null)
+      recorded.set(slotKey(entry.instance, entry.alias), entry);
   }
 
   // One call after another: doctor is never in a hurry, and Lambda's control plane throttles bursts.
   const instances: PlatformView['instances'] = new Map();
-  for (const [instance, fn] of functions) instances.set(instance, { function: fn, versions: await ctx.provider.listVersions(instance) });
+  for (const [instance, fn] of functions)
+    instances.set(instance, { function: fn, versions: await ctx.provider.listVersions(instance) });
   const aliases: AliasSlot[] = [];
   for (const slot of slots.values()) {
-    aliases.push({ ...slot, current: await ctx.provider.getAlias(slot.instance, slot.alias), recorded: recorded.get(slotKey(slot.instance, slot.alias)) });
+    aliases.push({
+      ...slot,
+      current: await ctx.provider.getAlias(slot.instance, slot.alias),
+      recorded: recorded.get(slotKey(slot.instance, slot.alias)),
+    });
   }
 
   let known = ctx.store.releases.list();
-  const named = [...instances.values()].flatMap((instance) => instance.versions.map((version) => version.releaseId)).filter((id) => id !== '');
-  if (ctx.sharedReleases && named.some((id) => findRelease(known, id) === undefined)) known = [...known, ...await ctx.sharedReleases()];
+  const named = [...instances.values()]
+    .flatMap((instance) => instance.versions.map((version) => version.releaseId))
+    .filter((id) => id !== '');
+  if (ctx.sharedReleases && named.some((id) => findRelease(known, id) === undefined))
+    known = [...known, ...(await ctx.sharedReleases())];
   return {
-    aliases, instances, ledger,
+    aliases,
+    instances,
+    ledger,
     release: (id) => findRelease(known, id),
     version: (instance, number) => instances.get(instance)?.versions.find((version) => version.version === number),
   };
@@ -85,5 +102,8 @@ function slotKey(instance: string, alias: string): string {
 /** Release ids are `r<n>-<digest prefix>`; two machines number the same release differently, its digest is the same. */
 function findRelease(releases: Release[], id: string): Release | undefined {
   const digest = /^r\d+-([0-9a-f]{8,})$/.exec(id)?.[1];
-  return releases.find((release) => release.id === id) ?? (digest === undefined ? undefined : releases.find((release) => release.digest.startsWith(digest)));
+  return (
+    releases.find((release) => release.id === id) ??
+    (digest === undefined ? undefined : releases.find((release) => release.digest.startsWith(digest)))
+  );
 }

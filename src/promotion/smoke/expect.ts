@@ -14,7 +14,11 @@ export interface Observed {
 export function unmetExpectations(expect: SmokeTestDef['expect'], observed: Observed): string[] {
   const problems: string[] = [];
   if (expect.status !== undefined && observed.status !== expect.status) {
-    problems.push(observed.status === undefined ? `expected status ${expect.status}, but the result has no statusCode` : `expected status ${expect.status}, got ${observed.status}`);
+    problems.push(
+      observed.status === undefined
+        ? `expected status ${expect.status}, but the result has no statusCode`
+        : `expected status ${expect.status}, got ${observed.status}`,
+    );
   }
   if (expect.bodyContains !== undefined && !observed.body.includes(expect.bodyContains)) {
     problems.push(`expected the body to contain ${JSON.stringify(expect.bodyContains)}`);
@@ -33,7 +37,8 @@ export function unmetExpectations(expect: SmokeTestDef['expect'], observed: Obse
   }
   for (const [name, value] of Object.entries(expect.headers ?? {})) {
     const actual = observed.headers[name.toLowerCase()];
-    if (actual !== value) problems.push(`expected header ${name}: ${value}, got ${actual === undefined ? 'none' : actual}`);
+    if (actual !== value)
+      problems.push(`expected header ${name}: ${value}, got ${actual === undefined ? 'none' : actual}`);
   }
   if (problems.length > 0) problems.push(`body: ${truncate(observed.body, 300)}`);
   return problems;

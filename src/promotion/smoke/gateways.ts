@@ -10,7 +10,9 @@ import { aliasName, instanceName, type Manifest } from '../../manifest/index.js'
 import { readUpFile, type Provider } from '../../providers/index.js';
 import { processIsAlive } from '../lock.js';
 
-interface Closable { close(): Promise<void> }
+interface Closable {
+  close(): Promise<void>;
+}
 
 export class SmokeGateways {
   private readonly urls = new Map<string, Promise<string>>();
@@ -42,13 +44,20 @@ export class SmokeGateways {
   private async startEphemeral(manifest: Manifest, env: string): Promise<string> {
     const routes: RouteDef[] = [];
     for (const [fn, def] of Object.entries(manifest.functions)) {
-      for (const event of def.events) if (event.type === 'http') routes.push({ method: event.method, path: event.path, payload: event.payload, function: fn });
+      for (const event of def.events)
+        if (event.type === 'http')
+          routes.push({ method: event.method, path: event.path, payload: event.payload, function: fn });
     }
     const stages = [{ name: env, prefix: '', routes }];
     const gateway = createGateway({
       stages: () => stages,
       region: manifest.region,
-      invoke: (call) => this.deps.provider.invoke({ instance: instanceName(manifest, call.function, env), qualifier: aliasName(manifest, env, 'smoke'), payload: call.payload }),
+      invoke: (call) =>
+        this.deps.provider.invoke({
+          instance: instanceName(manifest, call.function, env),
+          qualifier: aliasName(manifest, env, 'smoke'),
+          payload: call.payload,
+        }),
     });
     const port = await gateway.listen(0, '127.0.0.1');
     this.ephemeral.push(gateway);

@@ -38,13 +38,20 @@ export async function runSmokeTests(deps: SmokeRunDeps, manifest: Manifest, env:
     const started = performance.now();
     let failure: string[];
     try {
-      failure = await withTimeout(runOne(deps, manifest, env, test), test.timeout, `timed out after ${test.timeout} ms`);
+      failure = await withTimeout(
+        runOne(deps, manifest, env, test),
+        test.timeout,
+        `timed out after ${test.timeout} ms`,
+      );
     } catch (error) {
       failure = [(error as Error).message];
     }
     const kind = test.http ? 'http' : test.invoke !== undefined ? 'invoke' : 'run';
     results.push({
-      name: test.name, kind, ok: failure.length === 0, durationMs: Math.round(performance.now() - started),
+      name: test.name,
+      kind,
+      ok: failure.length === 0,
+      durationMs: Math.round(performance.now() - started),
       ...(failure.length > 0 ? { failure: failure.slice(0, FAILURE_LINES).map((line) => truncate(line, 400)) } : {}),
     });
   }
@@ -61,23 +68,34 @@ async function runOne(deps: SmokeRunDeps, manifest: Manifest, env: string, test:
       signal: AbortSignal.timeout(test.timeout),
     });
     const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => { headers[name] = value; });
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
     return unmetExpectations(test.expect, { status: response.status, headers, body: await response.text() });
   }
   if (test.invoke !== undefined) {
     const outcome = await deps.provider.invoke({
-      instance: instanceName(manifest, test.invoke, env), qualifier: aliasName(manifest, env, 'smoke'), payload: JSON.stringify(test.event ?? {}),
+      instance: instanceName(manifest, test.invoke, env),
+      qualifier: aliasName(manifest, env, 'smoke'),
+      payload: JSON.stringify(test.event ?? {}),
     });
-    if (!outcome.ok) return [`${test.invoke} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`, ...outcome.logs.slice(-6)];
+    if (!outcome.ok)
+      return [
+        `${test.invoke} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`,
+        ...outcome.logs.slice(-6),
+      ];
     return unmetExpectations(test.expect, observedResult(outcome.payload));
   }
   const url = await deps.gateways.url(manifest, env);
   const run = await runCommand(test.run ?? 'false', {
-    cwd: deps.appDir, timeoutMs: test.timeout,
+    cwd: deps.appDir,
+    timeoutMs: test.timeout,
     env: { STAGECRAFT_URL: url, STAGECRAFT_ENV: env, STAGECRAFT_ALIAS: 'smoke', STAGECRAFT_ALIAS_HEADER: ALIAS_HEADER },
   });
   if (run.exitCode === 0 && !run.timedOut) return [];
-  const why = run.timedOut ? `\`${test.run}\` timed out after ${test.timeout} ms` : `\`${test.run}\` exited with ${run.exitCode ?? 'no code'}`;
+  const why = run.timedOut
+    ? `\`${test.run}\` timed out after ${test.timeout} ms`
+    : `\`${test.run}\` exited with ${run.exitCode ?? 'no code'}`;
   return [why, ...run.output.split('\n').filter((line) => line.trim() !== '')];
 }
 
@@ -90,10 +108,16 @@ function observedResult(payload: string): Observed {
     return { headers: {}, body: payload };
   }
   if (result !== null && typeof result === 'object' && 'statusCode' in result) {
-    const { statusCode, headers, body } = result as { statusCode?: unknown; headers?: Record<string, unknown>; body?: unknown };
+    const { statusCode, headers, body } = result as {
+      statusCode?: unknown;
+      headers?: Record<string, unknown>;
+      body?: unknown;
+    };
     return {
       status: typeof statusCode === 'number' ? statusCode : undefined,
-      headers: Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)])),
+      headers: Object.fromEntries(
+        Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
+      ),
       body: typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body),
     };
   }
@@ -103,7 +127,12 @@ function observedResult(payload: string): Observed {
 async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([work, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]);
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }

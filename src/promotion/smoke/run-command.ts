@@ -7,7 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 
-export interface CommandRun { exitCode: number | null; timedOut: boolean; output: string }
+export interface CommandRun {
+  exitCode: number | null;
+  timedOut: boolean;
+  output: string;
+}
 
 const MAX_OUTPUT = 64 * 1024;
 
@@ -22,10 +26,16 @@ const WITH_WATCHDOG = [
   'exit $status',
 ].join('\n');
 
-export function runCommand(command: string, options: { cwd: string; env: Record<string, string>; timeoutMs: number }): Promise<CommandRun> {
+export function runCommand(
+  command: string,
+  options: { cwd: string; env: Record<string, string>; timeoutMs: number },
+): Promise<CommandRun> {
   return new Promise((resolve) => {
     const child = spawn('sh', ['-c', WITH_WATCHDOG, 'stagecraft-smoke', String(process.pid), command], {
-      cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let output = '';
     const collect = (chunk: Buffer): void => {

@@ -7,7 +7,12 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html); Lambda's
  * `CodeSha256` is checked again when the code is installed.
  */
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type BucketLocationConstraint } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type BucketLocationConstraint,
+} from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
@@ -15,7 +20,10 @@ import { errorName, isNotFound, providerError } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
 import { hexToCodeSha } from './metadata.js';
 
-export interface ArtifactLocation { bucket: string; key: string }
+export interface ArtifactLocation {
+  bucket: string;
+  key: string;
+}
 
 export interface ArtifactBucketOptions {
   clients: AwsClients;
@@ -33,9 +41,12 @@ export class ArtifactBucket {
   constructor(private readonly options: ArtifactBucketOptions) {}
 
   name(): Promise<string> {
-    this.bucketName ??= this.options.bucket !== undefined
-      ? Promise.resolve(this.options.bucket)
-      : Promise.all([this.options.clients.account(), this.options.clients.region()]).then(([account, region]) => `stagecraft-${account}-${region}`);
+    this.bucketName ??=
+      this.options.bucket !== undefined
+        ? Promise.resolve(this.options.bucket)
+        : Promise.all([this.options.clients.account(), this.options.clients.region()]).then(
+            ([account, region]) => `stagecraft-${account}-${region}`,
+          );
     return this.bucketName;
   }
 
@@ -65,31 +76,53 @@ export class ArtifactBucket {
     if (this.present.has(sha256)) return { bucket, key };
     if (await this.has(sha256)) return { bucket, key };
     if (!this.options.artifacts.has(sha256)) {
-      throw new StagecraftError('ARTIFACT_CORRUPT', `artifact ${sha256} of ${fn} is neither in s3://${bucket} nor in the local artifact store`, {
-        hint: 'run `stagecraft build` on the machine that built this release (same inputs give the same artifact), then deploy again',
-      });
+      throw new StagecraftError(
+        'ARTIFACT_CORRUPT',
+        `artifact ${sha256} of ${fn} is neither in s3://${bucket} nor in the local artifact store`,
+        {
+          hint: 'run `stagecraft build` on the machine that built this release (same inputs give the same artifact), then deploy again',
+        },
+      );
     }
     const body = readFileSync(this.options.artifacts.pathOf(sha256));
-    this.options.progress?.(`  uploading ${fn} artifact ${sha256.slice(0, 12)} (${body.length} bytes) to s3://${bucket}`);
-    await this.put(bucket, key, body, sha256).catch(async (error: unknown) => {
-      if (errorName(error) !== 'NoSuchBucket') throw error;
-      await this.createBucket(bucket);
-      await this.put(bucket, key, body, sha256);
-    }).catch((error: unknown) => { throw providerError(error, `cannot upload artifact ${sha256} to s3://${bucket}/${key}`); });
+    this.options.progress?.(
+      `  uploading ${fn} artifact ${sha256.slice(0, 12)} (${body.length} bytes) to s3://${bucket}`,
+    );
+    await this.put(bucket, key, body, sha256)
+      .catch(async (error: unknown) => {
+        if (errorName(error) !== 'NoSuchBucket') throw error;
+        await this.createBucket(bucket);
+        await this.put(bucket, key, body, sha256);
+      })
+      .catch((error: unknown) => {
+        throw providerError(error, `cannot upload artifact ${sha256} to s3://${bucket}/${key}`);
+      });
     this.present.add(sha256);
     return { bucket, key };
   }
 
   private async put(bucket: string, key: string, body: Buffer, sha256: string): Promise<void> {
-    await this.options.clients.s3.send(new PutObjectCommand({
-      Bucket: bucket, Key: key, Body: body, ContentType: 'application/zip', ChecksumSHA256: hexToCodeSha(sha256),
-      // Written once: a second writer of the same name writes the same bytes, and S3 keeps the first.
-      IfNoneMatch: '*',
-    })).catch((error: unknown) => {
-      // 412: another process uploaded the same artifact between our check and our write.
-      if (errorName(error) === 'PreconditionFailed' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) return;
-      throw error;
-    });
+    await this.options.clients.s3
+      .send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/zip',
+          ChecksumSHA256: hexToCodeSha(sha256),
+          // Written once: a second writer of the same name writes the same bytes, and S3 keeps the first.
+          IfNoneMatch: '*',
+        }),
+      )
+      .catch((error: unknown) => {
+        // 412: another process uploaded the same artifact between our check and our write.
+        if (
+          errorName(error) === 'PreconditionFailed' ||
+          (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412
+        )
+          return;
+        throw error;
+      });
   }
 
   private async createBucket(bucket: string): Promise<void> {
@@ -97,12 +130,18 @@ export class ArtifactBucket {
     this.options.progress?.(`  creating the artifact bucket s3://${bucket}`);
     // us-east-1 is the one region that refuses an explicit LocationConstraint
     // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html#API_CreateBucket_RequestSyntax).
-    await this.options.clients.s3.send(new CreateBucketCommand({
-      Bucket: bucket,
-      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
-    })).catch((error: unknown) => {
-      if (errorName(error) === 'BucketAlreadyOwnedByYou') return;
-      throw error;
-    });
+    await this.options.clients.s3
+      .send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          ...(region === 'us-east-1'
+            ? {}
+            : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+        }),
+      )
+      .catch((error: unknown) => {
+        if (errorName(error) === 'BucketAlreadyOwnedByYou') return;
+        throw error;
+      });
   }
 }

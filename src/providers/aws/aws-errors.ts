@@ -4,7 +4,12 @@
  */
 import { StagecraftError } from '../../errors.js';
 
-interface SdkError { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } }
+interface SdkError {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
 
 const NOT_FOUND = new Set(['ResourceNotFoundException', 'NotFound', 'NoSuchKey', 'NoSuchBucket']);
 
@@ -33,7 +38,10 @@ export function providerError(cause: unknown, doing: string): StagecraftError {
   const sdk = cause as SdkError | undefined;
   const name = sdk?.name ?? 'Error';
   const message = sdk?.message ?? String(cause);
-  return new StagecraftError('PROVIDER_FAILED', `${doing}: ${name}: ${message}`, { hint: hintFor(name, message, sdk?.code), cause });
+  return new StagecraftError('PROVIDER_FAILED', `${doing}: ${name}: ${message}`, {
+    hint: hintFor(name, message, sdk?.code),
+    cause,
+  });
 }
 
 function hintFor(name: string, message: string, code: string | undefined): string {

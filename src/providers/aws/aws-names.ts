@@ -21,7 +21,11 @@ export function stackEnvironments(manifest: Pick<Manifest, 'strategy' | 'environ
 
 /** `orders-dlq` → `OrdersDlq`: CloudFormation logical ids are alphanumeric. */
 export function pascal(text: string): string {
-  return text.split(/[^A-Za-z0-9]+/).filter(Boolean).map((part) => part[0]?.toUpperCase() + part.slice(1)).join('');
+  return text
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
 }
 
 /**
@@ -46,7 +50,10 @@ export class LogicalIds {
   }
 }
 
-export interface Place { region: string; account: string }
+export interface Place {
+  region: string;
+  account: string;
+}
 
 export function functionArn(place: Place, instance: string, qualifier?: string): string {
   return `arn:aws:lambda:${place.region}:${place.account}:function:${instance}${qualifier === undefined ? '' : `:${qualifier}`}`;

@@ -17,17 +17,40 @@
  * so the record follows the change, never precedes it.
  */
 import {
-  CreateAliasCommand, DeleteAliasCommand, DeleteFunctionCommand, GetAliasCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
-  UpdateAliasCommand, type AliasConfiguration, type FunctionConfiguration,
+  CreateAliasCommand,
+  DeleteAliasCommand,
+  DeleteFunctionCommand,
+  GetAliasCommand,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  type AliasConfiguration,
+  type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, instanceName, withEphemeral, type EphemeralRef, type Manifest } from '../../manifest/index.js';
 import { createRedactor, redactError, type InvokeOutcome } from '../../runtime/index.js';
-import type { AliasRecord, AliasTarget, ChangeMeta, MetricSummary, NewLedgerEntry, NewVersion, VersionRecord } from '../../state/index.js';
+import type {
+  AliasRecord,
+  AliasTarget,
+  ChangeMeta,
+  MetricSummary,
+  NewLedgerEntry,
+  NewVersion,
+  VersionRecord,
+} from '../../state/index.js';
 import type { VersionSecrets } from '../local/version-secrets.js';
 import type { AuditedEnvironment, PlatformAudit } from '../platform-audit.js';
-import type { AlarmState, InvokeRequest, LogTail, MessageOptions, Provider, StackSpec, VersionMetricsQuery } from '../provider.js';
+import type {
+  AlarmState,
+  InvokeRequest,
+  LogTail,
+  MessageOptions,
+  Provider,
+  StackSpec,
+  VersionMetricsQuery,
+} from '../provider.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { destroyAwsEnvironment } from './destroy.js';
 import { errorName, isNotFound, providerError } from './aws-errors.js';
@@ -90,9 +113,21 @@ export class AwsProvider implements Provider {
 
   constructor(private readonly deps: AwsProviderDeps) {
     const progress = deps.progress;
-    this.bucket = new ArtifactBucket({ clients: deps.clients, artifacts: deps.artifacts, bucket: deps.bucket, ...(progress ? { progress } : {}) });
-    this.stacks = new StackDeployer({ clients: deps.clients, ...(progress ? { progress } : {}), ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }) });
-    this.code = new FunctionCode({ clients: deps.clients, ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }) });
+    this.bucket = new ArtifactBucket({
+      clients: deps.clients,
+      artifacts: deps.artifacts,
+      bucket: deps.bucket,
+      ...(progress ? { progress } : {}),
+    });
+    this.stacks = new StackDeployer({
+      clients: deps.clients,
+      ...(progress ? { progress } : {}),
+      ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }),
+    });
+    this.code = new FunctionCode({
+      clients: deps.clients,
+      ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }),
+    });
     this.bindings = new AliasBindings(deps.clients, progress);
   }
 
@@ -103,7 +138,10 @@ export class AwsProvider implements Provider {
 
   async ensureStack(stack: StackSpec, change: ChangeMeta): Promise<void> {
     const view: StackManifest = {
-      app: stack.app, strategy: stack.strategy, environments: this.manifest().environments, resources: stack.resources,
+      app: stack.app,
+      strategy: stack.strategy,
+      environments: this.manifest().environments,
+      resources: stack.resources,
       functions: stack.definitions ?? this.manifest().functions,
     };
     const name = stackName(view, stack.environment);
@@ -111,30 +149,60 @@ export class AwsProvider implements Provider {
     this.stackStates.set(name, state);
     for (const env of stackEnvironments(view, stack.environment)) this.views.set(env, view);
     if (action !== 'unchanged') {
-      await this.deps.ledger.append({ ...change, kind: `stack.${action}`, environment: stack.environment, detail: { ...change.detail, stack: name, template: state.digest } });
+      await this.deps.ledger.append({
+        ...change,
+        kind: `stack.${action}`,
+        environment: stack.environment,
+        detail: { ...change.detail, stack: name, template: state.digest },
+      });
     }
   }
 
   async publishVersion(spec: NewVersion, change: ChangeMeta): Promise<{ version: VersionRecord; created: boolean }> {
     const role = (await this.stackOf(spec.environment)).outputs[OUTPUT_ROLE];
-    if (!role) throw new StagecraftError('PROVIDER_FAILED', `stack ${stackName(this.manifest(), spec.environment)} has no ${OUTPUT_ROLE} output`, { hint: 'deploy the environment again to repair its stack' });
+    if (!role)
+      throw new StagecraftError(
+        'PROVIDER_FAILED',
+        `stack ${stackName(this.manifest(), spec.environment)} has no ${OUTPUT_ROLE} output`,
+        { hint: 'deploy the environment again to repair its stack' },
+      );
     const [account, region] = await Promise.all([this.deps.clients.account(), this.deps.clients.region()]);
     const view = this.views.get(spec.environment) ?? this.manifest();
-    const variables = lambdaEnvironment(spec, this.deps.secrets, awsLocators(view, spec.environment, { account, region }));
+    const variables = lambdaEnvironment(
+      spec,
+      this.deps.secrets,
+      awsLocators(view, spec.environment, { account, region }),
+    );
     const location = await this.bucket.ensure(spec.sha256, spec.function);
     const installed = await this.code.install(spec, location, role, variables);
     if (installed.created) {
-      await this.deps.ledger.append({ ...change, kind: 'instance.created', instance: spec.instance, function: spec.function, environment: spec.environment });
+      await this.deps.ledger.append({
+        ...change,
+        kind: 'instance.created',
+        instance: spec.instance,
+        function: spec.function,
+        environment: spec.environment,
+      });
     }
     const expected = hexToCodeSha(spec.sha256);
     let published: FunctionConfiguration;
     try {
-      published = await this.deps.clients.lambda.send(new PublishVersionCommand({
-        FunctionName: spec.instance, CodeSha256: expected,
-        Description: encodeVersionMeta({ release: spec.releaseId, sha256: spec.sha256, configDigest: spec.configDigest, environment: spec.environment, function: spec.function }),
-      }));
+      published = await this.deps.clients.lambda.send(
+        new PublishVersionCommand({
+          FunctionName: spec.instance,
+          CodeSha256: expected,
+          Description: encodeVersionMeta({
+            release: spec.releaseId,
+            sha256: spec.sha256,
+            configDigest: spec.configDigest,
+            environment: spec.environment,
+            function: spec.function,
+          }),
+        }),
+      );
     } catch (error) {
-      if (errorName(error) === 'InvalidParameterValueException' && /CodeSha256/i.test((error as Error).message)) throw codeChanged(spec, undefined, error);
+      if (errorName(error) === 'InvalidParameterValueException' && /CodeSha256/i.test((error as Error).message))
+        throw codeChanged(spec, undefined, error);
       throw providerError(error, `cannot publish a version of ${spec.instance}`);
     }
     // Lambda checks CodeSha256 itself; an emulator may not, so the answer is checked here too.
@@ -143,8 +211,14 @@ export class AwsProvider implements Provider {
     this.knownVersions.add(`${spec.instance}:${version.version}`);
     if (installed.changed) {
       await this.deps.ledger.append({
-        ...change, kind: 'version.published', instance: spec.instance, version: version.version, environment: spec.environment, function: spec.function,
-        releaseId: spec.releaseId, detail: { ...change.detail, sha256: spec.sha256, configDigest: spec.configDigest },
+        ...change,
+        kind: 'version.published',
+        instance: spec.instance,
+        version: version.version,
+        environment: spec.environment,
+        function: spec.function,
+        releaseId: spec.releaseId,
+        detail: { ...change.detail, sha256: spec.sha256, configDigest: spec.configDigest },
       });
     }
     return { version, created: installed.changed };
@@ -154,71 +228,129 @@ export class AwsProvider implements Provider {
     // What this process last read or wrote stands where Lambda checks UpdateAlias's RevisionId:
     // a move from a stale state is refused by Lambda itself (PreconditionFailedException).
     const cached = this.aliasCache.get(`${instance}:${alias}`);
-    if (cached && await this.revisionsChecked(instance, cached)) return toAliasRecord(instance, cached);
+    if (cached && (await this.revisionsChecked(instance, cached))) return toAliasRecord(instance, cached);
     const current = await this.readAlias(instance, alias);
     return current && toAliasRecord(instance, current);
   }
 
   async updateAlias(target: AliasTarget, change: ChangeMeta): Promise<AliasRecord> {
-    if (target.extra && !(target.extra.weight > 0 && target.extra.weight < 1 && target.extra.version !== target.version)) {
-      throw new StagecraftError('ARGUMENT_INVALID', `a traffic split needs another version and a weight between 0 and 1, got version ${target.extra.version} at ${target.extra.weight}`);
+    if (
+      target.extra &&
+      !(target.extra.weight > 0 && target.extra.weight < 1 && target.extra.version !== target.version)
+    ) {
+      throw new StagecraftError(
+        'ARGUMENT_INVALID',
+        `a traffic split needs another version and a weight between 0 and 1, got version ${target.extra.version} at ${target.extra.weight}`,
+      );
     }
-    for (const version of [target.version, target.extra?.version]) if (version !== undefined) await this.requireVersion(target.instance, version);
+    for (const version of [target.version, target.extra?.version])
+      if (version !== undefined) await this.requireVersion(target.instance, version);
     // The caller read the alias (getAlias) just before, and says which revision it saw: when this
     // process saw the same one last, that read stands; Lambda still checks it through RevisionId.
     const cached = this.aliasCache.get(`${target.instance}:${target.name}`);
-    const current = target.expectedRevision !== undefined && cached && decodeAliasMeta(cached.Description).revision === target.expectedRevision
-      ? cached
-      : await this.readAlias(target.instance, target.name);
+    const current =
+      target.expectedRevision !== undefined &&
+      cached &&
+      decodeAliasMeta(cached.Description).revision === target.expectedRevision
+        ? cached
+        : await this.readAlias(target.instance, target.name);
     const meta = decodeAliasMeta(current?.Description);
     if (target.expectedRevision !== undefined && (current === undefined || meta.revision !== target.expectedRevision)) {
-      throw new StagecraftError('STATE_FAILED', `alias ${target.name} of ${target.instance} changed while this operation ran (revision ${current ? meta.revision : 'none'}, expected ${target.expectedRevision})`, {
-        hint: 'read the alias again and retry',
-      });
+      throw new StagecraftError(
+        'STATE_FAILED',
+        `alias ${target.name} of ${target.instance} changed while this operation ran (revision ${current ? meta.revision : 'none'}, expected ${target.expectedRevision})`,
+        {
+          hint: 'read the alias again and retry',
+        },
+      );
     }
     const revision = meta.revision + 1;
     const updatedAt = (this.deps.now?.() ?? new Date()).toISOString();
     const live = await this.liveBindings(target.instance, target.name);
-    const routing = { AdditionalVersionWeights: target.extra ? { [String(target.extra.version)]: target.extra.weight } : {} };
+    const routing = {
+      AdditionalVersionWeights: target.extra ? { [String(target.extra.version)]: target.extra.weight } : {},
+    };
     const { lambda } = this.deps.clients;
     const cacheKey = `${target.instance}:${target.name}`;
     try {
       if (current) {
         if (live && meta.bindings !== live.digest) await live.reconcile();
-        this.remember(cacheKey, await lambda.send(new UpdateAliasCommand({
-          FunctionName: target.instance, Name: target.name, FunctionVersion: String(target.version), RoutingConfig: routing,
-          Description: encodeAliasMeta({ revision, updatedAt, bindings: live ? live.digest : meta.bindings }),
-          // Lambda refuses the update when the alias changed since it was read (optimistic locking).
-          RevisionId: current.RevisionId,
-        })));
+        this.remember(
+          cacheKey,
+          await lambda.send(
+            new UpdateAliasCommand({
+              FunctionName: target.instance,
+              Name: target.name,
+              FunctionVersion: String(target.version),
+              RoutingConfig: routing,
+              Description: encodeAliasMeta({ revision, updatedAt, bindings: live ? live.digest : meta.bindings }),
+              // Lambda refuses the update when the alias changed since it was read (optimistic locking).
+              RevisionId: current.RevisionId,
+            }),
+          ),
+        );
       } else {
-        this.remember(cacheKey, await lambda.send(new CreateAliasCommand({
-          FunctionName: target.instance, Name: target.name, FunctionVersion: String(target.version), RoutingConfig: routing,
-          Description: encodeAliasMeta({ revision, updatedAt, bindings: '' }),
-        })));
+        this.remember(
+          cacheKey,
+          await lambda.send(
+            new CreateAliasCommand({
+              FunctionName: target.instance,
+              Name: target.name,
+              FunctionVersion: String(target.version),
+              RoutingConfig: routing,
+              Description: encodeAliasMeta({ revision, updatedAt, bindings: '' }),
+            }),
+          ),
+        );
         if (live) {
           // Bindings need the alias to exist; its digest is written only once they are all made,
           // so an interrupted run is finished by the next move of this alias.
           await live.reconcile();
-          this.remember(cacheKey, await lambda.send(new UpdateAliasCommand({
-            FunctionName: target.instance, Name: target.name, FunctionVersion: String(target.version), RoutingConfig: routing,
-            Description: encodeAliasMeta({ revision, updatedAt, bindings: live.digest }),
-          })));
+          this.remember(
+            cacheKey,
+            await lambda.send(
+              new UpdateAliasCommand({
+                FunctionName: target.instance,
+                Name: target.name,
+                FunctionVersion: String(target.version),
+                RoutingConfig: routing,
+                Description: encodeAliasMeta({ revision, updatedAt, bindings: live.digest }),
+              }),
+            ),
+          );
         }
       }
     } catch (error) {
       this.aliasCache.delete(cacheKey);
       if (errorName(error) === 'PreconditionFailedException') {
-        throw new StagecraftError('STATE_FAILED', `alias ${target.name} of ${target.instance} changed while this operation ran`, { hint: 'read the alias again and retry', cause: error });
+        throw new StagecraftError(
+          'STATE_FAILED',
+          `alias ${target.name} of ${target.instance} changed while this operation ran`,
+          { hint: 'read the alias again and retry', cause: error },
+        );
       }
-      throw providerError(error, `cannot point alias ${target.name} of ${target.instance} at version ${target.version}`);
+      throw providerError(
+        error,
+        `cannot point alias ${target.name} of ${target.instance} at version ${target.version}`,
+      );
     }
     await this.deps.ledger.append({
-      ...change, kind: 'alias.moved', instance: target.instance, alias: target.name, version: target.version,
+      ...change,
+      kind: 'alias.moved',
+      instance: target.instance,
+      alias: target.name,
+      version: target.version,
       previousVersion: current ? Number(current.FunctionVersion) : null,
       detail: { ...change.detail, ...(target.extra ? { extra: target.extra } : {}), revision },
     });
-    return { instance: target.instance, name: target.name, version: target.version, extra: target.extra, revision, updatedAt };
+    return {
+      instance: target.instance,
+      name: target.name,
+      version: target.version,
+      extra: target.extra,
+      revision,
+      updatedAt,
+    };
   }
 
   async deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void> {
@@ -235,7 +367,12 @@ export class AwsProvider implements Provider {
       if (!isNotFound(error)) throw providerError(error, `cannot delete alias ${alias} of ${instance}`);
     }
     await this.deps.ledger.append({
-      ...change, kind: 'alias.deleted', instance, alias, version: null, previousVersion: Number(current.FunctionVersion),
+      ...change,
+      kind: 'alias.deleted',
+      instance,
+      alias,
+      version: null,
+      previousVersion: Number(current.FunctionVersion),
       detail: { ...change.detail, revision: decodeAliasMeta(current.Description).revision + 1 },
     });
   }
@@ -245,8 +382,11 @@ export class AwsProvider implements Provider {
     let marker: string | undefined;
     try {
       do {
-        const page = await this.deps.clients.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: instance, Marker: marker }));
-        for (const config of page.Versions ?? []) if (config.Version !== '$LATEST') versions.push(toVersionRecord(config));
+        const page = await this.deps.clients.lambda.send(
+          new ListVersionsByFunctionCommand({ FunctionName: instance, Marker: marker }),
+        );
+        for (const config of page.Versions ?? [])
+          if (config.Version !== '$LATEST') versions.push(toVersionRecord(config));
         marker = page.NextMarker;
       } while (marker);
     } catch (error) {
@@ -262,28 +402,43 @@ export class AwsProvider implements Provider {
     if (!existing) return;
     // With a version as Qualifier, DeleteFunction deletes that version only; Lambda refuses one an
     // alias points at (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html).
-    await this.deps.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: instance, Qualifier: String(version) })).catch((error: unknown) => {
-      if (!isNotFound(error)) throw providerError(error, `cannot delete version ${version} of ${instance}`);
-    });
+    await this.deps.clients.lambda
+      .send(new DeleteFunctionCommand({ FunctionName: instance, Qualifier: String(version) }))
+      .catch((error: unknown) => {
+        if (!isNotFound(error)) throw providerError(error, `cannot delete version ${version} of ${instance}`);
+      });
     this.knownVersions.delete(`${instance}:${version}`);
     this.versionSecrets.delete(`${instance}:${version}`);
     await this.deps.ledger.append({
-      ...change, kind: 'version.deleted', instance, version, environment: existing.environment, function: existing.function,
-      releaseId: existing.releaseId, detail: { ...change.detail, sha256: existing.sha256 },
+      ...change,
+      kind: 'version.deleted',
+      instance,
+      version,
+      environment: existing.environment,
+      function: existing.function,
+      releaseId: existing.releaseId,
+      detail: { ...change.detail, sha256: existing.sha256 },
     });
   }
 
   async destroyEnvironment(stack: StackSpec, change: ChangeMeta): Promise<string[]> {
-    const removed = await destroyAwsEnvironment({
-      clients: this.deps.clients, ledger: this.deps.ledger, stacks: this.stacks,
-      deleteAlias: (instance, alias, meta) => this.deleteAlias(instance, alias, meta),
-      deleteVersion: (instance, version, meta) => this.deleteVersion(instance, version, meta),
-      listVersions: (instance) => this.listVersions(instance),
-    }, stack, change);
+    const removed = await destroyAwsEnvironment(
+      {
+        clients: this.deps.clients,
+        ledger: this.deps.ledger,
+        stacks: this.stacks,
+        deleteAlias: (instance, alias, meta) => this.deleteAlias(instance, alias, meta),
+        deleteVersion: (instance, version, meta) => this.deleteVersion(instance, version, meta),
+        listVersions: (instance) => this.listVersions(instance),
+      },
+      stack,
+      change,
+    );
     // What this process remembers of the environment is gone with it.
     this.stackStates.delete(stackName(this.manifest(), stack.environment));
     const gone = (key: string) => stack.functions.some(({ instance }) => key.startsWith(`${instance}:`));
-    for (const cache of [this.aliasCache, this.knownVersions, this.versionSecrets]) for (const key of [...cache.keys()]) if (gone(key)) cache.delete(key);
+    for (const cache of [this.aliasCache, this.knownVersions, this.versionSecrets])
+      for (const key of [...cache.keys()]) if (gone(key)) cache.delete(key);
     return removed;
   }
 
@@ -296,10 +451,18 @@ export class AwsProvider implements Provider {
       versions = [Number(request.qualifier)];
     } else {
       const alias = await this.readAlias(request.instance, request.qualifier);
-      if (!alias) throw new StagecraftError('ALIAS_NOT_FOUND', `${request.instance} has no alias ${request.qualifier}`, { hint: 'deploy a release to this environment first: `stagecraft deploy <env>`' });
-      versions = [Number(alias.FunctionVersion), ...Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).map(Number)];
+      if (!alias)
+        throw new StagecraftError('ALIAS_NOT_FOUND', `${request.instance} has no alias ${request.qualifier}`, {
+          hint: 'deploy a release to this environment first: `stagecraft deploy <env>`',
+        });
+      versions = [
+        Number(alias.FunctionVersion),
+        ...Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).map(Number),
+      ];
     }
-    const secrets = (await Promise.all(versions.map((version) => this.secretValuesOf(request.instance, version)))).flat();
+    const secrets = (
+      await Promise.all(versions.map((version) => this.secretValuesOf(request.instance, version)))
+    ).flat();
     const outcome = await invokeFunction(this.deps.clients, request);
     if (secrets.length === 0) return outcome;
     // What invoke returns is printed by tools (the CLI, smoke tests, CI logs): a secret the
@@ -365,7 +528,9 @@ export class AwsProvider implements Provider {
     if (cached) return cached;
     const state = await this.stacks.describe(name);
     if (!state) {
-      throw new StagecraftError('PROVIDER_FAILED', `stack ${name} does not exist`, { hint: `\`stagecraft deploy ${env}\` creates it` });
+      throw new StagecraftError('PROVIDER_FAILED', `stack ${name} does not exist`, {
+        hint: `\`stagecraft deploy ${env}\` creates it`,
+      });
     }
     this.stackStates.set(name, state);
     return state;
@@ -373,7 +538,10 @@ export class AwsProvider implements Provider {
 
   private async readAlias(instance: string, alias: string): Promise<AliasConfiguration | undefined> {
     try {
-      return this.remember(`${instance}:${alias}`, await this.deps.clients.lambda.send(new GetAliasCommand({ FunctionName: instance, Name: alias })));
+      return this.remember(
+        `${instance}:${alias}`,
+        await this.deps.clients.lambda.send(new GetAliasCommand({ FunctionName: instance, Name: alias })),
+      );
     } catch (error) {
       this.aliasCache.delete(`${instance}:${alias}`);
       if (isNotFound(error)) return undefined;
@@ -386,17 +554,28 @@ export class AwsProvider implements Provider {
    * the parameter. Asked once per provider, with a no-op update carrying a RevisionId no alias has.
    */
   private revisionsChecked(instance: string, alias: AliasConfiguration): Promise<boolean> {
-    this.revisionProbe ??= this.deps.clients.lambda.send(new UpdateAliasCommand({
-      FunctionName: instance, Name: alias.Name, FunctionVersion: alias.FunctionVersion, Description: alias.Description,
-      RoutingConfig: { AdditionalVersionWeights: alias.RoutingConfig?.AdditionalVersionWeights ?? {} }, RevisionId: REVISION_PROBE,
-    })).then(
-      (answer) => { this.remember(`${instance}:${alias.Name ?? ''}`, answer); return false; },
-      (error: unknown) => {
-        if (errorName(error) === 'PreconditionFailedException') return true;
-        this.revisionProbe = undefined;
-        throw providerError(error, `cannot read alias ${alias.Name ?? ''} of ${instance}`);
-      },
-    );
+    this.revisionProbe ??= this.deps.clients.lambda
+      .send(
+        new UpdateAliasCommand({
+          FunctionName: instance,
+          Name: alias.Name,
+          FunctionVersion: alias.FunctionVersion,
+          Description: alias.Description,
+          RoutingConfig: { AdditionalVersionWeights: alias.RoutingConfig?.AdditionalVersionWeights ?? {} },
+          RevisionId: REVISION_PROBE,
+        }),
+      )
+      .then(
+        (answer) => {
+          this.remember(`${instance}:${alias.Name ?? ''}`, answer);
+          return false;
+        },
+        (error: unknown) => {
+          if (errorName(error) === 'PreconditionFailedException') return true;
+          this.revisionProbe = undefined;
+          throw providerError(error, `cannot read alias ${alias.Name ?? ''} of ${instance}`);
+        },
+      );
     return this.revisionProbe;
   }
 
@@ -409,12 +588,20 @@ export class AwsProvider implements Provider {
   private async requireVersion(instance: string, version: number): Promise<void> {
     const key = `${instance}:${version}`;
     if (this.knownVersions.has(key)) return;
-    if (!Number.isInteger(version) || version < 1 || !await readFunction(this.deps.clients, instance, String(version))) throw versionNotFound(instance, version);
+    if (
+      !Number.isInteger(version) ||
+      version < 1 ||
+      !(await readFunction(this.deps.clients, instance, String(version)))
+    )
+      throw versionNotFound(instance, version);
     this.knownVersions.add(key);
   }
 
   /** When `alias` is an environment's `live` alias: the digest of its bindings and how to make them. */
-  private async liveBindings(instance: string, alias: string): Promise<{ digest: string; reconcile(): Promise<void>; unbind(): Promise<void> } | undefined> {
+  private async liveBindings(
+    instance: string,
+    alias: string,
+  ): Promise<{ digest: string; reconcile(): Promise<void>; unbind(): Promise<void> } | undefined> {
     const manifest = this.manifest();
     for (const environment of manifest.environments) {
       const env = environment.name;
@@ -422,13 +609,22 @@ export class AwsProvider implements Provider {
       const view = this.views.get(env) ?? manifest;
       const fn = Object.keys(view.functions).find((name) => instanceName(manifest, name, env) === instance);
       if (fn === undefined) continue;
-      const [account, region, stack] = await Promise.all([this.deps.clients.account(), this.deps.clients.region(), this.stackOf(env)]);
+      const [account, region, stack] = await Promise.all([
+        this.deps.clients.account(),
+        this.deps.clients.region(),
+        this.stackOf(env),
+      ]);
       const place: Place = { account, region };
       const desired = desiredBindings(view, fn, env, place, stack.outputs[OUTPUT_API]);
       return {
         digest: bindingsDigest(desired),
         reconcile: () => this.bindings.reconcile(place, instance, alias, desired),
-        unbind: () => this.bindings.reconcile(place, instance, alias, { eventSources: [], permissions: [], destinations: undefined }),
+        unbind: () =>
+          this.bindings.reconcile(place, instance, alias, {
+            eventSources: [],
+            permissions: [],
+            destinations: undefined,
+          }),
       };
     }
     return undefined;
@@ -439,11 +635,18 @@ export class AwsProvider implements Provider {
 export const REVISION_PROBE = '00000000-0000-0000-0000-000000000000';
 
 function versionNotFound(instance: string, version: number): StagecraftError {
-  return new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, { hint: 'an alias can only point at a published version' });
+  return new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, {
+    hint: 'an alias can only point at a published version',
+  });
 }
 
 function codeChanged(spec: NewVersion, version: string | undefined, cause: unknown): StagecraftError {
-  return new StagecraftError('ARTIFACT_CORRUPT', `refusing ${version ? `version ${version}` : 'to publish a version'} of ${spec.instance}: its code is not the release's artifact ${spec.sha256}`, {
-    hint: 'another process changed the function\'s code while this one published; run the command again', cause,
-  });
+  return new StagecraftError(
+    'ARTIFACT_CORRUPT',
+    `refusing ${version ? `version ${version}` : 'to publish a version'} of ${spec.instance}: its code is not the release's artifact ${spec.sha256}`,
+    {
+      hint: "another process changed the function's code while this one published; run the command again",
+      cause,
+    },
+  );
 }

@@ -24,7 +24,10 @@ export async function auditBindings(deps: AuditDeps, environments: AuditedEnviro
   const warnings: string[] = [];
   let checked = 0;
   const live = environments.filter((env) => Object.keys(env.live).length > 0);
-  const place: Place = live.length === 0 ? { account: '', region: '' } : { account: await clients.account(), region: await clients.region() };
+  const place: Place =
+    live.length === 0
+      ? { account: '', region: '' }
+      : { account: await clients.account(), region: await clients.region() };
   for (const env of live) {
     const stack = await deps.stacks.describe(stackName(manifest, env.name));
     // Without its stack the declared bindings cannot be told (they name its API); the stack check reports it.
@@ -35,36 +38,57 @@ export async function auditBindings(deps: AuditDeps, environments: AuditedEnviro
       const liveAlias = aliasName(manifest, env.name, 'live');
       const liveArn = functionArn(place, instance, liveAlias);
       const desired = desiredBindings(stackView(manifest, release), fn, env.name, place, apiId);
-      const mapped = await eventSourceMappings(clients, liveArn).catch((error: unknown) => { throw providerError(error, `cannot list the event source mappings of ${liveArn}`); });
+      const mapped = await eventSourceMappings(clients, liveArn).catch((error: unknown) => {
+        throw providerError(error, `cannot list the event source mappings of ${liveArn}`);
+      });
       for (const want of desired.eventSources) {
         const have = mapped.find((mapping) => mapping.EventSourceArn === want.eventSourceArn);
         if (!have) {
-          failures.push(`${instance} ${liveAlias}: ${lastPart(want.eventSourceArn)} is not mapped to it, so its messages are not processed; map it: `
-            + `\`aws lambda create-event-source-mapping --function-name ${liveArn} --event-source-arn ${want.eventSourceArn} --batch-size ${want.batchSize}\``);
+          failures.push(
+            `${instance} ${liveAlias}: ${lastPart(want.eventSourceArn)} is not mapped to it, so its messages are not processed; map it: ` +
+              `\`aws lambda create-event-source-mapping --function-name ${liveArn} --event-source-arn ${want.eventSourceArn} --batch-size ${want.batchSize}\``,
+          );
         } else if (have.BatchSize !== want.batchSize) {
-          failures.push(`${instance} ${liveAlias}: ${lastPart(want.eventSourceArn)} is mapped with batch size ${have.BatchSize ?? '?'}, declared ${want.batchSize}: `
-            + `\`aws lambda update-event-source-mapping --uuid ${have.UUID ?? '?'} --batch-size ${want.batchSize}\``);
+          failures.push(
+            `${instance} ${liveAlias}: ${lastPart(want.eventSourceArn)} is mapped with batch size ${have.BatchSize ?? '?'}, declared ${want.batchSize}: ` +
+              `\`aws lambda update-event-source-mapping --uuid ${have.UUID ?? '?'} --batch-size ${want.batchSize}\``,
+          );
         }
       }
-      for (const extra of mapped.filter((mapping) => !desired.eventSources.some((want) => want.eventSourceArn === mapping.EventSourceArn))) {
-        failures.push(`${instance} ${liveAlias}: ${lastPart(extra.EventSourceArn ?? '?')} is mapped to it but not declared; remove it: \`aws lambda delete-event-source-mapping --uuid ${extra.UUID ?? '?'}\``);
+      for (const extra of mapped.filter(
+        (mapping) => !desired.eventSources.some((want) => want.eventSourceArn === mapping.EventSourceArn),
+      )) {
+        failures.push(
+          `${instance} ${liveAlias}: ${lastPart(extra.EventSourceArn ?? '?')} is mapped to it but not declared; remove it: \`aws lambda delete-event-source-mapping --uuid ${extra.UUID ?? '?'}\``,
+        );
       }
       const smokeAlias = aliasName(manifest, env.name, 'smoke');
       const smokeArn = functionArn(place, instance, smokeAlias);
-      const stray = await eventSourceMappings(clients, smokeArn).catch((error: unknown) => { throw providerError(error, `cannot list the event source mappings of ${smokeArn}`); });
+      const stray = await eventSourceMappings(clients, smokeArn).catch((error: unknown) => {
+        throw providerError(error, `cannot list the event source mappings of ${smokeArn}`);
+      });
       for (const mapping of stray) {
-        failures.push(`${instance} ${smokeAlias}: ${lastPart(mapping.EventSourceArn ?? '?')} is mapped to smoke, which only smoke tests may reach; remove it: \`aws lambda delete-event-source-mapping --uuid ${mapping.UUID ?? '?'}\``);
+        failures.push(
+          `${instance} ${smokeAlias}: ${lastPart(mapping.EventSourceArn ?? '?')} is mapped to smoke, which only smoke tests may reach; remove it: \`aws lambda delete-event-source-mapping --uuid ${mapping.UUID ?? '?'}\``,
+        );
       }
       const recorded = await recordedDigest(deps, instance, liveAlias);
       if (recorded !== undefined && recorded !== bindingsDigest(desired)) {
-        warnings.push(`${instance} ${liveAlias}: its bindings were made for another declaration than its release's (or their making was interrupted); the next move of ${liveAlias} makes them again`);
+        warnings.push(
+          `${instance} ${liveAlias}: its bindings were made for another declaration than its release's (or their making was interrupted); the next move of ${liveAlias} makes them again`,
+        );
       }
       checked++;
     }
   }
   return {
-    name: 'bindings', failures, warnings,
-    ok: checked === 0 ? 'nothing is live yet' : `the event sources of ${checked} live alias(es) are mapped as declared, and none to smoke`,
+    name: 'bindings',
+    failures,
+    warnings,
+    ok:
+      checked === 0
+        ? 'nothing is live yet'
+        : `the event sources of ${checked} live alias(es) are mapped as declared, and none to smoke`,
     failed: 'event sources are not bound as declared (DESIGN §5 invariant 6)',
     warned: 'bindings were made for another declaration',
   };

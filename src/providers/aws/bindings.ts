@@ -9,9 +9,16 @@
  * when the declaration changed or a previous run did not finish.
  */
 import {
-  AddPermissionCommand, CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, DeleteFunctionEventInvokeConfigCommand,
-  GetPolicyCommand, ListEventSourceMappingsCommand, PutFunctionEventInvokeConfigCommand, RemovePermissionCommand,
-  UpdateEventSourceMappingCommand, type EventSourceMappingConfiguration,
+  AddPermissionCommand,
+  CreateEventSourceMappingCommand,
+  DeleteEventSourceMappingCommand,
+  DeleteFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
+  ListEventSourceMappingsCommand,
+  PutFunctionEventInvokeConfigCommand,
+  RemovePermissionCommand,
+  UpdateEventSourceMappingCommand,
+  type EventSourceMappingConfiguration,
 } from '@aws-sdk/client-lambda';
 import { digestOf } from '../../digest.js';
 import { aliasName, instanceName, type Target } from '../../manifest/index.js';
@@ -20,8 +27,16 @@ import { functionArn, queueArn, scheduleRuleArn, topicArn, type Place } from './
 import type { AwsClients } from './clients.js';
 import { hasHttpEvents, topicsOfFunction, type StackManifest } from './template-parts.js';
 
-export interface EventSourceBinding { eventSourceArn: string; batchSize: number; maximumBatchingWindowInSeconds: number | undefined }
-export interface PermissionBinding { sid: string; principal: string; sourceArn: string }
+export interface EventSourceBinding {
+  eventSourceArn: string;
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number | undefined;
+}
+export interface PermissionBinding {
+  sid: string;
+  principal: string;
+  sourceArn: string;
+}
 
 export interface DesiredBindings {
   eventSources: EventSourceBinding[];
@@ -30,23 +45,51 @@ export interface DesiredBindings {
 }
 
 /** `apiId` is the stack's HTTP API, when it has one and the platform reported it. */
-export function desiredBindings(manifest: StackManifest, fn: string, env: string, place: Place, apiId: string | undefined): DesiredBindings {
+export function desiredBindings(
+  manifest: StackManifest,
+  fn: string,
+  env: string,
+  place: Place,
+  apiId: string | undefined,
+): DesiredBindings {
   const def = manifest.functions[fn];
   if (!def) return { eventSources: [], permissions: [], destinations: undefined };
-  const eventSources = def.events.flatMap((event) => event.type === 'queue' ? [{
-    eventSourceArn: queueArn(place, manifest, event.name, env), batchSize: event.batchSize,
-    maximumBatchingWindowInSeconds: event.maximumBatchingWindow === undefined ? undefined : Math.round(event.maximumBatchingWindow / 1000),
-  }] : []);
+  const eventSources = def.events.flatMap((event) =>
+    event.type === 'queue'
+      ? [
+          {
+            eventSourceArn: queueArn(place, manifest, event.name, env),
+            batchSize: event.batchSize,
+            maximumBatchingWindowInSeconds:
+              event.maximumBatchingWindow === undefined ? undefined : Math.round(event.maximumBatchingWindow / 1000),
+          },
+        ]
+      : [],
+  );
   const permissions: PermissionBinding[] = [];
   if (apiId !== undefined && hasHttpEvents(manifest, fn)) {
-    permissions.push({ sid: 'stagecraft-http', principal: 'apigateway.amazonaws.com', sourceArn: `arn:aws:execute-api:${place.region}:${place.account}:${apiId}/*` });
+    permissions.push({
+      sid: 'stagecraft-http',
+      principal: 'apigateway.amazonaws.com',
+      sourceArn: `arn:aws:execute-api:${place.region}:${place.account}:${apiId}/*`,
+    });
   }
   for (const topic of topicsOfFunction(manifest, fn)) {
-    permissions.push({ sid: `stagecraft-topic-${topic}`, principal: 'sns.amazonaws.com', sourceArn: topicArn(place, manifest, topic, env) });
+    permissions.push({
+      sid: `stagecraft-topic-${topic}`,
+      principal: 'sns.amazonaws.com',
+      sourceArn: topicArn(place, manifest, topic, env),
+    });
   }
-  def.events.filter((event) => event.type === 'schedule').forEach((_event, index) => {
-    permissions.push({ sid: `stagecraft-schedule-${index}`, principal: 'events.amazonaws.com', sourceArn: scheduleRuleArn(place, manifest, fn, index, env) });
-  });
+  def.events
+    .filter((event) => event.type === 'schedule')
+    .forEach((_event, index) => {
+      permissions.push({
+        sid: `stagecraft-schedule-${index}`,
+        principal: 'events.amazonaws.com',
+        sourceArn: scheduleRuleArn(place, manifest, fn, index, env),
+      });
+    });
   const target = (value: Target | undefined): string | undefined => {
     if (!value) return undefined;
     if (value.type === 'queue') return queueArn(place, manifest, value.name, env);
@@ -56,8 +99,10 @@ export function desiredBindings(manifest: StackManifest, fn: string, env: string
   const onSuccess = target(def.destinations?.onSuccess);
   const onFailure = target(def.destinations?.onFailure);
   return {
-    eventSources, permissions,
-    destinations: onSuccess || onFailure ? { ...(onSuccess ? { onSuccess } : {}), ...(onFailure ? { onFailure } : {}) } : undefined,
+    eventSources,
+    permissions,
+    destinations:
+      onSuccess || onFailure ? { ...(onSuccess ? { onSuccess } : {}), ...(onFailure ? { onFailure } : {}) } : undefined,
   };
 }
 
@@ -66,21 +111,33 @@ export function bindingsDigest(bindings: DesiredBindings): string {
 }
 
 /** The event source mappings made on exactly this function ARN (an alias ARN names only that alias's), page after page. */
-export async function eventSourceMappings(clients: AwsClients, functionArn: string): Promise<EventSourceMappingConfiguration[]> {
+export async function eventSourceMappings(
+  clients: AwsClients,
+  functionArn: string,
+): Promise<EventSourceMappingConfiguration[]> {
   const mappings: EventSourceMappingConfiguration[] = [];
   let marker: string | undefined;
   do {
-    const page = await clients.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: functionArn, Marker: marker }));
+    const page = await clients.lambda.send(
+      new ListEventSourceMappingsCommand({ FunctionName: functionArn, Marker: marker }),
+    );
     mappings.push(...(page.EventSourceMappings ?? []));
     marker = page.NextMarker;
   } while (marker);
   return mappings;
 }
 
-interface PolicyStatement { Sid?: string; Principal?: { Service?: string }; Condition?: { ArnLike?: Record<string, string> } }
+interface PolicyStatement {
+  Sid?: string;
+  Principal?: { Service?: string };
+  Condition?: { ArnLike?: Record<string, string> };
+}
 
 export class AliasBindings {
-  constructor(private readonly clients: AwsClients, private readonly progress?: (message: string) => void) {}
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly progress?: (message: string) => void,
+  ) {}
 
   async reconcile(place: Place, instance: string, alias: string, desired: DesiredBindings): Promise<void> {
     const aliasArn = functionArn(place, instance, alias);
@@ -98,15 +155,35 @@ export class AliasBindings {
     const existing = await eventSourceMappings(this.clients, aliasArn);
     for (const want of desired) {
       const have = existing.find((mapping) => mapping.EventSourceArn === want.eventSourceArn);
-      const settings = { BatchSize: want.batchSize, ...(want.maximumBatchingWindowInSeconds === undefined ? {} : { MaximumBatchingWindowInSeconds: want.maximumBatchingWindowInSeconds }) };
+      const settings = {
+        BatchSize: want.batchSize,
+        ...(want.maximumBatchingWindowInSeconds === undefined
+          ? {}
+          : { MaximumBatchingWindowInSeconds: want.maximumBatchingWindowInSeconds }),
+      };
       if (!have) {
-        this.progress?.(`  mapping ${want.eventSourceArn.split(':').pop() ?? ''} to ${aliasArn.split(':').slice(-2).join(':')}`);
-        await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: aliasArn, EventSourceArn: want.eventSourceArn, Enabled: true, ...settings }));
-      } else if (have.BatchSize !== want.batchSize || (want.maximumBatchingWindowInSeconds !== undefined && have.MaximumBatchingWindowInSeconds !== want.maximumBatchingWindowInSeconds)) {
+        this.progress?.(
+          `  mapping ${want.eventSourceArn.split(':').pop() ?? ''} to ${aliasArn.split(':').slice(-2).join(':')}`,
+        );
+        await lambda.send(
+          new CreateEventSourceMappingCommand({
+            FunctionName: aliasArn,
+            EventSourceArn: want.eventSourceArn,
+            Enabled: true,
+            ...settings,
+          }),
+        );
+      } else if (
+        have.BatchSize !== want.batchSize ||
+        (want.maximumBatchingWindowInSeconds !== undefined &&
+          have.MaximumBatchingWindowInSeconds !== want.maximumBatchingWindowInSeconds)
+      ) {
         await lambda.send(new UpdateEventSourceMappingCommand({ UUID: have.UUID, ...settings }));
       }
     }
-    for (const stale of existing.filter((mapping) => !desired.some((want) => want.eventSourceArn === mapping.EventSourceArn))) {
+    for (const stale of existing.filter(
+      (mapping) => !desired.some((want) => want.eventSourceArn === mapping.EventSourceArn),
+    )) {
       this.progress?.(`  removing the mapping of ${stale.EventSourceArn ?? stale.UUID} from ${aliasArn}`);
       await lambda.send(new DeleteEventSourceMappingCommand({ UUID: stale.UUID }));
     }
@@ -124,31 +201,53 @@ export class AliasBindings {
     const ours = statements.filter((statement) => statement.Sid?.startsWith('stagecraft-'));
     for (const want of desired) {
       const have = ours.find((statement) => statement.Sid === want.sid);
-      if (have && have.Principal?.Service === want.principal && have.Condition?.ArnLike?.['AWS:SourceArn'] === want.sourceArn) continue;
-      if (have) await lambda.send(new RemovePermissionCommand({ FunctionName: instance, Qualifier: alias, StatementId: want.sid }));
-      await lambda.send(new AddPermissionCommand({
-        FunctionName: instance, Qualifier: alias, StatementId: want.sid, Action: 'lambda:InvokeFunction', Principal: want.principal, SourceArn: want.sourceArn,
-      }));
+      if (
+        have &&
+        have.Principal?.Service === want.principal &&
+        have.Condition?.ArnLike?.['AWS:SourceArn'] === want.sourceArn
+      )
+        continue;
+      if (have)
+        await lambda.send(
+          new RemovePermissionCommand({ FunctionName: instance, Qualifier: alias, StatementId: want.sid }),
+        );
+      await lambda.send(
+        new AddPermissionCommand({
+          FunctionName: instance,
+          Qualifier: alias,
+          StatementId: want.sid,
+          Action: 'lambda:InvokeFunction',
+          Principal: want.principal,
+          SourceArn: want.sourceArn,
+        }),
+      );
     }
     for (const stale of ours.filter((statement) => !desired.some((want) => want.sid === statement.Sid))) {
-      await lambda.send(new RemovePermissionCommand({ FunctionName: instance, Qualifier: alias, StatementId: stale.Sid }));
+      await lambda.send(
+        new RemovePermissionCommand({ FunctionName: instance, Qualifier: alias, StatementId: stale.Sid }),
+      );
     }
   }
 
   private async destinations(instance: string, alias: string, desired: DesiredBindings['destinations']): Promise<void> {
     const { lambda } = this.clients;
     if (desired) {
-      await lambda.send(new PutFunctionEventInvokeConfigCommand({
-        FunctionName: instance, Qualifier: alias,
-        DestinationConfig: {
-          ...(desired.onSuccess ? { OnSuccess: { Destination: desired.onSuccess } } : {}),
-          ...(desired.onFailure ? { OnFailure: { Destination: desired.onFailure } } : {}),
-        },
-      }));
+      await lambda.send(
+        new PutFunctionEventInvokeConfigCommand({
+          FunctionName: instance,
+          Qualifier: alias,
+          DestinationConfig: {
+            ...(desired.onSuccess ? { OnSuccess: { Destination: desired.onSuccess } } : {}),
+            ...(desired.onFailure ? { OnFailure: { Destination: desired.onFailure } } : {}),
+          },
+        }),
+      );
       return;
     }
-    await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: instance, Qualifier: alias })).catch((error: unknown) => {
-      if (!isNotFound(error)) throw error;
-    });
+    await lambda
+      .send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: instance, Qualifier: alias }))
+      .catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
   }
 }

@@ -5,7 +5,14 @@ describe('CallBudget', () => {
   it('lets a burst go at once, then spaces calls at the rate', async () => {
     let clock = 0;
     const waits: number[] = [];
-    const budget = new CallBudget({ perSecond: 15, burst: 15, now: () => clock, wait: async (ms) => { waits.push(ms); } });
+    const budget = new CallBudget({
+      perSecond: 15,
+      burst: 15,
+      now: () => clock,
+      wait: async (ms) => {
+        waits.push(ms);
+      },
+    });
     for (let call = 0; call < 15; call++) await budget.take();
     expect(waits).toEqual([]);
     await budget.take();

@@ -19,7 +19,10 @@ import { providerError } from './aws-errors.js';
 import { CallBudget, isBudgeted } from './call-budget.js';
 
 /** One AWS API call, as `onCall` sees it: `Lambda` / `PublishVersion`. */
-export interface AwsCall { service: string; operation: string }
+export interface AwsCall {
+  service: string;
+  operation: string;
+}
 
 export interface AwsClientOptions {
   /** The region; undefined lets the SDK's chain decide (AWS_REGION, the profile …). */
@@ -37,9 +40,14 @@ export interface AwsClientOptions {
 
 /** The middleware stack every SDK v3 client has; typed loosely because each client's types differ. */
 interface WithMiddleware {
-  middlewareStack: { add(middleware: unknown, options: { step: 'initialize' | 'finalizeRequest'; name: string; priority?: 'low' }): void };
+  middlewareStack: {
+    add(middleware: unknown, options: { step: 'initialize' | 'finalizeRequest'; name: string; priority?: 'low' }): void;
+  };
 }
-type Middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>;
+type Middleware = (
+  next: (args: unknown) => Promise<unknown>,
+  context: { commandName?: string },
+) => (args: unknown) => Promise<unknown>;
 
 export class AwsClients {
   readonly lambda: LambdaClient;
@@ -72,10 +80,21 @@ export class AwsClients {
       return next(args);
     };
     // finalizeRequest, low priority: inside the retry middleware, so every attempt takes a token.
-    (this.lambda as unknown as WithMiddleware).middlewareStack.add(throttle, { step: 'finalizeRequest', priority: 'low', name: 'stagecraftLambdaBudget' });
+    (this.lambda as unknown as WithMiddleware).middlewareStack.add(throttle, {
+      step: 'finalizeRequest',
+      priority: 'low',
+      name: 'stagecraftLambdaBudget',
+    });
     // Path-style addressing works with every S3 endpoint, emulators included; virtual-hosted
     // style needs DNS for `<bucket>.<endpoint>`, which a local endpoint does not have.
-    this.s3 = this.watch('S3', new S3Client({ ...this.common, forcePathStyle: process.env['AWS_ENDPOINT_URL'] !== undefined || process.env['AWS_ENDPOINT_URL_S3'] !== undefined }));
+    this.s3 = this.watch(
+      'S3',
+      new S3Client({
+        ...this.common,
+        forcePathStyle:
+          process.env['AWS_ENDPOINT_URL'] !== undefined || process.env['AWS_ENDPOINT_URL_S3'] !== undefined,
+      }),
+    );
     this.cloudformation = this.watch('CloudFormation', new CloudFormationClient(this.common));
     this.dynamodb = this.watch('DynamoDB', new DynamoDBClient(this.common));
     this.sts = this.watch('STS', new STSClient(this.common));
@@ -86,19 +105,25 @@ export class AwsClients {
    * SDK packages are loaded by those commands alone, not by every deploy.
    */
   sqs(): Promise<SQSClient> {
-    this.sqsClient ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => this.watch('SQS', new SQSClient(this.common)));
+    this.sqsClient ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) =>
+      this.watch('SQS', new SQSClient(this.common)),
+    );
     return this.sqsClient;
   }
 
   /** CloudWatch Logs, made on first use (see `sqs`). */
   logs(): Promise<CloudWatchLogsClient> {
-    this.logsClient ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => this.watch('CloudWatchLogs', new CloudWatchLogsClient(this.common)));
+    this.logsClient ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) =>
+      this.watch('CloudWatchLogs', new CloudWatchLogsClient(this.common)),
+    );
     return this.logsClient;
   }
 
   /** CloudWatch (alarms and metrics of a traffic shift), made on first use (see `sqs`). */
   cloudwatch(): Promise<CloudWatchClient> {
-    this.cloudwatchClient ??= import('@aws-sdk/client-cloudwatch').then(({ CloudWatchClient }) => this.watch('CloudWatch', new CloudWatchClient(this.common)));
+    this.cloudwatchClient ??= import('@aws-sdk/client-cloudwatch').then(({ CloudWatchClient }) =>
+      this.watch('CloudWatch', new CloudWatchClient(this.common)),
+    );
     return this.cloudwatchClient;
   }
 
@@ -114,7 +139,9 @@ export class AwsClients {
         if (!identity.Account) throw new Error('STS GetCallerIdentity returned no account');
         return identity.Account;
       },
-      (cause: unknown) => { throw providerError(cause, 'cannot tell which AWS account the credentials belong to (sts:GetCallerIdentity)'); },
+      (cause: unknown) => {
+        throw providerError(cause, 'cannot tell which AWS account the credentials belong to (sts:GetCallerIdentity)');
+      },
     );
     return this.accountPromise;
   }
@@ -132,7 +159,10 @@ export class AwsClients {
         onCall({ service, operation: operationOf(context) });
         return next(args);
       };
-      (client as unknown as WithMiddleware).middlewareStack.add(hook, { step: 'initialize', name: 'stagecraftCallHook' });
+      (client as unknown as WithMiddleware).middlewareStack.add(hook, {
+        step: 'initialize',
+        name: 'stagecraftCallHook',
+      });
     }
     return client;
   }

@@ -23,14 +23,27 @@ export async function readAlarmStates(clients: AwsClients, alarms: string[]): Pr
     // DescribeAlarms takes at most 100 names per call.
     const found = new Map<string, { state: string; reason?: string }>();
     for (let start = 0; start < names.length; start += 100) {
-      const page = await client.send(new DescribeAlarmsCommand({ AlarmNames: names.slice(start, start + 100), AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }));
+      const page = await client.send(
+        new DescribeAlarmsCommand({
+          AlarmNames: names.slice(start, start + 100),
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        }),
+      );
       for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
-        if (alarm.AlarmName) found.set(alarm.AlarmName, { state: alarm.StateValue ?? 'INSUFFICIENT_DATA', ...(alarm.StateReason ? { reason: alarm.StateReason } : {}) });
+        if (alarm.AlarmName)
+          found.set(alarm.AlarmName, {
+            state: alarm.StateValue ?? 'INSUFFICIENT_DATA',
+            ...(alarm.StateReason ? { reason: alarm.StateReason } : {}),
+          });
       }
     }
     return alarms.map((alarm) => {
       const state = found.get(alarmNameOf(alarm));
-      return { alarm, state: (state?.state ?? 'MISSING') as AlarmState['state'], ...(state?.reason ? { reason: state.reason } : {}) };
+      return {
+        alarm,
+        state: (state?.state ?? 'MISSING') as AlarmState['state'],
+        ...(state?.reason ? { reason: state.reason } : {}),
+      };
     });
   } catch (cause) {
     throw providerError(cause, 'cannot read the CloudWatch alarms of the shift (cloudwatch:DescribeAlarms)');
@@ -45,21 +58,41 @@ export async function readVersionMetrics(clients: AwsClients, query: VersionMetr
     { Name: 'ExecutedVersion', Value: String(query.version) },
   ];
   const metric = (id: string, name: string, stat: string): MetricDataQuery => ({
-    Id: id, MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: name, Dimensions: dimensions }, Period: 60, Stat: stat },
+    Id: id,
+    MetricStat: {
+      Metric: { Namespace: 'AWS/Lambda', MetricName: name, Dimensions: dimensions },
+      Period: 60,
+      Stat: stat,
+    },
   });
   try {
-    const answer = await client.send(new GetMetricDataCommand({
-      StartTime: new Date(query.sinceMs), EndTime: new Date(Math.max(query.untilMs, query.sinceMs + 1000)),
-      MetricDataQueries: [metric('invocations', 'Invocations', 'Sum'), metric('errors', 'Errors', 'Sum'), metric('throttles', 'Throttles', 'Sum'), metric('p99', 'Duration', 'p99')],
-    }));
+    const answer = await client.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(query.sinceMs),
+        EndTime: new Date(Math.max(query.untilMs, query.sinceMs + 1000)),
+        MetricDataQueries: [
+          metric('invocations', 'Invocations', 'Sum'),
+          metric('errors', 'Errors', 'Sum'),
+          metric('throttles', 'Throttles', 'Sum'),
+          metric('p99', 'Duration', 'p99'),
+        ],
+      }),
+    );
     const values = (id: string) => answer.MetricDataResults?.find((result) => result.Id === id)?.Values ?? [];
     const sum = (id: string) => values(id).reduce((total, value) => total + value, 0);
     const p99 = values('p99');
     return {
-      invocations: sum('invocations'), errors: sum('errors'), throttles: sum('throttles'),
-      p99Ms: p99.length === 0 ? null : Math.max(...p99), fromMs: query.sinceMs, toMs: query.untilMs,
+      invocations: sum('invocations'),
+      errors: sum('errors'),
+      throttles: sum('throttles'),
+      p99Ms: p99.length === 0 ? null : Math.max(...p99),
+      fromMs: query.sinceMs,
+      toMs: query.untilMs,
     };
   } catch (cause) {
-    throw providerError(cause, `cannot read the metrics of ${query.instance}:${query.alias} version ${query.version} (cloudwatch:GetMetricData)`);
+    throw providerError(
+      cause,
+      `cannot read the metrics of ${query.instance}:${query.alias} version ${query.version} (cloudwatch:GetMetricData)`,
+    );
   }
 }

@@ -26,14 +26,19 @@ export interface DestroyDeps {
   listVersions(instance: string): Promise<{ version: number; environment: string }[]>;
 }
 
-export async function destroyAwsEnvironment(deps: DestroyDeps, stack: StackSpec, change: ChangeMeta): Promise<string[]> {
+export async function destroyAwsEnvironment(
+  deps: DestroyDeps,
+  stack: StackSpec,
+  change: ChangeMeta,
+): Promise<string[]> {
   const env = stack.environment;
   const meta = { ...change, environment: env };
   const shared = stack.strategy === 'single-stack';
   const removed: string[] = [];
   const logs = await deps.clients.logs();
   for (const { function: fn, instance } of stack.functions) {
-    for (const role of ['live', 'smoke'] as const) await deps.deleteAlias(instance, aliasName(stack, env, role), { ...meta, function: fn });
+    for (const role of ['live', 'smoke'] as const)
+      await deps.deleteAlias(instance, aliasName(stack, env, role), { ...meta, function: fn });
     if (shared) {
       const own = (await deps.listVersions(instance)).filter((version) => version.environment === env);
       for (const version of own) await deps.deleteVersion(instance, version.version, { ...meta, function: fn });

@@ -31,17 +31,44 @@ const key = (app: string): Item => ({ pk: S(app), sk: S('lock') });
 export class DynamoDbLock implements PromotionLock {
   private readonly tokens = new Map<string, string>();
 
-  constructor(private readonly table: StateTable, private readonly options: DynamoDbLockOptions = {}) {}
+  constructor(
+    private readonly table: StateTable,
+    private readonly options: DynamoDbLockOptions = {},
+  ) {}
 
-  async acquire(app: string, holder: { pid: number; host: string; operation: string }, options: { staleAfterMs: number }): Promise<{ takenOverFrom?: LockHolder }> {
+  async acquire(
+    app: string,
+    holder: { pid: number; host: string; operation: string },
+    options: { staleAfterMs: number },
+  ): Promise<{ takenOverFrom?: LockHolder }> {
     const { dynamodb } = this.table.clients;
     const token = randomUUID();
     const now = this.now().toISOString();
-    const item: Item = { ...key(app), token: S(token), pid: N(holder.pid), host: S(holder.host), operation: S(holder.operation), since: S(now), heartbeatAt: S(now) };
-    const put = (condition: string, seenToken?: string) => this.table.call(`cannot take the lock of ${app} in ${this.table.name}`, () => dynamodb.send(new PutItemCommand({
-      TableName: this.table.name, Item: item, ConditionExpression: condition,
-      ...(seenToken === undefined ? {} : { ExpressionAttributeNames: { '#token': 'token' }, ExpressionAttributeValues: { ':seen': S(seenToken) } }),
-    })));
+    const item: Item = {
+      ...key(app),
+      token: S(token),
+      pid: N(holder.pid),
+      host: S(holder.host),
+      operation: S(holder.operation),
+      since: S(now),
+      heartbeatAt: S(now),
+    };
+    const put = (condition: string, seenToken?: string) =>
+      this.table.call(`cannot take the lock of ${app} in ${this.table.name}`, () =>
+        dynamodb.send(
+          new PutItemCommand({
+            TableName: this.table.name,
+            Item: item,
+            ConditionExpression: condition,
+            ...(seenToken === undefined
+              ? {}
+              : {
+                  ExpressionAttributeNames: { '#token': 'token' },
+                  ExpressionAttributeValues: { ':seen': S(seenToken) },
+                }),
+          }),
+        ),
+      );
     try {
       await put('attribute_not_exists(pk)');
       this.tokens.set(app, token);
@@ -52,7 +79,13 @@ export class DynamoDbLock implements PromotionLock {
     const current = await this.read(app);
     if (!current) return this.acquire(app, holder, options);
     const held = holderOf(current);
-    if (!deadHolder(held, this.now(), { staleAfterMs: options.staleAfterMs, ...(this.options.isAlive ? { isAlive: this.options.isAlive } : {}) })) throw refusal(app, held);
+    if (
+      !deadHolder(held, this.now(), {
+        staleAfterMs: options.staleAfterMs,
+        ...(this.options.isAlive ? { isAlive: this.options.isAlive } : {}),
+      })
+    )
+      throw refusal(app, held);
     try {
       await put('#token = :seen', text(current, 'token')).catch((error: unknown) => {
         throw isConditionFailed(error) ? error : providerError(error, `cannot take over the lock of ${app}`);
@@ -71,11 +104,16 @@ export class DynamoDbLock implements PromotionLock {
     const token = this.tokens.get(app);
     if (!token) return;
     try {
-      await this.table.clients.dynamodb.send(new UpdateItemCommand({
-        TableName: this.table.name, Key: key(app), UpdateExpression: 'SET heartbeatAt = :now',
-        ConditionExpression: '#token = :mine', ExpressionAttributeNames: { '#token': 'token' },
-        ExpressionAttributeValues: { ':now': S(this.now().toISOString()), ':mine': S(token) },
-      }));
+      await this.table.clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.table.name,
+          Key: key(app),
+          UpdateExpression: 'SET heartbeatAt = :now',
+          ConditionExpression: '#token = :mine',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ':now': S(this.now().toISOString()), ':mine': S(token) },
+        }),
+      );
     } catch (error) {
       if (!isConditionFailed(error)) throw providerError(error, `cannot renew the lock of ${app}`);
       this.tokens.delete(app); // taken over: it is no longer ours to renew or release
@@ -88,10 +126,15 @@ export class DynamoDbLock implements PromotionLock {
     if (!token) return;
     this.tokens.delete(app);
     try {
-      await this.table.clients.dynamodb.send(new DeleteItemCommand({
-        TableName: this.table.name, Key: key(app),
-        ConditionExpression: '#token = :mine', ExpressionAttributeNames: { '#token': 'token' }, ExpressionAttributeValues: { ':mine': S(token) },
-      }));
+      await this.table.clients.dynamodb.send(
+        new DeleteItemCommand({
+          TableName: this.table.name,
+          Key: key(app),
+          ConditionExpression: '#token = :mine',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ':mine': S(token) },
+        }),
+      );
     } catch (error) {
       if (!isConditionFailed(error)) throw providerError(error, `cannot release the lock of ${app}`);
     }
@@ -104,9 +147,15 @@ export class DynamoDbLock implements PromotionLock {
   }
 
   private async read(app: string): Promise<Item | undefined> {
-    const got = await this.table.call(`cannot read the lock of ${app} in ${this.table.name}`, () => this.table.clients.dynamodb.send(new GetItemCommand({
-      TableName: this.table.name, Key: key(app), ConsistentRead: true,
-    })));
+    const got = await this.table.call(`cannot read the lock of ${app} in ${this.table.name}`, () =>
+      this.table.clients.dynamodb.send(
+        new GetItemCommand({
+          TableName: this.table.name,
+          Key: key(app),
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return got.Item;
   }
 
@@ -116,11 +165,21 @@ export class DynamoDbLock implements PromotionLock {
 }
 
 function holderOf(item: Item): LockHolder {
-  return { pid: number(item, 'pid'), host: text(item, 'host'), operation: text(item, 'operation'), since: text(item, 'since'), heartbeatAt: text(item, 'heartbeatAt') };
+  return {
+    pid: number(item, 'pid'),
+    host: text(item, 'host'),
+    operation: text(item, 'operation'),
+    since: text(item, 'since'),
+    heartbeatAt: text(item, 'heartbeatAt'),
+  };
 }
 
 function refusal(app: string, held: LockHolder): StagecraftError {
-  return new StagecraftError('LOCK_HELD', `${app} is locked by \`${held.operation}\` (pid ${held.pid} on ${held.host}, since ${held.since}, last heartbeat ${held.heartbeatAt})`, {
-    hint: 'wait for it to finish; a lock whose process has died or stopped its heartbeat is taken over by the next command',
-  });
+  return new StagecraftError(
+    'LOCK_HELD',
+    `${app} is locked by \`${held.operation}\` (pid ${held.pid} on ${held.host}, since ${held.since}, last heartbeat ${held.heartbeatAt})`,
+    {
+      hint: 'wait for it to finish; a lock whose process has died or stopped its heartbeat is taken over by the next command',
+    },
+  );
 }

@@ -16,23 +16,47 @@ export async function invokeFunction(clients: AwsClients, request: InvokeRequest
   const started = performance.now();
   let response;
   try {
-    response = await clients.lambda.send(new InvokeCommand({
-      FunctionName: request.instance, Qualifier: request.qualifier, Payload: Buffer.from(request.payload), LogType: 'Tail',
-    }));
+    response = await clients.lambda.send(
+      new InvokeCommand({
+        FunctionName: request.instance,
+        Qualifier: request.qualifier,
+        Payload: Buffer.from(request.payload),
+        LogType: 'Tail',
+      }),
+    );
   } catch (error) {
     const elapsed = Math.round(performance.now() - started);
     if (errorName(error) === 'TooManyRequestsException') {
-      return { ok: false, error: { errorType: 'TooManyRequestsException', errorMessage: (error as Error).message }, cause: 'throttled', requestId: randomUUID(), durationMs: elapsed, billedMs: 0, maxMemoryMb: 0, logs: [] };
+      return {
+        ok: false,
+        error: { errorType: 'TooManyRequestsException', errorMessage: (error as Error).message },
+        cause: 'throttled',
+        requestId: randomUUID(),
+        durationMs: elapsed,
+        billedMs: 0,
+        maxMemoryMb: 0,
+        logs: [],
+      };
     }
     if (isNotFound(error)) {
-      throw new StagecraftError(/^\d+$/.test(request.qualifier) ? 'VERSION_NOT_FOUND' : 'ALIAS_NOT_FOUND', `${request.instance} has no ${/^\d+$/.test(request.qualifier) ? 'version' : 'alias'} ${request.qualifier} on AWS`, {
-        hint: 'deploy a release to this environment first: `stagecraft deploy <env>`', cause: error,
-      });
+      throw new StagecraftError(
+        /^\d+$/.test(request.qualifier) ? 'VERSION_NOT_FOUND' : 'ALIAS_NOT_FOUND',
+        `${request.instance} has no ${/^\d+$/.test(request.qualifier) ? 'version' : 'alias'} ${request.qualifier} on AWS`,
+        {
+          hint: 'deploy a release to this environment first: `stagecraft deploy <env>`',
+          cause: error,
+        },
+      );
     }
     throw providerError(error, `cannot invoke ${request.instance}:${request.qualifier}`);
   }
   const wall = Math.round(performance.now() - started);
-  const logs = response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8').split('\n').filter((line) => line.length > 0) : [];
+  const logs = response.LogResult
+    ? Buffer.from(response.LogResult, 'base64')
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.length > 0)
+    : [];
   const report = parseReport(logs);
   const common = {
     requestId: response.$metadata.requestId ?? randomUUID(),
@@ -70,7 +94,12 @@ function causeOf(error: LambdaError): FailureCause {
   return 'handler';
 }
 
-function parseReport(logs: string[]): { durationMs?: number; billedMs?: number; maxMemoryMb?: number; initDurationMs?: number } {
+function parseReport(logs: string[]): {
+  durationMs?: number;
+  billedMs?: number;
+  maxMemoryMb?: number;
+  initDurationMs?: number;
+} {
   const line = logs.find((entry) => entry.startsWith('REPORT '));
   if (!line) return {};
   const figure = (label: string) => {
@@ -78,7 +107,12 @@ function parseReport(logs: string[]): { durationMs?: number; billedMs?: number; 
     return match ? Math.round(Number(match[1])) : undefined;
   };
   const out: { durationMs?: number; billedMs?: number; maxMemoryMb?: number; initDurationMs?: number } = {};
-  const values = { durationMs: figure('\tDuration') ?? figure(' Duration'), billedMs: figure('Billed Duration'), maxMemoryMb: figure('Max Memory Used'), initDurationMs: figure('Init Duration') };
+  const values = {
+    durationMs: figure('\tDuration') ?? figure(' Duration'),
+    billedMs: figure('Billed Duration'),
+    maxMemoryMb: figure('Max Memory Used'),
+    initDurationMs: figure('Init Duration'),
+  };
   for (const [key, value] of Object.entries(values)) if (value !== undefined) out[key as keyof typeof out] = value;
   return out;
 }

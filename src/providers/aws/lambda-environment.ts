@@ -27,8 +27,13 @@ export function awsLocators(manifest: LocatedManifest, env: string, place: Place
   });
 }
 
-export function lambdaEnvironment(spec: NewVersion, secrets: VersionSecrets | undefined, locators: Record<string, string> = {}): Record<string, string> {
-  const located = Object.keys(locators).length === 0 ? {} : { ...locators, [LOCATORS_VARIABLE]: Object.keys(locators).join(',') };
+export function lambdaEnvironment(
+  spec: NewVersion,
+  secrets: VersionSecrets | undefined,
+  locators: Record<string, string> = {},
+): Record<string, string> {
+  const located =
+    Object.keys(locators).length === 0 ? {} : { ...locators, [LOCATORS_VARIABLE]: Object.keys(locators).join(',') };
   return { ...openedEnvironment(spec, secrets), ...located };
 }
 
@@ -36,9 +41,13 @@ function openedEnvironment(spec: NewVersion, secrets: VersionSecrets | undefined
   const refs = Object.fromEntries(Object.entries(spec.config).filter(([, value]) => pinnedSecrets(value).length > 0));
   if (Object.keys(refs).length === 0) return spec.config;
   if (!secrets) {
-    throw new StagecraftError('SECRET_KEY_INVALID', `${spec.function} in ${spec.environment} uses secrets (${Object.keys(refs).join(', ')}), and no secret store was given to open them`, {
-      hint: 'deploy through the stagecraft command line, which opens the app\'s secret store',
-    });
+    throw new StagecraftError(
+      'SECRET_KEY_INVALID',
+      `${spec.function} in ${spec.environment} uses secrets (${Object.keys(refs).join(', ')}), and no secret store was given to open them`,
+      {
+        hint: "deploy through the stagecraft command line, which opens the app's secret store",
+      },
+    );
   }
   const opened = secrets.resolveVersion({ ...spec, version: 0, publishedAt: '' });
   return { ...opened.environment, [SECRET_REFS_VARIABLE]: JSON.stringify(refs) };
@@ -57,7 +66,14 @@ export function storedConfig(all: Record<string, string>): Record<string, string
     // Stagecraft writes this variable; if it cannot be read, no value of this version is shown.
     return Object.fromEntries(Object.keys(rest).map((key) => [key, '***']));
   }
-  return { ...rest, ...Object.fromEntries(Object.keys(rest).filter((key) => key in refs).map((key) => [key, refs[key] ?? '***'])) };
+  return {
+    ...rest,
+    ...Object.fromEntries(
+      Object.keys(rest)
+        .filter((key) => key in refs)
+        .map((key) => [key, refs[key] ?? '***']),
+    ),
+  };
 }
 
 function withoutLocators(variables: Record<string, string>): Record<string, string> {

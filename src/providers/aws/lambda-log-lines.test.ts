@@ -18,7 +18,9 @@ describe('Lambda log lines', () => {
     expect(lineRequestId(`RequestId: ${A} Error: Runtime exited with error: exit status 1`)).toBe(A);
     expect(lineRequestId(`2025-03-07T10:00:00.000Z\t${A}\tINFO\torder ${B} paid`)).toBe(A);
     expect(lineRequestId(`[INFO]\t2025-03-07T10:00:00.000Z\t${A}\tready`)).toBe(A);
-    expect(lineRequestId(`{"timestamp":"2025-03-07T10:00:00Z","level":"INFO","requestId":"${A}","message":"hi"}`)).toBe(A);
+    expect(lineRequestId(`{"timestamp":"2025-03-07T10:00:00Z","level":"INFO","requestId":"${A}","message":"hi"}`)).toBe(
+      A,
+    );
     expect(lineRequestId(`order ${B} paid`)).toBeUndefined();
     expect(lineRequestId('INIT_START Runtime Version: nodejs:22.v40')).toBeUndefined();
   });
@@ -27,7 +29,12 @@ describe('Lambda log lines', () => {
     const one = '2025/03/07/[1]aaaa';
     const two = '2025/03/07/[2]bbbb';
     let timestamp = Date.UTC(2025, 2, 7, 10);
-    const event = (logStreamName: string, message: string): LambdaLogEvent => ({ eventId: String(timestamp), timestamp: timestamp++, logStreamName, message });
+    const event = (logStreamName: string, message: string): LambdaLogEvent => ({
+      eventId: String(timestamp),
+      timestamp: timestamp++,
+      logStreamName,
+      message,
+    });
     const entries = new LambdaLogLines().entries([
       event(one, 'booting\n'),
       event(one, `START RequestId: ${A} Version: 1\n`),

@@ -35,7 +35,9 @@ const JSON_LINE = /"requestId"\s*:\s*"([^"]+)"/;
 
 /** The request a line names itself, if it does. */
 export function lineRequestId(line: string): string | undefined {
-  return (PLATFORM_LINE.exec(line) ?? RUNTIME_LINE.exec(line) ?? (line.startsWith('{') ? JSON_LINE.exec(line) : null))?.[1];
+  return (PLATFORM_LINE.exec(line) ??
+    RUNTIME_LINE.exec(line) ??
+    (line.startsWith('{') ? JSON_LINE.exec(line) : null))?.[1];
 }
 
 const STARTS = /^START RequestId: |^\{.*"type"\s*:\s*"platform\.start"/;

@@ -10,7 +10,12 @@
  * event it has seen. A group that does not exist is a function that has not logged yet: Lambda
  * creates it on the first line.
  */
-import { DescribeLogGroupsCommand, FilterLogEventsCommand, type CloudWatchLogsClient, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DescribeLogGroupsCommand,
+  FilterLogEventsCommand,
+  type CloudWatchLogsClient,
+  type FilteredLogEvent,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogEntry } from '../../runtime/index.js';
 import type { LogTail } from '../provider.js';
@@ -38,7 +43,12 @@ export function lambdaLogGroup(instance: string): string {
   return `/aws/lambda/${instance}`;
 }
 
-export async function readLambdaLogs(clients: AwsClients, instance: string, limit: number, now: () => Date = () => new Date()): Promise<LogTail> {
+export async function readLambdaLogs(
+  clients: AwsClients,
+  instance: string,
+  limit: number,
+  now: () => Date = () => new Date(),
+): Promise<LogTail> {
   const group = lambdaLogGroup(instance);
   const reader = new GroupReader(await clients.logs(), group);
   const lines = new LambdaLogLines();
@@ -66,12 +76,20 @@ export async function readLambdaLogs(clients: AwsClients, instance: string, limi
   const newest = events.at(-1)?.timestamp ?? readAt;
   const cursor = new FollowCursor(Math.max(newest - LATE_MS, from), events);
   return {
-    entries, source: { logGroup: group }, empty: events.length === 0,
+    entries,
+    source: { logGroup: group },
+    empty: events.length === 0,
     follow: (onEntries, signal) => follow(reader, lines, cursor, onEntries, signal),
   };
 }
 
-async function follow(reader: GroupReader, lines: LambdaLogLines, cursor: FollowCursor, onEntries: (entries: LogEntry[]) => void, signal: AbortSignal): Promise<void> {
+async function follow(
+  reader: GroupReader,
+  lines: LambdaLogLines,
+  cursor: FollowCursor,
+  onEntries: (entries: LogEntry[]) => void,
+  signal: AbortSignal,
+): Promise<void> {
   while (!signal.aborted) {
     await sleep(FOLLOW_POLL_MS, undefined, { signal }).catch(() => undefined);
     if (signal.aborted) return;
@@ -91,7 +109,10 @@ async function follow(reader: GroupReader, lines: LambdaLogLines, cursor: Follow
 class FollowCursor {
   private readonly seen = new Map<string, number>();
 
-  constructor(public since: number, known: readonly LambdaLogEvent[]) {
+  constructor(
+    public since: number,
+    known: readonly LambdaLogEvent[],
+  ) {
     this.remember(known);
   }
 
@@ -112,7 +133,10 @@ class FollowCursor {
 }
 
 class GroupReader {
-  constructor(private readonly logs: CloudWatchLogsClient, private readonly group: string) {}
+  constructor(
+    private readonly logs: CloudWatchLogsClient,
+    private readonly group: string,
+  ) {}
 
   /** When the group was made; undefined when it does not exist. */
   async creationTime(): Promise<number | undefined> {
@@ -150,5 +174,10 @@ class GroupReader {
 }
 
 function toEvent(event: FilteredLogEvent): LambdaLogEvent {
-  return { eventId: event.eventId ?? '', timestamp: event.timestamp ?? 0, logStreamName: event.logStreamName ?? '', message: event.message ?? '' };
+  return {
+    eventId: event.eventId ?? '',
+    timestamp: event.timestamp ?? 0,
+    logStreamName: event.logStreamName ?? '',
+    message: event.message ?? '',
+  };
 }

@@ -37,7 +37,11 @@ export function decodeVersionMeta(description: string | undefined): VersionMeta 
   const value = parse(description);
   if (!value || typeof value['r'] !== 'string' || typeof value['s'] !== 'string') return undefined;
   return {
-    release: value['r'], sha256: value['s'], configDigest: String(value['c'] ?? ''), environment: String(value['e'] ?? ''), function: String(value['f'] ?? ''),
+    release: value['r'],
+    sha256: value['s'],
+    configDigest: String(value['c'] ?? ''),
+    environment: String(value['e'] ?? ''),
+    function: String(value['f'] ?? ''),
   };
 }
 
@@ -66,7 +70,8 @@ export function hexToCodeSha(sha256: string): string {
 
 function fit(value: Record<string, unknown>): string {
   const text = JSON.stringify(value);
-  if (text.length > MAX_DESCRIPTION) throw new Error(`Stagecraft metadata exceeds Lambda's ${MAX_DESCRIPTION}-character description: ${text}`);
+  if (text.length > MAX_DESCRIPTION)
+    throw new Error(`Stagecraft metadata exceeds Lambda's ${MAX_DESCRIPTION}-character description: ${text}`);
   return text;
 }
 
@@ -74,7 +79,9 @@ function parse(description: string | undefined): Record<string, unknown> | undef
   if (!description?.startsWith('{')) return undefined;
   try {
     const value = JSON.parse(description) as unknown;
-    return value !== null && typeof value === 'object' && (value as Record<string, unknown>)['sc'] === 1 ? value as Record<string, unknown> : undefined;
+    return value !== null && typeof value === 'object' && (value as Record<string, unknown>)['sc'] === 1
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -12,11 +12,22 @@ import { isNotFound, providerError } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
 
 /** The configuration, or undefined when the function (or that version of it) does not exist. */
-export async function readFunction(clients: AwsClients, instance: string, qualifier?: string): Promise<FunctionConfiguration | undefined> {
+export async function readFunction(
+  clients: AwsClients,
+  instance: string,
+  qualifier?: string,
+): Promise<FunctionConfiguration | undefined> {
   const what = qualifier === undefined ? `function ${instance}` : `version ${qualifier} of ${instance}`;
   try {
-    const answer = await clients.lambda.send(new GetFunctionCommand({ FunctionName: instance, ...(qualifier === undefined ? {} : { Qualifier: qualifier }) }));
-    if (!answer.Configuration) throw new StagecraftError('PROVIDER_FAILED', `Lambda answered GetFunction for ${what} without its configuration`, { hint: 'run the command again' });
+    const answer = await clients.lambda.send(
+      new GetFunctionCommand({ FunctionName: instance, ...(qualifier === undefined ? {} : { Qualifier: qualifier }) }),
+    );
+    if (!answer.Configuration)
+      throw new StagecraftError(
+        'PROVIDER_FAILED',
+        `Lambda answered GetFunction for ${what} without its configuration`,
+        { hint: 'run the command again' },
+      );
     return answer.Configuration;
   } catch (error) {
     if (isNotFound(error)) return undefined;

@@ -19,24 +19,34 @@ import { N, S, text, type Item, type StateTable } from './state-table.js';
 const BATCH = 25;
 
 export class SharedLedger {
-  constructor(private readonly table: StateTable, private readonly app: string) {}
+  constructor(
+    private readonly table: StateTable,
+    private readonly app: string,
+  ) {}
 
   /** Copies the ledger records and releases this database committed since the last copy. */
   async sync(store: StateStore): Promise<{ entries: number; releases: number }> {
-    const origin = store.meta.get('shared.origin') ?? (() => {
-      const fresh = randomUUID();
-      store.meta.set('shared.origin', fresh);
-      return fresh;
-    })();
+    const origin =
+      store.meta.get('shared.origin') ??
+      (() => {
+        const fresh = randomUUID();
+        store.meta.set('shared.origin', fresh);
+        return fresh;
+      })();
     const ledgerKey = `shared.${this.table.name}.ledger`;
     const releasesKey = `shared.${this.table.name}.releases`;
     const entries = store.ledger.list({ afterSeq: Number(store.meta.get(ledgerKey) ?? 0) });
     for (let start = 0; start < entries.length; start += BATCH) {
       const batch = entries.slice(start, start + BATCH);
-      await this.write(batch.map((entry) => ({
-        pk: S(this.app), sk: S(`ledger#${entry.at}#${origin}#${String(entry.seq).padStart(10, '0')}`),
-        origin: S(origin), seq: N(entry.seq), entry: S(JSON.stringify(entry)),
-      })));
+      await this.write(
+        batch.map((entry) => ({
+          pk: S(this.app),
+          sk: S(`ledger#${entry.at}#${origin}#${String(entry.seq).padStart(10, '0')}`),
+          origin: S(origin),
+          seq: N(entry.seq),
+          entry: S(JSON.stringify(entry)),
+        })),
+      );
       store.meta.set(ledgerKey, String(batch[batch.length - 1]?.seq ?? 0));
     }
     const shippedReleases = Number(store.meta.get(releasesKey) ?? 0);
@@ -44,9 +54,15 @@ export class SharedLedger {
     for (let start = 0; start < releases.length; start += BATCH) {
       const batch = releases.slice(start, start + BATCH);
       // Keyed by digest: two machines number their releases independently, but the same inputs are the same release.
-      await this.write(batch.map((release) => ({
-        pk: S(this.app), sk: S(`release#${release.digest}`), id: S(release.id), origin: S(origin), release: S(JSON.stringify(release)),
-      })));
+      await this.write(
+        batch.map((release) => ({
+          pk: S(this.app),
+          sk: S(`release#${release.digest}`),
+          id: S(release.id),
+          origin: S(origin),
+          release: S(JSON.stringify(release)),
+        })),
+      );
       store.meta.set(releasesKey, String(batch[batch.length - 1]?.seq ?? 0));
     }
     return { entries: entries.length, releases: releases.length };
@@ -59,20 +75,34 @@ export class SharedLedger {
 
   /** The shared ledger, oldest first, numbered in that order. */
   async list(query: LedgerQuery = {}): Promise<LedgerEntry[]> {
-    const entries = (await this.queryAll('ledger#', 'ledger')).map((item) => JSON.parse(text(item, 'entry')) as LedgerEntry);
+    const entries = (await this.queryAll('ledger#', 'ledger')).map(
+      (item) => JSON.parse(text(item, 'entry')) as LedgerEntry,
+    );
     const numbered = entries.map((entry, index) => ({ ...entry, seq: index + 1 }));
-    const matching = numbered.filter((entry) => (query.environment === undefined || entry.environment === query.environment)
-      && (query.function === undefined || entry.function === query.function) && (query.kind === undefined || entry.kind === query.kind)
-      && (query.afterSeq === undefined || entry.seq > query.afterSeq));
+    const matching = numbered.filter(
+      (entry) =>
+        (query.environment === undefined || entry.environment === query.environment) &&
+        (query.function === undefined || entry.function === query.function) &&
+        (query.kind === undefined || entry.kind === query.kind) &&
+        (query.afterSeq === undefined || entry.seq > query.afterSeq),
+    );
     return query.limit === undefined ? matching : matching.slice(-query.limit);
   }
 
   /** The key of the newest ledger record any machine copied: one item read, for the dashboard's change feed. */
   async latest(): Promise<string> {
-    const page = await this.table.call(`cannot read the ledger of ${this.app} from ${this.table.name}`, () => this.table.clients.dynamodb.send(new QueryCommand({
-      TableName: this.table.name, KeyConditionExpression: 'pk = :app AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':app': S(this.app), ':prefix': S('ledger#') }, ScanIndexForward: false, Limit: 1, ConsistentRead: true,
-    })));
+    const page = await this.table.call(`cannot read the ledger of ${this.app} from ${this.table.name}`, () =>
+      this.table.clients.dynamodb.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          KeyConditionExpression: 'pk = :app AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':app': S(this.app), ':prefix': S('ledger#') },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
+    );
     return page.Items?.[0] ? text(page.Items[0], 'sk') : '';
   }
 
@@ -81,10 +111,17 @@ export class SharedLedger {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const page = await this.table.call(`cannot read the ${what} of ${this.app} from ${this.table.name}`, () => this.table.clients.dynamodb.send(new QueryCommand({
-        TableName: this.table.name, KeyConditionExpression: 'pk = :app AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':app': S(this.app), ':prefix': S(prefix) }, ExclusiveStartKey: start, ConsistentRead: true,
-      })));
+      const page = await this.table.call(`cannot read the ${what} of ${this.app} from ${this.table.name}`, () =>
+        this.table.clients.dynamodb.send(
+          new QueryCommand({
+            TableName: this.table.name,
+            KeyConditionExpression: 'pk = :app AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':app': S(this.app), ':prefix': S(prefix) },
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        ),
+      );
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -94,12 +131,20 @@ export class SharedLedger {
   private async write(items: Item[]): Promise<void> {
     let requests: WriteRequest[] = items.map((item) => ({ PutRequest: { Item: item } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
-      const written = await this.table.call(`cannot copy the ledger of ${this.app} to ${this.table.name}`, () => this.table.clients.dynamodb.send(new BatchWriteItemCommand({
-        RequestItems: { [this.table.name]: requests },
-      })));
+      const written = await this.table.call(`cannot copy the ledger of ${this.app} to ${this.table.name}`, () =>
+        this.table.clients.dynamodb.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [this.table.name]: requests },
+          }),
+        ),
+      );
       requests = written.UnprocessedItems?.[this.table.name] ?? [];
       if (requests.length > 0) {
-        if (attempt >= 8) throw providerError(new Error(`${requests.length} item(s) left unprocessed`), `cannot copy the ledger of ${this.app} to ${this.table.name}`);
+        if (attempt >= 8)
+          throw providerError(
+            new Error(`${requests.length} item(s) left unprocessed`),
+            `cannot copy the ledger of ${this.app} to ${this.table.name}`,
+          );
         await sleep(50 * 2 ** attempt);
       }
     }

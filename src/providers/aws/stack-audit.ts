@@ -31,7 +31,9 @@ export async function auditStacks(deps: AuditDeps, environments: AuditedEnvironm
     if (!state) {
       const deployed = envs.filter((env) => env.deployed).map((env) => env.name);
       if (deployed.length > 0) {
-        failures.push(`${name} does not exist, yet ${deployed.join(', ')} was deployed there: its queues, tables and API are gone; \`stagecraft deploy ${deployed[0]}\` creates it again`);
+        failures.push(
+          `${name} does not exist, yet ${deployed.join(', ')} was deployed there: its queues, tables and API are gone; \`stagecraft deploy ${deployed[0]}\` creates it again`,
+        );
       }
       continue;
     }
@@ -41,23 +43,35 @@ export async function auditStacks(deps: AuditDeps, environments: AuditedEnvironm
       continue;
     }
     if (!isUsable(state.status)) {
-      failures.push(`${name} is ${state.status}: look at its events in the CloudFormation console, then \`stagecraft deploy ${first}\``);
+      failures.push(
+        `${name} is ${state.status}: look at its events in the CloudFormation console, then \`stagecraft deploy ${first}\``,
+      );
       continue;
     }
     const actual = await deps.stacks.heldDigest(name);
     if (state.digest === undefined || actual !== state.digest) {
-      const applied = state.digest === undefined ? `it has no ${TEMPLATE_TAG} tag` : `Stagecraft applied ${short(state.digest)}`;
-      failures.push(`${name}: its template was changed outside Stagecraft (it holds ${short(actual)}, ${applied}); \`stagecraft deploy ${first}\` puts Stagecraft's back`);
+      const applied =
+        state.digest === undefined ? `it has no ${TEMPLATE_TAG} tag` : `Stagecraft applied ${short(state.digest)}`;
+      failures.push(
+        `${name}: its template was changed outside Stagecraft (it holds ${short(actual)}, ${applied}); \`stagecraft deploy ${first}\` puts Stagecraft's back`,
+      );
       continue;
     }
     const expected = expectedTemplates(deps.manifest, envs);
     if (!expected.has(actual)) {
-      warnings.push(`${name} holds template ${short(actual)}, which is not the one the release(s) running there synthesise (${[...expected].map(short).join(', ')}); the next deploy applies it`);
+      warnings.push(
+        `${name} holds template ${short(actual)}, which is not the one the release(s) running there synthesise (${[...expected].map(short).join(', ')}); the next deploy applies it`,
+      );
     }
   }
   return {
-    name: 'stack', failures, warnings,
-    ok: held.length === 0 ? 'no stack deployed yet' : `${held.length} stack(s) hold the template Stagecraft applied (${held.join(', ')})`,
+    name: 'stack',
+    failures,
+    warnings,
+    ok:
+      held.length === 0
+        ? 'no stack deployed yet'
+        : `${held.length} stack(s) hold the template Stagecraft applied (${held.join(', ')})`,
     failed: 'stacks are missing or were changed outside Stagecraft',
     warned: 'stacks need attention',
   };
@@ -87,7 +101,13 @@ function expectedTemplates(manifest: Manifest, envs: AuditedEnvironment[]): Set<
 
 /** The view a stack is applied with: the release's resources and functions, the app's chain of environments. */
 export function stackView(app: Manifest, release: Manifest): StackManifest {
-  return { app: release.app, strategy: release.strategy, environments: app.environments, resources: release.resources, functions: release.functions };
+  return {
+    app: release.app,
+    strategy: release.strategy,
+    environments: app.environments,
+    resources: release.resources,
+    functions: release.functions,
+  };
 }
 
 function short(digest: string): string {

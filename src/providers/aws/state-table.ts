@@ -9,9 +9,7 @@
  *
  * The table is created on first use (on demand capacity) when it does not exist.
  */
-import {
-  CreateTableCommand, DescribeTableCommand, type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StagecraftError } from '../../errors.js';
 import { errorName, providerError } from './aws-errors.js';
@@ -22,7 +20,11 @@ export type Item = Record<string, AttributeValue>;
 export class StateTable {
   private created: Promise<void> | undefined;
 
-  constructor(readonly clients: AwsClients, readonly name: string, private readonly options: { pollMs?: number; progress?: (message: string) => void } = {}) {}
+  constructor(
+    readonly clients: AwsClients,
+    readonly name: string,
+    private readonly options: { pollMs?: number; progress?: (message: string) => void } = {},
+  ) {}
 
   /** Runs `operation`; when the table does not exist yet, creates it and runs it once more. */
   async call<T>(doing: string, operation: () => Promise<T>): Promise<T> {
@@ -31,7 +33,9 @@ export class StateTable {
     } catch (error) {
       if (!isTableMissing(error)) throw passOn(error, doing);
     }
-    await this.create().catch((error: unknown) => { throw providerError(error, `cannot create the state table ${this.name}`); });
+    await this.create().catch((error: unknown) => {
+      throw providerError(error, `cannot create the state table ${this.name}`);
+    });
     try {
       return await operation();
     } catch (error) {
@@ -43,11 +47,20 @@ export class StateTable {
     this.created ??= (async () => {
       this.options.progress?.(`creating the state table ${this.name} (DynamoDB, on demand)`);
       try {
-        await this.clients.dynamodb.send(new CreateTableCommand({
-          TableName: this.name, BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-        }));
+        await this.clients.dynamodb.send(
+          new CreateTableCommand({
+            TableName: this.name,
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: [
+              { AttributeName: 'pk', AttributeType: 'S' },
+              { AttributeName: 'sk', AttributeType: 'S' },
+            ],
+            KeySchema: [
+              { AttributeName: 'pk', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+          }),
+        );
       } catch (error) {
         // Another process created it first.
         if (errorName(error) !== 'ResourceInUseException') throw error;

@@ -11,7 +11,11 @@ import { scheduleRuleName, type LogicalIds } from './aws-names.js';
 
 export type StackManifest = Pick<Manifest, 'app' | 'strategy' | 'environments' | 'functions' | 'resources'>;
 
-export interface CfnResource { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn?: string[];
+}
 export type Resources = Record<string, CfnResource>;
 
 /** Everything the parts of one environment need to agree on. */
@@ -26,7 +30,9 @@ export interface EnvContext {
 /** `arn:aws:lambda:<region>:<account>:function:<instance>:<live alias>`, resolved by CloudFormation. */
 export function liveAliasArn(ctx: EnvContext, fn: string): { 'Fn::Sub': string } {
   const instance = instanceName(ctx.manifest, fn, ctx.env);
-  return { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${instance}:${aliasName(ctx.manifest, ctx.env, 'live')}` };
+  return {
+    'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${instance}:${aliasName(ctx.manifest, ctx.env, 'live')}`,
+  };
 }
 
 export function queueId(ctx: EnvContext, queue: string): string {
@@ -53,10 +59,17 @@ export function queues(ctx: EnvContext): Resources {
         QueueName: resourceName(ctx.manifest, queue, ctx.env),
         VisibilityTimeout: def.visibilityTimeout,
         // SQS keeps messages 60 s to 14 days (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html).
-        ...(def.retention === undefined ? {} : { MessageRetentionPeriod: Math.min(1_209_600, Math.max(60, Math.round(def.retention / 1000))) }),
-        ...(def.deadLetter === undefined ? {} : {
-          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queueId(ctx, def.deadLetter), 'Arn'] }, maxReceiveCount: def.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT },
-        }),
+        ...(def.retention === undefined
+          ? {}
+          : { MessageRetentionPeriod: Math.min(1_209_600, Math.max(60, Math.round(def.retention / 1000))) }),
+        ...(def.deadLetter === undefined
+          ? {}
+          : {
+              RedrivePolicy: {
+                deadLetterTargetArn: { 'Fn::GetAtt': [queueId(ctx, def.deadLetter), 'Arn'] },
+                maxReceiveCount: def.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+              },
+            }),
       },
     };
   }
@@ -65,7 +78,12 @@ export function queues(ctx: EnvContext): Resources {
 
 /** Who subscribes to each topic: the manifest's `subscribers`, plus functions with a `topic` event. */
 function subscriptions(manifest: StackManifest): Map<string, { queues: Set<string>; functions: Set<string> }> {
-  const byTopic = new Map(Object.keys(manifest.resources.topics).map((topic) => [topic, { queues: new Set<string>(), functions: new Set<string>() }]));
+  const byTopic = new Map(
+    Object.keys(manifest.resources.topics).map((topic) => [
+      topic,
+      { queues: new Set<string>(), functions: new Set<string>() },
+    ]),
+  );
   for (const [topic, def] of Object.entries(manifest.resources.topics)) {
     for (const subscriber of def.subscribers) {
       if (subscriber.type === 'queue') byTopic.get(topic)?.queues.add(subscriber.name);
@@ -93,7 +111,9 @@ export function topics(ctx: EnvContext): Resources {
       Properties: {
         TopicName: resourceName(ctx.manifest, topic, ctx.env),
         Subscription: [
-          ...[...subs.queues].sort().map((queue) => ({ Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': [queueId(ctx, queue), 'Arn'] } })),
+          ...[...subs.queues]
+            .sort()
+            .map((queue) => ({ Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': [queueId(ctx, queue), 'Arn'] } })),
           ...[...subs.functions].sort().map((fn) => ({ Protocol: 'lambda', Endpoint: liveAliasArn(ctx, fn) })),
         ],
       },
@@ -109,11 +129,15 @@ export function topics(ctx: EnvContext): Resources {
         Queues: [{ Ref: queueId(ctx, queue) }],
         PolicyDocument: {
           Version: '2012-10-17',
-          Statement: [{
-            Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage',
-            Resource: { 'Fn::GetAtt': [queueId(ctx, queue), 'Arn'] },
-            Condition: { ArnEquals: { 'aws:SourceArn': topicIds.sort().map((topic) => ({ Ref: topic })) } },
-          }],
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'sns.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: { 'Fn::GetAtt': [queueId(ctx, queue), 'Arn'] },
+              Condition: { ArnEquals: { 'aws:SourceArn': topicIds.sort().map((topic) => ({ Ref: topic })) } },
+            },
+          ],
         },
       },
     };
@@ -141,23 +165,33 @@ export function tables(ctx: EnvContext): Resources {
 export function schedules(ctx: EnvContext): Resources {
   const resources: Resources = {};
   for (const [fn, def] of Object.entries(ctx.manifest.functions)) {
-    def.events.filter((event) => event.type === 'schedule').forEach((event, index) => {
-      resources[ctx.ids.id('Schedule', fn, String(index), ...ctx.suffix)] = {
-        Type: 'AWS::Events::Rule',
-        Properties: {
-          Name: scheduleRuleName(ctx.manifest, fn, index, ctx.env),
-          ScheduleExpression: event.expression.expression,
-          State: 'ENABLED',
-          Targets: [{ Id: 'live', Arn: liveAliasArn(ctx, fn), ...(event.input === undefined ? {} : { Input: JSON.stringify(event.input) }) }],
-        },
-      };
-    });
+    def.events
+      .filter((event) => event.type === 'schedule')
+      .forEach((event, index) => {
+        resources[ctx.ids.id('Schedule', fn, String(index), ...ctx.suffix)] = {
+          Type: 'AWS::Events::Rule',
+          Properties: {
+            Name: scheduleRuleName(ctx.manifest, fn, index, ctx.env),
+            ScheduleExpression: event.expression.expression,
+            State: 'ENABLED',
+            Targets: [
+              {
+                Id: 'live',
+                Arn: liveAliasArn(ctx, fn),
+                ...(event.input === undefined ? {} : { Input: JSON.stringify(event.input) }),
+              },
+            ],
+          },
+        };
+      });
   }
   return resources;
 }
 
 export function hasHttpEvents(manifest: Pick<Manifest, 'functions'>, fn?: string): boolean {
-  return Object.entries(manifest.functions).some(([name, def]) => (fn === undefined || name === fn) && def.events.some((event) => event.type === 'http'));
+  return Object.entries(manifest.functions).some(
+    ([name, def]) => (fn === undefined || name === fn) && def.events.some((event) => event.type === 'http'),
+  );
 }
 
 /**
@@ -170,12 +204,16 @@ export function httpApi(manifest: StackManifest, envs: string[], ids: LogicalIds
   if (!hasHttpEvents(manifest)) return {};
   const single = manifest.strategy === 'single-stack';
   const api = ids.id('HttpApi');
-  const resources: Resources = { [api]: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: name, ProtocolType: 'HTTP' } } };
+  const resources: Resources = {
+    [api]: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: name, ProtocolType: 'HTTP' } },
+  };
   for (const env of single ? envs : envs.slice(0, 1)) {
     resources[ids.id('HttpStage', ...(single ? [env] : []))] = {
       Type: 'AWS::ApiGatewayV2::Stage',
       Properties: {
-        ApiId: { Ref: api }, StageName: single ? env : '$default', AutoDeploy: true,
+        ApiId: { Ref: api },
+        StageName: single ? env : '$default',
+        AutoDeploy: true,
         ...(single ? { StageVariables: { alias: aliasName(manifest, env, 'live') } } : {}),
       },
     };
@@ -190,13 +228,21 @@ export function httpApi(manifest: StackManifest, envs: string[], ids: LogicalIds
       resources[integration] ??= {
         Type: 'AWS::ApiGatewayV2::Integration',
         Properties: {
-          ApiId: { Ref: api }, IntegrationType: 'AWS_PROXY', PayloadFormatVersion: event.payload,
-          IntegrationUri: { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${instance}:${alias}` },
+          ApiId: { Ref: api },
+          IntegrationType: 'AWS_PROXY',
+          PayloadFormatVersion: event.payload,
+          IntegrationUri: {
+            'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${instance}:${alias}`,
+          },
         },
       };
       resources[ids.id('Route', fn, String(index))] = {
         Type: 'AWS::ApiGatewayV2::Route',
-        Properties: { ApiId: { Ref: api }, RouteKey: `${event.method} ${event.path}`, Target: { 'Fn::Join': ['/', ['integrations', { Ref: integration }]] } },
+        Properties: {
+          ApiId: { Ref: api },
+          RouteKey: `${event.method} ${event.path}`,
+          Target: { 'Fn::Join': ['/', ['integrations', { Ref: integration }]] },
+        },
       };
     });
   }

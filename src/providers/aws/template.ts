@@ -18,8 +18,19 @@ import { digestOf } from '../../digest.js';
 import { aliasName, instanceName } from '../../manifest/index.js';
 import { LogicalIds, stackEnvironments, stackName } from './aws-names.js';
 import {
-  hasHttpEvents, httpApi, queueId, queues, schedules, tableId, tables, topicId, topics, topicsOfFunction,
-  type EnvContext, type Resources, type StackManifest,
+  hasHttpEvents,
+  httpApi,
+  queueId,
+  queues,
+  schedules,
+  tableId,
+  tables,
+  topicId,
+  topics,
+  topicsOfFunction,
+  type EnvContext,
+  type Resources,
+  type StackManifest,
 } from './template-parts.js';
 
 export interface CfnTemplate {
@@ -39,22 +50,42 @@ export function synthesize(manifest: StackManifest, env: string): CfnTemplate {
   const name = stackName(manifest, env);
   const ids = new LogicalIds();
   const resources: Resources = {};
-  const contexts: EnvContext[] = envs.map((each) => ({ manifest, env: each, ids, suffix: manifest.strategy === 'single-stack' ? [each] : [] }));
+  const contexts: EnvContext[] = envs.map((each) => ({
+    manifest,
+    env: each,
+    ids,
+    suffix: manifest.strategy === 'single-stack' ? [each] : [],
+  }));
   for (const ctx of contexts) Object.assign(resources, queues(ctx), topics(ctx), tables(ctx), schedules(ctx));
   Object.assign(resources, httpApi(manifest, envs, ids, name));
   const role = ids.id('ExecutionRole');
   resources[role] = executionRole(contexts);
 
-  const outputs: CfnTemplate['Outputs'] = { [OUTPUT_ROLE]: { Description: 'the execution role of every function in this stack', Value: { 'Fn::GetAtt': [role, 'Arn'] } } };
+  const outputs: CfnTemplate['Outputs'] = {
+    [OUTPUT_ROLE]: {
+      Description: 'the execution role of every function in this stack',
+      Value: { 'Fn::GetAtt': [role, 'Arn'] },
+    },
+  };
   if (hasHttpEvents(manifest)) {
     const api = ids.id('HttpApi');
     outputs[OUTPUT_API] = { Value: { Ref: api } };
-    outputs[OUTPUT_URL] = { Description: 'the HTTP API; single-stack serves each environment under /<env>', Value: { 'Fn::Sub': `https://\${${api}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}` } };
+    outputs[OUTPUT_URL] = {
+      Description: 'the HTTP API; single-stack serves each environment under /<env>',
+      Value: { 'Fn::Sub': `https://\${${api}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}` },
+    };
   }
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `Stagecraft ${manifest.strategy} stack ${name} of app ${manifest.app} (${envs.join(', ')})`,
-    Metadata: { Stagecraft: { app: manifest.app, strategy: manifest.strategy, environments: envs, managedThroughLambdaApi: lambdaApiPart(manifest, envs) } },
+    Metadata: {
+      Stagecraft: {
+        app: manifest.app,
+        strategy: manifest.strategy,
+        environments: envs,
+        managedThroughLambdaApi: lambdaApiPart(manifest, envs),
+      },
+    },
     Resources: resources,
     Outputs: outputs,
   };
@@ -75,48 +106,105 @@ export function templateDigest(template: CfnTemplate): string {
  * source mappings and destinations act with it).
  */
 function executionRole(contexts: EnvContext[]): Resources[string] {
-  const queueArns = contexts.flatMap((ctx) => Object.keys(ctx.manifest.resources.queues).map((queue) => ({ 'Fn::GetAtt': [queueId(ctx, queue), 'Arn'] })));
-  const topicArns = contexts.flatMap((ctx) => Object.keys(ctx.manifest.resources.topics).map((topic) => ({ Ref: topicId(ctx, topic) })));
-  const tableArns = contexts.flatMap((ctx) => Object.keys(ctx.manifest.resources.tables).flatMap((table) => [
-    { 'Fn::GetAtt': [tableId(ctx, table), 'Arn'] },
-    { 'Fn::Sub': `\${${tableId(ctx, table)}.Arn}/index/*` },
-  ]));
+  const queueArns = contexts.flatMap((ctx) =>
+    Object.keys(ctx.manifest.resources.queues).map((queue) => ({ 'Fn::GetAtt': [queueId(ctx, queue), 'Arn'] })),
+  );
+  const topicArns = contexts.flatMap((ctx) =>
+    Object.keys(ctx.manifest.resources.topics).map((topic) => ({ Ref: topicId(ctx, topic) })),
+  );
+  const tableArns = contexts.flatMap((ctx) =>
+    Object.keys(ctx.manifest.resources.tables).flatMap((table) => [
+      { 'Fn::GetAtt': [tableId(ctx, table), 'Arn'] },
+      { 'Fn::Sub': `\${${tableId(ctx, table)}.Arn}/index/*` },
+    ]),
+  );
   const statements = [
-    ...(queueArns.length === 0 ? [] : [{ Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: queueArns }]),
+    ...(queueArns.length === 0
+      ? []
+      : [
+          {
+            Effect: 'Allow',
+            Action: [
+              'sqs:ReceiveMessage',
+              'sqs:DeleteMessage',
+              'sqs:ChangeMessageVisibility',
+              'sqs:GetQueueAttributes',
+              'sqs:GetQueueUrl',
+              'sqs:SendMessage',
+            ],
+            Resource: queueArns,
+          },
+        ]),
     ...(topicArns.length === 0 ? [] : [{ Effect: 'Allow', Action: ['sns:Publish'], Resource: topicArns }]),
-    ...(tableArns.length === 0 ? [] : [{
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'],
-      Resource: tableArns,
-    }]),
+    ...(tableArns.length === 0
+      ? []
+      : [
+          {
+            Effect: 'Allow',
+            Action: [
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+              'dynamodb:DeleteItem',
+              'dynamodb:Query',
+              'dynamodb:Scan',
+              'dynamodb:BatchGetItem',
+              'dynamodb:BatchWriteItem',
+              'dynamodb:ConditionCheckItem',
+            ],
+            Resource: tableArns,
+          },
+        ]),
   ];
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
-      AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
-      ManagedPolicyArns: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' }],
-      ...(statements.length === 0 ? {} : { Policies: [{ PolicyName: 'stagecraft-resources', PolicyDocument: { Version: '2012-10-17', Statement: statements } }] }),
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      ManagedPolicyArns: [
+        { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' },
+      ],
+      ...(statements.length === 0
+        ? {}
+        : {
+            Policies: [
+              { PolicyName: 'stagecraft-resources', PolicyDocument: { Version: '2012-10-17', Statement: statements } },
+            ],
+          }),
     },
   };
 }
 
 /** What the provider keeps through the Lambda API, per environment, for people reading the template. */
 function lambdaApiPart(manifest: StackManifest, envs: string[]): Record<string, unknown>[] {
-  return envs.flatMap((env) => Object.entries(manifest.functions).map(([fn, def]) => ({
-    environment: env,
-    function: instanceName(manifest, fn, env),
-    aliases: [aliasName(manifest, env, 'live'), aliasName(manifest, env, 'smoke')],
-    eventSourceMappings: def.events.flatMap((event) => event.type === 'queue'
-      ? [{ queue: event.name, alias: aliasName(manifest, env, 'live'), batchSize: event.batchSize }] : []),
-    invokePermissions: [
-      ...(hasHttpEvents(manifest, fn) ? ['apigateway.amazonaws.com'] : []),
-      ...topicsOfFunction(manifest, fn).map((topic) => `sns.amazonaws.com (${topic})`),
-      ...(def.events.some((event) => event.type === 'schedule') ? ['events.amazonaws.com'] : []),
-    ],
-    ...(def.destinations ? {
-      destinations: Object.fromEntries(Object.entries(def.destinations).flatMap(([when, target]) => target ? [[when, `${target.type}:${target.name}`]] : [])),
-    } : {}),
-  })));
+  return envs.flatMap((env) =>
+    Object.entries(manifest.functions).map(([fn, def]) => ({
+      environment: env,
+      function: instanceName(manifest, fn, env),
+      aliases: [aliasName(manifest, env, 'live'), aliasName(manifest, env, 'smoke')],
+      eventSourceMappings: def.events.flatMap((event) =>
+        event.type === 'queue'
+          ? [{ queue: event.name, alias: aliasName(manifest, env, 'live'), batchSize: event.batchSize }]
+          : [],
+      ),
+      invokePermissions: [
+        ...(hasHttpEvents(manifest, fn) ? ['apigateway.amazonaws.com'] : []),
+        ...topicsOfFunction(manifest, fn).map((topic) => `sns.amazonaws.com (${topic})`),
+        ...(def.events.some((event) => event.type === 'schedule') ? ['events.amazonaws.com'] : []),
+      ],
+      ...(def.destinations
+        ? {
+            destinations: Object.fromEntries(
+              Object.entries(def.destinations).flatMap(([when, target]) =>
+                target ? [[when, `${target.type}:${target.name}`]] : [],
+              ),
+            ),
+          }
+        : {}),
+    })),
+  );
 }
 
 export type { StackManifest } from './template-parts.js';

@@ -10,8 +10,24 @@ import type { ArtifactStore } from '../../build/index.js';
 import type { Manifest } from '../../manifest/index.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, resourceName } from '../../manifest/index.js';
-import { createRedactor, FileLogSink, followLog, invokeOnce, logFile, readLogTail, type InvokeOutcome } from '../../runtime/index.js';
-import type { AliasRecord, AliasTarget, ChangeMeta, MetricSummary, NewVersion, StateStore, VersionRecord } from '../../state/index.js';
+import {
+  createRedactor,
+  FileLogSink,
+  followLog,
+  invokeOnce,
+  logFile,
+  readLogTail,
+  type InvokeOutcome,
+} from '../../runtime/index.js';
+import type {
+  AliasRecord,
+  AliasTarget,
+  ChangeMeta,
+  MetricSummary,
+  NewVersion,
+  StateStore,
+  VersionRecord,
+} from '../../state/index.js';
 import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec, VersionMetricsQuery } from '../provider.js';
 import { withInvokeEndpoint } from './invoke-endpoint.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
@@ -54,16 +70,23 @@ export class LocalProvider implements Provider {
     const { control } = this.deps.store;
     this.deps.store.transaction(() => {
       for (const { function: fn, instance } of stack.functions) {
-        control.ensureInstance(instance, fn, stack.strategy === 'multi-stack' ? stack.environment : null, { ...change, environment: stack.environment });
+        control.ensureInstance(instance, fn, stack.strategy === 'multi-stack' ? stack.environment : null, {
+          ...change,
+          environment: stack.environment,
+        });
       }
     });
   }
 
   async publishVersion(spec: NewVersion, change: ChangeMeta): Promise<{ version: VersionRecord; created: boolean }> {
     if (!this.deps.artifacts.has(spec.sha256)) {
-      throw new StagecraftError('ARTIFACT_CORRUPT', `artifact ${spec.sha256} of ${spec.function} is missing from the artifact store`, {
-        hint: 'run `stagecraft build` again to restore it; a release can only be deployed while its artifacts exist',
-      });
+      throw new StagecraftError(
+        'ARTIFACT_CORRUPT',
+        `artifact ${spec.sha256} of ${spec.function} is missing from the artifact store`,
+        {
+          hint: 'run `stagecraft build` again to restore it; a release can only be deployed while its artifacts exist',
+        },
+      );
     }
     return this.deps.store.transaction(() => this.deps.store.control.publish(spec, change));
   }
@@ -93,7 +116,10 @@ export class LocalProvider implements Provider {
     const meta = { ...change, environment: stack.environment };
     const removed: string[] = [];
     const shared = stack.strategy === 'single-stack';
-    const ownAliases = new Set([aliasName(stack, stack.environment, 'live'), aliasName(stack, stack.environment, 'smoke')]);
+    const ownAliases = new Set([
+      aliasName(stack, stack.environment, 'live'),
+      aliasName(stack, stack.environment, 'smoke'),
+    ]);
     store.transaction(() => {
       for (const { function: fn, instance } of stack.functions) {
         for (const alias of store.control.listAliases()) {
@@ -101,10 +127,14 @@ export class LocalProvider implements Provider {
           store.control.deleteAlias(instance, alias.name, { ...meta, function: fn });
           removed.push(`alias ${instance}:${alias.name}`);
         }
-        const versions = store.control.listVersions(instance).filter((version) => !shared || version.environment === stack.environment);
-        for (const version of versions) store.control.deleteVersion(instance, version.version, { ...meta, function: fn });
+        const versions = store.control
+          .listVersions(instance)
+          .filter((version) => !shared || version.environment === stack.environment);
+        for (const version of versions)
+          store.control.deleteVersion(instance, version.version, { ...meta, function: fn });
         if (versions.length > 0) removed.push(`${versions.length} version(s) of ${instance}`);
-        if (!shared && store.control.deleteInstance(instance, { ...meta, function: fn })) removed.push(`function ${instance}`);
+        if (!shared && store.control.deleteInstance(instance, { ...meta, function: fn }))
+          removed.push(`function ${instance}`);
       }
       for (const queue of Object.keys(stack.resources.queues)) {
         const name = resourceName(stack, queue, stack.environment);
@@ -115,7 +145,11 @@ export class LocalProvider implements Provider {
     const stateDir = dirname(this.deps.artifacts.artifactsDir);
     if (!shared && Object.keys(stack.resources.tables).length > 0) {
       rmSync(join(stateDir, 'tables', stack.environment), { recursive: true, force: true });
-      removed.push(`tables ${Object.keys(stack.resources.tables).map((table) => resourceName(stack, table, stack.environment)).join(', ')} and their data`);
+      removed.push(
+        `tables ${Object.keys(stack.resources.tables)
+          .map((table) => resourceName(stack, table, stack.environment))
+          .join(', ')} and their data`,
+      );
     }
     if (!shared) {
       for (const { instance } of stack.functions) {
@@ -132,36 +166,58 @@ export class LocalProvider implements Provider {
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const version = this.resolveQualifier(request.instance, request.qualifier);
     const { manifest } = this.deps;
-    if (!manifest || !manifest.environments.some((environment) => environment.name === version.environment)) return this.invokeVersion(request, version, {});
-    return withInvokeEndpoint({
-      manifest, env: version.environment, store: this.deps.store, account: LOCAL_ACCOUNT,
-      invoke: (instance, qualifier, payload) => this.invoke({ instance, qualifier, payload }),
-    }, (variables) => this.invokeVersion(request, version, variables));
+    if (!manifest || !manifest.environments.some((environment) => environment.name === version.environment))
+      return this.invokeVersion(request, version, {});
+    return withInvokeEndpoint(
+      {
+        manifest,
+        env: version.environment,
+        store: this.deps.store,
+        account: LOCAL_ACCOUNT,
+        invoke: (instance, qualifier, payload) => this.invoke({ instance, qualifier, payload }),
+      },
+      (variables) => this.invokeVersion(request, version, variables),
+    );
   }
 
-  private async invokeVersion(request: InvokeRequest, version: VersionRecord, variables: Record<string, string>): Promise<InvokeOutcome> {
+  private async invokeVersion(
+    request: InvokeRequest,
+    version: VersionRecord,
+    variables: Record<string, string>,
+  ): Promise<InvokeOutcome> {
     const codeDir = this.deps.artifacts.extract(version.sha256, {
       onTampered: (dir, problem) => this.deps.warn?.(`${dir}: ${problem}; unpacked again from its artifact`),
     });
     const opened = openVersionConfig(version, this.deps.secrets);
-    const outcome = await invokeOnce({
-      functionName: request.instance,
+    const outcome = await invokeOnce(
+      {
+        functionName: request.instance,
+        version: String(version.version),
+        invokedArn: `arn:aws:lambda:${this.deps.region}:${LOCAL_ACCOUNT}:function:${request.instance}:${request.qualifier}`,
+        codeDir,
+        handler: version.handler,
+        runtime: version.runtime,
+        memoryMb: version.memoryMb,
+        timeoutSec: version.timeoutSec,
+        environment: { ...opened.environment, ...variables },
+        region: this.deps.region,
+        redact: opened.secrets,
+      },
+      request.payload,
+      { warn: (message) => this.warnOnce(message) },
+    );
+    this.logSink.write({
+      instance: request.instance,
       version: String(version.version),
-      invokedArn: `arn:aws:lambda:${this.deps.region}:${LOCAL_ACCOUNT}:function:${request.instance}:${request.qualifier}`,
-      codeDir,
-      handler: version.handler,
-      runtime: version.runtime,
-      memoryMb: version.memoryMb,
-      timeoutSec: version.timeoutSec,
-      environment: { ...opened.environment, ...variables },
-      region: this.deps.region,
-      redact: opened.secrets,
-    }, request.payload, { warn: (message) => this.warnOnce(message) });
-    this.logSink.write({ instance: request.instance, version: String(version.version), requestId: outcome.requestId, lines: outcome.logs });
+      requestId: outcome.requestId,
+      lines: outcome.logs,
+    });
     await this.logSink.flush();
     // What `invoke` returns is printed by tools (the CLI, smoke tests, CI logs): a secret the
     // function returns is masked there too. Gateway responses (`up`) are the app's own business.
-    return outcome.ok && opened.secrets.length > 0 ? { ...outcome, payload: createRedactor(opened.secrets)(outcome.payload) } : outcome;
+    return outcome.ok && opened.secrets.length > 0
+      ? { ...outcome, payload: createRedactor(opened.secrets)(outcome.payload) }
+      : outcome;
   }
 
   async sendMessage(queue: string, body: string, options: MessageOptions = {}): Promise<{ messageId: string }> {
@@ -172,7 +228,12 @@ export class LocalProvider implements Provider {
   async readLogs(instance: string, limit: number): Promise<LogTail> {
     const file = logFile(this.logDir, instance);
     const { entries, end } = await readLogTail(file, limit);
-    return { entries, source: { file }, empty: end === 0, follow: (onEntries, signal) => followLog(file, end, onEntries, signal) };
+    return {
+      entries,
+      source: { file },
+      empty: end === 0,
+      follow: (onEntries, signal) => followLog(file, end, onEntries, signal),
+    };
   }
 
   async versionMetrics(query: VersionMetricsQuery): Promise<MetricSummary> {
@@ -195,7 +256,9 @@ export class LocalProvider implements Provider {
     } else {
       const alias = control.getAlias(instance, qualifier);
       if (!alias) {
-        throw new StagecraftError('ALIAS_NOT_FOUND', `${instance} has no alias ${qualifier}`, { hint: 'deploy a release to this environment first: `stagecraft deploy <env>`' });
+        throw new StagecraftError('ALIAS_NOT_FOUND', `${instance} has no alias ${qualifier}`, {
+          hint: 'deploy a release to this environment first: `stagecraft deploy <env>`',
+        });
       }
       const random = this.deps.random ?? Math.random;
       number = alias.extra && random() < alias.extra.weight ? alias.extra.version : alias.version;

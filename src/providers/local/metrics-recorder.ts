@@ -15,7 +15,11 @@ export class MetricsRecorder {
   private prunedAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: StateStore, private readonly flushMs = 250, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: StateStore,
+    private readonly flushMs = 250,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   start(): void {
     this.timer ??= setInterval(() => this.flush(), this.flushMs);
@@ -30,7 +34,15 @@ export class MetricsRecorder {
 
   record(instance: string, alias: string, version: number, outcome: InvokeOutcome): void {
     const throttled = !outcome.ok && outcome.cause === 'throttled';
-    this.pending.push({ instance, alias, version, at: this.now(), error: !outcome.ok && !throttled, throttled, durationMs: outcome.durationMs });
+    this.pending.push({
+      instance,
+      alias,
+      version,
+      at: this.now(),
+      error: !outcome.ok && !throttled,
+      throttled,
+      durationMs: outcome.durationMs,
+    });
   }
 
   flush(): void {

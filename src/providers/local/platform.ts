@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
 import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
-import { DEFAULT_EPHEMERAL_MB, type HostedFunction, type InvokeOptions, type InvokeOutcome, type RuntimeHost } from '../../runtime/index.js';
+import {
+  DEFAULT_EPHEMERAL_MB,
+  type HostedFunction,
+  type InvokeOptions,
+  type InvokeOutcome,
+  type RuntimeHost,
+} from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
 import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
@@ -37,7 +43,10 @@ export interface PlatformUrls {
   endpoints: { name: string; url: string }[];
 }
 
-interface Gateway { listen(port: number, host?: string): Promise<number>; close(): Promise<void> }
+interface Gateway {
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
 
 export class LocalPlatform {
   private readonly manifest: Manifest;
@@ -54,7 +63,12 @@ export class LocalPlatform {
   constructor(private readonly options: PlatformOptions) {
     this.manifest = options.loaded.manifest;
     this.metrics = new MetricsRecorder(options.store);
-    this.resolver = new VersionResolver({ store: options.store, artifacts: options.artifacts, onChange: () => this.refreshStages(), warn: options.warn });
+    this.resolver = new VersionResolver({
+      store: options.store,
+      artifacts: options.artifacts,
+      onChange: () => this.refreshStages(),
+      warn: options.warn,
+    });
   }
 
   async start(): Promise<PlatformUrls> {
@@ -66,7 +80,8 @@ export class LocalPlatform {
     this.prewarm();
 
     const urls: PlatformUrls = {
-      dashboard: `http://127.0.0.1:${this.options.port}`, environments: [],
+      dashboard: `http://127.0.0.1:${this.options.port}`,
+      environments: [],
       endpoints: [...this.endpoints].map(([name, endpoint]) => ({ name, url: endpoint.url })),
     };
     const envs = manifest.environments.map((environment) => environment.name);
@@ -78,7 +93,10 @@ export class LocalPlatform {
         urls.environments.push({ name: env, url: `http://127.0.0.1:${port}` });
       }
     } else {
-      const gateway = createGateway({ stages: () => envs.map((env) => this.stageOf(env)), invoke: (call) => this.invoke(call) });
+      const gateway = createGateway({
+        stages: () => envs.map((env) => this.stageOf(env)),
+        invoke: (call) => this.invoke(call),
+      });
       const port = await gateway.listen(this.options.port + 1);
       this.gateways.push(gateway);
       for (const env of envs) urls.environments.push({ name: env, url: `http://127.0.0.1:${port}/${env}` });
@@ -92,7 +110,8 @@ export class LocalPlatform {
     this.resolver.stop();
     await Promise.all([
       ...this.gateways.map((gateway) => gateway.close()),
-      ...[...this.endpoints.values()].map((endpoint) => endpoint.stop()), ...[...this.events.values()].map((events) => events.stop()),
+      ...[...this.endpoints.values()].map((endpoint) => endpoint.stop()),
+      ...[...this.events.values()].map((events) => events.stop()),
     ]);
     await this.options.host.drain();
     this.metrics.stop();
@@ -105,7 +124,13 @@ export class LocalPlatform {
   }
 
   /** Invokes `fn` of `env` through an alias, as event sources and the gateway do. */
-  invokeFunction(env: string, fn: string, role: AliasRole | number, payload: string, options?: InvokeOptions): Promise<InvokeOutcome> {
+  invokeFunction(
+    env: string,
+    fn: string,
+    role: AliasRole | number,
+    payload: string,
+    options?: InvokeOptions,
+  ): Promise<InvokeOutcome> {
     let hosted: HostedFunction | undefined;
     try {
       hosted = this.hostedFunction(env, fn, role);
@@ -154,9 +179,14 @@ export class LocalPlatform {
     const { EnvironmentEvents } = await import('./events/index.js');
     for (const { name: env } of this.manifest.environments) {
       const events = new EnvironmentEvents({
-        manifest: this.manifest, env, store: this.options.store, account: LOCAL_ACCOUNT,
+        manifest: this.manifest,
+        env,
+        store: this.options.store,
+        account: LOCAL_ACCOUNT,
         invoke: (fn, payload) => this.invokeFunction(env, fn, 'live', payload),
-        isLive: (fn) => this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, 'live')) !== undefined,
+        isLive: (fn) =>
+          this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, 'live')) !==
+          undefined,
         onError: (error, source) => this.options.warn(`${env} ${source}: ${(error as Error).message}`),
       });
       events.start();
@@ -176,7 +206,8 @@ export class LocalPlatform {
   private hostedFunction(env: string, fn: string, target: AliasRole | number): HostedFunction | undefined {
     const instance = instanceName(this.manifest, fn, env);
     const alias = this.qualifier(env, target);
-    const resolved = typeof target === 'number' ? this.resolver.version(instance, target) : this.resolver.resolve(instance, alias);
+    const resolved =
+      typeof target === 'number' ? this.resolver.version(instance, target) : this.resolver.resolve(instance, alias);
     if (!resolved) return undefined;
     const key = `${instance}:${resolved.version.version}:${alias}`;
     let hosted = this.hosted.get(key);
@@ -197,7 +228,10 @@ export class LocalPlatform {
         // Like concurrency, read from the manifest `up` runs: the size of the local sandbox's /tmp.
         ephemeralStorageMb: this.manifest.functions[version.function]?.ephemeralStorage ?? DEFAULT_EPHEMERAL_MB,
         region: this.manifest.region,
-        concurrency: version.function in this.manifest.functions ? this.manifest.functions[version.function]?.concurrency ?? 10 : 10,
+        concurrency:
+          version.function in this.manifest.functions
+            ? (this.manifest.functions[version.function]?.concurrency ?? 10)
+            : 10,
         redact: opened.secrets,
         environment: {
           ...opened.environment,
@@ -236,7 +270,9 @@ export class LocalPlatform {
       const routes: RouteDef[] = [];
       const source = release === undefined ? undefined : this.options.store.releases.find(release).manifest;
       for (const [fn, def] of Object.entries(source?.functions ?? {})) {
-        for (const event of def.events) if (event.type === 'http') routes.push({ method: event.method, path: event.path, payload: event.payload, function: fn });
+        for (const event of def.events)
+          if (event.type === 'http')
+            routes.push({ method: event.method, path: event.path, payload: event.payload, function: fn });
       }
       next.set(env, { release, stage: { name: env, prefix: this.prefixOf(env), routes } });
     }
@@ -261,18 +297,26 @@ export class LocalPlatform {
   /** One SQS/SNS/Lambda endpoint per environment (in both strategies), so that environments stay apart. */
   private async startEndpoints(): Promise<void> {
     const { EnvironmentEndpoint } = await import('./endpoints/index.js');
-    await Promise.all(this.manifest.environments.map(async ({ name: env }) => {
-      const endpoint = new EnvironmentEndpoint({
-        manifest: this.manifest, env, region: this.manifest.region, account: LOCAL_ACCOUNT, queues: this.options.store.queues,
-        events: () => this.events.get(env),
-        invoke: (fn, role, payload, options) => this.invokeFunction(env, fn, role, payload, options),
-        isDeployed: (fn, target) => (typeof target === 'number'
-          ? this.resolver.version(instanceName(this.manifest, fn, env), target) !== undefined
-          : this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, target)) !== undefined),
-      });
-      this.endpoints.set(env, endpoint);
-      await endpoint.start();
-    }));
+    await Promise.all(
+      this.manifest.environments.map(async ({ name: env }) => {
+        const endpoint = new EnvironmentEndpoint({
+          manifest: this.manifest,
+          env,
+          region: this.manifest.region,
+          account: LOCAL_ACCOUNT,
+          queues: this.options.store.queues,
+          events: () => this.events.get(env),
+          invoke: (fn, role, payload, options) => this.invokeFunction(env, fn, role, payload, options),
+          isDeployed: (fn, target) =>
+            typeof target === 'number'
+              ? this.resolver.version(instanceName(this.manifest, fn, env), target) !== undefined
+              : this.resolver.alias(instanceName(this.manifest, fn, env), aliasName(this.manifest, env, target)) !==
+                undefined,
+        });
+        this.endpoints.set(env, endpoint);
+        await endpoint.start();
+      }),
+    );
   }
 
   private async startTables(): Promise<void> {
@@ -281,17 +325,34 @@ export class LocalPlatform {
     const dir = join(this.options.loaded.appDir, '.stagecraft', 'tables');
     // Multi-stack: a server and data folder per environment. Single-stack: one server whose
     // tables carry the environment in their names.
-    const groups = manifest.strategy === 'multi-stack' ? manifest.environments.map((env) => [env.name, [env.name]] as const) : [['', manifest.environments.map((env) => env.name)] as const];
-    await Promise.all(groups.map(async ([key, envs]) => {
-      const server = await startTableServer({ dir: join(dir, key || 'shared'), app: manifest.app, environments: envs, region: manifest.region, tables: manifest.resources.tables });
-      this.tables.set(key, server);
-    }));
+    const groups =
+      manifest.strategy === 'multi-stack'
+        ? manifest.environments.map((env) => [env.name, [env.name]] as const)
+        : [['', manifest.environments.map((env) => env.name)] as const];
+    await Promise.all(
+      groups.map(async ([key, envs]) => {
+        const server = await startTableServer({
+          dir: join(dir, key || 'shared'),
+          app: manifest.app,
+          environments: envs,
+          region: manifest.region,
+          tables: manifest.resources.tables,
+        });
+        this.tables.set(key, server);
+      }),
+    );
   }
 }
 
 function cannotStart(message: string): InvokeOutcome {
   return {
-    ok: false, requestId: '', cause: 'init', durationMs: 0, billedMs: 0, maxMemoryMb: 0, logs: [],
+    ok: false,
+    requestId: '',
+    cause: 'init',
+    durationMs: 0,
+    billedMs: 0,
+    maxMemoryMb: 0,
+    logs: [],
     error: { errorType: 'Runtime.ConfigurationError', errorMessage: message },
   };
 }
@@ -301,7 +362,16 @@ const GATEWAY_INVOKE: InvokeOptions = { payloadIsJson: true };
 
 function notDeployed(instance: string, alias: string): InvokeOutcome {
   return {
-    ok: false, requestId: '', cause: 'init', durationMs: 0, billedMs: 0, maxMemoryMb: 0, logs: [],
-    error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${instance}:${alias} (nothing is deployed there yet)` },
+    ok: false,
+    requestId: '',
+    cause: 'init',
+    durationMs: 0,
+    billedMs: 0,
+    maxMemoryMb: 0,
+    logs: [],
+    error: {
+      errorType: 'ResourceNotFoundException',
+      errorMessage: `Function not found: ${instance}:${alias} (nothing is deployed there yet)`,
+    },
   };
 }

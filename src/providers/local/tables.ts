@@ -26,7 +26,11 @@ export interface TableServerOptions {
 }
 
 /** Credentials the local server accepts; handlers get them the way Lambda hands out its own. */
-export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'stagecraft-local', AWS_SECRET_ACCESS_KEY: 'stagecraft-local', AWS_SESSION_TOKEN: 'stagecraft-local' } as const;
+export const LOCAL_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'stagecraft-local',
+  AWS_SECRET_ACCESS_KEY: 'stagecraft-local',
+  AWS_SESSION_TOKEN: 'stagecraft-local',
+} as const;
 
 export const LOCAL_KEY_PREFIX = 'stagecraft-local-';
 
@@ -50,7 +54,11 @@ export async function startTableServer(options: TableServerOptions): Promise<Tab
     await createTables(endpoint, options);
   } catch (error) {
     await stop();
-    throw new StagecraftError('PROVIDER_FAILED', `cannot create the tables of ${options.environments.join(', ')}: ${(error as Error).message}`, { cause: error });
+    throw new StagecraftError(
+      'PROVIDER_FAILED',
+      `cannot create the tables of ${options.environments.join(', ')}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return { endpoint, stop };
 }
@@ -78,10 +86,15 @@ async function createTables(endpoint: string, options: TableServerOptions): Prom
     return answer;
   };
   const existing = new Set((await call('ListTables', {}))['TableNames'] as string[]);
-  const wanted = entries.flatMap(([table, definition]) => options.environments.map((env) => [resourceName(options, table, env), definition] as const));
+  const wanted = entries.flatMap(([table, definition]) =>
+    options.environments.map((env) => [resourceName(options, table, env), definition] as const),
+  );
   for (const [name, definition] of wanted) {
     if (existing.has(name)) continue;
-    const keys = [{ ...definition.partitionKey, role: 'HASH' }, ...(definition.sortKey ? [{ ...definition.sortKey, role: 'RANGE' }] : [])];
+    const keys = [
+      { ...definition.partitionKey, role: 'HASH' },
+      ...(definition.sortKey ? [{ ...definition.sortKey, role: 'RANGE' }] : []),
+    ];
     await call('CreateTable', {
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',

@@ -34,7 +34,8 @@ export function readUpFile(appDir: string): UpFile | undefined {
   if (!existsSync(path)) return undefined;
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<UpFile>;
-    if (typeof parsed.pid !== 'number' || typeof parsed.admin !== 'string' || !Array.isArray(parsed.environments)) return undefined;
+    if (typeof parsed.pid !== 'number' || typeof parsed.admin !== 'string' || !Array.isArray(parsed.environments))
+      return undefined;
     return parsed as UpFile;
   } catch {
     return undefined;

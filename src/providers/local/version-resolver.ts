@@ -57,7 +57,9 @@ export class VersionResolver {
     if (current === this.dataVersion && !force) return false;
     const first = this.dataVersion === -1;
     this.dataVersion = current;
-    this.aliases = new Map(this.options.store.control.listAliases().map((alias) => [`${alias.instance}:${alias.name}`, alias]));
+    this.aliases = new Map(
+      this.options.store.control.listAliases().map((alias) => [`${alias.instance}:${alias.name}`, alias]),
+    );
     if (!first) this.options.onChange?.();
     return true;
   }
@@ -82,7 +84,8 @@ export class VersionResolver {
       // Versions never change once published (invariant 2), so they are cached for good.
       const version = this.options.store.control.getVersion(instance, number);
       if (!version) return undefined;
-      const onTampered = (dir: string, problem: string): void => this.options.warn?.(`${dir}: ${problem}; unpacked again from its artifact`);
+      const onTampered = (dir: string, problem: string): void =>
+        this.options.warn?.(`${dir}: ${problem}; unpacked again from its artifact`);
       resolved = { version, codeDir: this.options.artifacts.extract(version.sha256, { onTampered }) };
       this.versions.set(key, resolved);
     }

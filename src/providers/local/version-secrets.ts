@@ -12,13 +12,20 @@ export interface VersionSecrets {
   resolveVersion(version: VersionRecord): { environment: Record<string, string>; secrets: string[] };
 }
 
-export function openVersionConfig(version: VersionRecord, secrets: VersionSecrets | undefined): { environment: Record<string, string>; secrets: string[] } {
+export function openVersionConfig(
+  version: VersionRecord,
+  secrets: VersionSecrets | undefined,
+): { environment: Record<string, string>; secrets: string[] } {
   if (secrets) return secrets.resolveVersion(version);
   const uses = Object.values(version.config).some((value) => pinnedSecrets(value).length > 0);
   if (uses) {
-    throw new StagecraftError('SECRET_KEY_INVALID', `version ${version.version} of ${version.instance} uses secrets, and no secret store was given to open them`, {
-      hint: 'run it through the stagecraft command line, which opens the app\'s secret store',
-    });
+    throw new StagecraftError(
+      'SECRET_KEY_INVALID',
+      `version ${version.version} of ${version.instance} uses secrets, and no secret store was given to open them`,
+      {
+        hint: "run it through the stagecraft command line, which opens the app's secret store",
+      },
+    );
   }
   return { environment: version.config, secrets: [] };
 }

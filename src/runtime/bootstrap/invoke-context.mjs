@@ -27,7 +27,9 @@ export function createCallbackContext({ client, requestId, scheduleNext, onEmpty
   };
   const complete = (result) => {
     if (reported) {
-      console.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
+      console.error(
+        'Invocation has already been reported as done. Cannot call complete more than once per invocation.',
+      );
       return;
     }
     reported = true;

@@ -88,9 +88,12 @@ export function createPipeRuntimeClient(fd, onClosed) {
   };
   socket.on(
     'data',
-    createFrameReader(({ header, body }) => settle(header.id)?.resolve({ status: header.status, headers: header.headers, body }), {
-      onProtocolError: end,
-    }),
+    createFrameReader(
+      ({ header, body }) => settle(header.id)?.resolve({ status: header.status, headers: header.headers, body }),
+      {
+        onProtocolError: end,
+      },
+    ),
   );
   socket.on('error', end);
   socket.on('close', () => end(new Error('The Runtime API pipe has closed.')));
@@ -193,10 +196,15 @@ function countOutput() {
   for (const name of /** @type {const} */ (['stdout', 'stderr'])) {
     const stream = process[name];
     const write = stream.write;
-    stream.write = /** @type {typeof write} */ (function (chunk, encoding) {
-      counts[name] += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk.length;
-      return write.apply(stream, /** @type {any} */ (arguments));
-    });
+    stream.write = /** @type {typeof write} */ (
+      function (chunk, encoding) {
+        counts[name] +=
+          typeof chunk === 'string'
+            ? Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : 'utf8')
+            : chunk.length;
+        return write.apply(stream, /** @type {any} */ (arguments));
+      }
+    );
   }
   return counts;
 }

@@ -83,8 +83,8 @@ export async function runLambda(backend: LambdaBackend, request: WireRequest): P
     throw fault(
       413,
       'RequestTooLargeException',
-      `Request must be smaller than ${limit} bytes for the ${type === 'Event' ? 'InvokeAsync' : 'InvokeFunction'} `
-        + 'operation',
+      `Request must be smaller than ${limit} bytes for the ${type === 'Event' ? 'InvokeAsync' : 'InvokeFunction'} ` +
+        'operation',
     );
   }
   const payload = request.body.length === 0 ? '{}' : request.body.toString('utf8');

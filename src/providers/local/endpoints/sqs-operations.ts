@@ -196,8 +196,8 @@ function entriesOf(input: Input): Input[] {
       throw fault(
         400,
         'InvalidBatchEntryId',
-        'A batch entry id can only contain alphanumeric characters, hyphens and underscores. '
-          + 'It can be at most 80 letters long.',
+        'A batch entry id can only contain alphanumeric characters, hyphens and underscores. ' +
+          'It can be at most 80 letters long.',
         'AWS.SimpleQueueService.InvalidBatchEntryId',
       );
     }

@@ -72,7 +72,10 @@ export class AsyncInvoker extends LoopDriven {
     this.clock = options.clock ?? systemClock;
     this.maxRetries = options.maximumRetryAttempts ?? 2;
     if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0 || this.maxRetries > 2) {
-      throw new StagecraftError('ARGUMENT_INVALID', `maximumRetryAttempts is 0, 1 or 2 (as Lambda's), got ${this.maxRetries}`);
+      throw new StagecraftError(
+        'ARGUMENT_INVALID',
+        `maximumRetryAttempts is 0, 1 or 2 (as Lambda's), got ${this.maxRetries}`,
+      );
     }
     this.loop = new PollingLoop(() => this.step(), {
       clock: this.clock,
@@ -87,7 +90,11 @@ export class AsyncInvoker extends LoopDriven {
     try {
       JSON.parse(payload);
     } catch (cause) {
-      throw new StagecraftError('ARGUMENT_INVALID', `an asynchronous invocation's payload must be JSON: ${(cause as Error).message}`, { cause });
+      throw new StagecraftError(
+        'ARGUMENT_INVALID',
+        `an asynchronous invocation's payload must be JSON: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     return this.options.queues.send(this.options.queue, payload);
   }
@@ -132,10 +139,20 @@ export class AsyncInvoker extends LoopDriven {
     return (await this.poll()) !== undefined;
   }
 
-  private finish(message: ReceivedMessage, condition: DestinationCondition, invokeCount: number, outcome: InvokeOutcome | undefined): void {
+  private finish(
+    message: ReceivedMessage,
+    condition: DestinationCondition,
+    invokeCount: number,
+    outcome: InvokeOutcome | undefined,
+  ): void {
     const record = invocationRecord({
-      now: this.clock.now(), requestId: message.messageId, functionArn: this.options.functionArn, condition,
-      approximateInvokeCount: invokeCount, requestPayload: message.body, ...(outcome ? { outcome } : {}),
+      now: this.clock.now(),
+      requestId: message.messageId,
+      functionArn: this.options.functionArn,
+      condition,
+      approximateInvokeCount: invokeCount,
+      requestPayload: message.body,
+      ...(outcome ? { outcome } : {}),
     });
     const work = () => {
       this.options.onDone?.(record, outcome);

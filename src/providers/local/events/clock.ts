@@ -3,7 +3,9 @@
  * a `Clock`, so tests drive schedules with a `ManualClock` instead of waiting for minutes.
  */
 
-export interface Timer { cancel(): void }
+export interface Timer {
+  cancel(): void;
+}
 
 export interface Clock {
   /** ms since the epoch. */
@@ -27,8 +29,15 @@ export const systemClock: Clock = {
 export function sleep(clock: Clock, ms: number, signal?: { onWake(wake: () => void): () => void }): Promise<void> {
   return new Promise((resolve) => {
     let release = (): void => undefined;
-    const timer = clock.setTimer(() => { release(); resolve(); }, ms);
-    if (signal) release = signal.onWake(() => { timer.cancel(); resolve(); });
+    const timer = clock.setTimer(() => {
+      release();
+      resolve();
+    }, ms);
+    if (signal)
+      release = signal.onWake(() => {
+        timer.cancel();
+        resolve();
+      });
   });
 }
 
@@ -52,7 +61,11 @@ export class ManualClock implements Clock {
   setTimer(callback: () => void, ms: number): Timer {
     const timer = { at: this.current + Math.max(0, ms), seq: this.seq++, callback };
     this.timers.add(timer);
-    return { cancel: () => { this.timers.delete(timer); } };
+    return {
+      cancel: () => {
+        this.timers.delete(timer);
+      },
+    };
   }
 
   /** Moves the time forward by `ms`, firing every timer due on the way. */
@@ -60,7 +73,9 @@ export class ManualClock implements Clock {
     const target = this.current + ms;
     for (;;) {
       await settle();
-      const due = [...this.timers].filter((timer) => timer.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      const due = [...this.timers]
+        .filter((timer) => timer.at <= target)
+        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) break;
       this.timers.delete(due);
       this.current = Math.max(this.current, due.at);

@@ -44,7 +44,10 @@ class CronError extends Error {}
 
 export function compileCron(fields: readonly string[], expression = `cron(${fields.join(' ')})`): CronSpec {
   try {
-    if (fields.length !== 6) throw new CronError(`expected six fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`);
+    if (fields.length !== 6)
+      throw new CronError(
+        `expected six fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`,
+      );
     const [minutes, hours, dom, month, dow, year] = fields as [string, string, string, string, string, string];
     if ((dom === '?') === (dow === '?')) throw new CronError('exactly one of day-of-month and day-of-week must be ?');
     return {
@@ -68,7 +71,9 @@ function parseValue(text: string, field: string, min: number, max: number, names
   const named = names?.indexOf(text.toUpperCase()) ?? -1;
   const value = named >= 0 ? named + min : /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new CronError(`"${text}" is not a valid ${field} value (${min}-${max}${names ? ` or ${names[0]}-${names[names.length - 1]}` : ''})`);
+    throw new CronError(
+      `"${text}" is not a valid ${field} value (${min}-${max}${names ? ` or ${names[0]}-${names[names.length - 1]}` : ''})`,
+    );
   }
   return value;
 }
@@ -105,7 +110,8 @@ function parseDayOfMonth(text: string): DayOfMonth {
   if (text === 'LW') return { kind: 'lastWeekday' };
   const weekday = /^(\d+)W$/.exec(text);
   if (weekday) return { kind: 'nearestWeekday', day: parseValue(weekday[1] as string, 'day-of-month', 1, 31) };
-  if (/[LW#]/i.test(text)) throw new CronError(`"${text}" in day-of-month: L, LW and <day>W are supported, each on its own`);
+  if (/[LW#]/i.test(text))
+    throw new CronError(`"${text}" in day-of-month: L, LW and <day>W are supported, each on its own`);
   return { kind: 'days', days: parseList(text, 'day-of-month', 1, 31) };
 }
 
@@ -120,7 +126,8 @@ function parseDayOfWeek(text: string): DayOfWeek {
     if (n < 1 || n > 5) throw new CronError(`"${text}": the # in day-of-week counts 1 to 5`);
     return { kind: 'nth', day: parseValue(nth[1] as string, 'day-of-week', 1, 7, DAYS), n };
   }
-  if (/[LW#]/i.test(text.replace(/WED/gi, ''))) throw new CronError(`"${text}" in day-of-week: <day>L and <day>#<n> are supported, each on its own`);
+  if (/[LW#]/i.test(text.replace(/WED/gi, '')))
+    throw new CronError(`"${text}" in day-of-week: <day>L and <day>#<n> are supported, each on its own`);
   return { kind: 'days', days: parseList(text, 'day-of-week', 1, 7, DAYS) };
 }
 
@@ -147,19 +154,28 @@ function dayMatches(spec: CronSpec, year: number, month: number, day: number): b
   const dom = spec.dayOfMonth;
   const last = daysInMonth(year, month);
   switch (dom.kind) {
-    case 'days': return dom.days.has(day);
-    case 'last': return day === last;
-    case 'lastWeekday': return day === nearestWeekday(year, month, last);
-    case 'nearestWeekday': return dom.day <= last && day === nearestWeekday(year, month, dom.day);
-    case 'any': break;
+    case 'days':
+      return dom.days.has(day);
+    case 'last':
+      return day === last;
+    case 'lastWeekday':
+      return day === nearestWeekday(year, month, last);
+    case 'nearestWeekday':
+      return dom.day <= last && day === nearestWeekday(year, month, dom.day);
+    case 'any':
+      break;
   }
   const dow = spec.dayOfWeek;
   const weekday = weekdayOf(year, month, day);
   switch (dow.kind) {
-    case 'days': return dow.days.has(weekday);
-    case 'last': return weekday === dow.day && day + 7 > last;
-    case 'nth': return weekday === dow.day && Math.ceil(day / 7) === dow.n;
-    case 'any': return true;
+    case 'days':
+      return dow.days.has(weekday);
+    case 'last':
+      return weekday === dow.day && day + 7 > last;
+    case 'nth':
+      return weekday === dow.day && Math.ceil(day / 7) === dow.n;
+    case 'any':
+      return true;
   }
 }
 
@@ -191,16 +207,21 @@ export function nextCronTime(spec: CronSpec, afterMs: number): number | undefine
   }
 }
 
-export type CompiledSchedule = { type: 'rate'; everyMs: number; expression: string } | { type: 'cron'; spec: CronSpec; expression: string };
+export type CompiledSchedule =
+  { type: 'rate'; everyMs: number; expression: string } | { type: 'cron'; spec: CronSpec; expression: string };
 
 /** Compiles a parsed schedule; refuses (StagecraftError) what it cannot run, including a cron that never fires again. */
 export function compileSchedule(schedule: Schedule, nowMs: number): CompiledSchedule {
   if (schedule.type === 'rate') return schedule;
   const spec = compileCron(schedule.fields, schedule.expression);
   if (nextCronTime(spec, nowMs) === undefined) {
-    throw new StagecraftError('MANIFEST_INVALID', `schedule ${schedule.expression} never fires after ${new Date(nowMs).toISOString()}`, {
-      hint: 'check the day-of-month, month and year fields',
-    });
+    throw new StagecraftError(
+      'MANIFEST_INVALID',
+      `schedule ${schedule.expression} never fires after ${new Date(nowMs).toISOString()}`,
+      {
+        hint: 'check the day-of-month, month and year fields',
+      },
+    );
   }
   return { type: 'cron', spec, expression: schedule.expression };
 }

@@ -6,31 +6,82 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { until } from '../../../../test/helpers/wait.js';
 import type { InvokeOutcome } from '../../../runtime/index.js';
 import { StateStore } from '../../../state/index.js';
-import { AsyncInvoker, asyncQueueName, invocationRecord, sendToDestination, type AsyncInvokerOptions, type InvocationRecord } from './index.js';
+import {
+  AsyncInvoker,
+  asyncQueueName,
+  invocationRecord,
+  sendToDestination,
+  type AsyncInvokerOptions,
+  type InvocationRecord,
+} from './index.js';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:shop-worker-dev:live';
-const ok = (payload: string): InvokeOutcome => ({ ok: true, payload, requestId: randomUUID(), durationMs: 1, billedMs: 1, maxMemoryMb: 64, logs: [] });
+const ok = (payload: string): InvokeOutcome => ({
+  ok: true,
+  payload,
+  requestId: randomUUID(),
+  durationMs: 1,
+  billedMs: 1,
+  maxMemoryMb: 64,
+  logs: [],
+});
 const failed = (): InvokeOutcome => ({
-  ok: false, error: { errorType: 'Error', errorMessage: 'card declined', trace: ['Error: card declined'] }, cause: 'handler',
-  requestId: randomUUID(), durationMs: 1, billedMs: 1, maxMemoryMb: 64, logs: [],
+  ok: false,
+  error: { errorType: 'Error', errorMessage: 'card declined', trace: ['Error: card declined'] },
+  cause: 'handler',
+  requestId: randomUUID(),
+  durationMs: 1,
+  billedMs: 1,
+  maxMemoryMb: 64,
+  logs: [],
 });
 
 describe('invocation records and destinations', () => {
   it('builds the record Lambda sends for a success and for a failure', () => {
     const now = Date.UTC(2025, 0, 1);
-    expect(invocationRecord({ now, requestId: 'r1', functionArn: ARN, condition: 'Success', approximateInvokeCount: 1, requestPayload: '{"a":1}', outcome: { ...ok('{"done":true}'), executedVersion: '7' } }))
-      .toEqual({
-        version: '1.0', timestamp: '2025-01-01T00:00:00.000Z',
-        requestContext: { requestId: 'r1', functionArn: ARN, condition: 'Success', approximateInvokeCount: 1 },
-        requestPayload: { a: 1 }, responseContext: { statusCode: 200, executedVersion: '7' }, responsePayload: { done: true },
-      });
-    expect(invocationRecord({ now, requestId: 'r2', functionArn: ARN, condition: 'RetriesExhausted', approximateInvokeCount: 3, requestPayload: '{}', outcome: failed() }))
-      .toMatchObject({
-        requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
-        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-        responsePayload: { errorType: 'Error', errorMessage: 'card declined' },
-      });
-    expect(invocationRecord({ now, requestId: 'r3', functionArn: ARN, condition: 'EventAgeExceeded', approximateInvokeCount: 0, requestPayload: '{}' })).not.toHaveProperty('responseContext');
+    expect(
+      invocationRecord({
+        now,
+        requestId: 'r1',
+        functionArn: ARN,
+        condition: 'Success',
+        approximateInvokeCount: 1,
+        requestPayload: '{"a":1}',
+        outcome: { ...ok('{"done":true}'), executedVersion: '7' },
+      }),
+    ).toEqual({
+      version: '1.0',
+      timestamp: '2025-01-01T00:00:00.000Z',
+      requestContext: { requestId: 'r1', functionArn: ARN, condition: 'Success', approximateInvokeCount: 1 },
+      requestPayload: { a: 1 },
+      responseContext: { statusCode: 200, executedVersion: '7' },
+      responsePayload: { done: true },
+    });
+    expect(
+      invocationRecord({
+        now,
+        requestId: 'r2',
+        functionArn: ARN,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 3,
+        requestPayload: '{}',
+        outcome: failed(),
+      }),
+    ).toMatchObject({
+      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: 'Error', errorMessage: 'card declined' },
+    });
+    expect(
+      invocationRecord({
+        now,
+        requestId: 'r3',
+        functionArn: ARN,
+        condition: 'EventAgeExceeded',
+        approximateInvokeCount: 0,
+        requestPayload: '{}',
+      }),
+    ).not.toHaveProperty('responseContext');
   });
 
   it('sends a record to the target its condition selects', () => {
@@ -41,12 +92,24 @@ describe('invocation records and destinations', () => {
       invokeAsync: (name: string) => sent.push(`function:${name}`),
     };
     const record = (condition: InvocationRecord['requestContext']['condition']) =>
-      invocationRecord({ now: 0, requestId: 'r', functionArn: ARN, condition, approximateInvokeCount: 1, requestPayload: '{}' });
-    const config = { onSuccess: { type: 'topic' as const, name: 'events' }, onFailure: { type: 'queue' as const, name: 'failures' } };
+      invocationRecord({
+        now: 0,
+        requestId: 'r',
+        functionArn: ARN,
+        condition,
+        approximateInvokeCount: 1,
+        requestPayload: '{}',
+      });
+    const config = {
+      onSuccess: { type: 'topic' as const, name: 'events' },
+      onFailure: { type: 'queue' as const, name: 'failures' },
+    };
     expect(sendToDestination(config, record('Success'), sinks)).toEqual(config.onSuccess);
     expect(sendToDestination(config, record('RetriesExhausted'), sinks)).toEqual(config.onFailure);
     expect(sendToDestination(config, record('EventAgeExceeded'), sinks)).toEqual(config.onFailure);
-    expect(sendToDestination({ onFailure: { type: 'function', name: 'alert' } }, record('EventAgeExceeded'), sinks)).toEqual({ type: 'function', name: 'alert' });
+    expect(
+      sendToDestination({ onFailure: { type: 'function', name: 'alert' } }, record('EventAgeExceeded'), sinks),
+    ).toEqual({ type: 'function', name: 'alert' });
     expect(sendToDestination({}, record('Success'), sinks)).toBeUndefined();
     expect(sent).toEqual(['topic:events', 'queue:failures', 'queue:failures', 'function:alert']);
   });
@@ -59,7 +122,13 @@ describe('asynchronous invocation', () => {
   const invokers: AsyncInvoker[] = [];
   const invoker = (options: Partial<AsyncInvokerOptions> & Pick<AsyncInvokerOptions, 'invoke'>) => {
     const created = new AsyncInvoker({
-      queues: store.queues, queue, functionArn: ARN, retryDelaysMs: [20, 40], idleDelayMs: 5, transaction: (work) => store.transaction(work), ...options,
+      queues: store.queues,
+      queue,
+      functionArn: ARN,
+      retryDelaysMs: [20, 40],
+      idleDelayMs: 5,
+      transaction: (work) => store.transaction(work),
+      ...options,
     });
     invokers.push(created);
     return created;
@@ -78,19 +147,35 @@ describe('asynchronous invocation', () => {
   it('runs a queued event and sends a Success record to onSuccess', async () => {
     const records: InvocationRecord[] = [];
     const seen: { payload: string; requestId: string }[] = [];
-    const async = invoker({ invoke: async (payload, { requestId }) => { seen.push({ payload, requestId }); return ok('"fine"'); }, onDone: (record) => records.push(record) });
+    const async = invoker({
+      invoke: async (payload, { requestId }) => {
+        seen.push({ payload, requestId });
+        return ok('"fine"');
+      },
+      onDone: (record) => records.push(record),
+    });
     const requestId = async.invoke('{"order":1}');
     async.start();
     await until(() => records.length === 1);
     expect(seen).toEqual([{ payload: '{"order":1}', requestId }]);
-    expect(records[0]).toMatchObject({ requestContext: { requestId, functionArn: ARN, condition: 'Success', approximateInvokeCount: 1 }, requestPayload: { order: 1 }, responsePayload: 'fine' });
+    expect(records[0]).toMatchObject({
+      requestContext: { requestId, functionArn: ARN, condition: 'Success', approximateInvokeCount: 1 },
+      requestPayload: { order: 1 },
+      responsePayload: 'fine',
+    });
     expect(store.queues.counts(queue)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
   it('retries a failing event twice after the retry delays, then sends RetriesExhausted to onFailure', async () => {
     const records: InvocationRecord[] = [];
     const attempts: { at: number; requestId: string }[] = [];
-    const async = invoker({ invoke: async (_payload, { requestId }) => { attempts.push({ at: Date.now(), requestId }); return failed(); }, onDone: (record) => records.push(record) });
+    const async = invoker({
+      invoke: async (_payload, { requestId }) => {
+        attempts.push({ at: Date.now(), requestId });
+        return failed();
+      },
+      onDone: (record) => records.push(record),
+    });
     const requestId = async.invoke('{"order":2}');
     async.start();
     await until(() => records.length === 1);
@@ -99,7 +184,9 @@ describe('asynchronous invocation', () => {
     expect((attempts[2]?.at ?? 0) - (attempts[1]?.at ?? 0)).toBeGreaterThanOrEqual(38);
     expect(records[0]).toMatchObject({
       requestContext: { requestId, condition: 'RetriesExhausted', approximateInvokeCount: 3 },
-      requestPayload: { order: 2 }, responseContext: { functionError: 'Unhandled' }, responsePayload: { errorMessage: 'card declined' },
+      requestPayload: { order: 2 },
+      responseContext: { functionError: 'Unhandled' },
+      responsePayload: { errorMessage: 'card declined' },
     });
     expect(store.queues.counts(queue)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
@@ -107,12 +194,26 @@ describe('asynchronous invocation', () => {
   it('honours maximumRetryAttempts and the maximum event age', async () => {
     const records: InvocationRecord[] = [];
     let calls = 0;
-    const once = invoker({ maximumRetryAttempts: 0, invoke: async () => { calls++; return failed(); }, onDone: (record) => records.push(record) });
+    const once = invoker({
+      maximumRetryAttempts: 0,
+      invoke: async () => {
+        calls++;
+        return failed();
+      },
+      onDone: (record) => records.push(record),
+    });
     once.invoke('{}');
     await once.poll();
     expect([calls, records[0]?.requestContext.condition]).toEqual([1, 'RetriesExhausted']);
 
-    const old = invoker({ maximumEventAgeMs: 30, invoke: async () => { calls++; return failed(); }, onDone: (record) => records.push(record) });
+    const old = invoker({
+      maximumEventAgeMs: 30,
+      invoke: async () => {
+        calls++;
+        return failed();
+      },
+      onDone: (record) => records.push(record),
+    });
     old.invoke('{}');
     await old.poll();
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -128,14 +229,24 @@ describe('asynchronous invocation', () => {
     store.close();
     store = StateStore.open(join(dir, 'state.db'));
     const seen: string[] = [];
-    const restarted = invoker({ invoke: async (payload) => { seen.push(payload); return ok('null'); } });
+    const restarted = invoker({
+      invoke: async (payload) => {
+        seen.push(payload);
+        return ok('null');
+      },
+    });
     restarted.start();
     await until(() => seen.length === 1);
     expect(seen).toEqual(['{"survives":true}']);
   });
 
   it('writes the destination and removes the event in one transaction', async () => {
-    const async = invoker({ invoke: async () => ok('null'), onDone: () => { throw new Error('destination unavailable'); } });
+    const async = invoker({
+      invoke: async () => ok('null'),
+      onDone: () => {
+        throw new Error('destination unavailable');
+      },
+    });
     async.invoke('{}');
     await expect(async.poll()).rejects.toThrow('destination unavailable');
     // The event is still there, to be tried again.

@@ -52,11 +52,17 @@ export function invocationRecord(input: InvocationRecordInput): InvocationRecord
       approximateInvokeCount: input.approximateInvokeCount,
     },
     requestPayload: parseJson(input.requestPayload),
-    ...(outcome === undefined ? {} : {
-      // A function error is still a 200 from the Invoke API; `functionError` says it failed.
-      responseContext: { statusCode: 200, executedVersion: outcome.executedVersion ?? '$LATEST', ...(outcome.ok ? {} : { functionError: 'Unhandled' as const }) },
-      responsePayload: outcome.ok ? parseJson(outcome.payload) : outcome.error,
-    }),
+    ...(outcome === undefined
+      ? {}
+      : {
+          // A function error is still a 200 from the Invoke API; `functionError` says it failed.
+          responseContext: {
+            statusCode: 200,
+            executedVersion: outcome.executedVersion ?? '$LATEST',
+            ...(outcome.ok ? {} : { functionError: 'Unhandled' as const }),
+          },
+          responsePayload: outcome.ok ? parseJson(outcome.payload) : outcome.error,
+        }),
   };
 }
 
@@ -73,7 +79,11 @@ export interface DestinationConfig {
 }
 
 /** Sends `record` to the destination its condition selects; returns that target, or undefined when none is configured. */
-export function sendToDestination(config: DestinationConfig | undefined, record: InvocationRecord, sinks: DestinationSinks): Target | undefined {
+export function sendToDestination(
+  config: DestinationConfig | undefined,
+  record: InvocationRecord,
+  sinks: DestinationSinks,
+): Target | undefined {
   const target = record.requestContext.condition === 'Success' ? config?.onSuccess : config?.onFailure;
   if (!target) return undefined;
   const text = JSON.stringify(record);

@@ -34,25 +34,46 @@ describe('queue durability', () => {
     const require = createRequire(join(ROOT, 'package.json'));
     await build({
       stdin: {
-        contents: "export { StateStore } from './src/state/index.ts';\nexport { QueuePoller } from './src/providers/local/events/queue-poller.ts';\n",
-        resolveDir: ROOT, loader: 'ts', sourcefile: 'durability-entry.ts',
+        contents:
+          "export { StateStore } from './src/state/index.ts';\nexport { QueuePoller } from './src/providers/local/events/queue-poller.ts';\n",
+        resolveDir: ROOT,
+        loader: 'ts',
+        sourcefile: 'durability-entry.ts',
       },
-      bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'silent',
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: bundle,
+      logLevel: 'silent',
       // Packages stay outside the bundle, loaded from this checkout by absolute path.
-      plugins: [{
-        name: 'absolute-packages',
-        setup(esbuild) {
-          esbuild.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('node:') ? { path: args.path, external: true } : { path: require.resolve(args.path), external: true }));
+      plugins: [
+        {
+          name: 'absolute-packages',
+          setup(esbuild) {
+            esbuild.onResolve({ filter: /^[^./]/ }, (args) =>
+              args.path.startsWith('node:')
+                ? { path: args.path, external: true }
+                : { path: require.resolve(args.path), external: true },
+            );
+          },
         },
-      }],
+      ],
     });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  function startConsumer(database: string, log: string): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
-    const child = spawn(process.execPath, [HARNESS, bundle, database, log, Q, DLQ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  function startConsumer(
+    database: string,
+    log: string,
+  ): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
+    const child = spawn(process.execPath, [HARNESS, bundle, database, log, Q, DLQ], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const exited = new Promise<number | null>((resolvePromise) => child.on('exit', (code) => resolvePromise(code)));
     return { child, exited, stderr: () => stderr };
   }
@@ -64,7 +85,12 @@ describe('queue durability', () => {
     const log = join(dir, 'processed.log');
     writeFileSync(log, '');
     const store = StateStore.open(database);
-    const ids = store.queues.sendMany(Q, Array.from({ length: TOTAL }, (_, index) => ({ body: index % POISON_EVERY === 0 ? `poison ${index}` : `order ${index}` })));
+    const ids = store.queues.sendMany(
+      Q,
+      Array.from({ length: TOTAL }, (_, index) => ({
+        body: index % POISON_EVERY === 0 ? `poison ${index}` : `order ${index}`,
+      })),
+    );
     const poison = new Set(ids.filter((_, index) => index % POISON_EVERY === 0));
     store.close();
 
@@ -93,7 +119,9 @@ describe('queue durability', () => {
     check.close();
 
     const duplicates = processed.length - unique.size;
-    console.log(`durability: ${TOTAL} messages, killed after ${beforeKill} processed; ${unique.size} processed, ${deadLettered.size} dead-lettered, ${duplicates} processed twice`);
+    console.log(
+      `durability: ${TOTAL} messages, killed after ${beforeKill} processed; ${unique.size} processed, ${deadLettered.size} dead-lettered, ${duplicates} processed twice`,
+    );
     expect(ids.filter((id) => !unique.has(id) && !deadLettered.has(id))).toEqual([]);
     expect(deadLettered).toEqual(poison);
     expect([...unique].filter((id) => poison.has(id))).toEqual([]);

@@ -13,7 +13,13 @@ import type { SendOptions, StateStore } from '../../../state/index.js';
 import { functionArn, type Where } from './arns.js';
 import { AsyncInvoker, asyncQueueName, type AsyncAttempt } from './async-invoker.js';
 import { systemClock, type Clock } from './clock.js';
-import { invocationRecord, sendToDestination, type DestinationSinks, type InvocationRecord, type InvokeResult } from './destinations.js';
+import {
+  invocationRecord,
+  sendToDestination,
+  type DestinationSinks,
+  type InvocationRecord,
+  type InvokeResult,
+} from './destinations.js';
 import { QueuePoller, type BatchReport } from './queue-poller.js';
 import { Scheduler, type ScheduleDef } from './scheduler.js';
 import { topicSubscribers, Topics, type PublishOptions, type PublishResult } from './topics.js';
@@ -41,7 +47,12 @@ export type EventActivity =
   | { kind: 'queue'; function: string; report: BatchReport }
   | { kind: 'async'; function: string; attempt: AsyncAttempt }
   | { kind: 'schedule'; function: string; rule: string; scheduledAt: number }
-  | { kind: 'destination'; function: string; condition: InvocationRecord['requestContext']['condition']; target: string };
+  | {
+      kind: 'destination';
+      function: string;
+      condition: InvocationRecord['requestContext']['condition'];
+      target: string;
+    };
 
 /** SQS's console default when a dead-letter queue is set without `maxReceiveCount`. */
 const DEFAULT_MAX_RECEIVE_COUNT = 10;
@@ -57,7 +68,7 @@ export class EnvironmentEvents {
   constructor(private readonly options: EnvironmentEventsOptions) {
     const { manifest, env, store } = options;
     const clock = options.clock ?? systemClock;
-    const where = this.where = { region: manifest.region, account: options.account };
+    const where = (this.where = { region: manifest.region, account: options.account });
     const isLive = (fn: string) => options.isLive?.(fn) ?? true;
     const report = (source: string) => (error: unknown) => options.onError?.(error, source);
     const transaction = <T>(work: () => T): T => store.transaction(work);
@@ -68,38 +79,68 @@ export class EnvironmentEvents {
       invokeAsync: (fn, payload) => this.queueAsync(fn, payload),
     };
     this.topics = new Topics({
-      ...where, subscribers: topicSubscribers(manifest), physicalName: (name) => this.physical(name), queues: store.queues,
-      invokeAsync: (fn, payload) => this.enqueue(fn, payload), transaction, clock,
+      ...where,
+      subscribers: topicSubscribers(manifest),
+      physicalName: (name) => this.physical(name),
+      queues: store.queues,
+      invokeAsync: (fn, payload) => this.enqueue(fn, payload),
+      transaction,
+      clock,
     });
 
     for (const [fn, def] of Object.entries(manifest.functions)) {
       const instance = instanceName(manifest, fn, env);
       const alias = aliasName(manifest, env, 'live');
-      this.invokers.set(fn, new AsyncInvoker({
-        queues: store.queues, queue: asyncQueueName(instance, alias), functionArn: functionArn(where, instance, alias),
-        invoke: (payload, { requestId }) => options.invoke(fn, payload, { requestId }),
-        retryDelaysMs: options.asyncRetryDelaysMs ?? [1_000, 2_000],
-        attemptTimeoutMs: def.timeout * 1_000 + 10_000,
-        onDone: (record) => this.deliver(fn, record),
-        transaction, clock, idleDelayMs: Math.max(100, options.idleDelayMs ?? 50), concurrency: Math.min(def.concurrency, 10),
-        enabled: () => isLive(fn), onError: report(`async ${fn}`),
-      }));
+      this.invokers.set(
+        fn,
+        new AsyncInvoker({
+          queues: store.queues,
+          queue: asyncQueueName(instance, alias),
+          functionArn: functionArn(where, instance, alias),
+          invoke: (payload, { requestId }) => options.invoke(fn, payload, { requestId }),
+          retryDelaysMs: options.asyncRetryDelaysMs ?? [1_000, 2_000],
+          attemptTimeoutMs: def.timeout * 1_000 + 10_000,
+          onDone: (record) => this.deliver(fn, record),
+          transaction,
+          clock,
+          idleDelayMs: Math.max(100, options.idleDelayMs ?? 50),
+          concurrency: Math.min(def.concurrency, 10),
+          enabled: () => isLive(fn),
+          onError: report(`async ${fn}`),
+        }),
+      );
       for (const event of def.events) {
         if (event.type !== 'queue') continue;
         const queueDef = manifest.resources.queues[event.name];
-        if (!queueDef) throw new StagecraftError('MANIFEST_INVALID', `function ${fn} reads queue ${event.name}, which is not declared in resources.queues`);
+        if (!queueDef)
+          throw new StagecraftError(
+            'MANIFEST_INVALID',
+            `function ${fn} reads queue ${event.name}, which is not declared in resources.queues`,
+          );
         const queue = this.physical(event.name);
         const poller = new QueuePoller({
-          ...where, queues: store.queues, queue, batchSize: event.batchSize,
+          ...where,
+          queues: store.queues,
+          queue,
+          batchSize: event.batchSize,
           visibilityTimeoutMs: queueDef.visibilityTimeout * 1_000,
-          ...(event.maximumBatchingWindow === undefined ? {} : { maximumBatchingWindowMs: event.maximumBatchingWindow }),
-          ...(queueDef.deadLetter === undefined ? {} : {
-            redrive: { maxReceiveCount: queueDef.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT, deadLetterQueue: this.physical(queueDef.deadLetter) },
-          }),
+          ...(event.maximumBatchingWindow === undefined
+            ? {}
+            : { maximumBatchingWindowMs: event.maximumBatchingWindow }),
+          ...(queueDef.deadLetter === undefined
+            ? {}
+            : {
+                redrive: {
+                  maxReceiveCount: queueDef.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+                  deadLetterQueue: this.physical(queueDef.deadLetter),
+                },
+              }),
           invoke: (payload) => options.invoke(fn, payload, {}),
           // Lambda starts an SQS mapping with five concurrent batches; the function's limit caps it.
           concurrency: Math.min(def.concurrency, 5),
-          clock, idleDelayMs: options.idleDelayMs ?? 50, enabled: () => isLive(fn),
+          clock,
+          idleDelayMs: options.idleDelayMs ?? 50,
+          enabled: () => isLive(fn),
           onBatch: (batch) => this.afterBatch(fn, instance, alias, batch),
           onError: report(`queue ${event.name} → ${fn}`),
         });
@@ -110,19 +151,27 @@ export class EnvironmentEvents {
     const schedules: ScheduleDef[] = [];
     const ruleOwners = new Map<string, string>();
     for (const [fn, def] of Object.entries(manifest.functions)) {
-      def.events.filter((event) => event.type === 'schedule').forEach((event, index) => {
-        const rule = resourceName(manifest, `${fn}-schedule-${index + 1}`, env);
-        ruleOwners.set(rule, fn);
-        schedules.push({
-          rule, schedule: event.expression, ...(event.input === undefined ? {} : { input: event.input }),
-          // EventBridge invokes asynchronously; a function without `live` has no target to fire.
-          invoke: (payload) => (isLive(fn) ? this.invokeAsync(fn, payload) : undefined),
+      def.events
+        .filter((event) => event.type === 'schedule')
+        .forEach((event, index) => {
+          const rule = resourceName(manifest, `${fn}-schedule-${index + 1}`, env);
+          ruleOwners.set(rule, fn);
+          schedules.push({
+            rule,
+            schedule: event.expression,
+            ...(event.input === undefined ? {} : { input: event.input }),
+            // EventBridge invokes asynchronously; a function without `live` has no target to fire.
+            invoke: (payload) => (isLive(fn) ? this.invokeAsync(fn, payload) : undefined),
+          });
         });
-      });
     }
     this.scheduler = new Scheduler({
-      ...where, schedules, clock, onError: report('schedule'),
-      onFire: ({ rule, scheduledAt }) => options.onActivity?.({ kind: 'schedule', function: ruleOwners.get(rule) ?? rule, rule, scheduledAt }),
+      ...where,
+      schedules,
+      clock,
+      onError: report('schedule'),
+      onFire: ({ rule, scheduledAt }) =>
+        options.onActivity?.({ kind: 'schedule', function: ruleOwners.get(rule) ?? rule, rule, scheduledAt }),
     });
   }
 
@@ -185,7 +234,9 @@ export class EnvironmentEvents {
   private enqueue(fn: string, payload: string): string {
     const invoker = this.invokers.get(fn);
     if (!invoker) {
-      throw new StagecraftError('FUNCTION_UNKNOWN', `no function "${fn}" in ${this.options.manifest.app}`, { hint: `functions: ${[...this.invokers.keys()].join(', ')}` });
+      throw new StagecraftError('FUNCTION_UNKNOWN', `no function "${fn}" in ${this.options.manifest.app}`, {
+        hint: `functions: ${[...this.invokers.keys()].join(', ')}`,
+      });
     }
     return invoker.invoke(payload);
   }
@@ -193,7 +244,13 @@ export class EnvironmentEvents {
   /** Runs inside the transaction that completes the event: the record and the completion commit together. */
   private deliver(fn: string, record: InvocationRecord): void {
     const target = sendToDestination(this.options.manifest.functions[fn]?.destinations, record, this.sinks);
-    if (target) this.options.onActivity?.({ kind: 'destination', function: fn, condition: record.requestContext.condition, target: `${target.type}:${target.name}` });
+    if (target)
+      this.options.onActivity?.({
+        kind: 'destination',
+        function: fn,
+        condition: record.requestContext.condition,
+        target: `${target.type}:${target.name}`,
+      });
   }
 
   /** Destinations of a queue-triggered invocation: success when the function answered, failure when a message used its last receive. */
@@ -210,10 +267,18 @@ export class EnvironmentEvents {
     const now = (this.options.clock ?? systemClock).now();
     this.options.store.transaction(() => {
       for (const condition of conditions) {
-        this.deliver(fn, invocationRecord({
-          now, requestId: outcome?.requestId || randomUUID(), functionArn: functionArn(this.where, instance, alias), condition,
-          approximateInvokeCount: batch.maxReceiveCount, requestPayload: batch.payload, ...(outcome ? { outcome } : {}),
-        }));
+        this.deliver(
+          fn,
+          invocationRecord({
+            now,
+            requestId: outcome?.requestId || randomUUID(),
+            functionArn: functionArn(this.where, instance, alias),
+            condition,
+            approximateInvokeCount: batch.maxReceiveCount,
+            requestPayload: batch.payload,
+            ...(outcome ? { outcome } : {}),
+          }),
+        );
       }
     });
   }

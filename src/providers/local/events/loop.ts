@@ -18,7 +18,10 @@ export class PollingLoop {
   private readonly sleepers = new Set<() => void>();
 
   /** `step` resolves true when it found a full batch (so there is probably more right away). */
-  constructor(private readonly step: () => Promise<boolean>, private readonly options: LoopOptions) {}
+  constructor(
+    private readonly step: () => Promise<boolean>,
+    private readonly options: LoopOptions,
+  ) {}
 
   get running(): boolean {
     return this.active;

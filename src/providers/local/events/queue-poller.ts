@@ -135,12 +135,22 @@ export class QueuePoller extends LoopDriven {
       failed = new Set(verdict.kind === 'success' ? [] : verdict.kind === 'partial' ? verdict.failed : ids);
     }
     const succeeded = messages.filter((message) => !failed.has(message.messageId));
-    queues.deleteMany(queue, succeeded.map((message) => message.receiptHandle));
+    queues.deleteMany(
+      queue,
+      succeeded.map((message) => message.receiptHandle),
+    );
     const report: BatchReport = {
-      queue, event, payload, outcome,
+      queue,
+      event,
+      payload,
+      outcome,
       deleted: succeeded.map((message) => message.messageId),
       failed: ids.filter((id) => failed.has(id)),
-      exhausted: redrive ? messages.filter((message) => failed.has(message.messageId) && message.receiveCount >= redrive.maxReceiveCount).map((message) => message.messageId) : [],
+      exhausted: redrive
+        ? messages
+            .filter((message) => failed.has(message.messageId) && message.receiveCount >= redrive.maxReceiveCount)
+            .map((message) => message.messageId)
+        : [],
       maxReceiveCount: Math.max(...messages.map((message) => message.receiveCount)),
       ...(error === undefined ? {} : { error }),
     };

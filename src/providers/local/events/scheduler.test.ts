@@ -38,9 +38,23 @@ describe('EventBridge cron', () => {
   });
 
   it('refuses what it does not run, with a StagecraftError that names the expression', () => {
-    for (const fields of ['0 12 * * *', '0 12 * * * *', '0 12 ? * ? *', '60 12 * * ? *', '0 24 * * ? *', '0 12 L-2 * ? *', '0 12 1,L * ? *',
-      '0 12 ? * 2#6 *', '0 12 * 13 ? *', '0 12 * * ? 1969', '0/0 12 * * ? *', '0 12 ? * MON#1,FRI *']) {
-      expect(() => cron(fields), fields).toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID', message: expect.stringContaining(`cron(${fields})`) }));
+    for (const fields of [
+      '0 12 * * *',
+      '0 12 * * * *',
+      '0 12 ? * ? *',
+      '60 12 * * ? *',
+      '0 24 * * ? *',
+      '0 12 L-2 * ? *',
+      '0 12 1,L * ? *',
+      '0 12 ? * 2#6 *',
+      '0 12 * 13 ? *',
+      '0 12 * * ? 1969',
+      '0/0 12 * * ? *',
+      '0 12 ? * MON#1,FRI *',
+    ]) {
+      expect(() => cron(fields), fields).toThrow(
+        expect.objectContaining({ code: 'MANIFEST_INVALID', message: expect.stringContaining(`cron(${fields})`) }),
+      );
     }
     expect(() => compileSchedule(schedule('cron(0 12 1 1 ? 2020)'), at('2025-01-01T00:00:00Z'))).toThrow(/never fires/);
     expect(() => compileSchedule(schedule('cron(0 12 30 2 ? *)'), at('2025-01-01T00:00:00Z'))).toThrow(/never fires/);
@@ -62,31 +76,59 @@ describe('scheduler', () => {
     const clock = new ManualClock(at('2025-01-01T11:58:00Z'));
     const fired: { rule: string; payload: unknown }[] = [];
     const scheduler = new Scheduler({
-      ...where, clock,
+      ...where,
+      clock,
       schedules: [
-        { rule: 'shop-tick-schedule-1-dev', schedule: schedule('rate(1 minute)'), invoke: (payload) => { fired.push({ rule: 'rate', payload: JSON.parse(payload) }); } },
-        { rule: 'shop-tick-schedule-2-dev', schedule: schedule('cron(0 12 * * ? *)'), input: { hello: 'world' }, invoke: async (payload) => { fired.push({ rule: 'cron', payload: JSON.parse(payload) }); } },
+        {
+          rule: 'shop-tick-schedule-1-dev',
+          schedule: schedule('rate(1 minute)'),
+          invoke: (payload) => {
+            fired.push({ rule: 'rate', payload: JSON.parse(payload) });
+          },
+        },
+        {
+          rule: 'shop-tick-schedule-2-dev',
+          schedule: schedule('cron(0 12 * * ? *)'),
+          input: { hello: 'world' },
+          invoke: async (payload) => {
+            fired.push({ rule: 'cron', payload: JSON.parse(payload) });
+          },
+        },
       ],
     });
     scheduler.start();
-    expect(scheduler.upcoming().map((entry) => iso(entry.next))).toEqual(['2025-01-01T11:59:00.000Z', '2025-01-01T12:00:00.000Z']);
+    expect(scheduler.upcoming().map((entry) => iso(entry.next))).toEqual([
+      '2025-01-01T11:59:00.000Z',
+      '2025-01-01T12:00:00.000Z',
+    ]);
     await clock.advance(59_000);
     expect(fired).toEqual([]);
     await clock.advance(1_000);
-    expect(fired).toEqual([{
-      rule: 'rate',
-      payload: {
-        version: '0', id: expect.stringMatching(/^[0-9a-f-]{36}$/), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000',
-        time: '2025-01-01T11:59:00Z', region: 'us-east-1', resources: ['arn:aws:events:us-east-1:000000000000:rule/shop-tick-schedule-1-dev'], detail: {},
+    expect(fired).toEqual([
+      {
+        rule: 'rate',
+        payload: {
+          version: '0',
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: '000000000000',
+          time: '2025-01-01T11:59:00Z',
+          region: 'us-east-1',
+          resources: ['arn:aws:events:us-east-1:000000000000:rule/shop-tick-schedule-1-dev'],
+          detail: {},
+        },
       },
-    }]);
+    ]);
     await clock.advance(60_000);
     // Both fall due at 12:00; which goes first does not matter.
     expect(fired.slice(1)).toHaveLength(2);
-    expect(fired.slice(1)).toEqual(expect.arrayContaining([
-      { rule: 'rate', payload: expect.objectContaining({ time: '2025-01-01T12:00:00Z' }) },
-      { rule: 'cron', payload: { hello: 'world' } },
-    ]));
+    expect(fired.slice(1)).toEqual(
+      expect.arrayContaining([
+        { rule: 'rate', payload: expect.objectContaining({ time: '2025-01-01T12:00:00Z' }) },
+        { rule: 'cron', payload: { hello: 'world' } },
+      ]),
+    );
     await clock.advance(10 * 60_000);
     expect(fired.filter((fire) => fire.rule === 'rate')).toHaveLength(12);
     await scheduler.stop();
@@ -100,8 +142,19 @@ describe('scheduler', () => {
     const errors: unknown[] = [];
     let calls = 0;
     const scheduler = new Scheduler({
-      ...where, clock, onError: (error) => errors.push(error),
-      schedules: [{ rule: 'r', schedule: schedule('rate(1 hour)'), invoke: () => { calls++; throw new Error('no target'); } }],
+      ...where,
+      clock,
+      onError: (error) => errors.push(error),
+      schedules: [
+        {
+          rule: 'r',
+          schedule: schedule('rate(1 hour)'),
+          invoke: () => {
+            calls++;
+            throw new Error('no target');
+          },
+        },
+      ],
     });
     scheduler.start();
     await clock.advance(2 * 3_600_000);
@@ -111,7 +164,18 @@ describe('scheduler', () => {
   });
 
   it('refuses an unsupported expression when it is built, before anything runs', () => {
-    expect(() => new Scheduler({ ...where, schedules: [{ rule: 'r', schedule: { type: 'cron', fields: ['0', '12', 'L-3', '*', '?', '*'], expression: 'cron(0 12 L-3 * ? *)' }, invoke: () => undefined }] }))
-      .toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID' }));
+    expect(
+      () =>
+        new Scheduler({
+          ...where,
+          schedules: [
+            {
+              rule: 'r',
+              schedule: { type: 'cron', fields: ['0', '12', 'L-3', '*', '?', '*'], expression: 'cron(0 12 L-3 * ? *)' },
+              invoke: () => undefined,
+            },
+          ],
+        }),
+    ).toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID' }));
   });
 });

@@ -30,9 +30,20 @@ export interface SchedulerOptions extends Where {
   onError?: (error: unknown) => void;
 }
 
-interface Armed { def: ScheduleDef; compiled: CompiledSchedule; anchor: number; next: number | undefined; timer: Timer | undefined }
+interface Armed {
+  def: ScheduleDef;
+  compiled: CompiledSchedule;
+  anchor: number;
+  next: number | undefined;
+  timer: Timer | undefined;
+}
 
-export function scheduledEvent(where: Where, rule: string, scheduledAt: number, id: string = randomUUID()): ScheduledEvent<Record<string, never>> {
+export function scheduledEvent(
+  where: Where,
+  rule: string,
+  scheduledAt: number,
+  id: string = randomUUID(),
+): ScheduledEvent<Record<string, never>> {
   return {
     version: '0',
     id,
@@ -56,7 +67,13 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? systemClock;
     const now = this.clock.now();
-    this.armed = options.schedules.map((def) => ({ def, compiled: compileSchedule(def.schedule, now), anchor: now, next: undefined, timer: undefined }));
+    this.armed = options.schedules.map((def) => ({
+      def,
+      compiled: compileSchedule(def.schedule, now),
+      anchor: now,
+      next: undefined,
+      timer: undefined,
+    }));
   }
 
   start(): void {
@@ -79,7 +96,11 @@ export class Scheduler {
 
   /** When each rule fires next (ms since the epoch), for the dashboard. */
   upcoming(): { rule: string; expression: string; next: number | undefined }[] {
-    return this.armed.map((entry) => ({ rule: entry.def.rule, expression: entry.compiled.expression, next: entry.next }));
+    return this.armed.map((entry) => ({
+      rule: entry.def.rule,
+      expression: entry.compiled.expression,
+      next: entry.next,
+    }));
   }
 
   private arm(entry: Armed): void {
@@ -103,7 +124,10 @@ export class Scheduler {
 
   private fire(entry: Armed, scheduledAt: number): void {
     const { def } = entry;
-    const payload = def.input !== undefined ? JSON.stringify(def.input) : JSON.stringify(scheduledEvent(this.options, def.rule, scheduledAt));
+    const payload =
+      def.input !== undefined
+        ? JSON.stringify(def.input)
+        : JSON.stringify(scheduledEvent(this.options, def.rule, scheduledAt));
     const delivery = (async () => {
       try {
         this.options.onFire?.({ rule: def.rule, scheduledAt, payload });

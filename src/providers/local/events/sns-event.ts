@@ -27,20 +27,40 @@ export interface Notification {
 const MAX_MESSAGE_BYTES = 262_144;
 const ATTRIBUTE_TYPES = /^(String|String\.Array|Number|Binary)$/;
 
-export function notification(where: Where, topic: string, message: string, options: { subject?: string; attributes?: SnsMessageAttributes; now: number }): Notification {
-  if (message.length === 0) throw new StagecraftError('ARGUMENT_INVALID', `a message published to ${topic} must not be empty`);
-  if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) throw new StagecraftError('ARGUMENT_INVALID', `a message published to ${topic} is at most ${MAX_MESSAGE_BYTES} bytes`);
-  if (options.subject !== undefined && (options.subject.length === 0 || options.subject.length > 100 || !/^[\x20-\x7E]+$/.test(options.subject))) {
+export function notification(
+  where: Where,
+  topic: string,
+  message: string,
+  options: { subject?: string; attributes?: SnsMessageAttributes; now: number },
+): Notification {
+  if (message.length === 0)
+    throw new StagecraftError('ARGUMENT_INVALID', `a message published to ${topic} must not be empty`);
+  if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES)
+    throw new StagecraftError(
+      'ARGUMENT_INVALID',
+      `a message published to ${topic} is at most ${MAX_MESSAGE_BYTES} bytes`,
+    );
+  if (
+    options.subject !== undefined &&
+    (options.subject.length === 0 || options.subject.length > 100 || !/^[\x20-\x7E]+$/.test(options.subject))
+  ) {
     throw new StagecraftError('ARGUMENT_INVALID', 'an SNS subject is 1 to 100 printable ASCII characters');
   }
   for (const [name, value] of Object.entries(options.attributes ?? {})) {
     if (!ATTRIBUTE_TYPES.test(value.Type) || typeof value.Value !== 'string') {
-      throw new StagecraftError('ARGUMENT_INVALID', `SNS message attribute ${name} needs a Type (String, String.Array, Number or Binary) and a Value`);
+      throw new StagecraftError(
+        'ARGUMENT_INVALID',
+        `SNS message attribute ${name} needs a Type (String, String.Array, Number or Binary) and a Value`,
+      );
     }
   }
   return {
-    messageId: randomUUID(), topicArn: topicArn(where, topic), message, subject: options.subject,
-    timestamp: new Date(options.now).toISOString(), attributes: options.attributes ?? {},
+    messageId: randomUUID(),
+    topicArn: topicArn(where, topic),
+    message,
+    subject: options.subject,
+    timestamp: new Date(options.now).toISOString(),
+    attributes: options.attributes ?? {},
   };
 }
 
@@ -93,5 +113,9 @@ export function toSnsEvent(where: Where, note: Notification, subscription: strin
     UnsubscribeUrl: sign.unsubscribeUrl,
     MessageAttributes: note.attributes,
   };
-  return { Records: [{ EventVersion: '1.0', EventSubscriptionArn: subscription, EventSource: 'aws:sns', Sns: sns as SNSMessage }] };
+  return {
+    Records: [
+      { EventVersion: '1.0', EventSubscriptionArn: subscription, EventSource: 'aws:sns', Sns: sns as SNSMessage },
+    ],
+  };
 }

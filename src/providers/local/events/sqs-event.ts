@@ -19,7 +19,8 @@ export function toSqsRecord(message: ReceivedMessage, where: Where): SQSRecord {
     SenderId: message.senderId ?? where.account,
     ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt),
   };
-  if (message.deadLetterSource !== undefined) attributes.DeadLetterQueueSourceArn = queueArn(where, message.deadLetterSource);
+  if (message.deadLetterSource !== undefined)
+    attributes.DeadLetterQueueSourceArn = queueArn(where, message.deadLetterSource);
   const names = Object.keys(message.attributes);
   return {
     messageId: message.messageId,
@@ -109,7 +110,8 @@ export function fromSqsResult(payload: string, messageIds: readonly string[]): B
   const failed = new Set<string>();
   for (const item of failures as unknown[]) {
     const id = (item as Partial<SQSBatchItemFailure> | null)?.itemIdentifier;
-    if (typeof id !== 'string' || id === '') return { kind: 'failure', reason: `a batch item failure has no itemIdentifier: ${JSON.stringify(item)}` };
+    if (typeof id !== 'string' || id === '')
+      return { kind: 'failure', reason: `a batch item failure has no itemIdentifier: ${JSON.stringify(item)}` };
     if (!known.has(id)) return { kind: 'failure', reason: `itemIdentifier ${id} is not a message of this batch` };
     failed.add(id);
   }

@@ -28,9 +28,13 @@ export function topicSubscribers(manifest: Pick<Manifest, 'resources' | 'functio
     result.set(topic, result.get(topic) ?? []);
     for (const subscriber of def.subscribers) {
       if (subscriber.type === 'topic') {
-        throw new StagecraftError('MANIFEST_INVALID', `topic ${topic} lists topic:${subscriber.name} as a subscriber; SNS delivers to queues and functions only`, {
-          hint: `subscribe queue:<name> or function:<name> to ${topic}, or publish to ${subscriber.name} from a function`,
-        });
+        throw new StagecraftError(
+          'MANIFEST_INVALID',
+          `topic ${topic} lists topic:${subscriber.name} as a subscriber; SNS delivers to queues and functions only`,
+          {
+            hint: `subscribe queue:<name> or function:<name> to ${topic}, or publish to ${subscriber.name} from a function`,
+          },
+        );
       }
       add(topic, subscriber as Subscriber);
     }
@@ -79,19 +83,29 @@ export class Topics {
     const { options } = this;
     const subscribers = options.subscribers.get(topic);
     if (!subscribers) {
-      throw new StagecraftError('ARGUMENT_INVALID', `no topic "${topic}"`, { hint: `topics: ${[...options.subscribers.keys()].join(', ') || '(none)'}` });
+      throw new StagecraftError('ARGUMENT_INVALID', `no topic "${topic}"`, {
+        hint: `topics: ${[...options.subscribers.keys()].join(', ') || '(none)'}`,
+      });
     }
     const note = notification(options, options.physicalName(topic), message, { ...publish, now: this.clock.now() });
-    const deliver = (): PublishResult['deliveries'] => subscribers.map((subscriber) => {
-      const label = `${subscriber.type}:${subscriber.name}`;
-      const subscription = subscriptionArn(note.topicArn, label);
-      if (subscriber.type === 'queue') {
-        const queueMessageId = options.queues.send(options.physicalName(subscriber.name), toSqsEnvelope(options, note, subscription));
-        return { subscriber: label, subscriptionArn: subscription, queueMessageId };
-      }
-      const requestId = options.invokeAsync(subscriber.name, JSON.stringify(toSnsEvent(options, note, subscription)));
-      return { subscriber: label, subscriptionArn: subscription, ...(typeof requestId === 'string' ? { requestId } : {}) };
-    });
+    const deliver = (): PublishResult['deliveries'] =>
+      subscribers.map((subscriber) => {
+        const label = `${subscriber.type}:${subscriber.name}`;
+        const subscription = subscriptionArn(note.topicArn, label);
+        if (subscriber.type === 'queue') {
+          const queueMessageId = options.queues.send(
+            options.physicalName(subscriber.name),
+            toSqsEnvelope(options, note, subscription),
+          );
+          return { subscriber: label, subscriptionArn: subscription, queueMessageId };
+        }
+        const requestId = options.invokeAsync(subscriber.name, JSON.stringify(toSnsEvent(options, note, subscription)));
+        return {
+          subscriber: label,
+          subscriptionArn: subscription,
+          ...(typeof requestId === 'string' ? { requestId } : {}),
+        };
+      });
     const deliveries = options.transaction ? options.transaction(deliver) : deliver();
     return { messageId: note.messageId, deliveries };
   }
