@@ -108,6 +108,8 @@ export class AwsProvider implements Provider {
   private readonly versionSecrets = new Map<string, string[]>();
   /** `instance:version` pairs known to exist: versions are immutable, so a yes never changes. */
   private readonly knownVersions = new Set<string>();
+  /** Whether the endpoint checks UpdateAlias's RevisionId, once asked (see revisionsChecked). */
+  private revisionProbe: Promise<boolean> | undefined;
 
   constructor(private readonly deps: AwsProviderDeps) {
     const progress = deps.progress;
@@ -223,6 +225,10 @@ export class AwsProvider implements Provider {
   }
 
   async getAlias(instance: string, alias: string): Promise<AliasRecord | undefined> {
+    // What this process last read or wrote stands where Lambda checks UpdateAlias's RevisionId:
+    // a move from a stale state is refused by Lambda itself (PreconditionFailedException).
+    const cached = this.aliasCache.get(`${instance}:${alias}`);
+    if (cached && (await this.revisionsChecked(instance, cached))) return toAliasRecord(instance, cached);
     const current = await this.readAlias(instance, alias);
     return current && toAliasRecord(instance, current);
   }
@@ -543,6 +549,36 @@ export class AwsProvider implements Provider {
     }
   }
 
+  /**
+   * Whether this endpoint refuses an UpdateAlias whose RevisionId is stale: Lambda does, moto ignores
+   * the parameter. Asked once per provider, with a no-op update carrying a RevisionId no alias has.
+   */
+  private revisionsChecked(instance: string, alias: AliasConfiguration): Promise<boolean> {
+    this.revisionProbe ??= this.deps.clients.lambda
+      .send(
+        new UpdateAliasCommand({
+          FunctionName: instance,
+          Name: alias.Name,
+          FunctionVersion: alias.FunctionVersion,
+          Description: alias.Description,
+          RoutingConfig: { AdditionalVersionWeights: alias.RoutingConfig?.AdditionalVersionWeights ?? {} },
+          RevisionId: REVISION_PROBE,
+        }),
+      )
+      .then(
+        (answer) => {
+          this.remember(`${instance}:${alias.Name ?? ''}`, answer);
+          return false;
+        },
+        (error: unknown) => {
+          if (errorName(error) === 'PreconditionFailedException') return true;
+          this.revisionProbe = undefined;
+          throw providerError(error, `cannot read alias ${alias.Name ?? ''} of ${instance}`);
+        },
+      );
+    return this.revisionProbe;
+  }
+
   private remember(key: string, alias: AliasConfiguration): AliasConfiguration {
     this.aliasCache.set(key, alias);
     return alias;
@@ -594,6 +630,9 @@ export class AwsProvider implements Provider {
     return undefined;
   }
 }
+
+/** A RevisionId no alias has (Lambda's are UUIDs). */
+export const REVISION_PROBE = '00000000-0000-0000-0000-000000000000';
 
 function versionNotFound(instance: string, version: number): StagecraftError {
   return new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, {

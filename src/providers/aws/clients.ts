@@ -16,6 +16,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { providerError } from './aws-errors.js';
+import { CallBudget, isBudgeted } from './call-budget.js';
 
 /** One AWS API call, as `onCall` sees it: `Lambda` / `PublishVersion`. */
 export interface AwsCall {
@@ -30,12 +31,23 @@ export interface AwsClientOptions {
   defaultRegion?: string;
   /** Told of every API call before it is sent (each retry counts once): for call counts and tracing. */
   onCall?: (call: AwsCall) => void;
+  /**
+   * The token bucket of Lambda's shared 15 calls/s. One AwsClients talks to one account and region,
+   * and the CLI makes one per process; pass the same budget to clients that share both.
+   */
+  budget?: CallBudget;
 }
 
 /** The middleware stack every SDK v3 client has; typed loosely because each client's types differ. */
 interface WithMiddleware {
-  middlewareStack: { add(middleware: unknown, options: { step: 'initialize'; name: string }): void };
+  middlewareStack: {
+    add(middleware: unknown, options: { step: 'initialize' | 'finalizeRequest'; name: string; priority?: 'low' }): void;
+  };
 }
+type Middleware = (
+  next: (args: unknown) => Promise<unknown>,
+  context: { commandName?: string },
+) => (args: unknown) => Promise<unknown>;
 
 export class AwsClients {
   readonly lambda: LambdaClient;
@@ -58,7 +70,21 @@ export class AwsClients {
     process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
     this.common = { region: options.region ?? chainRegion(options.defaultRegion ?? 'us-east-1') };
     this.onCall = options.onCall;
-    this.lambda = this.watch('Lambda', new LambdaClient(this.common));
+    // Adaptive retry backs off on throttling with a client-side rate of its own
+    // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html): the budget below
+    // keeps this process under 15/s, adaptive retry absorbs what other processes of the account spend.
+    this.lambda = this.watch('Lambda', new LambdaClient({ ...this.common, retryMode: 'adaptive', maxAttempts: 8 }));
+    const budget = options.budget ?? new CallBudget();
+    const throttle: Middleware = (next, context) => async (args) => {
+      if (isBudgeted(operationOf(context))) await budget.take();
+      return next(args);
+    };
+    // finalizeRequest, low priority: inside the retry middleware, so every attempt takes a token.
+    (this.lambda as unknown as WithMiddleware).middlewareStack.add(throttle, {
+      step: 'finalizeRequest',
+      priority: 'low',
+      name: 'stagecraftLambdaBudget',
+    });
     // Path-style addressing works with every S3 endpoint, emulators included; virtual-hosted
     // style needs DNS for `<bucket>.<endpoint>`, which a local endpoint does not have.
     this.s3 = this.watch(
@@ -129,16 +155,21 @@ export class AwsClients {
     this.made.push(client);
     const onCall = this.onCall;
     if (onCall) {
-      (client as unknown as WithMiddleware).middlewareStack.add(
-        (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-          onCall({ service, operation: (context.commandName ?? 'unknown').replace(/Command$/, '') });
-          return next(args);
-        },
-        { step: 'initialize', name: 'stagecraftCallHook' },
-      );
+      const hook: Middleware = (next, context) => async (args) => {
+        onCall({ service, operation: operationOf(context) });
+        return next(args);
+      };
+      (client as unknown as WithMiddleware).middlewareStack.add(hook, {
+        step: 'initialize',
+        name: 'stagecraftCallHook',
+      });
     }
     return client;
   }
+}
+
+function operationOf(context: { commandName?: string }): string {
+  return (context.commandName ?? 'unknown').replace(/Command$/, '');
 }
 
 /**
