@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from './helpers/wait.js';
 import { copyApp, runCli } from './helpers/cli.js';
 import { startUp, type RunningUp } from './helpers/up.js';
 
@@ -55,6 +56,7 @@ describe('ephemeral environments (local)', () => {
     );
     expect(alice?.functions.map((fn) => fn.instance)).toEqual([
       'shop-api-dev-alice-login',
+      'shop-report-dev-alice-login',
       'shop-worker-dev-alice-login',
     ]);
     // Same release, same code as dev.
@@ -87,10 +89,19 @@ describe('ephemeral environments (local)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(order),
     });
-    expect(posted.status).toBe(201);
-    expect(((await get(`${up.urls[ALICE]}/orders`))['orders'] as unknown[]).length).toBe(1);
-    expect((await get(`${up.urls[BOB]}/orders`))['orders']).toEqual([]);
-    expect((await get(`${up.urls.dev}/orders`))['orders']).toEqual([]);
+    // The API puts the order on alice's own queue; her worker writes it to her own table.
+    expect(posted.status).toBe(202);
+    // Each environment's own smoke order (smoke-1) is in its table too; a-1 only in alice's.
+    const ids = async (url: string | undefined) =>
+      ((await get(`${url}/orders`))['orders'] as Array<{ id: string }>).map((stored) => stored.id);
+    const aliceUrl = up.urls[ALICE];
+    await eventually(
+      async () => ((await ids(aliceUrl)).includes('a-1') ? true : undefined),
+      30_000,
+      "a-1 in alice's table",
+    );
+    expect(await ids(up.urls[BOB])).not.toContain('a-1');
+    expect(await ids(up.urls.dev)).not.toContain('a-1');
     await up.stop();
     up = undefined;
   });

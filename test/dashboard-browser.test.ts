@@ -157,6 +157,7 @@ describe('dashboard in a browser: examples/shop on up', () => {
     const rollbacks = history.entries.filter((entry) => entry.operation === 'rollback');
     expect(rollbacks.map((entry) => [entry.function, entry.actor, entry.detail['reason']])).toEqual([
       ['api', APPROVER, 'r2 breaks checkout'],
+      ['report', APPROVER, 'r2 breaks checkout'],
       ['worker', APPROVER, 'r2 breaks checkout'],
     ]);
     const text = (await runCli(['history', '--env', 'staging', '--dir', app.dir], { env })).stdout;
