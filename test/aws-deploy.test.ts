@@ -252,7 +252,9 @@ describe('aws provider on moto: deploy examples/shop', () => {
   }, 180_000);
 
   it('refuses to publish code whose sha256 is not the release artifact, and moves nothing', async () => {
-    app.write('src/worker.ts', app.read('src/worker.ts').replace("status: 'queued'", "status: 'queued:3'"));
+    const worker = app.read('src/worker.ts');
+    expect(worker).toContain("status: 'stored'"); // the edit below must change the worker's code
+    app.write('src/worker.ts', worker.replace("status: 'stored'", "status: 'stored:3'"));
     const third = (await cli(['build'])).json<BuildJson>();
     const sha = shaOf(third, 'worker') ?? '';
     const s3 = new S3Client({ forcePathStyle: true });

@@ -142,6 +142,8 @@ export async function deploy(
   const release = await resolveRelease(ctx, releaseRef);
   requireEnvironment(ctx.loaded.manifest, env);
   requireEnvironment(release.manifest, env);
+  // Invalid input (exit 2) before a refusal (exit 3): a dev-loop release never goes down the chain.
+  requirePromotable(ctx, release);
   checkConfig(ctx, release, [env]);
   await checkDeployGate(ctx, release, env, force);
   return start(ctx, 'deploy', release, [env]);
