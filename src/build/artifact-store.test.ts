@@ -105,12 +105,13 @@ describe('ArtifactStore', () => {
     const dir = store.extract(sha256);
     expect(dir).toBe(join(appDir, '.stagecraft/code', sha256));
     expect(readFileSync(join(dir, 'src/api.mjs'), 'utf8')).toContain('42');
-    expect(statSync(join(dir, 'bin/tool')).mode & 0o777).toBe(0o755);
-    expect(statSync(join(dir, 'src/api.mjs')).mode & 0o777).toBe(0o644);
+    // Unpacked read-only (a tree nobody edits in place), the executable bit kept.
+    expect(statSync(join(dir, 'bin/tool')).mode & 0o777).toBe(0o555);
+    expect(statSync(join(dir, 'src/api.mjs')).mode & 0o777).toBe(0o444);
     const inode = statSync(join(dir, 'src/api.mjs')).ino;
     expect(store.extract(sha256)).toBe(dir);
     expect(statSync(join(dir, 'src/api.mjs')).ino).toBe(inode);
-    expect(readdirSync(store.codeDir)).toEqual([sha256]);
+    expect(readdirSync(store.codeDir)).toEqual([sha256, `${sha256}.tree`]);
     expect(existsSync(join(store.codeDir, sha256, 'bin'))).toBe(true);
   });
 });

@@ -209,8 +209,9 @@ describe('buildArtifacts', () => {
     expect(invoke('esm', 'src/esm.mjs', {})).toEqual({ dir: 'src', platform: process.platform });
     expect(invoke('legacy', 'src/legacy.mjs', { text: 'old' })).toEqual({ file: 'legacy.mjs', text: 'OLD!' });
     const native = store.extract(built.native?.sha256 ?? '');
-    expect(statSync(join(native, 'bootstrap')).mode & 0o777).toBe(0o755);
-    expect(statSync(join(native, 'function.sh')).mode & 0o777).toBe(0o644);
+    // Unpacked read-only, the executable bit kept.
+    expect(statSync(join(native, 'bootstrap')).mode & 0o777).toBe(0o555);
+    expect(statSync(join(native, 'function.sh')).mode & 0o777).toBe(0o444);
   });
 });
 

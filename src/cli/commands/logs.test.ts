@@ -1,8 +1,11 @@
 // `stagecraft logs` in-process: a fresh program with only this command, over a real app folder
 // and a log file the real file sink wrote. (The spawned-CLI test lives with the other end-to-end ones.)
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandHarness } from '../../../test/helpers/in-process-command.js';
 import { FileLogSink, logDir } from '../../runtime/index.js';
+import { StateStore } from '../../state/index.js';
 import { registerLogs } from './logs.js';
 
 const MANIFEST = `
@@ -20,6 +23,10 @@ describe('stagecraft logs', () => {
   const logs = (...args: string[]) => cli.run(...args);
 
   async function written(): Promise<void> {
+    // The app's state database exists first, as for every app that has logs: logs beside none would be
+    // state lost (src/state/health.ts).
+    mkdirSync(join(cli.dir, '.stagecraft'), { recursive: true });
+    StateStore.open(join(cli.dir, '.stagecraft', 'state.db')).close();
     const sink = new FileLogSink(logDir(cli.dir));
     for (const n of [1, 2, 3]) {
       sink.write({
