@@ -5,13 +5,12 @@
  */
 import { gitBranch } from '../build/index.js';
 import { StagecraftError } from '../errors.js';
-import { aliasName, ephemeralEnvironmentName, instanceName, resolveConfig, withEphemeral } from '../manifest/index.js';
+import { aliasName, ephemeralEnvironmentName, instanceName, withEphemeral } from '../manifest/index.js';
 import type { ChangeMeta, Release } from '../state/index.js';
 import { pointAlias } from './aliases.js';
-import { configChangeDetail } from './config-change.js';
 import type { AppContext } from './context.js';
-import { secretsOf } from './ephemeral-view.js';
 import { checkConfig } from './promote.js';
+import { publishFunction } from './publish.js';
 import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js';
 
 export interface DevEnvironment {
@@ -111,25 +110,8 @@ export async function publishDev(
     const def = manifest.functions[fn.function];
     if (!def) continue;
     const instance = instanceName(manifest, fn.function, env);
-    const config = resolveConfig(manifest, env, fn.function, release.id, {
-      env: (name) => ctx.env[name],
-      secret: ctx.secrets.forEnvironment(secretsOf(ctx, env)),
-    });
-    const { version } = await ctx.provider.publishVersion(
-      {
-        instance,
-        environment: env,
-        function: fn.function,
-        releaseId: release.id,
-        sha256: fn.sha256,
-        runtime: fn.runtime,
-        handler: fn.handler,
-        memoryMb: def.memory,
-        timeoutSec: def.timeout,
-        config: config.stored,
-        configDigest: config.digest,
-      },
-      meta(fn.function, await configChangeDetail(ctx.provider, instance, fn.sha256, config.stored)),
+    const { version } = await publishFunction(ctx, { manifest, release, env, fn, def, instance }, (detail) =>
+      meta(fn.function, detail),
     );
     versions[fn.function] = version.version;
   }

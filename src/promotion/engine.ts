@@ -9,18 +9,17 @@
  * killed at any moment is finished (or rolled back) by the next one: `PromotionRun` starts
  * from whatever step the journal says.
  */
-import { aliasName, instanceName, resolveConfig, withEphemeral } from '../manifest/index.js';
+import { aliasName, instanceName, withEphemeral } from '../manifest/index.js';
 import { StagecraftError } from '../errors.js';
 import type { PromotionRecord, PromotionStatus } from '../state/index.js';
-import { configChangeDetail } from './config-change.js';
 import type { AppContext } from './context.js';
-import { secretsOf } from './ephemeral-view.js';
 import { approvalPauses, liveSince, soakBlocks, trafficGate } from './gates.js';
 import type { Breach, EnvironmentProgress, PromotionState, Step } from './journal.js';
 import { RunJournal } from './run-journal.js';
 import { moveAll, StepFailed, type RunScope } from './run-scope.js';
 import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js';
 import { currentStep, fail, rollBack } from './undo.js';
+import { publishFunction } from './publish.js';
 
 /** One function of one environment in an outcome: what was published and what `live` was before. */
 export interface OutcomeFunction {
@@ -260,25 +259,10 @@ export class PromotionRun {
     const published: Record<string, number> = {};
     const fresh: string[] = [];
     for (const { fn, def, instance } of plans) {
-      const config = resolveConfig(manifest, env, fn.function, release.id, {
-        env: (name) => this.ctx.env[name],
-        secret: this.ctx.secrets.forEnvironment(secretsOf(this.ctx, env)),
-      });
-      const { version, created } = await this.ctx.provider.publishVersion(
-        {
-          instance,
-          environment: env,
-          function: fn.function,
-          releaseId: release.id,
-          sha256: fn.sha256,
-          runtime: fn.runtime,
-          handler: fn.handler,
-          memoryMb: def.memory,
-          timeoutSec: def.timeout,
-          config: config.stored,
-          configDigest: config.digest,
-        },
-        journal.meta(env, fn.function, await configChangeDetail(this.ctx.provider, instance, fn.sha256, config.stored)),
+      const { version, created } = await publishFunction(
+        this.ctx,
+        { manifest, release, env, fn, def, instance },
+        (detail) => journal.meta(env, fn.function, detail),
       );
       published[fn.function] = version.version;
       if (created) fresh.push(fn.function);
