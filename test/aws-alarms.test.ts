@@ -26,11 +26,11 @@ const TEAM_ALARM = `arn:aws:cloudwatch:us-east-1:${MOTO_ACCOUNT}:alarm:team-erro
 interface Manifest {
   deployment: string;
   functions?: string[];
-  stagingToo?: boolean;
+  shadowToo?: boolean;
   p99?: boolean;
 }
 
-function manifestText({ deployment, functions = ['api', 'worker'], stagingToo = true, p99 = true }: Manifest): string {
+function manifestText({ deployment, functions = ['api', 'worker'], shadowToo = true, p99 = true }: Manifest): string {
   const alarms = [
     '      - { errorRate: "> 5%", window: 1m, minInvocations: 10 }',
     ...(p99 ? ['      - { p99: "> 800ms", window: 90s }'] : []),
@@ -41,11 +41,11 @@ function manifestText({ deployment, functions = ['api', 'worker'], stagingToo = 
     'app: watch',
     'provider: aws',
     'environments:',
-    ...(stagingToo ? ['  - name: staging', '    alarms: [{ errorRate: "> 20%" }]'] : []),
     '  - name: prod',
     `    deployment: ${deployment}`,
     '    alarms:',
     ...alarms,
+    ...(shadowToo ? ['  - name: shadow', '    alarms: [{ errorRate: "> 20%" }]'] : []),
     'functions:',
     ...functions.map((fn) => `  ${fn}: { handler: src/${fn}.handler }`),
   ].join('\n');
@@ -55,14 +55,17 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
   const app = copyApp('traffic');
   let session: MotoSession;
   let cloudwatch: CloudWatchClient;
+  /** The releases built, in order. */
+  const releases: string[] = [];
 
   /** Writes the manifest and code `answer`, builds, and runs `args` (a CLI process, as people run it). */
   const release = async (manifest: Manifest, answer: string, args: string[]): Promise<CliResult> => {
     app.write('stagecraft.yml', manifestText(manifest));
     for (const fn of ['api', 'worker'])
       app.write(`src/${fn}.mjs`, `export const handler = async () => (${JSON.stringify(`${answer} ${fn}`)});\n`);
-    const build = await runCli(['build', '--dir', app.dir], { env: session.moto.env, timeoutMs: 120_000 });
+    const build = await runCli(['build', '--json', '--dir', app.dir], { env: session.moto.env, timeoutMs: 120_000 });
     expect(build.code, build.stderr).toBe(0);
+    releases.push(build.json<{ release: string }>().release);
     return runCli([...args, '--dir', app.dir], { env: session.moto.env, timeoutMs: 300_000 });
   };
   const stagecraftAlarms = async (): Promise<Map<string, MetricAlarm>> => {
@@ -117,10 +120,10 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
   });
 
   it('deploy keeps an alarm per function and alarm on fn:live; a shift points them at the new version', async () => {
-    const staging = await release({ deployment: 'canary 10% 1s' }, 'one', ['deploy', 'staging']);
-    expect(staging.code, staging.stderr).toBe(0);
     const first = await release({ deployment: 'canary 10% 1s' }, 'one', ['deploy', 'prod']);
     expect(first.code, first.stderr).toBe(0);
+    const shadow = await runCli(['deploy', 'shadow', '--dir', app.dir], { env: session.moto.env, timeoutMs: 120_000 });
+    expect(shadow.code, shadow.stderr).toBe(0);
     const created = await stagecraftAlarms();
     expect([...created.keys()].sort()).toEqual(
       [
@@ -130,8 +133,8 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
         'stagecraft-watch-prod-worker-errorRate',
         'stagecraft-watch-prod-worker-p99',
         'stagecraft-watch-prod-worker-throttles',
-        'stagecraft-watch-staging-api-errorRate',
-        'stagecraft-watch-staging-worker-errorRate',
+        'stagecraft-watch-shadow-api-errorRate',
+        'stagecraft-watch-shadow-worker-errorRate',
       ].sort(),
     );
     // A first deploy moves live at once: the alarms watch the alias as a whole until a shift points them.
@@ -204,9 +207,9 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
       Name: 'ExecutedVersion',
       Value: '2',
     });
-    // staging moved at once (allAtOnce) and was not deployed again: its alarms watch the alias.
-    expect(alarms.get('stagecraft-watch-staging-api-errorRate')?.Metrics?.[0]?.MetricStat?.Metric?.Dimensions).toEqual(
-      v2.slice(0, 2).map((dim) => ({ ...dim, Value: dim.Value.replace('prod', 'staging') })),
+    // shadow moved at once (allAtOnce) and was not deployed again: its alarms watch the alias.
+    expect(alarms.get('stagecraft-watch-shadow-api-errorRate')?.Metrics?.[0]?.MetricStat?.Metric?.Dimensions).toEqual(
+      v2.slice(0, 2).map((dim) => ({ ...dim, Value: dim.Value.replace('prod', 'shadow') })),
     );
   });
 
@@ -251,7 +254,11 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
     // The alarm still says ALARM about version 3, and version 3 is published again (same code and config): the
     // alarm is not put again, so only the reset of a beginning shift lets this one pass.
     expect((await stagecraftAlarms()).get('stagecraft-watch-prod-api-errorRate')?.StateValue).toBe('ALARM');
-    const again = await release({ deployment: 'canary 10% 1s' }, 'three', ['deploy', 'prod']);
+    app.write('stagecraft.yml', manifestText({ deployment: 'canary 10% 1s' }));
+    const again = await runCli(['deploy', 'prod', '--release', releases.at(-1) ?? '', '--dir', app.dir], {
+      env: session.moto.env,
+      timeoutMs: 300_000,
+    });
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(await live('api')).toEqual({ version: '3', weights: {} });
     expect((await stagecraftAlarms()).get('stagecraft-watch-prod-api-errorRate')?.StateValue).toBe('OK');
@@ -269,7 +276,7 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
   });
 
   it('alarms of a removed environment, function or alarm go on deploy; destroy removes the rest', async () => {
-    const trimmed = { deployment: 'allAtOnce', functions: ['api'], stagingToo: false, p99: false };
+    const trimmed = { deployment: 'allAtOnce', functions: ['api'], shadowToo: false, p99: false };
     const deployed = await release(trimmed, 'five', ['deploy', 'prod']);
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
     expect([...(await stagecraftAlarms()).keys()].sort()).toEqual([
