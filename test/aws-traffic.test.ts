@@ -169,7 +169,7 @@ describe('traffic shifting on moto_server', { timeout: 300_000 }, () => {
       status: 'failed',
       failure: {
         step: 'shifting',
-        breach: { alarm: `cloudwatch ${ALARM}`, value: 'ALARM', threshold: 'errors seen by the test' },
+        breach: { alarm: `cloudwatch ${ALARM}`, value: 'ALARM', reason: 'errors seen by the test' },
       },
     });
     expect(failed.calls).toEqual(['smoke → 4 {}', 'live → 3 {"4":0.1}', 'live → 3 {}', 'smoke → 3 {}']);
