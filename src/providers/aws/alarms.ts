@@ -282,7 +282,10 @@ export async function syncAlarms(clients: AwsClients, sync: AlarmSync): Promise<
     }
     return { put, deleted: stale };
   } catch (cause) {
-    throw providerError(cause, `cannot keep the CloudWatch alarms of ${sync.environment} (cloudwatch:PutMetricAlarm)`);
+    throw providerError(
+      cause,
+      `cannot keep the CloudWatch alarms of ${sync.environment} (cloudwatch:DescribeAlarms, PutMetricAlarm, DeleteAlarms)`,
+    );
   }
 }
 
@@ -331,7 +334,10 @@ export async function pointAlarms(
     }
     return { armed: desired.map(({ input: _input, ...armed }) => armed), put, reset };
   } catch (cause) {
-    throw providerError(cause, `cannot point the CloudWatch alarms of ${shift.environment} at the new versions`);
+    throw providerError(
+      cause,
+      `cannot point the CloudWatch alarms of ${shift.environment} at the new versions (cloudwatch:PutMetricAlarm, SetAlarmState)`,
+    );
   }
 }
 

@@ -10,6 +10,8 @@
  *   the expected revision and the versions itself (emulators check neither), and binds the
  *   event sources of a `live` alias the first time it exists or when their declaration changed.
  * - `sendMessage` and `readLogs` go to SQS and CloudWatch Logs (queue-send.ts, log-group.ts).
+ * - The CloudWatch alarms of `alarms:` are kept by `ensureStack`, pointed at a shift's new versions by
+ *   `armShiftAlarms` and deleted by `destroyEnvironment` (alarms.ts).
  *
  * AWS is the truth: versions and aliases are read back from Lambda, with the release, artifact
  * and revision Stagecraft keeps in their descriptions (see metadata.ts). Every change is written
