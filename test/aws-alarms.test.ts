@@ -8,17 +8,12 @@
  * them), starts an alarm in OK (AWS: INSUFFICIENT_DATA), and resets the state to OK on every PutMetricAlarm (AWS
  * leaves it as it was), so the reset a new shift makes is seen here on an alarm that is not put again.
  */
-import {
-  CloudWatchClient,
-  DescribeAlarmsCommand,
-  PutMetricAlarmCommand,
-  type MetricAlarm,
-} from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli, type CliResult } from './helpers/cli.js';
-import { MOTO_ACCOUNT, startMotoSession, type MotoSession } from './helpers/moto.js';
+import { MOTO_ACCOUNT, putErrorsAlarm, startMotoSession, type MotoSession } from './helpers/moto.js';
 import { eventually } from './helpers/wait.js';
 
 const TEAM_ALARM = `arn:aws:cloudwatch:us-east-1:${MOTO_ACCOUNT}:alarm:team-errors`;
@@ -99,19 +94,7 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
     session = await startMotoSession();
     cloudwatch = new CloudWatchClient({});
     // An alarm of the team's own, which the manifest names by ARN.
-    await cloudwatch.send(
-      new PutMetricAlarmCommand({
-        AlarmName: 'team-errors',
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Statistic: 'Sum',
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Dimensions: [{ Name: 'FunctionName', Value: 'watch-api-prod' }],
-      }),
-    );
+    await putErrorsAlarm('team-errors', [{ Name: 'FunctionName', Value: 'watch-api-prod' }]);
   }, 60_000);
   afterAll(async () => {
     cloudwatch?.destroy();
