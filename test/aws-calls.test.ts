@@ -236,6 +236,31 @@ describe('AWS API calls per promotion step', () => {
               !['CloudFormation.DescribeStacks', 'CloudFormation.GetTemplate'].includes(key),
           ),
         ).toBe(0);
+
+        // A release that changes fn1 only: the others' code is already there, and PublishVersion
+        // answers with the version they have (Lambda publishes none for unchanged code and config).
+        writeFileSync(join(dir, 'src', 'fn1.mjs'), 'export const handler = async () => "three from fn1";\n');
+        const partial = await step(dir, async (ctx) => {
+          await buildRelease(ctx);
+          await deploy(ctx, 'dev');
+        });
+        record(n, 'release changing fn1 only, existing environment', partial);
+        expect(partial['Lambda.UpdateFunctionCode']).toBe(1);
+        expect(partial['Lambda.PublishVersion']).toBe(n);
+        expect(partial['Lambda.UpdateAlias']).toBe(2 + 1);
+        // fn1 as a code-only release (4), each other function its PublishVersion, the probe's two.
+        expect(budgeted(partial)).toBe(4 + (n - 1) + 2);
+        // Promoted on: dev passed though its unchanged functions' versions name an older release
+        // (the journal of this release's deploy says it put them live), prod as dev was.
+        const partialOnward = await step(dir, async (ctx) => {
+          const outcome = await promote(ctx);
+          expect(outcome.environments.map((env) => [env.name, env.step])).toEqual([
+            ['dev', 'passed'],
+            ['prod', 'live'],
+          ]);
+        });
+        record(n, 'that release promoted on to prod (dev passed)', partialOnward);
+        expect(budgeted(partialOnward)).toBe(4 + (n - 1) + 2);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
