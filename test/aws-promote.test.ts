@@ -60,7 +60,8 @@ describe('aws provider on moto: promote examples/shop', () => {
     return {
       version: Number(alias.FunctionVersion),
       sha256: Buffer.from(version.CodeSha256 ?? '', 'base64').toString('hex'),
-      release: version.Environment?.Variables?.['STAGECRAFT_RELEASE'],
+      // The release is in the version's description, not in a Lambda variable.
+      release: (JSON.parse(version.Description ?? '{}') as { r?: string }).r,
     };
   };
 

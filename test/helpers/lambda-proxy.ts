@@ -12,6 +12,8 @@ export interface LambdaProxy {
   endpoint: string;
   /** Calls answered 429 so far. */
   throttled: number;
+  /** Budgeted calls let through to Lambda so far (those answered 429 are not). */
+  budgeted: number;
   stop(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ export async function startLambdaProxy(target: string, perSecond = 15): Promise<
     tokens -= 1;
     return true;
   };
-  const proxy: LambdaProxy = { endpoint: '', throttled: 0, stop: async () => undefined };
+  const proxy: LambdaProxy = { endpoint: '', throttled: 0, budgeted: 0, stop: async () => undefined };
   const refuse = (response: ServerResponse, status: number, type: string, message: string) => {
     response.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
     response.end(JSON.stringify({ Type: 'User', message }));
@@ -44,10 +46,13 @@ export async function startLambdaProxy(target: string, perSecond = 15): Promise<
     const body = Buffer.concat(chunks);
     const url = request.url ?? '/';
     const path = url.split('?')[0] ?? '/';
-    if (!UNBUDGETED.some((pattern) => pattern.test(`${request.method} ${url}`)) && !take()) {
-      proxy.throttled += 1;
-      refuse(response, 429, 'TooManyRequestsException', 'Rate exceeded');
-      return;
+    if (!UNBUDGETED.some((pattern) => pattern.test(`${request.method} ${url}`))) {
+      if (!take()) {
+        proxy.throttled += 1;
+        refuse(response, 429, 'TooManyRequestsException', 'Rate exceeded');
+        return;
+      }
+      proxy.budgeted += 1;
     }
     if (request.method === 'PUT' && ALIAS.test(path)) {
       const wanted = (JSON.parse(body.toString() || '{}') as { RevisionId?: string }).RevisionId;
