@@ -80,7 +80,13 @@ async function run(env, args) {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    // Where the time goes: each progress line with the ms since the process started, on this stderr.
+    if (process.env['BENCH_TRACE'])
+      for (const line of String(chunk).split('\n').filter(Boolean))
+        process.stderr.write(`${Math.round(performance.now() - started)} ms ${line}\n`);
+  });
   const status = await new Promise((resolve) => child.once('close', resolve));
   const wallMs = performance.now() - started;
   if (status !== 0) throw new Error(`stagecraft ${args.join(' ')} exited ${status}:\n${stderr}`);

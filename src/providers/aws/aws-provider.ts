@@ -115,6 +115,8 @@ export class AwsProvider implements Provider {
   private readonly versionSecrets = new Map<string, string[]>();
   /** `instance:version` pairs known to exist: versions are immutable, so a yes never changes. */
   private readonly knownVersions = new Set<string>();
+  /** `$LATEST` as `newestConfig` just read it, by instance, for the publish that follows (taken once). */
+  private readonly latestRead = new Map<string, FunctionConfiguration>();
   /** Whether the endpoint checks UpdateAlias's RevisionId, once asked (see revisionsChecked). */
   private revisionProbe: Promise<boolean> | undefined;
 
@@ -181,7 +183,9 @@ export class AwsProvider implements Provider {
       awsLocators(view, spec.environment, { account, region }),
     );
     const location = await this.bucket.ensure(spec.sha256, spec.function);
-    const installed = await this.code.install(spec, location, role, variables);
+    const read = this.latestRead.get(spec.instance);
+    this.latestRead.delete(spec.instance);
+    const installed = await this.code.install(spec, location, role, variables, read);
     if (installed.created) {
       await this.deps.ledger.append({
         ...change,
@@ -437,6 +441,7 @@ export class AwsProvider implements Provider {
   async newestConfig(instance: string): Promise<{ sha256: string; config: Record<string, string> } | undefined> {
     const config = await readFunction(this.deps.clients, instance);
     if (!config) return undefined;
+    this.latestRead.set(instance, config);
     const { sha256, config: stored } = toVersionRecord(config);
     return { sha256, config: stored };
   }
