@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../src/build/index.js';
 import { loadManifest } from '../src/manifest/index.js';
 import { buildRelease, deploy, promote, SqliteLock, type AppContext } from '../src/promotion/index.js';
+import { GetAliasCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { AwsClients, AwsProvider, CallBudget, type AwsCall } from '../src/providers/aws/index.js';
 import { SecretStore } from '../src/secrets/index.js';
 import { StateStore } from '../src/state/index.js';
@@ -309,4 +310,55 @@ describe('AWS API calls per promotion step', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 600_000);
+
+  it('an alias changed outside Stagecraft: Lambda refuses the RevisionId the ledger kept, and the alias is read afresh', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stagecraft-calls-'));
+    const lambda = new LambdaClient({});
+    const instance = 'calls1-fn1-dev';
+    /** Moves `smoke` by hand (as the console would): a new RevisionId, Stagecraft's description kept. */
+    const moveByHand = async (version?: string) => {
+      const alias = await lambda.send(new GetAliasCommand({ FunctionName: instance, Name: 'smoke' }));
+      await lambda.send(
+        new UpdateAliasCommand({
+          FunctionName: instance,
+          Name: 'smoke',
+          FunctionVersion: version ?? alias.FunctionVersion,
+          Description: alias.Description,
+        }),
+      );
+    };
+    const deployed = async (answer: string) => {
+      writeApp(dir, 1, answer);
+      let status = '';
+      let reason = '';
+      await step(dir, async (ctx) => {
+        await buildRelease(ctx);
+        const outcome = await deploy(ctx, 'dev');
+        status = outcome.status;
+        reason = outcome.failure?.reason ?? '';
+      });
+      return { status, reason };
+    };
+    try {
+      expect((await deployed('one')).status).toBe('succeeded');
+      expect((await deployed('two')).status).toBe('succeeded');
+      // Same target, new RevisionId: the ledger's is refused, the alias read says what the ledger
+      // said, and the move goes on with the RevisionId just read.
+      await moveByHand();
+      expect(await deployed('three')).toEqual({ status: 'succeeded', reason: '' });
+      // Moved elsewhere: the move is refused as a change while it ran, and the rollback (which reads
+      // the alias afresh) puts smoke back where Stagecraft had it; the next deploy goes through.
+      await moveByHand('1');
+      const refused = await deployed('four');
+      expect(refused.status).toBe('failed');
+      expect(refused.reason).toMatch(/alias smoke of calls1-fn1-dev changed while this operation ran/);
+      expect((await lambda.send(new GetAliasCommand({ FunctionName: instance, Name: 'smoke' }))).FunctionVersion).toBe(
+        '3',
+      );
+      expect((await deployed('four')).status).toBe('succeeded');
+    } finally {
+      lambda.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -134,11 +134,9 @@ describe('aws provider on moto: promote examples/shop', () => {
       history
         .filter((entry) => entry.kind === 'alias.moved' && entry.detail.rollback === true && entry.alias === 'live')
         .map((entry) => [entry.previousVersion, entry.version]),
-    ).toEqual([
-      [2, 1],
-      [2, 1],
-      [2, 1],
-    ]);
+      // Only the api changed: the worker and the report kept their version 1 (Lambda publishes no new
+      // version for unchanged code and config), so only the api's live moved, and moved back.
+    ).toEqual([[2, 1]]);
   }, 180_000);
 
   it('refuses a promotion while another process holds the DynamoDB lock (exit 3)', async () => {

@@ -115,6 +115,8 @@ export class AwsProvider implements Provider {
   private readonly versionSecrets = new Map<string, string[]>();
   /** `instance:version` pairs known to exist: versions are immutable, so a yes never changes. */
   private readonly knownVersions = new Set<string>();
+  /** `instance:alias` keys whose ledger record Lambda refused as stale: read from Lambda from then on. */
+  private readonly staleRecords = new Set<string>();
   /** `$LATEST` as `newestConfig` just read it, by instance, for the publish that follows (taken once). */
   private readonly latestRead = new Map<string, FunctionConfiguration>();
   /** Whether the endpoint checks UpdateAlias's RevisionId, once asked (see revisionsChecked). */
@@ -309,6 +311,7 @@ export class AwsProvider implements Provider {
           // The state this process had (a ledger record, an earlier answer) may carry an older
           // RevisionId than the alias: when the alias still says what that state said, move it.
           if (errorName(error) !== 'PreconditionFailedException') throw error;
+          this.staleRecords.add(cacheKey);
           const fresh = await this.readAlias(target.instance, target.name);
           if (!fresh || !sameAlias(fresh, current)) throw error;
           current = fresh;
@@ -634,6 +637,7 @@ export class AwsProvider implements Provider {
 
   /** The alias as the ledger last recorded its move, when that record says all a move needs. */
   private recorded(instance: string, alias: string): AliasConfiguration | undefined {
+    if (this.staleRecords.has(`${instance}:${alias}`)) return undefined;
     const entry = this.deps.aliasHistory?.(instance, alias);
     const { revision, revisionId, bindings, updatedAt, extra } = entry?.detail ?? {};
     if (
