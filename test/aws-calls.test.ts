@@ -314,7 +314,8 @@ describe('AWS API calls per promotion step', () => {
   it('an alias changed outside Stagecraft: Lambda refuses the RevisionId the ledger kept, and the alias is read afresh', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagecraft-calls-'));
     const lambda = new LambdaClient({});
-    const instance = 'calls1-fn1-dev';
+    // An app of its own (two functions: calls2), so that its version numbers are its own.
+    const instance = 'calls2-fn1-dev';
     /** Moves `smoke` by hand (as the console would): a new RevisionId, Stagecraft's description kept. */
     const moveByHand = async (version?: string) => {
       const alias = await lambda.send(new GetAliasCommand({ FunctionName: instance, Name: 'smoke' }));
@@ -328,7 +329,7 @@ describe('AWS API calls per promotion step', () => {
       );
     };
     const deployed = async (answer: string) => {
-      writeApp(dir, 1, answer);
+      writeApp(dir, 2, answer);
       let status = '';
       let reason = '';
       await step(dir, async (ctx) => {
@@ -351,7 +352,7 @@ describe('AWS API calls per promotion step', () => {
       await moveByHand('1');
       const refused = await deployed('four');
       expect(refused.status).toBe('failed');
-      expect(refused.reason).toMatch(/alias smoke of calls1-fn1-dev changed while this operation ran/);
+      expect(refused.reason).toMatch(/alias smoke of calls2-fn1-dev changed while this operation ran/);
       expect((await lambda.send(new GetAliasCommand({ FunctionName: instance, Name: 'smoke' }))).FunctionVersion).toBe(
         '3',
       );
