@@ -274,7 +274,7 @@ describe('AWS API calls per promotion step', () => {
     }, 120_000);
   }
 
-  it('20 functions × 3 environments: a code change promotes through all three, 4 budgeted calls per function and environment, Lambda\'s 429s absorbed', async () => {
+  it("20 functions × 3 environments: a code change promotes through all three, 4 budgeted calls per function and environment, Lambda's 429s absorbed", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagecraft-calls-'));
     const environments = ['dev', 'staging', 'prod'];
     try {

@@ -47,11 +47,19 @@ async function startMoto() {
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const deadline = Date.now() + 30_000;
-  while (!(await fetch(`${endpoint}/moto-api/config`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${endpoint}/moto-api/config`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('moto_server did not start');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  await fetch(`${endpoint}/moto-api/config`, { method: 'POST', body: JSON.stringify({ lambda: { use_docker: false } }) });
+  await fetch(`${endpoint}/moto-api/config`, {
+    method: 'POST',
+    body: JSON.stringify({ lambda: { use_docker: false } }),
+  });
   return { endpoint, stop: () => child.kill('SIGTERM') };
 }
 
@@ -140,7 +148,8 @@ try {
     },
   };
   console.log(JSON.stringify(result, null, 2));
-  if (json.status !== 'succeeded' || result.throttlingInOutput || result.check.awsWallRatio > 1.15) process.exitCode = 1;
+  if (json.status !== 'succeeded' || result.throttlingInOutput || result.check.awsWallRatio > 1.15)
+    process.exitCode = 1;
 } finally {
   await proxy.stop();
   moto.stop();

@@ -104,7 +104,9 @@ export async function startLambdaProxy(target: string, perSecond = 15): Promise<
         if (request.method !== 'GET') revisions.set(aliasPath, randomUUID());
         const revision = revisions.get(aliasPath);
         if (revision !== undefined)
-          payload = Buffer.from(JSON.stringify({ ...(JSON.parse(payload.toString()) as object), RevisionId: revision }));
+          payload = Buffer.from(
+            JSON.stringify({ ...(JSON.parse(payload.toString()) as object), RevisionId: revision }),
+          );
       }
     }
     response.writeHead(answer.status, out);

@@ -241,7 +241,10 @@ export class AwsProvider implements Provider {
     // What this process last read or wrote stands where Lambda checks UpdateAlias's RevisionId:
     // a move from a stale state is refused by Lambda itself (PreconditionFailedException).
     const key = `${instance}:${alias}`;
-    if ((this.aliasCache.has(key) || this.recorded(instance, alias)) && (await this.revisionsChecked(instance, alias))) {
+    if (
+      (this.aliasCache.has(key) || this.recorded(instance, alias)) &&
+      (await this.revisionsChecked(instance, alias))
+    ) {
       const known = this.aliasCache.get(key);
       if (known) return toAliasRecord(instance, known);
     }

@@ -23,7 +23,10 @@ export function toVersionRecord(config: FunctionConfiguration): VersionRecord {
     memoryMb: config.MemorySize ?? 0,
     timeoutSec: config.Timeout ?? 0,
     // The release is the version's (its description), not a Lambda variable (see RELEASE_VARIABLE).
-    config: { ...storedConfig(config.Environment?.Variables ?? {}), ...(meta ? { [RELEASE_VARIABLE]: meta.release } : {}) },
+    config: {
+      ...storedConfig(config.Environment?.Variables ?? {}),
+      ...(meta ? { [RELEASE_VARIABLE]: meta.release } : {}),
+    },
     configDigest: meta?.configDigest ?? '',
     publishedAt: isoTime(config.LastModified),
   };
