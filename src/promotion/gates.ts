@@ -39,14 +39,12 @@ function ofRelease(
   if (version.releaseId === scope.release.id) return true;
   if (version.sha256 !== fn.sha256) return false;
   return scope.ctx.store.promotions
-    .list()
-    .some(
-      (record) =>
-        record.releaseId === scope.release.id &&
-        (record.state as PromotionState).environments.some(
-          (progress) =>
-            progress.name === env && progress.step === 'live' && progress.published?.[fn.function] === version.version,
-        ),
+    .ofRelease<PromotionState>(scope.release.id)
+    .some((record) =>
+      record.state.environments.some(
+        (progress) =>
+          progress.name === env && progress.step === 'live' && progress.published?.[fn.function] === version.version,
+      ),
     );
 }
 
