@@ -4,7 +4,6 @@
  * the split, and a rollback when the CloudWatch alarm the environment names is put in ALARM
  * (`aws cloudwatch set-alarm-state`) in the middle of a shift.
  */
-import { PutMetricAlarmCommand, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GetAliasCommand, UpdateAliasCommand, type UpdateAliasCommandInput } from '@aws-sdk/client-lambda';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +16,7 @@ import { buildRelease, deploy, SqliteLock, type AppContext, type PromotionOutcom
 import { AwsClients, AwsProvider, REVISION_PROBE } from '../src/providers/aws/index.js';
 import { SecretStore } from '../src/secrets/index.js';
 import { StateStore } from '../src/state/index.js';
-import { startMoto, useEnv, type Moto } from './helpers/moto.js';
+import { putErrorsAlarm, startMoto, useEnv, type Moto } from './helpers/moto.js';
 import { eventually } from './helpers/wait.js';
 
 const ALARM = 'shift-api-errors';
@@ -52,24 +51,10 @@ describe('traffic shifting on moto_server', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     moto = await startMoto();
     restoreEnv = useEnv(moto.env);
-    const cloudwatch = new CloudWatchClient({});
-    await cloudwatch.send(
-      new PutMetricAlarmCommand({
-        AlarmName: ALARM,
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Statistic: 'Sum',
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Dimensions: [
-          { Name: 'FunctionName', Value: 'shift-api-prod' },
-          { Name: 'Resource', Value: 'shift-api-prod:live' },
-        ],
-      }),
-    );
-    cloudwatch.destroy();
+    await putErrorsAlarm(ALARM, [
+      { Name: 'FunctionName', Value: 'shift-api-prod' },
+      { Name: 'Resource', Value: 'shift-api-prod:live' },
+    ]);
   }, 60_000);
   afterAll(async () => {
     restoreEnv?.();
@@ -169,7 +154,7 @@ describe('traffic shifting on moto_server', { timeout: 300_000 }, () => {
       status: 'failed',
       failure: {
         step: 'shifting',
-        breach: { alarm: `cloudwatch ${ALARM}`, value: 'ALARM', threshold: 'errors seen by the test' },
+        breach: { alarm: `cloudwatch ${ALARM}`, value: 'ALARM', reason: 'errors seen by the test' },
       },
     });
     expect(failed.calls).toEqual(['smoke → 4 {}', 'live → 3 {"4":0.1}', 'live → 3 {}', 'smoke → 3 {}']);

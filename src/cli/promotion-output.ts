@@ -62,10 +62,12 @@ function render(outcome: PromotionOutcome): string {
     lines.push(`failed in ${outcome.failure.environment} at ${outcome.failure.step}: ${outcome.failure.reason}`);
     for (const detail of outcome.failure.details ?? []) lines.push(`  ${detail}`);
     const breach = outcome.failure.breach;
-    if (breach)
+    if (breach) {
       lines.push(
-        `  alarm ${breach.alarm}: ${breach.metric} = ${breach.value} (threshold ${breach.threshold}) from ${breach.from} to ${breach.to}`,
+        `  alarm ${breach.alarm}: ${breach.metric} = ${breach.value}${breach.threshold === null ? '' : ` (threshold ${breach.threshold})`} from ${breach.from} to ${breach.to}`,
       );
+      if (breach.reason) lines.push(`  reason: ${breach.reason}`);
+    }
     const restored = outcome.environments.filter((env) => env.step === 'restored').map((env) => env.name);
     if (restored.length > 0) lines.push(`rolled back: ${restored.join(', ')}`);
   }

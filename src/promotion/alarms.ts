@@ -1,11 +1,10 @@
 /**
- * A shift's alarms, evaluated on the new version's traffic: errorRate, p99 and throttles over
- * their window (a rate or percentile needs `minInvocations` in the window before it can breach;
- * throttles count from the first), commands (exit ≠ 0 = breach) and platform alarms by name
- * (aws: CloudWatch, in state ALARM = breach).
+ * A shift's alarms, on the new version's traffic: errorRate, p99 and throttles over their window, judged by the
+ * platform's alarms where the provider keeps them (aws: CloudWatch, ALARM = breach), else here from its metrics (a
+ * rate or percentile needs `minInvocations` first); commands (exit ≠ 0 = breach); platform alarms named by name/ARN.
  */
 import type { AlarmDef } from '../manifest/index.js';
-import type { Provider } from '../providers/index.js';
+import type { AlarmState, ArmedAlarm, Provider } from '../providers/index.js';
 import type { Breach, TrafficSeen } from './journal.js';
 import { runCommand } from './smoke/run-command.js';
 
@@ -69,14 +68,18 @@ export interface AlarmContext {
   nowMs: number;
   cwd: string;
   env: Record<string, string>;
+  /** The platform alarms that judge errorRate / p99 / throttles (Provider.armShiftAlarms); absent: judged here. */
+  armed?: ArmedAlarm[] | undefined;
 }
 
 /** The first alarm in breach, or undefined. */
 export async function firstBreach(alarms: AlarmDef[], ctx: AlarmContext): Promise<Breach | undefined> {
   const at = (ms: number) => new Date(ms).toISOString();
   const named = alarms.flatMap((alarm) => (alarm.kind === 'cloudwatch' ? [alarm.alarm] : []));
-  const states = named.length > 0 && ctx.provider.alarmStates ? await ctx.provider.alarmStates(named) : [];
-  for (const alarm of alarms) {
+  // One read for every platform alarm of the environment per poll.
+  const platform = [...(ctx.armed ?? []).map((armed) => armed.name), ...named];
+  const states = platform.length > 0 && ctx.provider.alarmStates ? await ctx.provider.alarmStates(platform) : [];
+  for (const [index, alarm] of alarms.entries()) {
     const name = describeAlarm(alarm);
     if (alarm.kind === 'command') {
       const run = await runCommand(alarm.command, { cwd: ctx.cwd, env: ctx.env, timeoutMs: COMMAND_TIMEOUT_MS });
@@ -101,12 +104,20 @@ export async function firstBreach(alarms: AlarmDef[], ctx: AlarmContext): Promis
           alarm: name,
           metric: 'state',
           value: 'ALARM',
-          threshold: state.reason ?? null,
+          threshold: null,
           windowMs: null,
           invocations: null,
+          ...(state.reason ? { reason: state.reason } : {}),
           from: at(ctx.nowMs),
           to: at(ctx.nowMs),
         };
+      }
+      continue;
+    }
+    if (ctx.armed) {
+      for (const armed of ctx.armed.filter((candidate) => candidate.index === index)) {
+        const state = states.find((candidate) => candidate.alarm === armed.name);
+        if (state?.state === 'ALARM') return platformBreach(alarm.kind, alarm.threshold, armed, state, ctx.nowMs);
       }
       continue;
     }
@@ -129,4 +140,26 @@ export async function firstBreach(alarms: AlarmDef[], ctx: AlarmContext): Promis
     if (alarm.kind === 'p99' && seen.p99Ms !== null && seen.p99Ms > alarm.threshold) return breach('p99', seen.p99Ms);
   }
   return undefined;
+}
+
+/** A platform alarm in ALARM: its name, the value that breached when the platform says, its window and reason. */
+function platformBreach(
+  metric: string,
+  threshold: number,
+  armed: ArmedAlarm,
+  state: AlarmState,
+  nowMs: number,
+): Breach {
+  const toMs = state.since ? Date.parse(state.since) : nowMs;
+  return {
+    alarm: armed.name,
+    metric,
+    value: state.value ?? 'ALARM',
+    threshold,
+    windowMs: armed.windowMs,
+    invocations: null,
+    ...(state.reason ? { reason: state.reason } : {}),
+    from: new Date(toMs - armed.windowMs).toISOString(),
+    to: new Date(toMs).toISOString(),
+  };
 }

@@ -85,6 +85,8 @@ export interface Breach {
   threshold: number | string | null;
   windowMs: number | null;
   invocations: number | null;
+  /** Why the platform's alarm says ALARM (aws: CloudWatch's StateReason). */
+  reason?: string;
   from: string;
   to: string;
 }

@@ -1,6 +1,7 @@
 /** The traffic gate in-process against a fake Provider: canary and linear moves, alarms, hooks, interrupts. */
 import { describe, expect, it } from 'vitest';
 import { fakeApp, failed, ok } from '../../test/helpers/fake-provider.js';
+import type { ArmedAlarm, ShiftAlarms } from '../providers/index.js';
 import { deploy } from './index.js';
 
 const MANIFEST = (dev: string) => `
@@ -104,6 +105,47 @@ describe('traffic shifting', { timeout: 30_000 }, () => {
     );
     expect((await deploy(command.ctx, 'dev')).failure?.breach).toMatchObject({ metric: 'exitCode', value: 1 });
     expect(command.provider.pointers()['shop-api-dev:live']).toBe('v1');
+  });
+
+  it('where the provider keeps platform alarms, they alone judge errorRate, read in one call per poll', async () => {
+    const manifest = '    deployment: canary 10% 1s\n    alarms: [{ errorRate: "> 5%" }, { cloudwatch: team-errors }]';
+    const arm = async (app: Awaited<ReturnType<typeof shifting>>) => {
+      const reads: string[][] = [];
+      const armedWith: ShiftAlarms[] = [];
+      const alarmStates = app.provider.alarmStates.bind(app.provider);
+      Object.assign(app.provider, {
+        armShiftAlarms: async (shift: ShiftAlarms): Promise<ArmedAlarm[]> => {
+          armedWith.push(shift);
+          return [{ function: 'api', index: 0, name: 'cw-api-errorRate', windowMs: 60_000 }];
+        },
+        alarmStates: async (names: string[]) => {
+          reads.push(names);
+          return alarmStates(names);
+        },
+      });
+      // What the new version served would breach errorRate here; the platform's alarm says OK.
+      app.provider.metrics = () => ({ invocations: 100, errors: 50, throttles: 0, p99Ms: 5 });
+      return { reads, armedWith };
+    };
+    const quiet = await shifting(manifest);
+    const seen = await arm(quiet);
+    expect((await deploy(quiet.ctx, 'dev')).status).toBe('succeeded');
+    expect(seen.armedWith).toMatchObject([
+      { environment: 'dev', begins: true, targets: [{ function: 'api', instance: 'shop-api-dev', version: 2 }] },
+    ]);
+    expect(seen.reads.length).toBeGreaterThan(0);
+    for (const names of seen.reads) expect(names).toEqual(['cw-api-errorRate', 'team-errors']);
+    const breached = await shifting(manifest);
+    await arm(breached);
+    breached.provider.alarms.set('cw-api-errorRate', 'ALARM');
+    expect((await deploy(breached.ctx, 'dev')).failure?.breach).toMatchObject({
+      alarm: 'cw-api-errorRate',
+      metric: 'errorRate',
+      value: 'ALARM',
+      threshold: 5,
+      windowMs: 60_000,
+    });
+    expect(breached.provider.pointers()['shop-api-dev:live']).toBe('v1');
   });
 
   it('hooks: a failing preTraffic command stops before live moves; postTraffic invokes a function with the versions', async () => {

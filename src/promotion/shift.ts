@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { aliasName, formatDuration, instanceName, type DeploymentPolicy } from '../manifest/index.js';
+import type { ArmedAlarm } from '../providers/index.js';
 import { describeAlarm, firstBreach, trafficOf, type ShiftTarget } from './alarms.js';
 import { runHook } from './hooks.js';
 import type { EnvironmentProgress, ShiftState, TrafficSeen } from './journal.js';
@@ -61,7 +62,8 @@ export async function shiftTraffic(scope: RunScope, progress: EnvironmentProgres
   const hooks = def.hooks ?? {};
   const targets = targetsOf(scope, progress);
   const published = progress.published ?? {};
-  if (progress.step === 'ready') {
+  const begins = progress.step === 'ready';
+  if (begins) {
     if (hooks.preTraffic) await hookOrFail(scope, env, 'preTraffic', hooks.preTraffic, targets, published);
     const { weights, holdMs } = scheduleOf(def.deployment);
     if (weights.length === 0 || targets.length === 0) {
@@ -76,8 +78,9 @@ export async function shiftTraffic(scope: RunScope, progress: EnvironmentProgres
   const shift = progress.shift;
   if (!shift) throw new StepFailed('shifting', `${env}: the journal of this shift is missing`);
   const shiftStartMs = Date.parse(shift.steps[0]?.startedAt ?? ctx.store.now().toISOString());
+  const armed = await armAlarms(scope, env, targets, begins);
   for (; shift.index < shift.weights.length; shift.index++) {
-    await holdStep(scope, progress, shift, targets, shiftStartMs);
+    await holdStep(scope, progress, shift, targets, shiftStartMs, armed);
   }
   await scope.ensureHeld();
   // The final move clears the split: `live` on the new version alone.
@@ -97,6 +100,32 @@ async function hookOrFail(
   if (failure) throw new StepFailed(hook === 'preTraffic' ? 'ready' : 'shifting', `${env}: ${failure}`);
 }
 
+function alarmsOf(scope: RunScope, env: string) {
+  const declared = gateOf(scope, env).alarms;
+  return Array.isArray(declared) ? declared : [];
+}
+
+/** Points the platform's alarms at the new versions (aws: CloudWatch); undefined where the shift judges them itself. */
+async function armAlarms(
+  scope: RunScope,
+  env: string,
+  targets: ShiftTarget[],
+  begins: boolean,
+): Promise<ArmedAlarm[] | undefined> {
+  const { provider } = scope.ctx;
+  if (!provider.armShiftAlarms) return undefined;
+  await scope.ensureHeld();
+  return provider.armShiftAlarms(
+    {
+      environment: env,
+      alarms: alarmsOf(scope, env),
+      targets: targets.map(({ function: fn, instance, alias, to }) => ({ function: fn, instance, alias, version: to })),
+      begins,
+    },
+    scope.journal.meta(env, ''),
+  );
+}
+
 /** Applies the step's weight (journalled first), then watches until the hold time is over. */
 async function holdStep(
   scope: RunScope,
@@ -104,6 +133,7 @@ async function holdStep(
   shift: ShiftState,
   targets: ShiftTarget[],
   shiftStartMs: number,
+  armed: ArmedAlarm[] | undefined,
 ): Promise<void> {
   const { ctx, journal } = scope;
   const env = progress.name;
@@ -130,10 +160,12 @@ async function holdStep(
       journal.meta(env, target.function, { role: 'live', shift: shift.policy, step: shift.index + 1, weight }),
     );
   }
-  const declared = gateOf(scope, env).alarms;
-  const alarms = Array.isArray(declared) ? declared : [];
+  const alarms = alarmsOf(scope, env);
   const label = `${env}: ${shift.policy}, step ${shift.index + 1}/${shift.weights.length}: ${pct(weight)} on the new version`;
-  ctx.report.progress(`${label}${alarms.length > 0 ? `; watching ${alarms.map(describeAlarm).join(', ')}` : ''}`);
+  const through = armed && armed.length > 0 ? ` (alarms ${armed.map((alarm) => alarm.name).join(', ')})` : '';
+  ctx.report.progress(
+    `${label}${alarms.length > 0 ? `; watching ${alarms.map(describeAlarm).join(', ')}${through}` : ''}`,
+  );
   let lastReport = startedMs;
   for (;;) {
     const nowMs = ctx.store.now().getTime();
@@ -144,6 +176,7 @@ async function holdStep(
       targets,
       shiftStartMs,
       nowMs,
+      armed,
       cwd: ctx.loaded.appDir,
       env: { STAGECRAFT_ENV: env, STAGECRAFT_RELEASE: scope.release.id, STAGECRAFT_WEIGHT: String(weight) },
     });
@@ -166,7 +199,7 @@ async function holdStep(
         typeof breach.value === 'number' && breach.metric === 'errorRate' ? `${breach.value}%` : String(breach.value);
       throw new StepFailed(
         'shifting',
-        `${env}: alarm ${breach.alarm} breached at ${pct(weight)}: ${breach.metric} ${value}${breach.invocations !== null ? ` over ${breach.invocations} invocations` : ''}${breach.windowMs !== null ? ` in ${formatDuration(breach.windowMs)}` : ''}`,
+        `${env}: alarm ${breach.alarm} breached at ${pct(weight)}: ${breach.metric} ${value}${breach.invocations !== null ? ` over ${breach.invocations} invocations` : ''}${breach.windowMs !== null ? ` in ${formatDuration(breach.windowMs)}` : ''}${breach.reason ? ` (${breach.reason})` : ''}`,
         [],
         breach,
       );

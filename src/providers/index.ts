@@ -6,6 +6,8 @@ export type {
   LogTail,
   VersionMetricsQuery,
   AlarmState,
+  ArmedAlarm,
+  ShiftAlarms,
 } from './provider.js';
 export type { AuditedEnvironment, PlatformAudit } from './platform-audit.js';
 export { LocalProvider, LOCAL_ACCOUNT, type LocalProviderDeps } from './local/local-provider.js';

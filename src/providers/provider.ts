@@ -10,7 +10,7 @@
  * Every state-changing call takes a `ChangeMeta` so that the provider writes the change and
  * its ledger record together (DESIGN §5, invariant 4).
  */
-import type { Manifest } from '../manifest/index.js';
+import type { AlarmDef, Manifest } from '../manifest/index.js';
 import type { InvokeOutcome, LogEntry } from '../runtime/index.js';
 import type {
   AliasRecord,
@@ -77,6 +77,28 @@ export interface AlarmState {
   alarm: string;
   state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'MISSING';
   reason?: string;
+  /** The value that put it in its state, when the platform says (CloudWatch's `recentDatapoints`). */
+  value?: number;
+  /** When it entered its state (ISO). */
+  since?: string;
+}
+
+/** The manifest's alarms of one environment, to be watched on the versions a shift brings to `live`. */
+export interface ShiftAlarms {
+  environment: string;
+  alarms: AlarmDef[];
+  targets: { function: string; instance: string; alias: string; version: number }[];
+  /** The shift begins now (not resumed after a crash): a state left by an earlier version is no breach of this one. */
+  begins: boolean;
+}
+
+/** A platform alarm that watches `alarms[index]` of a ShiftAlarms for one function. */
+export interface ArmedAlarm {
+  function: string;
+  index: number;
+  name: string;
+  /** The platform's window for the alarm (aws: whole minutes). */
+  windowMs: number;
 }
 
 export interface Provider {
@@ -138,4 +160,10 @@ export interface Provider {
   versionMetrics?(query: VersionMetricsQuery): Promise<MetricSummary>;
   /** The states of platform alarms named by name or ARN (aws: CloudWatch DescribeAlarms). Absent where there are none. */
   alarmStates?(alarms: string[]): Promise<AlarmState[]>;
+  /**
+   * Points the platform alarms that judge the environment's errorRate / p99 / throttles alarms at the versions a
+   * shift brings (aws: the CloudWatch alarms the deploy keeps, `ExecutedVersion`); the shift then reads their states
+   * through `alarmStates`. Absent where the shift judges those alarms itself from `versionMetrics` (local).
+   */
+  armShiftAlarms?(shift: ShiftAlarms, change: ChangeMeta): Promise<ArmedAlarm[]>;
 }

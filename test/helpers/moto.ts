@@ -6,6 +6,7 @@
  * Every AWS SDK and CLI call of a test reaches it through `AWS_ENDPOINT_URL` in `env`, with
  * throwaway credentials; nothing leaves the machine.
  */
+import { CloudWatchClient, PutMetricAlarmCommand, type Dimension } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePortBlock } from './up.js';
@@ -139,4 +140,26 @@ export function shopSmokeForMoto(app: { read(file: string): string; write(file: 
   );
   if (trimmed === manifest) throw new Error('examples/shop no longer has the order smoke tests this helper removes');
   app.write('stagecraft.yml', trimmed);
+}
+
+/** An alarm of a team's own (1 error or more in a minute), as a manifest names one by name or ARN. */
+export async function putErrorsAlarm(name: string, dimensions: Dimension[]): Promise<void> {
+  const cloudwatch = new CloudWatchClient({});
+  try {
+    await cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: name,
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Dimensions: dimensions,
+      }),
+    );
+  } finally {
+    cloudwatch.destroy();
+  }
 }

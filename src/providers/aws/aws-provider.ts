@@ -10,6 +10,8 @@
  *   the expected revision and the versions itself (emulators check neither), and binds the
  *   event sources of a `live` alias the first time it exists or when their declaration changed.
  * - `sendMessage` and `readLogs` go to SQS and CloudWatch Logs (queue-send.ts, log-group.ts).
+ * - The CloudWatch alarms of `alarms:` are kept by `ensureStack`, pointed at a shift's new versions by
+ *   `armShiftAlarms` and deleted by `destroyEnvironment` (alarms.ts).
  *
  * AWS is the truth: versions and aliases are read back from Lambda, with the release, artifact
  * and revision Stagecraft keeps in their descriptions (see metadata.ts). Every change is written
@@ -45,10 +47,12 @@ import type { VersionSecrets } from '../local/version-secrets.js';
 import type { AuditedEnvironment, PlatformAudit } from '../platform-audit.js';
 import type {
   AlarmState,
+  ArmedAlarm,
   InvokeRequest,
   LogTail,
   MessageOptions,
   Provider,
+  ShiftAlarms,
   StackSpec,
   VersionMetricsQuery,
 } from '../provider.js';
@@ -167,6 +171,46 @@ export class AwsProvider implements Provider {
         detail: { ...change.detail, stack: name, template: state.digest },
       });
     }
+    await this.keepAlarms(stack, change);
+  }
+
+  /** The CloudWatch alarms of the environment's `alarms:` (alarms.ts); no CloudWatch call for an app that has none. */
+  private async keepAlarms(stack: StackSpec, change: ChangeMeta): Promise<void> {
+    const manifest = this.manifest();
+    const env = stack.environment;
+    const judged = (alarms: Manifest['environments'][number]['alarms']) =>
+      alarms.some((alarm) => alarm.kind !== 'command' && alarm.kind !== 'cloudwatch');
+    if (!manifest.environments.some((environment) => judged(environment.alarms))) return;
+    const { syncAlarms } = await import('./alarms.js');
+    const { put, deleted } = await syncAlarms(this.deps.clients, {
+      app: stack.app,
+      environment: env,
+      environments: manifest.environments.map((environment) => environment.name),
+      functions: stack.functions.map((fn) => ({ ...fn, alias: aliasName(manifest, env, 'live') })),
+      alarms: manifest.environments.find((environment) => environment.name === env)?.alarms ?? [],
+    });
+    if (put.length + deleted.length > 0)
+      await this.deps.ledger.append({
+        ...change,
+        kind: 'alarms.kept',
+        environment: env,
+        detail: { ...change.detail, put, deleted },
+      });
+  }
+
+  async armShiftAlarms(shift: ShiftAlarms, change: ChangeMeta): Promise<ArmedAlarm[]> {
+    const { pointAlarms } = await import('./alarms.js');
+    const { armed, put, reset } = await pointAlarms(this.deps.clients, this.manifest().app, shift);
+    if (put.length + reset.length > 0) {
+      const versions = Object.fromEntries(shift.targets.map((target) => [target.function, target.version]));
+      await this.deps.ledger.append({
+        ...change,
+        kind: 'alarms.pointed',
+        environment: shift.environment,
+        detail: { ...change.detail, versions, put, reset },
+      });
+    }
+    return armed;
   }
 
   async publishVersion(spec: NewVersion, change: ChangeMeta): Promise<{ version: VersionRecord; created: boolean }> {
@@ -489,6 +533,17 @@ export class AwsProvider implements Provider {
       stack,
       change,
     );
+    const { deleteEnvironmentAlarms } = await import('./alarms.js');
+    const alarms = await deleteEnvironmentAlarms(this.deps.clients, stack.app, stack.environment);
+    if (alarms.length > 0) {
+      await this.deps.ledger.append({
+        ...change,
+        kind: 'alarms.deleted',
+        environment: stack.environment,
+        detail: { ...change.detail, alarms },
+      });
+      removed.push(`CloudWatch alarms ${alarms.join(', ')}`);
+    }
     // What this process remembers of the environment is gone with it.
     this.stackStates.delete(stackName(this.manifest(), stack.environment));
     const gone = (key: string) => stack.functions.some(({ instance }) => key.startsWith(`${instance}:`));

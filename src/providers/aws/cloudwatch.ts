@@ -1,7 +1,7 @@
 /**
- * What a traffic shift reads from CloudWatch on the aws provider: the states of alarms named in
- * the manifest (by name or ARN), and a version's traffic behind an alias from Lambda's metrics
- * with the `FunctionName`, `Resource` (`fn:alias`) and `ExecutedVersion` dimensions
+ * What a traffic shift reads from CloudWatch on the aws provider: the states of its alarms (those the deploy keeps,
+ * alarms.ts, and those the manifest names by name or ARN), and for its progress lines a version's traffic behind an
+ * alias, from Lambda's metrics on `FunctionName`, `Resource` (`fn:alias`) and `ExecutedVersion`
  * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#invocation-metrics).
  */
 import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
@@ -21,7 +21,7 @@ export async function readAlarmStates(clients: AwsClients, alarms: string[]): Pr
   const names = [...new Set(alarms.map(alarmNameOf))];
   try {
     // DescribeAlarms takes at most 100 names per call.
-    const found = new Map<string, { state: string; reason?: string }>();
+    const found = new Map<string, Omit<AlarmState, 'alarm' | 'state'> & { state: string }>();
     for (let start = 0; start < names.length; start += 100) {
       const page = await client.send(
         new DescribeAlarmsCommand({
@@ -30,23 +30,33 @@ export async function readAlarmStates(clients: AwsClients, alarms: string[]): Pr
         }),
       );
       for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
-        if (alarm.AlarmName)
-          found.set(alarm.AlarmName, {
-            state: alarm.StateValue ?? 'INSUFFICIENT_DATA',
-            ...(alarm.StateReason ? { reason: alarm.StateReason } : {}),
-          });
+        if (!alarm.AlarmName) continue;
+        const value = recentValue(alarm.StateReasonData);
+        found.set(alarm.AlarmName, {
+          state: alarm.StateValue ?? 'INSUFFICIENT_DATA',
+          ...(alarm.StateReason ? { reason: alarm.StateReason } : {}),
+          ...(value === undefined ? {} : { value }),
+          ...(alarm.StateUpdatedTimestamp ? { since: alarm.StateUpdatedTimestamp.toISOString() } : {}),
+        });
       }
     }
     return alarms.map((alarm) => {
-      const state = found.get(alarmNameOf(alarm));
-      return {
-        alarm,
-        state: (state?.state ?? 'MISSING') as AlarmState['state'],
-        ...(state?.reason ? { reason: state.reason } : {}),
-      };
+      const { state, ...rest } = found.get(alarmNameOf(alarm)) ?? { state: 'MISSING' };
+      return { alarm, state: state as AlarmState['state'], ...rest };
     });
   } catch (cause) {
     throw providerError(cause, 'cannot read the CloudWatch alarms of the shift (cloudwatch:DescribeAlarms)');
+  }
+}
+
+/** The newest datapoint CloudWatch evaluated, from StateReasonData's `recentDatapoints`, when it says. */
+function recentValue(data: string | undefined): number | undefined {
+  try {
+    const points = (JSON.parse(data ?? '{}') as { recentDatapoints?: unknown }).recentDatapoints;
+    const last = Array.isArray(points) ? (points.at(-1) as unknown) : undefined;
+    return typeof last === 'number' ? last : undefined;
+  } catch {
+    return undefined;
   }
 }
 
