@@ -82,6 +82,7 @@ export async function openAws(
         await shared?.sync(store);
       },
     },
+    aliasHistory: (instance, alias) => store.ledger.list({ instance, alias, limit: 1 })[0],
     bucket: process.env['STAGECRAFT_ARTIFACT_BUCKET'] || undefined,
     progress: (message) => out.progress(message),
   });

@@ -22,11 +22,14 @@ export async function configChangeDetail(
   sha256: string,
   config: Record<string, string>,
 ): Promise<Record<string, unknown>> {
-  const previous = (await provider.listVersions(instance)).at(-1);
+  // A provider that reads the newest code and config more cheaply than a listing (aws) says so.
+  const previous = provider.newestConfig
+    ? await provider.newestConfig(instance)
+    : (await provider.listVersions(instance)).at(-1);
   if (!previous) return {};
   return {
     configChanged: changedKeys(previous.config, config),
     codeChanged: previous.sha256 !== sha256,
-    comparedWith: previous.version,
+    ...('version' in previous ? { comparedWith: previous.version } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { StagecraftError } from '../errors.js';
 import { aliasName, instanceName } from '../manifest/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
+import type { PromotionState } from './journal.js';
 
 export interface DeployForce {
   reason: string;
@@ -56,6 +57,14 @@ async function protections(ctx: AppContext, release: Release, env: string): Prom
 
 /** Whether `live` of every function of the release pointed at one of its versions in `env`, now or before. */
 async function hasRun(ctx: AppContext, release: Release, env: string): Promise<boolean> {
+  // A journal of this release that went live there: on a platform that keeps an unchanged function's
+  // version across releases (Lambda), `live` of that function did not move for this release.
+  if (
+    ctx.store.promotions
+      .ofRelease<PromotionState>(release.id)
+      .some((record) => record.state.environments.some((progress) => progress.name === env && progress.step === 'live'))
+  )
+    return true;
   const live = aliasName(release.manifest, env, 'live');
   const moves = ctx.sharedLedger
     ? await ctx.sharedLedger.list({ environment: env, kind: 'alias.moved' })

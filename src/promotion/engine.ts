@@ -20,6 +20,7 @@ import { moveAll, StepFailed, type RunScope } from './run-scope.js';
 import { runSmokeTests, SmokeGateways, type SmokeResult } from './smoke/index.js';
 import { currentStep, fail, rollBack } from './undo.js';
 import { publishFunction } from './publish.js';
+import { eachConcurrently } from './concurrent.js';
 
 /** One function of one environment in an outcome: what was published and what `live` was before. */
 export interface OutcomeFunction {
@@ -183,13 +184,22 @@ export class PromotionRun {
           return 'refused';
       }
       const backup: EnvironmentProgress['backup'] = {};
-      for (const fn of scope.release.functions) {
+      await eachConcurrently(scope.release.functions, async (fn) => {
         const instance = instanceName(scope.manifest, fn.function, env);
-        const live = await this.ctx.provider.getAlias(instance, aliasName(scope.manifest, env, 'live'));
-        const smoke = await this.ctx.provider.getAlias(instance, aliasName(scope.manifest, env, 'smoke'));
+        const [live, smoke] = await Promise.all(
+          (['live', 'smoke'] as const).map((role) =>
+            this.ctx.provider.getAlias(instance, aliasName(scope.manifest, env, role)),
+          ),
+        );
         backup[fn.function] = { live: live?.version ?? null, smoke: smoke?.version ?? null };
-      }
-      progress.backup = backup;
+      });
+      // In the release's order, whatever order the reads came back in.
+      progress.backup = Object.fromEntries(
+        scope.release.functions.flatMap((fn) => {
+          const saved = backup[fn.function];
+          return saved ? [[fn.function, saved]] : [];
+        }),
+      );
       journal.step(progress, 'backed-up');
     }
     if (progress.step === 'backed-up') {
@@ -256,14 +266,16 @@ export class PromotionRun {
       },
       journal.meta(env, ''),
     );
+    const results = await eachConcurrently(plans, ({ fn, def, instance }) =>
+      publishFunction(this.ctx, { manifest, release, env, fn, def, instance }, (detail) =>
+        journal.meta(env, fn.function, detail),
+      ),
+    );
     const published: Record<string, number> = {};
     const fresh: string[] = [];
-    for (const { fn, def, instance } of plans) {
-      const { version, created } = await publishFunction(
-        this.ctx,
-        { manifest, release, env, fn, def, instance },
-        (detail) => journal.meta(env, fn.function, detail),
-      );
+    for (const [index, { fn }] of plans.entries()) {
+      const { version, created } = results[index] ?? {};
+      if (!version) continue;
       published[fn.function] = version.version;
       if (created) fresh.push(fn.function);
     }

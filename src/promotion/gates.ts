@@ -3,24 +3,49 @@
  * before, the manual approval, and the move of `live` itself (the traffic gate).
  */
 import { aliasName, formatDuration, instanceName } from '../manifest/index.js';
-import type { EnvironmentProgress } from './journal.js';
+import type { VersionRecord } from '../state/index.js';
+import { eachConcurrently } from './concurrent.js';
+import type { EnvironmentProgress, PromotionState } from './journal.js';
 import { gateOf, type RunScope } from './run-scope.js';
 import { shiftTraffic } from './shift.js';
 
 /** When this release became live in `env` (every function's `live` on one of its versions), in ms; undefined if it is not. */
 export async function liveSince(scope: RunScope, env: string): Promise<number | undefined> {
-  let since = 0;
-  for (const fn of scope.release.functions) {
+  const { provider } = scope.ctx;
+  const times = await eachConcurrently(scope.release.functions, async (fn) => {
     const instance = instanceName(scope.manifest, fn.function, env);
-    const alias = await scope.ctx.provider.getAlias(instance, aliasName(scope.manifest, env, 'live'));
+    const alias = await provider.getAlias(instance, aliasName(scope.manifest, env, 'live'));
     if (!alias || alias.extra) return undefined;
-    const version = (await scope.ctx.provider.listVersions(instance)).find(
-      (candidate) => candidate.version === alias.version,
+    const version = provider.getVersion
+      ? await provider.getVersion(instance, alias.version)
+      : (await provider.listVersions(instance)).find((candidate) => candidate.version === alias.version);
+    if (!version || !ofRelease(scope, env, fn, version)) return undefined;
+    return Date.parse(alias.updatedAt);
+  });
+  return times.every((time): time is number => time !== undefined) ? Math.max(0, ...times) : undefined;
+}
+
+/**
+ * Whether `version` is this release's in `env`: published by it, or (where a platform publishes no
+ * new version when code and config are unchanged, as Lambda does) the one this release's own
+ * promotion put live there, per its journal.
+ */
+function ofRelease(
+  scope: RunScope,
+  env: string,
+  fn: RunScope['release']['functions'][number],
+  version: VersionRecord,
+): boolean {
+  if (version.releaseId === scope.release.id) return true;
+  if (version.sha256 !== fn.sha256) return false;
+  return scope.ctx.store.promotions
+    .ofRelease<PromotionState>(scope.release.id)
+    .some((record) =>
+      record.state.environments.some(
+        (progress) =>
+          progress.name === env && progress.step === 'live' && progress.published?.[fn.function] === version.version,
+      ),
     );
-    if (version?.releaseId !== scope.release.id) return undefined;
-    since = Math.max(since, Date.parse(alias.updatedAt));
-  }
-  return since;
 }
 
 /** True (and the promotion refused) when `previous` has a soak time its release has not yet served. */

@@ -7,6 +7,7 @@ import { aliasName, instanceName, type EnvironmentDef, type Manifest } from '../
 import { StagecraftError } from '../errors.js';
 import type { Release } from '../state/index.js';
 import { pointAlias } from './aliases.js';
+import { eachConcurrently } from './concurrent.js';
 import type { AppContext } from './context.js';
 import type { Breach, Step } from './journal.js';
 import type { RunJournal } from './run-journal.js';
@@ -35,9 +36,9 @@ export async function moveAll(
   role: 'live' | 'smoke',
   versions: Record<string, number>,
 ): Promise<void> {
-  for (const fn of scope.release.functions) {
+  await eachConcurrently(scope.release.functions, async (fn) => {
     const version = versions[fn.function];
-    if (version === undefined) continue;
+    if (version === undefined) return;
     const instance = instanceName(scope.manifest, fn.function, env);
     await pointAlias(
       scope.ctx,
@@ -46,7 +47,7 @@ export async function moveAll(
       version,
       scope.journal.meta(env, fn.function, { role }),
     );
-  }
+  });
 }
 
 /** A failure inside a step: the promotion rolls back with this reason. */

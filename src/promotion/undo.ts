@@ -4,6 +4,7 @@
  */
 import { aliasName, instanceName } from '../manifest/index.js';
 import { pointAlias } from './aliases.js';
+import { eachConcurrently } from './concurrent.js';
 import { mayHaveMovedAliases, type Breach, type Step } from './journal.js';
 import type { RunScope } from './run-scope.js';
 
@@ -48,9 +49,9 @@ export async function rollBack(scope: RunScope): Promise<void> {
     if (!mayHaveMovedAliases(progress)) continue;
     await scope.ensureHeld();
     const env = progress.name;
-    for (const fn of scope.release.functions) {
+    await eachConcurrently(scope.release.functions, async (fn) => {
       const backup = progress.backup?.[fn.function];
-      if (!backup) continue;
+      if (!backup) return;
       const instance = instanceName(manifest, fn.function, env);
       const why = { reason: state.failure?.reason ?? 'rolled back' };
       await pointAlias(
@@ -67,7 +68,7 @@ export async function rollBack(scope: RunScope): Promise<void> {
         backup.smoke,
         journal.meta(env, fn.function, { role: 'smoke', rollback: true, ...why }),
       );
-    }
+    });
     journal.step(progress, 'restored');
     ctx.report.progress(`${env}: live and smoke are back where they were`);
   }

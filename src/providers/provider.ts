@@ -113,6 +113,10 @@ export interface Provider {
   /** Removes an alias (a rollback of an environment's first deploy); a missing alias is a no-op. */
   deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void>;
   listVersions(instance: string): Promise<VersionRecord[]>;
+  /** One version, without listing them all (aws: GetFunction, outside Lambda's shared 15 calls/s). */
+  getVersion?(instance: string, version: number): Promise<VersionRecord | undefined>;
+  /** The code and stored config of the instance's newest version, where that is cheaper than listing versions. */
+  newestConfig?(instance: string): Promise<{ sha256: string; config: Record<string, string> } | undefined>;
   /**
    * Deletes a version no alias points at (`prune`), recorded in the ledger; a missing version is a
    * no-op. The number is never given to another version.

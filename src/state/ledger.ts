@@ -32,6 +32,8 @@ export interface LedgerQuery {
   environment?: string;
   function?: string;
   kind?: string;
+  instance?: string;
+  alias?: string;
   /** Only entries written after this one (e.g. those not yet copied elsewhere). */
   afterSeq?: number;
   /** The newest `limit` entries (still returned oldest first). */
@@ -107,6 +109,11 @@ export class LedgerRepo {
     if (query.kind !== undefined) {
       where.push('kind = @kind');
       params['kind'] = query.kind;
+    }
+    for (const column of ['instance', 'alias'] as const) {
+      if (query[column] === undefined) continue;
+      where.push(`${column} = @${column}`);
+      params[column] = query[column];
     }
     if (query.afterSeq !== undefined) {
       where.push('seq > @afterSeq');

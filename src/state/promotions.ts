@@ -98,6 +98,13 @@ export class PromotionRepo {
     ).map((row) => toRecord<S>(row));
   }
 
+  /** Every promotion and deploy of one release, newest first. */
+  ofRelease<S = unknown>(releaseId: string): PromotionRecord<S>[] {
+    return (
+      this.sql.get('SELECT * FROM promotions WHERE release_id = ? ORDER BY seq DESC').all(releaseId) as PromotionRow[]
+    ).map((row) => toRecord<S>(row));
+  }
+
   /** The newest `limit` promotions, newest first. */
   list<S = unknown>(limit = 50): PromotionRecord<S>[] {
     return (this.sql.get('SELECT * FROM promotions ORDER BY seq DESC LIMIT ?').all(limit) as PromotionRow[]).map(

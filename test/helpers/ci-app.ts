@@ -29,7 +29,7 @@ export async function ciApp(kind: 'bitbucket' | 'github' | 'gitlab'): Promise<Ci
   return { ...app, commit };
 }
 
-/** The release `live` runs in `env` (the version's STAGECRAFT_RELEASE), or undefined when there is no live alias. */
+/** The release `live` runs in `env` (named in the version's description), or undefined when there is no live alias. */
 export async function liveRelease(lambda: LambdaClient, env: string): Promise<string | undefined> {
   const alias = await lambda
     .send(new GetAliasCommand({ FunctionName: `cichain-api-${env}`, Name: 'live' }))
@@ -38,7 +38,7 @@ export async function liveRelease(lambda: LambdaClient, env: string): Promise<st
   const version = await lambda.send(
     new GetFunctionConfigurationCommand({ FunctionName: `cichain-api-${env}`, Qualifier: alias.FunctionVersion }),
   );
-  return version.Environment?.Variables?.['STAGECRAFT_RELEASE'];
+  return (JSON.parse(version.Description ?? '{}') as { r?: string }).r;
 }
 
 /** In a describe block: a moto_server and a fresh app repository for its tests, both gone after them. */

@@ -3,8 +3,10 @@
  * 429 TooManyRequestsException past `perSecond` budgeted calls per second (a token bucket with a
  * burst of as many; GetFunction, GetPolicy and Invoke have quotas of their own,
  * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests), and 412
- * PreconditionFailedException for an UpdateAlias whose RevisionId is not the alias's (moto ignores it).
+ * PreconditionFailedException for an UpdateAlias whose RevisionId is not the alias's (moto ignores it,
+ * and keeps an alias's first RevisionId for ever: here every change gives the alias a new one).
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,10 +14,13 @@ export interface LambdaProxy {
   endpoint: string;
   /** Calls answered 429 so far. */
   throttled: number;
+  /** Budgeted calls let through to Lambda so far (those answered 429 are not). */
+  budgeted: number;
   stop(): Promise<void>;
 }
 
 const ALIAS = /^\/2015-03-31\/functions\/[^/]+\/aliases\/[^/?]+$/;
+const ALIASES = /^\/2015-03-31\/functions\/[^/]+\/aliases$/;
 const UNBUDGETED = [
   /^GET \/2015-03-31\/functions\/[^/?]+(\?.*)?$/,
   /^GET \/2015-03-31\/functions\/[^/?]+\/policy/,
@@ -33,7 +38,9 @@ export async function startLambdaProxy(target: string, perSecond = 15): Promise<
     tokens -= 1;
     return true;
   };
-  const proxy: LambdaProxy = { endpoint: '', throttled: 0, stop: async () => undefined };
+  /** Each alias's RevisionId as Lambda would have it, by alias path, once it changed through here. */
+  const revisions = new Map<string, string>();
+  const proxy: LambdaProxy = { endpoint: '', throttled: 0, budgeted: 0, stop: async () => undefined };
   const refuse = (response: ServerResponse, status: number, type: string, message: string) => {
     response.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
     response.end(JSON.stringify({ Type: 'User', message }));
@@ -44,10 +51,13 @@ export async function startLambdaProxy(target: string, perSecond = 15): Promise<
     const body = Buffer.concat(chunks);
     const url = request.url ?? '/';
     const path = url.split('?')[0] ?? '/';
-    if (!UNBUDGETED.some((pattern) => pattern.test(`${request.method} ${url}`)) && !take()) {
-      proxy.throttled += 1;
-      refuse(response, 429, 'TooManyRequestsException', 'Rate exceeded');
-      return;
+    if (!UNBUDGETED.some((pattern) => pattern.test(`${request.method} ${url}`))) {
+      if (!take()) {
+        proxy.throttled += 1;
+        refuse(response, 429, 'TooManyRequestsException', 'Rate exceeded');
+        return;
+      }
+      proxy.budgeted += 1;
     }
     if (request.method === 'PUT' && ALIAS.test(path)) {
       const wanted = (JSON.parse(body.toString() || '{}') as { RevisionId?: string }).RevisionId;
@@ -55,7 +65,9 @@ export async function startLambdaProxy(target: string, perSecond = 15): Promise<
         const current = await fetch(`${target}${path}`, {
           headers: { authorization: request.headers.authorization ?? '' },
         });
-        const revision = current.ok ? ((await current.json()) as { RevisionId?: string }).RevisionId : undefined;
+        const revision =
+          revisions.get(path) ??
+          (current.ok ? ((await current.json()) as { RevisionId?: string }).RevisionId : undefined);
         if (revision !== wanted) {
           refuse(
             response,
@@ -79,8 +91,26 @@ export async function startLambdaProxy(target: string, perSecond = 15): Promise<
     answer.headers.forEach((value, key) => {
       if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(key)) out[key] = value;
     });
+    let payload = Buffer.from(await answer.arrayBuffer());
+    const aliasPath =
+      request.method === 'POST' && ALIASES.test(path)
+        ? `${path}/${encodeURIComponent((JSON.parse(body.toString() || '{}') as { Name?: string }).Name ?? '')}`
+        : ALIAS.test(path)
+          ? path
+          : undefined;
+    if (aliasPath !== undefined && answer.ok) {
+      if (request.method === 'DELETE') revisions.delete(aliasPath);
+      else {
+        if (request.method !== 'GET') revisions.set(aliasPath, randomUUID());
+        const revision = revisions.get(aliasPath);
+        if (revision !== undefined)
+          payload = Buffer.from(
+            JSON.stringify({ ...(JSON.parse(payload.toString()) as object), RevisionId: revision }),
+          );
+      }
+    }
     response.writeHead(answer.status, out);
-    response.end(Buffer.from(await answer.arrayBuffer()));
+    response.end(payload);
   };
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {

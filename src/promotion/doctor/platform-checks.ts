@@ -7,16 +7,18 @@
 import type { Manifest } from '../../manifest/index.js';
 import type { AuditedEnvironment, PlatformAudit } from '../../providers/index.js';
 import type { VersionRecord } from '../../state/index.js';
+import type { EnvironmentProgress, PromotionState } from '../journal.js';
 import { readPlatform, type AliasSlot, type PlatformContext, type PlatformView } from './platform-view.js';
 import { aliasLedgerProblem, check, mixedReleases, type ControlPlaneChecks, type DoctorCheck } from './report.js';
 
 export async function platformChecks(ctx: PlatformContext, busy: boolean): Promise<ControlPlaneChecks> {
   const view = await readPlatform(ctx);
+  const liveRelease = (env: string) => releaseLiveIn(ctx, env);
   const audits = (await ctx.provider.audit?.(auditedEnvironments(ctx, view))) ?? [];
   return {
-    versions: versions(view),
+    versions: versions(view, liveRelease),
     aliases: aliases(view),
-    ledger: ledger(view),
+    ledger: ledger(view, liveRelease),
     environments: environments(ctx, view, busy),
     platform: audits.map(fromAudit),
   };
@@ -26,7 +28,7 @@ export async function platformChecks(ctx: PlatformContext, busy: boolean): Promi
  * Invariants 1 and 2: every version was published by Stagecraft (its description names its
  * release and artifact), the release is known, and the code the platform runs is that artifact.
  */
-function versions(view: PlatformView): DoctorCheck {
+function versions(view: PlatformView, liveRelease: LiveRelease): DoctorCheck {
   const problems: string[] = [];
   let count = 0;
   for (const [instance, { function: fn, versions: published }] of view.instances) {
@@ -34,7 +36,9 @@ function versions(view: PlatformView): DoctorCheck {
       count++;
       const problem = versionProblem(view, fn, version);
       if (problem)
-        problems.push(`${instance} v${version.version}: ${problem}; ${cleanUp(view, instance, version.version)}`);
+        problems.push(
+          `${instance} v${version.version}: ${problem}; ${cleanUp(view, instance, version.version, liveRelease)}`,
+        );
     }
   }
   return check(
@@ -60,14 +64,14 @@ function versionProblem(view: PlatformView, fn: string, version: VersionRecord):
 }
 
 /** What to do with a version that must not run: move the aliases on it back, then delete it. */
-function cleanUp(view: PlatformView, instance: string, version: number): string {
+function cleanUp(view: PlatformView, instance: string, version: number, liveRelease: LiveRelease): string {
   const remove = `\`aws lambda delete-function --function-name ${instance} --qualifier ${version}\``;
   const users = view.aliases.filter(
     (slot) =>
       slot.instance === instance && (slot.current?.version === version || slot.current?.extra?.version === version),
   );
   if (users.length === 0) return `nothing points at it: delete it with ${remove}`;
-  const moves = users.map((slot) => putBack(view, slot) ?? `move ${slot.alias} off it`);
+  const moves = users.map((slot) => putBack(view, slot, liveRelease) ?? `move ${slot.alias} off it`);
   return `${users.map((slot) => slot.alias).join(' and ')} point at it: ${moves.join(', ')}, then delete it with ${remove}`;
 }
 
@@ -93,7 +97,7 @@ function aliases(view: PlatformView): DoctorCheck {
 }
 
 /** Invariant 4: every alias is where its last ledger record says; anything else was done outside Stagecraft. */
-function ledger(view: PlatformView): DoctorCheck {
+function ledger(view: PlatformView, liveRelease: LiveRelease): DoctorCheck {
   const problems: string[] = [];
   for (const slot of view.aliases) {
     const { current, recorded } = slot;
@@ -112,7 +116,7 @@ function ledger(view: PlatformView): DoctorCheck {
         ? `it was made outside Stagecraft: \`aws lambda delete-alias --function-name ${slot.instance} --name ${slot.alias}\``
         : current?.version === moved?.version
           ? undefined // routing is as recorded; only its description changed
-          : putBack(view, slot);
+          : putBack(view, slot, liveRelease);
     problems.push(fix ? `${problem}; ${fix}` : problem);
   }
   return check(
@@ -124,13 +128,16 @@ function ledger(view: PlatformView): DoctorCheck {
 }
 
 /** The command that brings an alias back to its last recorded version: a rollback for `live`, a deploy otherwise. */
-function putBack(view: PlatformView, slot: AliasSlot): string | undefined {
+function putBack(view: PlatformView, slot: AliasSlot, liveRelease: LiveRelease): string | undefined {
   const recorded = slot.recorded?.kind === 'alias.moved' ? slot.recorded : undefined;
   if (!recorded || recorded.version === null || slot.environment === '') return undefined;
   if (slot.role === 'live' && slot.current) {
     return `\`stagecraft rollback ${slot.environment} --function ${slot.function} --to ${recorded.version}\` points it back at v${recorded.version}`;
   }
-  const release = recorded.releaseId ?? view.version(slot.instance, recorded.version)?.releaseId;
+  // The release live there now, whose deploy makes every alias again; the alias's own last move may
+  // be an older release's (a function unchanged since keeps that release's version on Lambda).
+  const release =
+    liveRelease(slot.environment) ?? recorded.releaseId ?? view.version(slot.instance, recorded.version)?.releaseId;
   return release ? `\`stagecraft deploy ${slot.environment} --release ${release}\` points it again` : undefined;
 }
 
@@ -139,12 +146,10 @@ function environments(ctx: PlatformContext, view: PlatformView, busy: boolean): 
   const problems: string[] = [];
   if (!busy) {
     for (const { name: env } of ctx.loaded.manifest.environments) {
-      const releases = new Set(
-        view.aliases
-          .filter((slot) => slot.environment === env && slot.role === 'live')
-          .flatMap((slot) => releaseOf(view, slot) ?? []),
-      );
-      if (releases.size > 1) problems.push(`${env}: live runs ${[...releases].join(' and ')} at once`);
+      const slots = view.aliases.filter((slot) => slot.environment === env && slot.role === 'live');
+      const releases = new Set(slots.flatMap((slot) => releaseOf(view, slot) ?? []));
+      if (releases.size > 1 && !wentLiveTogether(ctx, env, slots))
+        problems.push(`${env}: live runs ${[...releases].join(' and ')} at once`);
     }
   }
   return mixedReleases(problems);
@@ -173,6 +178,37 @@ function auditedEnvironments(ctx: PlatformContext, view: PlatformView): AuditedE
       );
     return { name, deployed, live, releases: [...releases.values()] };
   });
+}
+
+/**
+ * Whether `live` is where the newest promotion that went live in `env` put it: Lambda publishes no new
+ * version of a function whose code and config a release left unchanged, so one release may run
+ * versions that earlier releases published.
+ */
+function wentLiveTogether(ctx: PlatformContext, env: string, slots: AliasSlot[]): boolean {
+  const published = newestLive(ctx, env)?.progress.published;
+  return (
+    published !== undefined &&
+    slots.every((slot) => !slot.current || (!slot.current.extra && published[slot.function] === slot.current.version))
+  );
+}
+
+type LiveRelease = (env: string) => string | undefined;
+
+/** The newest promotion or deploy that went live in `env`, per its journal. */
+function newestLive(
+  ctx: PlatformContext,
+  env: string,
+): { releaseId: string; progress: EnvironmentProgress } | undefined {
+  for (const record of ctx.store.promotions.list<PromotionState>()) {
+    const progress = record.state.environments.find((candidate) => candidate.name === env && candidate.step === 'live');
+    if (progress) return { releaseId: record.releaseId, progress };
+  }
+  return undefined;
+}
+
+function releaseLiveIn(ctx: PlatformContext, env: string): string | undefined {
+  return newestLive(ctx, env)?.releaseId;
 }
 
 function releaseOf(view: PlatformView, slot: AliasSlot): string | undefined {

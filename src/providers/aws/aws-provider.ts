@@ -37,6 +37,7 @@ import type {
   AliasRecord,
   AliasTarget,
   ChangeMeta,
+  LedgerEntry,
   MetricSummary,
   NewLedgerEntry,
   NewVersion,
@@ -85,6 +86,12 @@ export interface AwsProviderDeps {
   /** The ephemeral environments there are now (`deploy --ephemeral` adds one while the provider is open). */
   ephemeral?: () => readonly EphemeralRef[];
   ledger: LedgerWriter;
+  /**
+   * The last ledger record of an alias (state/ledger). A move this ledger recorded, with the RevisionId
+   * Lambda answered, stands for a GetAlias where Lambda checks UpdateAlias's RevisionId: a stale one is
+   * refused by Lambda itself, and read afresh then.
+   */
+  aliasHistory?: (instance: string, alias: string) => LedgerEntry | undefined;
   /** Opens the secrets a version pins, for Lambda's variables; without it a version with secrets is refused. */
   secrets?: VersionSecrets;
   /** The artifact bucket; default `stagecraft-<account>-<region>`. */
@@ -112,6 +119,10 @@ export class AwsProvider implements Provider {
   private readonly versionSecrets = new Map<string, string[]>();
   /** `instance:version` pairs known to exist: versions are immutable, so a yes never changes. */
   private readonly knownVersions = new Set<string>();
+  /** `instance:alias` keys whose ledger record Lambda refused as stale: read from Lambda from then on. */
+  private readonly staleRecords = new Set<string>();
+  /** `$LATEST` as `newestConfig` just read it, by instance, for the publish that follows (taken once). */
+  private readonly latestRead = new Map<string, FunctionConfiguration>();
   /** Whether the endpoint checks UpdateAlias's RevisionId, once asked (see revisionsChecked). */
   private revisionProbe: Promise<boolean> | undefined;
 
@@ -218,7 +229,9 @@ export class AwsProvider implements Provider {
       awsLocators(view, spec.environment, { account, region }),
     );
     const location = await this.bucket.ensure(spec.sha256, spec.function);
-    const installed = await this.code.install(spec, location, role, variables);
+    const read = this.latestRead.get(spec.instance);
+    this.latestRead.delete(spec.instance);
+    const installed = await this.code.install(spec, location, role, variables, read);
     if (installed.created) {
       await this.deps.ledger.append({
         ...change,
@@ -271,8 +284,14 @@ export class AwsProvider implements Provider {
   async getAlias(instance: string, alias: string): Promise<AliasRecord | undefined> {
     // What this process last read or wrote stands where Lambda checks UpdateAlias's RevisionId:
     // a move from a stale state is refused by Lambda itself (PreconditionFailedException).
-    const cached = this.aliasCache.get(`${instance}:${alias}`);
-    if (cached && (await this.revisionsChecked(instance, cached))) return toAliasRecord(instance, cached);
+    const key = `${instance}:${alias}`;
+    if (
+      (this.aliasCache.has(key) || this.recorded(instance, alias)) &&
+      (await this.revisionsChecked(instance, alias))
+    ) {
+      const known = this.aliasCache.get(key);
+      if (known) return toAliasRecord(instance, known);
+    }
     const current = await this.readAlias(instance, alias);
     return current && toAliasRecord(instance, current);
   }
@@ -291,8 +310,9 @@ export class AwsProvider implements Provider {
       if (version !== undefined) await this.requireVersion(target.instance, version);
     // The caller read the alias (getAlias) just before, and says which revision it saw: when this
     // process saw the same one last, that read stands; Lambda still checks it through RevisionId.
-    const cached = this.aliasCache.get(`${target.instance}:${target.name}`);
-    const current =
+    const cacheKey = `${target.instance}:${target.name}`;
+    const cached = this.aliasCache.get(cacheKey);
+    let current =
       target.expectedRevision !== undefined &&
       cached &&
       decodeAliasMeta(cached.Description).revision === target.expectedRevision
@@ -315,55 +335,62 @@ export class AwsProvider implements Provider {
       AdditionalVersionWeights: target.extra ? { [String(target.extra.version)]: target.extra.weight } : {},
     };
     const { lambda } = this.deps.clients;
-    const cacheKey = `${target.instance}:${target.name}`;
+    const bindings = live ? live.digest : meta.bindings;
+    let answer: AliasConfiguration;
     try {
       if (current) {
         if (live && meta.bindings !== live.digest) await live.reconcile();
-        this.remember(
-          cacheKey,
-          await lambda.send(
+        const update = (from: AliasConfiguration) =>
+          lambda.send(
             new UpdateAliasCommand({
               FunctionName: target.instance,
               Name: target.name,
               FunctionVersion: String(target.version),
               RoutingConfig: routing,
-              Description: encodeAliasMeta({ revision, updatedAt, bindings: live ? live.digest : meta.bindings }),
+              Description: encodeAliasMeta({ revision, updatedAt, bindings }),
               // Lambda refuses the update when the alias changed since it was read (optimistic locking).
-              RevisionId: current.RevisionId,
+              RevisionId: from.RevisionId,
             }),
-          ),
-        );
+          );
+        try {
+          answer = await update(current);
+        } catch (error) {
+          // The state this process had (a ledger record, an earlier answer) may carry an older
+          // RevisionId than the alias: when the alias still says what that state said, move it.
+          if (errorName(error) !== 'PreconditionFailedException') throw error;
+          this.staleRecords.add(cacheKey);
+          const fresh = await this.readAlias(target.instance, target.name);
+          if (!fresh || !sameAlias(fresh, current)) throw error;
+          current = fresh;
+          answer = await update(fresh);
+        }
       } else {
-        this.remember(
-          cacheKey,
-          await lambda.send(
-            new CreateAliasCommand({
-              FunctionName: target.instance,
-              Name: target.name,
-              FunctionVersion: String(target.version),
-              RoutingConfig: routing,
-              Description: encodeAliasMeta({ revision, updatedAt, bindings: '' }),
-            }),
-          ),
+        answer = await lambda.send(
+          new CreateAliasCommand({
+            FunctionName: target.instance,
+            Name: target.name,
+            FunctionVersion: String(target.version),
+            RoutingConfig: routing,
+            Description: encodeAliasMeta({ revision, updatedAt, bindings: '' }),
+          }),
         );
         if (live) {
           // Bindings need the alias to exist; its digest is written only once they are all made,
           // so an interrupted run is finished by the next move of this alias.
+          this.remember(cacheKey, answer);
           await live.reconcile();
-          this.remember(
-            cacheKey,
-            await lambda.send(
-              new UpdateAliasCommand({
-                FunctionName: target.instance,
-                Name: target.name,
-                FunctionVersion: String(target.version),
-                RoutingConfig: routing,
-                Description: encodeAliasMeta({ revision, updatedAt, bindings: live.digest }),
-              }),
-            ),
+          answer = await lambda.send(
+            new UpdateAliasCommand({
+              FunctionName: target.instance,
+              Name: target.name,
+              FunctionVersion: String(target.version),
+              RoutingConfig: routing,
+              Description: encodeAliasMeta({ revision, updatedAt, bindings: live.digest }),
+            }),
           );
         }
       }
+      this.remember(cacheKey, answer);
     } catch (error) {
       this.aliasCache.delete(cacheKey);
       if (errorName(error) === 'PreconditionFailedException') {
@@ -385,7 +412,15 @@ export class AwsProvider implements Provider {
       alias: target.name,
       version: target.version,
       previousVersion: current ? Number(current.FunctionVersion) : null,
-      detail: { ...change.detail, ...(target.extra ? { extra: target.extra } : {}), revision },
+      detail: {
+        ...change.detail,
+        ...(target.extra ? { extra: target.extra } : {}),
+        revision,
+        // What the next process needs to move this alias without reading it first (see `recorded`).
+        ...(answer.RevisionId ? { revisionId: answer.RevisionId } : {}),
+        bindings,
+        updatedAt,
+      },
     });
     return {
       instance: target.instance,
@@ -439,6 +474,26 @@ export class AwsProvider implements Provider {
     }
     for (const version of versions) this.knownVersions.add(`${instance}:${version.version}`);
     return versions.sort((a, b) => a.version - b.version);
+  }
+
+  /** One version through GetFunction (outside the 15/s budget), rather than a listing. */
+  async getVersion(instance: string, version: number): Promise<VersionRecord | undefined> {
+    const config = await readFunction(this.deps.clients, instance, String(version));
+    if (!config) return undefined;
+    this.knownVersions.add(`${instance}:${version}`);
+    return toVersionRecord(config);
+  }
+
+  /**
+   * The code and config of `$LATEST` through GetFunction: Stagecraft publishes after every change it
+   * makes to `$LATEST`, so they are the newest version's, without a ListVersionsByFunction.
+   */
+  async newestConfig(instance: string): Promise<{ sha256: string; config: Record<string, string> } | undefined> {
+    const config = await readFunction(this.deps.clients, instance);
+    if (!config) return undefined;
+    this.latestRead.set(instance, config);
+    const { sha256, config: stored } = toVersionRecord(config);
+    return { sha256, config: stored };
   }
 
   async deleteVersion(instance: string, version: number, change: ChangeMeta): Promise<void> {
@@ -606,32 +661,60 @@ export class AwsProvider implements Provider {
 
   /**
    * Whether this endpoint refuses an UpdateAlias whose RevisionId is stale: Lambda does, moto ignores
-   * the parameter. Asked once per provider, with a no-op update carrying a RevisionId no alias has.
+   * the parameter. Asked once per provider, with a no-op update (the alias as just read) carrying a
+   * RevisionId no alias has.
    */
-  private revisionsChecked(instance: string, alias: AliasConfiguration): Promise<boolean> {
-    this.revisionProbe ??= this.deps.clients.lambda
-      .send(
-        new UpdateAliasCommand({
-          FunctionName: instance,
-          Name: alias.Name,
-          FunctionVersion: alias.FunctionVersion,
-          Description: alias.Description,
-          RoutingConfig: { AdditionalVersionWeights: alias.RoutingConfig?.AdditionalVersionWeights ?? {} },
-          RevisionId: REVISION_PROBE,
-        }),
-      )
-      .then(
-        (answer) => {
-          this.remember(`${instance}:${alias.Name ?? ''}`, answer);
-          return false;
-        },
-        (error: unknown) => {
-          if (errorName(error) === 'PreconditionFailedException') return true;
-          this.revisionProbe = undefined;
-          throw providerError(error, `cannot read alias ${alias.Name ?? ''} of ${instance}`);
-        },
-      );
+  private revisionsChecked(instance: string, alias: string): Promise<boolean> {
+    this.revisionProbe ??= this.readAlias(instance, alias).then(async (fresh) => {
+      if (!fresh) {
+        // Gone since it was recorded: nothing to ask with; the caller reads it.
+        this.revisionProbe = undefined;
+        return false;
+      }
+      try {
+        const answer = await this.deps.clients.lambda.send(
+          new UpdateAliasCommand({
+            FunctionName: instance,
+            Name: alias,
+            FunctionVersion: fresh.FunctionVersion,
+            Description: fresh.Description,
+            RoutingConfig: { AdditionalVersionWeights: fresh.RoutingConfig?.AdditionalVersionWeights ?? {} },
+            RevisionId: REVISION_PROBE,
+          }),
+        );
+        this.remember(`${instance}:${alias}`, answer);
+        return false;
+      } catch (error) {
+        if (errorName(error) === 'PreconditionFailedException') return true;
+        this.revisionProbe = undefined;
+        throw providerError(error, `cannot read alias ${alias} of ${instance}`);
+      }
+    });
     return this.revisionProbe;
+  }
+
+  /** The alias as the ledger last recorded its move, when that record says all a move needs. */
+  private recorded(instance: string, alias: string): AliasConfiguration | undefined {
+    if (this.staleRecords.has(`${instance}:${alias}`)) return undefined;
+    const entry = this.deps.aliasHistory?.(instance, alias);
+    const { revision, revisionId, bindings, updatedAt, extra } = entry?.detail ?? {};
+    if (
+      entry?.kind !== 'alias.moved' ||
+      entry.version === null ||
+      typeof revision !== 'number' ||
+      typeof revisionId !== 'string' ||
+      typeof bindings !== 'string' ||
+      typeof updatedAt !== 'string'
+    )
+      return undefined;
+    const split = extra as { version: number; weight: number } | undefined;
+    return this.remember(`${instance}:${alias}`, {
+      Name: alias,
+      FunctionVersion: String(entry.version),
+      RoutingConfig: { AdditionalVersionWeights: split ? { [String(split.version)]: split.weight } : {} },
+      Description: encodeAliasMeta({ revision, updatedAt, bindings }),
+      RevisionId: revisionId,
+    });
   }
 
   private remember(key: string, alias: AliasConfiguration): AliasConfiguration {
@@ -684,6 +767,17 @@ export class AwsProvider implements Provider {
     }
     return undefined;
   }
+}
+
+/** Whether two reads of an alias say the same: version, weights and Stagecraft's revision. */
+function sameAlias(a: AliasConfiguration, b: AliasConfiguration): boolean {
+  const weights = (alias: AliasConfiguration) =>
+    JSON.stringify(Object.entries(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).sort());
+  return (
+    a.FunctionVersion === b.FunctionVersion &&
+    weights(a) === weights(b) &&
+    decodeAliasMeta(a.Description).revision === decodeAliasMeta(b.Description).revision
+  );
 }
 
 /** A RevisionId no alias has (Lambda's are UUIDs). */

@@ -39,12 +39,16 @@ export interface FunctionCodeOptions {
 export class FunctionCode {
   constructor(private readonly options: FunctionCodeOptions) {}
 
-  /** `variables`: the version's environment as Lambda must hold it (secrets opened). */
+  /**
+   * `variables`: the version's environment as Lambda must hold it (secrets opened); `read`: `$LATEST`
+   * as this process read it a moment ago, if it did (else it is read here).
+   */
   async install(
     spec: NewVersion,
     code: ArtifactLocation,
     role: string,
     variables: Record<string, string>,
+    read?: FunctionConfiguration,
   ): Promise<InstallResult> {
     const { lambda } = this.options.clients;
     const desired = {
@@ -55,7 +59,7 @@ export class FunctionCode {
       Role: role,
       Environment: { Variables: variables },
     };
-    let current = await readFunction(this.options.clients, spec.instance);
+    let current = read ?? (await readFunction(this.options.clients, spec.instance));
     if (!current) {
       const created = await this.withRoleRetry(() =>
         lambda.send(

@@ -13,6 +13,12 @@ import type { VersionSecrets } from '../local/version-secrets.js';
 import { queueUrl, topicArn, type Place } from './aws-names.js';
 
 export const SECRET_REFS_VARIABLE = 'STAGECRAFT_SECRET_REFS';
+/**
+ * Not one of Lambda's variables: it changes with every release, and a variable that changes forces an
+ * UpdateFunctionConfiguration (one of the account's 15 calls/s) for each function of each release. The
+ * release is in the version's description (metadata.ts), which PublishVersion takes anyway.
+ */
+export const RELEASE_VARIABLE = 'STAGECRAFT_RELEASE';
 /** Names the locator variables added at publish time, so that reading a version back leaves them out of its stored config. */
 export const LOCATORS_VARIABLE = 'STAGECRAFT_LOCATORS';
 
@@ -34,7 +40,8 @@ export function lambdaEnvironment(
 ): Record<string, string> {
   const located =
     Object.keys(locators).length === 0 ? {} : { ...locators, [LOCATORS_VARIABLE]: Object.keys(locators).join(',') };
-  return { ...openedEnvironment(spec, secrets), ...located };
+  const { [RELEASE_VARIABLE]: _release, ...variables } = openedEnvironment(spec, secrets);
+  return { ...variables, ...located };
 }
 
 function openedEnvironment(spec: NewVersion, secrets: VersionSecrets | undefined): Record<string, string> {

@@ -4,7 +4,7 @@
  */
 import type { AliasConfiguration, FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { AliasRecord, VersionRecord } from '../../state/index.js';
-import { storedConfig } from './lambda-environment.js';
+import { RELEASE_VARIABLE, storedConfig } from './lambda-environment.js';
 import { codeShaToHex, decodeAliasMeta, decodeVersionMeta } from './metadata.js';
 
 /** A version Stagecraft did not publish still reads, with an empty release and its real code digest. */
@@ -22,7 +22,11 @@ export function toVersionRecord(config: FunctionConfiguration): VersionRecord {
     handler: config.Handler ?? '',
     memoryMb: config.MemorySize ?? 0,
     timeoutSec: config.Timeout ?? 0,
-    config: storedConfig(config.Environment?.Variables ?? {}),
+    // The release is the version's (its description), not a Lambda variable (see RELEASE_VARIABLE).
+    config: {
+      ...storedConfig(config.Environment?.Variables ?? {}),
+      ...(meta ? { [RELEASE_VARIABLE]: meta.release } : {}),
+    },
     configDigest: meta?.configDigest ?? '',
     publishedAt: isoTime(config.LastModified),
   };
