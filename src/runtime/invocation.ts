@@ -24,8 +24,6 @@ export class Invocation {
   started = false;
   timedOut = false;
   settled = false;
-  /** Stops the timeout and the memory sampling; set when the invocation is handed over. */
-  unwatch: () => void = () => undefined;
 
   constructor(
     readonly requestId: string,

@@ -38,8 +38,11 @@ export interface Invocation {
 export interface RuntimeApiListener {
   /** The runtime asked for work; the first time, this ends its init phase. */
   next(): void;
-  /** An invocation left the queue: the runtime now holds it. */
-  delivered(invocation: Invocation): void;
+  /**
+   * An invocation left the queue: the runtime now holds it. `before`: the output our Node bootstrap
+   * had written when it asked for it (the `next` request's `Stagecraft-Output-Bytes`).
+   */
+  delivered(invocation: Invocation, before?: OutputBytes): void;
   /** `output`: bytes our Node bootstrap wrote to stdout and stderr before the result (see outputBytesOf). */
   response(requestId: string, payload: string, output?: OutputBytes): void;
   responseTooLarge(requestId: string, bytes: number): void;
@@ -88,6 +91,8 @@ const forgetNothing = (): void => undefined;
 
 export class RuntimeApi {
   private parkedNext: Replier | undefined;
+  /** The output the runtime reported with its parked `next`. */
+  private parkedOutput: OutputBytes | undefined;
   private queued: Invocation | undefined;
   private inFlight: string | undefined;
   private initDone = false;
@@ -116,7 +121,7 @@ export class RuntimeApi {
    */
   handle(request: ApiRequest, reply: Replier): () => void {
     const path = request.path.split('?')[0] ?? '';
-    if (request.method === 'GET' && path === NEXT_PATH) return this.onNext(reply);
+    if (request.method === 'GET' && path === NEXT_PATH) return this.onNext(reply, outputBytesOf(request));
     if (request.method === 'POST' && path === INIT_ERROR_PATH) this.onInitError(request, reply);
     else {
       const match = request.method === 'POST' ? RESULT_PATH.exec(path) : null;
@@ -135,7 +140,9 @@ export class RuntimeApi {
     const reply = this.parkedNext;
     const invocation = this.queued;
     if (reply === undefined || invocation === undefined) return;
+    const before = this.parkedOutput;
     this.parkedNext = undefined;
+    this.parkedOutput = undefined;
     this.queued = undefined;
     this.inFlight = invocation.requestId;
     const headers: Record<string, string> = {
@@ -149,10 +156,10 @@ export class RuntimeApi {
     if (invocation.cognitoIdentity !== undefined)
       headers['Lambda-Runtime-Cognito-Identity'] = invocation.cognitoIdentity;
     reply({ status: 200, headers, body: invocation.payload });
-    this.listener.delivered(invocation);
+    this.listener.delivered(invocation, before);
   }
 
-  private onNext(reply: Replier): () => void {
+  private onNext(reply: Replier, output: OutputBytes | undefined): () => void {
     if (this.parkedNext !== undefined) {
       answer(reply, 403, {
         errorType: 'InvalidStateTransition',
@@ -162,10 +169,14 @@ export class RuntimeApi {
     }
     this.initDone = true;
     this.parkedNext = reply;
+    this.parkedOutput = output;
     this.listener.next();
     this.flush();
     return () => {
-      if (this.parkedNext === reply) this.parkedNext = undefined;
+      if (this.parkedNext === reply) {
+        this.parkedNext = undefined;
+        this.parkedOutput = undefined;
+      }
     };
   }
 
