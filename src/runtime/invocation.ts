@@ -22,6 +22,8 @@ export class Invocation {
   droppedLines = 0;
   /** Whether START has been written: output now belongs to this invocation. */
   started = false;
+  /** The START line, once written. */
+  private start = '';
   timedOut = false;
   settled = false;
 
@@ -34,7 +36,8 @@ export class Invocation {
   begin(preLogs: string[], version: string): string {
     this.preLogs = preLogs;
     this.started = true;
-    return startLine(this.requestId, version);
+    this.start = startLine(this.requestId, version);
+    return this.start;
   }
 
   markEnded(): void {
@@ -70,7 +73,7 @@ export class Invocation {
       written.push(note);
     }
     written.push(end, reportText);
-    const logs = [...this.preLogs, startLine(this.requestId, report.version), ...this.logs, end, reportText];
+    const logs = [...this.preLogs, this.start, ...this.logs, end, reportText];
     const common = {
       requestId: this.requestId,
       durationMs,

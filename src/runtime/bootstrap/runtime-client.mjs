@@ -100,15 +100,18 @@ export function createPipeRuntimeClient(fd, onClosed) {
   socket.on('error', end);
   socket.on('close', () => end(new Error('The Runtime API pipe has closed.')));
 
-  /** Writes everything queued in one write; resolves once it is in the pipe. */
-  const flush = () => {
-    if (outbox.length === 0 || closed !== undefined) return Promise.resolve();
+  /** Writes everything queued in one write; `done` is called once it is in the pipe. */
+  const writeOut = (done) => {
+    if (outbox.length === 0 || closed !== undefined) {
+      done?.();
+      return;
+    }
     const frames = outbox;
     outbox = [];
-    return new Promise((resolve) => {
-      socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames), () => resolve(undefined));
-    });
+    socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames), done);
   };
+  /** Resolves once everything queued is in the pipe: before the runtime exits on purpose. */
+  const flush = () => new Promise((resolve) => writeOut(() => resolve(undefined)));
   /** Queues a request; its answer will go to `entry` (a post without one gets no answer). */
   const enqueue = (method, path, body, headers, entry) => {
     const id = ++lastId;
@@ -126,7 +129,7 @@ export function createPipeRuntimeClient(fd, onClosed) {
     if (closed !== undefined) return Promise.reject(closed);
     return new Promise((resolve, reject) => {
       enqueue(method, path, body, headers, { resolve, reject });
-      void flush();
+      writeOut();
     });
   }
   /** @type {Post} */
