@@ -55,38 +55,44 @@ export class Invocation {
     // Measured on the timeout's clock: from the moment this environment accepted the invocation.
     const durationMs = (this.endedAt ?? this.invokedAt) - this.invokedAt;
     const billed = billedMs(durationMs);
-    const status = result.ok ? undefined : result.status;
-    const end = endLine(this.requestId);
-    const reportText = reportLine({
+    const { initDurationMs } = report;
+    // Built property by property, without object spreads: this runs once per invocation, and
+    // spreads of conditional literals are slow in V8. The keys keep their order of old.
+    const fields: ReportFields = {
       requestId: this.requestId,
       version: report.version,
       durationMs,
       billedMs: billed,
       memoryMb: report.memoryMb,
       maxMemoryMb: report.maxMemoryMb,
-      ...(report.initDurationMs === undefined ? {} : { initDurationMs: report.initDurationMs }),
-      ...(status === undefined ? {} : { status }),
-    });
+    };
+    if (initDurationMs !== undefined) fields.initDurationMs = initDurationMs;
+    if (!result.ok && result.status !== undefined) fields.status = result.status;
+    const end = endLine(this.requestId);
+    const reportText = reportLine(fields);
     if (this.droppedLines > 0) {
       const note = droppedLine(this.droppedLines);
       this.logs.push(note);
       written.push(note);
     }
     written.push(end, reportText);
-    const logs = [...this.preLogs, this.start, ...this.logs, end, reportText];
-    const common = {
-      requestId: this.requestId,
-      durationMs,
-      billedMs: billed,
-      ...(report.initDurationMs === undefined ? {} : { initDurationMs: report.initDurationMs }),
-      maxMemoryMb: report.maxMemoryMb,
-      logs,
-    };
-    this.resolve(
-      result.ok
-        ? { ...common, ok: true, payload: result.payload }
-        : { ...common, ok: false, error: result.error, cause: result.cause },
-    );
+    const logs =
+      this.preLogs.length === 0 && this.logs.length === 0
+        ? [this.start, end, reportText]
+        : [...this.preLogs, this.start, ...this.logs, end, reportText];
+    const outcome: Record<string, unknown> = { requestId: this.requestId, durationMs, billedMs: billed };
+    if (initDurationMs !== undefined) outcome['initDurationMs'] = initDurationMs;
+    outcome['maxMemoryMb'] = report.maxMemoryMb;
+    outcome['logs'] = logs;
+    if (result.ok) {
+      outcome['ok'] = true;
+      outcome['payload'] = result.payload;
+    } else {
+      outcome['ok'] = false;
+      outcome['error'] = result.error;
+      outcome['cause'] = result.cause;
+    }
+    this.resolve(outcome as unknown as InvokeOutcome);
     return written;
   }
 }

@@ -85,7 +85,18 @@ export type Replier = (reply: ApiReply) => void;
 
 const NEXT_PATH = `${RUNTIME_API_PREFIX}/invocation/next`;
 const INIT_ERROR_PATH = `${RUNTIME_API_PREFIX}/init/error`;
-const RESULT_PATH = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/;
+const INVOCATION_PREFIX = `${RUNTIME_API_PREFIX}/invocation/`;
+
+/** `…/invocation/<id>/response` or `…/error`: the id (still URL-encoded) and which; plain string work, once per invocation. */
+function resultRoute(path: string): { id: string; kind: string } | undefined {
+  if (!path.startsWith(INVOCATION_PREFIX)) return undefined;
+  const slash = path.indexOf('/', INVOCATION_PREFIX.length);
+  if (slash <= INVOCATION_PREFIX.length) return undefined;
+  const kind = path.slice(slash + 1);
+  return kind === 'response' || kind === 'error'
+    ? { id: path.slice(INVOCATION_PREFIX.length, slash), kind }
+    : undefined;
+}
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const forgetNothing = (): void => undefined;
 
@@ -120,16 +131,17 @@ export class RuntimeApi {
    * dead request is never answered.
    */
   handle(request: ApiRequest, reply: Replier): () => void {
-    const path = request.path.split('?')[0] ?? '';
+    const q = request.path.indexOf('?');
+    const path = q === -1 ? request.path : request.path.slice(0, q);
     if (request.method === 'GET' && path === NEXT_PATH) return this.onNext(reply, outputBytesOf(request));
     if (request.method === 'POST' && path === INIT_ERROR_PATH) this.onInitError(request, reply);
     else {
-      const match = request.method === 'POST' ? RESULT_PATH.exec(path) : null;
-      if (match === null) {
+      const route = request.method === 'POST' ? resultRoute(path) : undefined;
+      if (route === undefined) {
         answer(reply, 404, { errorType: 'NotFound', errorMessage: `No route for ${request.method} ${path}` });
       } else {
-        const requestId = decodeURIComponent(match[1] ?? '');
-        if (match[2] === 'response') this.onResponse(requestId, request, reply);
+        const requestId = route.id.includes('%') ? decodeURIComponent(route.id) : route.id;
+        if (route.kind === 'response') this.onResponse(requestId, request, reply);
         else this.onError(requestId, request, reply);
       }
     }
