@@ -278,7 +278,12 @@ export class ExecutionEnvironment {
           : undefined;
     if (binary?.warning !== undefined) this.options.warn?.(binary.warning);
 
-    this.server = await RuntimeApiServer.listen(this.api);
+    // The sandbox's detection may still be under way (RuntimeHost starts it): it overlaps the listen.
+    const [server, choice] = await Promise.all([
+      RuntimeApiServer.listen(this.api),
+      this.options.sandbox ?? detectSandbox(this.hostEnv),
+    ]);
+    this.server = server;
     if (this.stopRequested) {
       this.stateNow = 'dead';
       return;
@@ -294,7 +299,6 @@ export class ExecutionEnvironment {
     });
     if (usePipe) env[PIPE_FD_VARIABLE] = String(PIPE_FD);
     const plain = runtimeCommand(spec.codeDir, spec.memoryMb, binary?.path, kind);
-    const choice = this.options.sandbox ?? detectSandbox(this.hostEnv);
     this.sandbox = sandboxKind(choice, kind === 'node');
     const notice = sandboxNotice(this.sandbox, spec.runtime);
     if (notice !== undefined) this.options.warn?.(notice);

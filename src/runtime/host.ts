@@ -34,7 +34,7 @@ import { FunctionPool, type FunctionStats, type VersionBooks } from './function-
 import { newRequestId } from './ids.js';
 import { assertJson } from './invocation.js';
 import { assertPayloadSize } from './payload-limits.js';
-import { detectSandbox, type SandboxChoice } from './sandbox.js';
+import { detectSandboxSoon, type SandboxChoice } from './sandbox.js';
 import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { choosePythonBinary } from './python-binary.js';
@@ -101,14 +101,14 @@ export class RuntimeHost {
   private readonly maxQueue: number;
   private readonly idleMs: number;
   private readonly atOnce: number;
-  /** Detected once for every environment the host starts. */
-  readonly sandbox: SandboxChoice;
+  /** Detected once for every environment the host starts, while the host's owner goes on starting. */
+  readonly sandbox: SandboxChoice | Promise<SandboxChoice>;
 
   constructor(private readonly options: RuntimeHostOptions = {}) {
     this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.atOnce = Math.max(1, options.scaleOutAtOnce ?? availableParallelism());
-    this.sandbox = options.sandbox ?? detectSandbox(options.hostEnv);
+    this.sandbox = options.sandbox ?? detectSandboxSoon(options.hostEnv);
   }
 
   /** Runs one invocation of `fn`; `payload` is the event as JSON text. */

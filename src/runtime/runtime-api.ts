@@ -87,7 +87,7 @@ const NEXT_PATH = `${RUNTIME_API_PREFIX}/invocation/next`;
 const INIT_ERROR_PATH = `${RUNTIME_API_PREFIX}/init/error`;
 const INVOCATION_PREFIX = `${RUNTIME_API_PREFIX}/invocation/`;
 
-/** `…/invocation/<id>/response` or `…/error`: the id (still URL-encoded) and which; plain string work, once per invocation. */
+/** `…/invocation/<id>/response` or `…/error`: the id (still URL-encoded) and which; string work, no regex. */
 function resultRoute(path: string): { id: string; kind: string } | undefined {
   if (!path.startsWith(INVOCATION_PREFIX)) return undefined;
   const slash = path.indexOf('/', INVOCATION_PREFIX.length);
