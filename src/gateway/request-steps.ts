@@ -94,29 +94,31 @@ export function callOf(match: RouteMatch, facts: RequestFacts, payload: string, 
 }
 
 /** Step 3: invokes within the integration timeout; a rejected invoke is reported and refused. */
-export async function invokeWithin(
+export function invokeWithin(
   options: GatewayOptions,
   call: GatewayCall,
   timeoutMs: number,
 ): Promise<InvokeOutcome | 'timeout' | 'refused'> {
-  try {
-    return await new Promise<InvokeOutcome | 'timeout'>((resolve, reject) => {
-      const timer = setTimeout(resolve, timeoutMs, 'timeout');
-      options.invoke(call).then(
-        (result) => {
-          clearTimeout(timer);
-          resolve(result);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-  } catch (error) {
-    options.onError?.(error, call);
-    return 'refused';
-  }
+  // One promise per request, no async wrapper around it: this runs for every request.
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs, 'timeout');
+    const refused = (error: unknown): void => {
+      clearTimeout(timer);
+      options.onError?.(error, call);
+      resolve('refused');
+    };
+    let invoked: Promise<InvokeOutcome>;
+    try {
+      invoked = options.invoke(call);
+    } catch (error) {
+      refused(error);
+      return;
+    }
+    invoked.then((result) => {
+      clearTimeout(timer);
+      resolve(result);
+    }, refused);
+  });
 }
 
 /** Step 4: the HTTP response of an outcome, as API Gateway gives it. */

@@ -79,6 +79,12 @@ export class ExecutionEnvironment {
   /** Masks the version's secret values in what it prints and the errors it reports. */
   private readonly redact: Redact;
   private current: Invocation | undefined;
+  /** The invocation the timeout and memory timer watches (see `watch`). */
+  private watching: Invocation | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
+  /** The timer for the last stretch of a timeout shorter than `tickMs`. */
+  private lastTick: NodeJS.Timeout | undefined;
+  private readonly tickMs: number;
   private maxMemoryMb = 0;
   private sampledAt = Number.NEGATIVE_INFINITY;
   private stopRequested = false;
@@ -96,6 +102,7 @@ export class ExecutionEnvironment {
     private readonly options: ExecutionEnvironmentOptions = {},
   ) {
     this.logStreamName = newLogStreamName(spec.version);
+    this.tickMs = Math.min(MEMORY_SAMPLE_MS, spec.timeoutSec * 1000);
     this.logs = new LogRouter(options.onLog);
     this.redact = createRedactor(spec.redact ?? []);
     this.api = new RuntimeApi(this.listener());
@@ -148,8 +155,17 @@ export class ExecutionEnvironment {
    * `invoke` for a caller that has already made sure `payload` is JSON (RuntimeHost does);
    * `invokedArn` overrides both `options.invokedArn` and the spec's.
    */
-  async invokeChecked(payload: string, options: InvokeOptions = {}, invokedArn?: string): Promise<InvokeOutcome> {
-    if (this.stateNow !== 'ready') await this.start(); // a warm environment goes on at once
+  invokeChecked(payload: string, options: InvokeOptions = {}, invokedArn?: string): Promise<InvokeOutcome> {
+    // A warm environment goes on at once, without an async function's extra turns of the microtask queue.
+    if (this.stateNow !== 'ready') return this.start().then(() => this.deliver(payload, options, invokedArn));
+    try {
+      return this.deliver(payload, options, invokedArn);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  private deliver(payload: string, options: InvokeOptions, invokedArn: string | undefined): Promise<InvokeOutcome> {
     if (this.current !== undefined) {
       throw new StagecraftError('INVOKE_FAILED', `The execution environment of ${this.spec.functionName} is busy.`, {
         hint: 'An environment runs one invocation at a time; wait for the previous one or use another environment.',
@@ -174,7 +190,7 @@ export class ExecutionEnvironment {
     }
     if (this.stateNow === 'ready') this.stateNow = 'busy';
     const timeoutMs = this.spec.timeoutSec * 1000;
-    invocation.unwatch = this.watch(invocation, timeoutMs);
+    this.watch(invocation);
     const now = Date.now();
     const delivery: ApiInvocation = {
       requestId,
@@ -190,24 +206,34 @@ export class ExecutionEnvironment {
   }
 
   /**
-   * Enforces the timeout and samples memory while an invocation runs, on one timer (most
-   * invocations end before it first fires); returns the way to stop.
+   * Enforces the timeout and samples memory while an invocation runs, on one timer per
+   * environment, re-armed (`refresh`) for each invocation rather than made anew: most invocations
+   * end before it first fires, and one that fires with nothing running does nothing.
    */
-  private watch(invocation: Invocation, timeoutMs: number): () => void {
+  private watch(invocation: Invocation): void {
+    this.watching = invocation;
+    if (this.watchTimer === undefined) this.watchTimer = setTimeout(() => this.tick(), this.tickMs);
+    else this.watchTimer.refresh();
+  }
+
+  private unwatch(invocation: Invocation): void {
+    if (this.watching === invocation) this.watching = undefined;
+    clearTimeout(this.lastTick);
+  }
+
+  private tick(): void {
+    const invocation = this.watching;
+    if (invocation === undefined) return;
     // Timers may fire a fraction of a millisecond early by the clock durations are measured with;
     // re-arm for what is left so a timed-out invocation never reports less than its timeout.
-    let timer: NodeJS.Timeout;
-    const tick = (): void => {
-      const left = timeoutMs - (performance.now() - invocation.invokedAt);
-      if (left <= 0) {
-        this.timeOut(invocation);
-        return;
-      }
-      this.sampleMemory();
-      timer = setTimeout(tick, Math.min(MEMORY_SAMPLE_MS, Math.ceil(left)));
-    };
-    timer = setTimeout(tick, Math.min(MEMORY_SAMPLE_MS, timeoutMs));
-    return () => clearTimeout(timer);
+    const left = this.spec.timeoutSec * 1000 - (performance.now() - invocation.invokedAt);
+    if (left <= 0) {
+      this.timeOut(invocation);
+      return;
+    }
+    this.sampleMemory();
+    if (left >= this.tickMs) this.watchTimer?.refresh();
+    else this.lastTick = setTimeout(() => this.tick(), Math.ceil(left));
   }
 
   /** Kills the runtime (and anything it started) and closes the Runtime API. Safe to call twice. */
@@ -252,7 +278,12 @@ export class ExecutionEnvironment {
           : undefined;
     if (binary?.warning !== undefined) this.options.warn?.(binary.warning);
 
-    this.server = await RuntimeApiServer.listen(this.api);
+    // The sandbox's detection may still be under way (RuntimeHost starts it): it overlaps the listen.
+    const [server, choice] = await Promise.all([
+      RuntimeApiServer.listen(this.api),
+      this.options.sandbox ?? detectSandbox(this.hostEnv),
+    ]);
+    this.server = server;
     if (this.stopRequested) {
       this.stateNow = 'dead';
       return;
@@ -268,7 +299,6 @@ export class ExecutionEnvironment {
     });
     if (usePipe) env[PIPE_FD_VARIABLE] = String(PIPE_FD);
     const plain = runtimeCommand(spec.codeDir, spec.memoryMb, binary?.path, kind);
-    const choice = this.options.sandbox ?? detectSandbox(this.hostEnv);
     this.sandbox = sandboxKind(choice, kind === 'node');
     const notice = sandboxNotice(this.sandbox, spec.runtime);
     if (notice !== undefined) this.options.warn?.(notice);
@@ -344,18 +374,21 @@ export class ExecutionEnvironment {
         this.stateNow = this.current === undefined ? 'ready' : 'busy';
         this.init.end();
       },
-      delivered: (invocation) => {
+      delivered: (invocation, before) => {
         const current = this.current;
         if (current?.requestId !== invocation.requestId) return;
-        // Lines already in the pipe when the event went out were written before it: they belong
-        // before START. They are read in this turn of the event loop, so START waits for the next.
-        setImmediate(() => {
+        const begin = (): void => {
           if (current.settled || current.started) return;
           this.logs.emit(current.begin(this.logs.takePending(), this.spec.version));
-        });
+        };
+        // Lines written before the event went out belong before START. Our bootstrap says how
+        // much it had written when it asked: once that is read, START goes now. Otherwise those
+        // lines may still be in the pipe, read in this turn of the event loop: START waits for the next.
+        if (before !== undefined && this.output.reached(before)) begin();
+        else setImmediate(begin);
       },
       response: (requestId, payload, output) =>
-        this.output.after(output, () => this.settleCurrent(requestId, { ok: true, payload })),
+        this.output.after(output, (complete) => this.settleCurrent(requestId, { ok: true, payload }, complete)),
       responseTooLarge: (requestId, bytes) =>
         this.settleCurrent(requestId, {
           ok: false,
@@ -366,8 +399,12 @@ export class ExecutionEnvironment {
           },
         }),
       error: (requestId, error, output) =>
-        this.output.after(output, () =>
-          this.settleCurrent(requestId, { ok: false, error: redactError(error, this.redact), cause: 'handler' }),
+        this.output.after(output, (complete) =>
+          this.settleCurrent(
+            requestId,
+            { ok: false, error: redactError(error, this.redact), cause: 'handler' },
+            complete,
+          ),
         ),
       initError: (error) => {
         this.sampleMemory();
@@ -379,36 +416,41 @@ export class ExecutionEnvironment {
     };
   }
 
-  private settleCurrent(requestId: string, result: InvocationResult): void {
+  /** `outputRead`: all the output the runtime wrote before its result has been read. */
+  private settleCurrent(requestId: string, result: InvocationResult, outputRead = false): void {
     const current = this.current;
-    if (current?.requestId === requestId) this.settle(current, result);
+    if (current?.requestId === requestId) this.settle(current, result, outputRead);
   }
 
   /**
-   * Ends an invocation. The outcome is built one event-loop turn later so that output the
-   * runtime wrote before posting its result — already in the pipe — is read and counted in.
+   * Ends an invocation. Unless all output the runtime wrote before its result is known to be
+   * read (our bootstrap says how much there was), the outcome is built one event-loop turn later,
+   * so that output already in the pipe is read and counted in.
    */
-  private settle(invocation: Invocation, result: InvocationResult): void {
+  private settle(invocation: Invocation, result: InvocationResult, outputRead = false): void {
     if (invocation.settled) return;
     invocation.settled = true;
     invocation.markEnded();
-    invocation.unwatch();
-    setImmediate(() => {
-      this.sampleMemory(SETTLE_SAMPLE_AGE_MS);
-      // Over the limit before it answered: on Lambda it would have been killed instead.
-      const killed = this.outOfMemory && !(result.ok === false && result.cause === 'timeout');
-      const initDurationMs = this.init.takeColdDuration();
-      if (!invocation.started) invocation.preLogs = this.logs.takePending();
-      const lines = invocation.settle(killed ? this.outOfMemoryResult(invocation) : result, {
-        version: this.spec.version,
-        memoryMb: this.spec.memoryMb,
-        maxMemoryMb: killed ? this.spec.memoryMb : this.maxMemoryMb,
-        initDurationMs,
-      });
-      for (const line of lines) this.logs.emit(line);
-      if (this.current === invocation) this.current = undefined;
-      if (this.stateNow === 'busy') this.stateNow = 'ready';
+    this.unwatch(invocation);
+    if (outputRead) this.finish(invocation, result);
+    else setImmediate(() => this.finish(invocation, result));
+  }
+
+  private finish(invocation: Invocation, result: InvocationResult): void {
+    this.sampleMemory(SETTLE_SAMPLE_AGE_MS);
+    // Over the limit before it answered: on Lambda it would have been killed instead.
+    const killed = this.outOfMemory && !(result.ok === false && result.cause === 'timeout');
+    const initDurationMs = this.init.takeColdDuration();
+    if (!invocation.started) invocation.preLogs = this.logs.takePending();
+    const lines = invocation.settle(killed ? this.outOfMemoryResult(invocation) : result, {
+      version: this.spec.version,
+      memoryMb: this.spec.memoryMb,
+      maxMemoryMb: killed ? this.spec.memoryMb : this.maxMemoryMb,
+      initDurationMs,
     });
+    for (const line of lines) this.logs.emit(line);
+    if (this.current === invocation) this.current = undefined;
+    if (this.stateNow === 'busy') this.stateNow = 'ready';
   }
 
   private timeOut(invocation: Invocation): void {
@@ -425,6 +467,7 @@ export class ExecutionEnvironment {
     this.stateNow = 'dead';
     this.api.abandon();
     this.memory?.close();
+    clearTimeout(this.watchTimer);
     if (duringInit) {
       this.init.failure ??= (requestId) =>
         this.outOfMemory ? outOfMemoryError(requestId) : exitError(requestId, code, signal);

@@ -34,7 +34,7 @@ import { FunctionPool, type FunctionStats, type VersionBooks } from './function-
 import { newRequestId } from './ids.js';
 import { assertJson } from './invocation.js';
 import { assertPayloadSize } from './payload-limits.js';
-import { detectSandbox, type SandboxChoice } from './sandbox.js';
+import { detectSandboxSoon, type SandboxChoice } from './sandbox.js';
 import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { choosePythonBinary } from './python-binary.js';
@@ -92,21 +92,23 @@ export class RuntimeHost {
   private readonly binaries = new Map<string, NodeBinary>();
   private readonly warned = new Set<string>();
   /** Accepted invocations not yet answered (running or queued): drain waits for them. */
-  private readonly accepted = new Set<Promise<unknown>>();
+  private accepted = 0;
+  /** Called when `accepted` drops to 0 while draining. */
+  private drained: (() => void) | undefined;
   private readonly stopping = new Set<Promise<void>>();
   private reaper: NodeJS.Timeout | undefined;
   private draining = false;
   private readonly maxQueue: number;
   private readonly idleMs: number;
   private readonly atOnce: number;
-  /** Detected once for every environment the host starts. */
-  readonly sandbox: SandboxChoice;
+  /** Detected once for every environment the host starts, while the host's owner goes on starting. */
+  readonly sandbox: SandboxChoice | Promise<SandboxChoice>;
 
   constructor(private readonly options: RuntimeHostOptions = {}) {
     this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.atOnce = Math.max(1, options.scaleOutAtOnce ?? availableParallelism());
-    this.sandbox = options.sandbox ?? detectSandbox(options.hostEnv);
+    this.sandbox = options.sandbox ?? detectSandboxSoon(options.hostEnv);
   }
 
   /** Runs one invocation of `fn`; `payload` is the event as JSON text. */
@@ -126,22 +128,19 @@ export class RuntimeHost {
     }
     const pool = this.poolOf(fn.functionName);
     pool.limit = Math.max(1, Math.floor(fn.concurrency));
-    let answer: Promise<InvokeOutcome>;
-    if (pool.hasRoom) answer = this.run(pool, fn, payload, options);
-    else if (pool.queued >= this.maxQueue) {
+    if (pool.hasRoom) {
+      this.accepted += 1;
+      return this.run(pool, fn, payload, options);
+    }
+    if (pool.queued >= this.maxQueue) {
       pool.throttles += 1;
       return Promise.resolve(throttled(options.requestId ?? newRequestId()));
-    } else {
-      answer = new Promise<InvokeOutcome>((resolve, reject) => {
-        pool.enqueue(() => this.run(pool, fn, payload, options).then(resolve, reject));
-      });
-      pool.pump(); // the limit may have just been raised
     }
-    this.accepted.add(answer);
-    const forget = (): void => {
-      this.accepted.delete(answer);
-    };
-    answer.then(forget, forget);
+    this.accepted += 1;
+    const answer = new Promise<InvokeOutcome>((resolve, reject) => {
+      pool.enqueue(() => this.run(pool, fn, payload, options).then(resolve, reject));
+    });
+    pool.pump(); // the limit may have just been raised
     return answer;
   }
 
@@ -156,7 +155,11 @@ export class RuntimeHost {
    */
   async drain(): Promise<void> {
     this.draining = true;
-    while (this.accepted.size > 0) await Promise.allSettled([...this.accepted]);
+    if (this.accepted > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+      });
+    }
     clearInterval(this.reaper);
     this.reaper = undefined;
     for (const pool of this.pools.values()) {
@@ -199,6 +202,9 @@ export class RuntimeHost {
       pool.busy -= 1;
       if (env !== undefined) this.release(pool, env, key, books);
       pool.pump();
+      // Answered (its caller is resumed after this): one fewer for drain to wait for.
+      this.accepted -= 1;
+      if (this.accepted === 0) this.drained?.();
     }
   }
 

@@ -22,10 +22,10 @@ export class Invocation {
   droppedLines = 0;
   /** Whether START has been written: output now belongs to this invocation. */
   started = false;
+  /** The START line, once written. */
+  private start = '';
   timedOut = false;
   settled = false;
-  /** Stops the timeout and the memory sampling; set when the invocation is handed over. */
-  unwatch: () => void = () => undefined;
 
   constructor(
     readonly requestId: string,
@@ -36,7 +36,8 @@ export class Invocation {
   begin(preLogs: string[], version: string): string {
     this.preLogs = preLogs;
     this.started = true;
-    return startLine(this.requestId, version);
+    this.start = startLine(this.requestId, version);
+    return this.start;
   }
 
   markEnded(): void {
@@ -54,38 +55,44 @@ export class Invocation {
     // Measured on the timeout's clock: from the moment this environment accepted the invocation.
     const durationMs = (this.endedAt ?? this.invokedAt) - this.invokedAt;
     const billed = billedMs(durationMs);
-    const status = result.ok ? undefined : result.status;
-    const end = endLine(this.requestId);
-    const reportText = reportLine({
+    const { initDurationMs } = report;
+    // Built property by property, without object spreads: this runs once per invocation, and
+    // spreads of conditional literals are slow in V8. The keys keep their order of old.
+    const fields: ReportFields = {
       requestId: this.requestId,
       version: report.version,
       durationMs,
       billedMs: billed,
       memoryMb: report.memoryMb,
       maxMemoryMb: report.maxMemoryMb,
-      ...(report.initDurationMs === undefined ? {} : { initDurationMs: report.initDurationMs }),
-      ...(status === undefined ? {} : { status }),
-    });
+    };
+    if (initDurationMs !== undefined) fields.initDurationMs = initDurationMs;
+    if (!result.ok && result.status !== undefined) fields.status = result.status;
+    const end = endLine(this.requestId);
+    const reportText = reportLine(fields);
     if (this.droppedLines > 0) {
       const note = droppedLine(this.droppedLines);
       this.logs.push(note);
       written.push(note);
     }
     written.push(end, reportText);
-    const logs = [...this.preLogs, startLine(this.requestId, report.version), ...this.logs, end, reportText];
-    const common = {
-      requestId: this.requestId,
-      durationMs,
-      billedMs: billed,
-      ...(report.initDurationMs === undefined ? {} : { initDurationMs: report.initDurationMs }),
-      maxMemoryMb: report.maxMemoryMb,
-      logs,
-    };
-    this.resolve(
-      result.ok
-        ? { ...common, ok: true, payload: result.payload }
-        : { ...common, ok: false, error: result.error, cause: result.cause },
-    );
+    const logs =
+      this.preLogs.length === 0 && this.logs.length === 0
+        ? [this.start, end, reportText]
+        : [...this.preLogs, this.start, ...this.logs, end, reportText];
+    const outcome: Record<string, unknown> = { requestId: this.requestId, durationMs, billedMs: billed };
+    if (initDurationMs !== undefined) outcome['initDurationMs'] = initDurationMs;
+    outcome['maxMemoryMb'] = report.maxMemoryMb;
+    outcome['logs'] = logs;
+    if (result.ok) {
+      outcome['ok'] = true;
+      outcome['payload'] = result.payload;
+    } else {
+      outcome['ok'] = false;
+      outcome['error'] = result.error;
+      outcome['cause'] = result.cause;
+    }
+    this.resolve(outcome as unknown as InvokeOutcome);
     return written;
   }
 }

@@ -28,17 +28,15 @@ export function endLine(requestId: string): string {
 }
 
 export function reportLine(fields: ReportFields): string {
-  const parts = [
-    `REPORT RequestId: ${fields.requestId}`,
-    `Duration: ${fields.durationMs.toFixed(2)} ms`,
-    `Billed Duration: ${fields.billedMs} ms`,
-    `Memory Size: ${fields.memoryMb} MB`,
-    `Max Memory Used: ${fields.maxMemoryMb} MB`,
-  ];
-  if (fields.initDurationMs !== undefined) parts.push(`Init Duration: ${fields.initDurationMs.toFixed(2)} ms`);
-  if (fields.status?.kind === 'timeout') parts.push('Status: timeout');
-  if (fields.status?.kind === 'error') parts.push('Status: error', `Error Type: ${fields.status.errorType}`);
-  return parts.join('\t');
+  // One template, no array to join: written once per invocation.
+  let line =
+    `REPORT RequestId: ${fields.requestId}\tDuration: ${fields.durationMs.toFixed(2)} ms\t` +
+    `Billed Duration: ${fields.billedMs} ms\tMemory Size: ${fields.memoryMb} MB\t` +
+    `Max Memory Used: ${fields.maxMemoryMb} MB`;
+  if (fields.initDurationMs !== undefined) line += `\tInit Duration: ${fields.initDurationMs.toFixed(2)} ms`;
+  if (fields.status?.kind === 'timeout') line += '\tStatus: timeout';
+  if (fields.status?.kind === 'error') line += `\tStatus: error\tError Type: ${fields.status.errorType}`;
+  return line;
 }
 
 /** Lambda bills in 1 ms steps, rounding up, never less than 1 ms. */

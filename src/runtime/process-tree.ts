@@ -84,17 +84,47 @@ function signal(target: number): void {
 
 /**
  * The first process under `rootPid` that is not `wrapper` (e.g. the runtime bwrap started): the
- * one whose memory counts. Undefined while it does not exist yet.
+ * one whose memory counts. Undefined while it does not exist yet. It is looked for when an
+ * environment's runtime first asks for work, on the way to its first invocation: through each
+ * process's own list of children (`/proc/<pid>/task/<tid>/children`, a few small reads) rather
+ * than a scan of all of /proc, which on a busy machine took tens of milliseconds.
  */
 export function firstUnwrapped(rootPid: number, wrapper: string): number | undefined {
+  const children = childrenFromTasks(rootPid) === undefined ? allChildren() : childrenFromTasks;
   const queue = [rootPid];
-  const all = childrenMap();
   while (queue.length > 0) {
     const pid = queue.shift()!;
     if (pid !== rootPid && commOf(pid) !== wrapper) return pid;
-    queue.push(...(all.get(pid) ?? []));
+    queue.push(...(children(pid) ?? []));
   }
   return undefined;
+}
+
+/** The children of `pid` as its threads list them; undefined where the kernel keeps no such list. */
+function childrenFromTasks(pid: number): number[] | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  const found: number[] = [];
+  for (const task of tasks) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && task === String(pid)) return undefined;
+      continue; // a thread that just ended
+    }
+    for (const child of text.trim().split(' ')) if (child !== '') found.push(Number(child));
+  }
+  return found;
+}
+
+function allChildren(): (pid: number) => number[] | undefined {
+  const all = childrenMap();
+  return (pid) => all.get(pid);
 }
 
 function childrenMap(): Map<number, number[]> {

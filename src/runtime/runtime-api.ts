@@ -38,8 +38,11 @@ export interface Invocation {
 export interface RuntimeApiListener {
   /** The runtime asked for work; the first time, this ends its init phase. */
   next(): void;
-  /** An invocation left the queue: the runtime now holds it. */
-  delivered(invocation: Invocation): void;
+  /**
+   * An invocation left the queue: the runtime now holds it. `before`: the output our Node bootstrap
+   * had written when it asked for it (the `next` request's `Stagecraft-Output-Bytes`).
+   */
+  delivered(invocation: Invocation, before?: OutputBytes): void;
   /** `output`: bytes our Node bootstrap wrote to stdout and stderr before the result (see outputBytesOf). */
   response(requestId: string, payload: string, output?: OutputBytes): void;
   responseTooLarge(requestId: string, bytes: number): void;
@@ -82,12 +85,25 @@ export type Replier = (reply: ApiReply) => void;
 
 const NEXT_PATH = `${RUNTIME_API_PREFIX}/invocation/next`;
 const INIT_ERROR_PATH = `${RUNTIME_API_PREFIX}/init/error`;
-const RESULT_PATH = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/;
+const INVOCATION_PREFIX = `${RUNTIME_API_PREFIX}/invocation/`;
+
+/** `…/invocation/<id>/response` or `…/error`: the id (still URL-encoded) and which; string work, no regex. */
+function resultRoute(path: string): { id: string; kind: string } | undefined {
+  if (!path.startsWith(INVOCATION_PREFIX)) return undefined;
+  const slash = path.indexOf('/', INVOCATION_PREFIX.length);
+  if (slash <= INVOCATION_PREFIX.length) return undefined;
+  const kind = path.slice(slash + 1);
+  return kind === 'response' || kind === 'error'
+    ? { id: path.slice(INVOCATION_PREFIX.length, slash), kind }
+    : undefined;
+}
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const forgetNothing = (): void => undefined;
 
 export class RuntimeApi {
   private parkedNext: Replier | undefined;
+  /** The output the runtime reported with its parked `next`. */
+  private parkedOutput: OutputBytes | undefined;
   private queued: Invocation | undefined;
   private inFlight: string | undefined;
   private initDone = false;
@@ -115,16 +131,17 @@ export class RuntimeApi {
    * dead request is never answered.
    */
   handle(request: ApiRequest, reply: Replier): () => void {
-    const path = request.path.split('?')[0] ?? '';
-    if (request.method === 'GET' && path === NEXT_PATH) return this.onNext(reply);
+    const q = request.path.indexOf('?');
+    const path = q === -1 ? request.path : request.path.slice(0, q);
+    if (request.method === 'GET' && path === NEXT_PATH) return this.onNext(reply, outputBytesOf(request));
     if (request.method === 'POST' && path === INIT_ERROR_PATH) this.onInitError(request, reply);
     else {
-      const match = request.method === 'POST' ? RESULT_PATH.exec(path) : null;
-      if (match === null) {
+      const route = request.method === 'POST' ? resultRoute(path) : undefined;
+      if (route === undefined) {
         answer(reply, 404, { errorType: 'NotFound', errorMessage: `No route for ${request.method} ${path}` });
       } else {
-        const requestId = decodeURIComponent(match[1] ?? '');
-        if (match[2] === 'response') this.onResponse(requestId, request, reply);
+        const requestId = route.id.includes('%') ? decodeURIComponent(route.id) : route.id;
+        if (route.kind === 'response') this.onResponse(requestId, request, reply);
         else this.onError(requestId, request, reply);
       }
     }
@@ -135,7 +152,9 @@ export class RuntimeApi {
     const reply = this.parkedNext;
     const invocation = this.queued;
     if (reply === undefined || invocation === undefined) return;
+    const before = this.parkedOutput;
     this.parkedNext = undefined;
+    this.parkedOutput = undefined;
     this.queued = undefined;
     this.inFlight = invocation.requestId;
     const headers: Record<string, string> = {
@@ -149,10 +168,10 @@ export class RuntimeApi {
     if (invocation.cognitoIdentity !== undefined)
       headers['Lambda-Runtime-Cognito-Identity'] = invocation.cognitoIdentity;
     reply({ status: 200, headers, body: invocation.payload });
-    this.listener.delivered(invocation);
+    this.listener.delivered(invocation, before);
   }
 
-  private onNext(reply: Replier): () => void {
+  private onNext(reply: Replier, output: OutputBytes | undefined): () => void {
     if (this.parkedNext !== undefined) {
       answer(reply, 403, {
         errorType: 'InvalidStateTransition',
@@ -162,10 +181,14 @@ export class RuntimeApi {
     }
     this.initDone = true;
     this.parkedNext = reply;
+    this.parkedOutput = output;
     this.listener.next();
     this.flush();
     return () => {
-      if (this.parkedNext === reply) this.parkedNext = undefined;
+      if (this.parkedNext === reply) {
+        this.parkedNext = undefined;
+        this.parkedOutput = undefined;
+      }
     };
   }
 

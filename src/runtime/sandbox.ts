@@ -13,7 +13,7 @@
  * - Otherwise (a `provided*` runtime without bwrap, or `STAGECRAFT_SANDBOX=off`) there is none, and
  *   `up` and `invoke` say so.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -30,18 +30,40 @@ export interface SandboxChoice {
 /** Lambda's default ephemeral storage, MB. */
 export const DEFAULT_EPHEMERAL_MB = 512;
 
+/** What the trial run of bwrap runs: the namespaces and mounts every environment gets. */
+const TRIAL = ['--ro-bind', '/', '/', '--unshare-pid', '--proc', '/proc', '--dev', '/dev', 'true'];
+const TRIAL_TIMEOUT_MS = 5_000;
+
+/** The bwrap on PATH, if any (a sandbox turned off finds none). */
+function bwrapOnPath(hostEnv: NodeJS.ProcessEnv): string | undefined {
+  if (hostEnv['STAGECRAFT_SANDBOX'] === 'off') return undefined;
+  const candidates = (hostEnv['PATH'] ?? '/usr/bin:/bin').split(delimiter).map((dir) => join(dir, 'bwrap'));
+  return candidates.find((path) => existsSync(path));
+}
+
 /** Finds a working bwrap (on PATH; one trial run, since user namespaces may be disabled). */
 export function detectSandbox(hostEnv: NodeJS.ProcessEnv = process.env): SandboxChoice {
   const off = hostEnv['STAGECRAFT_SANDBOX'] === 'off';
-  if (off) return { bwrap: undefined, off };
-  const candidates = (hostEnv['PATH'] ?? '/usr/bin:/bin').split(delimiter).map((dir) => join(dir, 'bwrap'));
-  const found = candidates.find((path) => existsSync(path));
+  const found = bwrapOnPath(hostEnv);
   if (found === undefined) return { bwrap: undefined, off };
-  const trial = spawnSync(found, ['--ro-bind', '/', '/', '--unshare-pid', '--proc', '/proc', '--dev', '/dev', 'true'], {
-    stdio: 'ignore',
-    timeout: 5_000,
-  });
+  const trial = spawnSync(found, TRIAL, { stdio: 'ignore', timeout: TRIAL_TIMEOUT_MS });
   return { bwrap: trial.status === 0 ? found : undefined, off };
+}
+
+/**
+ * `detectSandbox` without blocking: the trial run (tens of milliseconds, more on a busy machine)
+ * overlaps whatever the caller does next — for `up`, opening its servers and its first
+ * environment's Runtime API — instead of holding up its start.
+ */
+export function detectSandboxSoon(hostEnv: NodeJS.ProcessEnv = process.env): Promise<SandboxChoice> {
+  const off = hostEnv['STAGECRAFT_SANDBOX'] === 'off';
+  const found = bwrapOnPath(hostEnv);
+  if (found === undefined) return Promise.resolve({ bwrap: undefined, off });
+  return new Promise((resolve) => {
+    const trial = spawn(found, TRIAL, { stdio: 'ignore', timeout: TRIAL_TIMEOUT_MS });
+    trial.once('error', () => resolve({ bwrap: undefined, off }));
+    trial.once('exit', (code) => resolve({ bwrap: code === 0 ? found : undefined, off }));
+  });
 }
 
 export function sandboxKind(choice: SandboxChoice, nodeRuntime: boolean): SandboxKind {

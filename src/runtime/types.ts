@@ -108,8 +108,8 @@ export interface ExecutionEnvironmentOptions {
   warn?: (message: string) => void;
   /** Default `http`. Ignored (always HTTP) for `provided*` runtimes. */
   transport?: RuntimeTransport;
-  /** The sandbox available (see sandbox.ts); default: detected for each environment. */
-  sandbox?: SandboxChoice;
+  /** The sandbox available (see sandbox.ts), or its detection under way; default: detected for each environment. */
+  sandbox?: SandboxChoice | Promise<SandboxChoice>;
 }
 
 export type EnvironmentState = 'new' | 'initializing' | 'ready' | 'busy' | 'dead';

@@ -14,9 +14,13 @@
  * Stagecraft handles it but writes no answer, and its frame leaves together with the `next` that
  * follows it, in one write. The Runtime API still sees the same requests in the same order — one
  * ordered stream carries both — and the bootstrap never acts on a post's answer; what it saves is
- * a round trip and a wake-up of each process per invocation. Before exiting on purpose the
- * bootstrap calls `flush`. Over HTTP each request has its own connection, so there every answer
- * is awaited.
+ * a round trip and a wake-up of each process per invocation. Every post of the bootstrap is
+ * followed by a `next` or, before it exits on purpose, by `flush` (node-bootstrap.mjs,
+ * invoke-context.mjs): no timer per invocation stands guard. Over HTTP each request has its own
+ * connection, so there every answer is awaited.
+ *
+ * `next` and every post carry `Stagecraft-Output-Bytes`, the bytes written to stdout and stderr so
+ * far, so the host knows when it has read all the output written before each (runtime-api.ts).
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -68,8 +72,6 @@ export function createPipeRuntimeClient(fd, onClosed) {
   /** Posted frames not written yet: they leave with the `next` that follows (see the file comment). */
   /** @type {Buffer[]} */
   let outbox = [];
-  /** @type {NodeJS.Timeout | undefined} */
-  let fallback;
 
   socket.unref();
   const settle = (id) => {
@@ -98,17 +100,18 @@ export function createPipeRuntimeClient(fd, onClosed) {
   socket.on('error', end);
   socket.on('close', () => end(new Error('The Runtime API pipe has closed.')));
 
-  /** Writes everything queued in one write; resolves once it is in the pipe. */
-  const flush = () => {
-    clearTimeout(fallback);
-    fallback = undefined;
-    if (outbox.length === 0 || closed !== undefined) return Promise.resolve();
+  /** Writes everything queued in one write; `done` is called once it is in the pipe. */
+  const writeOut = (done) => {
+    if (outbox.length === 0 || closed !== undefined) {
+      done?.();
+      return;
+    }
     const frames = outbox;
     outbox = [];
-    return new Promise((resolve) => {
-      socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames), () => resolve(undefined));
-    });
+    socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames), done);
   };
+  /** Resolves once everything queued is in the pipe: before the runtime exits on purpose. */
+  const flush = () => new Promise((resolve) => writeOut(() => resolve(undefined)));
   /** Queues a request; its answer will go to `entry` (a post without one gets no answer). */
   const enqueue = (method, path, body, headers, entry) => {
     const id = ++lastId;
@@ -126,16 +129,15 @@ export function createPipeRuntimeClient(fd, onClosed) {
     if (closed !== undefined) return Promise.reject(closed);
     return new Promise((resolve, reject) => {
       enqueue(method, path, body, headers, { resolve, reject });
-      void flush();
+      writeOut();
     });
   }
   /** @type {Post} */
   function post(method, path, body = '', headers = {}) {
     if (closed !== undefined) return Promise.reject(closed);
-    // No answer comes back; a closed pipe is reported through onClosed.
+    // No answer comes back; a closed pipe is reported through onClosed. It leaves with the `next`
+    // or the `flush` that follows it (see the file comment).
     enqueue(method, path, body, headers, undefined);
-    // Every post is followed by a `next` or a `flush`; this only guards against one that is not.
-    fallback ??= setTimeout(flush, 1);
     return Promise.resolve();
   }
   return runtimeApiCalls(send, post, flush);
@@ -149,12 +151,14 @@ export function createPipeRuntimeClient(fd, onClosed) {
 function runtimeApiCalls(send, post, flush) {
   const written = countOutput();
   // How much output came before the result, so the host files all of it under this invocation
-  // (it may read the result before the last of a large output); only sent when there was any.
-  const json = (text) => {
-    const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
-    if (written.stdout + written.stderr > 0) headers['Stagecraft-Output-Bytes'] = `${written.stdout},${written.stderr}`;
-    return headers;
-  };
+  // (it may read the result before the last of a large output) and, once it has read that much,
+  // settles the invocation at once instead of a turn of its event loop later.
+  const outputBytes = () => `${written.stdout},${written.stderr}`;
+  const json = (text) => ({
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Stagecraft-Output-Bytes': outputBytes(),
+  });
   // A header value must be printable ASCII; an error type is user data and may not be.
   const errorTypeHeader = (errorResponse) => String(errorResponse.errorType).replace(/[^\x20-\x7e]/g, '?');
 
@@ -163,7 +167,8 @@ function runtimeApiCalls(send, post, flush) {
     flush,
     /** Waits for the next event. */
     async next() {
-      const res = await send('GET', '/invocation/next');
+      // The output before asking: what the host shows before the next invocation's START.
+      const res = await send('GET', '/invocation/next', '', { 'Stagecraft-Output-Bytes': outputBytes() });
       if (res.status !== 200) throw new Error(`Runtime API next answered ${res.status}: ${res.body}`);
       return res;
     },
