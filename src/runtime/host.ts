@@ -284,20 +284,20 @@ export class RuntimeHost {
   }
 
   /**
-   * Starts an environment of the version if the instance has room for one and a start slot is
-   * free; it goes to the longest waiter once its init phase is over. `forWaiter`: an invocation
-   * waits for it, so it may evict the idle environment of another version that waited longest,
-   * and it takes the next free start slot if none is free now. Returns whether it started one.
+   * Starts an environment of the version if the instance has room for one (evicting the idle
+   * environment of another version that waited longest, when `evict`); it goes to the longest
+   * waiter once its init phase is over. Returns whether it started one.
    */
-  private startEnvironment(pool: FunctionPool, key: string, books: VersionBooks, forWaiter = false): boolean {
+  private startEnvironment(pool: FunctionPool, key: string, books: VersionBooks, evict = false): boolean {
     const fn = books.fn;
     if (fn === undefined) return false;
+    // Every start slot taken: an invocation (`evict`: one waits) gets the next one that frees.
     if (this.gate.full) {
-      if (forWaiter) this.gate.wait(pool, () => this.balance(pool));
+      if (evict) this.gate.wait(pool, () => this.balance(pool));
       return false;
     }
     if (pool.environments.size >= pool.limit) {
-      const room = forWaiter ? pool.roomForNew() : { ok: false };
+      const room = evict ? pool.roomForNew() : { ok: false };
       if (!room.ok) return false;
       if (room.evicted !== undefined) this.retire(pool, room.evicted);
     }
