@@ -33,7 +33,9 @@ function parseArgs(argv) {
     else if (argv[i] === '--no-build') options.build = false;
     else if (argv[i] === '--only') options.only = new Set((argv[++i] ?? '').split(','));
     else {
-      console.error(`bench:check: unknown argument ${argv[i]}\nusage: bench-check.mjs [--update] [--only a,b] [--no-build]`);
+      console.error(
+        `bench:check: unknown argument ${argv[i]}\nusage: bench-check.mjs [--update] [--only a,b] [--no-build]`,
+      );
       process.exit(2);
     }
   }
@@ -70,7 +72,11 @@ function runBench(bench) {
       const json = lastJson(stdout);
       // A bench exits 1 when it misses its own target: that is for its check values to say, not a crash.
       if (json === undefined)
-        resolve({ status: 'error', seconds, detail: `${script} exited ${signal ?? code} without a JSON result\n${stderr.slice(-2000)}` });
+        resolve({
+          status: 'error',
+          seconds,
+          detail: `${script} exited ${signal ?? code} without a JSON result\n${stderr.slice(-2000)}`,
+        });
       else if (json.check === undefined || typeof json.check !== 'object') resolve({ status: 'no check', seconds });
       else resolve({ status: 'ok', seconds, check: json.check });
     });
@@ -81,7 +87,8 @@ function runBench(bench) {
 function compare(value, entry) {
   const tolerance = entry.tolerance ?? DEFAULT_TOLERANCE;
   const base = entry.value;
-  if (typeof value !== 'number' || !Number.isFinite(value)) return { change: undefined, verdict: 'FAIL (not a number)' };
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return { change: undefined, verdict: 'FAIL (not a number)' };
   if (base === 0) {
     const worse = entry.better === 'lower' ? value > 0 : value < 0;
     return { change: undefined, verdict: worse ? 'FAIL' : 'ok' };
@@ -94,7 +101,14 @@ function table(rows) {
   const header = ['bench', 'check', 'better', 'baseline', 'now', 'worse by', 'verdict'];
   const cells = [header, ...rows.map((row) => header.map((key) => String(row[key] ?? '')))];
   const widths = header.map((_, i) => Math.max(...cells.map((cell) => cell[i].length)));
-  return cells.map((cell) => cell.map((text, i) => text.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((cell) =>
+      cell
+        .map((text, i) => text.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const options = parseArgs(process.argv.slice(2));
@@ -124,7 +138,13 @@ for (const bench of BENCHES) {
   for (const [name, value] of Object.entries(result.check)) {
     const entry = baseline.benches?.[bench.name]?.[name];
     if (entry === undefined) {
-      rows.push({ bench: bench.name, check: name, better: guessBetter(name), now: value, verdict: 'new (no baseline)' });
+      rows.push({
+        bench: bench.name,
+        check: name,
+        better: guessBetter(name),
+        now: value,
+        verdict: 'new (no baseline)',
+      });
       continue;
     }
     const { change, verdict } = compare(value, entry);
@@ -141,7 +161,9 @@ for (const bench of BENCHES) {
   }
 }
 console.log(table(rows));
-console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after; ${cpus().length} cores`);
+console.log(
+  `load average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after; ${cpus().length} cores`,
+);
 
 if (options.update) {
   const benches = { ...baseline.benches };
@@ -149,7 +171,10 @@ if (options.update) {
     benches[bench] = Object.fromEntries(
       Object.entries(check).map(([name, value]) => {
         const old = baseline.benches?.[bench]?.[name];
-        return [name, { value, better: old?.better ?? guessBetter(name), ...(old?.tolerance ? { tolerance: old.tolerance } : {}) }];
+        return [
+          name,
+          { value, better: old?.better ?? guessBetter(name), ...(old?.tolerance ? { tolerance: old.tolerance } : {}) },
+        ];
       }),
     );
   }

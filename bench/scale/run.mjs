@@ -6,12 +6,12 @@
 // Usage: npm run build && node bench/scale/run.mjs [functions=1,10,50] [environments=3] [burst=200]
 //        [--idle-timeout 5s] [--runs N]  (N starts of each app, the median reported)
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { functionName, generateApp } from '../lib/app.mjs';
+import { freePorts, tree, treeCpuSeconds } from '../lib/system.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', '..', 'dist', 'cli', 'main.js');
@@ -42,55 +42,6 @@ function stagecraft(app, ...args) {
   const result = spawnSync(process.execPath, [cli, ...args, '--json', '--dir', app], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`stagecraft ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
   return JSON.parse(result.stdout);
-}
-
-const portFree = (port) =>
-  new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-async function freePorts(n) {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    if ((await Promise.all(Array.from({ length: n }, (_, i) => portFree(base + i)))).every(Boolean)) return base;
-  }
-}
-
-/** A process and all its descendants (Linux /proc). */
-function treePids(pid) {
-  const children = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      /* gone */
-    }
-  }
-  const pids = [];
-  const visit = (p) => {
-    pids.push(p);
-    for (const child of children.get(p) ?? []) visit(child);
-  };
-  visit(pid);
-  return pids;
-}
-
-/** Processes and RSS (MB) of a process tree. */
-function tree(pid) {
-  let kb = 0;
-  const pids = treePids(pid);
-  for (const p of pids) {
-    try {
-      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      kb += rss ? Number(rss[1]) : 0;
-    } catch {
-      /* gone */
-    }
-  }
-  return { processes: pids.length, rssMb: Math.round(kb / 1024) };
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -141,7 +92,8 @@ async function reaped(pid, admin, from, limitMs = 120_000) {
   const deadline = Date.now() + limitMs;
   while (Date.now() < deadline) {
     const stats = await functionStats(admin);
-    if (stats.every((s) => s.environments === 0)) return { afterMs: Math.round(performance.now() - from), ...tree(pid) };
+    if (stats.every((s) => s.environments === 0))
+      return { afterMs: Math.round(performance.now() - from), ...tree(pid) };
     await sleep(100);
   }
   return { afterMs: null, ...tree(pid) };
@@ -182,7 +134,9 @@ async function burst(base, count, envs, size) {
   const urls = [];
   for (let i = 0; i < size; i++) {
     const instance = i % (count * envs.length);
-    urls.push(`http://127.0.0.1:${base + 1 + (instance % envs.length)}/${functionName(Math.floor(instance / envs.length))}`);
+    urls.push(
+      `http://127.0.0.1:${base + 1 + (instance % envs.length)}/${functionName(Math.floor(instance / envs.length))}`,
+    );
   }
   const started = performance.now();
   const results = await Promise.all(
@@ -258,7 +212,10 @@ async function measure(count, envs, { withBurst }) {
     };
     if (withBurst) {
       const burstStarted = performance.now();
+      const cpuBefore = treeCpuSeconds(up.child.pid);
       result.burst = await burst(port, count, envs, burstSize);
+      // What the burst cost the machine, whatever else ran on it: up, its runtimes and their sandboxes.
+      result.burst.cpuSeconds = Number((treeCpuSeconds(up.child.pid) - cpuBefore).toFixed(1));
       result.afterBurst = tree(up.child.pid);
       if (idleTimeout !== 'none') result.reaped = await reaped(up.child.pid, admin, burstStarted + result.burst.wallMs);
     }

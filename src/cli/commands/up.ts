@@ -9,13 +9,7 @@ import { DEFAULT_PREWARM } from '../../providers/index.js';
 import { scheduleBackups } from '../../state/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
-import {
-  parsePoolPolicy,
-  parsePort,
-  requireLocalProvider,
-  startLocalRuntime,
-  untilStopped,
-} from '../local-runtime.js';
+import { parsePoolPolicy, parsePort, requireLocalProvider, startLocalRuntime, untilStopped } from '../local-runtime.js';
 
 export const DEFAULT_PORT = 4600;
 
