@@ -17,7 +17,7 @@ const DEFAULT_TOLERANCE = 0.2;
 /** Each bench with the arguments of its short run; `scripts` lists where it may live (the first present runs). */
 const BENCHES = [
   { name: 'gateway', scripts: ['bench/gateway/run.mjs'], args: ['2'] },
-  { name: 'scale', scripts: ['bench/scale/run.mjs'], args: ['50', '3', '200', '--idle-timeout', '3s'] },
+  { name: 'scale', scripts: ['bench/scale/run.mjs'], args: ['50', '3', '200', '--idle-timeout', '10s', '--runs', '3'] },
   { name: 'build', scripts: ['bench/build/run.mjs'], args: ['50', '2'] },
   { name: 'dev', scripts: ['bench/dev/run.mjs'], args: ['50', '5', '2'] },
   { name: 'aws', scripts: ['bench/aws/run.mjs', 'bench/aws-promote/run.mjs', 'bench/promote-aws/run.mjs'], args: [] },

@@ -4,7 +4,7 @@
 // RSS), a burst of concurrent requests spread over every instance, and the tree once idle
 // environments are reaped. Baseline in the same run: one function in one environment.
 // Usage: npm run build && node bench/scale/run.mjs [functions=1,10,50] [environments=3] [burst=200]
-//        [--idle-timeout 5s] [--runs N]  (N starts of each app, the median reported)
+//        [--idle-timeout 15s] [--runs N]  (N starts of each app, the median reported)
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -25,7 +25,7 @@ for (let i = 2; i < process.argv.length; i++) {
 const counts = (positional[0] ?? '1,10,50').split(',').map(Number);
 const envCount = Number(positional[1] ?? 3);
 const burstSize = Number(positional[2] ?? 200);
-const idleTimeout = flags.get('idle-timeout') ?? '5s';
+const idleTimeout = flags.get('idle-timeout') ?? '15s';
 const runs = Number(flags.get('runs') ?? 1);
 const ENVS = ['dev', 'staging', 'prod', 'qa', 'perf', 'demo'].slice(0, envCount);
 
@@ -246,6 +246,7 @@ const summary = {
     idleRssMb: largest.idle.rssMb,
     burstErrors: largest.burst.errors,
     burstWallMs: largest.burst.wallMs,
+    burstCpuSeconds: largest.burst.cpuSeconds,
   },
 };
 summary.pass = startRatio <= 1.5 && largest.idle.rssMb <= 400 && largest.burst.errors === 0;
