@@ -135,6 +135,8 @@ for (const bench of BENCHES) {
     continue;
   }
   measured[bench.name] = result.check;
+  for (const name of Object.keys(baseline.benches?.[bench.name] ?? {}))
+    if (!(name in result.check)) rows.push({ bench: bench.name, check: name, verdict: 'no longer measured' });
   for (const [name, value] of Object.entries(result.check)) {
     const entry = baseline.benches?.[bench.name]?.[name];
     if (entry === undefined) {
