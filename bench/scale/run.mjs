@@ -62,8 +62,15 @@ async function firstOk(url, started, died) {
 
 /** The `functions` of up's status: each instance's environments and how many are idle. */
 async function functionStats(admin) {
-  const response = await fetch(`${admin}/api/status`);
-  return (await response.json()).functions ?? [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await fetch(`${admin}/api/status`);
+      return (await response.json()).functions ?? [];
+    } catch (error) {
+      // A keep-alive socket the server closed between two polls is not an answer: ask again.
+      if (attempt === 5) throw error;
+    }
+  }
 }
 
 /**
