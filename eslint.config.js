@@ -11,6 +11,7 @@ export default tseslint.config(
       '**/.stagecraft/**',
       'coverage/**',
       '.tmp-apps/**',
+      'bench/*/.app*/**',
       '**/fixtures/**/node_modules/**',
     ],
   },

@@ -9,11 +9,12 @@
 // Usage: node bench/gateway/run.mjs [seconds per run, default 10]
 import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { treePids } from '../lib/system.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', '..', 'dist', 'cli', 'main.js');
@@ -52,27 +53,6 @@ async function firstOk(url, started) {
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-/** A process and all its descendants (Linux /proc), the process first. */
-function treePids(pid) {
-  const children = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      /* gone */
-    }
-  }
-  const pids = [];
-  const visit = (p) => {
-    pids.push(p);
-    for (const child of children.get(p) ?? []) visit(child);
-  };
-  visit(pid);
-  return pids;
 }
 
 /** RSS of a process and all its descendants, in MB. */

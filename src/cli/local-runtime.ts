@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { StagecraftError } from '../errors.js';
-import { withEphemeral } from '../manifest/index.js';
+import { parseDuration, withEphemeral } from '../manifest/index.js';
 import { LocalPlatform, removeUpFile, writeUpFile } from '../providers/index.js';
 import { FileLogSink, RuntimeHost } from '../runtime/index.js';
 import type { OpenedApp } from './app.js';
@@ -12,6 +12,21 @@ import { loginLink, wireDashboard } from './dashboard.js';
 import type { Output } from './output.js';
 
 export type RuntimeUrls = Awaited<ReturnType<LocalPlatform['start']>>;
+
+/**
+ * How long an idle execution environment is kept before it is stopped. Lambda keeps them for
+ * minutes, not documented; locally a runtime process holds ~60 MB, so an app of many functions
+ * gives its memory back after a minute without traffic, and the next request is a cold start.
+ */
+export const DEFAULT_IDLE_MS = 60_000;
+
+/** The environment pool's policy (`up --idle-timeout`, `--prewarm`). */
+export interface PoolPolicy {
+  /** Default DEFAULT_IDLE_MS. */
+  idleMs?: number;
+  /** Routed functions started before their first request; default DEFAULT_PREWARM (providers). */
+  prewarm?: number;
+}
 
 export interface RunningRuntime {
   platform: LocalPlatform;
@@ -34,6 +49,30 @@ export function requireLocalProvider(app: OpenedApp, command: string): void {
   );
 }
 
+/** `--idle-timeout` (a duration: `30s`, `5m`) and `--prewarm` (a count) of `up`. */
+export function parsePoolPolicy(options: { idleTimeout?: string; prewarm?: string }): PoolPolicy {
+  const policy: PoolPolicy = {};
+  if (options.idleTimeout !== undefined) {
+    const ms = parseDuration(options.idleTimeout);
+    if (ms === undefined || ms < 100)
+      throw new StagecraftError(
+        'ARGUMENT_INVALID',
+        `--idle-timeout must be a duration of at least 100ms, such as 30s or 5m, got "${options.idleTimeout}"`,
+      );
+    policy.idleMs = ms;
+  }
+  if (options.prewarm !== undefined) {
+    const count = Number(options.prewarm);
+    if (!Number.isInteger(count) || count < 0)
+      throw new StagecraftError(
+        'ARGUMENT_INVALID',
+        `--prewarm must be a whole number of functions, 0 or more, got "${options.prewarm}"`,
+      );
+    policy.prewarm = count;
+  }
+  return policy;
+}
+
 export function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65_000) {
@@ -43,9 +82,18 @@ export function parsePort(text: string): number {
 }
 
 /** Opens the gateways and the dashboard on `port` and up, and writes the up file other commands read. */
-export async function startLocalRuntime(app: OpenedApp, out: Output, port: number): Promise<RunningRuntime> {
+export async function startLocalRuntime(
+  app: OpenedApp,
+  out: Output,
+  port: number,
+  policy: PoolPolicy = {},
+): Promise<RunningRuntime> {
   const logSink = new FileLogSink(join(app.loaded.appDir, '.stagecraft', 'logs'));
-  const host = new RuntimeHost({ logSink, warn: (message) => out.warn(message) });
+  const host = new RuntimeHost({
+    logSink,
+    warn: (message) => out.warn(message),
+    idleMs: policy.idleMs ?? DEFAULT_IDLE_MS,
+  });
   let urls: RuntimeUrls | undefined;
   // Ephemeral environments get their gateways after the chain's, oldest first.
   const loaded = { ...app.loaded, manifest: withEphemeral(app.loaded.manifest, app.store.environments.list()) };
@@ -57,6 +105,7 @@ export async function startLocalRuntime(app: OpenedApp, out: Output, port: numbe
     port,
     warn: (message) => out.warn(message),
     secrets: app.secrets,
+    ...(policy.prewarm === undefined ? {} : { prewarm: policy.prewarm }),
   });
   const { dashboard, token } = wireDashboard(app, out, {
     urls: () => urls?.environments ?? [],
@@ -65,6 +114,7 @@ export async function startLocalRuntime(app: OpenedApp, out: Output, port: numbe
       ...(await (await import('../promotion/index.js')).appStatus(app)),
       urls,
       functions: host.stats(),
+      starts: host.starts(),
     }),
     sync: () => platform.refreshAliases(),
   });

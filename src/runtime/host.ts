@@ -14,6 +14,9 @@
  *   are the same either way: they count invocations, not processes.
  * - `prewarm` starts an environment before the first invocation, as Lambda's proactive
  *   initialization may (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
+ * - At most `maxStarting` environments are in their init phase at once, every function together
+ *   (start-gate.ts): a burst over many functions queues its cold starts, an invocation's before any
+ *   prewarm, rather than starting them all at once on two cores.
  * - At most `concurrency` invocations of an instance run at once, all its versions together;
  *   more wait in a FIFO queue of `maxQueuePerFunction`, and beyond that are throttled, as Lambda
  *   throttles (`TooManyRequestsException`, "Rate Exceeded."). The queue is a local nicety: Lambda
@@ -35,6 +38,7 @@ import { newRequestId } from './ids.js';
 import { assertJson } from './invocation.js';
 import { assertPayloadSize } from './payload-limits.js';
 import { detectSandboxSoon, type SandboxChoice } from './sandbox.js';
+import { StartGate } from './start-gate.js';
 import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { choosePythonBinary } from './python-binary.js';
@@ -76,6 +80,11 @@ export interface RuntimeHostOptions {
   scaleOutAfterMs?: number;
   /** Default: detected once (bwrap on PATH, or Node's permission model); see sandbox.ts. */
   sandbox?: SandboxChoice;
+  /**
+   * Environments in their init phase at once, every function together; more wait their turn
+   * (invocations first, then prewarms). Default: the machine's available parallelism.
+   */
+  maxStarting?: number;
 }
 
 /** The stats of one function instance. */
@@ -101,6 +110,7 @@ export class RuntimeHost {
   private readonly maxQueue: number;
   private readonly idleMs: number;
   private readonly atOnce: number;
+  private readonly gate: StartGate;
   /** Detected once for every environment the host starts, while the host's owner goes on starting. */
   readonly sandbox: SandboxChoice | Promise<SandboxChoice>;
 
@@ -108,6 +118,7 @@ export class RuntimeHost {
     this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.atOnce = Math.max(1, options.scaleOutAtOnce ?? availableParallelism());
+    this.gate = new StartGate(Math.max(1, Math.floor(options.maxStarting ?? availableParallelism())));
     this.sandbox = options.sandbox ?? detectSandboxSoon(options.hostEnv);
   }
 
@@ -149,12 +160,18 @@ export class RuntimeHost {
     return [...this.pools.values()].map((pool) => pool.stats());
   }
 
+  /** Environments in their init phase now, every function together, and starts waiting for a slot. */
+  starts(): { starting: number; waiting: number } {
+    return { starting: this.gate.starting, waiting: this.gate.waiting };
+  }
+
   /**
    * Refuses new invocations, lets those accepted (running and queued) finish, then stops every
    * runtime process and flushes the log sink. For SIGINT / SIGTERM.
    */
   async drain(): Promise<void> {
     this.draining = true;
+    this.gate.dropPrewarms(); // invocations waiting for a start slot keep theirs: they were accepted
     if (this.accepted > 0) {
       await new Promise<void>((resolve) => {
         this.drained = resolve;
@@ -210,10 +227,15 @@ export class RuntimeHost {
 
   /**
    * Starts one environment of `fn` ahead of its first invocation, unless the version already has
-   * one (idle, busy or starting) or the instance is at its concurrency in environments.
+   * one (idle, busy or starting) or the instance is at its concurrency in environments. With every
+   * start slot taken it waits for one, behind every invocation that waits.
    */
   prewarm(fn: HostedFunction): void {
     if (this.draining) return;
+    if (this.gate.full) {
+      this.gate.later(() => this.prewarm(fn));
+      return;
+    }
     const pool = this.poolOf(fn.functionName);
     pool.limit = Math.max(1, Math.floor(fn.concurrency));
     const key = this.versionKey(fn);
@@ -275,11 +297,17 @@ export class RuntimeHost {
   private startEnvironment(pool: FunctionPool, key: string, books: VersionBooks, evict = false): boolean {
     const fn = books.fn;
     if (fn === undefined) return false;
+    // Every start slot taken: an invocation (`evict`: one waits) gets the next one that frees.
+    if (this.gate.full) {
+      if (evict) this.gate.wait(pool, () => this.balance(pool));
+      return false;
+    }
     if (pool.environments.size >= pool.limit) {
       const room = evict ? pool.roomForNew() : { ok: false };
       if (!room.ok) return false;
       if (room.evicted !== undefined) this.retire(pool, room.evicted);
     }
+    this.gate.take();
     const kind = runtimeKind(fn.runtime);
     const env = new ExecutionEnvironment(fn, {
       transport: this.options.transport ?? 'pipe',
@@ -297,6 +325,7 @@ export class RuntimeHost {
       books.starting -= 1;
       if (env.state === 'ready') pool.lastInitMs = performance.now() - began;
       this.available(pool, env, key, books);
+      this.gate.give(); // after the environment found its waiter: a start for it is not due any more
     };
     env.start().then(initialized, initialized);
     return true;

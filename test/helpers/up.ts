@@ -36,9 +36,10 @@ export async function freePortBlock(count: number): Promise<number> {
   throw new Error('no free block of ports');
 }
 
+/** `args`: more options of `up` (`--prewarm 0`, `--idle-timeout 1s`). */
 export async function startUp(
   dir: string,
-  options: { ports?: number; env?: Record<string, string> } = {},
+  options: { ports?: number; env?: Record<string, string>; args?: string[] } = {},
 ): Promise<RunningUp> {
   // The block is probed free, then bound by `up`: another test file running at the same time may
   // bind one of its ports in between. Only that failure is retried, on a fresh block.
@@ -53,9 +54,13 @@ export async function startUp(
 
 class PortTaken extends Error {}
 
-async function startUpOnce(dir: string, options: { ports?: number; env?: Record<string, string> }): Promise<RunningUp> {
+async function startUpOnce(
+  dir: string,
+  options: { ports?: number; env?: Record<string, string>; args?: string[] },
+): Promise<RunningUp> {
   const port = await freePortBlock(options.ports ?? 6);
-  const child = spawn(process.execPath, [CLI, 'up', '--json', '--port', String(port), '--dir', dir], {
+  const args = ['up', '--json', '--port', String(port), '--dir', dir, ...(options.args ?? [])];
+  const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, NO_COLOR: '1', STAGECRAFT_ACTOR: 'test-runner', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -5,12 +5,20 @@
  */
 import type { Command } from 'commander';
 import { StagecraftError } from '../../errors.js';
+import { DEFAULT_PREWARM } from '../../providers/index.js';
 import { scheduleBackups } from '../../state/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';
-import { parsePort, requireLocalProvider, startLocalRuntime, untilStopped } from '../local-runtime.js';
+import { parsePoolPolicy, parsePort, requireLocalProvider, startLocalRuntime, untilStopped } from '../local-runtime.js';
 
 export const DEFAULT_PORT = 4600;
+
+interface UpOptions {
+  port: string;
+  backupEvery: string;
+  idleTimeout?: string;
+  prewarm?: string;
+}
 
 export function registerUp(program: Command): void {
   withCommonOptions(
@@ -18,9 +26,12 @@ export function registerUp(program: Command): void {
   )
     .option('--port <port>', 'the admin port P; gateways listen on P+1 and up', String(DEFAULT_PORT))
     .option('--backup-every <minutes>', 'back up the state database at most this often while up runs', '10')
-    .action((options: CommonOptions & { port: string; backupEvery: string }) =>
+    .option('--idle-timeout <duration>', 'stop an execution environment idle this long (default 1m)')
+    .option('--prewarm <count>', `routed functions to start before their first request (default ${DEFAULT_PREWARM})`)
+    .action((options: CommonOptions & UpOptions) =>
       execute(options, async (out) => {
         const port = parsePort(options.port);
+        const policy = parsePoolPolicy(options);
         const backupEvery = Number(options.backupEvery);
         if (!(backupEvery > 0))
           throw new StagecraftError(
@@ -30,7 +41,7 @@ export function registerUp(program: Command): void {
         await withApp(options.dir, out, async (app) => {
           requireLocalProvider(app, 'up');
           const stopped = untilStopped();
-          const runtime = await startLocalRuntime(app, out, port);
+          const runtime = await startLocalRuntime(app, out, port, policy);
           out.result({ ...runtime.urls, login: runtime.login, pid: process.pid }, (r) =>
             [
               `${app.loaded.manifest.app} is up (pid ${r.pid}); Ctrl-C stops it`,

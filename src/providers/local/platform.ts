@@ -4,6 +4,7 @@
  * environments, a table server per environment, queue pollers and schedules on `live`. The
  * dashboard on P is `up`'s to wire. Everything is resolved through `live`/`smoke` aliases at request time.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
@@ -34,7 +35,20 @@ export interface PlatformOptions {
   warn: (message: string) => void;
   /** Opens the secrets a version pinned when its first execution environment starts. */
   secrets?: VersionSecrets;
+  /**
+   * How many routed functions get an environment started before their first request, in the
+   * chain's order (its first environment first); the rest start on first use. Default:
+   * DEFAULT_PREWARM.
+   */
+  prewarm?: number;
 }
+
+/**
+ * Prewarmed environments by default: as many as the machine starts at once (its cores), at most
+ * four — an app of one or two functions is warm when `up` opens, and a large app does not start
+ * (and keep) a runtime process per function and environment before anyone asks.
+ */
+export const DEFAULT_PREWARM = Math.min(4, availableParallelism());
 
 export interface PlatformUrls {
   dashboard: string;
@@ -154,19 +168,24 @@ export class LocalPlatform {
   }
 
   /**
-   * One execution environment per function a gateway routes to, started now so that its cold
-   * start overlaps opening the gateways instead of delaying the first request.
+   * One execution environment for each of the first `prewarm` functions a gateway routes to (the
+   * chain's first environment first), started now so that their cold start overlaps opening the
+   * gateways instead of delaying the first request. The others start on their first request.
    */
   private prewarm(): void {
+    let left = this.options.prewarm ?? DEFAULT_PREWARM;
     for (const [env, { stage }] of this.stages) {
       for (const fn of new Set(stage.routes.map((route) => route.function))) {
+        if (left <= 0) return;
         let hosted: HostedFunction | undefined;
         try {
           hosted = this.hostedFunction(env, fn, 'live');
         } catch {
           continue; // cannot start (its secrets cannot be opened): its first request says why
         }
-        if (hosted) this.options.host.prewarm(hosted);
+        if (!hosted) continue;
+        this.options.host.prewarm(hosted);
+        left -= 1;
       }
     }
   }

@@ -30,6 +30,8 @@ export interface VersionResolverOptions {
 export class VersionResolver {
   private aliases = new Map<string, AliasRecord>();
   private readonly versions = new Map<string, ResolvedVersion>();
+  /** Artifacts unpacked and checked by this resolver: an app's environments share one per function. */
+  private readonly trees = new Map<string, string>();
   private dataVersion = -1;
   private timer: NodeJS.Timeout | undefined;
 
@@ -86,7 +88,13 @@ export class VersionResolver {
       if (!version) return undefined;
       const onTampered = (dir: string, problem: string): void =>
         this.options.warn?.(`${dir}: ${problem}; unpacked again from its artifact`);
-      resolved = { version, codeDir: this.options.artifacts.extract(version.sha256, { onTampered }) };
+      // Checked once per artifact, not once per environment that runs it (hashing a tree of megabytes).
+      let codeDir = this.trees.get(version.sha256);
+      if (codeDir === undefined) {
+        codeDir = this.options.artifacts.extract(version.sha256, { onTampered });
+        this.trees.set(version.sha256, codeDir);
+      }
+      resolved = { version, codeDir };
       this.versions.set(key, resolved);
     }
     return resolved;
