@@ -77,16 +77,25 @@ function start(command, port, onLine) {
   };
 }
 
-/** Fetches until the body carries `marker`; the bound turns a hang into a failure, it never decides a result. */
+/** Wall-clock ms with a fraction, comparable with the times `dev` reports. */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Fetches, back to back (no interval: the poll's resolution is one request's round trip), until
+ * the body carries `marker`; returns when that answer arrived and how many polls it took. The
+ * bound turns a hang into a failure, it never decides a result.
+ */
 async function firstNewResponse(url, marker) {
   const deadline = Date.now() + 60_000;
+  let polls = 0;
   while (Date.now() < deadline) {
+    polls += 1;
     // A keep-alive socket the server closes between requests is not an answer: ask again.
     const body = await fetch(url).then(
       (response) => response.text(),
       () => '',
     );
-    if (body.includes(marker)) return;
+    if (body.includes(marker)) return { at: epochNow(), polls };
   }
   throw new Error(`${url} never answered with ${marker}`);
 }
@@ -123,13 +132,15 @@ const startMs = performance.now() - startedAt;
 const devTimes = [];
 const rebuiltCounts = [];
 const reloads = [];
+const phases = [];
 for (let edit = 0; edit < edits; edit++) {
   const i = (edit * 7) % count;
   const marker = `dev-${edit}-${Date.now()}`;
   const seen = events.length;
   const t0 = performance.now();
+  const writeAt = epochNow();
   writeFileSync(join(app, 'src', `${name(i)}.ts`), source(i, marker));
-  await firstNewResponse(`${url}/${name(i)}`, marker);
+  const answer = await firstNewResponse(`${url}/${name(i)}`, marker);
   devTimes.push(performance.now() - t0);
   // The reload event may trail the response by a moment; wait for it to count what was rebundled.
   while (!events.slice(seen).some((event) => event.event === 'reload'))
@@ -137,6 +148,14 @@ for (let edit = 0; edit < edits; edit++) {
   const reload = events.slice(seen).find((event) => event.event === 'reload');
   rebuiltCounts.push(reload.rebuilt.length);
   reloads.push(reload);
+  phases.push({
+    // From the write to the watcher's first event, measured across the two processes' clocks.
+    watchMs: reload.changedAt - writeAt,
+    ...reload.phases,
+    // From `live` moving to the answer: the request's own time, plus the poll in flight when live moved.
+    answerMs: answer.at - reload.liveAt,
+    polls: answer.polls,
+  });
   if (reload.rebuilt.join() !== name(i))
     throw new Error(`edit ${edit} rebundled ${reload.rebuilt.join(', ')}, not only ${name(i)}`);
 }
@@ -188,6 +207,19 @@ const summary = {
       reloads.map((r) => r.publishMs),
       0.5,
     ),
+    // Each phase from the write to the answer, p50 over the edits (see DevPhases in src/cli/dev-loop.ts).
+    phasesP50: Object.fromEntries(
+      Object.keys(phases[0] ?? {}).map((key) => [
+        key,
+        Number(
+          percentile(
+            phases.map((p) => p[key] ?? 0),
+            0.5,
+          ).toFixed(1),
+        ),
+      ]),
+    ),
+    phasesByEdit: phases.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Math.round(v)]))),
   },
   byHand: {
     p50: Math.round(percentile(handTimes, 0.5)),

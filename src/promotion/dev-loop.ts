@@ -61,6 +61,11 @@ export function devEnvironment(ctx: AppContext, requested?: string): DevEnvironm
 export interface DevPublishOptions {
   /** Run the manifest's smoke tests against `smoke` before `live` moves. */
   smoke?: boolean;
+  /**
+   * Called with the versions just published, before any traffic reaches them: the running
+   * runtime starts their execution environments here. A throw keeps `live` where it was.
+   */
+  warm?: (versions: Record<string, number>) => Promise<void>;
 }
 
 export interface DevPublished {
@@ -126,6 +131,7 @@ export async function publishDev(
       );
     }
   };
+  await options.warm?.(versions);
   let smoke: SmokeResult[] = [];
   if (options.smoke === true && manifest.smoke.length > 0) {
     await move('smoke');
