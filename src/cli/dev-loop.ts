@@ -161,7 +161,9 @@ export class DevLoop {
       const kept = new Set(built.failed?.functions);
       const rebuilt = built.functions.filter((fn) => !fn.cached).map((fn) => fn.function);
       const changed = built.functions
-        .filter((fn) => !kept.has(fn.function) && (manifestChanged || this.artifacts.get(fn.function)?.sha256 !== fn.sha256))
+        .filter(
+          (fn) => !kept.has(fn.function) && (manifestChanged || this.artifacts.get(fn.function)?.sha256 !== fn.sha256),
+        )
         .map((fn) => fn.function);
       if (changed.length === 0) return;
       markDevRelease(this.ctx, built.release, env);
@@ -172,13 +174,15 @@ export class DevLoop {
         smoke: this.options.smoke,
         warm: async (versions) => {
           publishedAt = performance.now();
-          if (runtime) await warmAll(runtime, env, versions);
+          const failed = runtime ? await warmAll(runtime, env, versions) : [];
           warmedAt = performance.now();
+          for (const { error } of failed) this.fail(trigger, error);
+          return failed.map(({ fn }) => fn);
         },
       });
       if (published.live) {
         for (const fn of built.functions) {
-          if (!changed.includes(fn.function)) continue;
+          if (!(fn.function in published.versions)) continue;
           this.artifacts.set(fn.function, { sha256: fn.sha256, size: fn.size });
         }
         runtime?.refreshAliases();
@@ -257,19 +261,28 @@ export class DevLoop {
 
 /**
  * Starts the execution environment of every new version at once and waits for their init. An
- * init error is the new code's fault: it is reported with its stack, and `live` stays.
+ * init error is the new code's fault: returned with its stack, so that its `live` stays.
  */
-async function warmAll(runtime: DevRuntime, env: string, versions: Record<string, number>): Promise<void> {
+async function warmAll(
+  runtime: DevRuntime,
+  env: string,
+  versions: Record<string, number>,
+): Promise<{ fn: string; error: StagecraftError }[]> {
   const results = await Promise.all(
     Object.entries(versions).map(async ([fn, version]) => ({ fn, warm: await runtime.warmVersion(env, fn, version) })),
   );
-  const failed = results.filter((result) => result.warm.initError !== undefined);
-  if (failed.length === 0) return;
-  throw new StagecraftError(
-    'INVOKE_FAILED',
-    failed
-      .map(({ fn, warm }) => `${fn}: init failed: ${warm.initError?.errorType}: ${warm.initError?.errorMessage}`)
-      .join('; '),
-    { details: failed.flatMap(({ warm }) => (warm.initError?.stackTrace ?? []).slice(0, 5)) },
+  return results.flatMap(({ fn, warm }) =>
+    warm.initError === undefined
+      ? []
+      : [
+          {
+            fn,
+            error: new StagecraftError(
+              'INVOKE_FAILED',
+              `${fn}: the new code failed to start: ${warm.initError.errorType}: ${warm.initError.errorMessage}`,
+              { details: (warm.initError.stackTrace ?? []).slice(0, 5) },
+            ),
+          },
+        ],
   );
 }

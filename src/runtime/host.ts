@@ -39,14 +39,7 @@ import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { choosePythonBinary } from './python-binary.js';
 import { runtimeKind } from './runtime-command.js';
-import type {
-  FunctionSpec,
-  InvokeOptions,
-  InvokeOutcome,
-  LambdaError,
-  NodeBinary,
-  RuntimeTransport,
-} from './types.js';
+import type { FunctionSpec, InvokeOptions, InvokeOutcome, LambdaError, NodeBinary, RuntimeTransport } from './types.js';
 
 /** One function version as the host runs it; its instance is `functionName`. */
 export interface HostedFunction extends FunctionSpec {
