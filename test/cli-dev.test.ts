@@ -149,11 +149,11 @@ describe('stagecraft dev', () => {
     const running = dev as RunningDev;
     // The start was built from the committed tree: that release may go down the chain.
     const clean = running.events[0]?.release ?? '';
-    const promoted = await runCli(['promote', '--release', clean, '--json', '--dir', dir]);
-    expect(promoted.code, promoted.stderr).toBe(0);
-    // dev keeps working after it.
+    // An edit at the same moment: dev reloads while the promotion runs, and neither disturbs the other.
     const seen = running.events.length;
     write('src/other.ts', handler('other v2'));
+    const promoted = await runCli(['promote', '--release', clean, '--json', '--dir', dir]);
+    expect(promoted.code, promoted.stderr).toBe(0);
     await running.next(seen, (event) => event.event === 'reload', 'the reload');
     expect(await get('/other')).toBe('other v2');
     // A release dev built from uncommitted changes stays in the developer's environment.

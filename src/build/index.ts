@@ -4,7 +4,7 @@
  */
 export { ArtifactStore, tamperedTrees, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
 export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
-export { incrementalBundler, type IncrementalBundler } from './incremental.js';
+export { incrementalBundler, MemoryBuildCache, type IncrementalBundler } from './incremental.js';
 export { BuildCache, BUILD_FORMAT, FileHasher } from './cache.js';
 export {
   scanForCredentials,

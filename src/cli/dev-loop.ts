@@ -5,7 +5,13 @@
  * the old code serving; a function that fails to build keeps its old code while the others reload.
  */
 import { resolve } from 'node:path';
-import { FileHasher, gitSourceAsync, type IncrementalBundler, type LintFinding } from '../build/index.js';
+import {
+  FileHasher,
+  gitSourceAsync,
+  MemoryBuildCache,
+  type IncrementalBundler,
+  type LintFinding,
+} from '../build/index.js';
 import { isStagecraftError, StagecraftError } from '../errors.js';
 import { loadManifest, MANIFEST_FILE } from '../manifest/index.js';
 import { buildRelease, markDevRelease, publishDev, type BuildTimings } from '../promotion/index.js';
@@ -72,6 +78,13 @@ const IGNORED = /^(\.stagecraft|\.git|node_modules|\.tmp[^/]*)(\/|$)/;
  */
 const QUIET_MS = 10;
 
+/**
+ * The old version's environments are stopped this long after `live` moved, not at once: stopping
+ * one walks /proc synchronously (src/runtime/process-tree.ts), which would hold up the very first
+ * request to the new code. No request reaches them meanwhile: `live` has moved.
+ */
+const RETIRE_AFTER_MS = 1_000;
+
 /** Wall-clock ms with a fraction, comparable across processes (the bench reads it). */
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
@@ -83,15 +96,19 @@ export class DevLoop {
   private lastChange = 0;
   private firstChange = 0;
   private runtime: DevRuntime | undefined;
+  /** Per function, the pending stop of its old versions' environments. */
+  private readonly retiring = new Map<string, NodeJS.Timeout>();
   private running: Promise<void> | undefined;
   private watcher: TreeWatch | undefined;
   /** Fingerprints kept between reloads; the watcher says which files to read again. */
   private readonly hasher = new FileHasher();
+  private readonly cache: MemoryBuildCache;
   /** Credential-scan findings by file content: an edit scans the edited file only. */
   private readonly scanMemo = new Map<string, LintFinding[]>();
 
   constructor(private readonly options: DevLoopOptions) {
     this.ctx = options.app;
+    this.cache = MemoryBuildCache.forApp(options.app.loaded.appDir);
   }
 
   /** Builds and publishes every function; a failure is reported and the loop waits for a fix. */
@@ -120,6 +137,7 @@ export class DevLoop {
 
   close(): Promise<void> {
     this.watcher?.close();
+    for (const timer of this.retiring.values()) clearTimeout(timer);
     return this.running ?? Promise.resolve();
   }
 
@@ -149,6 +167,7 @@ export class DevLoop {
       const built = await buildRelease(this.ctx, {
         bundler: this.options.bundler,
         hasher: this.hasher,
+        cache: this.cache,
         scanMemo: this.scanMemo,
         quiet: true,
         // git looks at the tree while esbuild bundles: neither waits for the other.
@@ -189,7 +208,7 @@ export class DevLoop {
       }
       const liveAt = epochNow();
       if (published.live && runtime) {
-        for (const [fn, version] of Object.entries(published.versions)) runtime.retireOtherVersions(env, fn, version);
+        for (const [fn, version] of Object.entries(published.versions)) this.retireLater(runtime, fn, version);
       }
       const finished = performance.now();
       const totalMs = finished - started;
@@ -231,6 +250,16 @@ export class DevLoop {
             }),
       );
     }
+  }
+
+  private retireLater(runtime: DevRuntime, fn: string, version: number): void {
+    clearTimeout(this.retiring.get(fn));
+    const timer = setTimeout(() => {
+      this.retiring.delete(fn);
+      runtime.retireOtherVersions(this.options.env, fn, version);
+    }, RETIRE_AFTER_MS);
+    timer.unref();
+    this.retiring.set(fn, timer);
   }
 
   private report(event: Extract<DevEvent, { event: 'reload' }>, failures: string[]): void {

@@ -6,6 +6,7 @@
 import { join, relative } from 'node:path';
 import {
   buildArtifacts,
+  type BuildCache,
   credentialError,
   type Bundler,
   type FileHasher,
@@ -62,6 +63,8 @@ export interface BuildReleaseOptions {
   bundler?: Bundler;
   /** Default: a fresh one; `dev` keeps one across builds. */
   hasher?: FileHasher;
+  /** Default: the app's cache on disk; `dev` keeps its entries in memory. */
+  cache?: BuildCache;
   /** The credential scan's findings per file content, kept across builds by `dev`. */
   scanMemo?: Map<string, LintFinding[]>;
   /** Progress lines for people; `dev` says its own. */
@@ -124,6 +127,7 @@ export async function buildRelease(
     python: pythonToolchain(manifest.provider === 'aws'),
     ...(options.bundler ? { bundler: options.bundler } : {}),
     ...(options.hasher ? { hasher: options.hasher } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
     beforeWrite: async (sources) => {
       timings.bundleMs = lap();
       scan = await scanForCredentials({
