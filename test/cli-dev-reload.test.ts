@@ -78,7 +78,7 @@ describe('stagecraft dev: reloads', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const get = async (path: string): Promise<string> => (await fetch(`${dev?.url ?? ''}${path}`)).text();
+  const get = (path: string): Promise<string> => (dev as RunningDev).get(path);
 
   it('reloads the others when one handler fails to build, and keeps the broken one on its old code', async () => {
     const running = dev as RunningDev;

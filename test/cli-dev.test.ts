@@ -60,12 +60,19 @@ describe('stagecraft dev', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const get = async (path: string): Promise<string> => (await fetch(`${dev?.url ?? ''}${path}`)).text();
+  const get = (path: string): Promise<string> => (dev as RunningDev).get(path);
 
   it("starts in the developer's own ephemeral environment, serving the code", async () => {
     expect(dev?.events[0]).toMatchObject({ event: 'reload', environment: ENV, rebuilt: ['hello', 'other'] });
     expect(await get('/hello')).toBe('hello v1');
-  });
+    // From the clean tree, dev recorded the very release `build` makes (content-addressed).
+    const built = await runCli(['build', '--json', '--dir', dir]);
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.json<{ release: string; created: boolean }>()).toMatchObject({
+      release: dev?.events[0]?.release,
+      created: false,
+    });
+  }, 60_000);
 
   it('rebuilds only the edited function, and the next response comes from the new code', async () => {
     const running = dev as RunningDev;
