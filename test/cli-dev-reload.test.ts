@@ -1,8 +1,8 @@
 /**
  * `stagecraft dev` reloads, through the real CLI: a handler that fails to build does not hold back
  * the others; a manifest that adds a function and route takes effect without a restart; a Python
- * function reloads by copying its files; the old version's environments drain; `--smoke` keeps
- * `live` where it was when a smoke test fails.
+ * function reloads by copying its files; the old version's environments drain; new code that fails
+ * its init is not put live; `--smoke` keeps `live` where it was when a smoke test fails.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -133,6 +133,24 @@ describe('stagecraft dev: reloads', () => {
     } finally {
       store.close();
     }
+  }, 60_000);
+
+  it('keeps the old code live when the new code fails its init, with the error and its stack', async () => {
+    const running = dev as RunningDev;
+    const seen = running.events.length;
+    write('src/other.ts', `throw new Error('boom at init');\n${node('other v4')}`);
+    const error = await running.next(
+      seen,
+      (event) => event.event === 'error' && /boom at init/.test(event.message ?? ''),
+      'the init error',
+    );
+    expect(error.message).toMatch(/other: the new code failed to start: Error: boom at init/);
+    expect(JSON.stringify(error)).toMatch(/src\/other\.ts:1/);
+    expect(await get('/other')).toBe('other v3');
+    const fixed = running.events.length;
+    write('src/other.ts', node('other v5'));
+    await running.next(fixed, (event) => event.event === 'reload', 'the reload after the fix');
+    expect(await get('/other')).toBe('other v5');
   }, 60_000);
 
   it('serves a function and route the manifest adds, without a restart', async () => {

@@ -309,7 +309,8 @@ async function warmAll(
             error: new StagecraftError(
               'INVOKE_FAILED',
               `${fn}: the new code failed to start: ${warm.initError.errorType}: ${warm.initError.errorMessage}`,
-              { details: (warm.initError.stackTrace ?? []).slice(0, 5) },
+              // Node's runtime sends `trace`, custom runtimes `stackTrace`: the frames after the message line.
+              { details: (warm.initError.trace ?? warm.initError.stackTrace ?? []).slice(1, 6).map((f) => f.trim()) },
             ),
           },
         ],
