@@ -60,12 +60,19 @@ describe('stagecraft dev', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const get = async (path: string): Promise<string> => (await fetch(`${dev?.url ?? ''}${path}`)).text();
+  const get = (path: string): Promise<string> => (dev as RunningDev).get(path);
 
   it("starts in the developer's own ephemeral environment, serving the code", async () => {
     expect(dev?.events[0]).toMatchObject({ event: 'reload', environment: ENV, rebuilt: ['hello', 'other'] });
     expect(await get('/hello')).toBe('hello v1');
-  });
+    // From the clean tree, dev recorded the very release `build` makes (content-addressed).
+    const built = await runCli(['build', '--json', '--dir', dir]);
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.json<{ release: string; created: boolean }>()).toMatchObject({
+      release: dev?.events[0]?.release,
+      created: false,
+    });
+  }, 60_000);
 
   it('rebuilds only the edited function, and the next response comes from the new code', async () => {
     const running = dev as RunningDev;
@@ -149,11 +156,11 @@ describe('stagecraft dev', () => {
     const running = dev as RunningDev;
     // The start was built from the committed tree: that release may go down the chain.
     const clean = running.events[0]?.release ?? '';
-    const promoted = await runCli(['promote', '--release', clean, '--json', '--dir', dir]);
-    expect(promoted.code, promoted.stderr).toBe(0);
-    // dev keeps working after it.
+    // An edit at the same moment: dev reloads while the promotion runs, and neither disturbs the other.
     const seen = running.events.length;
     write('src/other.ts', handler('other v2'));
+    const promoted = await runCli(['promote', '--release', clean, '--json', '--dir', dir]);
+    expect(promoted.code, promoted.stderr).toBe(0);
     await running.next(seen, (event) => event.event === 'reload', 'the reload');
     expect(await get('/other')).toBe('other v2');
     // A release dev built from uncommitted changes stays in the developer's environment.

@@ -4,11 +4,11 @@
 // code. Baseline in the same run: the same edit by hand, `build` + `deploy dev` with `up` running.
 // Usage: node bench/dev/run.mjs [N] [edits] [hand edits]
 import { spawn, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { functionName, functionSource, generateApp } from '../lib/app.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -77,16 +77,25 @@ function start(command, port, onLine) {
   };
 }
 
-/** Fetches until the body carries `marker`; the bound turns a hang into a failure, it never decides a result. */
+/** Wall-clock ms with a fraction, comparable with the times `dev` reports. */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Fetches, back to back (no interval: the poll's resolution is one request's round trip), until
+ * the body carries `marker`; returns when that answer arrived and how many polls it took. The
+ * bound turns a hang into a failure, it never decides a result.
+ */
 async function firstNewResponse(url, marker) {
   const deadline = Date.now() + 60_000;
+  let polls = 0;
   while (Date.now() < deadline) {
+    polls += 1;
     // A keep-alive socket the server closes between requests is not an answer: ask again.
     const body = await fetch(url).then(
       (response) => response.text(),
       () => '',
     );
-    if (body.includes(marker)) return;
+    if (body.includes(marker)) return { at: epochNow(), polls };
   }
   throw new Error(`${url} never answered with ${marker}`);
 }
@@ -106,6 +115,7 @@ process.on('unhandledRejection', (error) => {
   process.exit(1);
 });
 
+const loadAtStart = Number(loadavg()[0].toFixed(2));
 generate();
 const devPort = await freePorts(8);
 const events = [];
@@ -123,13 +133,15 @@ const startMs = performance.now() - startedAt;
 const devTimes = [];
 const rebuiltCounts = [];
 const reloads = [];
+const phases = [];
 for (let edit = 0; edit < edits; edit++) {
   const i = (edit * 7) % count;
   const marker = `dev-${edit}-${Date.now()}`;
   const seen = events.length;
   const t0 = performance.now();
+  const writeAt = epochNow();
   writeFileSync(join(app, 'src', `${name(i)}.ts`), source(i, marker));
-  await firstNewResponse(`${url}/${name(i)}`, marker);
+  const answer = await firstNewResponse(`${url}/${name(i)}`, marker);
   devTimes.push(performance.now() - t0);
   // The reload event may trail the response by a moment; wait for it to count what was rebundled.
   while (!events.slice(seen).some((event) => event.event === 'reload'))
@@ -137,10 +149,62 @@ for (let edit = 0; edit < edits; edit++) {
   const reload = events.slice(seen).find((event) => event.event === 'reload');
   rebuiltCounts.push(reload.rebuilt.length);
   reloads.push(reload);
+  phases.push({
+    // From the write to the watcher's first event, measured across the two processes' clocks.
+    watchMs: reload.changedAt - writeAt,
+    ...reload.phases,
+    // From `live` moving to the answer: the request's own time, plus the poll in flight when live moved.
+    answerMs: answer.at - reload.liveAt,
+    polls: answer.polls,
+  });
   if (reload.rebuilt.join() !== name(i))
     throw new Error(`edit ${edit} rebundled ${reload.rebuilt.join(', ')}, not only ${name(i)}`);
 }
 await dev.stop();
+
+// The floor, in the same run: the two steps no reload can skip, done bare. An incremental esbuild
+// rebuild of one handler with `build`'s own options (no cache, zip, scan, record), and a cold start
+// of its bundle by a bare Node (no sandbox, no bootstrap, no Runtime API): load it, call the handler.
+const { bundleOptions, resolveHandler } = await import('../../dist/build/bundle.js');
+const esbuild = await import('esbuild');
+const floorDir = mkdtempSync(join(tmpdir(), 'bench-dev-floor-'));
+const floor = {};
+for (const i of [1, 5]) {
+  const kind = i % 5 === 0 ? 'withAwsSdk' : 'plain';
+  const context = await esbuild.context(bundleOptions(app, resolveHandler(app, name(i), `src/${name(i)}.handler`)));
+  await context.rebuild();
+  const rebuilds = [];
+  const colds = [];
+  for (let edit = 0; edit < 10; edit++) {
+    writeFileSync(join(app, 'src', `${name(i)}.ts`), source(i, `floor-${edit}`));
+    const t0 = performance.now();
+    const result = await context.rebuild();
+    rebuilds.push(performance.now() - t0);
+    for (const file of result.outputFiles) writeFileSync(join(floorDir, basename(file.path)), file.contents);
+    const entry = pathToFileURL(
+      join(floorDir, basename(result.outputFiles.find((f) => !f.path.endsWith('.map')).path)),
+    );
+    const t1 = performance.now();
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--enable-source-maps',
+        '--input-type=module',
+        '-e',
+        `await (await import(${JSON.stringify(entry.href)})).handler({})`,
+      ],
+      { encoding: 'utf8' },
+    );
+    colds.push(performance.now() - t1);
+    if (run.status !== 0) throw new Error(`the bare cold start failed:\n${run.stderr}`);
+  }
+  await context.dispose();
+  floor[kind] = {
+    rebuildMsP50: Math.round(percentile(rebuilds, 0.5)),
+    coldStartMsP50: Math.round(percentile(colds, 0.5)),
+  };
+}
+rmSync(floorDir, { recursive: true, force: true });
 
 // Baseline: the same edit by hand with `up` running — build, deploy dev, wait for the new answer.
 const upPort = await freePorts(8);
@@ -172,6 +236,7 @@ const summary = {
   handEdits,
   cpus: cpus().length,
   loadavg1m: Number(loadavg()[0].toFixed(2)),
+  loadavgAtStart1m: loadAtStart,
   node: process.version,
   devStartMs: Math.round(startMs),
   dev: {
@@ -188,12 +253,38 @@ const summary = {
       reloads.map((r) => r.publishMs),
       0.5,
     ),
+    // Each phase from the write to the answer, p50 over the edits (see DevPhases in src/cli/dev-loop.ts).
+    phasesP50: Object.fromEntries(
+      Object.keys(phases[0] ?? {}).map((key) => [
+        key,
+        Number(
+          percentile(
+            phases.map((p) => p[key] ?? 0),
+            0.5,
+          ).toFixed(1),
+        ),
+      ]),
+    ),
+    phasesByEdit: phases.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Math.round(v)]))),
   },
   byHand: {
     p50: Math.round(percentile(handTimes, 0.5)),
     p95: Math.round(percentile(handTimes, 0.95)),
     runsMs: handTimes.map(Math.round),
   },
+};
+// The floor of one edit: the quiet period, a bare rebuild, a bare cold start, one poll's round trip
+// (an edit's time over the polls it took: requests to the old code, back to back, under the same load).
+const pollMsP50 = percentile(
+  phases.map((p, k) => devTimes[k] / Math.max(1, p.polls)),
+  0.5,
+);
+summary.floor = {
+  ...floor,
+  pollMsP50: Math.round(pollMsP50),
+  sumMsP50: Object.fromEntries(
+    Object.entries(floor).map(([kind, f]) => [kind, Math.round(10 + f.rebuildMsP50 + f.coldStartMsP50 + pollMsP50)]),
+  ),
 };
 summary.ratio = Number((summary.dev.p50 / summary.byHand.p50).toFixed(3));
 summary.target = 500;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gitSource } from './git.js';
+import { gitSource, gitSourceAsync } from './git.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -30,7 +30,7 @@ function git(dir: string, ...args: string[]): string {
 }
 
 describe('gitSource', () => {
-  it('is null outside a repository and before the first commit', () => {
+  it('is null outside a repository and before the first commit', async () => {
     const dir = tempDir();
     const ceiling = process.env.GIT_CEILING_DIRECTORIES;
     process.env.GIT_CEILING_DIRECTORIES = tmpdir();
@@ -38,13 +38,14 @@ describe('gitSource', () => {
       expect(gitSource(dir)).toBeNull();
       git(dir, 'init', '--quiet');
       expect(gitSource(dir)).toBeNull();
+      expect(await gitSourceAsync(dir)).toBeNull();
     } finally {
       if (ceiling === undefined) delete process.env.GIT_CEILING_DIRECTORIES;
       else process.env.GIT_CEILING_DIRECTORIES = ceiling;
     }
   });
 
-  it('names the commit and whether the app folder has changes not in it', () => {
+  it('names the commit and whether the app folder has changes not in it', async () => {
     const repo = tempDir();
     const app = join(repo, 'apps/shop');
     mkdirSync(app, { recursive: true });
@@ -60,8 +61,11 @@ describe('gitSource', () => {
     writeFileSync(join(app, '.stagecraft/artifacts/x.zip'), 'zip');
     writeFileSync(join(repo, 'README.md'), 'changed\n');
     expect(gitSource(app)).toEqual({ commit, dirty: false });
+    expect(await gitSourceAsync(app)).toEqual({ commit, dirty: false });
     writeFileSync(join(app, 'api.ts'), 'export const handler = 2;\n');
     expect(gitSource(app)).toEqual({ commit, dirty: true });
+    // Without blocking (`dev` runs it while it bundles): the same answer.
+    expect(await gitSourceAsync(app)).toEqual({ commit, dirty: true });
     git(repo, 'checkout', '--quiet', '--', '.');
     writeFileSync(join(app, 'new.ts'), 'untracked\n');
     expect(gitSource(app)?.dirty).toBe(true);

@@ -2,7 +2,10 @@
  * The source state a release was built from: the git commit, and whether the working tree had
  * changes not in it. Git runs through execFile with fixed arguments, never through a shell.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export interface GitSource {
   commit: string;
@@ -10,25 +13,43 @@ export interface GitSource {
   dirty: boolean;
 }
 
+const HEAD = ['rev-parse', '--verify', '--quiet', 'HEAD'];
+// Only this app's folder counts, and not Stagecraft's own output in it, which every build writes.
+const STATUS = ['status', '--porcelain', '--', '.', ':(exclude).stagecraft'];
+const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+function gitOptions(dir: string) {
+  return {
+    cwd: dir,
+    encoding: 'utf8' as const,
+    // GIT_OPTIONAL_LOCKS=0: `git status` must not take the index lock, which could make a git
+    // command the user runs at the same moment fail (https://git-scm.com/docs/git#_environment_variables).
+    env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
+    timeout: 30_000,
+    maxBuffer: 64 * 1024 * 1024,
+  };
+}
+
 /** The commit checked out at `dir`, or null outside a repository, before the first commit or without git. */
 export function gitSource(dir: string): GitSource | null {
   const git = (args: string[]): string =>
-    execFileSync('git', args, {
-      cwd: dir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      // GIT_OPTIONAL_LOCKS=0: `git status` must not take the index lock, which could make a git
-      // command the user runs at the same moment fail (https://git-scm.com/docs/git#_environment_variables).
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
-      timeout: 30_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    execFileSync('git', args, { ...gitOptions(dir), stdio: ['ignore', 'pipe', 'ignore'] });
   try {
-    const commit = git(['rev-parse', '--verify', '--quiet', 'HEAD']).trim();
-    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) return null;
-    // Only this app's folder counts, and not Stagecraft's own output in it, which every build writes.
-    const status = git(['status', '--porcelain', '--', '.', ':(exclude).stagecraft']);
-    return { commit, dirty: status.trim() !== '' };
+    const commit = git(HEAD).trim();
+    if (!COMMIT.test(commit)) return null;
+    return { commit, dirty: git(STATUS).trim() !== '' };
+  } catch {
+    return null;
+  }
+}
+
+/** `gitSource` without blocking: `dev` runs it while it bundles. */
+export async function gitSourceAsync(dir: string): Promise<GitSource | null> {
+  const git = async (args: string[]): Promise<string> => (await run('git', args, gitOptions(dir))).stdout;
+  try {
+    const [commit, status] = await Promise.all([git(HEAD), git(STATUS)]);
+    if (!COMMIT.test(commit.trim())) return null;
+    return { commit: commit.trim(), dirty: status.trim() !== '' };
   } catch {
     return null;
   }

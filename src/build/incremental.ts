@@ -4,6 +4,7 @@
  */
 import type { BuildContext } from 'esbuild';
 import { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
+import { BuildCache, type CacheEntry } from './cache.js';
 
 export interface IncrementalBundler extends Bundler {
   /** Stops every esbuild context (and esbuild's service with the last one). */
@@ -34,4 +35,29 @@ export function incrementalBundler(): IncrementalBundler {
       await Promise.all(all.map(async (context) => (await context.catch(() => undefined))?.dispose()));
     },
   };
+}
+
+/**
+ * The build cache of a long-lived `dev`: entries are read from disk once and then kept in memory,
+ * so that a reload does not read and parse one JSON file per function. An entry another process
+ * wrote meanwhile is missed, which costs at most a rebuild: an entry only says which inputs made
+ * which artifact, and each use checks both.
+ */
+export class MemoryBuildCache extends BuildCache {
+  private readonly entries = new Map<string, CacheEntry | undefined>();
+
+  static override forApp(appDir: string): MemoryBuildCache {
+    return new MemoryBuildCache(BuildCache.forApp(appDir).dir);
+  }
+
+  override load(functionName: string, key: string): CacheEntry | undefined {
+    const memo = `${functionName}\0${key}`;
+    if (!this.entries.has(memo)) this.entries.set(memo, super.load(functionName, key));
+    return this.entries.get(memo);
+  }
+
+  override save(functionName: string, entry: CacheEntry): void {
+    super.save(functionName, entry);
+    this.entries.set(`${functionName}\0${entry.key}`, entry);
+  }
 }

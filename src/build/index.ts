@@ -4,7 +4,7 @@
  */
 export { ArtifactStore, tamperedTrees, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
 export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
-export { incrementalBundler, type IncrementalBundler } from './incremental.js';
+export { incrementalBundler, MemoryBuildCache, type IncrementalBundler } from './incremental.js';
 export { BuildCache, BUILD_FORMAT, FileHasher } from './cache.js';
 export {
   scanForCredentials,
@@ -19,7 +19,7 @@ export {
   type CredentialScanOptions,
   type AllowedCredential,
 } from './credential-scan.js';
-export { gitBranch, gitLog, gitSource, type GitSource } from './git.js';
+export { gitBranch, gitLog, gitSource, gitSourceAsync, type GitSource } from './git.js';
 export {
   buildArtifacts,
   releaseDigest,

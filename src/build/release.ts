@@ -48,6 +48,11 @@ export interface BuildArtifactsOptions {
   beforeWrite?: (sources: readonly string[]) => Promise<void>;
   /** How python functions find the interpreter that runs pip; needed only when there are some. */
   python?: PythonToolchain;
+  /**
+   * `dev`: told which functions failed to build (and why, as one error) instead of a throw; the
+   * result then holds the others only, so that one broken handler does not hold back the rest.
+   */
+  onFailure?: (failed: string[], error: StagecraftError) => void;
 }
 
 export interface BuiltArtifact {
@@ -103,7 +108,14 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     const artifact = prepared.get(name);
     if (artifact !== undefined) built.set(name, artifact.write());
   }
-  if (failures.length > 0) throw combine(failures.sort((a, b) => compareCodeUnits(a.name, b.name)));
+  if (failures.length > 0) {
+    const error = combine(failures.sort((a, b) => compareCodeUnits(a.name, b.name)));
+    if (options.onFailure === undefined) throw error;
+    options.onFailure(
+      failures.map((failure) => failure.name),
+      error,
+    );
+  }
   const result: Record<string, BuiltArtifact> = {};
   for (const name of names) {
     const artifact = built.get(name);

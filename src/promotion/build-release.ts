@@ -6,16 +6,19 @@
 import { join, relative } from 'node:path';
 import {
   buildArtifacts,
+  type BuildCache,
   credentialError,
   type Bundler,
   type FileHasher,
   type LintFinding,
   type PythonToolchain,
   gitSource,
+  type GitSource,
   releaseDigest,
   scanForCredentials,
   type AllowedCredential,
 } from '../build/index.js';
+import type { StagecraftError } from '../errors.js';
 import { choosePythonBinary, probePython } from '../runtime/index.js';
 import type { Release } from '../state/index.js';
 import type { AppContext } from './context.js';
@@ -36,6 +39,8 @@ export interface BuildResult {
   allowedCredentials: AllowedCredential[];
   /** How many files the credential scan read. */
   scannedFiles: number;
+  /** With `fallback`: the functions that failed to build and kept their artifact, and why. */
+  failed?: { functions: string[]; error: StagecraftError };
 }
 
 /**
@@ -58,10 +63,30 @@ export interface BuildReleaseOptions {
   bundler?: Bundler;
   /** Default: a fresh one; `dev` keeps one across builds. */
   hasher?: FileHasher;
+  /** Default: the app's cache on disk; `dev` keeps its entries in memory. */
+  cache?: BuildCache;
   /** The credential scan's findings per file content, kept across builds by `dev`. */
   scanMemo?: Map<string, LintFinding[]>;
   /** Progress lines for people; `dev` says its own. */
   quiet?: boolean;
+  /** The commit and whether the tree is dirty, when the caller looked already (`dev`, while it bundles). */
+  source?: Promise<GitSource | null>;
+  /**
+   * `dev`: the artifact each function has live. A function that fails to build keeps it, so the
+   * others still go live; such a release is not what the tree builds, so it is recorded dirty.
+   */
+  fallback?: ReadonlyMap<string, { sha256: string; size: number }>;
+  /** Filled with how long each step took, in ms (`dev` reports them). */
+  timings?: BuildTimings;
+}
+
+/** Where a build's time went: bundling and cache checks, the credential scan, zip and store, git, the record. */
+export interface BuildTimings {
+  bundleMs?: number;
+  scanMs?: number;
+  writeMs?: number;
+  gitMs?: number;
+  recordMs?: number;
 }
 
 export async function buildRelease(
@@ -85,14 +110,26 @@ export async function buildRelease(
     ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
   // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
   let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
-  const artifacts = await buildArtifacts({
+  const timings = options.timings ?? {};
+  let mark = performance.now();
+  const lap = (): number => {
+    const now = performance.now();
+    const ms = now - mark;
+    mark = now;
+    return Math.round(ms * 10) / 10;
+  };
+  let failed: BuildResult['failed'];
+  const fallback = options.fallback;
+  const artifacts: Record<string, { sha256: string; size: number; cached: boolean }> = await buildArtifacts({
     appDir,
     functions,
     store: ctx.artifacts,
     python: pythonToolchain(manifest.provider === 'aws'),
     ...(options.bundler ? { bundler: options.bundler } : {}),
     ...(options.hasher ? { hasher: options.hasher } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
     beforeWrite: async (sources) => {
+      timings.bundleMs = lap();
       scan = await scanForCredentials({
         root: appDir,
         files: sources,
@@ -101,17 +138,32 @@ export async function buildRelease(
         cacheFile: join(appDir, '.stagecraft', 'cache', 'credential-scan.json'),
         ...(options.scanMemo ? { memo: options.scanMemo } : {}),
       });
+      timings.scanMs = lap();
       if (scan.findings.length > 0) throw credentialError(scan.findings);
     },
+    ...(fallback === undefined
+      ? {}
+      : {
+          onFailure: (functions: string[], error: StagecraftError) => {
+            if (functions.some((name) => !fallback.has(name))) throw error;
+            failed = { functions, error };
+          },
+        }),
   });
+  for (const name of failed?.functions ?? []) {
+    const kept = fallback?.get(name);
+    if (kept) artifacts[name] = { ...kept, cached: true };
+  }
+  timings.writeMs = lap();
   const allowedCredentials = scan?.allowed ?? [];
   for (const allowed of allowedCredentials)
     ctx.report.warn(
       `credential scan: ${allowed.file}:${allowed.line} ${allowed.rule} let through by ${allowed.allowedBy}: ${allowed.reason}`,
     );
-  const source = gitSource(appDir);
+  const source = options.source ? await options.source : gitSource(appDir);
+  timings.gitMs = lap();
   const commit = source?.commit ?? null;
-  const dirty = source?.dirty ?? false;
+  const dirty = (source?.dirty ?? false) || failed !== undefined;
   const digest = releaseDigest({
     manifestDigest,
     artifacts: Object.fromEntries(Object.entries(artifacts).map(([name, built]) => [name, built.sha256])),
@@ -138,11 +190,13 @@ export async function buildRelease(
       ctx.actor,
     ),
   );
+  timings.recordMs = lap();
   return {
     release,
     created,
     allowedCredentials: release.allowedCredentials,
     scannedFiles: scan?.files ?? 0,
+    ...(failed ? { failed } : {}),
     functions: Object.entries(artifacts)
       .map(([name, built]) => ({ function: name, sha256: built.sha256, size: built.size, cached: built.cached }))
       .sort((a, b) => (a.function < b.function ? -1 : a.function > b.function ? 1 : 0)),

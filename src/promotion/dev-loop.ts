@@ -61,10 +61,16 @@ export function devEnvironment(ctx: AppContext, requested?: string): DevEnvironm
 export interface DevPublishOptions {
   /** Run the manifest's smoke tests against `smoke` before `live` moves. */
   smoke?: boolean;
+  /**
+   * Called with the versions just published, before any traffic reaches them: the running
+   * runtime starts their execution environments here. Returns the functions whose new version
+   * cannot start (an init error): their `live` stays where it was.
+   */
+  warm?: (versions: Record<string, number>) => Promise<string[]>;
 }
 
 export interface DevPublished {
-  /** Function → the version now live. */
+  /** Function → the version now live (or on `smoke`, when a smoke test failed). */
   versions: Record<string, number>;
   smoke: SmokeResult[];
   /** False when a smoke test failed: `live` stayed where it was. */
@@ -126,6 +132,7 @@ export async function publishDev(
       );
     }
   };
+  for (const fn of (await options.warm?.(versions)) ?? []) delete versions[fn];
   let smoke: SmokeResult[] = [];
   if (options.smoke === true && manifest.smoke.length > 0) {
     await move('smoke');

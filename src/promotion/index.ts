@@ -5,6 +5,7 @@ export {
   type BuildResult,
   type BuiltFunction,
   type BuildReleaseOptions,
+  type BuildTimings,
 } from './build-release.js';
 export { approve } from './approve.js';
 export { promote, deploy, resolveRelease, requireEnvironment, type PromoteOptions } from './promote.js';

@@ -52,6 +52,7 @@ import type {
   FunctionSpec,
   InvokeOptions,
   InvokeOutcome,
+  LambdaError,
   RuntimeTransport,
 } from './types.js';
 
@@ -124,6 +125,11 @@ export class ExecutionEnvironment {
   /** How the runtime process is isolated (known once it has started). */
   get sandboxKind(): SandboxKind {
     return this.sandbox;
+  }
+
+  /** Why the init phase failed, once it has; undefined otherwise. */
+  get initError(): LambdaError | undefined {
+    return this.stateNow === 'dead' ? this.init.failure?.('') : undefined;
   }
 
   /** The runtime process id, while there is one. */

@@ -187,6 +187,13 @@ export class FunctionPool {
     }
   }
 
+  /** The idle environments whose version key matches, removed from the pool. */
+  takeIdleWhere(match: (key: string) => boolean): ExecutionEnvironment[] {
+    const taken = this.idle.filter((entry) => match(entry.key)).map((entry) => entry.env);
+    this.idle = this.idle.filter((entry) => !match(entry.key));
+    return taken;
+  }
+
   /** Every idle environment, removed from the pool (for drain). */
   takeAllIdle(): ExecutionEnvironment[] {
     const all = this.idle.map((entry) => entry.env);

@@ -43,7 +43,7 @@ import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { choosePythonBinary } from './python-binary.js';
 import { runtimeKind } from './runtime-command.js';
-import type { FunctionSpec, InvokeOptions, InvokeOutcome, NodeBinary, RuntimeTransport } from './types.js';
+import type { FunctionSpec, InvokeOptions, InvokeOutcome, LambdaError, NodeBinary, RuntimeTransport } from './types.js';
 
 /** One function version as the host runs it; its instance is `functionName`. */
 export interface HostedFunction extends FunctionSpec {
@@ -87,6 +87,12 @@ export interface RuntimeHostOptions {
   maxStarting?: number;
 }
 
+/** An environment started ahead of `live` (`warmUp`): ready, or why its init failed. */
+export interface WarmUp {
+  ready: boolean;
+  initError?: LambdaError;
+}
+
 /** The stats of one function instance. */
 export type { FunctionStats } from './function-pool.js';
 
@@ -98,6 +104,10 @@ const DEFAULT_SCALE_OUT_MS = 50;
 export class RuntimeHost {
   private readonly pools = new Map<string, FunctionPool>();
   private readonly keys = new WeakMap<HostedFunction, string>();
+  /** The version key of each environment the host started. */
+  private readonly envKeys = new WeakMap<ExecutionEnvironment, string>();
+  /** Environments of a version no longer served (`retireOtherVersions`): stopped once their invocation ends. */
+  private readonly retiring = new WeakSet<ExecutionEnvironment>();
   private readonly binaries = new Map<string, NodeBinary>();
   private readonly warned = new Set<string>();
   /** Accepted invocations not yet answered (running or queued): drain waits for them. */
@@ -245,6 +255,39 @@ export class RuntimeHost {
     this.startEnvironment(pool, key, books);
   }
 
+  /**
+   * For `dev`, before `live` moves to `fn`: starts one environment of its version (unless it has
+   * one; the idle environment of another version makes room at the concurrency limit) and
+   * resolves once its init phase is over, with the init error when it failed.
+   */
+  async warmUp(fn: HostedFunction): Promise<WarmUp> {
+    if (this.draining) return { ready: false };
+    const pool = this.poolOf(fn.functionName);
+    pool.limit = Math.max(1, Math.floor(fn.concurrency));
+    const key = this.versionKey(fn);
+    const books = pool.booksOf(key);
+    books.fn = fn;
+    const env =
+      [...pool.environments].find((candidate) => this.envKeys.get(candidate) === key) ??
+      this.startEnvironment(pool, key, books, true);
+    if (env === undefined) return { ready: false };
+    await env.start().catch(() => undefined);
+    const initError = env.initError;
+    return { ready: env.state === 'ready' || env.state === 'busy', ...(initError ? { initError } : {}) };
+  }
+
+  /**
+   * For `dev`, once `live` moved to `fn`: the other versions of its instance drain — their idle
+   * environments stop now, busy ones as soon as their invocation ends — so old code stops serving.
+   */
+  retireOtherVersions(fn: HostedFunction): void {
+    const pool = this.pools.get(fn.functionName);
+    if (pool === undefined) return;
+    const key = this.versionKey(fn);
+    for (const env of pool.takeIdleWhere((idleKey) => idleKey !== key)) this.retire(pool, env);
+    for (const env of pool.environments) if (this.envKeys.get(env) !== key) this.retiring.add(env);
+  }
+
   /** Waits in line for an environment of the version; `balance` decides when to start one. */
   private environmentFor(pool: FunctionPool, books: VersionBooks): Promise<ExecutionEnvironment> {
     return new Promise<ExecutionEnvironment>((take) => {
@@ -292,19 +335,24 @@ export class RuntimeHost {
   /**
    * Starts an environment of the version if the instance has room for one (evicting the idle
    * environment of another version that waited longest, when `evict`); it goes to the longest
-   * waiter once its init phase is over. Returns whether it started one.
+   * waiter once its init phase is over. Returns the environment it started, if any.
    */
-  private startEnvironment(pool: FunctionPool, key: string, books: VersionBooks, evict = false): boolean {
+  private startEnvironment(
+    pool: FunctionPool,
+    key: string,
+    books: VersionBooks,
+    evict = false,
+  ): ExecutionEnvironment | undefined {
     const fn = books.fn;
-    if (fn === undefined) return false;
+    if (fn === undefined) return undefined;
     // Every start slot taken: an invocation (`evict`: one waits) gets the next one that frees.
     if (this.gate.full) {
       if (evict) this.gate.wait(pool, () => this.balance(pool));
-      return false;
+      return undefined;
     }
     if (pool.environments.size >= pool.limit) {
       const room = evict ? pool.roomForNew() : { ok: false };
-      if (!room.ok) return false;
+      if (!room.ok) return undefined;
       if (room.evicted !== undefined) this.retire(pool, room.evicted);
     }
     this.gate.take();
@@ -318,6 +366,7 @@ export class RuntimeHost {
       sandbox: this.sandbox,
     });
     pool.environments.add(env);
+    this.envKeys.set(env, key);
     pool.coldStarts += 1;
     books.starting += 1;
     const began = performance.now();
@@ -328,13 +377,13 @@ export class RuntimeHost {
       this.gate.give(); // after the environment found its waiter: a start for it is not due any more
     };
     env.start().then(initialized, initialized);
-    return true;
+    return env;
   }
 
   /** An environment back from an invocation: to the next waiter, idle, or gone. */
   private release(pool: FunctionPool, env: ExecutionEnvironment, key: string, books: VersionBooks): void {
     books.running -= 1;
-    if (env.state !== 'ready' || this.draining) {
+    if (env.state !== 'ready' || this.draining || this.retiring.has(env)) {
       this.retire(pool, env);
       this.balance(pool);
       return;
@@ -357,7 +406,7 @@ export class RuntimeHost {
       waiter.take(env);
       return;
     }
-    if (env.state !== 'ready' || this.draining) {
+    if (env.state !== 'ready' || this.draining || this.retiring.has(env)) {
       this.retire(pool, env);
       return;
     }

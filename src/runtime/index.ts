@@ -7,7 +7,7 @@ import { ExecutionEnvironment } from './execution-environment.js';
 import type { ExecutionEnvironmentOptions, FunctionSpec, InvokeOptions, InvokeOutcome } from './types.js';
 
 export { ExecutionEnvironment } from './execution-environment.js';
-export { RuntimeHost, type FunctionStats, type HostedFunction, type RuntimeHostOptions } from './host.js';
+export { RuntimeHost, type FunctionStats, type HostedFunction, type RuntimeHostOptions, type WarmUp } from './host.js';
 export {
   FileLogSink,
   formatLogRecord,

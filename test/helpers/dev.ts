@@ -22,6 +22,8 @@ export interface RunningDev {
   url: string;
   events: DevEvent[];
   stderr(): string;
+  /** The body of GET `path` from dev's gateway. */
+  get(path: string): Promise<string>;
   /** The first event after the `seen`-th one that matches. */
   next(seen: number, match: (event: DevEvent) => boolean, what: string): Promise<DevEvent>;
   stop(): Promise<number | null>;
@@ -68,6 +70,7 @@ export async function startDev(
     events,
     next,
     stderr: () => stderr,
+    get: async (path) => (await fetch(`${ready.url ?? ''}${path}`)).text(),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) process.kill(child.pid ?? -1, 'SIGTERM');
       return exited;

@@ -42,7 +42,6 @@ export function registerDev(program: Command): void {
           if (env.created) out.progress(`${env.name}: your ephemeral environment, made now`);
           const stopped = untilStopped();
           const bundler = incrementalBundler();
-          let refresh = (): void => undefined;
           const loop = new DevLoop({
             app,
             out,
@@ -50,13 +49,12 @@ export function registerDev(program: Command): void {
             bundler,
             smoke: options.smoke === true,
             emit,
-            onLive: () => refresh(),
           });
           try {
             // Built and live before the gateways open, so that the first request finds the code.
             await loop.initial();
             const runtime = await startLocalRuntime(app, out, port);
-            refresh = () => runtime.platform.refreshAliases();
+            loop.attach(runtime.platform);
             loop.watch();
             const gateway = runtime.urls.environments.find((candidate) => candidate.name === env.name);
             emit({

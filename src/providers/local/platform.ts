@@ -15,6 +15,7 @@ import {
   type InvokeOptions,
   type InvokeOutcome,
   type RuntimeHost,
+  type WarmUp,
 } from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
 import type { EnvironmentEndpoint } from './endpoints/index.js';
@@ -135,6 +136,21 @@ export class LocalPlatform {
   /** Reads the aliases now, whoever moved them (the dashboard's `POST /api/sync`, and after its actions). */
   refreshAliases(): void {
     this.resolver.refresh(true);
+  }
+
+  /**
+   * For `dev`: starts an execution environment of a version just published, before `live` moves
+   * to it, so the first request after the move finds it warm; with the init error when it failed.
+   */
+  async warmVersion(env: string, fn: string, version: number): Promise<WarmUp> {
+    const hosted = this.hostedFunction(env, fn, version);
+    return hosted ? this.options.host.warmUp(hosted) : { ready: false };
+  }
+
+  /** For `dev`, once `live` moved to `version`: the environments of the function's other versions drain. */
+  retireOtherVersions(env: string, fn: string, version: number): void {
+    const hosted = this.hostedFunction(env, fn, version);
+    if (hosted) this.options.host.retireOtherVersions(hosted);
   }
 
   /** Invokes `fn` of `env` through an alias, as event sources and the gateway do. */
