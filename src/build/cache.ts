@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { sha256Hex, stableStringify } from '../digest.js';
 
 /** Bump when the artifact layout or this file's format changes: every cached entry is then stale. */
@@ -122,10 +122,19 @@ export class BuildCache {
   }
 }
 
+/**
+ * The absolute path of an input esbuild names relative to the app (`src/api.ts`, `../lib/x.ts`):
+ * resolve() only where the path climbs out, as the check of every input of every function is
+ * otherwise mostly resolve()'s own work. Equal to resolve(appDir, path) for esbuild's paths.
+ */
+export function inputPath(appDir: string, path: string): string {
+  return path.startsWith('../') || isAbsolute(path) ? resolve(appDir, path) : `${appDir}/${path}`;
+}
+
 /** Whether every input and context file of `entry` still has the content it had. */
 export function inputsUnchanged(appDir: string, entry: CacheEntry, hasher: FileHasher): boolean {
   for (const [path, sha256] of Object.entries(entry.inputs)) {
-    if (hasher.fingerprint(resolve(appDir, path))?.sha256 !== sha256) return false;
+    if (hasher.fingerprint(inputPath(appDir, path))?.sha256 !== sha256) return false;
   }
   const context = hasher.context(appDir);
   for (const name of CONTEXT_FILES) {

@@ -30,21 +30,21 @@ function git(dir: string, ...args: string[]): string {
 }
 
 describe('gitSource', () => {
-  it('is null outside a repository and before the first commit', () => {
+  it('is null outside a repository and before the first commit', async () => {
     const dir = tempDir();
     const ceiling = process.env.GIT_CEILING_DIRECTORIES;
     process.env.GIT_CEILING_DIRECTORIES = tmpdir();
     try {
-      expect(gitSource(dir)).toBeNull();
+      expect(await gitSource(dir)).toBeNull();
       git(dir, 'init', '--quiet');
-      expect(gitSource(dir)).toBeNull();
+      expect(await gitSource(dir)).toBeNull();
     } finally {
       if (ceiling === undefined) delete process.env.GIT_CEILING_DIRECTORIES;
       else process.env.GIT_CEILING_DIRECTORIES = ceiling;
     }
   });
 
-  it('names the commit and whether the app folder has changes not in it', () => {
+  it('names the commit and whether the app folder has changes not in it', async () => {
     const repo = tempDir();
     const app = join(repo, 'apps/shop');
     mkdirSync(app, { recursive: true });
@@ -54,16 +54,16 @@ describe('gitSource', () => {
     git(repo, 'add', '.');
     git(repo, 'commit', '--quiet', '-m', 'first');
     const commit = git(repo, 'rev-parse', 'HEAD');
-    expect(gitSource(app)).toEqual({ commit, dirty: false });
+    expect(await gitSource(app)).toEqual({ commit, dirty: false });
     // Stagecraft's own output and changes outside the app folder do not make the app dirty.
     mkdirSync(join(app, '.stagecraft/artifacts'), { recursive: true });
     writeFileSync(join(app, '.stagecraft/artifacts/x.zip'), 'zip');
     writeFileSync(join(repo, 'README.md'), 'changed\n');
-    expect(gitSource(app)).toEqual({ commit, dirty: false });
+    expect(await gitSource(app)).toEqual({ commit, dirty: false });
     writeFileSync(join(app, 'api.ts'), 'export const handler = 2;\n');
-    expect(gitSource(app)).toEqual({ commit, dirty: true });
+    expect(await gitSource(app)).toEqual({ commit, dirty: true });
     git(repo, 'checkout', '--quiet', '--', '.');
     writeFileSync(join(app, 'new.ts'), 'untracked\n');
-    expect(gitSource(app)?.dirty).toBe(true);
+    expect((await gitSource(app))?.dirty).toBe(true);
   });
 });

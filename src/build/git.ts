@@ -2,7 +2,10 @@
  * The source state a release was built from: the git commit, and whether the working tree had
  * changes not in it. Git runs through execFile with fixed arguments, never through a shell.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 export interface GitSource {
   commit: string;
@@ -10,24 +13,31 @@ export interface GitSource {
   dirty: boolean;
 }
 
-/** The commit checked out at `dir`, or null outside a repository, before the first commit or without git. */
-export function gitSource(dir: string): GitSource | null {
-  const git = (args: string[]): string =>
-    execFileSync('git', args, {
-      cwd: dir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      // GIT_OPTIONAL_LOCKS=0: `git status` must not take the index lock, which could make a git
-      // command the user runs at the same moment fail (https://git-scm.com/docs/git#_environment_variables).
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
-      timeout: 30_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
+/**
+ * The commit checked out at `dir`, or null outside a repository, before the first commit or without
+ * git. Both git commands run at once, and off Node's thread: a build starts this before bundling.
+ */
+export async function gitSource(dir: string): Promise<GitSource | null> {
+  const git = async (args: string[]): Promise<string> =>
+    (
+      await execFileAsync('git', args, {
+        cwd: dir,
+        encoding: 'utf8',
+        // GIT_OPTIONAL_LOCKS=0: `git status` must not take the index lock, which could make a git
+        // command the user runs at the same moment fail (https://git-scm.com/docs/git#_environment_variables).
+        env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
+        timeout: 30_000,
+        maxBuffer: 64 * 1024 * 1024,
+      })
+    ).stdout;
   try {
-    const commit = git(['rev-parse', '--verify', '--quiet', 'HEAD']).trim();
+    const [head, status] = await Promise.all([
+      git(['rev-parse', '--verify', '--quiet', 'HEAD']),
+      // Only this app's folder counts, and not Stagecraft's own output in it, which every build writes.
+      git(['status', '--porcelain', '--', '.', ':(exclude).stagecraft']),
+    ]);
+    const commit = head.trim();
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) return null;
-    // Only this app's folder counts, and not Stagecraft's own output in it, which every build writes.
-    const status = git(['status', '--porcelain', '--', '.', ':(exclude).stagecraft']);
     return { commit, dirty: status.trim() !== '' };
   } catch {
     return null;

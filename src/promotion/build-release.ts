@@ -83,6 +83,8 @@ export async function buildRelease(
   );
   if (options.quiet !== true)
     ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
+  // git runs in processes of its own while the functions are bundled.
+  const gitState = gitSource(appDir);
   // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
   let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
   const artifacts = await buildArtifacts({
@@ -109,7 +111,7 @@ export async function buildRelease(
     ctx.report.warn(
       `credential scan: ${allowed.file}:${allowed.line} ${allowed.rule} let through by ${allowed.allowedBy}: ${allowed.reason}`,
     );
-  const source = gitSource(appDir);
+  const source = await gitState;
   const commit = source?.commit ?? null;
   const dirty = source?.dirty ?? false;
   const digest = releaseDigest({
