@@ -9,6 +9,7 @@ import type { ArtifactStore } from './artifact-store.js';
 import { esbuildBundler, type Bundler } from './bundle.js';
 import { BUILD_FORMAT, BuildCache, FileHasher, cacheKey } from './cache.js';
 import { forEachLimited } from './concurrency.js';
+import { FingerprintMemo } from './fingerprint-memo.js';
 import { sha256Hex, stableStringify } from '../digest.js';
 import { bundleNodeFunctions, planNodeFunction, type StaleNodeFunction } from './node-functions.js';
 import { compareCodeUnits } from './order.js';
@@ -37,7 +38,10 @@ export interface BuildArtifactsOptions {
   bundler?: Bundler;
   /** Default: `<appDir>/.stagecraft/cache`. */
   cache?: BuildCache;
-  /** Default: a fresh one, reading every file again; `dev` keeps one and forgets the files it saw change. */
+  /**
+   * Default: a fresh one that reads again every file whose status changed since the last build
+   * (src/build/fingerprint-memo.ts); `dev` keeps one and forgets the files it saw change.
+   */
   hasher?: FileHasher;
   /**
    * Called once with every source file the artifacts are made of (relative to the app), after
@@ -67,12 +71,13 @@ export interface BuiltArtifact {
  */
 export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Record<string, BuiltArtifact>> {
   const appDir = resolve(options.appDir);
+  const cache = options.cache ?? BuildCache.forApp(appDir);
   const context: BuildContext = {
     appDir,
     store: options.store,
     bundler: options.bundler ?? esbuildBundler(),
-    cache: options.cache ?? BuildCache.forApp(appDir),
-    hasher: options.hasher ?? new FileHasher(),
+    cache,
+    hasher: options.hasher ?? new FileHasher(new FingerprintMemo(cache.fingerprintsFile)),
     python: options.python,
   };
   const concurrency = options.concurrency ?? availableParallelism();
@@ -114,6 +119,7 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
       }),
     ]);
     const built = await storeAll(context, prepared, zipper, failures, options.beforeWrite);
+    context.hasher.save();
     if (failures.length > 0) throw combine(failures.sort((a, b) => compareCodeUnits(a.name, b.name)));
     const result: Record<string, BuiltArtifact> = {};
     for (const name of names) {
