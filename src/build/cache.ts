@@ -42,8 +42,21 @@ export interface FileFingerprint {
  */
 export class FileHasher {
   private readonly seen = new Map<string, FileFingerprint | null>();
+  /** App folder and input as esbuild names it → absolute path: fifty functions name one input fifty times. */
+  private readonly paths = new Map<string, string>();
 
   constructor(private readonly memo?: FingerprintMemo) {}
+
+  /** The fingerprint of an input named relative to the app, as the metafile names it. */
+  input(appDir: string, path: string): FileFingerprint | null {
+    const key = `${appDir}\0${path}`;
+    let absolute = this.paths.get(key);
+    if (absolute === undefined) {
+      absolute = inputPath(appDir, path);
+      this.paths.set(key, absolute);
+    }
+    return this.fingerprint(absolute);
+  }
 
   /** sha256 and size of the file, or null when it cannot be read (deleted, a folder). */
   fingerprint(path: string): FileFingerprint | null {
@@ -152,7 +165,7 @@ export function inputPath(appDir: string, path: string): string {
 /** Whether every input and context file of `entry` still has the content it had. */
 export function inputsUnchanged(appDir: string, entry: CacheEntry, hasher: FileHasher): boolean {
   for (const [path, sha256] of Object.entries(entry.inputs)) {
-    if (hasher.fingerprint(inputPath(appDir, path))?.sha256 !== sha256) return false;
+    if (hasher.input(appDir, path)?.sha256 !== sha256) return false;
   }
   const context = hasher.context(appDir);
   for (const name of CONTEXT_FILES) {

@@ -5,7 +5,7 @@
 import { StagecraftError } from '../errors.js';
 import { portableBundleOptions, resolveHandler } from './bundle.js';
 import { bundleFunctions, type FunctionTarget } from './bundle-functions.js';
-import { BUILD_FORMAT, cacheKey, inputPath, inputsUnchanged } from './cache.js';
+import { BUILD_FORMAT, cacheKey, inputsUnchanged } from './cache.js';
 import { stillStored, type BuildContext, type PreparedArtifact } from './prepared.js';
 import type { FunctionSource } from './prepared.js';
 
@@ -72,7 +72,7 @@ export async function bundleNodeFunctions(
         const inputs: Record<string, string> = {};
         let settled = true;
         for (const [path, bytes] of Object.entries(result.inputs)) {
-          const fingerprint = hasher.fingerprint(inputPath(appDir, path));
+          const fingerprint = hasher.input(appDir, path);
           // A file whose size is not what esbuild read was edited during the build: recording its new
           // hash would pin an artifact of the old content, so this build is not cached.
           if (fingerprint === null || fingerprint.size !== bytes) settled = false;
