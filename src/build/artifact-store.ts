@@ -20,6 +20,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StagecraftError } from '../errors.js';
 import { sha256Hex } from '../digest.js';
@@ -81,16 +82,10 @@ export class ArtifactStore {
    * names mean equal bytes, and rewriting would break invariant 1 for a moment.
    */
   put(zip: Uint8Array): StoredArtifact {
-    const sha256 = sha256Hex(zip);
-    const path = this.pathOf(sha256);
-    const existing = this.sizeOf(sha256);
-    if (existing !== undefined) {
-      if (existing !== zip.length)
-        throw corruptFile(path, `it holds ${existing} bytes where ${zip.length} were written`);
-      return { sha256, size: zip.length, path };
-    }
+    const { sha256, path, exists } = this.placeOf(zip);
+    if (exists) return { sha256, size: zip.length, path };
     mkdirSync(this.artifactsDir, { recursive: true });
-    const temp = join(this.artifactsDir, `.tmp-${sha256}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const temp = this.tempOf(sha256);
     // Read-only, and flushed before it gets its name, so a crash never leaves a short artifact.
     const fd = openSync(temp, 'wx', 0o444);
     try {
@@ -101,6 +96,40 @@ export class ArtifactStore {
     }
     publish(temp, path);
     return { sha256, size: zip.length, path };
+  }
+
+  /**
+   * put(), with the write and its flush on libuv's threads: a build storing fifty artifacts waits
+   * for their flushes side by side instead of one after another.
+   */
+  async putAsync(zip: Uint8Array): Promise<StoredArtifact> {
+    const { sha256, path, exists } = this.placeOf(zip);
+    if (exists) return { sha256, size: zip.length, path };
+    await mkdir(this.artifactsDir, { recursive: true });
+    const temp = this.tempOf(sha256);
+    const file = await open(temp, 'wx', 0o444);
+    try {
+      await file.writeFile(zip);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    publish(temp, path);
+    return { sha256, size: zip.length, path };
+  }
+
+  /** Where `zip` belongs, and whether it is there already (checked against its size). */
+  private placeOf(zip: Uint8Array): { sha256: string; path: string; exists: boolean } {
+    const sha256 = sha256Hex(zip);
+    const path = this.pathOf(sha256);
+    const existing = this.sizeOf(sha256);
+    if (existing !== undefined && existing !== zip.length)
+      throw corruptFile(path, `it holds ${existing} bytes where ${zip.length} were written`);
+    return { sha256, path, exists: existing !== undefined };
+  }
+
+  private tempOf(sha256: string): string {
+    return join(this.artifactsDir, `.tmp-${sha256}-${process.pid}-${randomBytes(4).toString('hex')}`);
   }
 
   /** The artifact's bytes, after checking they still hash to its name. */

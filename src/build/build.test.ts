@@ -41,14 +41,19 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The real esbuild, counting its builds: a dependency of buildArtifacts, not a global. */
-function countingBundler(): Bundler & { calls: number } {
+/**
+ * The real esbuild, counting its calls and the functions they bundle (one entry point each): a
+ * dependency of buildArtifacts, not a global.
+ */
+function countingBundler(): Bundler & { calls: number; bundled: number } {
   const real = esbuildBundler();
   const counter = {
     version: real.version,
     calls: 0,
+    bundled: 0,
     build: (options: Parameters<Bundler['build']>[0]) => {
       counter.calls += 1;
+      counter.bundled += Array.isArray(options.entryPoints) ? options.entryPoints.length : 0;
       return real.build(options);
     },
   };
@@ -86,7 +91,9 @@ describe('buildArtifacts', () => {
     const bundler = countingBundler();
     const built = await build(appDir, FUNCTIONS, bundler);
     expect(Object.keys(built)).toEqual(['api', 'esm', 'legacy', 'native', 'worker']);
-    expect(bundler.calls).toBe(4);
+    // One esbuild call for the four Node functions.
+    expect(bundler.calls).toBe(1);
+    expect(bundler.bundled).toBe(4);
     expect(built.api).toMatchObject({ cached: false, inputs: 3 });
     expect(built.native).toMatchObject({ cached: false, inputs: 3 });
     const store = ArtifactStore.forApp(appDir);
@@ -127,7 +134,7 @@ describe('buildArtifacts', () => {
     touchEverything(join(appDir, 'src'), new Date('2030-01-01T00:00:00Z'));
     const bundler = countingBundler();
     const again = await build(appDir, FUNCTIONS, bundler);
-    expect(bundler.calls).toBe(0);
+    expect(bundler.bundled).toBe(0);
     expect(shas(again)).toEqual(shas(first));
     expect(Object.values(again).every((artifact) => artifact.cached)).toBe(true);
     expect(again.api?.inputs).toBe(3);
@@ -142,7 +149,7 @@ describe('buildArtifacts', () => {
     );
     const bundler = countingBundler();
     const second = await build(appDir, FUNCTIONS, bundler);
-    expect(bundler.calls).toBe(1);
+    expect(bundler.bundled).toBe(1);
     expect(changed(first, second)).toEqual(['worker']);
   });
 
@@ -155,7 +162,7 @@ describe('buildArtifacts', () => {
     );
     const bundler = countingBundler();
     const second = await build(appDir, FUNCTIONS, bundler);
-    expect(bundler.calls).toBe(2);
+    expect(bundler.bundled).toBe(2);
     expect(changed(first, second)).toEqual(['api', 'worker']);
   });
 
@@ -165,7 +172,7 @@ describe('buildArtifacts', () => {
     writeFileSync(join(appDir, 'package.json'), '{ "name": "build-fixture", "version": "0.0.1", "type": "module" }\n');
     const bundler = countingBundler();
     const second = await build(appDir, FUNCTIONS, bundler);
-    expect(bundler.calls).toBe(4);
+    expect(bundler.bundled).toBe(4);
     expect(second.native?.cached).toBe(true);
   });
 
@@ -190,9 +197,48 @@ describe('buildArtifacts', () => {
     unlinkSync(store.pathOf(first.api?.sha256 ?? ''));
     const bundler = countingBundler();
     const second = await build(appDir, FUNCTIONS, bundler);
-    expect(bundler.calls).toBe(1);
+    expect(bundler.bundled).toBe(1);
     expect(second.api).toMatchObject({ sha256: first.api?.sha256, cached: false });
     expect(store.has(first.api?.sha256 ?? '')).toBe(true);
+  });
+
+  it('gives every function the artifact it gets when built alone, in one esbuild call for all', async () => {
+    const together = copyFixture();
+    const alone = copyFixture();
+    // Two exports of one file: their bundles share an outfile, so they cannot share an esbuild call.
+    for (const dir of [together, alone]) {
+      writeFileSync(
+        join(dir, 'src/pair.ts'),
+        "import { greeting } from './shared.js';\nexport const left = async () => greeting('left');\nexport const right = async () => greeting('right');\n",
+      );
+    }
+    const functions: Record<string, FunctionSource> = {
+      ...FUNCTIONS,
+      left: { handler: 'src/pair.left', runtime: 'nodejs22.x' },
+      right: { handler: 'src/pair.right', runtime: 'nodejs22.x' },
+    };
+    const bundler = countingBundler();
+    const all = await build(together, functions, bundler);
+    expect(bundler.calls).toBe(2);
+    expect(bundler.bundled).toBe(6);
+    for (const [name, source] of Object.entries(functions)) {
+      const one = await build(alone, { [name]: source });
+      expect(one[name]?.sha256, name).toBe(all[name]?.sha256);
+      expect(one[name]?.inputs, name).toBe(all[name]?.inputs);
+    }
+    expect(all.left?.sha256).not.toBe(all.right?.sha256);
+  });
+
+  it('still builds and caches the others when one function of the call does not compile', async () => {
+    const appDir = copyFixture();
+    writeFileSync(join(appDir, 'src/broken.ts'), 'export const handler = async () => {\n  const answer = ;\n};\n');
+    const functions = { ...FUNCTIONS, broken: { handler: 'src/broken.handler', runtime: 'nodejs22.x' } };
+    const error = await failure(build(appDir, functions));
+    expect(error.message).toContain('Function "broken": src/broken.ts:2:18: Unexpected ";"');
+    const bundler = countingBundler();
+    const again = await build(appDir, FUNCTIONS, bundler);
+    expect(bundler.bundled).toBe(0);
+    expect(Object.values(again).every((artifact) => artifact.cached)).toBe(true);
   });
 
   it('produces code that runs: TypeScript, ESM and CommonJS handlers, CommonJS dependencies', async () => {
@@ -277,7 +323,7 @@ describe('buildArtifacts errors', () => {
     expect(error.details).toHaveLength(2);
     const bundler = countingBundler();
     await build(appDir, FUNCTIONS, bundler);
-    expect(bundler.calls).toBe(0);
+    expect(bundler.bundled).toBe(0);
   });
 });
 

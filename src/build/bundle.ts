@@ -1,14 +1,13 @@
 /**
- * Bundling one Node.js function with esbuild into the files of its artifact. The bundle keeps
- * the handler's path with a `.mjs` extension (`src/api.ts` → `src/api.mjs`), so the manifest's
- * handler string (`src/api.handler`) means the same thing locally and on Lambda.
+ * The esbuild options that bundle Node.js functions into the files of their artifacts. A bundle
+ * keeps the handler's path with a `.mjs` extension (`src/api.ts` → `src/api.mjs`), so the
+ * manifest's handler string (`src/api.handler`) means the same thing locally and on Lambda.
  */
 import { createRequire } from 'node:module';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import type { BuildFailure, BuildOptions, Message, Metafile } from 'esbuild';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import { StagecraftError } from '../errors.js';
-import type { ZipEntry } from './zip.js';
 
 /** What buildArtifacts needs from esbuild; passed in so tests can count or alter builds. */
 export interface Bundler {
@@ -85,27 +84,62 @@ export function resolveHandler(appDir: string, functionName: string, handler: st
   return { handler, file, outfile: `${modulePath}.mjs`, exportName };
 }
 
-/** The stdin entry's name in messages and in the metafile; no file has it. */
-export const ENTRY_NAME = 'stagecraft:entry';
+/**
+ * Every function's entry is a module of its own in this namespace that re-exports only the
+ * handler: a CommonJS handler bundled to ESM would otherwise offer just a default export, and a
+ * missing export fails here rather than on the first call. No file has these paths; the output
+ * does not mention them, so a function bundled with others gives the same bytes as alone.
+ */
+export const ENTRY_NAMESPACE = 'stagecraft-entry';
+
+/** The entry's path in ENTRY_NAMESPACE: `src/api.ts#handler` (the export URI-encoded, so the last # splits). */
+export function entryPath(target: HandlerTarget): string {
+  return `${target.file}#${encodeURIComponent(target.exportName)}`;
+}
+
+/** The key of a function's entry among the metafile's inputs. */
+export function entryInput(target: HandlerTarget): string {
+  return `${ENTRY_NAMESPACE}:${entryPath(target)}`;
+}
 
 /**
- * The esbuild options for one handler. The app folder appears only in `absWorkingDir` and
- * `resolveDir`, which the cache key leaves out, so the output is the same wherever the app is.
+ * The esbuild options that bundle these handlers in one call, each into its own `.mjs` beside
+ * its source path. Their outfiles must differ. The app folder appears only in `absWorkingDir`,
+ * `outdir` and the entries' `resolveDir`, which the cache key leaves out, so the output is the
+ * same wherever the app is. The floor of bench/build bundles with these very options.
  */
-export function bundleOptions(appDir: string, target: HandlerTarget): BundleOptions {
-  const name = /^[A-Za-z_$][\w$]*$/.test(target.exportName) ? target.exportName : JSON.stringify(target.exportName);
+export function bundleOptions(appDir: string, targets: readonly HandlerTarget[]): BundleOptions {
   return {
     ...portableBundleOptions(),
-    // The entry re-exports only the handler: a CommonJS handler bundled to ESM would otherwise
-    // offer just a default export, and a missing export fails here rather than on the first call.
-    stdin: {
-      contents: `export { ${name} } from ${JSON.stringify(`./${target.file}`)};\n`,
-      resolveDir: appDir,
-      sourcefile: ENTRY_NAME,
-      loader: 'js',
-    },
-    outfile: target.outfile,
+    entryPoints: targets.map((target) => ({ in: entryInput(target), out: target.outfile.replace(/\.mjs$/, '') })),
+    outdir: appDir,
+    outExtension: { '.js': '.mjs' },
     absWorkingDir: appDir,
+    plugins: [entryPlugin(appDir)],
+  };
+}
+
+/** Serves the entries: stateless (all it needs is in the path), so an esbuild context may keep it. */
+function entryPlugin(appDir: string): Plugin {
+  const prefix = `${ENTRY_NAMESPACE}:`;
+  return {
+    name: ENTRY_NAMESPACE,
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${prefix}`) }, (args) =>
+        args.kind === 'entry-point' ? { path: args.path.slice(prefix.length), namespace: ENTRY_NAMESPACE } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: ENTRY_NAMESPACE }, (args) => {
+        const at = args.path.lastIndexOf('#');
+        const file = args.path.slice(0, at);
+        const exportName = decodeURIComponent(args.path.slice(at + 1));
+        const name = /^[A-Za-z_$][\w$]*$/.test(exportName) ? exportName : JSON.stringify(exportName);
+        return {
+          contents: `export { ${name} } from ${JSON.stringify(`./${file}`)};\n`,
+          resolveDir: appDir,
+          loader: 'js',
+        };
+      });
+    },
   };
 }
 
@@ -144,104 +178,30 @@ export function portableBundleOptions(): Omit<BundleOptions, 'stdin' | 'outfile'
   };
 }
 
-export interface BundledFunction {
-  /** The files of the artifact: the bundle and its source map. */
-  entries: ZipEntry[];
-  /** Every source file bundled in, relative to the app, with its size in bytes. */
-  inputs: Record<string, number>;
-}
-
-export async function bundleFunction(
-  appDir: string,
-  functionName: string,
-  target: HandlerTarget,
-  bundler: Bundler,
-): Promise<BundledFunction> {
-  let output: BundleOutput;
-  try {
-    output = await bundler.build(bundleOptions(appDir, target));
-  } catch (error) {
-    throw buildError(functionName, target, error);
-  }
-  const entries = output.outputFiles.map((file) => ({
-    path: relative(appDir, file.path).split(sep).join('/'),
-    data: file.contents,
-  }));
-  const inputs: Record<string, number> = {};
-  for (const [path, input] of Object.entries(output.metafile.inputs)) {
-    if (path !== ENTRY_NAME) inputs[path] = input.bytes;
-  }
-  // The real path too: esbuild may resolve symlinks (macOS's /tmp is /private/tmp).
-  const roots = [...new Set([appDir, realpathSync(appDir)])];
-  for (const file of output.outputFiles) {
-    const leak = roots
-      .map((root) => findMachinePath(file.text, root, Object.keys(inputs)))
-      .find((found) => found !== undefined);
-    if (leak !== undefined) {
-      throw new StagecraftError(
-        'BUILD_FAILED',
-        `Function "${functionName}": the bundle ${target.outfile} contains the absolute path "${leak}" of this machine, so it would differ on every machine.`,
-        {
-          hint: `Do not embed absolute paths in ${target.file} or its imports; use paths relative to import.meta.url.`,
-        },
-      );
-    }
-  }
-  return { entries, inputs };
-}
-
 /**
  * An absolute path of this machine in the output: the app folder followed by the first
  * segment of a bundled file (`/home/me/shop/src/...`). Only such paths count, because an app
  * at `/app` may well contain the text "/app/settings" as a route.
  */
-export function findMachinePath(text: string, appDir: string, inputs: readonly string[]): string | undefined {
-  const firstSegments = new Set(inputs.map((input) => input.split('/')[0]).filter((segment) => segment !== '..'));
-  for (let at = text.indexOf(appDir); at >= 0; at = text.indexOf(appDir, at + 1)) {
-    const rest = text.slice(at + appDir.length, at + appDir.length + 256);
+export function findMachinePath(
+  content: string | Uint8Array,
+  appDir: string,
+  inputs: readonly string[],
+): string | undefined {
+  // Searched as bytes: decoding megabytes of bundle to text only to find nothing costs more than the search.
+  const bytes =
+    typeof content === 'string'
+      ? Buffer.from(content)
+      : Buffer.from(content.buffer, content.byteOffset, content.length);
+  const needle = Buffer.from(appDir);
+  let firstSegments: Set<string | undefined> | undefined;
+  for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) {
+    firstSegments ??= new Set(inputs.map((input) => input.split('/')[0]).filter((segment) => segment !== '..'));
+    const rest = bytes.subarray(at + needle.length, at + needle.length + 256).toString();
     const segment = /^[/\\]([^/\\"'`\s]+)/.exec(rest)?.[1];
     if (segment !== undefined && firstSegments.has(segment)) return `${appDir}/${segment}/…`;
   }
   return undefined;
-}
-
-function buildError(functionName: string, target: HandlerTarget, error: unknown): StagecraftError {
-  const messages = (error as Partial<BuildFailure>).errors;
-  if (!Array.isArray(messages) || messages.length === 0) {
-    return new StagecraftError(
-      'BUILD_FAILED',
-      `Function "${functionName}": esbuild failed on ${target.file}: ${(error as Error).message}`,
-      {
-        hint: 'Check that esbuild is installed for this platform (npm ci), then build again.',
-        cause: error,
-      },
-    );
-  }
-  const lines = messages.map((message) => describe(message, target));
-  const first = messages[0]?.location?.file;
-  const file = first === undefined || first === ENTRY_NAME ? target.file : first;
-  return new StagecraftError(
-    'BUILD_FAILED',
-    `Function "${functionName}": ${lines[0]}${lines.length > 1 ? ` (and ${lines.length - 1} more)` : ''}`,
-    {
-      hint:
-        first === ENTRY_NAME
-          ? `Make ${target.file} export "${target.exportName}", or fix the handler "${target.handler}" in stagecraft.yml.`
-          : `Fix ${file} and build again.`,
-      details: lines,
-      cause: error,
-    },
-  );
-}
-
-/** `file:line:column: text`, with a 1-based column counted in characters, as editors count. */
-function describe(message: Message, target: HandlerTarget): string {
-  const location = message.location;
-  if (location === null) return message.text;
-  // The synthetic entry only re-exports the handler; its problems are the handler file's.
-  if (location.file === ENTRY_NAME) return `${target.file}: ${message.text} (handler "${target.handler}")`;
-  const column = Buffer.from(location.lineText).subarray(0, location.column).toString().length + 1;
-  return `${location.file}:${location.line}:${column}: ${message.text}`;
 }
 
 function isFile(path: string): boolean {

@@ -6,8 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { sha256Hex, stableStringify } from '../digest.js';
+import type { FingerprintMemo } from './fingerprint-memo.js';
 
 /** Bump when the artifact layout or this file's format changes: every cached entry is then stale. */
 export const BUILD_FORMAT = 1;
@@ -36,24 +37,40 @@ export interface FileFingerprint {
 /**
  * Hashes each file once per build, however many functions import it: 50 functions sharing one
  * `node_modules` tree read it once. One instance per build, so a later build sees new content —
- * unless, like `dev`, the caller knows what changed and says so with `forget`.
+ * unless, like `dev`, the caller knows what changed and says so with `forget`. With a memo
+ * (src/build/fingerprint-memo.ts), a file unchanged since an earlier build is not read at all.
  */
 export class FileHasher {
   private readonly seen = new Map<string, FileFingerprint | null>();
+  /** App folder and input as esbuild names it → absolute path: fifty functions name one input fifty times. */
+  private readonly paths = new Map<string, string>();
+
+  constructor(private readonly memo?: FingerprintMemo) {}
+
+  /** The fingerprint of an input named relative to the app, as the metafile names it. */
+  input(appDir: string, path: string): FileFingerprint | null {
+    const key = `${appDir}\0${path}`;
+    let absolute = this.paths.get(key);
+    if (absolute === undefined) {
+      absolute = inputPath(appDir, path);
+      this.paths.set(key, absolute);
+    }
+    return this.fingerprint(absolute);
+  }
 
   /** sha256 and size of the file, or null when it cannot be read (deleted, a folder). */
   fingerprint(path: string): FileFingerprint | null {
     let known = this.seen.get(path);
     if (known === undefined) {
-      try {
-        const bytes = readFileSync(path);
-        known = { sha256: sha256Hex(bytes), size: bytes.length };
-      } catch {
-        known = null;
-      }
+      known = this.memo ? this.memo.fingerprint(path, readFingerprint) : readFingerprint(path);
       this.seen.set(path, known);
     }
     return known;
+  }
+
+  /** Remembers what this build hashed for the next one (with a memo). */
+  save(): void {
+    this.memo?.save();
   }
 
   /** The file changed: the next fingerprint reads it again. */
@@ -66,6 +83,15 @@ export class FileHasher {
     const context: Record<string, string | null> = {};
     for (const name of CONTEXT_FILES) context[name] = this.fingerprint(join(appDir, name))?.sha256 ?? null;
     return context;
+  }
+}
+
+function readFingerprint(path: string): FileFingerprint | null {
+  try {
+    const bytes = readFileSync(path);
+    return { sha256: sha256Hex(bytes), size: bytes.length };
+  } catch {
+    return null;
   }
 }
 
@@ -90,6 +116,11 @@ export class BuildCache {
 
   static forApp(appDir: string): BuildCache {
     return new BuildCache(join(appDir, '.stagecraft', 'cache'));
+  }
+
+  /** Where the files' fingerprints are remembered between builds; no function's name starts with a dot. */
+  get fingerprintsFile(): string {
+    return join(this.dir, '.fingerprints.json');
   }
 
   private fileOf(functionName: string): string {
@@ -122,10 +153,19 @@ export class BuildCache {
   }
 }
 
+/**
+ * The absolute path of an input esbuild names relative to the app (`src/api.ts`, `../lib/x.ts`):
+ * resolve() only where the path climbs out, as the check of every input of every function is
+ * otherwise mostly resolve()'s own work. Equal to resolve(appDir, path) for esbuild's paths.
+ */
+export function inputPath(appDir: string, path: string): string {
+  return path.startsWith('../') || isAbsolute(path) ? resolve(appDir, path) : `${appDir}/${path}`;
+}
+
 /** Whether every input and context file of `entry` still has the content it had. */
 export function inputsUnchanged(appDir: string, entry: CacheEntry, hasher: FileHasher): boolean {
   for (const [path, sha256] of Object.entries(entry.inputs)) {
-    if (hasher.fingerprint(resolve(appDir, path))?.sha256 !== sha256) return false;
+    if (hasher.input(appDir, path)?.sha256 !== sha256) return false;
   }
   const context = hasher.context(appDir);
   for (const name of CONTEXT_FILES) {

@@ -182,6 +182,35 @@ describe('credential scan', () => {
     expect(allowed.allowed).toHaveLength(1);
   });
 
+  it('lints again only the files whose content changed since the last scan, and trusts no other scanner', async () => {
+    const [, , github] = plantedCredentials();
+    const dir = folder({
+      'a.ts': 'export const a = 1;\n',
+      'b.ts': 'export const b = 2;\n',
+      'stagecraft.yml': 'app: x\n',
+    });
+    const cacheFile = join(dir, 'cache', 'scan.json');
+    const options = { root: dir, files: ['a.ts', 'b.ts'], manifest: 'stagecraft.yml', cacheFile };
+    expect((await scanForCredentials(options)).findings).toEqual([]);
+    // Plant a remembered finding for b.ts's current content: it is reported only if b.ts is not linted again.
+    type Remembered = { memo: Record<string, { rule: string; message: string; line: number; column: number }[]> };
+    const remembered = JSON.parse(readFileSync(cacheFile, 'utf8')) as Remembered;
+    const bKey = Object.keys(remembered.memo).find((key) => key.startsWith('b.ts\0')) ?? '';
+    const planted = { rule: 'planted', message: 'remembered', line: 1, column: 1, text: 'x' };
+    remembered.memo[bKey] = [planted];
+    writeFileSync(cacheFile, JSON.stringify(remembered));
+    writeFileSync(join(dir, 'a.ts'), `${github?.code}\n`);
+    const again = await scanForCredentials(options);
+    expect(again.findings.map((finding) => `${finding.file} ${shortRule(finding.rule)}`)).toEqual([
+      'a.ts github',
+      'b.ts planted',
+    ]);
+    // Findings remembered from another scanner are not trusted: everything is linted again.
+    const other = JSON.parse(readFileSync(cacheFile, 'utf8')) as Remembered & { scanner: unknown };
+    writeFileSync(cacheFile, JSON.stringify({ ...other, key: 'stale', scanner: { format: 0 } }));
+    expect((await scanForCredentials(options)).findings.map((finding) => finding.file)).toEqual(['a.ts']);
+  });
+
   it("reports nothing on Stagecraft's own src/ and examples/", async () => {
     const files: string[] = [];
     const walk = (dir: string): void => {

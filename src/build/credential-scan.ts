@@ -139,53 +139,89 @@ export async function scanForCredentials(options: CredentialScanOptions): Promis
     const content = readText(join(options.root, file));
     if (content !== undefined) contents.set(file, content);
   }
-  const key =
-    options.cacheFile === undefined
-      ? undefined
-      : sha256Hex(
-          stableStringify({
-            format: SCAN_FORMAT,
-            scanner: scannerVersions(),
-            manifest: options.manifest ?? null,
-            allow: options.allow ?? [],
-            files: [...contents].map(([file, content]) => [file, sha256Hex(content)]),
-          }),
-        );
-  const remembered = key === undefined ? undefined : readCache(options.cacheFile as string, key);
-  if (remembered) return remembered;
-  const scan = await scanContents(contents, options);
-  if (key !== undefined) writeCache(options.cacheFile as string, key, scan);
+  const digests = new Map([...contents].map(([file, content]) => [file, sha256Hex(content)]));
+  if (options.cacheFile === undefined) return scanContents(contents, digests, options, options.memo ?? new Map());
+  const scanner = scannerVersions();
+  const key = sha256Hex(
+    stableStringify({
+      format: SCAN_FORMAT,
+      scanner,
+      manifest: options.manifest ?? null,
+      allow: options.allow ?? [],
+      files: [...digests],
+    }),
+  );
+  const remembered = readCache(options.cacheFile);
+  if (remembered?.key === key) return remembered.scan;
+  // Each file's own findings, by content, from the last scan by this scanner: an edit of one file
+  // lints that file alone, and loads secretlint (and yaml) only when something needs them.
+  const sameScanner = stableStringify(remembered?.scanner) === stableStringify({ format: SCAN_FORMAT, scanner });
+  const memo = new Map(sameScanner ? Object.entries(remembered?.memo ?? {}) : []);
+  for (const [memoKey, findings] of options.memo ?? []) memo.set(memoKey, findings);
+  const scan = await scanContents(contents, digests, options, memo);
+  for (const [memoKey, findings] of memo) options.memo?.set(memoKey, findings);
+  const current = new Set(
+    [...digests].flatMap(([file, digest]) => [memoKeyOf(file, digest), literalsKeyOf(file, digest)]),
+  );
+  writeCache(options.cacheFile, {
+    key,
+    scan,
+    scanner: { format: SCAN_FORMAT, scanner },
+    memo: Object.fromEntries([...memo].filter(([memoKey]) => current.has(memoKey))),
+  });
   return scan;
+}
+
+/** Where a file's secretlint findings are remembered: by path and content. */
+function memoKeyOf(file: string, digest: string): string {
+  return `${file}\0${digest}`;
+}
+
+/** Where the manifest's literal values under secret-looking keys are remembered. */
+function literalsKeyOf(file: string, digest: string): string {
+  return `${file}\0${digest}\0literals`;
 }
 
 async function scanContents(
   contents: ReadonlyMap<string, string>,
+  digests: ReadonlyMap<string, string>,
   options: CredentialScanOptions,
+  memo: Map<string, LintFinding[]>,
 ): Promise<CredentialScan> {
   const raw: CredentialFinding[] = [];
   const texts = new Map<string, string[]>();
-  const lint = await loadSecretlint();
+  let lint: Lint | undefined;
   for (const [file, content] of contents) {
     texts.set(file, content.split(/\r?\n/));
-    const memoKey = `${file}\0${sha256Hex(content)}`;
-    const lintFindings = options.memo?.get(memoKey) ?? (await lint(file, content));
-    options.memo?.set(memoKey, lintFindings);
+    const memoKey = memoKeyOf(file, digests.get(file) ?? sha256Hex(content));
+    let lintFindings = memo.get(memoKey);
+    if (lintFindings === undefined) {
+      lint ??= await loadSecretlint();
+      lintFindings = await lint(file, content);
+      memo.set(memoKey, lintFindings);
+    }
     for (const found of lintFindings) {
       // `${secret:…}` / `${env:…}` in a connection string is a reference, not a password.
       if (/\$\{(secret|env):/.test(found.text)) continue;
       raw.push({ file, line: found.line, column: found.column, rule: found.rule, message: found.message });
     }
   }
-  if (options.manifest && texts.has(options.manifest)) {
-    for (const literal of await findSecretLiterals((texts.get(options.manifest) as string[]).join('\n'))) {
-      raw.push({
-        file: options.manifest,
-        line: literal.line,
-        column: literal.column,
+  const manifest = options.manifest;
+  const manifestText = manifest === undefined ? undefined : contents.get(manifest);
+  if (manifest !== undefined && manifestText !== undefined) {
+    const memoKey = literalsKeyOf(manifest, digests.get(manifest) ?? sha256Hex(manifestText));
+    let literals = memo.get(memoKey);
+    if (literals === undefined) {
+      literals = (await findSecretLiterals(manifestText)).map((literal) => ({
         rule: CONFIG_LITERAL_RULE,
         message: `literal value under the secret-looking key ${literal.path}; use \${secret:…} or \${env:…} instead`,
-      });
+        line: literal.line,
+        column: literal.column,
+        text: '',
+      }));
+      memo.set(memoKey, literals);
     }
+    for (const found of literals) raw.push({ file: manifest, ...found });
   }
   const findings: CredentialFinding[] = [];
   const allowed: AllowedCredential[] = [];
@@ -210,20 +246,28 @@ function scannerVersions(): string[] {
   });
 }
 
-function readCache(path: string, key: string): CredentialScan | undefined {
+interface RememberedScan {
+  key: string;
+  scan: CredentialScan;
+  /** The scanner the memo's findings came from. */
+  scanner?: unknown;
+  memo?: Record<string, LintFinding[]>;
+}
+
+function readCache(path: string): RememberedScan | undefined {
   try {
-    const cached = JSON.parse(readFileSync(path, 'utf8')) as { key: string; scan: CredentialScan };
-    return cached.key === key ? cached.scan : undefined;
+    const cached = JSON.parse(readFileSync(path, 'utf8')) as RememberedScan;
+    return typeof cached.key === 'string' ? cached : undefined;
   } catch {
     return undefined;
   }
 }
 
-function writeCache(path: string, key: string, scan: CredentialScan): void {
+function writeCache(path: string, remembered: RememberedScan): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
     const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ key, scan }));
+    writeFileSync(temporary, JSON.stringify(remembered));
     renameSync(temporary, path);
   } catch {
     // A cache that cannot be written only costs time.

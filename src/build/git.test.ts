@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gitSource, gitSourceAsync } from './git.js';
+import { gitSource } from './git.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -35,10 +35,9 @@ describe('gitSource', () => {
     const ceiling = process.env.GIT_CEILING_DIRECTORIES;
     process.env.GIT_CEILING_DIRECTORIES = tmpdir();
     try {
-      expect(gitSource(dir)).toBeNull();
+      expect(await gitSource(dir)).toBeNull();
       git(dir, 'init', '--quiet');
-      expect(gitSource(dir)).toBeNull();
-      expect(await gitSourceAsync(dir)).toBeNull();
+      expect(await gitSource(dir)).toBeNull();
     } finally {
       if (ceiling === undefined) delete process.env.GIT_CEILING_DIRECTORIES;
       else process.env.GIT_CEILING_DIRECTORIES = ceiling;
@@ -55,19 +54,16 @@ describe('gitSource', () => {
     git(repo, 'add', '.');
     git(repo, 'commit', '--quiet', '-m', 'first');
     const commit = git(repo, 'rev-parse', 'HEAD');
-    expect(gitSource(app)).toEqual({ commit, dirty: false });
+    expect(await gitSource(app)).toEqual({ commit, dirty: false });
     // Stagecraft's own output and changes outside the app folder do not make the app dirty.
     mkdirSync(join(app, '.stagecraft/artifacts'), { recursive: true });
     writeFileSync(join(app, '.stagecraft/artifacts/x.zip'), 'zip');
     writeFileSync(join(repo, 'README.md'), 'changed\n');
-    expect(gitSource(app)).toEqual({ commit, dirty: false });
-    expect(await gitSourceAsync(app)).toEqual({ commit, dirty: false });
+    expect(await gitSource(app)).toEqual({ commit, dirty: false });
     writeFileSync(join(app, 'api.ts'), 'export const handler = 2;\n');
-    expect(gitSource(app)).toEqual({ commit, dirty: true });
-    // Without blocking (`dev` runs it while it bundles): the same answer.
-    expect(await gitSourceAsync(app)).toEqual({ commit, dirty: true });
+    expect(await gitSource(app)).toEqual({ commit, dirty: true });
     git(repo, 'checkout', '--quiet', '--', '.');
     writeFileSync(join(app, 'new.ts'), 'untracked\n');
-    expect(gitSource(app)?.dirty).toBe(true);
+    expect((await gitSource(app))?.dirty).toBe(true);
   });
 });

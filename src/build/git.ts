@@ -5,7 +5,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
 
 export interface GitSource {
   commit: string;
@@ -13,43 +13,32 @@ export interface GitSource {
   dirty: boolean;
 }
 
-const HEAD = ['rev-parse', '--verify', '--quiet', 'HEAD'];
-// Only this app's folder counts, and not Stagecraft's own output in it, which every build writes.
-const STATUS = ['status', '--porcelain', '--', '.', ':(exclude).stagecraft'];
-const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-
-function gitOptions(dir: string) {
-  return {
-    cwd: dir,
-    encoding: 'utf8' as const,
-    // GIT_OPTIONAL_LOCKS=0: `git status` must not take the index lock, which could make a git
-    // command the user runs at the same moment fail (https://git-scm.com/docs/git#_environment_variables).
-    env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
-    timeout: 30_000,
-    maxBuffer: 64 * 1024 * 1024,
-  };
-}
-
-/** The commit checked out at `dir`, or null outside a repository, before the first commit or without git. */
-export function gitSource(dir: string): GitSource | null {
-  const git = (args: string[]): string =>
-    execFileSync('git', args, { ...gitOptions(dir), stdio: ['ignore', 'pipe', 'ignore'] });
+/**
+ * The commit checked out at `dir`, or null outside a repository, before the first commit or without
+ * git. Both git commands run at once, and off Node's thread: a build starts this before bundling.
+ */
+export async function gitSource(dir: string): Promise<GitSource | null> {
+  const git = async (args: string[]): Promise<string> =>
+    (
+      await execFileAsync('git', args, {
+        cwd: dir,
+        encoding: 'utf8',
+        // GIT_OPTIONAL_LOCKS=0: `git status` must not take the index lock, which could make a git
+        // command the user runs at the same moment fail (https://git-scm.com/docs/git#_environment_variables).
+        env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
+        timeout: 30_000,
+        maxBuffer: 64 * 1024 * 1024,
+      })
+    ).stdout;
   try {
-    const commit = git(HEAD).trim();
-    if (!COMMIT.test(commit)) return null;
-    return { commit, dirty: git(STATUS).trim() !== '' };
-  } catch {
-    return null;
-  }
-}
-
-/** `gitSource` without blocking: `dev` runs it while it bundles. */
-export async function gitSourceAsync(dir: string): Promise<GitSource | null> {
-  const git = async (args: string[]): Promise<string> => (await run('git', args, gitOptions(dir))).stdout;
-  try {
-    const [commit, status] = await Promise.all([git(HEAD), git(STATUS)]);
-    if (!COMMIT.test(commit.trim())) return null;
-    return { commit: commit.trim(), dirty: status.trim() !== '' };
+    const [head, status] = await Promise.all([
+      git(['rev-parse', '--verify', '--quiet', 'HEAD']),
+      // Only this app's folder counts, and not Stagecraft's own output in it, which every build writes.
+      git(['status', '--porcelain', '--', '.', ':(exclude).stagecraft']),
+    ]);
+    const commit = head.trim();
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) return null;
+    return { commit, dirty: status.trim() !== '' };
   } catch {
     return null;
   }

@@ -19,7 +19,7 @@ export {
   type CredentialScanOptions,
   type AllowedCredential,
 } from './credential-scan.js';
-export { gitBranch, gitLog, gitSource, gitSourceAsync, type GitSource } from './git.js';
+export { gitBranch, gitLog, gitSource, type GitSource } from './git.js';
 export {
   buildArtifacts,
   releaseDigest,

@@ -6,39 +6,42 @@ import { availableParallelism } from 'node:os';
 import { posix, resolve } from 'node:path';
 import { StagecraftError, isStagecraftError } from '../errors.js';
 import type { ArtifactStore } from './artifact-store.js';
-import { bundleFunction, esbuildBundler, portableBundleOptions, resolveHandler, type Bundler } from './bundle.js';
-import { BUILD_FORMAT, BuildCache, FileHasher, cacheKey, inputsUnchanged, type CacheEntry } from './cache.js';
+import { esbuildBundler, type Bundler } from './bundle.js';
+import { BUILD_FORMAT, BuildCache, FileHasher, cacheKey } from './cache.js';
+import { forEachLimited } from './concurrency.js';
+import { FingerprintMemo } from './fingerprint-memo.js';
 import { sha256Hex, stableStringify } from '../digest.js';
+import { bundleNodeFunctions, planNodeFunction, type StaleNodeFunction } from './node-functions.js';
 import { compareCodeUnits } from './order.js';
 import { installRequirements, requirementsKey, type PythonToolchain } from './pip.js';
+import {
+  stillStored,
+  type BuildContext,
+  type FreshArtifact,
+  type FunctionSource,
+  type PreparedArtifact,
+} from './prepared.js';
 import { isNodeRuntime, isProvidedRuntime, readCodeFolder } from './provided.js';
-import { dependencyEntries, findRequirements, readPythonSource, type PythonPackage } from './python.js';
-import { deterministicZip, type ZipEntry } from './zip.js';
+import { dependencyEntries, findRequirements, readPythonSource } from './python.js';
+import type { ZipEntry } from './zip.js';
+import { inlineZipper, zipPool, type Zipper } from './zip-pool.js';
 
-export interface FunctionSource {
-  /** `src/api.handler`: the file without extension, then the export. */
-  handler: string;
-  /** AWS runtime name: `nodejs22.x`, `provided.al2023`, … */
-  runtime: string;
-  /** provided* runtimes: the folder zipped as the artifact; python: the source folder. Relative to the app. */
-  code?: string;
-  /** python runtimes: globs (relative to the source folder) of the files that go in. */
-  package?: PythonPackage;
-  /** python runtimes: the requirements file, relative to the app (default: found beside the handler). */
-  requirements?: string;
-}
+export type { FunctionSource };
 
 export interface BuildArtifactsOptions {
   appDir: string;
   functions: Record<string, FunctionSource>;
   store: ArtifactStore;
-  /** Most functions bundled at once; default: the number of CPUs. */
+  /** Most zips, pip installs (and, to tell failures apart, lone bundles) at once; default: the number of CPUs. */
   concurrency?: number;
   /** Default: esbuild. */
   bundler?: Bundler;
   /** Default: `<appDir>/.stagecraft/cache`. */
   cache?: BuildCache;
-  /** Default: a fresh one, reading every file again; `dev` keeps one and forgets the files it saw change. */
+  /**
+   * Default: a fresh one that reads again every file whose status changed since the last build
+   * (src/build/fingerprint-memo.ts); `dev` keeps one and forgets the files it saw change.
+   */
   hasher?: FileHasher;
   /**
    * Called once with every source file the artifacts are made of (relative to the app), after
@@ -64,127 +67,129 @@ export interface BuiltArtifact {
   inputs: number;
 }
 
-/** Everything one build shares between its functions. */
-interface BuildContext {
-  appDir: string;
-  store: ArtifactStore;
-  bundler: Bundler;
-  cache: BuildCache;
-  hasher: FileHasher;
-  python: PythonToolchain | undefined;
-}
-
 /**
  * Builds every function into the store and returns its artifact, by function name (sorted).
  * When some fail, the others are still built (and cached); the failures are then thrown together.
+ *
+ * The Node functions to bundle go to esbuild in one call; the new artifacts are zipped side by
+ * side on worker threads (started while esbuild runs) and stored with their flushes side by side.
  */
 export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Record<string, BuiltArtifact>> {
   const appDir = resolve(options.appDir);
+  const cache = options.cache ?? BuildCache.forApp(appDir);
   const context: BuildContext = {
     appDir,
     store: options.store,
     bundler: options.bundler ?? esbuildBundler(),
-    cache: options.cache ?? BuildCache.forApp(appDir),
-    hasher: options.hasher ?? new FileHasher(),
+    cache,
+    hasher: options.hasher ?? new FileHasher(new FingerprintMemo(cache.fingerprintsFile)),
     python: options.python,
   };
+  const concurrency = options.concurrency ?? availableParallelism();
   const names = Object.keys(options.functions).sort(compareCodeUnits);
   const prepared = new Map<string, PreparedArtifact>();
   const failures: { name: string; error: unknown }[] = [];
-  await forEachLimited(names, options.concurrency ?? availableParallelism(), async (name) => {
+  const stale: StaleNodeFunction[] = [];
+  const others: string[] = [];
+  for (const name of names) {
     const source = options.functions[name];
-    if (source === undefined) return;
+    if (source === undefined) continue;
+    if (!isNodeRuntime(source.runtime)) {
+      others.push(name);
+      continue;
+    }
     try {
-      prepared.set(name, await prepareFunction(context, name, source));
+      const plan = planNodeFunction(context, name, source);
+      if ('kind' in plan) prepared.set(name, plan);
+      else stale.push(plan);
     } catch (error) {
       failures.push({ name, error });
     }
-  });
-  // Everything is bundled in memory first, so that a gate can stop the build before any write.
-  if (options.beforeWrite)
-    await options.beforeWrite([...new Set([...prepared.values()].flatMap((p) => p.sources))].sort(compareCodeUnits));
+  }
+  const zipper = stale.length + others.length >= 2 && concurrency >= 2 ? zipPool(concurrency) : inlineZipper();
+  try {
+    await Promise.all([
+      bundleNodeFunctions(context, stale, concurrency).then((bundled) => {
+        for (const [name, result] of bundled) {
+          if (result instanceof StagecraftError) failures.push({ name, error: result });
+          else prepared.set(name, result);
+        }
+      }),
+      forEachLimited(others, concurrency, async (name) => {
+        try {
+          prepared.set(name, await prepareOther(context, name, options.functions[name] as FunctionSource));
+        } catch (error) {
+          failures.push({ name, error });
+        }
+      }),
+    ]);
+    const built = await storeAll(context, prepared, zipper, failures, options.beforeWrite);
+    context.hasher.save();
+    if (failures.length > 0) {
+      const error = combine(failures.sort((a, b) => compareCodeUnits(a.name, b.name)));
+      if (options.onFailure === undefined) throw error;
+      options.onFailure(
+        failures.map((failure) => failure.name),
+        error,
+      );
+    }
+    const result: Record<string, BuiltArtifact> = {};
+    for (const name of names) {
+      const artifact = built.get(name);
+      if (artifact !== undefined) result[name] = artifact;
+    }
+    return result;
+  } finally {
+    await zipper.close();
+  }
+}
+
+/**
+ * Zips every new artifact, runs the gate, then stores the artifacts and records them in the build
+ * cache. Everything is made in memory first, so that the gate can stop the build before any write.
+ */
+async function storeAll(
+  context: BuildContext,
+  prepared: ReadonlyMap<string, PreparedArtifact>,
+  zipper: Zipper,
+  failures: { name: string; error: unknown }[],
+  beforeWrite: BuildArtifactsOptions['beforeWrite'],
+): Promise<Map<string, BuiltArtifact>> {
+  const fresh = [...prepared].filter((entry): entry is [string, FreshArtifact] => entry[1].kind === 'fresh');
+  const zips = new Map(fresh.map(([name, artifact]) => [name, zipper.zip(artifact.entries)]));
+  // Awaited below; a gate that throws first must not leave them rejected with no one listening.
+  for (const zip of zips.values()) zip.catch(() => undefined);
+  // While the zips are made: the inputs' fingerprints, then the gate.
+  const records = new Map(fresh.map(([name, artifact]) => [name, artifact.record()]));
+  if (beforeWrite)
+    await beforeWrite([...new Set([...prepared.values()].flatMap((p) => p.sources))].sort(compareCodeUnits));
   const built = new Map<string, BuiltArtifact>();
-  for (const name of names) {
-    const artifact = prepared.get(name);
-    if (artifact !== undefined) built.set(name, artifact.write());
+  for (const [name, artifact] of prepared) {
+    if (artifact.kind === 'cached') built.set(name, { ...artifact.artifact, cached: true, inputs: artifact.inputs });
   }
-  if (failures.length > 0) {
-    const error = combine(failures.sort((a, b) => compareCodeUnits(a.name, b.name)));
-    if (options.onFailure === undefined) throw error;
-    options.onFailure(
-      failures.map((failure) => failure.name),
-      error,
-    );
-  }
-  const result: Record<string, BuiltArtifact> = {};
-  for (const name of names) {
-    const artifact = built.get(name);
-    if (artifact !== undefined) result[name] = artifact;
-  }
-  return result;
+  await Promise.all(
+    fresh.map(async ([name, artifact]) => {
+      try {
+        const stored = await context.store.putAsync(await (zips.get(name) as Promise<Uint8Array>));
+        const sha256 = { sha256: stored.sha256, size: stored.size };
+        const record = records.get(name);
+        if (record !== undefined) context.cache.save(name, { ...record, artifact: sha256 });
+        built.set(name, { ...sha256, cached: false, inputs: artifact.inputs });
+      } catch (error) {
+        failures.push({ name, error });
+      }
+    }),
+  );
+  return built;
 }
 
-/** A function bundled (or found in the cache) but not yet stored. */
-interface PreparedArtifact {
-  /** The files it is made of, relative to the app. */
-  sources: string[];
-  /** Stores the artifact (unless cached) and records it in the build cache. */
-  write(): BuiltArtifact;
-}
-
-async function prepareFunction(context: BuildContext, name: string, source: FunctionSource): Promise<PreparedArtifact> {
+/** A python or provided function; other runtimes cannot be built. */
+async function prepareOther(context: BuildContext, name: string, source: FunctionSource): Promise<PreparedArtifact> {
   if (isProvidedRuntime(source.runtime)) return prepareProvided(context, name, source);
   if (source.runtime.startsWith('python')) return preparePython(context, name, source);
-  if (!isNodeRuntime(source.runtime)) {
-    throw new StagecraftError('BUILD_FAILED', `Function "${name}": runtime "${source.runtime}" cannot be built.`, {
-      hint: 'Use a nodejs* runtime (bundled with esbuild), a python3.x runtime or a provided* runtime with a code folder.',
-    });
-  }
-  if (source.code !== undefined) {
-    throw new StagecraftError(
-      'BUILD_FAILED',
-      `Function "${name}": a code folder is only for provided* runtimes; ${source.runtime} functions are bundled from their handler.`,
-      {
-        hint: `Remove functions.${name}.code, or switch the function to a provided* runtime.`,
-      },
-    );
-  }
-  const { appDir, store, bundler, cache, hasher } = context;
-  const target = resolveHandler(appDir, name, source.handler);
-  const key = cacheKey({
-    kind: 'node',
-    handler: source.handler,
-    runtime: source.runtime,
-    entry: target.file,
-    bundler: bundler.version,
-    options: portableBundleOptions(),
+  throw new StagecraftError('BUILD_FAILED', `Function "${name}": runtime "${source.runtime}" cannot be built.`, {
+    hint: 'Use a nodejs* runtime (bundled with esbuild), a python3.x runtime or a provided* runtime with a code folder.',
   });
-  const known = cache.load(name, key);
-  if (known !== undefined && inputsUnchanged(appDir, known, hasher) && stillStored(store, known)) {
-    return {
-      sources: Object.keys(known.inputs),
-      write: () => ({ ...known.artifact, cached: true, inputs: Object.keys(known.inputs).length }),
-    };
-  }
-  const bundled = await bundleFunction(appDir, name, target, bundler);
-  const inputs: Record<string, string> = {};
-  let settled = true;
-  for (const [path, bytes] of Object.entries(bundled.inputs)) {
-    const fingerprint = hasher.fingerprint(resolve(appDir, path));
-    // A file whose size is not what esbuild read was edited during the build: recording its new
-    // hash would pin an artifact of the old content, so this build is not cached.
-    if (fingerprint === null || fingerprint.size !== bytes) settled = false;
-    inputs[path] = fingerprint?.sha256 ?? '';
-  }
-  return {
-    sources: Object.keys(bundled.inputs),
-    write() {
-      const stored = store.put(deterministicZip(bundled.entries));
-      const artifact = { sha256: stored.sha256, size: stored.size };
-      if (settled) cache.save(name, { format: BUILD_FORMAT, key, inputs, context: hasher.context(appDir), artifact });
-      return { ...artifact, cached: false, inputs: Object.keys(inputs).length };
-    },
-  };
 }
 
 /** A provided function: its code folder, zipped as it is. Cached on the folder's whole listing. */
@@ -201,17 +206,10 @@ function prepareProvided(context: BuildContext, name: string, source: FunctionSo
     stableStringify(known.inputs) === stableStringify(folder.fingerprints) &&
     stillStored(store, known)
   ) {
-    return { sources, write: () => ({ ...known.artifact, cached: true, inputs }) };
+    return { kind: 'cached', sources, inputs, artifact: known.artifact };
   }
-  return {
-    sources,
-    write() {
-      const stored = store.put(deterministicZip(folder.entries));
-      const artifact = { sha256: stored.sha256, size: stored.size };
-      cache.save(name, { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {}, artifact });
-      return { ...artifact, cached: false, inputs };
-    },
-  };
+  const record = { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {} };
+  return { kind: 'fresh', sources, inputs, entries: folder.entries, record: () => record };
 }
 
 /**
@@ -256,7 +254,7 @@ async function preparePython(context: BuildContext, name: string, source: Functi
     stableStringify(known.inputs) === stableStringify(folder.fingerprints) &&
     stillStored(store, known)
   ) {
-    return { sources, write: () => ({ ...known.artifact, cached: true, inputs }) };
+    return { kind: 'cached', sources, inputs, artifact: known.artifact };
   }
   const files = new Map<string, ZipEntry>();
   if (requirements !== undefined && toolchain !== undefined) {
@@ -264,32 +262,8 @@ async function preparePython(context: BuildContext, name: string, source: Functi
     for (const entry of dependencyEntries(installed.dir)) files.set(entry.path, entry);
   }
   for (const entry of folder.entries) files.set(entry.path, entry);
-  return {
-    sources,
-    write() {
-      const stored = store.put(deterministicZip([...files.values()]));
-      const artifact = { sha256: stored.sha256, size: stored.size };
-      cache.save(name, { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {}, artifact });
-      return { ...artifact, cached: false, inputs };
-    },
-  };
-}
-
-/** The cached artifact is still in the store, at its size (reading and hashing it is left to deploys). */
-function stillStored(store: ArtifactStore, entry: CacheEntry): boolean {
-  return store.sizeOf(entry.artifact.sha256) === entry.artifact.size;
-}
-
-/** Runs `work` on every item, at most `limit` at a time. */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const record = { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {} };
+  return { kind: 'fresh', sources, inputs, entries: [...files.values()], record: () => record };
 }
 
 /** One failure as it is; several as one error listing each function's problem. */

@@ -42,9 +42,18 @@ export function normalMode(mode: number | undefined): number {
 }
 
 export function deterministicZip(entries: readonly ZipEntry[]): Uint8Array {
-  // fflate writes DOS time from the local-time getters, so a date built in local time encodes
-  // as 1980-01-01 00:00 (the DOS epoch) in every time zone.
-  const mtime = new Date(1980, 0, 1, 0, 0, 0);
+  return fflate().zipSync(zipPlan(entries));
+}
+
+/**
+ * The files of a deterministic zip, checked and in order, as fflate's zipSync takes them: a zip
+ * pool's worker thread gets this and gives back the same bytes deterministicZip would.
+ */
+export function zipPlan(entries: readonly ZipEntry[]): Fflate.Zippable {
+  // fflate writes DOS time from the local-time getters of `new Date(mtime)`; a date-time string
+  // without an offset is read as local time, so it encodes as 1980-01-01 00:00 (the DOS epoch)
+  // in every time zone, on whichever thread zips (a worker may see the zone differently).
+  const mtime = '1980-01-01T00:00:00';
   const sorted = [...entries].sort((a, b) => compareCodeUnits(a.path, b.path));
   const files: Fflate.Zippable = {};
   let previous: string | undefined;
@@ -68,7 +77,7 @@ export function deterministicZip(entries: readonly ZipEntry[]): Uint8Array {
       { level: COMPRESSION_LEVEL, mtime, os: HOST_UNIX, attrs: (S_IFREG | normalMode(entry.mode)) * 0x10000 },
     ];
   }
-  return fflate().zipSync(files);
+  return files;
 }
 
 export interface UnzipOptions {

@@ -2,7 +2,7 @@
  * The composition root of every command that works on an app: it loads the manifest, opens
  * the state and artifact stores, and wires the provider. Nothing below `cli/` creates these.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ export interface OpenedApp extends AppContext {
   flush(): Promise<void>;
   /** Changes whenever the ledger or a promotion changes, in any process (and, with shared state, on any machine). */
   changeMark(): Promise<string>;
+  /** Starts finding out who acts, off Node's thread, for a command that records it only at its end (`build`). */
+  prefetchActor(): void;
   close(): void;
 }
 
@@ -67,10 +69,18 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   };
   // Who acts is asked for only by commands that record something: `up` starts without running git.
   let actor: string | undefined;
-  const withActor = <T extends object>(app: T): T & { actor: string } =>
-    Object.defineProperty(app, 'actor', { get: () => (actor ??= resolveActor(appDir)), enumerable: true }) as T & {
-      actor: string;
-    };
+  let prefetched: Promise<void> | undefined;
+  const withActor = <T extends object>(app: T): T & { actor: string; prefetchActor(): void } =>
+    Object.defineProperties(app, {
+      actor: { get: () => (actor ??= resolveActor(appDir)), enumerable: true },
+      prefetchActor: {
+        value: () => {
+          prefetched ??= resolveActorAsync(appDir).then((name) => {
+            actor ??= name;
+          });
+        },
+      },
+    }) as T & { actor: string; prefetchActor(): void };
   if (manifest.provider === 'aws') {
     const aws = await openAws(loaded, store, artifacts, out, shared, secrets);
     return withActor({
@@ -106,16 +116,24 @@ export function resolveActor(appDir: string): string {
   const explicit = process.env['STAGECRAFT_ACTOR']?.trim();
   if (explicit) return explicit;
   try {
-    const name = execFileSync('git', ['config', 'user.name'], {
-      cwd: appDir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    if (name) return name;
+    const name = execFileSync('git', GIT_USER, { cwd: appDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return name.trim() || userInfo().username;
   } catch {
-    // no git, or no user configured: fall through to the OS user
+    // no git, or no user configured: the OS user
+    return userInfo().username;
   }
-  return userInfo().username;
+}
+
+const GIT_USER = ['config', 'user.name'];
+
+/** resolveActor, with git in a process of its own that Node does not wait on. */
+async function resolveActorAsync(appDir: string): Promise<string> {
+  const explicit = process.env['STAGECRAFT_ACTOR']?.trim();
+  if (explicit) return explicit;
+  const name = await new Promise<string>((resolve) =>
+    execFile('git', GIT_USER, { cwd: appDir, encoding: 'utf8' }, (error, stdout) => resolve(error ? '' : stdout)),
+  );
+  return name.trim() || userInfo().username;
 }
 
 /** Runs `work` on an opened app and closes it whatever happens. */

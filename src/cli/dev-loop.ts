@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import {
   FileHasher,
-  gitSourceAsync,
+  gitSource,
   MemoryBuildCache,
   type IncrementalBundler,
   type LintFinding,
@@ -171,7 +171,7 @@ export class DevLoop {
         scanMemo: this.scanMemo,
         quiet: true,
         // git looks at the tree while esbuild bundles: neither waits for the other.
-        source: gitSourceAsync(this.ctx.loaded.appDir),
+        source: gitSource(this.ctx.loaded.appDir),
         fallback: this.artifacts,
         timings,
       });

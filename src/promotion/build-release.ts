@@ -108,6 +108,8 @@ export async function buildRelease(
   );
   if (options.quiet !== true)
     ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
+  // git runs in processes of its own while the functions are bundled (`dev` starts it earlier still).
+  const gitState = options.source ?? gitSource(appDir);
   // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
   let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
   const timings = options.timings ?? {};
@@ -160,7 +162,7 @@ export async function buildRelease(
     ctx.report.warn(
       `credential scan: ${allowed.file}:${allowed.line} ${allowed.rule} let through by ${allowed.allowedBy}: ${allowed.reason}`,
     );
-  const source = options.source ? await options.source : gitSource(appDir);
+  const source = await gitState;
   timings.gitMs = lap();
   const commit = source?.commit ?? null;
   const dirty = (source?.dirty ?? false) || failed !== undefined;

@@ -13,6 +13,7 @@ export function registerBuild(program: Command): void {
       execute(options, async (out) =>
         withApp(options.dir, out, async (app) => {
           const started = performance.now();
+          app.prefetchActor();
           const { release, created, functions, scannedFiles, allowedCredentials } = await buildRelease(app);
           const shared = await shareRelease(app, release);
           if (options.releaseFile !== undefined) {

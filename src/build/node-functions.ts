@@ -1,0 +1,86 @@
+/**
+ * Node.js functions: each one whose inputs are unchanged reuses its cached artifact; the others
+ * are bundled together, in one esbuild call (src/build/bundle-functions.ts).
+ */
+import { StagecraftError } from '../errors.js';
+import { portableBundleOptions, resolveHandler } from './bundle.js';
+import { bundleFunctions, type FunctionTarget } from './bundle-functions.js';
+import { BUILD_FORMAT, cacheKey, inputsUnchanged } from './cache.js';
+import { stillStored, type BuildContext, type PreparedArtifact } from './prepared.js';
+import type { FunctionSource } from './prepared.js';
+
+/** A Node function that must be bundled: its handler and its cache key. */
+export interface StaleNodeFunction extends FunctionTarget {
+  key: string;
+}
+
+/** The cached artifact of a Node function when nothing it was built from changed, else what to bundle. */
+export function planNodeFunction(
+  context: BuildContext,
+  name: string,
+  source: FunctionSource,
+): PreparedArtifact | StaleNodeFunction {
+  if (source.code !== undefined) {
+    throw new StagecraftError(
+      'BUILD_FAILED',
+      `Function "${name}": a code folder is only for provided* runtimes; ${source.runtime} functions are bundled from their handler.`,
+      {
+        hint: `Remove functions.${name}.code, or switch the function to a provided* runtime.`,
+      },
+    );
+  }
+  const { appDir, store, bundler, cache, hasher } = context;
+  const target = resolveHandler(appDir, name, source.handler);
+  const key = cacheKey({
+    kind: 'node',
+    handler: source.handler,
+    runtime: source.runtime,
+    entry: target.file,
+    bundler: bundler.version,
+    options: portableBundleOptions(),
+  });
+  const known = cache.load(name, key);
+  if (known !== undefined && inputsUnchanged(appDir, known, hasher) && stillStored(store, known)) {
+    const sources = Object.keys(known.inputs);
+    return { kind: 'cached', sources, inputs: sources.length, artifact: known.artifact };
+  }
+  return { name, target, key };
+}
+
+/** Bundles the stale functions together; each gets its new artifact's files, or its own error. */
+export async function bundleNodeFunctions(
+  context: BuildContext,
+  stale: readonly StaleNodeFunction[],
+  concurrency: number,
+): Promise<Map<string, PreparedArtifact | StagecraftError>> {
+  const { appDir, hasher } = context;
+  const bundled = await bundleFunctions(appDir, stale, context.bundler, concurrency);
+  const prepared = new Map<string, PreparedArtifact | StagecraftError>();
+  for (const { name, key } of stale) {
+    const result = bundled.get(name);
+    if (result === undefined || result instanceof StagecraftError) {
+      if (result !== undefined) prepared.set(name, result);
+      continue;
+    }
+    const sources = Object.keys(result.inputs);
+    prepared.set(name, {
+      kind: 'fresh',
+      sources,
+      inputs: sources.length,
+      entries: result.entries,
+      record() {
+        const inputs: Record<string, string> = {};
+        let settled = true;
+        for (const [path, bytes] of Object.entries(result.inputs)) {
+          const fingerprint = hasher.input(appDir, path);
+          // A file whose size is not what esbuild read was edited during the build: recording its new
+          // hash would pin an artifact of the old content, so this build is not cached.
+          if (fingerprint === null || fingerprint.size !== bytes) settled = false;
+          inputs[path] = fingerprint?.sha256 ?? '';
+        }
+        return settled ? { format: BUILD_FORMAT, key, inputs, context: hasher.context(appDir) } : undefined;
+      },
+    });
+  }
+  return prepared;
+}

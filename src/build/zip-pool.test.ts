@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { StagecraftError } from '../errors.js';
+import { deterministicZip, type ZipEntry } from './zip.js';
+import { inlineZipper, zipPool } from './zip-pool.js';
+
+const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+
+/** Artifacts of varied sizes; one holds a view into a larger buffer, as a bundler may hand over. */
+function artifacts(): ZipEntry[][] {
+  const shared = new Uint8Array(randomBytes(64 * 1024));
+  return [
+    [{ path: 'src/api.mjs', data: text('export const handler = () => 1;\n'.repeat(5000)) }],
+    [
+      { path: 'bootstrap', data: text('#!/bin/sh\n'), mode: 0o755 },
+      { path: 'lib/blob', data: shared.subarray(1000, 9000) },
+    ],
+    [
+      { path: '123', data: text('digits first') },
+      { path: 'a.txt', data: text('a') },
+    ],
+    [{ path: 'big.bin', data: new Uint8Array(randomBytes(512 * 1024)) }],
+  ];
+}
+
+describe('zipPool', () => {
+  it('gives the bytes of deterministicZip for every artifact, whatever the time zone of the caller', async () => {
+    const jobs = artifacts();
+    const pool = zipPool(2);
+    const before = process.env.TZ;
+    process.env.TZ = 'Pacific/Kiritimati';
+    try {
+      const zips = await Promise.all(jobs.map((entries) => pool.zip(entries)));
+      process.env.TZ = 'America/Los_Angeles';
+      jobs.forEach((entries, index) => {
+        expect(Buffer.from(zips[index] as Uint8Array).equals(Buffer.from(deterministicZip(entries)))).toBe(true);
+      });
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+      await pool.close();
+    }
+  });
+
+  it('refuses a bad path as deterministicZip does, and keeps working', async () => {
+    const pool = zipPool(1);
+    try {
+      const error = await pool.zip([{ path: '../up.txt', data: text('x') }]).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StagecraftError);
+      expect((error as StagecraftError).code).toBe('BUILD_FAILED');
+      const [entries] = artifacts();
+      expect(Buffer.from(await pool.zip(entries ?? [])).equals(Buffer.from(deterministicZip(entries ?? [])))).toBe(
+        true,
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('zips inline with the same bytes', async () => {
+    const [entries] = artifacts();
+    const zipper = inlineZipper();
+    expect(Buffer.from(await zipper.zip(entries ?? [])).equals(Buffer.from(deterministicZip(entries ?? [])))).toBe(
+      true,
+    );
+    await zipper.close();
+  });
+});
