@@ -5,13 +5,7 @@
  * the old code serving; a function that fails to build keeps its old code while the others reload.
  */
 import { resolve } from 'node:path';
-import {
-  FileHasher,
-  gitSource,
-  MemoryBuildCache,
-  type IncrementalBundler,
-  type LintFinding,
-} from '../build/index.js';
+import { FileHasher, gitSource, MemoryBuildCache, type IncrementalBundler, type LintFinding } from '../build/index.js';
 import { isStagecraftError, StagecraftError } from '../errors.js';
 import { loadManifest, MANIFEST_FILE } from '../manifest/index.js';
 import { buildRelease, markDevRelease, publishDev, type BuildTimings } from '../promotion/index.js';
