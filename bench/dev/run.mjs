@@ -171,7 +171,7 @@ const floorDir = mkdtempSync(join(tmpdir(), 'bench-dev-floor-'));
 const floor = {};
 for (const i of [1, 5]) {
   const kind = i % 5 === 0 ? 'withAwsSdk' : 'plain';
-  const context = await esbuild.context(bundleOptions(app, resolveHandler(app, name(i), `src/${name(i)}.handler`)));
+  const context = await esbuild.context(bundleOptions(app, [resolveHandler(app, name(i), `src/${name(i)}.handler`)]));
   await context.rebuild();
   const rebuilds = [];
   const colds = [];
