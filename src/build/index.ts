@@ -30,3 +30,4 @@ export {
 } from './release.js';
 export type { PythonToolchain } from './pip.js';
 export { deterministicZip, unzipTo, type UnzipOptions, type ZipEntry } from './zip.js';
+export { forEachLimited } from './concurrency.js';

@@ -2,6 +2,7 @@
  * The functions of one step run side by side: on AWS each waits on Lambda (and on the process's share
  * of its 15 calls/s, see providers/aws/call-budget.ts), not on this process.
  */
+import { forEachLimited } from '../build/index.js';
 
 /** How many functions of one step are in flight at once. */
 export const STEP_CONCURRENCY = 10;
@@ -18,18 +19,14 @@ export async function eachConcurrently<T, R>(
 ): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   const errors: unknown[] = [];
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (errors.length === 0 && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index] as T);
-      } catch (error) {
-        errors.push(error);
-      }
+  await forEachLimited([...items.keys()], limit, async (index) => {
+    if (errors.length > 0) return;
+    try {
+      results[index] = await work(items[index] as T);
+    } catch (error) {
+      errors.push(error);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  });
   if (errors.length > 0) throw errors[0];
   return results;
 }
