@@ -77,7 +77,7 @@ export class AsyncInvoker extends LoopDriven {
         `maximumRetryAttempts is 0, 1 or 2 (as Lambda's), got ${this.maxRetries}`,
       );
     }
-    this.loop = new PollingLoop(() => this.step(), {
+    this.loop = new PollingLoop((took) => this.step(took), {
       clock: this.clock,
       idleDelayMs: options.idleDelayMs ?? 50,
       concurrency: options.concurrency ?? 1,
@@ -100,10 +100,11 @@ export class AsyncInvoker extends LoopDriven {
   }
 
   /** Runs one attempt of the oldest due event; undefined when none is due. */
-  async poll(): Promise<AsyncAttempt | undefined> {
+  async poll(took?: () => void): Promise<AsyncAttempt | undefined> {
     const { queues, queue } = this.options;
     const [message] = queues.receive(queue, 1, this.options.attemptTimeoutMs ?? 910_000);
     if (!message) return undefined;
+    took?.();
     const attempt = message.receiveCount;
     const base = { requestId: message.messageId, attempt };
     if (this.clock.now() - message.sentAt > (this.options.maximumEventAgeMs ?? 21_600_000)) {
@@ -134,9 +135,9 @@ export class AsyncInvoker extends LoopDriven {
     return { ...base, outcome, condition: undefined };
   }
 
-  private async step(): Promise<boolean> {
+  private async step(took: () => void): Promise<boolean> {
     if (this.options.enabled && !this.options.enabled()) return false;
-    return (await this.poll()) !== undefined;
+    return (await this.poll(took)) !== undefined;
   }
 
   private finish(

@@ -67,7 +67,7 @@ export class QueuePoller extends LoopDriven {
     super();
     this.clock = options.clock ?? systemClock;
     this.batchSize = options.batchSize ?? 10;
-    this.loop = new PollingLoop(() => this.step(), {
+    this.loop = new PollingLoop((took) => this.step(took), {
       clock: this.clock,
       idleDelayMs: options.idleDelayMs ?? 50,
       concurrency: options.concurrency ?? 1,
@@ -80,15 +80,15 @@ export class QueuePoller extends LoopDriven {
   }
 
   /** One receive → invoke → delete round; undefined when the queue had nothing visible. */
-  async poll(): Promise<BatchReport | undefined> {
-    const messages = await this.receiveBatch();
+  async poll(took?: () => void): Promise<BatchReport | undefined> {
+    const messages = await this.receiveBatch(took);
     if (messages.length === 0) return undefined;
     return this.process(messages);
   }
 
-  private async step(): Promise<boolean> {
+  private async step(took: () => void): Promise<boolean> {
     if (this.options.enabled && !this.options.enabled()) return false;
-    const report = await this.poll();
+    const report = await this.poll(took);
     return report !== undefined && report.event.Records.length >= this.batchSize;
   }
 
@@ -98,8 +98,10 @@ export class QueuePoller extends LoopDriven {
   }
 
   /** A batch, filled for up to the batching window when one is set. */
-  private async receiveBatch(): Promise<ReceivedMessage[]> {
+  private async receiveBatch(took: (() => void) | undefined): Promise<ReceivedMessage[]> {
     const messages = this.receive(this.batchSize);
+    // Taken: while this batch fills and runs, another lane polls.
+    if (messages.length > 0) took?.();
     const window = this.options.maximumBatchingWindowMs ?? 0;
     if (messages.length === 0 || window <= 0) return messages;
     const until = this.clock.now() + window;
