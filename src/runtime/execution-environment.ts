@@ -310,7 +310,8 @@ export class ExecutionEnvironment {
     if (notice !== undefined) this.options.warn?.(notice);
     // A `bootstrap` that cannot run is reported as Lambda does (Runtime.InvalidEntrypoint): spawned as it is, it fails so.
     const runnable = !provided || isExecutable(plain.command);
-    const wrapped = sandboxed(runnable ? this.sandbox : 'none', choice, plain, {
+    const confinement = runnable ? this.sandbox : 'none';
+    const wrapped = sandboxed(confinement, choice, plain, {
       codeDir: spec.codeDir,
       runtimeDir: dirname(kind === 'python' ? PYTHON_BOOTSTRAP : NODE_BOOTSTRAP),
       interpreter: binary?.path,
@@ -325,7 +326,13 @@ export class ExecutionEnvironment {
     this.runtime = spawnRuntime(
       command,
       args,
-      { cwd: spec.codeDir, env, apiPipe: usePipe, marker: `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}` },
+      {
+        cwd: spec.codeDir,
+        env,
+        apiPipe: usePipe,
+        marker: `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}`,
+        pidNamespace: confinement === 'bwrap' && choice.bwrap !== undefined,
+      },
       {
         stdout: (chunk) => {
           stdout.push(chunk);

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { killTree } from './process-tree.js';
+import { killGroup, killTree } from './process-tree.js';
 
 export interface RuntimeProcessEvents {
   stdout(chunk: string): void;
@@ -31,7 +31,17 @@ export interface RuntimeProcess {
 export function spawnRuntime(
   command: string,
   args: string[],
-  where: { cwd: string; env: Record<string, string>; apiPipe?: boolean; marker?: string },
+  where: {
+    cwd: string;
+    env: Record<string, string>;
+    apiPipe?: boolean;
+    marker?: string;
+    /**
+     * The command is bwrap with a PID namespace of its own and --die-with-parent: whatever the
+     * environment started lives in that namespace and dies with bwrap, so no search is needed.
+     */
+    pidNamespace?: boolean;
+  },
   events: RuntimeProcessEvents,
 ): RuntimeProcess {
   // Process groups are a POSIX notion; on Windows we can only kill the process itself.
@@ -52,7 +62,8 @@ export function spawnRuntime(
   const kill = (): void => {
     if (gone || child.pid === undefined) return;
     if (ownGroup) {
-      killTree(child.pid, where.marker);
+      if (where.pidNamespace === true) killGroup(child.pid);
+      else killTree(child.pid, where.marker);
       return;
     }
     try {
