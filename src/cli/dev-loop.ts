@@ -164,8 +164,9 @@ export class DevLoop {
         cache: this.cache,
         scanMemo: this.scanMemo,
         quiet: true,
-        // git looks at the tree while esbuild bundles: neither waits for the other.
-        source: gitSource(this.ctx.loaded.appDir),
+        // git looks at the tree while esbuild bundles, started once esbuild has the request: a
+        // spawn blocks this thread for tens of milliseconds (the larger the process, the longer).
+        source: new Promise<void>((resolve) => setImmediate(resolve)).then(() => gitSource(this.ctx.loaded.appDir)),
         fallback: this.artifacts,
         timings,
       });
