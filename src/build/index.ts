@@ -31,3 +31,4 @@ export {
 export type { PythonToolchain } from './pip.js';
 export { deterministicZip, unzipTo, type UnzipOptions, type ZipEntry } from './zip.js';
 export { forEachLimited } from './concurrency.js';
+export { zipPool, type Zipper } from './zip-pool.js';

@@ -52,6 +52,12 @@ export interface BuildArtifactsOptions {
   /** How python functions find the interpreter that runs pip; needed only when there are some. */
   python?: PythonToolchain;
   /**
+   * Default: worker threads started for this build when it has two artifacts or more to zip.
+   * `dev` keeps a pool of its own: one edited function's bundle and source map are zipped side by
+   * side, and starting workers on every edit would slow the rebuild they run beside.
+   */
+  zipper?: Zipper;
+  /**
    * `dev`: told which functions failed to build (and why, as one error) instead of a throw; the
    * result then holds the others only, so that one broken handler does not hold back the rest.
    */
@@ -106,7 +112,8 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
       failures.push({ name, error });
     }
   }
-  const zipper = stale.length + others.length >= 2 && concurrency >= 2 ? zipPool(concurrency) : inlineZipper();
+  const zipper =
+    options.zipper ?? (stale.length + others.length >= 2 && concurrency >= 2 ? zipPool(concurrency) : inlineZipper());
   try {
     await Promise.all([
       bundleNodeFunctions(context, stale, concurrency).then((bundled) => {
@@ -140,7 +147,7 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     }
     return result;
   } finally {
-    await zipper.close();
+    if (zipper !== options.zipper) await zipper.close();
   }
 }
 

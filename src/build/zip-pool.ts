@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { deterministicZip, zipPlan, type ZipEntry } from './zip.js';
+import { deterministicZip, joinZips, zipPlan, type ZipEntry } from './zip.js';
 
 export interface Zipper {
   /** The deterministic zip of `entries`: the bytes deterministicZip gives. */
@@ -97,19 +97,32 @@ export function zipPool(size: number): Zipper {
     return worker;
   });
 
+  const enqueue = (files: Job['files'], size: number): Promise<Uint8Array> =>
+    new Promise((resolve, reject) => {
+      if (closed) return reject(new Error('the zip pool is closed'));
+      const job = { id: nextId++, files, size, resolve, reject };
+      if (busy.size === 0 && idle.length === 0) return runInline(job);
+      waiting.push(job);
+      // After the caller's loop has queued every job, so that the largest start first.
+      queueMicrotask(pump);
+    });
+
   return {
-    zip(entries) {
-      return new Promise((resolve, reject) => {
-        if (closed) return reject(new Error('the zip pool is closed'));
-        // Checked here (a throw rejects), so a bad path fails as it does in deterministicZip.
-        const files = zipPlan(entries.map((entry) => ({ ...entry, data: exact(entry.data) })));
-        const size = entries.reduce((sum, entry) => sum + entry.data.length, 0);
-        const job = { id: nextId++, files, size, resolve, reject };
-        if (busy.size === 0 && idle.length === 0) return runInline(job);
-        waiting.push(job);
-        // After the caller's loop has queued every job, so that the largest start first.
-        queueMicrotask(pump);
-      });
+    async zip(entries) {
+      // Checked here (a throw rejects), so a bad path fails as it does in deterministicZip.
+      const files = zipPlan(entries.map((entry) => ({ ...entry, data: exact(entry.data) })));
+      const names = Object.keys(files);
+      const sizeOf = (name: string): number => ((files[name] as [Uint8Array, unknown])[0] as Uint8Array).length;
+      if (names.length < 2 || workers.length < 2)
+        return enqueue(
+          files,
+          names.reduce((sum, name) => sum + sizeOf(name), 0),
+        );
+      // A file per worker (a bundle beside its source map), then put together: the same bytes.
+      const parts = await Promise.all(
+        names.map((name) => enqueue({ [name]: files[name] } as Job['files'], sizeOf(name))),
+      );
+      return joinZips(parts);
     },
     async close() {
       closed = true;

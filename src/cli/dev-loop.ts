@@ -5,7 +5,16 @@
  * the old code serving; a function that fails to build keeps its old code while the others reload.
  */
 import { resolve } from 'node:path';
-import { FileHasher, gitSource, MemoryBuildCache, type IncrementalBundler, type LintFinding } from '../build/index.js';
+import { availableParallelism } from 'node:os';
+import {
+  FileHasher,
+  gitSource,
+  MemoryBuildCache,
+  zipPool,
+  type IncrementalBundler,
+  type LintFinding,
+  type Zipper,
+} from '../build/index.js';
 import { isStagecraftError, StagecraftError } from '../errors.js';
 import { loadManifest, MANIFEST_FILE } from '../manifest/index.js';
 import { buildRelease, markDevRelease, publishDev, type BuildTimings } from '../promotion/index.js';
@@ -99,6 +108,9 @@ export class DevLoop {
   private readonly cache: MemoryBuildCache;
   /** Credential-scan findings by file content: an edit scans the edited file only. */
   private readonly scanMemo = new Map<string, LintFinding[]>();
+  /** Started once: an edited function's bundle and source map are zipped side by side. */
+  private readonly zipper: Zipper = zipPool(availableParallelism());
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: DevLoopOptions) {
     this.ctx = options.app;
@@ -129,10 +141,14 @@ export class DevLoop {
     );
   }
 
-  close(): Promise<void> {
+  /** Stops watching and waits for the reload in flight; safe to call again. */
+  async close(): Promise<void> {
     this.watcher?.close();
+    this.watcher = undefined;
     for (const timer of this.retiring.values()) clearTimeout(timer);
-    return this.running ?? Promise.resolve();
+    await this.running;
+    this.closing ??= this.zipper.close();
+    await this.closing;
   }
 
   /** Reloads until no change is left; changes made during a reload make one more. */
@@ -163,6 +179,7 @@ export class DevLoop {
         hasher: this.hasher,
         cache: this.cache,
         scanMemo: this.scanMemo,
+        zipper: this.zipper,
         quiet: true,
         // git looks at the tree while esbuild bundles, started once esbuild has the request: a
         // spawn blocks this thread for tens of milliseconds (the larger the process, the longer).

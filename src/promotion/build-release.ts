@@ -17,6 +17,7 @@ import {
   releaseDigest,
   scanForCredentials,
   type AllowedCredential,
+  type Zipper,
 } from '../build/index.js';
 import type { StagecraftError } from '../errors.js';
 import { choosePythonBinary, probePython } from '../runtime/index.js';
@@ -78,6 +79,8 @@ export interface BuildReleaseOptions {
   fallback?: ReadonlyMap<string, { sha256: string; size: number }>;
   /** Filled with how long each step took, in ms (`dev` reports them). */
   timings?: BuildTimings;
+  /** Default: workers for this build when it zips two artifacts or more; `dev` keeps its own. */
+  zipper?: Zipper;
 }
 
 /** Where a build's time went: bundling and cache checks, the credential scan, zip and store, git, the record. */
@@ -130,6 +133,7 @@ export async function buildRelease(
     ...(options.bundler ? { bundler: options.bundler } : {}),
     ...(options.hasher ? { hasher: options.hasher } : {}),
     ...(options.cache ? { cache: options.cache } : {}),
+    ...(options.zipper ? { zipper: options.zipper } : {}),
     beforeWrite: async (sources) => {
       timings.bundleMs = lap();
       scan = await scanForCredentials({

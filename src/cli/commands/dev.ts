@@ -74,6 +74,8 @@ export function registerDev(program: Command): void {
             await loop.close();
             await runtime.stop();
           } finally {
+            // Also when the runtime failed to start: the loop's zip workers would keep the process up.
+            await loop.close();
             await bundler.dispose();
           }
         });
