@@ -20,14 +20,15 @@ function artifacts(): ZipEntry[][] {
       { path: 'a.txt', data: text('a') },
     ],
     [{ path: 'big.bin', data: new Uint8Array(randomBytes(512 * 1024)) }],
-    // Zipped a file per worker and put together (a bundle, its source map, more).
+    // Zipped a file per worker and put together: a bundle, its source map, an empty file, an executable.
     [
       { path: 'src/api.mjs', data: text('export const handler = async () => ({ ok: true });\n'.repeat(3000)) },
       { path: 'src/api.mjs.map', data: text('{"version":3,"mappings":"AAAA;AACA"}'.repeat(4000)) },
-      { path: '7', data: text('digits') },
+      { path: '7', data: new Uint8Array(0) },
       { path: 'bin/run', data: text('#!/bin/sh\nexec node src/api.mjs\n'), mode: 0o755 },
-      { path: 'empty.txt', data: new Uint8Array(0) },
     ],
+    // Many small files: one job.
+    Array.from({ length: 12 }, (_, i) => ({ path: `pkg/m${i}.py`, data: text(`x = ${i}\n`.repeat(i + 1)) })),
   ];
 }
 

@@ -37,6 +37,12 @@ parentPort.on('message', ({ id, files }) => {
 });
 `;
 
+/**
+ * An artifact of at most this many files (a bundle and its source map, their CSS) is zipped a file
+ * per worker; one of many small files (Python, a code folder) is one job, so the queue stays short.
+ */
+const SPLIT_AT_MOST = 4;
+
 interface Job {
   id: number;
   files: ReturnType<typeof zipPlan>;
@@ -113,7 +119,7 @@ export function zipPool(size: number): Zipper {
       const files = zipPlan(entries.map((entry) => ({ ...entry, data: exact(entry.data) })));
       const names = Object.keys(files);
       const sizeOf = (name: string): number => ((files[name] as [Uint8Array, unknown])[0] as Uint8Array).length;
-      if (names.length < 2 || workers.length < 2)
+      if (names.length < 2 || names.length > SPLIT_AT_MOST || workers.length < 2)
         return enqueue(
           files,
           names.reduce((sum, name) => sum + sizeOf(name), 0),
