@@ -118,11 +118,12 @@ export function zipPool(size: number): Zipper {
       // Checked here (a throw rejects), so a bad path fails as it does in deterministicZip.
       const files = zipPlan(entries.map((entry) => ({ ...entry, data: exact(entry.data) })));
       const names = Object.keys(files);
-      const sizeOf = (name: string): number => ((files[name] as [Uint8Array, unknown])[0] as Uint8Array).length;
+      const sizes = new Map(entries.map((entry) => [entry.path, entry.data.length]));
+      const sizeOf = (name: string): number => sizes.get(name) ?? 0;
       if (names.length < 2 || names.length > SPLIT_AT_MOST || workers.length < 2)
         return enqueue(
           files,
-          names.reduce((sum, name) => sum + sizeOf(name), 0),
+          entries.reduce((sum, entry) => sum + entry.data.length, 0),
         );
       // A file per worker (a bundle beside its source map), then put together: the same bytes.
       const parts = await Promise.all(

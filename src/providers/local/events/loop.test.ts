@@ -4,17 +4,18 @@ import { PollingLoop } from './loop.js';
 
 const IDLE_MS = 100;
 
+/** A loop on a manual clock, its errors ignored. */
+const loopOf = (clock: ManualClock, concurrency: number, step: (took: () => void) => Promise<boolean>): PollingLoop =>
+  new PollingLoop(step, { clock, idleDelayMs: IDLE_MS, concurrency, onError: () => undefined });
+
 describe('PollingLoop', () => {
   it('polls once per idle pause however many lanes it has', async () => {
     const clock = new ManualClock();
     let polls = 0;
-    const loop = new PollingLoop(
-      async () => {
-        polls += 1;
-        return false;
-      },
-      { clock, idleDelayMs: IDLE_MS, concurrency: 10, onError: () => undefined },
-    );
+    const loop = loopOf(clock, 10, async () => {
+      polls += 1;
+      return false;
+    });
     loop.start();
     await clock.advance(0);
     const atStart = polls;
@@ -31,21 +32,18 @@ describe('PollingLoop', () => {
     const finish: (() => void)[] = [];
     let mostAtOnce = 0;
     let polls = 0;
-    const loop = new PollingLoop(
-      async (took) => {
-        polls += 1;
-        const item = queue.shift();
-        if (item === undefined) return false;
-        took();
-        running.add(item);
-        mostAtOnce = Math.max(mostAtOnce, running.size);
-        await new Promise<void>((resolve) => finish.push(resolve));
-        running.delete(item);
-        // As the asynchronous invoker does: work done, so look again at once.
-        return true;
-      },
-      { clock, idleDelayMs: IDLE_MS, concurrency: 3, onError: () => undefined },
-    );
+    const loop = loopOf(clock, 3, async (took) => {
+      polls += 1;
+      const item = queue.shift();
+      if (item === undefined) return false;
+      took();
+      running.add(item);
+      mostAtOnce = Math.max(mostAtOnce, running.size);
+      await new Promise<void>((resolve) => finish.push(resolve));
+      running.delete(item);
+      // As the asynchronous invoker does: work done, so look again at once.
+      return true;
+    });
     loop.start();
     await clock.advance(IDLE_MS * 3);
     // Written by another process: no wake(), the next poll finds it.
@@ -76,15 +74,12 @@ describe('PollingLoop', () => {
     const clock = new ManualClock();
     const queue: number[] = [];
     let taken = 0;
-    const loop = new PollingLoop(
-      async (took) => {
-        if (queue.shift() === undefined) return false;
-        took();
-        taken += 1;
-        return false;
-      },
-      { clock, idleDelayMs: IDLE_MS, concurrency: 4, onError: () => undefined },
-    );
+    const loop = loopOf(clock, 4, async (took) => {
+      if (queue.shift() === undefined) return false;
+      took();
+      taken += 1;
+      return false;
+    });
     loop.start();
     await clock.advance(IDLE_MS);
     queue.push(1, 2, 3, 4);
