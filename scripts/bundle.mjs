@@ -13,10 +13,16 @@
 //    instead of some ninety:
 // - Code splitting keeps every dynamic import lazy: each command, and each module loaded on
 //   demand, becomes a chunk of its own that is read only when it runs.
-// - Packages stay external (better-sqlite3 is native; esbuild, zod, yaml and dynalite load on
-//   demand). A chunk imports the packages its own code needs, so zod and yaml still load only with
-//   the manifest parser's chunk, on a manifest cache miss. Every module is in the bundle once:
-//   `instanceof StagecraftError` holds across chunks.
+// - The small pure-JS packages the commands start with (zod, yaml, commander, picomatch) are
+//   bundled into the chunks that use them: Node resolves, reads and links each file of a package on
+//   its own (zod alone is 99 files), which cost a one-function `build` about 100 ms. They still load
+//   only with the code that needs them: zod and yaml with the manifest parser's chunk, on a manifest
+//   cache miss. Every other package stays external: better-sqlite3 is native and finds its binary
+//   from its own folder, esbuild runs its own binary, fflate is also loaded by path in zip workers,
+//   and the AWS SDK, dynalite and secretlint are large and load on demand. Every module is in the
+//   bundle once: `instanceof StagecraftError` holds across chunks.
+// - commander and picomatch are CommonJS: every chunk gets a `require` of its own (a banner) for
+//   the Node modules they require.
 // - Paths a module builds from `import.meta.url` (the Node bootstrap, the parser's files) are
 //   rewritten relative to the bundle's folder, where every chunk lands.
 // - The rest of dist/ stays as tsc wrote it: the library API (dist/index.js) is unbundled.
@@ -108,6 +114,26 @@ cpSync(join(dist, '..', 'src', 'runtime', 'python-bootstrap'), pythonBootstrap, 
 for (const name of readdirSync(outdir)) if (name.startsWith(CHUNK_PREFIX)) rmSync(join(outdir, name));
 rmSync(join(outdir, 'main.js.map'), { force: true }); // tsc's map of the file the bundle replaces
 
+/** Packages bundled into the CLI's chunks; every other bare import stays external. */
+const BUNDLED_PACKAGES = new Set(['zod', 'yaml', 'commander', 'picomatch']);
+const externalPackages = {
+  name: 'stagecraft-external-packages',
+  setup(context) {
+    context.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { path: args.path, external: true };
+      const parts = args.path.split('/');
+      const name = args.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+      if (!BUNDLED_PACKAGES.has(name)) return { path: args.path, external: true };
+      // A dynamic import of a bundled CommonJS package yields only its default export.
+      if (args.kind === 'dynamic-import')
+        throw new Error(
+          `${args.importer}: import('${args.path}') of a bundled package; import a local module that re-exports it`,
+        );
+      return undefined;
+    });
+  },
+};
+
 const result = await build({
   entryPoints: { main: join(outdir, 'main.js') },
   outdir,
@@ -116,10 +142,12 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
   chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
+  banner: {
+    js: "import { createRequire as __stagecraftCreateRequire } from 'node:module'; const require = __stagecraftCreateRequire(import.meta.url);",
+  },
   allowOverwrite: true,
-  plugins: [relocate],
+  plugins: [externalPackages, relocate],
   logLevel: 'warning',
   write: true,
   metafile: true,

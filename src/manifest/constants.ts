@@ -10,3 +10,7 @@ export const RUNTIMES = [
   'python3.13',
 ] as const;
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
+
+/** Invocations of the new version an alarm needs in its window before its metric can breach. */
+export const DEFAULT_MIN_INVOCATIONS = 20;
+export const DEFAULT_ALARM_WINDOW_MS = 60_000;

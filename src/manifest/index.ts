@@ -1,7 +1,7 @@
 // Values here must not load the parser (zod, yaml): most commands start from a cached manifest.
 export { loadManifest, parseManifest, MANIFEST_FILE, type LoadOptions } from './load.js';
 export type { LoadedManifest } from './parse.js';
-export { RUNTIMES, HTTP_METHODS } from './constants.js';
+export { RUNTIMES, HTTP_METHODS, DEFAULT_ALARM_WINDOW_MS, DEFAULT_MIN_INVOCATIONS } from './constants.js';
 export type {
   Manifest,
   FunctionDef,
@@ -47,4 +47,4 @@ export {
 export { findSecretLiterals, looksLikeSecretKey, type SecretLiteral } from './secret-literals.js';
 export { withEphemeral, type EphemeralRef } from './ephemeral.js';
 export { parsePythonHandler, pythonHandlerProblem, type PythonHandler } from './python-handler.js';
-export { DEFAULT_ALARM_WINDOW_MS, DEFAULT_MIN_INVOCATIONS, type AlarmDef } from './traffic.js';
+export type { AlarmDef } from './traffic.js';

@@ -125,7 +125,7 @@ function isLiteral(value: string): boolean {
 
 /** Every literal under a secret-looking key in the `config` maps of manifest text, with its position. */
 export async function findSecretLiterals(text: string): Promise<SecretLiteral[]> {
-  const { LineCounter, isMap, isScalar, isSeq, parseDocument } = await import('yaml');
+  const { LineCounter, isMap, isScalar, isSeq, parseDocument } = await import('./yaml-api.js');
   type YamlNode = ReturnType<typeof parseDocument>['contents'];
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });

@@ -4,11 +4,8 @@
  */
 import { z } from 'zod';
 import { durationMs, positiveInt, strict } from './fields.js';
+import { DEFAULT_ALARM_WINDOW_MS, DEFAULT_MIN_INVOCATIONS } from './constants.js';
 import { parseDuration, parsePercent } from './units.js';
-
-/** Invocations of the new version an alarm needs in its window before its metric can breach. */
-export const DEFAULT_MIN_INVOCATIONS = 20;
-export const DEFAULT_ALARM_WINDOW_MS = 60_000;
 
 /** `> 5%`, `> 800ms`, `> 0`: a threshold above which the alarm breaches (the `>` may be left out). */
 function above<T>(expected: string, parse: (text: string) => T | undefined) {
