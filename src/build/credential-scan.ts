@@ -93,12 +93,35 @@ export interface LintFinding {
 }
 type Lint = (file: string, content: string) => Promise<LintFinding[]>;
 
-/** secretlint, loaded on the first build that scans (it costs tens of milliseconds to load). */
+/**
+ * secretlint before 13 profiles every lint whether or not anyone reads it: a performance mark per
+ * rule and file, and an observer that scans every mark so far on each one, so a scan's cost grows
+ * with the marks of every earlier scan in the process (secretlint#1633; 13 makes it opt-in with
+ * `setEnabled`, but needs Node 22). Nothing here reads the profile.
+ */
+function quietProfiler(profiler: { mark: unknown; setEnabled?: (enabled: boolean) => void }): void {
+  if (typeof profiler.setEnabled === 'function') profiler.setEnabled(false);
+  else profiler.mark = () => undefined;
+}
+
+let loading: Promise<Lint> | undefined;
+
+/**
+ * secretlint, loaded once per process on the first build that scans: loading it costs tens of
+ * milliseconds, so a build that has functions to bundle starts it while esbuild runs.
+ */
+export function loadScanner(): Promise<Lint> {
+  loading ??= loadSecretlint();
+  return loading;
+}
+
 async function loadSecretlint(): Promise<Lint> {
-  const [{ lintSource }, { creator }] = await Promise.all([
+  const [{ lintSource }, { creator }, { secretLintProfiler }] = await Promise.all([
     import('@secretlint/core'),
     import('@secretlint/secretlint-rule-preset-recommend'),
+    import('@secretlint/profiler'),
   ]);
+  quietProfiler(secretLintProfiler);
   const config = {
     rules: [
       {
@@ -196,7 +219,7 @@ async function scanContents(
     const memoKey = memoKeyOf(file, digests.get(file) ?? sha256Hex(content));
     let lintFindings = memo.get(memoKey);
     if (lintFindings === undefined) {
-      lint ??= await loadSecretlint();
+      lint ??= await loadScanner();
       lintFindings = await lint(file, content);
       memo.set(memoKey, lintFindings);
     }

@@ -15,12 +15,17 @@ export interface GitSource {
 
 /**
  * The commit checked out at `dir`, or null outside a repository, before the first commit or without
- * git. Both git commands run at once, and off Node's thread: a build starts this before bundling.
+ * git. One git process, off Node's thread: a build starts this before bundling.
  */
 export async function gitSource(dir: string): Promise<GitSource | null> {
-  const git = async (args: string[]): Promise<string> =>
-    (
-      await execFileAsync('git', args, {
+  try {
+    // Porcelain v2 with --branch heads its output with `# branch.oid <commit>`, so one process gives
+    // both the commit and the changes. Only this app's folder counts, and not Stagecraft's own
+    // output in it, which every build writes.
+    const { stdout } = await execFileAsync(
+      'git',
+      ['status', '--porcelain=v2', '--branch', '--', '.', ':(exclude).stagecraft'],
+      {
         cwd: dir,
         encoding: 'utf8',
         // GIT_OPTIONAL_LOCKS=0: `git status` must not take the index lock, which could make a git
@@ -28,17 +33,12 @@ export async function gitSource(dir: string): Promise<GitSource | null> {
         env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
         timeout: 30_000,
         maxBuffer: 64 * 1024 * 1024,
-      })
-    ).stdout;
-  try {
-    const [head, status] = await Promise.all([
-      git(['rev-parse', '--verify', '--quiet', 'HEAD']),
-      // Only this app's folder counts, and not Stagecraft's own output in it, which every build writes.
-      git(['status', '--porcelain', '--', '.', ':(exclude).stagecraft']),
-    ]);
-    const commit = head.trim();
-    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) return null;
-    return { commit, dirty: status.trim() !== '' };
+      },
+    );
+    const lines = stdout.split('\n').filter(Boolean);
+    const commit = /^# branch\.oid ([0-9a-f]{40}(?:[0-9a-f]{24})?)$/m.exec(stdout)?.[1];
+    if (commit === undefined) return null; // `(initial)`: no commit yet
+    return { commit, dirty: lines.some((line) => !line.startsWith('# ')) };
   } catch {
     return null;
   }

@@ -10,6 +10,7 @@ export {
   scanForCredentials,
   credentialError,
   isScannedSource,
+  loadScanner,
   shortRule,
   ALLOW_MARKER,
   CONFIG_LITERAL_RULE,

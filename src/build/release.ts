@@ -49,6 +49,8 @@ export interface BuildArtifactsOptions {
    * The credential scan runs here.
    */
   beforeWrite?: (sources: readonly string[]) => Promise<void>;
+  /** Called once before bundling when any function is built anew, so the gate can load while esbuild runs. */
+  beforeBundle?: () => void;
   /** How python functions find the interpreter that runs pip; needed only when there are some. */
   python?: PythonToolchain;
   /**
@@ -112,6 +114,7 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
       failures.push({ name, error });
     }
   }
+  if (stale.length + others.length > 0) options.beforeBundle?.();
   const zipper =
     options.zipper ?? (stale.length + others.length >= 2 && concurrency >= 2 ? zipPool(concurrency) : inlineZipper());
   try {

@@ -22,8 +22,11 @@ export interface OpenedApp extends AppContext {
   flush(): Promise<void>;
   /** Changes whenever the ledger or a promotion changes, in any process (and, with shared state, on any machine). */
   changeMark(): Promise<string>;
-  /** Starts finding out who acts, off Node's thread, for a command that records it only at its end (`build`). */
-  prefetchActor(): void;
+  /**
+   * Starts finding out who acts, off Node's thread, for a command that records it only at its end
+   * (`build`); once the promise settles, reading `actor` runs no git.
+   */
+  prefetchActor(): Promise<void>;
   close(): void;
 }
 
@@ -70,17 +73,16 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
   // Who acts is asked for only by commands that record something: `up` starts without running git.
   let actor: string | undefined;
   let prefetched: Promise<void> | undefined;
-  const withActor = <T extends object>(app: T): T & { actor: string; prefetchActor(): void } =>
+  const withActor = <T extends object>(app: T): T & { actor: string; prefetchActor(): Promise<void> } =>
     Object.defineProperties(app, {
       actor: { get: () => (actor ??= resolveActor(appDir)), enumerable: true },
       prefetchActor: {
-        value: () => {
-          prefetched ??= resolveActorAsync(appDir).then((name) => {
+        value: () =>
+          (prefetched ??= resolveActorAsync(appDir).then((name) => {
             actor ??= name;
-          });
-        },
+          })),
       },
-    }) as T & { actor: string; prefetchActor(): void };
+    }) as T & { actor: string; prefetchActor(): Promise<void> };
   if (manifest.provider === 'aws') {
     const aws = await openAws(loaded, store, artifacts, out, shared, secrets);
     return withActor({

@@ -13,6 +13,7 @@ import {
   type LintFinding,
   type PythonToolchain,
   gitSource,
+  loadScanner,
   type GitSource,
   releaseDigest,
   scanForCredentials,
@@ -81,6 +82,8 @@ export interface BuildReleaseOptions {
   timings?: BuildTimings;
   /** Default: workers for this build when it zips two artifacts or more; `dev` keeps its own. */
   zipper?: Zipper;
+  /** Settles when `ctx.actor` can be read without running git on Node's thread (`build` prefetches it). */
+  actorReady?: Promise<void>;
 }
 
 /** Where a build's time went: bundling and cache checks, the credential scan, zip and store, git, the record. */
@@ -134,6 +137,10 @@ export async function buildRelease(
     ...(options.hasher ? { hasher: options.hasher } : {}),
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.zipper ? { zipper: options.zipper } : {}),
+    beforeBundle: () => {
+      // A failure to load shows where the scan awaits it.
+      loadScanner().catch(() => undefined);
+    },
     beforeWrite: async (sources) => {
       timings.bundleMs = lap();
       scan = await scanForCredentials({
@@ -166,7 +173,7 @@ export async function buildRelease(
     ctx.report.warn(
       `credential scan: ${allowed.file}:${allowed.line} ${allowed.rule} let through by ${allowed.allowedBy}: ${allowed.reason}`,
     );
-  const source = await gitState;
+  const [source] = await Promise.all([gitState, options.actorReady]);
   timings.gitMs = lap();
   const commit = source?.commit ?? null;
   const dirty = (source?.dirty ?? false) || failed !== undefined;

@@ -13,8 +13,9 @@ export function registerBuild(program: Command): void {
       execute(options, async (out) =>
         withApp(options.dir, out, async (app) => {
           const started = performance.now();
-          app.prefetchActor();
-          const { release, created, functions, scannedFiles, allowedCredentials } = await buildRelease(app);
+          const { release, created, functions, scannedFiles, allowedCredentials } = await buildRelease(app, {
+            actorReady: app.prefetchActor(),
+          });
           const shared = await shareRelease(app, release);
           if (options.releaseFile !== undefined) {
             const file = resolve(options.releaseFile);
