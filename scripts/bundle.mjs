@@ -120,7 +120,6 @@ const externalPackages = {
   name: 'stagecraft-external-packages',
   setup(context) {
     context.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith('node:')) return { path: args.path, external: true };
       const parts = args.path.split('/');
       const name = args.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
       if (!BUNDLED_PACKAGES.has(name)) return { path: args.path, external: true };

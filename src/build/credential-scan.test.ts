@@ -173,6 +173,7 @@ describe('credential scan', () => {
     expect(scan.findings.length).toBeGreaterThan(0);
     expect(performance.getEntriesByType('mark').map((mark) => mark.name)).toEqual([]);
   });
+
   it('remembers a result for the same files, scanner and allowlist, and scans again when any of them changes', async () => {
     const [, , github] = plantedCredentials();
     const dir = folder({ 'a.ts': 'export const a = 1;\n' });

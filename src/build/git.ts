@@ -35,10 +35,9 @@ export async function gitSource(dir: string): Promise<GitSource | null> {
         maxBuffer: 64 * 1024 * 1024,
       },
     );
-    const lines = stdout.split('\n').filter(Boolean);
     const commit = /^# branch\.oid ([0-9a-f]{40}(?:[0-9a-f]{24})?)$/m.exec(stdout)?.[1];
     if (commit === undefined) return null; // `(initial)`: no commit yet
-    return { commit, dirty: lines.some((line) => !line.startsWith('# ')) };
+    return { commit, dirty: stdout.split('\n').some((line) => line !== '' && !line.startsWith('# ')) };
   } catch {
     return null;
   }
