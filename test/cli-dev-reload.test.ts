@@ -4,9 +4,18 @@
  * function reloads by copying its files; the old version's environments drain; new code that fails
  * its init is not put live; `--smoke` keeps `live` where it was when a smoke test fails.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../src/state/index.js';
 import { startDev, type RunningDev } from './helpers/dev.js';
@@ -44,13 +53,30 @@ const MANIFEST = [
   '',
 ].join('\n');
 
-/** Processes whose command line names `needle` (the sandbox binds a version's code folder by its path). */
-function processesNaming(needle: string): number[] {
+/** Every regular file under `dir` (none when it is gone). */
+function filesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The processes running the code unpacked at `codeDir`: started in it (the sandbox binds it by
+ * its path), or in a spare's slot the code was hard-linked into (src/runtime/spare-runtime.ts).
+ */
+function processesRunning(codeDir: string): number[] {
+  const inodes = new Set(filesOf(codeDir).map((file) => statSync(file).ino));
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) found.push(Number(entry));
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      const linked = () => basename(cwd).startsWith('.spare-') && filesOf(cwd).some((f) => inodes.has(statSync(f).ino));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(codeDir) || linked()) found.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -116,20 +142,21 @@ describe('stagecraft dev: reloads', () => {
     const store = StateStore.open(join(dir, '.stagecraft', 'state.db'));
     const codeOfLive = (): string => {
       const alias = store.control.listAliases().find((a) => a.instance === 'devreload-other-dev' && a.name === 'live');
-      return store.control.getVersion('devreload-other-dev', alias?.version ?? -1)?.sha256 ?? 'none';
+      const sha256 = store.control.getVersion('devreload-other-dev', alias?.version ?? -1)?.sha256 ?? 'none';
+      return join(dir, '.stagecraft', 'code', sha256);
     };
     try {
       // Warm: the old version's process runs now.
       expect(await get('/other')).toBe('other v2');
       const old = codeOfLive();
-      expect(processesNaming(old).length).toBeGreaterThan(0);
+      expect(processesRunning(old).length).toBeGreaterThan(0);
       const seen = running.events.length;
       write('src/other.ts', node('other v3'));
       await running.next(seen, (event) => event.event === 'reload', 'the reload');
       await eventually(async () => (await get('/other')) === 'other v3' || undefined, 20_000, 'the new answer');
       for (let i = 0; i < 20; i++) expect(await get('/other')).toBe('other v3');
-      await until(() => processesNaming(old).length === 0, 20_000, "the old version's processes to exit");
-      expect(processesNaming(codeOfLive()).length).toBeGreaterThan(0);
+      await until(() => processesRunning(old).length === 0, 20_000, "the old version's processes to exit");
+      expect(processesRunning(codeOfLive()).length).toBeGreaterThan(0);
     } finally {
       store.close();
     }

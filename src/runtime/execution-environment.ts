@@ -8,14 +8,14 @@
  * The Runtime API is always served over HTTP on loopback (`AWS_LAMBDA_RUNTIME_API` is real);
  * with `transport: 'pipe'` our Node bootstrap speaks it over an inherited pipe instead.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { StagecraftError } from '../errors.js';
 import { newRequestId, newTraceId } from './ids.js';
 import { InitPhase } from './init-phase.js';
 import { assertJson, Invocation, type InvocationResult } from './invocation.js';
-import { lambdaEnvironment, newLogStreamName } from './lambda-environment.js';
+import { newLogStreamName } from './lambda-environment.js';
+import { launchEnvironment, planLaunch, type LaunchContext } from './launch-plan.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { LogRouter } from './log-router.js';
 import { OutputBarrier } from './output-barrier.js';
@@ -25,27 +25,13 @@ import { assertPayloadSize } from './payload-limits.js';
 import { PeakMemory } from './process-memory.js';
 import { createRedactor, redactError, type Redact } from './redact.js';
 import { RuntimeApi, type Invocation as ApiInvocation, type RuntimeApiListener } from './runtime-api.js';
-import { PIPE_FD, PIPE_FD_VARIABLE, RuntimeApiPipe } from './runtime-api-pipe.js';
+import { RuntimeApiPipe } from './runtime-api-pipe.js';
 import { RuntimeApiServer } from './runtime-api-server.js';
 import { choosePythonBinary } from './python-binary.js';
-import {
-  entrypointProblem,
-  NODE_BOOTSTRAP,
-  PYTHON_BOOTSTRAP,
-  runtimeCommand,
-  runtimeKind,
-  type RuntimeKind,
-} from './runtime-command.js';
-import { spawnRuntime, type RuntimeProcess } from './runtime-process.js';
+import { entrypointProblem, runtimeKind, type RuntimeKind } from './runtime-command.js';
+import { spawnRuntime, type RuntimeProcess, type RuntimeProcessEvents } from './runtime-process.js';
 import { firstUnwrapped } from './process-tree.js';
-import {
-  DEFAULT_EPHEMERAL_MB,
-  detectSandbox,
-  sandboxed,
-  sandboxKind,
-  sandboxNotice,
-  type SandboxKind,
-} from './sandbox.js';
+import { detectSandbox, sandboxNotice, type SandboxKind } from './sandbox.js';
 import type {
   EnvironmentState,
   ExecutionEnvironmentOptions,
@@ -264,6 +250,9 @@ export class ExecutionEnvironment {
     } catch (error) {
       this.stateNow = 'dead';
       throw error;
+    } finally {
+      // A spare handed over but not adopted (stopped first, or gone wrong before) is nobody's: it goes.
+      if (this.options.spare?.available === true) void this.options.spare.stop();
     }
   }
 
@@ -294,64 +283,61 @@ export class ExecutionEnvironment {
       this.stateNow = 'dead';
       return;
     }
-    const usePipe = this.transport === 'pipe';
-    const env = lambdaEnvironment(spec, {
+    const context: LaunchContext = {
+      kind,
+      binary,
+      choice,
       runtimeApi: this.server.address,
-      runtimeDir: dirname(NODE_BOOTSTRAP),
       logStreamName: this.logStreamName,
       hostEnv: this.hostEnv,
-      ...(kind === 'node' && binary !== undefined ? { nodeBinary: binary.path } : {}),
-      ...(kind === 'python' ? { pythonRuntimeDir: dirname(PYTHON_BOOTSTRAP) } : {}),
-    });
-    if (usePipe) env[PIPE_FD_VARIABLE] = String(PIPE_FD);
-    const plain = runtimeCommand(spec.codeDir, spec.memoryMb, binary?.path, kind);
-    this.sandbox = sandboxKind(choice, kind === 'node');
-    const notice = sandboxNotice(this.sandbox, spec.runtime);
-    if (notice !== undefined) this.options.warn?.(notice);
-    // A `bootstrap` that cannot run is reported as Lambda does (Runtime.InvalidEntrypoint): spawned as it is, it fails so.
-    const runnable = !provided || isExecutable(plain.command);
-    const confinement = runnable ? this.sandbox : 'none';
-    const wrapped = sandboxed(confinement, choice, plain, {
-      codeDir: spec.codeDir,
-      runtimeDir: dirname(kind === 'python' ? PYTHON_BOOTSTRAP : NODE_BOOTSTRAP),
-      interpreter: binary?.path,
-      ephemeralMb: spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_MB,
-    });
-    this.disposeSandbox = wrapped.dispose;
-    Object.assign(env, wrapped.env);
-    const { command, args } = wrapped;
-    this.init.begin();
+      usePipe: this.transport === 'pipe',
+    };
+    const marker = `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}`;
     const stdout = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
     const stderr = new OutputLines((line) => this.logs.capture(this.redact(line), this.current));
-    this.runtime = spawnRuntime(
-      command,
-      args,
-      {
-        cwd: spec.codeDir,
-        env,
-        apiPipe: usePipe,
-        marker: `AWS_LAMBDA_LOG_STREAM_NAME=${this.logStreamName}`,
-        pidNamespace: confinement === 'bwrap' && choice.bwrap !== undefined,
+    const events: RuntimeProcessEvents = {
+      stdout: (chunk) => {
+        stdout.push(chunk);
+        this.output.counted(0, chunk);
       },
-      {
-        stdout: (chunk) => {
-          stdout.push(chunk);
-          this.output.counted(0, chunk);
-        },
-        stderr: (chunk) => {
-          stderr.push(chunk);
-          this.output.counted(1, chunk);
-        },
-        spawnFailed: (error) => this.spawnFailed(error, command, provided, kind),
-        closed: (code, signal) => {
-          stdout.flush();
-          stderr.flush();
-          this.output.release();
-          this.disposeSandbox();
-          this.closed(code, signal);
-        },
+      stderr: (chunk) => {
+        stderr.push(chunk);
+        this.output.counted(1, chunk);
       },
-    );
+      spawnFailed: (error) => this.spawnFailed(error, command, provided, kind),
+      closed: (code, signal) => {
+        stdout.flush();
+        stderr.flush();
+        this.output.release();
+        this.disposeSandbox();
+        this.closed(code, signal);
+      },
+    };
+    let command: string;
+    const spare = this.options.spare;
+    if (spare?.available === true && context.usePipe) {
+      // The process is up already (spare-runtime.ts): it gets the code and the variables, and init begins.
+      command = binary?.path ?? '';
+      this.sandbox = spare.sandbox;
+      this.disposeSandbox = () => spare.release();
+      const env = { ...launchEnvironment({ ...spec, codeDir: spare.slot }, context), ...spare.sandboxEnv };
+      this.init.begin();
+      this.runtime = spare.adopt(spec.codeDir, env, events, marker);
+    } else {
+      const plan = planLaunch(spec, context);
+      command = plan.command;
+      this.sandbox = plan.sandbox;
+      this.disposeSandbox = plan.dispose;
+      this.init.begin();
+      this.runtime = spawnRuntime(
+        plan.command,
+        plan.args,
+        { cwd: spec.codeDir, env: plan.env, apiPipe: context.usePipe, marker, pidNamespace: plan.pidNamespace },
+        events,
+      );
+    }
+    const notice = sandboxNotice(this.sandbox, spec.runtime);
+    if (notice !== undefined) this.options.warn?.(notice);
     if (this.runtime.apiPipe !== undefined) this.pipe = new RuntimeApiPipe(this.runtime.apiPipe, this.api);
     // Inside bwrap the runtime is a grandchild: its memory is found once it asks for work (listener.next).
     if (this.runtime.pid !== undefined && this.sandbox !== 'bwrap') this.memory = new PeakMemory(this.runtime.pid);
@@ -543,14 +529,5 @@ export class ExecutionEnvironment {
 
   private get hostEnv(): NodeJS.ProcessEnv {
     return this.options.hostEnv ?? process.env;
-  }
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }

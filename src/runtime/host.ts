@@ -30,6 +30,7 @@
  * function's doing — a payload that is not JSON, code that is missing, a host that is draining.
  */
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StagecraftError } from '../errors.js';
 import { ExecutionEnvironment } from './execution-environment.js';
@@ -43,6 +44,7 @@ import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { choosePythonBinary } from './python-binary.js';
 import { runtimeKind } from './runtime-command.js';
+import { SpareRuntime, spareKey } from './spare-runtime.js';
 import type { FunctionSpec, InvokeOptions, InvokeOutcome, LambdaError, NodeBinary, RuntimeTransport } from './types.js';
 
 /** One function version as the host runs it; its instance is `functionName`. */
@@ -123,6 +125,10 @@ export class RuntimeHost {
   private readonly gate: StartGate;
   /** Detected once for every environment the host starts, while the host's owner goes on starting. */
   readonly sandbox: SandboxChoice | Promise<SandboxChoice>;
+  /** Per spareKey asked for (`keepSpare`): a function to boot its spares like, and the spare booted. */
+  private readonly spares = new Map<string, { like: HostedFunction; spare?: SpareRuntime }>();
+  /** Environments that took a spare: the spare's successor boots after their first invocation. */
+  private readonly spareOwed = new WeakMap<ExecutionEnvironment, string>();
 
   constructor(private readonly options: RuntimeHostOptions = {}) {
     this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
@@ -195,6 +201,8 @@ export class RuntimeHost {
       pool.takeAllIdle();
       for (const env of [...pool.environments]) this.retire(pool, env);
     }
+    for (const { spare } of this.spares.values()) if (spare?.available === true) this.stopping.add(spare.stop());
+    this.spares.clear();
     await Promise.allSettled([...this.stopping]);
     await this.options.logSink?.flush();
   }
@@ -267,13 +275,67 @@ export class RuntimeHost {
     const key = this.versionKey(fn);
     const books = pool.booksOf(key);
     books.fn = fn;
-    const env =
-      [...pool.environments].find((candidate) => this.envKeys.get(candidate) === key) ??
-      this.startEnvironment(pool, key, books, true);
-    if (env === undefined) return { ready: false };
+    let spare: SpareRuntime | undefined;
+    let env = [...pool.environments].find((candidate) => this.envKeys.get(candidate) === key);
+    if (env === undefined) {
+      spare = this.takeSpare(fn);
+      env = this.startEnvironment(pool, key, books, true, spare);
+    }
+    if (env === undefined) {
+      if (spare !== undefined) void spare.stop();
+      return { ready: false };
+    }
     await env.start().catch(() => undefined);
+    // The next spare boots once this environment has answered its first request (see `release`):
+    // not beside this init, which it would slow down on two cores, nor before that answer.
+    const spareOf = spareKey(fn);
+    if (spareOf !== undefined && spare !== undefined) this.spareOwed.set(env, spareOf);
+    else if (spareOf !== undefined) void this.bootSpare(spareOf);
     const initError = env.initError;
     return { ready: env.state === 'ready' || env.state === 'busy', ...(initError ? { initError } : {}) };
+  }
+
+  /**
+   * For `dev`: from now on one spare runtime process (spare-runtime.ts) is kept booted for
+   * functions like `fn`, and `warmUp` starts their new versions in it. Several functions may share
+   * one; a function no spare can run (not Node, or setting NODE_OPTIONS and the like) gets none.
+   */
+  keepSpare(fn: HostedFunction): void {
+    const key = spareKey(fn);
+    if (key === undefined || this.draining || (this.options.transport ?? 'pipe') !== 'pipe') return;
+    if (this.spares.has(key)) return;
+    this.spares.set(key, { like: fn });
+    void this.bootSpare(key);
+  }
+
+  /** Boots the spare of `key` unless one is available; its slot goes beside the code folders. */
+  private async bootSpare(key: string): Promise<void> {
+    const entry = this.spares.get(key);
+    if (entry === undefined || entry.spare?.available === true) return;
+    entry.spare = undefined;
+    const choice = await this.sandbox;
+    if (this.draining || entry.spare !== undefined) return;
+    const { like } = entry;
+    try {
+      entry.spare = SpareRuntime.start(like, {
+        slotRoot: dirname(like.codeDir),
+        binary: this.binaryFor(like.runtime),
+        choice,
+        hostEnv: this.options.hostEnv ?? process.env,
+      });
+    } catch {
+      // No room for a slot (a read-only folder, a full disk): new versions start the usual way.
+    }
+  }
+
+  /** The available spare for `fn`, taken; undefined when there is none. */
+  private takeSpare(fn: HostedFunction): SpareRuntime | undefined {
+    const key = spareKey(fn);
+    const entry = key === undefined ? undefined : this.spares.get(key);
+    const spare = entry?.spare;
+    if (entry === undefined || spare?.available !== true) return undefined;
+    entry.spare = undefined;
+    return spare;
   }
 
   /**
@@ -342,6 +404,7 @@ export class RuntimeHost {
     key: string,
     books: VersionBooks,
     evict = false,
+    spare?: SpareRuntime,
   ): ExecutionEnvironment | undefined {
     const fn = books.fn;
     if (fn === undefined) return undefined;
@@ -364,6 +427,7 @@ export class RuntimeHost {
       ...(kind === 'node' ? { nodeBinary: this.binaryFor(fn.runtime) } : {}),
       ...(kind === 'python' ? { pythonBinary: this.binaryFor(fn.runtime) } : {}),
       sandbox: this.sandbox,
+      ...(spare === undefined ? {} : { spare }),
     });
     pool.environments.add(env);
     this.envKeys.set(env, key);
@@ -383,6 +447,12 @@ export class RuntimeHost {
   /** An environment back from an invocation: to the next waiter, idle, or gone. */
   private release(pool: FunctionPool, env: ExecutionEnvironment, key: string, books: VersionBooks): void {
     books.running -= 1;
+    const owed = this.spareOwed.get(env);
+    if (owed !== undefined) {
+      this.spareOwed.delete(env);
+      // After the answer has gone out: a spawn holds this thread for a few milliseconds.
+      setImmediate(() => void this.bootSpare(owed));
+    }
     if (env.state !== 'ready' || this.draining || this.retiring.has(env)) {
       this.retire(pool, env);
       this.balance(pool);

@@ -8,7 +8,8 @@
  *
  * When Stagecraft's warm pool starts it with `STAGECRAFT_RUNTIME_API_FD`, the same Runtime API
  * exchanges travel over that inherited pipe instead of loopback HTTP (bootstrap/runtime-client.mjs);
- * the variable is removed before any user code loads, so the function never sees it.
+ * the variable is removed before any user code loads, so the function never sees it. A spare
+ * (`STAGECRAFT_SPARE`) first waits on that pipe for the function it is to run.
  */
 import { createPipeRuntimeClient, createRuntimeClient } from './bootstrap/runtime-client.mjs';
 import { loadHandler } from './bootstrap/load-handler.mjs';
@@ -27,6 +28,7 @@ async function main() {
   /** The Runtime API is gone only when Stagecraft is: nothing left to report to. */
   const fatal = () => process.exit(1);
   const client = runtimeClient(env, fatal);
+  if (env.STAGECRAFT_SPARE !== undefined) await takeAssignment(client, env);
   const state = {
     /** @type {string | undefined} */ requestId: undefined,
     /** What to do when the event loop empties; replaced for every invocation. */
@@ -122,6 +124,18 @@ function runtimeClient(env, fatal) {
   delete env.STAGECRAFT_RUNTIME_API_FD;
   if (fd !== undefined && /^\d+$/.test(fd)) return createPipeRuntimeClient(Number(fd), fatal);
   return createRuntimeClient(env.AWS_LAMBDA_RUNTIME_API ?? '');
+}
+
+/**
+ * A spare (spare-runtime.ts) booted before it had a function: it waits for the variables of the
+ * one it now runs and takes them as its whole environment, before any user code loads. What the
+ * spare started with is nobody's: no function's variables are lost or left over.
+ */
+async function takeAssignment(client, env) {
+  delete env.STAGECRAFT_SPARE;
+  const assigned = JSON.parse((await client.assignment()).body);
+  for (const name of Object.keys(env)) if (!(name in assigned)) delete env[name];
+  Object.assign(env, assigned);
 }
 
 /**

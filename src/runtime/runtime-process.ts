@@ -26,6 +26,8 @@ export interface RuntimeProcess {
   readonly closed: Promise<void>;
   /** The Runtime API pipe at descriptor 3, when one was asked for (see runtime-api-pipe.ts). */
   readonly apiPipe: Duplex | undefined;
+  /** What marks the environment's processes from now on: a spare's, once an environment adopts it (spare-runtime.ts). */
+  setMarker(marker: string): void;
 }
 
 export function spawnRuntime(
@@ -46,6 +48,7 @@ export function spawnRuntime(
 ): RuntimeProcess {
   // Process groups are a POSIX notion; on Windows we can only kill the process itself.
   const ownGroup = process.platform !== 'win32';
+  let marker = where.marker;
   const withPipe = where.apiPipe === true;
   const child = spawn(command, args, {
     cwd: where.cwd,
@@ -63,7 +66,7 @@ export function spawnRuntime(
     if (gone || child.pid === undefined) return;
     if (ownGroup) {
       if (where.pidNamespace === true) killGroup(child.pid);
-      else killTree(child.pid, where.marker);
+      else killTree(child.pid, marker);
       return;
     }
     try {
@@ -100,6 +103,9 @@ export function spawnRuntime(
     kill,
     closed,
     apiPipe: withPipe ? ((child.stdio[3] as Duplex | null) ?? undefined) : undefined,
+    setMarker: (next) => {
+      marker = next;
+    },
   };
 }
 

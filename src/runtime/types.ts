@@ -3,6 +3,7 @@
  * and what came of it. Kept free of behaviour so every other file can import them.
  */
 import type { SandboxChoice } from './sandbox.js';
+import type { SpareRuntime } from './spare-runtime.js';
 
 /** One published function version, resolved: everything an execution environment needs. */
 export interface FunctionSpec {
@@ -110,6 +111,8 @@ export interface ExecutionEnvironmentOptions {
   transport?: RuntimeTransport;
   /** The sandbox available (see sandbox.ts), or its detection under way; default: detected for each environment. */
   sandbox?: SandboxChoice | Promise<SandboxChoice>;
+  /** A runtime process booted ahead (spare-runtime.ts) to adopt instead of starting one, if it is still available. */
+  spare?: SpareRuntime;
 }
 
 export type EnvironmentState = 'new' | 'initializing' | 'ready' | 'busy' | 'dead';

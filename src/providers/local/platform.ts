@@ -147,6 +147,21 @@ export class LocalPlatform {
     return hosted ? this.options.host.warmUp(hosted) : { ready: false };
   }
 
+  /**
+   * For `dev`: keeps a runtime process booted ahead for the functions of `env` (one per kind of
+   * environment they need), so a new version's warm-up skips the process's own start.
+   */
+  keepSpares(env: string): void {
+    for (const fn of Object.keys(this.manifest.functions)) {
+      try {
+        const hosted = this.hostedFunction(env, fn, 'live');
+        if (hosted) this.options.host.keepSpare(hosted);
+      } catch {
+        // A version that cannot start (its secrets cannot be opened) is said when it is invoked.
+      }
+    }
+  }
+
   /** For `dev`, once `live` moved to `version`: the environments of the function's other versions drain. */
   retireOtherVersions(env: string, fn: string, version: number): void {
     const hosted = this.hostedFunction(env, fn, version);

@@ -140,7 +140,18 @@ export function createPipeRuntimeClient(fd, onClosed) {
     enqueue(method, path, body, headers, undefined);
     return Promise.resolve();
   }
-  return runtimeApiCalls(send, post, flush);
+  /**
+   * A spare's first frame, unasked: the variables of the function it now runs (spare-runtime.ts).
+   * Requests count from 1, so id 0 is never an answer's.
+   * @returns {Promise<Answer>}
+   */
+  const assignment = () =>
+    new Promise((resolve, reject) => {
+      if (closed !== undefined) return reject(closed);
+      waiting.set(0, { resolve, reject });
+      socket.ref();
+    });
+  return { ...runtimeApiCalls(send, post, flush), assignment };
 }
 
 /**
