@@ -14,6 +14,8 @@
  *   are the same either way: they count invocations, not processes.
  * - `prewarm` starts an environment before the first invocation, as Lambda's proactive
  *   initialization may (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
+ * - For `dev`, `keepSpare` keeps a runtime process booted ahead without code (spare-runtime.ts),
+ *   and `warmUp` starts a new version in it; invocations' cold starts never use one.
  * - At most `maxStarting` environments are in their init phase at once, every function together
  *   (start-gate.ts): a burst over many functions queues its cold starts, an invocation's before any
  *   prewarm, rather than starting them all at once on two cores.
