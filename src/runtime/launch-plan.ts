@@ -39,8 +39,8 @@ export interface LaunchPlan {
   dispose(): void;
 }
 
-/** The Runtime API's folder for each runtime kind: `/var/runtime` on AWS. */
-export function runtimeDirOf(kind: RuntimeKind): string {
+/** The folder of our bootstrap for each runtime kind: `/var/runtime` on AWS. */
+function runtimeDirOf(kind: RuntimeKind): string {
   return dirname(kind === 'python' ? PYTHON_BOOTSTRAP : NODE_BOOTSTRAP);
 }
 

@@ -27,6 +27,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { StagecraftError } from '../errors.js';
 import { encodeFrame } from './bootstrap/frames.mjs';
 import { newLogStreamName } from './lambda-environment.js';
 import { planLaunch } from './launch-plan.js';
@@ -140,7 +141,11 @@ export class SpareRuntime {
    * and cleans up after it with `release`.
    */
   adopt(codeDir: string, env: Record<string, string>, owner: RuntimeProcessEvents, marker: string): RuntimeProcess {
-    if (!this.available) throw new Error('The spare runtime is gone or taken.');
+    if (!this.available) {
+      throw new StagecraftError('INVOKE_FAILED', 'The spare runtime process is gone or already taken.', {
+        hint: 'Start the environment without it; the host boots the next spare.',
+      });
+    }
     linkTree(codeDir, this.slot);
     this.owner = owner;
     for (const [stream, chunk] of this.early.splice(0)) owner[stream](chunk);
