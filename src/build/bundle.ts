@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type * as Esbuild from 'esbuild';
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import { StagecraftError } from '../errors.js';
 
@@ -24,18 +25,20 @@ export interface BundleOutput {
 }
 
 /**
- * The real esbuild. It is imported on the first build only: loading it costs tens of
- * milliseconds, which a build that finds everything cached (and every other command) should not pay.
+ * The real esbuild, loaded on the first build only: loading it costs tens of milliseconds, which
+ * a build that finds everything cached (and every other command) should not pay. With `require`:
+ * it is CommonJS, and an `import` would first have Node scan its 100 KB for named exports.
  */
+export function loadEsbuild(): typeof Esbuild {
+  return createRequire(import.meta.url)('esbuild') as typeof Esbuild;
+}
+
 export function esbuildBundler(): Bundler {
   const require = createRequire(import.meta.url);
   const manifest = JSON.parse(readFileSync(require.resolve('esbuild/package.json'), 'utf8')) as { version: string };
   return {
     version: `esbuild@${manifest.version}`,
-    async build(options) {
-      const esbuild = await import('esbuild');
-      return esbuild.build(options);
-    },
+    build: async (options) => loadEsbuild().build(options),
   };
 }
 

@@ -3,7 +3,7 @@
  * (https://esbuild.github.io/api/#rebuild), so that an edit re-reads only what changed.
  */
 import type { BuildContext } from 'esbuild';
-import { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
+import { esbuildBundler, loadEsbuild, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
 import { BuildCache, type CacheEntry } from './cache.js';
 
 export interface IncrementalBundler extends Bundler {
@@ -21,8 +21,7 @@ export function incrementalBundler(): IncrementalBundler {
       const key = JSON.stringify(options);
       let context = contexts.get(key);
       if (context === undefined) {
-        const esbuild = await import('esbuild');
-        context = esbuild.context(options);
+        context = loadEsbuild().context(options);
         contexts.set(key, context);
         // A failed first build leaves no usable context behind: the next edit makes a fresh one.
         context.catch(() => contexts.delete(key));

@@ -3,10 +3,10 @@
  * online backup API (https://www.sqlite.org/backup.html: a consistent copy while others read and
  * write) and verified with `PRAGMA integrity_check` before they count. The newest 20 are kept.
  */
-import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StagecraftError } from '../errors.js';
+import { Database } from './sqlite.js';
 
 export const BACKUPS_KEPT = 20;
 
@@ -60,12 +60,7 @@ export function newestGoodBackup(statePath: string): BackupInfo | undefined {
 }
 
 /** Takes a verified snapshot of `db` (the open state database) and drops the oldest beyond the kept number. */
-export async function takeBackup(
-  db: Database.Database,
-  statePath: string,
-  reason: string,
-  now: Date,
-): Promise<BackupInfo> {
+export async function takeBackup(db: Database, statePath: string, reason: string, now: Date): Promise<BackupInfo> {
   const dir = backupsDir(statePath);
   mkdirSync(dir, { recursive: true });
   const stamp = toStamp(now);

@@ -2,14 +2,13 @@
  * The state database: one SQLite file per app (`.stagecraft/state.db`), WAL mode so readers
  * (a running `up`, `status`) never block a writer, foreign keys on, numbered migrations.
  */
-import { EnvironmentRepo } from './environments.js';
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StagecraftError } from '../errors.js';
 import { AuditRepo } from './audit.js';
 import { takeBackup, type BackupInfo } from './backups.js';
 import { ControlPlaneRepo } from './control-plane.js';
+import { EnvironmentRepo } from './environments.js';
 import { corruptState, isCorruption, markState } from './health.js';
 import { LedgerRepo } from './ledger.js';
 import { LockRepo } from './locks.js';
@@ -20,6 +19,7 @@ import { PromotionRepo } from './promotions.js';
 import { QueueRepo } from './queues.js';
 import { ReleaseRepo } from './releases.js';
 import { SecretRepo } from './secrets.js';
+import { Database } from './sqlite.js';
 
 export interface StateStoreOptions {
   /** The clock, passed in so that tests (and soak times) can move it. */
@@ -48,7 +48,7 @@ export class StateStore {
   readonly metrics: MetricsRepo;
 
   private constructor(
-    private readonly db: Database.Database,
+    private readonly db: Database,
     readonly path: string,
     now: () => Date,
   ) {
@@ -71,7 +71,7 @@ export class StateStore {
 
   static open(path: string, options: StateStoreOptions = {}): StateStore {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
-    let db: Database.Database;
+    let db: Database;
     try {
       db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     } catch (cause) {
@@ -137,7 +137,7 @@ export class StateStore {
   }
 }
 
-function migrate(db: Database.Database, path: string): void {
+function migrate(db: Database, path: string): void {
   const current = checkVersion(db, path);
   for (let index = current; index < MIGRATIONS.length; index++) {
     db.transaction(() => {
@@ -147,7 +147,7 @@ function migrate(db: Database.Database, path: string): void {
   }
 }
 
-function checkVersion(db: Database.Database, path: string): number {
+function checkVersion(db: Database, path: string): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new StagecraftError(
@@ -161,7 +161,7 @@ function checkVersion(db: Database.Database, path: string): number {
   return current;
 }
 
-function quickCheck(db: Database.Database): void {
+function quickCheck(db: Database): void {
   const first = (db.pragma('quick_check') as { quick_check: string }[])[0]?.quick_check ?? 'no answer';
   if (first !== 'ok') throw Object.assign(new Error(first), { code: 'SQLITE_CORRUPT' });
 }
