@@ -1,8 +1,10 @@
 /**
  * The handler's sandbox under `up`, through the gateway: the state database next to the code, the
  * secret key file and `up`'s own environment (/proc/<up pid>/environ) cannot be read; /tmp works.
+ * The prewarmed environment is the runtime process `up` booted as it started (an early spare,
+ * src/cli/early-spares.ts): sandboxed around its own slot, which is gone once `up` stops.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyApp, runCli } from './helpers/cli.js';
@@ -25,8 +27,10 @@ describe('up: the handler sandbox', () => {
     up = await startUp(app.dir, { ports: 3, env: { XDG_CONFIG_HOME: config, STAGECRAFT_PROBE: 'HOST-ENVIRONMENT' } });
     url = up.urls['dev'] ?? '';
   }, 120_000);
+  const slots = () => readdirSync(join(app.dir, '.stagecraft', 'code')).filter((name) => name.startsWith('.spare-'));
   afterAll(async () => {
     expect(await up?.stop()).toBe(0);
+    expect(slots()).toEqual([]);
     rmSync(config, { recursive: true, force: true });
     app.remove();
   });
@@ -46,6 +50,14 @@ describe('up: the handler sandbox', () => {
       expect(result, path).toMatchObject({ ok: false });
     }
     expect(up.stderr()).not.toMatch(/No sandbox/);
+  });
+
+  it('serves from the runtime process booted as up started, in its own slot', async () => {
+    const [slot, ...others] = slots();
+    expect(others).toEqual([]);
+    const own = join(app.dir, '.stagecraft', 'code', slot ?? 'none', 'src', 'probe.mjs');
+    // Only the code folder of the environment is visible inside the sandbox: this one is the slot.
+    expect(await read(own)).toMatchObject({ ok: true });
   });
 
   it('lets the handler write a hard-coded /tmp path and read its own code', async () => {

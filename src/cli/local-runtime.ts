@@ -9,6 +9,7 @@ import { LocalPlatform, removeUpFile, writeUpFile } from '../providers/index.js'
 import { FileLogSink, RuntimeHost } from '../runtime/index.js';
 import type { OpenedApp } from './app.js';
 import { loginLink, wireDashboard } from './dashboard.js';
+import { takeEarlySpares } from './early-spares.js';
 import type { Output } from './output.js';
 
 export type RuntimeUrls = Awaited<ReturnType<LocalPlatform['start']>>;
@@ -89,10 +90,12 @@ export async function startLocalRuntime(
   policy: PoolPolicy = {},
 ): Promise<RunningRuntime> {
   const logSink = new FileLogSink(join(app.loaded.appDir, '.stagecraft', 'logs'));
+  const early = await takeEarlySpares(app.loaded.appDir);
   const host = new RuntimeHost({
     logSink,
     warn: (message) => out.warn(message),
     idleMs: policy.idleMs ?? DEFAULT_IDLE_MS,
+    ...(early === undefined ? {} : { sandbox: early.sandbox, spares: early.spares }),
   });
   let urls: RuntimeUrls | undefined;
   // Ephemeral environments get their gateways after the chain's, oldest first.

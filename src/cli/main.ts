@@ -51,6 +51,9 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
 };
 
 const named = process.argv[2] ?? '';
+// The runtime processes of `up`'s and `dev`'s first environments boot while their code loads.
+const early = named === 'up' || named === 'dev' ? await import('./early-spares.js') : undefined;
+early?.bootEarlySpares(process.argv.slice(3));
 const one = Object.hasOwn(COMMANDS, named) ? COMMANDS[named] : undefined;
 for (const register of await Promise.all((one ? [one] : Object.values(COMMANDS)).map((load) => load())))
   register(program);
@@ -61,4 +64,6 @@ try {
   // Commander has already printed its message; bad arguments are invalid input (exit 2).
   if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
   else throw error;
+} finally {
+  await early?.stopEarlySpares();
 }

@@ -31,7 +31,7 @@ import { choosePythonBinary } from './python-binary.js';
 import { entrypointProblem, runtimeKind, type RuntimeKind } from './runtime-command.js';
 import { spawnRuntime, type RuntimeProcess, type RuntimeProcessEvents } from './runtime-process.js';
 import { firstUnwrapped } from './process-tree.js';
-import { detectSandbox, sandboxNotice, type SandboxKind } from './sandbox.js';
+import { detectSandbox, sandboxKind, sandboxNotice, type SandboxKind } from './sandbox.js';
 import type {
   EnvironmentState,
   ExecutionEnvironmentOptions,
@@ -315,7 +315,11 @@ export class ExecutionEnvironment {
     };
     let command: string;
     const spare = this.options.spare;
-    if (spare?.available === true && context.usePipe) {
+    // A spare booted before the sandbox's trial answered (early-spares.ts) is used only in the sandbox it found.
+    const adopt =
+      spare?.available === true && context.usePipe && spare.sandbox === sandboxKind(choice, kind === 'node');
+    if (spare !== undefined && !adopt) void spare.stop();
+    if (spare !== undefined && adopt) {
       // The process is up already (spare-runtime.ts): it gets the code and the variables, and init begins.
       command = binary?.path ?? '';
       this.sandbox = spare.sandbox;

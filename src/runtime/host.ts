@@ -83,7 +83,12 @@ export interface RuntimeHostOptions {
    */
   scaleOutAfterMs?: number;
   /** Default: detected once (bwrap on PATH, or Node's permission model); see sandbox.ts. */
-  sandbox?: SandboxChoice;
+  sandbox?: SandboxChoice | Promise<SandboxChoice>;
+  /**
+   * Spare runtime processes booted before the host (src/cli/early-spares.ts): its prewarms adopt
+   * those of their spareKey (if they run in the sandbox `sandbox` finds), `stopEarlySpares` stops the rest.
+   */
+  spares?: readonly SpareRuntime[];
   /**
    * Environments in their init phase at once, every function together; more wait their turn
    * (invocations first, then prewarms). Default: the machine's available parallelism.
@@ -131,6 +136,8 @@ export class RuntimeHost {
   private readonly spares = new Map<string, { like: HostedFunction; spare?: SpareRuntime }>();
   /** Environments that took a spare: the spare's successor boots after their first invocation. */
   private readonly spareOwed = new WeakMap<ExecutionEnvironment, string>();
+  /** Spares booted before the host (`RuntimeHostOptions.spares`) that no prewarm has taken yet. */
+  private readonly early: SpareRuntime[];
 
   constructor(private readonly options: RuntimeHostOptions = {}) {
     this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
@@ -138,6 +145,7 @@ export class RuntimeHost {
     this.atOnce = Math.max(1, options.scaleOutAtOnce ?? availableParallelism());
     this.gate = new StartGate(Math.max(1, Math.floor(options.maxStarting ?? availableParallelism())));
     this.sandbox = options.sandbox ?? detectSandboxSoon(options.hostEnv);
+    this.early = [...(options.spares ?? [])];
   }
 
   /** Runs one invocation of `fn`; `payload` is the event as JSON text. */
@@ -205,6 +213,7 @@ export class RuntimeHost {
     }
     for (const { spare } of this.spares.values()) if (spare?.available === true) this.stopping.add(spare.stop());
     this.spares.clear();
+    this.stopEarlySpares();
     await Promise.allSettled([...this.stopping]);
     await this.options.logSink?.flush();
   }
@@ -262,7 +271,18 @@ export class RuntimeHost {
     if (pool.hasVersion(key) || pool.environments.size >= pool.limit) return;
     const books = pool.booksOf(key);
     books.fn = fn;
-    this.startEnvironment(pool, key, books);
+    const spare = this.takeEarlySpare(fn);
+    if (this.startEnvironment(pool, key, books, false, spare) === undefined && spare !== undefined)
+      this.early.push(spare);
+  }
+
+  /** Stops the spares booted before the host that no prewarm took: `up` keeps none (see keepSpare). */
+  stopEarlySpares(): void {
+    for (const spare of this.early.splice(0)) {
+      const stopped = spare.stop();
+      this.stopping.add(stopped);
+      void stopped.then(() => this.stopping.delete(stopped));
+    }
   }
 
   /**
@@ -328,6 +348,14 @@ export class RuntimeHost {
     } catch {
       // No room for a slot (a read-only folder, a full disk): new versions start the usual way.
     }
+  }
+
+  /** An early spare (`RuntimeHostOptions.spares`) that can run `fn`, taken; undefined when there is none. */
+  private takeEarlySpare(fn: HostedFunction): SpareRuntime | undefined {
+    const key = spareKey(fn);
+    if (key === undefined || (this.options.transport ?? 'pipe') !== 'pipe') return undefined;
+    const index = this.early.findIndex((spare) => spare.key === key && spare.available);
+    return index < 0 ? undefined : this.early.splice(index, 1)[0];
   }
 
   /** The available spare for `fn`, taken; undefined when there is none. */

@@ -41,6 +41,15 @@ function bwrapOnPath(hostEnv: NodeJS.ProcessEnv): string | undefined {
   return candidates.find((path) => existsSync(path));
 }
 
+/**
+ * What detectSandbox finds when the bwrap on PATH works, without its trial run: for a runtime
+ * booted before the trial can answer (src/cli/early-spares.ts); where bwrap does not work, such a
+ * runtime exits at once and is never adopted.
+ */
+export function sandboxOnPath(hostEnv: NodeJS.ProcessEnv = process.env): SandboxChoice {
+  return { bwrap: bwrapOnPath(hostEnv), off: hostEnv['STAGECRAFT_SANDBOX'] === 'off' };
+}
+
 /** Finds a working bwrap (on PATH; one trial run, since user namespaces may be disabled). */
 export function detectSandbox(hostEnv: NodeJS.ProcessEnv = process.env): SandboxChoice {
   const off = hostEnv['STAGECRAFT_SANDBOX'] === 'off';

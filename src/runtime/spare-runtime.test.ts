@@ -1,13 +1,23 @@
 // Spare runtimes (`dev`'s warm-ups): a process booted ahead takes a new version's code and
 // variables and nothing of the function it was booted for; the next spare follows the first
 // answer; a function whose variables Node reads as it starts gets its own process; drain leaves
-// no spare and no slot. With bwrap and with Node's permission model.
+// no spare and no slot. Spares booted before the host (`up`'s start): a prewarm adopts one of its
+// kind, the others are stopped, and one booted in another sandbox is never used. With bwrap and
+// with Node's permission model.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../test/helpers/wait.js';
-import { detectSandbox, RuntimeHost, type HostedFunction, type InvokeOutcome, type SandboxChoice } from './index.js';
+import {
+  chooseNodeBinary,
+  detectSandbox,
+  RuntimeHost,
+  type HostedFunction,
+  type InvokeOutcome,
+  type SandboxChoice,
+} from './index.js';
+import { SpareRuntime } from './spare-runtime.js';
 
 const root = mkdtempSync(join(tmpdir(), 'stagecraft-spare-'));
 const codeRoot = join(root, 'code');
@@ -36,7 +46,7 @@ function code(name: string): string {
   return dir;
 }
 
-function fn(version: string, environment: Record<string, string> = {}): HostedFunction {
+function fn(version: string, environment: Record<string, string> = {}, memoryMb = 128): HostedFunction {
   return {
     functionName: 'shop-api-dev',
     version,
@@ -44,7 +54,7 @@ function fn(version: string, environment: Record<string, string> = {}): HostedFu
     codeDir: code(`v${version}`),
     handler: 'index.handler',
     runtime: `nodejs${process.versions.node.split('.')[0]}.x`,
-    memoryMb: 128,
+    memoryMb,
     timeoutSec: 5,
     environment,
     region: 'us-east-1',
@@ -65,6 +75,8 @@ function seen(outcome: InvokeOutcome): Seen {
   return JSON.parse(outcome.payload) as Seen;
 }
 
+const warm = (host: RuntimeHost): number => host.stats().find((stats) => stats.instance === 'shop-api-dev')?.warm ?? 0;
+
 const hosts: RuntimeHost[] = [];
 afterEach(async () => {
   await Promise.all(hosts.splice(0).map((created) => created.drain()));
@@ -77,10 +89,22 @@ const choices: Array<[string, SandboxChoice]> = [
 ];
 
 describe.each(choices)('spare runtimes under %s', (_kind, sandbox) => {
-  function host(): RuntimeHost {
-    const created = new RuntimeHost({ sandbox });
+  function host(spares: SpareRuntime[] = []): RuntimeHost {
+    const created = new RuntimeHost({ sandbox, spares });
     hosts.push(created);
     return created;
+  }
+
+  /** A spare booted before any host, as `up` boots them while the command line loads (src/cli/early-spares.ts). */
+  function early(like: HostedFunction, choice: SandboxChoice = sandbox): SpareRuntime {
+    const spare = SpareRuntime.start(like, {
+      slotRoot: codeRoot,
+      binary: chooseNodeBinary(like.runtime),
+      choice,
+      hostEnv: process.env,
+    });
+    if (spare === undefined) throw new Error('expected a spare');
+    return spare;
   }
 
   it('starts a new version in the spare: its code, its variables, nothing of the function it was booted for', async () => {
@@ -139,5 +163,34 @@ describe.each(choices)('spare runtimes under %s', (_kind, sandbox) => {
     await until(() => slots().length === 1, 10_000, 'the spare to boot');
     await runtime.drain();
     expect(slots()).toEqual([]);
+  });
+
+  it('a prewarm adopts a spare booted before the host; the spares no prewarm took are stopped', async () => {
+    const mine = early(fn('0'));
+    const other = early(fn('0', {}, 256));
+    const runtime = host([mine, other]);
+    const v1 = fn('1', { MINE: 'v1-value' });
+    runtime.prewarm(v1);
+    runtime.stopEarlySpares();
+    await until(() => slots().length === 1, 10_000, 'the spare of another memory size to be stopped');
+    await until(() => warm(runtime) === 1, 10_000, 'the prewarmed environment to be ready');
+    const inside = seen(await runtime.invoke(v1, '{}'));
+    expect(inside.cwd).toBe(mine.slot);
+    expect(inside.name).toBe('v1');
+    expect(inside.env['MINE']).toBe('v1-value');
+    expect(runtime.stats().find((stats) => stats.instance === 'shop-api-dev')?.coldStarts).toBe(1);
+    await runtime.drain();
+    expect(slots()).toEqual([]);
+  });
+
+  it('never adopts a spare booted in another sandbox than the host finds', async () => {
+    const elsewhere: SandboxChoice = sandbox.bwrap === undefined ? detectSandbox() : { bwrap: undefined, off: false };
+    const runtime = host([early(fn('0'), elsewhere)]);
+    const v1 = fn('1');
+    runtime.prewarm(v1);
+    await until(() => warm(runtime) === 1, 10_000, 'the prewarmed environment to be ready');
+    const inside = seen(await runtime.invoke(v1, '{}'));
+    expect(inside.cwd).toBe(v1.codeDir);
+    await until(() => slots().length === 0, 10_000, 'the unused spare to be stopped');
   });
 });

@@ -4,7 +4,6 @@
  * environments, a table server per environment, queue pollers and schedules on `live`. The
  * dashboard on P is `up`'s to wire. Everything is resolved through `live`/`smoke` aliases at request time.
  */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactStore } from '../../build/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
@@ -22,6 +21,7 @@ import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
 import { MetricsRecorder } from './metrics-recorder.js';
+import { DEFAULT_PREWARM } from './prewarm.js';
 import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
 import { VersionResolver } from './version-resolver.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
@@ -43,13 +43,6 @@ export interface PlatformOptions {
    */
   prewarm?: number;
 }
-
-/**
- * Prewarmed environments by default: as many as the machine starts at once (its cores), at most
- * four — an app of one or two functions is warm when `up` opens, and a large app does not start
- * (and keep) a runtime process per function and environment before anyone asks.
- */
-export const DEFAULT_PREWARM = Math.min(4, availableParallelism());
 
 export interface PlatformUrls {
   dashboard: string;
@@ -93,6 +86,7 @@ export class LocalPlatform {
     this.metrics.start();
     await Promise.all([this.startTables(), this.startEndpoints()]);
     this.prewarm();
+    this.options.host.stopEarlySpares();
 
     const urls: PlatformUrls = {
       dashboard: `http://127.0.0.1:${this.options.port}`,
