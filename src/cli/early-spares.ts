@@ -66,8 +66,7 @@ async function boot(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Ea
   if (args.includes('--help') || args.includes('-h') || !Number.isInteger(prewarm) || prewarm <= 0) return undefined;
   const { manifest, appDir } = await loadManifest(option(args, '--dir') ?? '.');
   if (manifest.provider !== 'local') return undefined;
-  // The trial run of bwrap would hold the spares back by its own start: it runs beside them.
-  const sandbox = detectSandboxSoon(env);
+  // The trial run of bwrap would hold the spares back by its own start: it runs after them, beside their boot.
   const choice = sandboxOnPath(env);
   const slotRoot = join(appDir, '.stagecraft', 'code');
   const spares: SpareRuntime[] = [];
@@ -90,6 +89,7 @@ async function boot(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Ea
     const spare = SpareRuntime.start(like, { slotRoot, binary: chooseNodeBinary(runtime, env), choice, hostEnv: env });
     if (spare !== undefined) spares.push(spare);
   }
+  const sandbox = detectSandboxSoon(env);
   return { appDir, sandbox, spares };
 }
 
