@@ -15,7 +15,7 @@
  */
 import { join } from 'node:path';
 import { loadManifest } from '../manifest/index.js';
-import { DEFAULT_PREWARM, prewarmOrder } from '../providers/local/prewarm.js';
+import { DEFAULT_PREWARM, manifestSpec, prewarmOrder } from '../providers/local/prewarm.js';
 import { chooseNodeBinary } from '../runtime/node-binary.js';
 import { runtimeKind } from '../runtime/runtime-command.js';
 import { detectSandboxSoon, sandboxOnPath, type SandboxChoice } from '../runtime/sandbox.js';
@@ -71,22 +71,10 @@ async function boot(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Ea
   const slotRoot = join(appDir, '.stagecraft', 'code');
   const spares: SpareRuntime[] = [];
   for (const [name, def] of prewarmOrder(manifest, prewarm)) {
-    const runtime = def.runtime ?? manifest.runtime;
-    if (runtimeKind(runtime) !== 'node') continue;
-    const like = {
-      functionName: name,
-      version: '$LATEST',
-      invokedArn: '',
-      codeDir: join(slotRoot, name),
-      handler: def.handler,
-      runtime,
-      memoryMb: def.memory,
-      timeoutSec: def.timeout,
-      environment: {},
-      region: manifest.region,
-      ephemeralStorageMb: def.ephemeralStorage,
-    };
-    const spare = SpareRuntime.start(like, { slotRoot, binary: chooseNodeBinary(runtime, env), choice, hostEnv: env });
+    const like = manifestSpec(manifest, name, def, slotRoot);
+    if (runtimeKind(like.runtime) !== 'node') continue;
+    const binary = chooseNodeBinary(like.runtime, env);
+    const spare = SpareRuntime.start(like, { slotRoot, binary, choice, hostEnv: env });
     if (spare !== undefined) spares.push(spare);
   }
   const sandbox = detectSandboxSoon(env);

@@ -21,7 +21,7 @@ import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
 import { MetricsRecorder } from './metrics-recorder.js';
-import { DEFAULT_PREWARM } from './prewarm.js';
+import { DEFAULT_PREWARM, manifestSpec } from './prewarm.js';
 import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
 import { VersionResolver } from './version-resolver.js';
 import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
@@ -142,18 +142,14 @@ export class LocalPlatform {
   }
 
   /**
-   * For `dev`: keeps a runtime process booted ahead for the functions of `env` (one per kind of
-   * environment they need), so a new version's warm-up skips the process's own start.
+   * For `dev`: keeps a runtime process booted ahead for the app's functions (one per kind of
+   * environment they need), so a new version's warm-up skips the process's own start. From the
+   * manifest, not the versions live: resolving each would unpack every function's code first. A
+   * version a spare cannot run (another runtime, NODE_OPTIONS) starts its own process.
    */
-  keepSpares(env: string): void {
-    for (const fn of Object.keys(this.manifest.functions)) {
-      try {
-        const hosted = this.hostedFunction(env, fn, 'live');
-        if (hosted) this.options.host.keepSpare(hosted);
-      } catch {
-        // A version that cannot start (its secrets cannot be opened) is said when it is invoked.
-      }
-    }
+  keepSpares(): void {
+    for (const [name, def] of Object.entries(this.manifest.functions))
+      this.options.host.keepSpare(manifestSpec(this.manifest, name, def, this.options.artifacts.codeDir));
   }
 
   /** For `dev`, once `live` moved to `version`: the environments of the function's other versions drain. */

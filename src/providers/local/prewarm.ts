@@ -1,6 +1,11 @@
-/** Which environments `up` starts before their first request (LocalPlatform's prewarm). */
+/**
+ * What `up` and `dev` start before any request asks: the environments of the first routed
+ * functions (LocalPlatform's prewarm), and the runtime processes booted for them ahead (spares).
+ */
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { FunctionDef, Manifest } from '../../manifest/index.js';
+import type { HostedFunction } from '../../runtime/index.js';
 
 /**
  * Prewarmed environments by default: as many as the machine starts at once (its cores), at most
@@ -19,4 +24,26 @@ export function prewarmOrder(manifest: Manifest, count: number): [string, Functi
     def.events.some((event) => event.type === 'http'),
   );
   return manifest.environments.flatMap(() => routed).slice(0, count);
+}
+
+/**
+ * A function as the manifest describes it, without a version, code or variables: what a spare is
+ * booted like (runtime, memory, /tmp size), its slot under `codeRoot`. Which versions it can run
+ * is decided when one adopts it (spareKey), from the version itself.
+ */
+export function manifestSpec(manifest: Manifest, name: string, def: FunctionDef, codeRoot: string): HostedFunction {
+  return {
+    functionName: name,
+    version: '$LATEST',
+    invokedArn: '',
+    codeDir: join(codeRoot, name),
+    handler: def.handler,
+    runtime: def.runtime ?? manifest.runtime,
+    memoryMb: def.memory,
+    timeoutSec: def.timeout,
+    environment: {},
+    region: manifest.region,
+    ephemeralStorageMb: def.ephemeralStorage,
+    concurrency: def.concurrency,
+  };
 }
