@@ -6,7 +6,7 @@
 // least any server with a process boundary per request can do, which bounds what `up` can reach;
 // the target is `up` at 0.7× the floor's requests/s at 50 connections (issue 12 §3). The JSON ends
 // with `check`, the figures `npm run bench:check` compares.
-// Usage: node bench/gateway/run.mjs [seconds per run, default 10]
+// Usage: node bench/gateway/run.mjs [seconds per run, default 10]   (BENCH_CLI=path/to/main.js: another CLI)
 import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { treePids } from '../lib/system.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', '..', 'dist', 'cli', 'main.js');
+// BENCH_CLI: another build of the CLI to measure (a "before" in bench/RESULTS.md), same baseline and floor.
+const cli = process.env.BENCH_CLI ?? join(here, '..', '..', 'dist', 'cli', 'main.js');
 const seconds = Number(process.argv[2] ?? 10);
 const app = join(here, '.app');
 
