@@ -1,60 +1,27 @@
 #!/usr/bin/env node
 // bench/gateway: requests/s and latency through `stagecraft up` (gateway → warm execution
 // environment → handler) against a plain node:http server calling the same handler in-process,
-// measured in the same run with autocannon at 1 and 50 connections; start-to-first-200 of both;
+// measured in the same run with autocannon at 1 and 50 connections; start-to-first-200 of both
+// (the median of START_ROUNDS alternating starts, app.mjs);
 // RSS of each process tree and CPU per request of each process. Also measured: floor.mjs, the
 // least any server with a process boundary per request can do, which bounds what `up` can reach;
 // the target is `up` at 0.7× the floor's requests/s at 50 connections (issue 12 §3). The JSON ends
 // with `check`, the figures `npm run bench:check` compares.
 // Usage: node bench/gateway/run.mjs [seconds per run, default 10]   (BENCH_CLI=path/to/main.js: another CLI)
 import autocannon from 'autocannon';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { treePids } from '../lib/system.mjs';
+import { firstOk, freePort, median, prepareApp, startTimes } from './app.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // BENCH_CLI: another build of the CLI to measure (a "before" in bench/RESULTS.md), same baseline and floor.
 const cli = process.env.BENCH_CLI ?? join(here, '..', '..', 'dist', 'cli', 'main.js');
 const seconds = Number(process.argv[2] ?? 10);
 const app = join(here, '.app');
-
-const HANDLER = `export const handler = async (event) => ({
-  statusCode: 200,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ hello: 'world', path: event.rawPath }),
-});
-`;
-
-function stagecraft(...args) {
-  const result = spawnSync(process.execPath, [cli, ...args, '--json', '--dir', app], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`stagecraft ${args.join(' ')} failed:\n${result.stderr}`);
-  return JSON.parse(result.stdout);
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function firstOk(url, started) {
-  for (;;) {
-    try {
-      if ((await fetch(url)).status === 200) return performance.now() - started;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** RSS of a process and all its descendants, in MB. */
 function treeRssMb(pid) {
@@ -129,19 +96,22 @@ async function measure(name, command, args, url) {
   return { name, startMs: Math.round(startMs), rssMb, runs };
 }
 
-rmSync(app, { recursive: true, force: true });
-mkdirSync(join(app, 'src'), { recursive: true });
-writeFileSync(join(app, 'src', 'hello.mjs'), HANDLER);
-writeFileSync(
-  join(app, 'stagecraft.yml'),
-  'app: bench\nruntime: nodejs20.x\nenvironments:\n  - name: dev\nfunctions:\n  hello:\n    handler: src/hello.handler\n    concurrency: 10\n    events:\n      - http: GET /hello\n',
+const bundled = prepareApp(app, cli);
+
+// Start → first 200, alternating: one start of each is too noisy to compare.
+const START_ROUNDS = 7;
+const starts = await startTimes(
+  [
+    {
+      name: 'baseline',
+      args: (port) => [join(here, 'baseline.mjs'), bundled, 'handler', String(port)],
+      path: '/hello',
+    },
+    { name: 'up', args: (port) => [cli, 'up', '--port', String(port), '--dir', app], offset: 1, path: '/hello' },
+  ],
+  START_ROUNDS,
 );
-const built = stagecraft('build');
-stagecraft('deploy', 'dev');
-const sha = built.functions[0].sha256;
-// The baseline runs the very same bundled artifact Stagecraft runs.
-const bundled = join(app, '.stagecraft', 'code', sha, 'src', 'hello.mjs');
-stagecraft('invoke', 'hello', '--env', 'dev'); // unpacks the artifact
+const startMs = { baseline: median(starts.get('baseline')), up: median(starts.get('up')) };
 
 const basePort = await freePort();
 const baseline = await measure(
@@ -168,7 +138,7 @@ const stagecraftUp = await measure(
 
 const ratio50 = stagecraftUp.runs[50].rps / baseline.runs[50].rps;
 const upFloorRatio = stagecraftUp.runs[50].rps / floor.runs[50].rps;
-const startRatio = stagecraftUp.startMs / baseline.startMs;
+const startRatio = startMs.up / startMs.baseline;
 const summary = {
   node: process.version,
   cpus: cpus().length,
@@ -178,6 +148,8 @@ const summary = {
   stagecraft: stagecraftUp,
   ratioAt50: Number(ratio50.toFixed(3)),
   ratioAt1: Number((stagecraftUp.runs[1].rps / baseline.runs[1].rps).toFixed(3)),
+  // Medians of START_ROUNDS alternating starts; each measure's own startMs is one start.
+  startMs: { ...startMs, rounds: START_ROUNDS },
   startRatio: Number(startRatio.toFixed(2)),
   floorRatioAt50: Number((floor.runs[50].rps / baseline.runs[50].rps).toFixed(3)),
   // The floor's own CPU per request at 50 connections (server + child): what only a design change lowers.
