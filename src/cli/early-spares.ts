@@ -5,8 +5,8 @@
  * to its first 200 (bench/RESULTS.md). Each is a spare (src/runtime/spare-runtime.ts): booted in
  * its sandbox without code or variables, which the environment that adopts it hands over.
  *
- * Which ones is a guess from the manifest as it is (from its cache: nothing is parsed here), in the
- * platform's order (prewarmOrder). The versions live may want another runtime or memory size, and
+ * Which ones is a guess from the manifest as it is (read from its cache, which the command then
+ * finds ready), in the platform's order (prewarmOrder). The versions live may want another runtime or memory size, and
  * a function setting NODE_OPTIONS or the like takes no spare: such a spare is stopped once the
  * platform has made its prewarms.
  *
