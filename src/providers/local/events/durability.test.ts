@@ -5,11 +5,13 @@
  *
  * The consumer is plain JavaScript (a child process cannot import TypeScript), run against a
  * bundle of the store and the poller built here with esbuild from the sources, so the test
- * never depends on a stale or half-built `dist/`.
+ * never depends on a stale or half-built `dist/`. The bundle sits inside this checkout: the store
+ * loads better-sqlite3 with a `require` of its own (src/state/sqlite.ts), resolved from where the
+ * bundle is.
  */
 import { build } from 'esbuild';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,11 +28,14 @@ const POISON_EVERY = 50;
 
 describe('queue durability', () => {
   let dir: string;
+  let bundleDir: string;
   let bundle: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stagecraft-durability-'));
-    bundle = join(dir, 'events.mjs');
+    mkdirSync(join(ROOT, '.tmp-apps'), { recursive: true });
+    bundleDir = mkdtempSync(join(ROOT, '.tmp-apps', 'durability-'));
+    bundle = join(bundleDir, 'events.mjs');
     const require = createRequire(join(ROOT, 'package.json'));
     await build({
       stdin: {
@@ -61,7 +66,10 @@ describe('queue durability', () => {
       ],
     });
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(bundleDir, { recursive: true, force: true });
+  });
 
   function startConsumer(
     database: string,
