@@ -15,7 +15,8 @@
  * - `prewarm` starts an environment before the first invocation, as Lambda's proactive
  *   initialization may (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
  * - For `dev`, `keepSpare` keeps a runtime process booted ahead without code (spare-runtime.ts),
- *   and `warmUp` starts a new version in it; invocations' cold starts never use one.
+ *   and `warmUp` starts a new version in it; a prewarm may adopt one booted before the host
+ *   (`spares`); invocations' cold starts never use one. The spares are spare-pool.ts's.
  * - At most `maxStarting` environments are in their init phase at once, every function together
  *   (start-gate.ts): a burst over many functions queues its cold starts, an invocation's before any
  *   prewarm, rather than starting them all at once on two cores.
@@ -32,7 +33,6 @@
  * function's doing — a payload that is not JSON, code that is missing, a host that is draining.
  */
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StagecraftError } from '../errors.js';
 import { ExecutionEnvironment } from './execution-environment.js';
@@ -46,7 +46,8 @@ import type { LogSink } from './log-sink.js';
 import { chooseNodeBinary } from './node-binary.js';
 import { choosePythonBinary } from './python-binary.js';
 import { runtimeKind } from './runtime-command.js';
-import { SpareRuntime, spareKey } from './spare-runtime.js';
+import { SparePool } from './spare-pool.js';
+import { spareKey, type SpareRuntime } from './spare-runtime.js';
 import type { FunctionSpec, InvokeOptions, InvokeOutcome, LambdaError, NodeBinary, RuntimeTransport } from './types.js';
 
 /** One function version as the host runs it; its instance is `functionName`. */
@@ -132,12 +133,10 @@ export class RuntimeHost {
   private readonly gate: StartGate;
   /** Detected once for every environment the host starts, while the host's owner goes on starting. */
   readonly sandbox: SandboxChoice | Promise<SandboxChoice>;
-  /** Per spareKey asked for (`keepSpare`): a function to boot its spares like, and the spare booted. */
-  private readonly spares = new Map<string, { like: HostedFunction; spare?: SpareRuntime }>();
-  /** Environments that took a spare: the spare's successor boots after their first invocation. */
+  /** `dev`'s kept spares and the early ones (spare-pool.ts). */
+  private readonly spares: SparePool;
+  /** Environments that took a kept spare: the spare's successor boots after their first invocation. */
   private readonly spareOwed = new WeakMap<ExecutionEnvironment, string>();
-  /** Spares booted before the host (`RuntimeHostOptions.spares`) that no prewarm has taken yet. */
-  private readonly early: SpareRuntime[];
 
   constructor(private readonly options: RuntimeHostOptions = {}) {
     this.maxQueue = options.maxQueuePerFunction ?? DEFAULT_QUEUE;
@@ -145,7 +144,14 @@ export class RuntimeHost {
     this.atOnce = Math.max(1, options.scaleOutAtOnce ?? availableParallelism());
     this.gate = new StartGate(Math.max(1, Math.floor(options.maxStarting ?? availableParallelism())));
     this.sandbox = options.sandbox ?? detectSandboxSoon(options.hostEnv);
-    this.early = [...(options.spares ?? [])];
+    this.spares = new SparePool({
+      sandbox: this.sandbox,
+      binaryFor: (runtime) => this.binaryFor(runtime),
+      hostEnv: options.hostEnv ?? process.env,
+      early: options.spares ?? [],
+      usable: (options.transport ?? 'pipe') === 'pipe',
+      stopping: (stopped) => this.track(stopped),
+    });
   }
 
   /** Runs one invocation of `fn`; `payload` is the event as JSON text. */
@@ -197,6 +203,7 @@ export class RuntimeHost {
    */
   async drain(): Promise<void> {
     this.draining = true;
+    this.spares.close();
     this.gate.dropPrewarms(); // invocations waiting for a start slot keep theirs: they were accepted
     if (this.accepted > 0) {
       await new Promise<void>((resolve) => {
@@ -211,9 +218,6 @@ export class RuntimeHost {
       pool.takeAllIdle();
       for (const env of [...pool.environments]) this.retire(pool, env);
     }
-    for (const { spare } of this.spares.values()) if (spare?.available === true) this.stopping.add(spare.stop());
-    this.spares.clear();
-    this.stopEarlySpares();
     await Promise.allSettled([...this.stopping]);
     await this.options.logSink?.flush();
   }
@@ -271,18 +275,14 @@ export class RuntimeHost {
     if (pool.hasVersion(key) || pool.environments.size >= pool.limit) return;
     const books = pool.booksOf(key);
     books.fn = fn;
-    const spare = this.takeEarlySpare(fn);
+    const spare = this.spares.takeEarly(fn);
     if (this.startEnvironment(pool, key, books, false, spare) === undefined && spare !== undefined)
-      this.early.push(spare);
+      this.spares.returnEarly(spare);
   }
 
   /** Stops the spares booted before the host that no prewarm took: `up` keeps none (see keepSpare). */
   stopEarlySpares(): void {
-    for (const spare of this.early.splice(0)) {
-      const stopped = spare.stop();
-      this.stopping.add(stopped);
-      void stopped.then(() => this.stopping.delete(stopped));
-    }
+    this.spares.stopEarly();
   }
 
   /**
@@ -300,7 +300,7 @@ export class RuntimeHost {
     let spare: SpareRuntime | undefined;
     let env = [...pool.environments].find((candidate) => this.envKeys.get(candidate) === key);
     if (env === undefined) {
-      spare = this.takeSpare(fn);
+      spare = this.spares.take(fn);
       env = this.startEnvironment(pool, key, books, true, spare);
     }
     if (env === undefined) {
@@ -312,7 +312,7 @@ export class RuntimeHost {
     // not beside this init, which it would slow down on two cores, nor before that answer.
     const spareOf = spareKey(fn);
     if (spareOf !== undefined && spare !== undefined) this.spareOwed.set(env, spareOf);
-    else if (spareOf !== undefined) void this.bootSpare(spareOf);
+    else if (spareOf !== undefined) void this.spares.boot(spareOf);
     const initError = env.initError;
     return { ready: env.state === 'ready' || env.state === 'busy', ...(initError ? { initError } : {}) };
   }
@@ -323,49 +323,7 @@ export class RuntimeHost {
    * one; a function no spare can run (not Node, or setting NODE_OPTIONS and the like) gets none.
    */
   keepSpare(fn: HostedFunction): void {
-    const key = spareKey(fn);
-    if (key === undefined || this.draining || (this.options.transport ?? 'pipe') !== 'pipe') return;
-    if (this.spares.has(key)) return;
-    this.spares.set(key, { like: fn });
-    void this.bootSpare(key);
-  }
-
-  /** Boots the spare of `key` unless one is available; its slot goes beside the code folders. */
-  private async bootSpare(key: string): Promise<void> {
-    const entry = this.spares.get(key);
-    if (entry === undefined || entry.spare?.available === true) return;
-    entry.spare = undefined;
-    const choice = await this.sandbox;
-    if (this.draining || entry.spare !== undefined) return;
-    const { like } = entry;
-    try {
-      entry.spare = SpareRuntime.start(like, {
-        slotRoot: dirname(like.codeDir),
-        binary: this.binaryFor(like.runtime),
-        choice,
-        hostEnv: this.options.hostEnv ?? process.env,
-      });
-    } catch {
-      // No room for a slot (a read-only folder, a full disk): new versions start the usual way.
-    }
-  }
-
-  /** An early spare (`RuntimeHostOptions.spares`) that can run `fn`, taken; undefined when there is none. */
-  private takeEarlySpare(fn: HostedFunction): SpareRuntime | undefined {
-    const key = spareKey(fn);
-    if (key === undefined || (this.options.transport ?? 'pipe') !== 'pipe') return undefined;
-    const index = this.early.findIndex((spare) => spare.key === key && spare.available);
-    return index < 0 ? undefined : this.early.splice(index, 1)[0];
-  }
-
-  /** The available spare for `fn`, taken; undefined when there is none. */
-  private takeSpare(fn: HostedFunction): SpareRuntime | undefined {
-    const key = spareKey(fn);
-    const entry = key === undefined ? undefined : this.spares.get(key);
-    const spare = entry?.spare;
-    if (entry === undefined || spare?.available !== true) return undefined;
-    entry.spare = undefined;
-    return spare;
+    if (!this.draining) this.spares.keep(fn);
   }
 
   /**
@@ -481,7 +439,7 @@ export class RuntimeHost {
     if (owed !== undefined) {
       this.spareOwed.delete(env);
       // After the answer has gone out: a spawn holds this thread for a few milliseconds.
-      setImmediate(() => void this.bootSpare(owed));
+      setImmediate(() => void this.spares.boot(owed));
     }
     if (env.state !== 'ready' || this.draining || this.retiring.has(env)) {
       this.retire(pool, env);
@@ -517,7 +475,11 @@ export class RuntimeHost {
 
   private retire(pool: FunctionPool, env: ExecutionEnvironment): void {
     if (!pool.environments.delete(env)) return;
-    const stopped = env.stop().catch(() => undefined);
+    this.track(env.stop().catch(() => undefined));
+  }
+
+  /** A process being stopped: drain waits for it. */
+  private track(stopped: Promise<void>): void {
     this.stopping.add(stopped);
     void stopped.then(() => this.stopping.delete(stopped));
   }
