@@ -25,6 +25,15 @@ describe('queue store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('gives handles that begin as SQS’s do, never with a dash a command line would take for an option', () => {
+    for (let i = 0; i < 2_000; i++) store.queues.send(Q, `m${i}`);
+    const handles = [];
+    for (let batch = store.queues.receive(Q, 10, 60_000); batch.length > 0; batch = store.queues.receive(Q, 10, 60_000))
+      handles.push(...batch.map((message) => message.receiptHandle));
+    expect(handles).toHaveLength(2_000);
+    expect(handles.filter((handle) => !/^AQEB[A-Za-z0-9_-]{32}$/.test(handle))).toEqual([]);
+  });
+
   it('sends durably and receives with SQS metadata: receive count, first receive, a fresh handle per receive', () => {
     const id = store.queues.send(Q, 'hello', { attributes: { kind: { DataType: 'String', StringValue: 'greeting' } } });
     expect(id).toMatch(/^[0-9a-f-]{36}$/);

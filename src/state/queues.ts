@@ -284,8 +284,12 @@ export class QueueRepo {
   }
 }
 
+/**
+ * A fresh handle, beginning as SQS's do (`AQEB…`) and so never with `-`: the aws CLI would take
+ * `--receipt-handle -X…` for an option of its own, and a script that works against AWS would not here.
+ */
 function receiptHandle(): string {
-  return randomBytes(24).toString('base64url');
+  return `AQEB${randomBytes(24).toString('base64url')}`;
 }
 
 function checkVisibility(ms: number): void {

@@ -380,9 +380,12 @@ async function receiveMessage(backend: SqsBackend, input: Input): Promise<Output
   };
 }
 
-/** Receipt handles this endpoint hands out: 32 base64url characters (24 random bytes). */
+/**
+ * Receipt handles this endpoint hands out: `AQEB` and 32 base64url characters (24 random bytes);
+ * without the prefix, as handed out before it, for a message received by an older Stagecraft.
+ */
 function checkHandle(handle: string): void {
-  if (!/^[A-Za-z0-9_-]{32}$/.test(handle)) {
+  if (!/^(AQEB)?[A-Za-z0-9_-]{32}$/.test(handle)) {
     throw fault(400, 'ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`);
   }
 }
