@@ -52,8 +52,7 @@ export function sandboxOnPath(hostEnv: NodeJS.ProcessEnv = process.env): Sandbox
 
 /** Finds a working bwrap (on PATH; one trial run, since user namespaces may be disabled). */
 export function detectSandbox(hostEnv: NodeJS.ProcessEnv = process.env): SandboxChoice {
-  const off = hostEnv['STAGECRAFT_SANDBOX'] === 'off';
-  const found = bwrapOnPath(hostEnv);
+  const { bwrap: found, off } = sandboxOnPath(hostEnv);
   if (found === undefined) return { bwrap: undefined, off };
   const trial = spawnSync(found, TRIAL, { stdio: 'ignore', timeout: TRIAL_TIMEOUT_MS });
   return { bwrap: trial.status === 0 ? found : undefined, off };
@@ -65,8 +64,7 @@ export function detectSandbox(hostEnv: NodeJS.ProcessEnv = process.env): Sandbox
  * environment's Runtime API — instead of holding up its start.
  */
 export function detectSandboxSoon(hostEnv: NodeJS.ProcessEnv = process.env): Promise<SandboxChoice> {
-  const off = hostEnv['STAGECRAFT_SANDBOX'] === 'off';
-  const found = bwrapOnPath(hostEnv);
+  const { bwrap: found, off } = sandboxOnPath(hostEnv);
   if (found === undefined) return Promise.resolve({ bwrap: undefined, off });
   return new Promise((resolve) => {
     const trial = spawn(found, TRIAL, { stdio: 'ignore', timeout: TRIAL_TIMEOUT_MS });
