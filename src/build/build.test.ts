@@ -3,6 +3,7 @@ import {
   cpSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -258,6 +259,96 @@ describe('buildArtifacts', () => {
     // Unpacked read-only, the executable bit kept.
     expect(statSync(join(native, 'bootstrap')).mode & 0o777).toBe(0o555);
     expect(statSync(join(native, 'function.sh')).mode & 0o777).toBe(0o444);
+  });
+});
+
+describe('the build cache index', () => {
+  const cacheDir = (appDir: string): string => join(appDir, '.stagecraft', 'cache');
+  const indexFile = (appDir: string): string => join(cacheDir(appDir), '.index.json');
+  /** Removes every function's own entry, leaving the index (and the file memo) as the only record. */
+  const dropEntries = (appDir: string): void => {
+    for (const name of readdirSync(cacheDir(appDir))) if (!name.startsWith('.')) rmSync(join(cacheDir(appDir), name));
+  };
+  const readIndex = (appDir: string) =>
+    JSON.parse(readFileSync(indexFile(appDir), 'utf8')) as {
+      paths: string[];
+      shas: string[];
+      functions: Record<string, { inputs: number[]; artifact: { sha256: string } }>;
+    };
+
+  it('reuses every unchanged Node function from the index alone, with the sources the entries name', async () => {
+    const appDir = copyFixture();
+    const first = await build(appDir);
+    expect(Object.keys(readIndex(appDir).functions).sort()).toEqual(['api', 'esm', 'legacy', 'worker']);
+    dropEntries(appDir);
+    const bundler = countingBundler();
+    const again = await build(appDir, FUNCTIONS, bundler);
+    expect(bundler.bundled).toBe(0);
+    expect(shas(again)).toEqual(shas(first));
+    expect(again.api).toMatchObject({ cached: true, inputs: 3 });
+    // Without the index as well, nothing is left to reuse: every Node function is bundled again.
+    rmSync(indexFile(appDir));
+    const cold = countingBundler();
+    expect(shas(await build(appDir, FUNCTIONS, cold))).toEqual(shas(first));
+    expect(cold.bundled).toBe(4);
+  });
+
+  it('rebuilds what an edit touched though the index vouched for it before', async () => {
+    const appDir = copyFixture();
+    const first = await build(appDir);
+    dropEntries(appDir);
+    writeFileSync(
+      join(appDir, 'src/shared.ts'),
+      'export function greeting(name: string): string {\n  return `hey ${name}`;\n}\n',
+    );
+    const bundler = countingBundler();
+    const second = await build(appDir, FUNCTIONS, bundler);
+    expect(bundler.bundled).toBe(2);
+    expect(changed(first, second)).toEqual(['api', 'worker']);
+    // The index now holds the new entries: the next build bundles nothing.
+    dropEntries(appDir);
+    const third = countingBundler();
+    expect(shas(await build(appDir, FUNCTIONS, third))).toEqual(shas(second));
+    expect(third.bundled).toBe(0);
+  });
+
+  it('never trusts an index that does not hold: damaged, another content, an artifact gone', async () => {
+    const appDir = copyFixture();
+    const first = await build(appDir);
+    const index = readIndex(appDir);
+    // Damaged files: not JSON, and an input number out of range. Ignored (each function's own
+    // entry serves), then written anew.
+    const outOfRange = {
+      ...index,
+      functions: { ...index.functions, api: { ...index.functions.api, inputs: [99999] } },
+    };
+    for (const damaged of ['{"format":1,', JSON.stringify(outOfRange)]) {
+      writeFileSync(indexFile(appDir), damaged);
+      const bundler = countingBundler();
+      expect(shas(await build(appDir, FUNCTIONS, bundler))).toEqual(shas(first));
+      expect(bundler.bundled).toBe(0);
+      expect(readIndex(appDir)).toEqual(index);
+    }
+    // An input recorded with another content: no function that has it is taken from the index, and
+    // with their own entries gone, they are bundled again.
+    const apiInput = index.functions.api?.inputs[0] ?? -1;
+    const tampered = structuredClone(index);
+    tampered.shas[apiInput] = '0'.repeat(64);
+    writeFileSync(indexFile(appDir), JSON.stringify(tampered));
+    dropEntries(appDir);
+    const bundler = countingBundler();
+    expect(shas(await build(appDir, FUNCTIONS, bundler))).toEqual(shas(first));
+    const users = Object.values(index.functions).filter((fn) => fn.inputs.includes(apiInput));
+    expect(users.length).toBeGreaterThan(0);
+    expect(bundler.bundled).toBe(users.length);
+    // An artifact the index names that is not in the store: built again, to the same artifact.
+    const gone = readIndex(appDir);
+    if (gone.functions.esm) gone.functions.esm.artifact.sha256 = 'f'.repeat(64);
+    writeFileSync(indexFile(appDir), JSON.stringify(gone));
+    dropEntries(appDir);
+    const third = await build(appDir);
+    expect(third.esm).toMatchObject({ sha256: first.esm?.sha256, cached: false });
+    expect(third.api).toMatchObject({ sha256: first.api?.sha256, cached: true });
   });
 });
 

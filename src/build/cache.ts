@@ -123,6 +123,11 @@ export class BuildCache {
     return join(this.dir, '.fingerprints.json');
   }
 
+  /** Every Node function's entry in one file (src/build/cache-index.ts). */
+  get indexFile(): string {
+    return join(this.dir, '.index.json');
+  }
+
   private fileOf(functionName: string): string {
     return join(this.dir, `${encodeURIComponent(functionName)}.json`);
   }

@@ -29,7 +29,7 @@ export function planNodeFunction(
       },
     );
   }
-  const { appDir, store, bundler, cache, hasher } = context;
+  const { appDir, store, bundler, cache, index, hasher } = context;
   const target = resolveHandler(appDir, name, source.handler);
   const key = cacheKey({
     kind: 'node',
@@ -39,8 +39,14 @@ export function planNodeFunction(
     bundler: bundler.version,
     options: portableBundleOptions(),
   });
+  const indexed = index?.lookup(appDir, name, key, hasher);
+  if (indexed !== undefined && stillStored(store, indexed)) {
+    index?.keep(name);
+    return { kind: 'cached', sources: indexed.sources, inputs: indexed.sources.length, artifact: indexed.artifact };
+  }
   const known = cache.load(name, key);
   if (known !== undefined && inputsUnchanged(appDir, known, hasher) && stillStored(store, known)) {
+    index?.put(name, known);
     const sources = Object.keys(known.inputs);
     return { kind: 'cached', sources, inputs: sources.length, artifact: known.artifact };
   }

@@ -1,6 +1,7 @@
 /** What each function's build step hands the release: a cached artifact, or the files of a new one. */
 import type { ArtifactStore } from './artifact-store.js';
 import type { Bundler } from './bundle.js';
+import type { CacheIndex } from './cache-index.js';
 import type { BuildCache, CacheEntry, FileHasher } from './cache.js';
 import type { PythonToolchain } from './pip.js';
 import type { PythonPackage } from './python.js';
@@ -25,6 +26,8 @@ export interface BuildContext {
   store: ArtifactStore;
   bundler: Bundler;
   cache: BuildCache;
+  /** A one-shot build's shortcut to the cache's verdict; `dev` keeps its entries in memory instead. */
+  index: CacheIndex | undefined;
   hasher: FileHasher;
   python: PythonToolchain | undefined;
 }
@@ -54,6 +57,6 @@ export interface FreshArtifact {
 export type PreparedArtifact = CachedArtifact | FreshArtifact;
 
 /** The cached artifact is still in the store, at its size (reading and hashing it is left to deploys). */
-export function stillStored(store: ArtifactStore, entry: CacheEntry): boolean {
+export function stillStored(store: ArtifactStore, entry: Pick<CacheEntry, 'artifact'>): boolean {
   return store.sizeOf(entry.artifact.sha256) === entry.artifact.size;
 }

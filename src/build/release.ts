@@ -8,6 +8,7 @@ import { StagecraftError, isStagecraftError } from '../errors.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { esbuildBundler, type Bundler } from './bundle.js';
 import { BUILD_FORMAT, BuildCache, FileHasher, cacheKey } from './cache.js';
+import { CacheIndex } from './cache-index.js';
 import { forEachLimited } from './concurrency.js';
 import { FingerprintMemo } from './fingerprint-memo.js';
 import { sha256Hex, stableStringify } from '../digest.js';
@@ -36,7 +37,10 @@ export interface BuildArtifactsOptions {
   concurrency?: number;
   /** Default: esbuild. */
   bundler?: Bundler;
-  /** Default: `<appDir>/.stagecraft/cache`. */
+  /**
+   * Default: `<appDir>/.stagecraft/cache`, with its index of every Node function's entry
+   * (src/build/cache-index.ts). A cache passed in is used without the index.
+   */
   cache?: BuildCache;
   /**
    * Default: a fresh one that reads again every file whose status changed since the last build
@@ -90,6 +94,7 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     store: options.store,
     bundler: options.bundler ?? esbuildBundler(),
     cache,
+    index: options.cache === undefined ? CacheIndex.load(cache.indexFile) : undefined,
     hasher: options.hasher ?? new FileHasher(new FingerprintMemo(cache.fingerprintsFile)),
     python: options.python,
   };
@@ -135,6 +140,7 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     ]);
     const built = await storeAll(context, prepared, zipper, failures, options.beforeWrite);
     context.hasher.save();
+    context.index?.save();
     if (failures.length > 0) {
       const error = combine(failures.sort((a, b) => compareCodeUnits(a.name, b.name)));
       if (options.onFailure === undefined) throw error;
@@ -183,7 +189,10 @@ async function storeAll(
         const stored = await context.store.putAsync(await (zips.get(name) as Promise<Uint8Array>));
         const sha256 = { sha256: stored.sha256, size: stored.size };
         const record = records.get(name);
-        if (record !== undefined) context.cache.save(name, { ...record, artifact: sha256 });
+        if (record !== undefined) {
+          context.cache.save(name, { ...record, artifact: sha256 });
+          context.index?.put(name, { ...record, artifact: sha256 });
+        }
         built.set(name, { ...sha256, cached: false, inputs: artifact.inputs });
       } catch (error) {
         failures.push({ name, error });
