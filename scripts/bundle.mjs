@@ -13,14 +13,16 @@
 //    instead of some ninety:
 // - Code splitting keeps every dynamic import lazy: each command, and each module loaded on
 //   demand, becomes a chunk of its own that is read only when it runs.
-// - The small pure-JS packages the commands start with (zod, yaml, commander, picomatch) are
-//   bundled into the chunks that use them: Node resolves, reads and links each file of a package on
-//   its own (zod alone is 99 files), which cost a one-function `build` about 100 ms. They still load
-//   only with the code that needs them: zod and yaml with the manifest parser's chunk, on a manifest
-//   cache miss. Every other package stays external: better-sqlite3 is native and finds its binary
-//   from its own folder, esbuild runs its own binary, fflate is also loaded by path in zip workers,
-//   and the AWS SDK, dynalite and secretlint are large and load on demand. Every module is in the
-//   bundle once: `instanceof StagecraftError` holds across chunks.
+// - The small pure-JS packages the commands start with (zod, yaml, commander, picomatch) and the
+//   credential scan's secretlint (with debug, ms, supports-color, has-flag, structured-source and
+//   boundary, which it imports) are bundled into the chunks that use them: Node resolves, reads and
+//   links each file of a package on its own (zod alone is 99 files, secretlint 45), which cost a
+//   one-function `build` about 115 ms. They still load only with the code that needs them: zod and
+//   yaml with the manifest parser's chunk, on a manifest cache miss; secretlint when a file's
+//   findings are not remembered. Every other package stays external: better-sqlite3 is native and
+//   finds its binary from its own folder, esbuild runs its own binary, fflate is also loaded by path
+//   in zip workers, and the AWS SDK and dynalite are large and load on demand. Every module is in
+//   the bundle once: `instanceof StagecraftError` holds across chunks.
 // - commander and picomatch are CommonJS: every chunk gets a `require` of its own (a banner) for
 //   the Node modules they require.
 // - Paths a module builds from `import.meta.url` (the Node bootstrap, the parser's files) are
@@ -115,7 +117,22 @@ for (const name of readdirSync(outdir)) if (name.startsWith(CHUNK_PREFIX)) rmSyn
 rmSync(join(outdir, 'main.js.map'), { force: true }); // tsc's map of the file the bundle replaces
 
 /** Packages bundled into the CLI's chunks; every other bare import stays external. */
-const BUNDLED_PACKAGES = new Set(['zod', 'yaml', 'commander', 'picomatch']);
+const BUNDLED_PACKAGES = new Set([
+  'zod',
+  'yaml',
+  'commander',
+  'picomatch',
+  // The credential scan's secretlint, with what it imports.
+  '@secretlint/core',
+  '@secretlint/profiler',
+  '@secretlint/secretlint-rule-preset-recommend',
+  'debug',
+  'ms',
+  'supports-color',
+  'has-flag',
+  'structured-source',
+  'boundary',
+]);
 const externalPackages = {
   name: 'stagecraft-external-packages',
   setup(context) {

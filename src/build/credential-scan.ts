@@ -116,11 +116,7 @@ export function loadScanner(): Promise<Lint> {
 }
 
 async function loadSecretlint(): Promise<Lint> {
-  const [{ lintSource }, { creator }, { secretLintProfiler }] = await Promise.all([
-    import('@secretlint/core'),
-    import('@secretlint/secretlint-rule-preset-recommend'),
-    import('@secretlint/profiler'),
-  ]);
+  const { lintSource, creator, secretLintProfiler } = await import('./secretlint-api.js');
   quietProfiler(secretLintProfiler);
   const config = {
     rules: [
