@@ -291,6 +291,16 @@ describe('the build cache index', () => {
     const cold = countingBundler();
     expect(shas(await build(appDir, FUNCTIONS, cold))).toEqual(shas(first));
     expect(cold.bundled).toBe(4);
+    // A function taken out of the app leaves the index with what it alone was made of.
+    const { legacy, ...rest } = FUNCTIONS;
+    expect(legacy).toBeDefined();
+    expect(readIndex(appDir).paths).toContain('src/legacy.cjs');
+    await build(appDir, rest);
+    const after = readIndex(appDir);
+    expect(Object.keys(after.functions).sort()).toEqual(['api', 'esm', 'worker']);
+    const used = new Set(Object.values(after.functions).flatMap((fn) => fn.inputs.map((id) => after.paths[id])));
+    expect(after.paths.filter((path) => !used.has(path))).toEqual([]);
+    expect(after.paths).not.toContain('src/legacy.cjs');
   });
 
   it('rebuilds what an edit touched though the index vouched for it before', async () => {

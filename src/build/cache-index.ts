@@ -113,64 +113,67 @@ export class CacheIndex {
   }
 
   /**
-   * Writes the index of this build's functions, when it differs from the one loaded. An entry
-   * whose input this build saw with other content than another entry's is left out: it would be
-   * checked against the wrong content.
+   * Writes the index of this build's functions, when it differs from the one loaded. The loaded
+   * table is the start: a function kept as indexed keeps its numbers, and only the entries this
+   * build wrote are looked up by path. An entry that has an input with other content than a kept
+   * function verified is left out: it would be checked against the wrong content.
    */
   save(): void {
-    const kept = [...this.next.values()];
-    const unchanged =
-      kept.every((entry) => !('format' in entry)) && kept.length === Object.keys(this.saved.functions).length;
-    if (unchanged) return;
-    const paths: string[] = [];
-    const shas: string[] = [];
-    const ids = new Map<string, number>();
-    const contexts: Context[] = [];
-    const contextIds = new Map<string, number>();
+    const next = [...this.next].sort(([a], [b]) => compareCodeUnits(a, b));
+    const wrote = next.some(([, entry]) => isCacheEntry(entry));
+    if (!wrote && next.length === Object.keys(this.saved.functions).length) return;
+    const paths = [...this.saved.paths];
+    const shas = [...this.saved.shas];
+    // 1: the slot holds content this build saw (a kept function verified it, or an entry wrote it).
+    const settled = Array.from(this.checked, (state) => (state === 1 ? 1 : 0));
+    const contexts = [...this.saved.contexts];
+    let ids: Map<string, number> | undefined;
+    let contextIds: Map<string, number> | undefined;
     const idOf = (path: string, sha: string): number | undefined => {
-      const known = ids.get(path);
-      if (known !== undefined) return shas[known] === sha ? known : undefined;
-      ids.set(path, paths.length);
-      paths.push(path);
-      shas.push(sha);
-      return paths.length - 1;
+      ids ??= new Map(paths.map((known, id) => [known, id]));
+      const id = ids.get(path);
+      if (id === undefined) {
+        ids.set(path, paths.length);
+        paths.push(path);
+        shas.push(sha);
+        settled.push(1);
+        return paths.length - 1;
+      }
+      if (shas[id] === sha) return id;
+      // Content no kept function relies on (it changed, or nothing checked it) is replaced.
+      if (settled[id] === 1) return undefined;
+      shas[id] = sha;
+      settled[id] = 1;
+      return id;
     };
     const contextOf = (context: Context): number => {
-      const text = JSON.stringify(CONTEXT_FILES.map((name) => context[name] ?? null));
-      let id = contextIds.get(text);
+      const keyOf = (one: Context): string => JSON.stringify(CONTEXT_FILES.map((name) => one[name] ?? null));
+      contextIds ??= new Map(contexts.map((known, id) => [keyOf(known), id]));
+      const key = keyOf(context);
+      let id = contextIds.get(key);
       if (id === undefined) {
         id = contexts.length;
-        contextIds.set(text, id);
+        contextIds.set(key, id);
         contexts.push(context);
       }
       return id;
     };
     const functions: Record<string, IndexedFunction> = {};
-    // By name, so that the same entries always give the same file.
-    for (const [name, entry] of [...this.next].sort(([a], [b]) => compareCodeUnits(a, b))) {
-      const inputs: (number | undefined)[] =
-        'format' in entry
-          ? Object.entries(entry.inputs).map(([path, sha]) => idOf(path, sha))
-          : entry.inputs.map((id) => idOf(this.saved.paths[id] as string, this.saved.shas[id] as string));
+    for (const [name, entry] of next) {
+      if (!isCacheEntry(entry)) {
+        functions[name] = entry;
+        continue;
+      }
+      const inputs = Object.entries(entry.inputs).map(([path, sha]) => idOf(path, sha));
       if (inputs.some((id) => id === undefined)) continue;
-      const context = 'format' in entry ? entry.context : (this.saved.contexts[entry.context] as Context);
       functions[name] = {
         key: entry.key,
         artifact: entry.artifact,
         inputs: inputs as number[],
-        context: contextOf(context),
+        context: contextOf(entry.context),
       };
     }
-    const index: IndexFile = { format: INDEX_FORMAT, build: BUILD_FORMAT, paths, shas, contexts, functions };
-    const temp = `${this.file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      writeFileSync(temp, JSON.stringify(index));
-      renameSync(temp, this.file);
-    } catch {
-      // An index that cannot be written only costs time.
-      rmSync(temp, { force: true });
-    }
+    write(this.file, compact({ format: INDEX_FORMAT, build: BUILD_FORMAT, paths, shas, contexts, functions }));
   }
 
   private contextUnchanged(appDir: string, id: number, hasher: FileHasher): boolean {
@@ -180,6 +183,55 @@ export class CacheIndex {
       this.contextChecked[id] = CONTEXT_FILES.every((name) => (indexed[name] ?? null) === now[name]) ? 1 : 2;
     }
     return this.contextChecked[id] === 1;
+  }
+}
+
+function isCacheEntry(entry: IndexedFunction | CacheEntry): entry is CacheEntry {
+  return 'format' in entry;
+}
+
+/** Drops the paths and contexts no function refers to any more, numbering the rest anew. */
+function compact(index: IndexFile): IndexFile {
+  const functions = Object.values(index.functions);
+  const used = new Uint8Array(index.paths.length);
+  const usedContexts = new Uint8Array(index.contexts.length);
+  for (const fn of functions) {
+    for (const id of fn.inputs) used[id] = 1;
+    usedContexts[fn.context] = 1;
+  }
+  if (used.every((one) => one === 1) && usedContexts.every((one) => one === 1)) return index;
+  const renumber = (marks: Uint8Array): Int32Array => {
+    const numbers = new Int32Array(marks.length);
+    let next = 0;
+    for (let id = 0; id < marks.length; id += 1) numbers[id] = marks[id] === 1 ? next++ : -1;
+    return numbers;
+  };
+  const paths = renumber(used);
+  const contexts = renumber(usedContexts);
+  return {
+    ...index,
+    paths: index.paths.filter((_, id) => used[id] === 1),
+    shas: index.shas.filter((_, id) => used[id] === 1),
+    contexts: index.contexts.filter((_, id) => usedContexts[id] === 1),
+    functions: Object.fromEntries(
+      Object.entries(index.functions).map(([name, fn]) => [
+        name,
+        { ...fn, inputs: fn.inputs.map((id) => paths[id] as number), context: contexts[fn.context] as number },
+      ]),
+    ),
+  };
+}
+
+/** Replaces the file in one rename, so a reader never sees half of it. */
+function write(file: string, index: IndexFile): void {
+  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(temp, JSON.stringify(index));
+    renameSync(temp, file);
+  } catch {
+    // An index that cannot be written only costs time.
+    rmSync(temp, { force: true });
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,47 @@ describe('FingerprintMemo', () => {
     utimesSync(file, atime, mtime);
     new FingerprintMemo(memoFile, later).fingerprint(file, read);
     expect(reads).toHaveLength(2);
+  });
+
+  it('leaves the file as it was when it learned nothing to trust, and writes it once it does', () => {
+    const { file, memoFile, reads, read } = setup();
+    const other = join(file, '..', 'b.ts');
+    writeFileSync(other, 'export const b = 1;\n');
+    const first = new FingerprintMemo(memoFile, later);
+    first.fingerprint(file, read);
+    first.fingerprint(other, read);
+    first.save();
+    const written = readFileSync(memoFile, 'utf8');
+    // An edit, built at once: read again, too fresh to trust, so nothing new to remember.
+    writeFileSync(file, 'export const a = 2;\n');
+    const second = new FingerprintMemo(memoFile);
+    second.fingerprint(file, read);
+    second.fingerprint(other, read);
+    second.save();
+    expect(readFileSync(memoFile, 'utf8')).toBe(written);
+    // Its old entry does not match its new status: read again, now settled, and remembered.
+    const third = new FingerprintMemo(memoFile, later);
+    third.fingerprint(file, read);
+    third.fingerprint(other, read);
+    third.save();
+    expect(reads).toEqual([file, other, file, file]);
+    new FingerprintMemo(memoFile, later).fingerprint(file, read);
+    expect(reads).toHaveLength(4);
+  });
+
+  it('forgets the files a build no longer asks about', () => {
+    const { file, memoFile, reads, read } = setup();
+    const other = join(file, '..', 'b.ts');
+    writeFileSync(other, 'export const b = 1;\n');
+    const first = new FingerprintMemo(memoFile, later);
+    first.fingerprint(file, read);
+    first.fingerprint(other, read);
+    first.save();
+    const second = new FingerprintMemo(memoFile, later);
+    second.fingerprint(file, read);
+    second.save();
+    expect(Object.keys(JSON.parse(readFileSync(memoFile, 'utf8')).files)).toEqual([file]);
+    expect(reads).toEqual([file, other]);
   });
 
   it('does not trust a file hashed within moments of its last change', () => {

@@ -24,7 +24,10 @@ interface Remembered {
 export class FingerprintMemo {
   private readonly before: Map<string, Remembered>;
   private readonly seen = new Map<string, Remembered>();
-  private changed = false;
+  /** A file was read and can be trusted next time: the memo has something new to write. */
+  private learned = false;
+  /** The remembered files this build asked about, whatever their status. */
+  private readonly askedKnown = new Set<string>();
 
   /** `now`: the clock that says how long ago a file last changed (tests move it). */
   constructor(
@@ -55,20 +58,27 @@ export class FingerprintMemo {
       return read(path);
     }
     const known = this.before.get(path);
+    if (known !== undefined) this.askedKnown.add(path);
     if (known !== undefined && known.status === status) {
       this.seen.set(path, known);
       return { sha256: known.sha256, size: known.size };
     }
     const fingerprint = read(path);
-    this.changed = true;
     // Trusted next time only if it was last changed well before this read.
-    if (fingerprint !== null && this.now() - changedMs > RACY_MS) this.seen.set(path, { status, ...fingerprint });
+    if (fingerprint !== null && this.now() - changedMs > RACY_MS) {
+      this.seen.set(path, { status, ...fingerprint });
+      this.learned = true;
+    }
     return fingerprint;
   }
 
-  /** Writes what this build saw (only the files it asked about), when anything differs. */
+  /**
+   * Writes what this build saw (only the files it asked about), when it learned something to
+   * trust or stopped asking about a file. A file read again but too fresh to trust (the one just
+   * edited, most often) leaves the memo as it was: its old entry no longer matches its status.
+   */
   save(): void {
-    if (!this.changed && this.seen.size === this.before.size) return;
+    if (!this.learned && this.askedKnown.size === this.before.size) return;
     const temp = `${this.file}.${process.pid}.tmp`;
     try {
       mkdirSync(dirname(this.file), { recursive: true });
