@@ -52,27 +52,30 @@ describe('FingerprintMemo', () => {
     expect(reads).toHaveLength(2);
   });
 
+  /** A build that asks about `files` and saves what it learned; `now` is its clock. */
+  const buildWith = (
+    memoFile: string,
+    files: string[],
+    read: (path: string) => FileFingerprint,
+    now?: () => number,
+  ) => {
+    const memo = new FingerprintMemo(memoFile, now);
+    for (const path of files) memo.fingerprint(path, read);
+    memo.save();
+  };
+
   it('leaves the file as it was when it learned nothing to trust, and writes it once it does', () => {
     const { file, memoFile, reads, read } = setup();
     const other = join(file, '..', 'b.ts');
     writeFileSync(other, 'export const b = 1;\n');
-    const first = new FingerprintMemo(memoFile, later);
-    first.fingerprint(file, read);
-    first.fingerprint(other, read);
-    first.save();
+    buildWith(memoFile, [file, other], read, later);
     const written = readFileSync(memoFile, 'utf8');
     // An edit, built at once: read again, too fresh to trust, so nothing new to remember.
     writeFileSync(file, 'export const a = 2;\n');
-    const second = new FingerprintMemo(memoFile);
-    second.fingerprint(file, read);
-    second.fingerprint(other, read);
-    second.save();
+    buildWith(memoFile, [file, other], read);
     expect(readFileSync(memoFile, 'utf8')).toBe(written);
     // Its old entry does not match its new status: read again, now settled, and remembered.
-    const third = new FingerprintMemo(memoFile, later);
-    third.fingerprint(file, read);
-    third.fingerprint(other, read);
-    third.save();
+    buildWith(memoFile, [file, other], read, later);
     expect(reads).toEqual([file, other, file, file]);
     new FingerprintMemo(memoFile, later).fingerprint(file, read);
     expect(reads).toHaveLength(4);
@@ -82,13 +85,8 @@ describe('FingerprintMemo', () => {
     const { file, memoFile, reads, read } = setup();
     const other = join(file, '..', 'b.ts');
     writeFileSync(other, 'export const b = 1;\n');
-    const first = new FingerprintMemo(memoFile, later);
-    first.fingerprint(file, read);
-    first.fingerprint(other, read);
-    first.save();
-    const second = new FingerprintMemo(memoFile, later);
-    second.fingerprint(file, read);
-    second.save();
+    buildWith(memoFile, [file, other], read, later);
+    buildWith(memoFile, [file], read, later);
     expect(Object.keys(JSON.parse(readFileSync(memoFile, 'utf8')).files)).toEqual([file]);
     expect(reads).toEqual([file, other]);
   });
