@@ -23,13 +23,25 @@ interface Manifest {
   functions?: string[];
   shadowToo?: boolean;
   p99?: boolean;
+  /** Only the team's own alarm: none for Stagecraft to keep. */
+  teamOnly?: boolean;
 }
 
-function manifestText({ deployment, functions = ['api', 'worker'], shadowToo = true, p99 = true }: Manifest): string {
+function manifestText({
+  deployment,
+  functions = ['api', 'worker'],
+  shadowToo = true,
+  p99 = true,
+  teamOnly = false,
+}: Manifest): string {
   const alarms = [
-    '      - { errorRate: "> 5%", window: 1m, minInvocations: 10 }',
-    ...(p99 ? ['      - { p99: "> 800ms", window: 90s }'] : []),
-    '      - { throttles: "> 0" }',
+    ...(teamOnly
+      ? []
+      : [
+          '      - { errorRate: "> 5%", window: 1m, minInvocations: 10 }',
+          ...(p99 ? ['      - { p99: "> 800ms", window: 90s }'] : []),
+          '      - { throttles: "> 0" }',
+        ]),
     `      - { cloudwatch: "${TEAM_ALARM}" }`,
   ];
   return [
@@ -258,7 +270,7 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
     expect(await live('api')).toEqual({ version: '3', weights: {} });
   });
 
-  it('alarms of a removed environment, function or alarm go on deploy; destroy removes the rest', async () => {
+  it('alarms of a removed environment, function or alarm go on deploy, the last one too; destroy removes the rest', async () => {
     const trimmed = { deployment: 'allAtOnce', functions: ['api'], shadowToo: false, p99: false };
     const deployed = await release(trimmed, 'five', ['deploy', 'prod']);
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
@@ -266,6 +278,27 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
       'stagecraft-watch-prod-api-errorRate',
       'stagecraft-watch-prod-api-throttles',
     ]);
+    // A manifest that asks Stagecraft for no alarm at all: the ones it kept go, and the ledger says none remain.
+    const keptRecords = async () => {
+      const history = await runCli(['history', '--json', '--dir', app.dir], { env: session.moto.env });
+      return history
+        .json<{ entries: { kind: string; detail: Record<string, unknown> | null }[] }>()
+        .entries.filter((entry) => entry.kind === 'alarms.kept');
+    };
+    const none = { deployment: 'allAtOnce', functions: ['api'], shadowToo: false, teamOnly: true };
+    const bare = await release(none, 'six', ['deploy', 'prod']);
+    expect(bare.code, bare.stdout + bare.stderr).toBe(0);
+    expect([...(await stagecraftAlarms()).keys()]).toEqual([]);
+    const records = await keptRecords();
+    expect(records.at(-1)?.detail).toMatchObject({
+      put: [],
+      deleted: ['stagecraft-watch-prod-api-errorRate', 'stagecraft-watch-prod-api-throttles'],
+      remaining: 0,
+    });
+    // From then on a deploy makes no CloudWatch call for alarms, and records none.
+    const again = await release(none, 'seven', ['deploy', 'prod']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(await keptRecords()).toHaveLength(records.length);
     const destroyed = await runCli(['destroy', 'prod', '--force', '--yes', '--dir', app.dir], {
       env: session.moto.env,
       timeoutMs: 120_000,

@@ -83,6 +83,14 @@ export async function openAws(
       },
     },
     aliasHistory: (instance, alias) => store.ledger.list({ instance, alias, limit: 1 })[0],
+    alarmsRemain: () => {
+      const [last] = [
+        ...store.ledger.list({ kind: 'alarms.kept', limit: 1 }),
+        ...store.ledger.list({ kind: 'alarms.deleted', limit: 1 }),
+      ].sort((a, b) => b.seq - a.seq);
+      // Records from before `remaining` was kept cannot say: they count as alarms left.
+      return last !== undefined && last.detail['remaining'] !== 0;
+    },
     bucket: process.env['STAGECRAFT_ARTIFACT_BUCKET'] || undefined,
     progress: (message) => out.progress(message),
   });

@@ -256,8 +256,12 @@ export interface AlarmSync {
 /**
  * Creates or updates the environment's alarms and deletes those the manifest no longer asks for. An alarm keeps
  * the version it watches (a shift points it, `pointAlarms`); one that is already as asked is not put again.
+ * `remaining`: how many alarms the app has left, in every environment.
  */
-export async function syncAlarms(clients: AwsClients, sync: AlarmSync): Promise<{ put: string[]; deleted: string[] }> {
+export async function syncAlarms(
+  clients: AwsClients,
+  sync: AlarmSync,
+): Promise<{ put: string[]; deleted: string[]; remaining: number }> {
   const client = await clients.cloudwatch();
   try {
     const existing = await ownAlarms(client, sync.app, `stagecraft-${sync.app}-`);
@@ -280,7 +284,9 @@ export async function syncAlarms(clients: AwsClients, sync: AlarmSync): Promise<
       await client.send(new PutMetricAlarmCommand(alarm.input));
       put.push(alarm.name);
     }
-    return { put, deleted: stale };
+    const remaining = new Set([...byName.keys(), ...wanted]);
+    for (const name of stale) remaining.delete(name);
+    return { put, deleted: stale, remaining: remaining.size };
   } catch (cause) {
     throw providerError(
       cause,
@@ -341,15 +347,18 @@ export async function pointAlarms(
   }
 }
 
-/** `destroy`: every alarm Stagecraft keeps for the environment. */
-export async function deleteEnvironmentAlarms(clients: AwsClients, app: string, env: string): Promise<string[]> {
+/** `destroy`: every alarm Stagecraft keeps for the environment; `remaining`: the app's alarms left in the others. */
+export async function deleteEnvironmentAlarms(
+  clients: AwsClients,
+  app: string,
+  env: string,
+): Promise<{ deleted: string[]; remaining: number }> {
   const client = await clients.cloudwatch();
   try {
-    const names = (await ownAlarms(client, app, `stagecraft-${app}-${env}-`))
-      .filter((alarm) => alarm.env === env)
-      .map((alarm) => alarm.AlarmName ?? '');
+    const own = await ownAlarms(client, app, `stagecraft-${app}-`);
+    const names = own.filter((alarm) => alarm.env === env).map((alarm) => alarm.AlarmName ?? '');
     await deleteAlarms(client, names);
-    return names;
+    return { deleted: names, remaining: own.length - names.length };
   } catch (cause) {
     throw providerError(cause, `cannot delete the CloudWatch alarms of ${env} (cloudwatch:DeleteAlarms)`);
   }

@@ -87,6 +87,12 @@ export interface AwsProviderDeps {
   ephemeral?: () => readonly EphemeralRef[];
   ledger: LedgerWriter;
   /**
+   * Whether the app may still have alarms Stagecraft keeps: the ledger's last `alarms.kept` or
+   * `alarms.deleted` record says some remained. An app whose manifest asks for none makes no
+   * CloudWatch call unless this says so; without it, such an app's old alarms wait for `destroy`.
+   */
+  alarmsRemain?: () => boolean;
+  /**
    * The last ledger record of an alias (state/ledger). A move this ledger recorded, with the RevisionId
    * Lambda answered, stands for a GetAlias where Lambda checks UpdateAlias's RevisionId: a stale one is
    * refused by Lambda itself, and read afresh then.
@@ -174,27 +180,32 @@ export class AwsProvider implements Provider {
     await this.keepAlarms(stack, change);
   }
 
-  /** The CloudWatch alarms of the environment's `alarms:` (alarms.ts); no CloudWatch call for an app that has none. */
+  /**
+   * The CloudWatch alarms of the environment's `alarms:` (alarms.ts). No CloudWatch call for an app that asks for
+   * none, unless the ledger says alarms it kept remain: the manifest's last one was just taken out.
+   */
   private async keepAlarms(stack: StackSpec, change: ChangeMeta): Promise<void> {
     const manifest = this.manifest();
     const env = stack.environment;
     const judged = (alarms: Manifest['environments'][number]['alarms']) =>
       alarms.some((alarm) => alarm.kind !== 'command' && alarm.kind !== 'cloudwatch');
-    if (!manifest.environments.some((environment) => judged(environment.alarms))) return;
+    const asked = manifest.environments.some((environment) => judged(environment.alarms));
+    if (!asked && this.deps.alarmsRemain?.() !== true) return;
     const { syncAlarms } = await import('./alarms.js');
-    const { put, deleted } = await syncAlarms(this.deps.clients, {
+    const { put, deleted, remaining } = await syncAlarms(this.deps.clients, {
       app: stack.app,
       environment: env,
       environments: manifest.environments.map((environment) => environment.name),
       functions: stack.functions.map((fn) => ({ ...fn, alias: aliasName(manifest, env, 'live') })),
       alarms: manifest.environments.find((environment) => environment.name === env)?.alarms ?? [],
     });
-    if (put.length + deleted.length > 0)
+    // A check the ledger asked for is recorded even when nothing was left: the next deploy then makes no call.
+    if (put.length + deleted.length > 0 || !asked)
       await this.deps.ledger.append({
         ...change,
         kind: 'alarms.kept',
         environment: env,
-        detail: { ...change.detail, put, deleted },
+        detail: { ...change.detail, put, deleted, remaining },
       });
   }
 
@@ -534,13 +545,17 @@ export class AwsProvider implements Provider {
       change,
     );
     const { deleteEnvironmentAlarms } = await import('./alarms.js');
-    const alarms = await deleteEnvironmentAlarms(this.deps.clients, stack.app, stack.environment);
+    const { deleted: alarms, remaining } = await deleteEnvironmentAlarms(
+      this.deps.clients,
+      stack.app,
+      stack.environment,
+    );
     if (alarms.length > 0) {
       await this.deps.ledger.append({
         ...change,
         kind: 'alarms.deleted',
         environment: stack.environment,
-        detail: { ...change.detail, alarms },
+        detail: { ...change.detail, alarms, remaining },
       });
       removed.push(`CloudWatch alarms ${alarms.join(', ')}`);
     }
