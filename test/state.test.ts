@@ -142,6 +142,26 @@ describe('state store', () => {
     ]);
   });
 
+  it("reads an alias's last record and a kind's through an index, not the whole ledger", () => {
+    store.close();
+    store = StateStore.open(join(dir, 'state.db'));
+    const db = new Database(join(dir, 'state.db'), { readonly: true });
+    // The statement StateStore's ledger makes for a query of these columns, limited to the newest record.
+    const plan = (where: string): string =>
+      (
+        db
+          .prepare(
+            `EXPLAIN QUERY PLAN SELECT * FROM (SELECT * FROM ledger WHERE ${where} ORDER BY seq DESC LIMIT 1) ORDER BY seq`,
+          )
+          .all({ instance: 'a-f-prod', alias: 'live', kind: 'alarms.kept' }) as { detail: string }[]
+      )
+        .map((row) => row.detail)
+        .join('; ');
+    expect(plan('instance = @instance AND alias = @alias')).toContain('USING INDEX ledger_by_alias');
+    expect(plan('kind = @kind')).toContain('USING INDEX ledger_by_kind');
+    db.close();
+  });
+
   it('runs migrations once and records the schema version', () => {
     store.close();
     store = StateStore.open(join(dir, 'state.db'));

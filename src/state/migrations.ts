@@ -248,4 +248,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (instance, alias, version, bucket)
   );
   `,
+  /**
+   * 8: the ledger's last record of an alias (the aws provider's stand-in for GetAlias, once per alias
+   * a promotion moves) and of a kind (`alarms.kept`, …) without reading the whole ledger.
+   */ `
+  CREATE INDEX ledger_by_alias ON ledger (instance, alias, seq);
+  CREATE INDEX ledger_by_kind ON ledger (kind, seq);
+  `,
 ];
