@@ -61,8 +61,6 @@ export interface DevRuntime {
   /** Re-reads the aliases, so that the next request runs the version `live` now points at. */
   refreshAliases(): void;
   retireOtherVersions(env: string, fn: string, version: number): void;
-  /** Keeps runtime processes booted ahead for new versions (src/runtime/spare-runtime.ts). */
-  keepSpares(): void;
 }
 
 export interface DevLoopOptions {
@@ -127,7 +125,6 @@ export class DevLoop {
   /** From now on, new versions are warmed before `live` moves and old ones drain after. */
   attach(runtime: DevRuntime): void {
     this.runtime = runtime;
-    runtime.keepSpares();
   }
 
   watch(): void {

@@ -21,12 +21,14 @@ export type RuntimeUrls = Awaited<ReturnType<LocalPlatform['start']>>;
  */
 export const DEFAULT_IDLE_MS = 60_000;
 
-/** The environment pool's policy (`up --idle-timeout`, `--prewarm`). */
+/** The environment pool's policy (`up --idle-timeout`, `--prewarm`; `dev`'s spares). */
 export interface PoolPolicy {
   /** Default DEFAULT_IDLE_MS. */
   idleMs?: number;
   /** Routed functions started before their first request; default DEFAULT_PREWARM (providers). */
   prewarm?: number;
+  /** `dev`: runtime processes kept booted ahead for new versions (src/runtime/spare-runtime.ts). */
+  keepSpares?: boolean;
 }
 
 export interface RunningRuntime {
@@ -109,6 +111,7 @@ export async function startLocalRuntime(
     warn: (message) => out.warn(message),
     secrets: app.secrets,
     ...(policy.prewarm === undefined ? {} : { prewarm: policy.prewarm }),
+    ...(policy.keepSpares === true ? { keepSpares: true } : {}),
   });
   const { dashboard, token } = wireDashboard(app, out, {
     urls: () => urls?.environments ?? [],

@@ -3,11 +3,12 @@
  * - kept: for `dev`, one booted ahead per kind of environment asked for (`keep`); a new version's
  *   warm-up takes it, and the host has the next one booted after that version's first answer;
  * - early: booted before the host, as `up` and `dev` start (src/cli/early-spares.ts); a prewarm
- *   takes the one of its kind, and `stopEarly` stops the rest once the prewarms are made.
+ *   takes the one of its kind, `keep` the one it would boot otherwise, and `stopEarly` stops the
+ *   rest once the prewarms are made.
  * A spare is only ever taken by a function with its spareKey.
  */
 import { dirname } from 'node:path';
-import type { SandboxChoice } from './sandbox.js';
+import { sandboxKind, type SandboxChoice } from './sandbox.js';
 import { SpareRuntime, spareKey } from './spare-runtime.js';
 import type { FunctionSpec, NodeBinary } from './types.js';
 
@@ -35,20 +36,34 @@ export class SparePool {
     this.early = [...options.early];
   }
 
-  /** From now on one spare is kept booted for functions like `fn` (and those of its spareKey). */
+  /**
+   * From now on one spare is kept booted for functions like `fn` (and those of its spareKey). An
+   * early spare of its kind no prewarm took is kept instead of booting another.
+   */
   keep(fn: FunctionSpec): void {
     const key = spareKey(fn);
     if (key === undefined || this.closed || !this.options.usable || this.kept.has(key)) return;
     this.kept.set(key, { like: fn });
-    void this.boot(key);
+    // Taken now: the host stops the early spares left as soon as its prewarms are made.
+    void this.boot(key, this.takeEarly(fn));
   }
 
-  /** Boots the kept spare of `key` unless one is available; its slot goes beside the code folders. */
-  async boot(key: string): Promise<void> {
+  /**
+   * Boots the kept spare of `key` unless one is available; its slot goes beside the code folders.
+   * `early`: a spare booted before the host to keep instead, if it runs in the host's sandbox.
+   */
+  async boot(key: string, early?: SpareRuntime): Promise<void> {
     const entry = this.kept.get(key);
-    if (entry === undefined || entry.spare?.available === true) return;
-    entry.spare = undefined;
+    if (entry === undefined || entry.spare?.available === true) return this.discard(early);
+    // An early spare serves at once; its sandbox is checked below, and again by the environment adopting it.
+    entry.spare = early;
     const choice = await this.options.sandbox;
+    if (early !== undefined) {
+      // Taken meanwhile, or booted in the sandbox the host runs (spares run Node functions only: spareKey).
+      if (entry.spare !== early || (early.available && early.sandbox === sandboxKind(choice, true))) return;
+      entry.spare = undefined;
+      this.discard(early);
+    }
     if (this.closed || entry.spare !== undefined) return;
     const { like } = entry;
     try {
@@ -102,5 +117,9 @@ export class SparePool {
 
   private stop(spare: SpareRuntime): void {
     this.options.stopping(spare.stop());
+  }
+
+  private discard(spare: SpareRuntime | undefined): void {
+    if (spare !== undefined) this.stop(spare);
   }
 }

@@ -1,9 +1,9 @@
 // Spare runtimes (`dev`'s warm-ups): a process booted ahead takes a new version's code and
 // variables and nothing of the function it was booted for; the next spare follows the first
 // answer; a function whose variables Node reads as it starts gets its own process; drain leaves
-// no spare and no slot. Spares booted before the host (`up`'s start): a prewarm adopts one of its
-// kind, the others are stopped, and one booted in another sandbox is never used. With bwrap and
-// with Node's permission model.
+// no spare and no slot. Spares booted before the host (`up`'s and `dev`'s start): a prewarm adopts
+// one of its kind, `dev` keeps one no prewarm took, the others are stopped, and one booted in
+// another sandbox is never used. With bwrap and with Node's permission model.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,6 +181,35 @@ describe.each(choices)('spare runtimes under %s', (_kind, sandbox) => {
     expect(runtime.stats().find((stats) => stats.instance === 'shop-api-dev')?.coldStarts).toBe(1);
     await runtime.drain();
     expect(slots()).toEqual([]);
+  });
+
+  it('keeps an early spare no prewarm took as the spare for new versions, booting none other', async () => {
+    const leftover = early(fn('0'));
+    const runtime = host([leftover]);
+    runtime.keepSpare(fn('1'));
+    runtime.stopEarlySpares();
+    const v2 = fn('2', { MINE: 'v2-value' });
+    expect(await runtime.warmUp(v2)).toEqual({ ready: true });
+    expect(slots().map((slot) => join(codeRoot, slot))).toEqual([leftover.slot]);
+    const inside = seen(await runtime.invoke(v2, '{}'));
+    expect(inside.cwd).toBe(leftover.slot);
+    expect(inside.env['MINE']).toBe('v2-value');
+  });
+
+  it('keeps no early spare booted in another sandbox: a spare of its own boots', async () => {
+    const elsewhere: SandboxChoice = sandbox.bwrap === undefined ? detectSandbox() : { bwrap: undefined, off: false };
+    const leftover = early(fn('0'), elsewhere);
+    const runtime = host([leftover]);
+    runtime.keepSpare(fn('1'));
+    runtime.stopEarlySpares();
+    await until(
+      () => slots().length === 1 && join(codeRoot, slots()[0] as string) !== leftover.slot,
+      10_000,
+      'the early spare stopped and a kept one booted',
+    );
+    const v2 = fn('2');
+    await runtime.warmUp(v2);
+    expect(seen(await runtime.invoke(v2, '{}')).cwd).not.toBe(leftover.slot);
   });
 
   it('never adopts a spare booted in another sandbox than the host finds', async () => {

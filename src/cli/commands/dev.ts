@@ -53,7 +53,8 @@ export function registerDev(program: Command): void {
           try {
             // Built and live before the gateways open, so that the first request finds the code.
             await loop.initial();
-            const runtime = await startLocalRuntime(app, out, port);
+            // Spares kept for new versions' warm-ups: an early one of their kind no prewarm took among them.
+            const runtime = await startLocalRuntime(app, out, port, { keepSpares: true });
             loop.attach(runtime.platform);
             loop.watch();
             const gateway = runtime.urls.environments.find((candidate) => candidate.name === env.name);

@@ -42,6 +42,11 @@ export interface PlatformOptions {
    * DEFAULT_PREWARM.
    */
   prewarm?: number;
+  /**
+   * For `dev`: keep a runtime process booted ahead for the app's functions, from the start
+   * (RuntimeHost.keepSpare), so that a new version's warm-up skips the process's own start.
+   */
+  keepSpares?: boolean;
 }
 
 export interface PlatformUrls {
@@ -86,6 +91,8 @@ export class LocalPlatform {
     this.metrics.start();
     await Promise.all([this.startTables(), this.startEndpoints()]);
     this.prewarm();
+    // Before the early spares no prewarm took are stopped: a kept spare can be one of them.
+    if (this.options.keepSpares === true) this.keepSpares();
     this.options.host.stopEarlySpares();
 
     const urls: PlatformUrls = {
@@ -142,12 +149,11 @@ export class LocalPlatform {
   }
 
   /**
-   * For `dev`: keeps a runtime process booted ahead for the app's functions (one per kind of
-   * environment they need), so a new version's warm-up skips the process's own start. From the
-   * manifest, not the versions live: resolving each would unpack every function's code first. A
-   * version a spare cannot run (another runtime, NODE_OPTIONS) starts its own process.
+   * `keepSpares`: one runtime process booted ahead per kind of environment the app's functions
+   * need. From the manifest, not the versions live: resolving each would unpack every function's
+   * code first. A version a spare cannot run (another runtime, NODE_OPTIONS) starts its own process.
    */
-  keepSpares(): void {
+  private keepSpares(): void {
     for (const [name, def] of Object.entries(this.manifest.functions))
       this.options.host.keepSpare(manifestSpec(this.manifest, name, def, this.options.artifacts.codeDir));
   }
