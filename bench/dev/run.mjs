@@ -150,8 +150,11 @@ const devTimes = [];
 const rebuiltCounts = [];
 const reloads = [];
 const phases = [];
+/** Which floor each edit is measured against: the kind of function it edited. */
+const editKinds = [];
 for (let edit = 0; edit < edits; edit++) {
   const i = (edit * 7) % count;
+  editKinds.push(i % 5 === 0 ? 'withAwsSdk' : 'plain');
   const marker = `dev-${edit}-${Date.now()}`;
   // The developer has been calling the function they edit: its current code is warm. (Without
   // this, the first poll after the write cold-started the old version beside the reload.)
@@ -307,6 +310,17 @@ summary.floor = {
   ),
 };
 summary.ratio = Number((summary.dev.p50 / summary.byHand.p50).toFixed(3));
+// For npm run bench:check (lower is better): each edit over the floor of its kind of function, the
+// median of those; and dev's median over the same edit by hand, both in this run.
+summary.check = {
+  devToFloorRatio: Number(
+    percentile(
+      devTimes.map((ms, k) => ms / summary.floor.sumMsP50[editKinds[k]]),
+      0.5,
+    ).toFixed(3),
+  ),
+  devToByHandRatio: summary.ratio,
+};
 summary.target = 500;
 summary.pass = summary.dev.p50 <= 500;
 console.log(JSON.stringify(summary, null, 2));
