@@ -199,8 +199,8 @@ export class AwsProvider implements Provider {
       functions: stack.functions.map((fn) => ({ ...fn, alias: aliasName(manifest, env, 'live') })),
       alarms: manifest.environments.find((environment) => environment.name === env)?.alarms ?? [],
     });
-    // A check the ledger asked for is recorded even when nothing was left: the next deploy then makes no call.
-    if (put.length + deleted.length > 0 || !asked)
+    // A check the ledger asked for that finds none left is recorded though nothing changed: the next deploy makes no call.
+    if (put.length + deleted.length > 0 || (!asked && remaining === 0))
       await this.deps.ledger.append({
         ...change,
         kind: 'alarms.kept',
