@@ -86,7 +86,7 @@ export class CacheIndex {
   /** The function's artifact when it was indexed with this key and every input still has its content. */
   lookup(appDir: string, name: string, key: string, hasher: FileHasher): IndexedArtifact | undefined {
     this.asked.add(name);
-    const indexed = Object.hasOwn(this.saved.functions, name) ? this.saved.functions[name] : undefined;
+    const indexed = this.indexed(name);
     if (indexed === undefined || indexed.key !== key) return undefined;
     if (!this.contextUnchanged(appDir, indexed.context, hasher)) return undefined;
     const { paths, shas } = this.saved;
@@ -103,7 +103,7 @@ export class CacheIndex {
 
   /** The function looked up is used as indexed (its artifact is still stored): the next index keeps it. */
   keep(name: string): void {
-    const indexed = Object.hasOwn(this.saved.functions, name) ? this.saved.functions[name] : undefined;
+    const indexed = this.indexed(name);
     if (indexed !== undefined) this.next.set(name, indexed);
   }
 
@@ -174,6 +174,11 @@ export class CacheIndex {
       };
     }
     write(this.file, compact({ format: INDEX_FORMAT, build: BUILD_FORMAT, paths, shas, contexts, functions }));
+  }
+
+  /** The function's entry in the loaded index (an own key: a function may be named `constructor`). */
+  private indexed(name: string): IndexedFunction | undefined {
+    return Object.hasOwn(this.saved.functions, name) ? this.saved.functions[name] : undefined;
   }
 
   private contextUnchanged(appDir: string, id: number, hasher: FileHasher): boolean {
