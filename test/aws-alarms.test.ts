@@ -2,7 +2,8 @@
  * The CloudWatch alarms of `alarms:` on the aws provider, against a real moto_server and the real CLI: the deploy
  * keeps one metric alarm per function and alarm on `fn:live` (their exact dimensions, thresholds and periods), a
  * shift points them at its new version, an alarm put in ALARM mid-shift (`aws cloudwatch set-alarm-state`) rolls
- * back, as does an alarm the manifest names by ARN; stale alarms go on deploy and every one with `destroy`.
+ * back, as does an alarm the manifest names by ARN; stale alarms go on deploy and every one with `destroy`, also
+ * from a CI runner (shared state) that did not keep them.
  *
  * moto 5.2.1 stores alarms and their metric math but evaluates none (no datapoint ever moves a state: the test sets
  * them), starts an alarm in OK (AWS: INSUFFICIENT_DATA), and resets the state to OK on every PutMetricAlarm (AWS
@@ -25,6 +26,8 @@ interface Manifest {
   p99?: boolean;
   /** Only the team's own alarm: none for Stagecraft to keep. */
   teamOnly?: boolean;
+  /** Shared state in DynamoDB, as CI runners keep it. */
+  shared?: boolean;
 }
 
 function manifestText({
@@ -33,6 +36,7 @@ function manifestText({
   shadowToo = true,
   p99 = true,
   teamOnly = false,
+  shared = false,
 }: Manifest): string {
   const alarms = [
     ...(teamOnly
@@ -47,6 +51,7 @@ function manifestText({
   return [
     'app: watch',
     'provider: aws',
+    ...(shared ? ['state: { backend: dynamodb, table: watch-state }'] : []),
     'environments:',
     '  - name: prod',
     `    deployment: ${deployment}`,
@@ -66,14 +71,21 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
   const releases: string[] = [];
 
   /** Writes the manifest and code `answer`, builds, and runs `args` (a CLI process, as people run it). */
-  const release = async (manifest: Manifest, answer: string, args: string[]): Promise<CliResult> => {
-    app.write('stagecraft.yml', manifestText(manifest));
+  const release = async (manifest: Manifest, answer: string, args: string[], on = app): Promise<CliResult> => {
+    on.write('stagecraft.yml', manifestText(manifest));
     for (const fn of ['api', 'worker'])
-      app.write(`src/${fn}.mjs`, `export const handler = async () => (${JSON.stringify(`${answer} ${fn}`)});\n`);
-    const build = await runCli(['build', '--json', '--dir', app.dir], { env: session.moto.env, timeoutMs: 120_000 });
+      on.write(`src/${fn}.mjs`, `export const handler = async () => (${JSON.stringify(`${answer} ${fn}`)});\n`);
+    const build = await runCli(['build', '--json', '--dir', on.dir], { env: session.moto.env, timeoutMs: 120_000 });
     expect(build.code, build.stderr).toBe(0);
     releases.push(build.json<{ release: string }>().release);
-    return runCli([...args, '--dir', app.dir], { env: session.moto.env, timeoutMs: 300_000 });
+    return runCli([...args, '--dir', on.dir], { env: session.moto.env, timeoutMs: 300_000 });
+  };
+  /** The ledger's `alarms.kept` records, as `history` shows them from `on` (with shared state: every machine's). */
+  const keptRecords = async (on = app) => {
+    const history = await runCli(['history', '--json', '--dir', on.dir], { env: session.moto.env });
+    return history
+      .json<{ entries: { kind: string; detail: Record<string, unknown> | null }[] }>()
+      .entries.filter((entry) => entry.kind === 'alarms.kept');
   };
   const stagecraftAlarms = async (): Promise<Map<string, MetricAlarm>> => {
     const page = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'stagecraft-watch-' }));
@@ -279,12 +291,6 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
       'stagecraft-watch-prod-api-throttles',
     ]);
     // A manifest that asks Stagecraft for no alarm at all: the ones it kept go, and the ledger says none remain.
-    const keptRecords = async () => {
-      const history = await runCli(['history', '--json', '--dir', app.dir], { env: session.moto.env });
-      return history
-        .json<{ entries: { kind: string; detail: Record<string, unknown> | null }[] }>()
-        .entries.filter((entry) => entry.kind === 'alarms.kept');
-    };
     const none = { deployment: 'allAtOnce', functions: ['api'], shadowToo: false, teamOnly: true };
     const bare = await release(none, 'six', ['deploy', 'prod']);
     expect(bare.code, bare.stdout + bare.stderr).toBe(0);
@@ -308,5 +314,30 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
     // The team's own alarm is not Stagecraft's to delete.
     const team = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ['team-errors'] }));
     expect(team.MetricAlarms?.map((alarm) => alarm.AlarmName)).toEqual(['team-errors']);
+  });
+  it('with shared state, a CI runner that did not keep the alarms deletes them once the manifest asks for none', async () => {
+    const runnerA = copyApp('traffic');
+    const runnerB = copyApp('traffic');
+    const runnerC = copyApp('traffic');
+    try {
+      const kept = { deployment: 'allAtOnce', functions: ['api'], shadowToo: false, p99: false, shared: true };
+      const deployed = await release(kept, 'eight', ['deploy', 'prod'], runnerA);
+      expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+      expect((await stagecraftAlarms()).size).toBe(2);
+      // Runner B starts from a fresh clone: its own ledger holds no record of the alarms A kept.
+      const none = { ...kept, teamOnly: true };
+      const bare = await release(none, 'nine', ['deploy', 'prod'], runnerB);
+      expect(bare.code, bare.stdout + bare.stderr).toBe(0);
+      expect([...(await stagecraftAlarms()).keys()]).toEqual([]);
+      runnerC.write('stagecraft.yml', manifestText(none));
+      const records = await keptRecords(runnerC);
+      expect(records.at(-1)?.detail).toMatchObject({ put: [], remaining: 0 });
+      // Runner C, fresh too, learns from the table that none remain: no call, no record.
+      const again = await release(none, 'ten', ['deploy', 'prod'], runnerC);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(await keptRecords(runnerC)).toHaveLength(records.length);
+    } finally {
+      for (const runner of [runnerA, runnerB, runnerC]) runner.remove();
+    }
   });
 });

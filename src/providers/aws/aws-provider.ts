@@ -87,11 +87,11 @@ export interface AwsProviderDeps {
   ephemeral?: () => readonly EphemeralRef[];
   ledger: LedgerWriter;
   /**
-   * Whether the app may still have alarms Stagecraft keeps: the ledger's last `alarms.kept` or
-   * `alarms.deleted` record says some remained. An app whose manifest asks for none makes no
-   * CloudWatch call unless this says so; without it, such an app's old alarms wait for `destroy`.
+   * Whether the app may still have alarms Stagecraft keeps: the last `alarms.kept` or `alarms.deleted`
+   * record (of any machine, with shared state) says some remained. An app whose manifest asks for none
+   * makes no CloudWatch call unless this says so; without it, such an app's old alarms wait for `destroy`.
    */
-  alarmsRemain?: () => boolean;
+  alarmsRemain?: () => Promise<boolean>;
   /**
    * The last ledger record of an alias (state/ledger). A move this ledger recorded, with the RevisionId
    * Lambda answered, stands for a GetAlias where Lambda checks UpdateAlias's RevisionId: a stale one is
@@ -190,7 +190,7 @@ export class AwsProvider implements Provider {
     const judged = (alarms: Manifest['environments'][number]['alarms']) =>
       alarms.some((alarm) => alarm.kind !== 'command' && alarm.kind !== 'cloudwatch');
     const asked = manifest.environments.some((environment) => judged(environment.alarms));
-    if (!asked && this.deps.alarmsRemain?.() !== true) return;
+    if (!asked && (await this.deps.alarmsRemain?.()) !== true) return;
     const { syncAlarms } = await import('./alarms.js');
     const { put, deleted, remaining } = await syncAlarms(this.deps.clients, {
       app: stack.app,

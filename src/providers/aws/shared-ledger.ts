@@ -8,15 +8,24 @@
  * Reading the shared ledger gives every machine's records in one order (by time), which is what
  * `history` shows when the app's state backend is dynamodb.
  */
-import { BatchWriteItemCommand, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LedgerEntry, LedgerQuery, Release, StateStore } from '../../state/index.js';
-import { providerError } from './aws-errors.js';
-import { N, S, text, type Item, type StateTable } from './state-table.js';
+import { errorName, providerError } from './aws-errors.js';
+import { N, number, S, text, type Item, type StateTable } from './state-table.js';
 
 /** BatchWriteItem takes at most 25 requests (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html). */
 const BATCH = 25;
+
+/** The records that say how many CloudWatch alarms Stagecraft keeps for the app (`detail.remaining`). */
+const ALARM_KINDS = new Set(['alarms.kept', 'alarms.deleted']);
 
 export class SharedLedger {
   constructor(
@@ -36,17 +45,22 @@ export class SharedLedger {
     const ledgerKey = `shared.${this.table.name}.ledger`;
     const releasesKey = `shared.${this.table.name}.releases`;
     const entries = store.ledger.list({ afterSeq: Number(store.meta.get(ledgerKey) ?? 0) });
+    const sortKey = (entry: LedgerEntry) => `ledger#${entry.at}#${origin}#${String(entry.seq).padStart(10, '0')}`;
     for (let start = 0; start < entries.length; start += BATCH) {
       const batch = entries.slice(start, start + BATCH);
+      const alarms = batch.findLast(
+        (entry) => ALARM_KINDS.has(entry.kind) && typeof entry.detail?.['remaining'] === 'number',
+      );
       await this.write(
         batch.map((entry) => ({
           pk: S(this.app),
-          sk: S(`ledger#${entry.at}#${origin}#${String(entry.seq).padStart(10, '0')}`),
+          sk: S(sortKey(entry)),
           origin: S(origin),
           seq: N(entry.seq),
           entry: S(JSON.stringify(entry)),
         })),
       );
+      if (alarms) await this.keepAlarmCount(alarms.detail?.['remaining'] as number, sortKey(alarms));
       store.meta.set(ledgerKey, String(batch[batch.length - 1]?.seq ?? 0));
     }
     const shippedReleases = Number(store.meta.get(releasesKey) ?? 0);
@@ -89,6 +103,20 @@ export class SharedLedger {
     return query.limit === undefined ? matching : matching.slice(-query.limit);
   }
 
+  /**
+   * How many CloudWatch alarms Stagecraft keeps for the app, as the newest alarms record of any
+   * machine said; undefined when no machine copied one. A CI runner starts with an empty ledger of
+   * its own, so only this tells it that alarms the manifest no longer asks for are still there.
+   */
+  async alarmsRemaining(): Promise<number | undefined> {
+    const read = await this.table.call(`cannot read the alarms of ${this.app} from ${this.table.name}`, () =>
+      this.table.clients.dynamodb.send(
+        new GetItemCommand({ TableName: this.table.name, Key: alarmsKey(this.app), ConsistentRead: true }),
+      ),
+    );
+    return read.Item ? number(read.Item, 'remaining') : undefined;
+  }
+
   /** The key of the newest ledger record any machine copied: one item read, for the dashboard's change feed. */
   async latest(): Promise<string> {
     const page = await this.table.call(`cannot read the ledger of ${this.app} from ${this.table.name}`, () =>
@@ -104,6 +132,25 @@ export class SharedLedger {
       ),
     );
     return page.Items?.[0] ? text(page.Items[0], 'sk') : '';
+  }
+
+  /** Keeps `remaining` unless a record newer than `said` (a ledger sort key: by time) is there already. */
+  private async keepAlarmCount(remaining: number, said: string): Promise<void> {
+    try {
+      await this.table.call(`cannot copy the alarms of ${this.app} to ${this.table.name}`, () =>
+        this.table.clients.dynamodb.send(
+          new PutItemCommand({
+            TableName: this.table.name,
+            Item: { ...alarmsKey(this.app), remaining: N(remaining), said: S(said) },
+            ConditionExpression: 'attribute_not_exists(pk) OR #said < :said',
+            ExpressionAttributeNames: { '#said': 'said' },
+            ExpressionAttributeValues: { ':said': S(said) },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+    }
   }
 
   /** Every item of this app whose sort key starts with `prefix`, in key order, page after page. */
@@ -149,4 +196,8 @@ export class SharedLedger {
       }
     }
   }
+}
+
+function alarmsKey(app: string): Item {
+  return { pk: S(app), sk: S('alarms') };
 }

@@ -6,6 +6,7 @@
  *   pk = <app>   sk = lock                               the promotion lock
  *   pk = <app>   sk = ledger#<at>#<origin>#<seq>         one ledger record
  *   pk = <app>   sk = release#<id>                       one release
+ *   pk = <app>   sk = alarms                             how many alarms Stagecraft keeps, by the newest record
  *
  * The table is created on first use (on demand capacity) when it does not exist.
  */
