@@ -9,9 +9,8 @@
  * the file hasher says. A missing, unreadable or outdated index costs the slower check, never a
  * wrong artifact.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { replaceCacheFile } from '../replace-file.js';
 import { BUILD_FORMAT, CONTEXT_FILES, type CacheEntry, type FileHasher } from './cache.js';
 import { compareCodeUnits } from './order.js';
 
@@ -173,7 +172,10 @@ export class CacheIndex {
         context: contextOf(entry.context),
       };
     }
-    write(this.file, compact({ format: INDEX_FORMAT, build: BUILD_FORMAT, paths, shas, contexts, functions }));
+    replaceCacheFile(
+      this.file,
+      JSON.stringify(compact({ format: INDEX_FORMAT, build: BUILD_FORMAT, paths, shas, contexts, functions })),
+    );
   }
 
   /** The function's entry in the loaded index (an own key: a function may be named `constructor`). */
@@ -225,19 +227,6 @@ function compact(index: IndexFile): IndexFile {
       ]),
     ),
   };
-}
-
-/** Replaces the file in one rename, so a reader never sees half of it. */
-function write(file: string, index: IndexFile): void {
-  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(temp, JSON.stringify(index));
-    renameSync(temp, file);
-  } catch {
-    // An index that cannot be written only costs time.
-    rmSync(temp, { force: true });
-  }
 }
 
 /** Shape and bounds, so that a damaged index is dropped rather than trusted. */

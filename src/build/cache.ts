@@ -4,10 +4,10 @@
  * next build reuses the artifact when all of that still holds. Only content counts (sha256),
  * never file times, so a checkout or a `touch` does not rebuild and an edit always does.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { sha256Hex, stableStringify } from '../digest.js';
+import { replaceFile } from '../replace-file.js';
 import type { FingerprintMemo } from './fingerprint-memo.js';
 
 /** Bump when the artifact layout or this file's format changes: every cached entry is then stale. */
@@ -145,16 +145,7 @@ export class BuildCache {
 
   /** Replaces the entry in one rename, so a reader never sees half of it. */
   save(functionName: string, entry: CacheEntry): void {
-    mkdirSync(this.dir, { recursive: true });
-    const path = this.fileOf(functionName);
-    const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      writeFileSync(temp, JSON.stringify(entry));
-      renameSync(temp, path);
-    } catch (error) {
-      rmSync(temp, { force: true });
-      throw error;
-    }
+    replaceFile(this.fileOf(functionName), JSON.stringify(entry));
   }
 }
 

@@ -13,12 +13,13 @@
  * reason; either way it is recorded in the release. secretlint's own `secretlint-disable`
  * comments are defused: nothing is let through without a record.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { sha256Hex, stableStringify } from '../digest.js';
 import { StagecraftError } from '../errors.js';
 import { findSecretLiterals, type CredentialAllowEntry } from '../manifest/index.js';
+import { replaceCacheFile } from '../replace-file.js';
 import type { AllowedCredential } from '../state/index.js';
 
 export const ALLOW_MARKER = 'stagecraft-allow-secret';
@@ -182,12 +183,13 @@ export async function scanForCredentials(options: CredentialScanOptions): Promis
   const current = new Set(
     [...digests].flatMap(([file, digest]) => [memoKeyOf(file, digest), literalsKeyOf(file, digest)]),
   );
-  writeCache(options.cacheFile, {
+  const next: RememberedScan = {
     key,
     scan,
     scanner: { format: SCAN_FORMAT, scanner },
     memo: Object.fromEntries([...memo].filter(([memoKey]) => current.has(memoKey))),
-  });
+  };
+  replaceCacheFile(options.cacheFile, JSON.stringify(next));
   return scan;
 }
 
@@ -279,17 +281,6 @@ function readCache(path: string): RememberedScan | undefined {
     return typeof cached.key === 'string' ? cached : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function writeCache(path: string, remembered: RememberedScan): void {
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(remembered));
-    renameSync(temporary, path);
-  } catch {
-    // A cache that cannot be written only costs time.
   }
 }
 

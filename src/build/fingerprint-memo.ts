@@ -5,8 +5,8 @@
  * last change is not trusted (a second write in the same clock tick would leave the times as
  * they were, https://git-scm.com/docs/racy-git): it is read again next time.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { replaceCacheFile } from '../replace-file.js';
 import type { FileFingerprint } from './cache.js';
 
 /** More than the coarsest clock tick of the file systems in use (FAT: 2 s). */
@@ -79,14 +79,6 @@ export class FingerprintMemo {
    */
   save(): void {
     if (!this.learned && this.askedKnown.size === this.before.size) return;
-    const temp = `${this.file}.${process.pid}.tmp`;
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      writeFileSync(temp, JSON.stringify({ format: MEMO_FORMAT, files: Object.fromEntries(this.seen) }));
-      renameSync(temp, this.file);
-    } catch {
-      // A memo that cannot be written only costs time.
-      rmSync(temp, { force: true });
-    }
+    replaceCacheFile(this.file, JSON.stringify({ format: MEMO_FORMAT, files: Object.fromEntries(this.seen) }));
   }
 }

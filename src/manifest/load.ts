@@ -4,11 +4,12 @@
  * form is cached under `.stagecraft/cache/`, keyed by the exact text and by the parser itself;
  * the parser is loaded only on a miss. Only valid manifests are ever cached.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../digest.js';
 import { StagecraftError } from '../errors.js';
+import { replaceCacheFile } from '../replace-file.js';
 import type { LoadedManifest } from './parse.js';
 
 export const MANIFEST_FILE = 'stagecraft.yml';
@@ -32,7 +33,7 @@ export async function loadManifest(dir: string, options: LoadOptions = {}): Prom
     if (cached) return { ...cached, appDir, file };
   }
   const loaded = await parseManifest(text, { file, appDir });
-  writeCache(cacheFile, key, loaded);
+  replaceCacheFile(cacheFile, JSON.stringify({ key, manifest: loaded.manifest, digest: loaded.digest }));
   return loaded;
 }
 
@@ -126,16 +127,5 @@ function readCache(path: string, key: string): Pick<LoadedManifest, 'manifest' |
     return cached.key === key ? { manifest: cached.manifest, digest: cached.digest } : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function writeCache(path: string, key: string, loaded: LoadedManifest): void {
-  try {
-    mkdirSync(join(path, '..'), { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ key, manifest: loaded.manifest, digest: loaded.digest }));
-    renameSync(temporary, path);
-  } catch {
-    // A cache that cannot be written only costs time.
   }
 }
