@@ -10,7 +10,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStagecraftError } from '../src/errors.js';
-import { AwsClients, DynamoDbLock, StateTable } from '../src/providers/aws/index.js';
+import { AwsClients } from '../src/providers/aws/index.js';
+import { DynamoDbLock, StateTable } from '../src/state/shared/index.js';
 import { copyApp, ROOT, runCli } from './helpers/cli.js';
 import { startMoto, useEnv, type Moto } from './helpers/moto.js';
 
@@ -70,7 +71,7 @@ describe('shared state in DynamoDB', () => {
     moto = await startMoto();
     restoreEnv = useEnv(moto.env);
     clients = new AwsClients({});
-    table = new StateTable(clients, 'team-state', { pollMs: 50 });
+    table = new StateTable(clients.dynamodb, 'team-state', { pollMs: 50 });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(children.map(kill));

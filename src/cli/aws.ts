@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import type { ArtifactStore } from '../build/index.js';
 import type { LoadedManifest } from '../manifest/index.js';
 import type { PromotionLock } from '../promotion/index.js';
-import type { AwsClients, AwsProvider, SharedLedger } from '../providers/aws/index.js';
+import type { AwsClients, AwsProvider } from '../providers/aws/index.js';
 import type { VersionSecrets } from '../providers/index.js';
 import type { StateStore } from '../state/index.js';
+import type { SharedLedger } from '../state/shared/index.js';
 import type { Output } from './output.js';
 
 export interface OpenedAws {
@@ -37,14 +38,13 @@ export async function openSharedState(
 ): Promise<SharedState | undefined> {
   const state = loaded.manifest.state;
   if (state?.backend !== 'dynamodb') return undefined;
-  const aws = await import('../providers/aws/index.js');
-  const clients = await awsClientsFor(loaded);
+  const [shared, clients] = await Promise.all([import('../state/shared/index.js'), awsClientsFor(loaded)]);
   const name = state.table ?? DEFAULT_STATE_TABLE;
-  const table = new aws.StateTable(clients, name, { progress: (message) => out.progress(message) });
-  const ledger = new aws.SharedLedger(table, loaded.manifest.app);
+  const table = new shared.StateTable(clients.dynamodb, name, { progress: (message) => out.progress(message) });
+  const ledger = new shared.SharedLedger(table, loaded.manifest.app);
   return {
     table: name,
-    lock: new aws.DynamoDbLock(table),
+    lock: new shared.DynamoDbLock(table),
     ledger,
     sync: async (store) => {
       await ledger.sync(store);

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { formatDuration, type AlarmDef } from '../../manifest/index.js';
 import type { ArmedAlarm, ShiftAlarms } from '../provider.js';
-import { providerError } from './aws-errors.js';
+import { providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';
 
 type MetricAlarmDef = Extract<AlarmDef, { kind: 'errorRate' | 'p99' | 'throttles' }>;

@@ -16,7 +16,7 @@ import {
 import { readFileSync } from 'node:fs';
 import type { ArtifactStore } from '../../build/index.js';
 import { StagecraftError } from '../../errors.js';
-import { errorName, isNotFound, providerError } from './aws-errors.js';
+import { errorName, isNotFound, providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';
 import { hexToCodeSha } from './metadata.js';
 

@@ -58,7 +58,7 @@ import type {
 } from '../provider.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { destroyAwsEnvironment } from './destroy.js';
-import { errorName, isNotFound, providerError } from './aws-errors.js';
+import { errorName, isNotFound, providerError } from '../../aws-errors.js';
 import { stackEnvironments, stackName, type Place } from './aws-names.js';
 import { AliasBindings, bindingsDigest, desiredBindings } from './bindings.js';
 import { auditBindings } from './bindings-audit.js';

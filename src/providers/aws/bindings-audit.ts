@@ -11,7 +11,7 @@
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { aliasName, instanceName } from '../../manifest/index.js';
 import type { AuditedEnvironment, PlatformAudit } from '../platform-audit.js';
-import { isNotFound, providerError } from './aws-errors.js';
+import { isNotFound, providerError } from '../../aws-errors.js';
 import { functionArn, stackName, type Place } from './aws-names.js';
 import { bindingsDigest, desiredBindings, eventSourceMappings } from './bindings.js';
 import { decodeAliasMeta } from './metadata.js';

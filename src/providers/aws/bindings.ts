@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { digestOf } from '../../digest.js';
 import { aliasName, instanceName, type Target } from '../../manifest/index.js';
-import { isNotFound, providerError } from './aws-errors.js';
+import { isNotFound, providerError } from '../../aws-errors.js';
 import { functionArn, queueArn, scheduleRuleArn, topicArn, type Place } from './aws-names.js';
 import type { AwsClients } from './clients.js';
 import { hasHttpEvents, topicsOfFunction, type StackManifest } from './template-parts.js';

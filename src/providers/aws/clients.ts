@@ -15,7 +15,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { providerError } from './aws-errors.js';
+import { providerError } from '../../aws-errors.js';
 import { CallBudget, isBudgeted } from './call-budget.js';
 
 /** One AWS API call, as `onCall` sees it: `Lambda` / `PublishVersion`. */

@@ -7,7 +7,7 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { MetricSummary } from '../../state/index.js';
 import type { AlarmState, VersionMetricsQuery } from '../provider.js';
-import { providerError } from './aws-errors.js';
+import { providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';
 
 /** `arn:aws:cloudwatch:us-east-1:123456789012:alarm:name` → `name`; a name stays as it is. */

@@ -10,7 +10,7 @@ import { DeleteFunctionCommand } from '@aws-sdk/client-lambda';
 import { aliasName } from '../../manifest/index.js';
 import type { ChangeMeta } from '../../state/index.js';
 import type { StackSpec } from '../provider.js';
-import { isNotFound, providerError } from './aws-errors.js';
+import { isNotFound, providerError } from '../../aws-errors.js';
 import { stackName } from './aws-names.js';
 import type { AwsClients } from './clients.js';
 import { lambdaLogGroup } from './log-group.js';

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StagecraftError } from '../../errors.js';
 import type { NewVersion } from '../../state/index.js';
 import type { ArtifactLocation } from './artifact-bucket.js';
-import { errorName, providerError } from './aws-errors.js';
+import { errorName, providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';
 import { codeShaToHex, hexToCodeSha } from './metadata.js';
 import { readFunction } from './read-function.js';

@@ -6,6 +6,3 @@ export { StackDeployer, type StackPlan, type StackChange, type StackState } from
 export { synthesize, templateText, templateDigest, type CfnTemplate, type StackManifest } from './template.js';
 export { stackName, functionArn } from './aws-names.js';
 export { ArtifactBucket } from './artifact-bucket.js';
-export { StateTable } from './state-table.js';
-export { DynamoDbLock, type DynamoDbLockOptions } from './dynamodb-lock.js';
-export { SharedLedger } from './shared-ledger.js';

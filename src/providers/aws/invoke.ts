@@ -8,7 +8,7 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { randomUUID } from 'node:crypto';
 import { StagecraftError } from '../../errors.js';
 import type { FailureCause, InvokeOutcome, LambdaError } from '../../runtime/index.js';
-import { errorName, isNotFound, providerError } from './aws-errors.js';
+import { errorName, isNotFound, providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';
 import type { InvokeRequest } from '../provider.js';
 

@@ -19,7 +19,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogEntry } from '../../runtime/index.js';
 import type { LogTail } from '../provider.js';
-import { isNotFound, providerError } from './aws-errors.js';
+import { isNotFound, providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';
 import { LambdaLogLines, type LambdaLogEvent } from './lambda-log-lines.js';
 

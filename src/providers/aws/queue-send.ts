@@ -8,7 +8,7 @@ import { GetQueueUrlCommand, SendMessageCommand, type MessageAttributeValue } fr
 import { StagecraftError } from '../../errors.js';
 import { checkMessage, type MessageAttributes } from '../../state/index.js';
 import type { MessageOptions } from '../provider.js';
-import { errorName, isNotFound, providerError } from './aws-errors.js';
+import { errorName, isNotFound, providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';
 
 export async function sendToQueue(

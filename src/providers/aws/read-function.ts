@@ -8,7 +8,7 @@
  */
 import { GetFunctionCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { StagecraftError } from '../../errors.js';
-import { isNotFound, providerError } from './aws-errors.js';
+import { isNotFound, providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';
 
 /** The configuration, or undefined when the function (or that version of it) does not exist. */

@@ -23,7 +23,7 @@ import {
 import { digestOf, sha256Hex } from '../../digest.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StagecraftError } from '../../errors.js';
-import { isStackMissing, providerError } from './aws-errors.js';
+import { isStackMissing, providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';
 import { templateDigest, type CfnTemplate } from './template.js';
 

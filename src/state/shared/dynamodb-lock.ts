@@ -15,8 +15,8 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { StagecraftError } from '../../errors.js';
-import { deadHolder, lockLost, type LockHolder, type PromotionLock } from '../../state/index.js';
-import { isConditionFailed, providerError } from './aws-errors.js';
+import { deadHolder, lockLost, type LockHolder, type PromotionLock } from '../index.js';
+import { isConditionFailed, providerError } from '../../aws-errors.js';
 import { N, number, S, text, type Item, type StateTable } from './state-table.js';
 
 /** The same shape as the promotion engine's lock (src/promotion/lock.ts), which this implements. */
@@ -41,7 +41,7 @@ export class DynamoDbLock implements PromotionLock {
     holder: { pid: number; host: string; operation: string },
     options: { staleAfterMs: number },
   ): Promise<{ takenOverFrom?: LockHolder }> {
-    const { dynamodb } = this.table.clients;
+    const { dynamodb } = this.table;
     const token = randomUUID();
     const now = this.now().toISOString();
     const item: Item = {
@@ -104,7 +104,7 @@ export class DynamoDbLock implements PromotionLock {
     const token = this.tokens.get(app);
     if (!token) return;
     try {
-      await this.table.clients.dynamodb.send(
+      await this.table.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table.name,
           Key: key(app),
@@ -126,7 +126,7 @@ export class DynamoDbLock implements PromotionLock {
     if (!token) return;
     this.tokens.delete(app);
     try {
-      await this.table.clients.dynamodb.send(
+      await this.table.dynamodb.send(
         new DeleteItemCommand({
           TableName: this.table.name,
           Key: key(app),
@@ -148,7 +148,7 @@ export class DynamoDbLock implements PromotionLock {
 
   private async read(app: string): Promise<Item | undefined> {
     const got = await this.table.call(`cannot read the lock of ${app} in ${this.table.name}`, () =>
-      this.table.clients.dynamodb.send(
+      this.table.dynamodb.send(
         new GetItemCommand({
           TableName: this.table.name,
           Key: key(app),

@@ -5,16 +5,20 @@
  *
  *   pk = <app>   sk = lock                               the promotion lock
  *   pk = <app>   sk = ledger#<at>#<origin>#<seq>         one ledger record
- *   pk = <app>   sk = release#<id>                       one release
+ *   pk = <app>   sk = release#<digest>                   one release
  *   pk = <app>   sk = alarms                             how many alarms Stagecraft keeps, by the newest record
  *
  * The table is created on first use (on demand capacity) when it does not exist.
  */
-import { CreateTableCommand, DescribeTableCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StagecraftError } from '../../errors.js';
-import { errorName, providerError } from './aws-errors.js';
-import type { AwsClients } from './clients.js';
+import { errorName, providerError } from '../../aws-errors.js';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -22,7 +26,7 @@ export class StateTable {
   private created: Promise<void> | undefined;
 
   constructor(
-    readonly clients: AwsClients,
+    readonly dynamodb: DynamoDBClient,
     readonly name: string,
     private readonly options: { pollMs?: number; progress?: (message: string) => void } = {},
   ) {}
@@ -48,7 +52,7 @@ export class StateTable {
     this.created ??= (async () => {
       this.options.progress?.(`creating the state table ${this.name} (DynamoDB, on demand)`);
       try {
-        await this.clients.dynamodb.send(
+        await this.dynamodb.send(
           new CreateTableCommand({
             TableName: this.name,
             BillingMode: 'PAY_PER_REQUEST',
@@ -67,7 +71,7 @@ export class StateTable {
         if (errorName(error) !== 'ResourceInUseException') throw error;
       }
       for (let delay = this.options.pollMs ?? 500; ; delay = Math.min(delay * 2, 5000)) {
-        const table = await this.clients.dynamodb.send(new DescribeTableCommand({ TableName: this.name }));
+        const table = await this.dynamodb.send(new DescribeTableCommand({ TableName: this.name }));
         if (table.Table?.TableStatus === 'ACTIVE') return;
         await sleep(delay);
       }

@@ -17,8 +17,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LedgerEntry, LedgerQuery, Release, StateStore } from '../../state/index.js';
-import { errorName, providerError } from './aws-errors.js';
+import type { LedgerEntry, LedgerQuery, Release, StateStore } from '../index.js';
+import { errorName, providerError } from '../../aws-errors.js';
 import { N, number, S, text, type Item, type StateTable } from './state-table.js';
 
 /** BatchWriteItem takes at most 25 requests (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html). */
@@ -110,7 +110,7 @@ export class SharedLedger {
    */
   async alarmsRemaining(): Promise<number | undefined> {
     const read = await this.table.call(`cannot read the alarms of ${this.app} from ${this.table.name}`, () =>
-      this.table.clients.dynamodb.send(
+      this.table.dynamodb.send(
         new GetItemCommand({ TableName: this.table.name, Key: alarmsKey(this.app), ConsistentRead: true }),
       ),
     );
@@ -120,7 +120,7 @@ export class SharedLedger {
   /** The key of the newest ledger record any machine copied: one item read, for the dashboard's change feed. */
   async latest(): Promise<string> {
     const page = await this.table.call(`cannot read the ledger of ${this.app} from ${this.table.name}`, () =>
-      this.table.clients.dynamodb.send(
+      this.table.dynamodb.send(
         new QueryCommand({
           TableName: this.table.name,
           KeyConditionExpression: 'pk = :app AND begins_with(sk, :prefix)',
@@ -138,7 +138,7 @@ export class SharedLedger {
   private async keepAlarmCount(remaining: number, said: string): Promise<void> {
     try {
       await this.table.call(`cannot copy the alarms of ${this.app} to ${this.table.name}`, () =>
-        this.table.clients.dynamodb.send(
+        this.table.dynamodb.send(
           new PutItemCommand({
             TableName: this.table.name,
             Item: { ...alarmsKey(this.app), remaining: N(remaining), said: S(said) },
@@ -159,7 +159,7 @@ export class SharedLedger {
     let start: Item | undefined;
     do {
       const page = await this.table.call(`cannot read the ${what} of ${this.app} from ${this.table.name}`, () =>
-        this.table.clients.dynamodb.send(
+        this.table.dynamodb.send(
           new QueryCommand({
             TableName: this.table.name,
             KeyConditionExpression: 'pk = :app AND begins_with(sk, :prefix)',
@@ -179,7 +179,7 @@ export class SharedLedger {
     let requests: WriteRequest[] = items.map((item) => ({ PutRequest: { Item: item } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
       const written = await this.table.call(`cannot copy the ledger of ${this.app} to ${this.table.name}`, () =>
-        this.table.clients.dynamodb.send(
+        this.table.dynamodb.send(
           new BatchWriteItemCommand({
             RequestItems: { [this.table.name]: requests },
           }),

@@ -2,7 +2,7 @@
  * Turning AWS SDK errors into Stagecraft's one error type, with a hint a person can act on, and
  * telling "does not exist" apart from real failures (each service names it differently).
  */
-import { StagecraftError } from '../../errors.js';
+import { StagecraftError } from './errors.js';
 
 interface SdkError {
   name?: string;
