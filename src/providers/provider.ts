@@ -101,6 +101,15 @@ export interface ArmedAlarm {
   windowMs: number;
 }
 
+/**
+ * How a provider gets a version's secret values (src/secrets, wired by the CLI): the version's
+ * stored config pins `${secret:…}` references to a revision, opened only where they are needed.
+ */
+export interface VersionSecrets {
+  /** The version's environment with its secrets opened, and the values to mask in what it prints. */
+  resolveVersion(version: VersionRecord): { environment: Record<string, string>; secrets: string[] };
+}
+
 export interface Provider {
   readonly kind: Manifest['provider'];
   /** Creates what the environment needs (function instances, queues, tables …); a no-op when it exists. */

@@ -43,7 +43,6 @@ import type {
   NewVersion,
   VersionRecord,
 } from '../../state/index.js';
-import type { VersionSecrets } from '../local/version-secrets.js';
 import type { AuditedEnvironment, PlatformAudit } from '../platform-audit.js';
 import type {
   AlarmState,
@@ -55,6 +54,7 @@ import type {
   ShiftAlarms,
   StackSpec,
   VersionMetricsQuery,
+  VersionSecrets,
 } from '../provider.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { destroyAwsEnvironment } from './destroy.js';

@@ -9,7 +9,7 @@
 import { StagecraftError } from '../../errors.js';
 import { aliasName, instanceName, locatorVariables, pinnedSecrets, type Manifest } from '../../manifest/index.js';
 import type { NewVersion } from '../../state/index.js';
-import type { VersionSecrets } from '../local/version-secrets.js';
+import type { VersionSecrets } from '../provider.js';
 import { queueUrl, topicArn, type Place } from './aws-names.js';
 
 export const SECRET_REFS_VARIABLE = 'STAGECRAFT_SECRET_REFS';

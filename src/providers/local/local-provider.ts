@@ -28,9 +28,17 @@ import type {
   StateStore,
   VersionRecord,
 } from '../../state/index.js';
-import type { InvokeRequest, LogTail, MessageOptions, Provider, StackSpec, VersionMetricsQuery } from '../provider.js';
+import type {
+  InvokeRequest,
+  LogTail,
+  MessageOptions,
+  Provider,
+  StackSpec,
+  VersionMetricsQuery,
+  VersionSecrets,
+} from '../provider.js';
 import { withInvokeEndpoint } from './invoke-endpoint.js';
-import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
+import { openVersionConfig } from './version-secrets.js';
 
 /** The account id local ARNs carry; no real account has it. */
 export const LOCAL_ACCOUNT = '000000000000';

@@ -17,6 +17,7 @@ import {
   type WarmUp,
 } from '../../runtime/index.js';
 import type { StateStore } from '../../state/index.js';
+import type { VersionSecrets } from '../provider.js';
 import type { EnvironmentEndpoint } from './endpoints/index.js';
 import type { EnvironmentEvents } from './events/index.js';
 import { LOCAL_ACCOUNT } from './local-provider.js';
@@ -24,7 +25,7 @@ import { MetricsRecorder } from './metrics-recorder.js';
 import { DEFAULT_PREWARM, manifestSpec } from './prewarm.js';
 import { LOCAL_CREDENTIALS, startTableServer, type TableServer } from './tables.js';
 import { VersionResolver } from './version-resolver.js';
-import { openVersionConfig, type VersionSecrets } from './version-secrets.js';
+import { openVersionConfig } from './version-secrets.js';
 
 export interface PlatformOptions {
   loaded: LoadedManifest;

@@ -1,16 +1,11 @@
 /**
- * How the local provider gets a version's secret values: the version stores its `${secret:…}`
- * references pinned to a revision, and they are opened only when an execution environment
- * starts, by the secret store passed in (src/secrets, wired by the CLI).
+ * The local provider opens a version's `${secret:…}` references only when an execution
+ * environment starts, through the VersionSecrets passed in.
  */
 import { StagecraftError } from '../../errors.js';
 import { pinnedSecrets } from '../../manifest/index.js';
 import type { VersionRecord } from '../../state/index.js';
-
-export interface VersionSecrets {
-  /** The version's environment with its secrets opened, and the values to mask in what it prints. */
-  resolveVersion(version: VersionRecord): { environment: Record<string, string>; secrets: string[] };
-}
+import type { VersionSecrets } from '../provider.js';
 
 export function openVersionConfig(
   version: VersionRecord,
