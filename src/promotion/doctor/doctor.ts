@@ -29,8 +29,8 @@ export async function doctor(ctx: DoctorContext): Promise<DoctorReport> {
   const holder = await ctx.lock.holder(ctx.loaded.manifest.app);
   const dead = holder && deadHolder(holder, ctx.store.now(), { staleAfterMs: STALE_AFTER_MS });
   const busy = ctx.store.promotions.unfinished().some((record) => record.status !== 'awaiting-approval');
-  // The local provider's control plane is the SQLite state itself; any other holds its own.
-  const plane = ctx.provider.kind === 'local' ? stateChecks(ctx, busy) : await platformChecks(ctx, busy);
+  // A provider with a platform to audit holds its own control plane; without one (local) the state is the whole truth.
+  const plane = ctx.provider.audit === undefined ? stateChecks(ctx, busy) : await platformChecks(ctx, busy);
   const checks = [
     await artifacts(ctx),
     codeTrees(ctx),
