@@ -6,11 +6,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { functionName, functionSource, generateApp } from '../lib/app.mjs';
+import { freePorts } from '../lib/system.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', '..', 'dist', 'cli', 'main.js');
@@ -22,19 +22,6 @@ const app = join(here, '.app');
 const name = functionName;
 const source = functionSource;
 const generate = () => generateApp(app, count, ['dev', 'staging'], 'start');
-
-const portFree = (port) =>
-  new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-async function freePorts(n) {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    if ((await Promise.all(Array.from({ length: n }, (_, i) => portFree(base + i)))).every(Boolean)) return base;
-  }
-}
 
 /** Starts `stagecraft <command> --json` and resolves once it reports where dev's gateway is. */
 function start(command, port, onLine) {

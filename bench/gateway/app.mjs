@@ -3,8 +3,8 @@
 // bundled artifact.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePorts } from '../lib/system.mjs';
 
 const HANDLER = `export const handler = async (event) => ({
   statusCode: 200,
@@ -33,17 +33,6 @@ export function prepareApp(app, cli) {
   return join(app, '.stagecraft', 'code', built.functions[0].sha256, 'src', 'hello.mjs');
 }
 
-/** A port free on 127.0.0.1 now. */
-export function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Milliseconds from `started` (performance.now()) to the first 200 from `url`, polled every 5 ms. */
 export async function firstOk(url, started) {
   for (;;) {
@@ -58,11 +47,13 @@ export async function firstOk(url, started) {
 
 /** One start of `server` ({ name, args(port), offset?, path }): ms from spawning it to its first 200. */
 async function startOnce(server) {
-  const port = await freePort();
+  const port = await freePorts((server.offset ?? 0) + 1);
   const started = performance.now();
-  const child = spawn(process.execPath, server.args(port), { stdio: 'ignore' });
+  const child = spawn(process.execPath, server.args(port), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   const died = new Promise((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`${server.name} exited (${code})`))),
+    child.once('exit', (code) => reject(new Error(`${server.name} on port ${port} exited (${code}):\n${stderr}`))),
   );
   died.catch(() => undefined); // its stop below is no failure
   const ms = await Promise.race([

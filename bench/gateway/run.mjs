@@ -15,7 +15,8 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { treePids } from '../lib/system.mjs';
-import { firstOk, freePort, median, prepareApp, startTimes } from './app.mjs';
+import { freePorts } from '../lib/system.mjs';
+import { firstOk, median, prepareApp, startTimes } from './app.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // BENCH_CLI: another build of the CLI to measure (a "before" in bench/RESULTS.md), same baseline and floor.
@@ -113,7 +114,7 @@ const starts = await startTimes(
 );
 const startMs = { baseline: median(starts.get('baseline')), up: median(starts.get('up')) };
 
-const basePort = await freePort();
+const basePort = await freePorts(1);
 const baseline = await measure(
   'node:http in-process',
   process.execPath,
@@ -121,14 +122,14 @@ const baseline = await measure(
   `http://127.0.0.1:${basePort}/hello`,
 );
 // The floor: the least a server with a process boundary per request can do (floor.mjs).
-const floorPort = await freePort();
+const floorPort = await freePorts(1);
 const floor = await measure(
   'floor: node:http + a child process per request',
   process.execPath,
   [join(here, 'floor.mjs'), bundled, 'handler', String(floorPort)],
   `http://127.0.0.1:${floorPort}/hello`,
 );
-const upPort = await freePort();
+const upPort = await freePorts(2);
 const stagecraftUp = await measure(
   'stagecraft up',
   process.execPath,

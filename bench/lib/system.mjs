@@ -9,10 +9,23 @@ const portFree = (port) =>
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 
-/** A base port P such that P … P+n-1 are free right now. */
+/**
+ * The first port the kernel hands to client sockets. Below it no outgoing connection takes a port
+ * between the probe and the server's bind (`up` binds P … P+n-1, not one port the kernel chose).
+ */
+function ephemeralStart() {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** A base port P such that P … P+n-1 are free right now, below the ports of client sockets. */
 export async function freePorts(n) {
+  const top = ephemeralStart() - n;
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = 10_000 + Math.floor(Math.random() * (top - 10_000));
     if ((await Promise.all(Array.from({ length: n }, (_, i) => portFree(base + i)))).every(Boolean)) return base;
   }
 }
