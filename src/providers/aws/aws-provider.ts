@@ -22,7 +22,6 @@ import {
   CreateAliasCommand,
   DeleteAliasCommand,
   DeleteFunctionCommand,
-  GetAliasCommand,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateAliasCommand,
@@ -30,6 +29,7 @@ import {
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import type { ArtifactStore } from '../../build/index.js';
+import { errorName, isNotFound, providerError } from '../../aws-errors.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, instanceName, withEphemeral, type EphemeralRef, type Manifest } from '../../manifest/index.js';
 import { createRedactor, redactError, type InvokeOutcome } from '../../runtime/index.js';
@@ -56,9 +56,9 @@ import type {
   VersionMetricsQuery,
   VersionSecrets,
 } from '../provider.js';
+import { AliasReads } from './alias-reads.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { destroyAwsEnvironment } from './destroy.js';
-import { errorName, isNotFound, providerError } from '../../aws-errors.js';
 import { stackEnvironments, stackName, type Place } from './aws-names.js';
 import { AliasBindings, bindingsDigest, desiredBindings } from './bindings.js';
 import { auditBindings } from './bindings-audit.js';
@@ -119,18 +119,13 @@ export class AwsProvider implements Provider {
   private readonly stackStates = new Map<string, StackState>();
   /** The manifest view each environment's stack was last ensured with. */
   private readonly views = new Map<string, StackManifest>();
-  /** The last state of each alias this process read or wrote, by `instance:alias`. */
-  private readonly aliasCache = new Map<string, AliasConfiguration>();
+  private readonly aliases: AliasReads;
   /** The secret values each version holds, by `instance:version`: versions never change. */
   private readonly versionSecrets = new Map<string, string[]>();
   /** `instance:version` pairs known to exist: versions are immutable, so a yes never changes. */
   private readonly knownVersions = new Set<string>();
-  /** `instance:alias` keys whose ledger record Lambda refused as stale: read from Lambda from then on. */
-  private readonly staleRecords = new Set<string>();
   /** `$LATEST` as `newestConfig` just read it, by instance, for the publish that follows (taken once). */
   private readonly latestRead = new Map<string, FunctionConfiguration>();
-  /** Whether the endpoint checks UpdateAlias's RevisionId, once asked (see revisionsChecked). */
-  private revisionProbe: Promise<boolean> | undefined;
 
   constructor(private readonly deps: AwsProviderDeps) {
     const progress = deps.progress;
@@ -150,6 +145,10 @@ export class AwsProvider implements Provider {
       ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }),
     });
     this.bindings = new AliasBindings(deps.clients, progress);
+    this.aliases = new AliasReads({
+      clients: deps.clients,
+      ...(deps.aliasHistory ? { aliasHistory: deps.aliasHistory } : {}),
+    });
   }
 
   /** The manifest with the ephemeral environments there are now. */
@@ -293,17 +292,7 @@ export class AwsProvider implements Provider {
   }
 
   async getAlias(instance: string, alias: string): Promise<AliasRecord | undefined> {
-    // What this process last read or wrote stands where Lambda checks UpdateAlias's RevisionId:
-    // a move from a stale state is refused by Lambda itself (PreconditionFailedException).
-    const key = `${instance}:${alias}`;
-    if (
-      (this.aliasCache.has(key) || this.recorded(instance, alias)) &&
-      (await this.revisionsChecked(instance, alias))
-    ) {
-      const known = this.aliasCache.get(key);
-      if (known) return toAliasRecord(instance, known);
-    }
-    const current = await this.readAlias(instance, alias);
+    const current = (await this.aliases.known(instance, alias)) ?? (await this.aliases.read(instance, alias));
     return current && toAliasRecord(instance, current);
   }
 
@@ -321,14 +310,13 @@ export class AwsProvider implements Provider {
       if (version !== undefined) await this.requireVersion(target.instance, version);
     // The caller read the alias (getAlias) just before, and says which revision it saw: when this
     // process saw the same one last, that read stands; Lambda still checks it through RevisionId.
-    const cacheKey = `${target.instance}:${target.name}`;
-    const cached = this.aliasCache.get(cacheKey);
+    const cached = this.aliases.cached(target.instance, target.name);
     let current =
       target.expectedRevision !== undefined &&
       cached &&
       decodeAliasMeta(cached.Description).revision === target.expectedRevision
         ? cached
-        : await this.readAlias(target.instance, target.name);
+        : await this.aliases.read(target.instance, target.name);
     const meta = decodeAliasMeta(current?.Description);
     if (target.expectedRevision !== undefined && (current === undefined || meta.revision !== target.expectedRevision)) {
       throw new StagecraftError(
@@ -369,8 +357,8 @@ export class AwsProvider implements Provider {
           // The state this process had (a ledger record, an earlier answer) may carry an older
           // RevisionId than the alias: when the alias still says what that state said, move it.
           if (errorName(error) !== 'PreconditionFailedException') throw error;
-          this.staleRecords.add(cacheKey);
-          const fresh = await this.readAlias(target.instance, target.name);
+          this.aliases.markStale(target.instance, target.name);
+          const fresh = await this.aliases.read(target.instance, target.name);
           if (!fresh || !sameAlias(fresh, current)) throw error;
           current = fresh;
           answer = await update(fresh);
@@ -388,7 +376,7 @@ export class AwsProvider implements Provider {
         if (live) {
           // Bindings need the alias to exist; its digest is written only once they are all made,
           // so an interrupted run is finished by the next move of this alias.
-          this.remember(cacheKey, answer);
+          this.aliases.remember(target.instance, target.name, answer);
           await live.reconcile();
           answer = await lambda.send(
             new UpdateAliasCommand({
@@ -401,9 +389,9 @@ export class AwsProvider implements Provider {
           );
         }
       }
-      this.remember(cacheKey, answer);
+      this.aliases.remember(target.instance, target.name, answer);
     } catch (error) {
-      this.aliasCache.delete(cacheKey);
+      this.aliases.forget(target.instance, target.name);
       if (errorName(error) === 'PreconditionFailedException') {
         throw new StagecraftError(
           'STATE_FAILED',
@@ -444,14 +432,14 @@ export class AwsProvider implements Provider {
   }
 
   async deleteAlias(instance: string, alias: string, change: ChangeMeta): Promise<void> {
-    const current = await this.readAlias(instance, alias);
+    const current = await this.aliases.read(instance, alias);
     if (!current) return;
     const live = await this.liveBindings(instance, alias);
     try {
       // A live alias's event source mappings and permissions go first: a mapping left on a
       // deleted alias would keep taking messages off its queue and fail every one.
       if (live) await live.unbind();
-      this.aliasCache.delete(`${instance}:${alias}`);
+      this.aliases.forget(instance, alias);
       await this.deps.clients.lambda.send(new DeleteAliasCommand({ FunctionName: instance, Name: alias }));
     } catch (error) {
       if (!isNotFound(error)) throw providerError(error, `cannot delete alias ${alias} of ${instance}`);
@@ -562,7 +550,8 @@ export class AwsProvider implements Provider {
     // What this process remembers of the environment is gone with it.
     this.stackStates.delete(stackName(this.manifest(), stack.environment));
     const gone = (key: string) => stack.functions.some(({ instance }) => key.startsWith(`${instance}:`));
-    for (const cache of [this.aliasCache, this.knownVersions, this.versionSecrets])
+    this.aliases.forgetWhere(gone);
+    for (const cache of [this.knownVersions, this.versionSecrets])
       for (const key of [...cache.keys()]) if (gone(key)) cache.delete(key);
     return removed;
   }
@@ -575,7 +564,7 @@ export class AwsProvider implements Provider {
       await this.requireVersion(request.instance, Number(request.qualifier));
       versions = [Number(request.qualifier)];
     } else {
-      const alias = await this.readAlias(request.instance, request.qualifier);
+      const alias = await this.aliases.read(request.instance, request.qualifier);
       if (!alias)
         throw new StagecraftError('ALIAS_NOT_FOUND', `${request.instance} has no alias ${request.qualifier}`, {
           hint: 'deploy a release to this environment first: `stagecraft deploy <env>`',
@@ -661,82 +650,6 @@ export class AwsProvider implements Provider {
     return state;
   }
 
-  private async readAlias(instance: string, alias: string): Promise<AliasConfiguration | undefined> {
-    try {
-      return this.remember(
-        `${instance}:${alias}`,
-        await this.deps.clients.lambda.send(new GetAliasCommand({ FunctionName: instance, Name: alias })),
-      );
-    } catch (error) {
-      this.aliasCache.delete(`${instance}:${alias}`);
-      if (isNotFound(error)) return undefined;
-      throw providerError(error, `cannot read alias ${alias} of ${instance}`);
-    }
-  }
-
-  /**
-   * Whether this endpoint refuses an UpdateAlias whose RevisionId is stale: Lambda does, moto ignores
-   * the parameter. Asked once per provider, with a no-op update (the alias as just read) carrying a
-   * RevisionId no alias has.
-   */
-  private revisionsChecked(instance: string, alias: string): Promise<boolean> {
-    this.revisionProbe ??= this.readAlias(instance, alias).then(async (fresh) => {
-      if (!fresh) {
-        // Gone since it was recorded: nothing to ask with; the caller reads it.
-        this.revisionProbe = undefined;
-        return false;
-      }
-      try {
-        const answer = await this.deps.clients.lambda.send(
-          new UpdateAliasCommand({
-            FunctionName: instance,
-            Name: alias,
-            FunctionVersion: fresh.FunctionVersion,
-            Description: fresh.Description,
-            RoutingConfig: { AdditionalVersionWeights: fresh.RoutingConfig?.AdditionalVersionWeights ?? {} },
-            RevisionId: REVISION_PROBE,
-          }),
-        );
-        this.remember(`${instance}:${alias}`, answer);
-        return false;
-      } catch (error) {
-        if (errorName(error) === 'PreconditionFailedException') return true;
-        this.revisionProbe = undefined;
-        throw providerError(error, `cannot read alias ${alias} of ${instance}`);
-      }
-    });
-    return this.revisionProbe;
-  }
-
-  /** The alias as the ledger last recorded its move, when that record says all a move needs. */
-  private recorded(instance: string, alias: string): AliasConfiguration | undefined {
-    if (this.staleRecords.has(`${instance}:${alias}`)) return undefined;
-    const entry = this.deps.aliasHistory?.(instance, alias);
-    const { revision, revisionId, bindings, updatedAt, extra } = entry?.detail ?? {};
-    if (
-      entry?.kind !== 'alias.moved' ||
-      entry.version === null ||
-      typeof revision !== 'number' ||
-      typeof revisionId !== 'string' ||
-      typeof bindings !== 'string' ||
-      typeof updatedAt !== 'string'
-    )
-      return undefined;
-    const split = extra as { version: number; weight: number } | undefined;
-    return this.remember(`${instance}:${alias}`, {
-      Name: alias,
-      FunctionVersion: String(entry.version),
-      RoutingConfig: { AdditionalVersionWeights: split ? { [String(split.version)]: split.weight } : {} },
-      Description: encodeAliasMeta({ revision, updatedAt, bindings }),
-      RevisionId: revisionId,
-    });
-  }
-
-  private remember(key: string, alias: AliasConfiguration): AliasConfiguration {
-    this.aliasCache.set(key, alias);
-    return alias;
-  }
-
   /** An alias may only point at a version that exists (DESIGN §5 invariant 3); Lambda checks, emulators may not. */
   private async requireVersion(instance: string, version: number): Promise<void> {
     const key = `${instance}:${version}`;
@@ -794,9 +707,6 @@ function sameAlias(a: AliasConfiguration, b: AliasConfiguration): boolean {
     decodeAliasMeta(a.Description).revision === decodeAliasMeta(b.Description).revision
   );
 }
-
-/** A RevisionId no alias has (Lambda's are UUIDs). */
-export const REVISION_PROBE = '00000000-0000-0000-0000-000000000000';
 
 function versionNotFound(instance: string, version: number): StagecraftError {
   return new StagecraftError('VERSION_NOT_FOUND', `${instance} has no version ${version}`, {
