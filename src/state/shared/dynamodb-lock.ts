@@ -14,9 +14,9 @@
  */
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
+import { isConditionFailed, providerError } from '../../aws-errors.js';
 import { StagecraftError } from '../../errors.js';
 import { deadHolder, lockLost, type LockHolder, type PromotionLock } from '../index.js';
-import { isConditionFailed, providerError } from '../../aws-errors.js';
 import { N, number, S, text, type Item, type StateTable } from './state-table.js';
 
 /** The same shape as the promotion engine's lock (src/promotion/lock.ts), which this implements. */

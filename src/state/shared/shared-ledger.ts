@@ -17,8 +17,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isConditionFailed, providerError } from '../../aws-errors.js';
 import type { LedgerEntry, LedgerQuery, Release, StateStore } from '../index.js';
-import { errorName, providerError } from '../../aws-errors.js';
 import { N, number, S, text, type Item, type StateTable } from './state-table.js';
 
 /** BatchWriteItem takes at most 25 requests (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html). */
@@ -149,7 +149,7 @@ export class SharedLedger {
         ),
       );
     } catch (error) {
-      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailed(error)) throw error;
     }
   }
 

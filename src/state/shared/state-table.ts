@@ -17,8 +17,8 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StagecraftError } from '../../errors.js';
 import { errorName, providerError } from '../../aws-errors.js';
+import { StagecraftError } from '../../errors.js';
 
 export type Item = Record<string, AttributeValue>;
 
