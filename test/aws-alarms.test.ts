@@ -315,6 +315,7 @@ describe('CloudWatch alarms of a shift on moto_server', { timeout: 600_000 }, ()
     const team = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ['team-errors'] }));
     expect(team.MetricAlarms?.map((alarm) => alarm.AlarmName)).toEqual(['team-errors']);
   });
+
   it('with shared state, a CI runner that did not keep the alarms deletes them once the manifest asks for none', async () => {
     const runnerA = copyApp('traffic');
     const runnerB = copyApp('traffic');
