@@ -66,9 +66,10 @@ export class AliasReads {
     this.cache.delete(`${instance}:${alias}`);
   }
 
-  /** Forgets every alias of the instances `gone` says went (an environment destroyed). */
-  forgetWhere(gone: (key: string) => boolean): void {
-    for (const key of [...this.cache.keys()]) if (gone(key)) this.cache.delete(key);
+  /** Forgets every alias of these function instances (their environment was destroyed). */
+  forgetInstances(instances: readonly string[]): void {
+    for (const key of [...this.cache.keys()])
+      if (instances.some((instance) => key.startsWith(`${instance}:`))) this.cache.delete(key);
   }
 
   /** Lambda refused a move from the ledger's record of this alias: it is read from Lambda from now on. */

@@ -550,7 +550,7 @@ export class AwsProvider implements Provider {
     // What this process remembers of the environment is gone with it.
     this.stackStates.delete(stackName(this.manifest(), stack.environment));
     const gone = (key: string) => stack.functions.some(({ instance }) => key.startsWith(`${instance}:`));
-    this.aliases.forgetWhere(gone);
+    this.aliases.forgetInstances(stack.functions.map(({ instance }) => instance));
     for (const cache of [this.knownVersions, this.versionSecrets])
       for (const key of [...cache.keys()]) if (gone(key)) cache.delete(key);
     return removed;
