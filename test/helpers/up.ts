@@ -3,6 +3,7 @@
  * has printed its URLs, and stops it by its own PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { CLI } from './cli.js';
 
@@ -26,10 +27,24 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port P such that P … P+count-1 are all free right now. */
+/**
+ * The first port the kernel hands to client sockets (32768 by default). Blocks are drawn below it:
+ * above, any outgoing connection of a parallel test may take a port between the probe and `up`'s
+ * bind, which binds P … P+n-1 itself rather than a port the kernel chose.
+ */
+function ephemeralStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** A base port P such that P … P+count-1 are all free right now, below the client sockets' range. */
 export async function freePortBlock(count: number): Promise<number> {
+  const top = ephemeralStart() - count;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = 10_000 + Math.floor(Math.random() * (top - 10_000));
     const checks = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)));
     if (checks.every(Boolean)) return base;
   }
