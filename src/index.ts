@@ -18,7 +18,7 @@ export {
   type ResolvedConfig,
 } from './manifest/index.js';
 export { StateStore, type LedgerEntry, type Release, type VersionRecord, type AliasRecord } from './state/index.js';
-export { ArtifactStore } from './build/index.js';
+export { ArtifactStore } from './release/index.js';
 export { LocalProvider, type Provider, type StackSpec, type InvokeRequest } from './providers/index.js';
 export {
   buildRelease,
@@ -35,4 +35,4 @@ export {
 } from './promotion/index.js';
 export { showConfig, diffConfig, type ConfigView, type ConfigDiff } from './promotion/index.js';
 export { SecretStore, KEY_VARIABLE } from './secrets/index.js';
-export { scanForCredentials, type CredentialScan, type CredentialFinding } from './build/index.js';
+export { scanForCredentials, type CredentialScan, type CredentialFinding } from './release/index.js';

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../src/build/index.js';
+import { ArtifactStore } from '../src/release/index.js';
 import { loadManifest } from '../src/manifest/index.js';
 import { buildRelease, deploy, promote, SqliteLock, type AppContext } from '../src/promotion/index.js';
 import { GetAliasCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../src/build/index.js';
+import { ArtifactStore } from '../src/release/index.js';
 import { loadManifest } from '../src/manifest/index.js';
 import { AwsClients, AwsProvider } from '../src/providers/aws/index.js';
 import { StateStore } from '../src/state/index.js';

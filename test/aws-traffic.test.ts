@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../src/build/index.js';
+import { ArtifactStore } from '../src/release/index.js';
 import { loadManifest } from '../src/manifest/index.js';
 import { buildRelease, deploy, SqliteLock, type AppContext, type PromotionOutcome } from '../src/promotion/index.js';
 import { AwsClients, AwsProvider, REVISION_PROBE } from '../src/providers/aws/index.js';

@@ -2,7 +2,7 @@
 // The floors of bench/build, each run as a process of its own so that Node's start is in it as it
 // is in `stagecraft build`:
 //   node bench/build/floor.mjs esbuild APP HANDLER...  one plain esbuild call bundling these handlers,
-//     with the esbuild options `stagecraft build` uses (taken from dist/build/bundle.js, the very
+//     with the esbuild options `stagecraft build` uses (taken from dist/release/bundle.js, the very
 //     function the build calls, so they cannot drift apart), nothing written, nothing zipped.
 //   node bench/build/floor.mjs zip APP FOLDER...  each folder's files read and zipped (the same
 //     deterministic zip, one after another on this thread), nothing written.
@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'build');
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'release');
 const [kind, app, ...rest] = process.argv.slice(2);
 
 if (kind === 'esbuild') {

@@ -174,7 +174,7 @@ await dev.stop();
 // The floor, in the same run: the two steps no reload can skip, done bare. An incremental esbuild
 // rebuild of one handler with `build`'s own options (no cache, zip, scan, record), and a cold start
 // of its bundle by a bare Node (no sandbox, no bootstrap, no Runtime API): load it, call the handler.
-const { bundleOptions, resolveHandler } = await import('../../dist/build/bundle.js');
+const { bundleOptions, resolveHandler } = await import('../../dist/release/bundle.js');
 const esbuild = await import('esbuild');
 const floorDir = mkdtempSync(join(tmpdir(), 'bench-dev-floor-'));
 const floor = {};

@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { ArtifactStore } from '../build/index.js';
+import { ArtifactStore } from '../release/index.js';
 import { loadManifest } from '../manifest/index.js';
 import { SqliteLock, type AppContext } from '../promotion/index.js';
 import { LocalProvider } from '../providers/index.js';

@@ -4,7 +4,7 @@
  * start without it.
  */
 import { readFileSync } from 'node:fs';
-import type { ArtifactStore } from '../build/index.js';
+import type { ArtifactStore } from '../release/index.js';
 import type { LoadedManifest } from '../manifest/index.js';
 import type { PromotionLock } from '../promotion/index.js';
 import type { AwsClients, AwsProvider } from '../providers/aws/index.js';

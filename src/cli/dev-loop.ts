@@ -14,7 +14,7 @@ import {
   type IncrementalBundler,
   type LintFinding,
   type Zipper,
-} from '../build/index.js';
+} from '../release/index.js';
 import { isStagecraftError, StagecraftError } from '../errors.js';
 import { loadManifest, MANIFEST_FILE } from '../manifest/index.js';
 import { buildRelease, markDevRelease, publishDev, type BuildTimings } from '../promotion/index.js';

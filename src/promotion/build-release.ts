@@ -19,7 +19,7 @@ import {
   scanForCredentials,
   type AllowedCredential,
   type Zipper,
-} from '../build/index.js';
+} from '../release/index.js';
 import type { StagecraftError } from '../errors.js';
 import { choosePythonBinary, probePython } from '../runtime/index.js';
 import type { Release } from '../state/index.js';
@@ -116,7 +116,7 @@ export async function buildRelease(
     ctx.report.progress(`building ${Object.keys(functions).length} function(s) of ${manifest.app}`);
   // git runs in processes of its own while the functions are bundled (`dev` starts it earlier still).
   const gitState = options.source ?? gitSource(appDir);
-  // The credential gate: after bundling, before anything is written (src/build/credential-scan.ts).
+  // The credential gate: after bundling, before anything is written (src/release/credential-scan.ts).
   let scan: Awaited<ReturnType<typeof scanForCredentials>> | undefined;
   const timings = options.timings ?? {};
   let mark = performance.now();

@@ -2,7 +2,7 @@
  * The functions of one step run side by side: on AWS each waits on Lambda (and on the process's share
  * of its 15 calls/s, see providers/aws/call-budget.ts), not on this process.
  */
-import { forEachLimited } from '../build/index.js';
+import { forEachLimited } from '../release/index.js';
 
 /** How many functions of one step are in flight at once. */
 export const STEP_CONCURRENCY = 10;

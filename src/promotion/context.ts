@@ -3,7 +3,7 @@
  * state store, the artifact store, the provider, the promotion lock, who is acting, and where
  * progress goes.
  */
-import type { ArtifactStore } from '../build/index.js';
+import type { ArtifactStore } from '../release/index.js';
 import type { LoadedManifest, SecretValue } from '../manifest/index.js';
 import type { Provider } from '../providers/index.js';
 import type { LedgerEntry, LedgerQuery, Release, StateStore } from '../state/index.js';

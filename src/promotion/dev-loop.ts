@@ -3,7 +3,7 @@
  * a freshly built release live there — publish, (smoke), move `live` — without the promotion
  * lock, so a `promote` from another terminal goes on undisturbed. Nothing else is ever touched.
  */
-import { gitBranch } from '../build/index.js';
+import { gitBranch } from '../release/index.js';
 import { StagecraftError } from '../errors.js';
 import { aliasName, ephemeralEnvironmentName, instanceName, withEphemeral } from '../manifest/index.js';
 import type { ChangeMeta, Release } from '../state/index.js';

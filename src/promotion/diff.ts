@@ -4,7 +4,7 @@
  * keys (secrets only by name and revision, read from the store without opening them), triggers;
  * then resources and the commits between the two releases. Nothing is changed and no key is needed.
  */
-import { gitLog } from '../build/index.js';
+import { gitLog } from '../release/index.js';
 import { StagecraftError } from '../errors.js';
 import { aliasName, instanceName, pinnedSecrets, resolveConfig, type Manifest } from '../manifest/index.js';
 import type { Release, VersionRecord } from '../state/index.js';

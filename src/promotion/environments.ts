@@ -4,7 +4,7 @@
  * environment's instances, stack and data through the provider (artifacts and the ledger stay);
  * `gc` destroys the ephemeral environments whose time is up. Promotions never include them.
  */
-import { gitBranch } from '../build/index.js';
+import { gitBranch } from '../release/index.js';
 import { StagecraftError } from '../errors.js';
 import { ephemeralEnvironmentName, instanceName, withEphemeral } from '../manifest/index.js';
 import type { EphemeralEnvironment } from '../state/index.js';

@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArtifactStore } from '../../src/build/index.js';
+import { ArtifactStore } from '../../src/release/index.js';
 import { parseManifest } from '../../src/manifest/index.js';
 import { SqliteLock, type AppContext } from '../../src/promotion/index.js';
 import type {

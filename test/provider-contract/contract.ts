@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore, deterministicZip } from '../../src/build/index.js';
+import { ArtifactStore, deterministicZip } from '../../src/release/index.js';
 import { isStagecraftError } from '../../src/errors.js';
 import { parseManifest, type Manifest } from '../../src/manifest/index.js';
 import type { MessageOptions, Provider } from '../../src/providers/index.js';

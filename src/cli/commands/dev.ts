@@ -3,7 +3,7 @@
  * rebuilt and put live in the developer's own environment, and the next request runs it.
  */
 import type { Command } from 'commander';
-import { incrementalBundler } from '../../build/index.js';
+import { incrementalBundler } from '../../release/index.js';
 import { devEnvironment } from '../../promotion/index.js';
 import { withApp } from '../app.js';
 import { execute, withCommonOptions, type CommonOptions } from '../command.js';

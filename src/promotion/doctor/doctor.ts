@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { tamperedTrees } from '../../build/index.js';
+import { tamperedTrees } from '../../release/index.js';
 import { secretForms } from '../../runtime/index.js';
 import type { LockHolder } from '../../state/index.js';
 import type { AppContext } from '../context.js';

@@ -14,7 +14,7 @@ import {
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
-import type { ArtifactStore } from '../../build/index.js';
+import type { ArtifactStore } from '../../release/index.js';
 import { StagecraftError } from '../../errors.js';
 import { errorName, isNotFound, providerError } from '../../aws-errors.js';
 import type { AwsClients } from './clients.js';

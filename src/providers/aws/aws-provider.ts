@@ -28,7 +28,7 @@ import {
   type AliasConfiguration,
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
-import type { ArtifactStore } from '../../build/index.js';
+import type { ArtifactStore } from '../../release/index.js';
 import { errorName, isNotFound, providerError } from '../../aws-errors.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, instanceName, withEphemeral, type EphemeralRef, type Manifest } from '../../manifest/index.js';

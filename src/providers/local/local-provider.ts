@@ -6,7 +6,7 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ArtifactStore } from '../../build/index.js';
+import type { ArtifactStore } from '../../release/index.js';
 import type { Manifest } from '../../manifest/index.js';
 import { StagecraftError } from '../../errors.js';
 import { aliasName, resourceName, withEphemeral } from '../../manifest/index.js';

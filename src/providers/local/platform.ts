@@ -5,7 +5,7 @@
  * dashboard on P is `up`'s to wire. Everything is resolved through `live`/`smoke` aliases at request time.
  */
 import { join } from 'node:path';
-import type { ArtifactStore } from '../../build/index.js';
+import type { ArtifactStore } from '../../release/index.js';
 import { createGateway, type GatewayCall, type GatewayStage, type RouteDef } from '../../gateway/index.js';
 import { aliasName, instanceName, type AliasRole, type LoadedManifest, type Manifest } from '../../manifest/index.js';
 import {

@@ -6,7 +6,7 @@
  * alias change takes effect within one second, and requests already running keep the version
  * they started on because they resolved it before the change.
  */
-import type { ArtifactStore } from '../../build/index.js';
+import type { ArtifactStore } from '../../release/index.js';
 import type { AliasRecord, StateStore, VersionRecord } from '../../state/index.js';
 
 export interface ResolvedVersion {

@@ -3,7 +3,7 @@
  * build where one function changed checks the other forty-nine without parsing forty-nine JSON
  * files and looking up each shared input (zod, the AWS SDK) once per function that bundles it.
  *
- * The per-function entries (src/build/cache.ts) stay the record; this index is only a faster way
+ * The per-function entries (src/release/cache.ts) stay the record; this index is only a faster way
  * to reach the same verdict. An indexed entry is one the build verified or recorded, with the
  * content each input had then; it is trusted only while every input still has that content, as
  * the file hasher says. A missing, unreadable or outdated index costs the slower check, never a

@@ -39,12 +39,12 @@ export interface BuildArtifactsOptions {
   bundler?: Bundler;
   /**
    * Default: `<appDir>/.stagecraft/cache`, with its index of every Node function's entry
-   * (src/build/cache-index.ts). A cache passed in is used without the index.
+   * (src/release/cache-index.ts). A cache passed in is used without the index.
    */
   cache?: BuildCache;
   /**
    * Default: a fresh one that reads again every file whose status changed since the last build
-   * (src/build/fingerprint-memo.ts); `dev` keeps one and forgets the files it saw change.
+   * (src/release/fingerprint-memo.ts); `dev` keeps one and forgets the files it saw change.
    */
   hasher?: FileHasher;
   /**

@@ -38,7 +38,7 @@ export interface FileFingerprint {
  * Hashes each file once per build, however many functions import it: 50 functions sharing one
  * `node_modules` tree read it once. One instance per build, so a later build sees new content —
  * unless, like `dev`, the caller knows what changed and says so with `forget`. With a memo
- * (src/build/fingerprint-memo.ts), a file unchanged since an earlier build is not read at all.
+ * (src/release/fingerprint-memo.ts), a file unchanged since an earlier build is not read at all.
  */
 export class FileHasher {
   private readonly seen = new Map<string, FileFingerprint | null>();
@@ -123,7 +123,7 @@ export class BuildCache {
     return join(this.dir, '.fingerprints.json');
   }
 
-  /** Every Node function's entry in one file (src/build/cache-index.ts). */
+  /** Every Node function's entry in one file (src/release/cache-index.ts). */
   get indexFile(): string {
     return join(this.dir, '.index.json');
   }

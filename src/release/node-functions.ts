@@ -1,6 +1,6 @@
 /**
  * Node.js functions: each one whose inputs are unchanged reuses its cached artifact; the others
- * are bundled together, in one esbuild call (src/build/bundle-functions.ts).
+ * are bundled together, in one esbuild call (src/release/bundle-functions.ts).
  */
 import { StagecraftError } from '../errors.js';
 import { portableBundleOptions, resolveHandler } from './bundle.js';

@@ -1,6 +1,6 @@
 /**
- * The build: deterministic bundles, content-addressed artifacts, an input-keyed cache, and the
- * digest that names a release. This file is the folder's only door.
+ * What `stagecraft build` makes of an app: deterministic bundles, content-addressed artifacts, an
+ * input-keyed cache, and the digest that names a release. This file is the folder's only door.
  */
 export { ArtifactStore, tamperedTrees, type ArtifactStoreDirs, type StoredArtifact } from './artifact-store.js';
 export { esbuildBundler, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
