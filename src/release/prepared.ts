@@ -1,4 +1,5 @@
 /** What each function's build step hands the release: a cached artifact, or the files of a new one. */
+import { stableStringify } from '../digest.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { Bundler } from './bundle.js';
 import type { CacheIndex } from './cache-index.js';
@@ -59,4 +60,23 @@ export type PreparedArtifact = CachedArtifact | FreshArtifact;
 /** The cached artifact is still in the store, at its size (reading and hashing it is left to deploys). */
 export function stillStored(store: ArtifactStore, entry: Pick<CacheEntry, 'artifact'>): boolean {
   return store.sizeOf(entry.artifact.sha256) === entry.artifact.size;
+}
+
+/**
+ * The artifact an earlier build made of exactly this folder listing (provided and Python functions),
+ * while the store still holds it. The listing is compared whole: a file added to the folder changes
+ * the zip as surely as an edit.
+ */
+export function cachedListing(
+  context: Pick<BuildContext, 'store' | 'cache'>,
+  name: string,
+  key: string,
+  fingerprints: Record<string, string>,
+): CachedArtifact['artifact'] | undefined {
+  const known = context.cache.load(name, key);
+  return known !== undefined &&
+    stableStringify(known.inputs) === stableStringify(fingerprints) &&
+    stillStored(context.store, known)
+    ? known.artifact
+    : undefined;
 }

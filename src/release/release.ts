@@ -16,7 +16,7 @@ import { bundleNodeFunctions, planNodeFunction, type StaleNodeFunction } from '.
 import { compareCodeUnits } from './order.js';
 import { installRequirements, requirementsKey, type PythonToolchain } from './pip.js';
 import {
-  stillStored,
+  cachedListing,
   type BuildContext,
   type FreshArtifact,
   type FunctionSource,
@@ -213,20 +213,12 @@ async function prepareOther(context: BuildContext, name: string, source: Functio
 
 /** A provided function: its code folder, zipped as it is. Cached on the folder's whole listing. */
 function prepareProvided(context: BuildContext, name: string, source: FunctionSource): PreparedArtifact {
-  const { appDir, store, cache } = context;
-  const folder = readCodeFolder(appDir, name, source.code);
+  const folder = readCodeFolder(context.appDir, name, source.code);
   const key = cacheKey({ kind: 'provided', handler: source.handler, runtime: source.runtime, code: source.code });
   const inputs = Object.keys(folder.fingerprints).length;
   const sources = folder.entries.map((entry) => posix.join(source.code ?? '', entry.path));
-  const known = cache.load(name, key);
-  // The listing is compared whole: a file added to the folder changes the zip as surely as an edit.
-  if (
-    known !== undefined &&
-    stableStringify(known.inputs) === stableStringify(folder.fingerprints) &&
-    stillStored(store, known)
-  ) {
-    return { kind: 'cached', sources, inputs, artifact: known.artifact };
-  }
+  const artifact = cachedListing(context, name, key, folder.fingerprints);
+  if (artifact !== undefined) return { kind: 'cached', sources, inputs, artifact };
   const record = { format: BUILD_FORMAT, key, inputs: folder.fingerprints, context: {} };
   return { kind: 'fresh', sources, inputs, entries: folder.entries, record: () => record };
 }
@@ -237,7 +229,7 @@ function prepareProvided(context: BuildContext, name: string, source: FunctionSo
  * function runs neither pip nor a zip.
  */
 async function preparePython(context: BuildContext, name: string, source: FunctionSource): Promise<PreparedArtifact> {
-  const { appDir, store, cache } = context;
+  const { appDir } = context;
   const folder = readPythonSource(appDir, name, source.handler, source.code, source.package);
   const requirements = findRequirements(appDir, folder.root, source.handler, source.requirements);
   const toolchain = context.python;
@@ -267,14 +259,8 @@ async function preparePython(context: BuildContext, name: string, source: Functi
   const sources = folder.entries.map((entry) => posix.join(folder.root, entry.path));
   if (requirements !== undefined && !sources.includes(requirements)) sources.push(requirements);
   const inputs = Object.keys(folder.fingerprints).length;
-  const known = cache.load(name, key);
-  if (
-    known !== undefined &&
-    stableStringify(known.inputs) === stableStringify(folder.fingerprints) &&
-    stillStored(store, known)
-  ) {
-    return { kind: 'cached', sources, inputs, artifact: known.artifact };
-  }
+  const artifact = cachedListing(context, name, key, folder.fingerprints);
+  if (artifact !== undefined) return { kind: 'cached', sources, inputs, artifact };
   const files = new Map<string, ZipEntry>();
   if (requirements !== undefined && toolchain !== undefined) {
     const installed = await installRequirements(appDir, name, requirements, source.runtime, toolchain);
