@@ -8,7 +8,8 @@
  *   is not the release's artifact is refused, whatever the platform did.
  * - `updateAlias` moves `live` / `smoke` with UpdateAlias and `RoutingConfig` weights, checking
  *   the expected revision and the versions itself (emulators check neither), and binds the
- *   event sources of a `live` alias the first time it exists or when their declaration changed.
+ *   event sources of a `live` alias the first time it exists or when their declaration changed
+ *   (alias-write.ts).
  * - `sendMessage` and `readLogs` go to SQS and CloudWatch Logs (queue-send.ts, log-group.ts).
  * - The CloudWatch alarms of `alarms:` are kept by `ensureStack`, pointed at a shift's new versions by
  *   `armShiftAlarms` and deleted by `destroyEnvironment` (alarms.ts).
@@ -19,13 +20,10 @@
  * so the record follows the change, never precedes it.
  */
 import {
-  CreateAliasCommand,
   DeleteAliasCommand,
   DeleteFunctionCommand,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
-  UpdateAliasCommand,
-  type AliasConfiguration,
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import type { ArtifactStore } from '../../release/index.js';
@@ -57,6 +55,7 @@ import type {
   VersionSecrets,
 } from '../provider.js';
 import { AliasReads } from './alias-reads.js';
+import { writeAlias, type LiveBindings } from './alias-write.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { destroyAwsEnvironment } from './destroy.js';
 import { stackEnvironments, stackName, type Place } from './aws-names.js';
@@ -67,7 +66,7 @@ import { FunctionCode } from './function-code.js';
 import { invokeFunction } from './invoke.js';
 import { awsLocators, lambdaEnvironment, secretValues } from './lambda-environment.js';
 import { readFunction } from './read-function.js';
-import { decodeAliasMeta, encodeAliasMeta, encodeVersionMeta, hexToCodeSha } from './metadata.js';
+import { decodeAliasMeta, encodeVersionMeta, hexToCodeSha } from './metadata.js';
 import { toAliasRecord, toVersionRecord } from './records.js';
 import { StackDeployer, type StackState } from './stack.js';
 import { auditStacks } from './stack-audit.js';
@@ -311,7 +310,7 @@ export class AwsProvider implements Provider {
     // The caller read the alias (getAlias) just before, and says which revision it saw: when this
     // process saw the same one last, that read stands; Lambda still checks it through RevisionId.
     const cached = this.aliases.cached(target.instance, target.name);
-    let current =
+    const current =
       target.expectedRevision !== undefined &&
       cached &&
       decodeAliasMeta(cached.Description).revision === target.expectedRevision
@@ -330,87 +329,21 @@ export class AwsProvider implements Provider {
     const revision = meta.revision + 1;
     const updatedAt = (this.deps.now?.() ?? new Date()).toISOString();
     const live = await this.liveBindings(target.instance, target.name);
-    const routing = {
-      AdditionalVersionWeights: target.extra ? { [String(target.extra.version)]: target.extra.weight } : {},
-    };
-    const { lambda } = this.deps.clients;
     const bindings = live ? live.digest : meta.bindings;
-    let answer: AliasConfiguration;
-    try {
-      if (current) {
-        if (live && meta.bindings !== live.digest) await live.reconcile();
-        const update = (from: AliasConfiguration) =>
-          lambda.send(
-            new UpdateAliasCommand({
-              FunctionName: target.instance,
-              Name: target.name,
-              FunctionVersion: String(target.version),
-              RoutingConfig: routing,
-              Description: encodeAliasMeta({ revision, updatedAt, bindings }),
-              // Lambda refuses the update when the alias changed since it was read (optimistic locking).
-              RevisionId: from.RevisionId,
-            }),
-          );
-        try {
-          answer = await update(current);
-        } catch (error) {
-          // The state this process had (a ledger record, an earlier answer) may carry an older
-          // RevisionId than the alias: when the alias still says what that state said, move it.
-          if (errorName(error) !== 'PreconditionFailedException') throw error;
-          this.aliases.markStale(target.instance, target.name);
-          const fresh = await this.aliases.read(target.instance, target.name);
-          if (!fresh || !sameAlias(fresh, current)) throw error;
-          current = fresh;
-          answer = await update(fresh);
-        }
-      } else {
-        answer = await lambda.send(
-          new CreateAliasCommand({
-            FunctionName: target.instance,
-            Name: target.name,
-            FunctionVersion: String(target.version),
-            RoutingConfig: routing,
-            Description: encodeAliasMeta({ revision, updatedAt, bindings: '' }),
-          }),
-        );
-        if (live) {
-          // Bindings need the alias to exist; its digest is written only once they are all made,
-          // so an interrupted run is finished by the next move of this alias.
-          this.aliases.remember(target.instance, target.name, answer);
-          await live.reconcile();
-          answer = await lambda.send(
-            new UpdateAliasCommand({
-              FunctionName: target.instance,
-              Name: target.name,
-              FunctionVersion: String(target.version),
-              RoutingConfig: routing,
-              Description: encodeAliasMeta({ revision, updatedAt, bindings: live.digest }),
-            }),
-          );
-        }
-      }
-      this.aliases.remember(target.instance, target.name, answer);
-    } catch (error) {
-      this.aliases.forget(target.instance, target.name);
-      if (errorName(error) === 'PreconditionFailedException') {
-        throw new StagecraftError(
-          'STATE_FAILED',
-          `alias ${target.name} of ${target.instance} changed while this operation ran`,
-          { hint: 'read the alias again and retry', cause: error },
-        );
-      }
-      throw providerError(
-        error,
-        `cannot point alias ${target.name} of ${target.instance} at version ${target.version}`,
-      );
-    }
+    const { answer, from } = await writeAlias(this.deps.clients.lambda, this.aliases, {
+      target,
+      current,
+      revision,
+      updatedAt,
+      live,
+    });
     await this.deps.ledger.append({
       ...change,
       kind: 'alias.moved',
       instance: target.instance,
       alias: target.name,
       version: target.version,
-      previousVersion: current ? Number(current.FunctionVersion) : null,
+      previousVersion: from ? Number(from.FunctionVersion) : null,
       detail: {
         ...change.detail,
         ...(target.extra ? { extra: target.extra } : {}),
@@ -664,10 +597,7 @@ export class AwsProvider implements Provider {
   }
 
   /** When `alias` is an environment's `live` alias: the digest of its bindings and how to make them. */
-  private async liveBindings(
-    instance: string,
-    alias: string,
-  ): Promise<{ digest: string; reconcile(): Promise<void>; unbind(): Promise<void> } | undefined> {
+  private async liveBindings(instance: string, alias: string): Promise<LiveBindings | undefined> {
     const manifest = this.manifest();
     for (const environment of manifest.environments) {
       const env = environment.name;
@@ -695,17 +625,6 @@ export class AwsProvider implements Provider {
     }
     return undefined;
   }
-}
-
-/** Whether two reads of an alias say the same: version, weights and Stagecraft's revision. */
-function sameAlias(a: AliasConfiguration, b: AliasConfiguration): boolean {
-  const weights = (alias: AliasConfiguration) =>
-    JSON.stringify(Object.entries(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).sort());
-  return (
-    a.FunctionVersion === b.FunctionVersion &&
-    weights(a) === weights(b) &&
-    decodeAliasMeta(a.Description).revision === decodeAliasMeta(b.Description).revision
-  );
 }
 
 function versionNotFound(instance: string, version: number): StagecraftError {
