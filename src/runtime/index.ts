@@ -13,6 +13,7 @@ export {
   formatLogRecord,
   logDir,
   logFile,
+  rotatedLogFile,
   type FileLogSinkOptions,
   type LogRecord,
   type LogSink,

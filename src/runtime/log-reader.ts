@@ -3,6 +3,7 @@
  * instance's file, and new lines as they are appended — `stagecraft logs [--follow]`.
  */
 import { open, stat } from 'node:fs/promises';
+import { rotatedLogFile } from './log-sink.js';
 
 export interface LogEntry {
   /** ISO time the invocation ended. */
@@ -30,16 +31,28 @@ export function parseLogLine(text: string): LogEntry | undefined {
 const CHUNK_BYTES = 64 * 1024;
 
 /**
- * The last `limit` lines of `file`, oldest first, reading backwards from its end so a large file
- * costs no more than its tail. `end` is where the file ended: the place to follow from. A file
- * that does not exist yet has no lines.
+ * The last `limit` lines of an instance's log, oldest first, reading backwards from the end of its
+ * file (and of the file rotated before it, when that one is too short) so a large log costs no more
+ * than its tail. `end` is where the file ended: the place to follow from. A file that does not
+ * exist yet has no lines.
  */
 export async function readLogTail(file: string, limit: number): Promise<{ entries: LogEntry[]; end: number }> {
+  const latest = await tailLines(file, limit);
+  const older =
+    latest.whole && latest.lines.length < limit
+      ? await tailLines(rotatedLogFile(file), limit - latest.lines.length)
+      : undefined;
+  const lines = older === undefined ? latest.lines : [...older.lines, ...latest.lines];
+  return { entries: toEntries(lines), end: latest.end };
+}
+
+/** The last `limit` complete lines of one file; `whole` when the file has no more before them. */
+async function tailLines(file: string, limit: number): Promise<{ lines: string[]; end: number; whole: boolean }> {
   let handle;
   try {
     handle = await open(file, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], end: 0 };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], end: 0, whole: true };
     throw error;
   }
   try {
@@ -59,7 +72,8 @@ export async function readLogTail(file: string, limit: number): Promise<{ entrie
     const lines = tail.toString('utf8').split('\n');
     lines.pop(); // after the final newline (or a line still being written)
     if (position > 0) lines.shift(); // cut off at its start
-    return { entries: toEntries(lines.slice(Math.max(0, lines.length - limit))), end: end - partialBytes(tail) };
+    const kept = lines.slice(Math.max(0, lines.length - limit));
+    return { lines: kept, end: end - partialBytes(tail), whole: position === 0 && kept.length === lines.length };
   } finally {
     await handle.close();
   }
@@ -67,8 +81,9 @@ export async function readLogTail(file: string, limit: number): Promise<{ entrie
 
 /**
  * Calls `onEntries` with every complete line appended to `file` after byte `from`, polling every
- * `pollMs`, until `signal` aborts. A file cut shorter (removed, truncated) is read again from its
- * start; one that does not exist yet is waited for.
+ * `pollMs`, until `signal` aborts. When the sink rotates the file, the rest of the rotated one is
+ * read first; a file cut shorter (removed, truncated) is read again from its start; one that does
+ * not exist yet is waited for.
  */
 export async function followLog(
   file: string,
@@ -79,28 +94,35 @@ export async function followLog(
 ): Promise<void> {
   let offset = from;
   let partial = '';
+  /** The inode of the file read so far: once the name holds another, the one read may be the rotated file. */
+  let inode: number | undefined;
+  const readOn = async (path: string, size: number): Promise<void> => {
+    const handle = await open(path, 'r');
+    try {
+      const chunk = Buffer.alloc(size - offset);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, offset);
+      offset += bytesRead;
+      const lines = (partial + chunk.toString('utf8', 0, bytesRead)).split('\n');
+      partial = lines.pop() ?? '';
+      if (lines.length > 0) onEntries(toEntries(lines));
+    } finally {
+      await handle.close();
+    }
+  };
   while (!signal.aborted) {
-    const size = await stat(file).then(
-      (info) => info.size,
-      () => 0,
-    );
-    if (size < offset) {
+    const info = await stat(file).catch(() => undefined);
+    const size = info?.size ?? 0;
+    if (info !== undefined && inode !== undefined && info.ino !== inode) {
+      const rotated = await stat(rotatedLogFile(file)).catch(() => undefined);
+      if (rotated?.ino === inode && rotated.size > offset) await readOn(rotatedLogFile(file), rotated.size);
+      offset = 0;
+      partial = '';
+    } else if (size < offset) {
       offset = 0;
       partial = '';
     }
-    if (size > offset) {
-      const handle = await open(file, 'r');
-      try {
-        const chunk = Buffer.alloc(size - offset);
-        const { bytesRead } = await handle.read(chunk, 0, chunk.length, offset);
-        offset += bytesRead;
-        const lines = (partial + chunk.toString('utf8', 0, bytesRead)).split('\n');
-        partial = lines.pop() ?? '';
-        if (lines.length > 0) onEntries(toEntries(lines));
-      } finally {
-        await handle.close();
-      }
-    }
+    inode = info?.ino;
+    if (size > offset) await readOn(file, size);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, pollMs);
       function done(): void {

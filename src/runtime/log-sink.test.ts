@@ -1,5 +1,15 @@
 // The file log sink and its reader, on real files: format, buffering, tails and following.
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +21,7 @@ import {
   logFile,
   parseLogLine,
   readLogTail,
+  rotatedLogFile,
   type LogEntry,
 } from './index.js';
 
@@ -98,6 +109,67 @@ describe('file log sink', () => {
     sink.write(record('r1', ['lost']));
     await sink.flush();
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe('log rotation', () => {
+  it('moves a full file aside, keeps one older file, and reads a tail across both', async () => {
+    const dir = folder();
+    const sink = new FileLogSink(dir, { maxFileBytes: 2000 });
+    const file = logFile(dir, 'shop-api-dev');
+    // One flush per record: each append decides on its own whether the file must move aside.
+    for (let i = 0; i < 60; i += 1) {
+      sink.write(record(`r${i}`, [`line ${i}`]));
+      await sink.flush();
+      expect(statSync(file).size).toBeLessThanOrEqual(2000);
+    }
+    const older = readFileSync(rotatedLogFile(file), 'utf8').trim().split('\n');
+    const latest = readFileSync(file, 'utf8').trim().split('\n');
+    expect(existsSync(`${file}.2`)).toBe(false);
+    // The older file ends where the latest begins: nothing lost between them, the oldest dropped.
+    expect(Number(parseLogLine(older.at(-1) ?? '')?.requestId.slice(1)) + 1).toBe(
+      Number(parseLogLine(latest[0] ?? '')?.requestId.slice(1)),
+    );
+    expect(parseLogLine(latest.at(-1) ?? '')?.requestId).toBe('r59');
+    const wanted = latest.length + 3;
+    const { entries } = await readLogTail(file, wanted);
+    expect(entries.map((entry) => entry.requestId)).toEqual(
+      Array.from({ length: wanted }, (_, i) => `r${60 - wanted + i}`),
+    );
+    expect((await readLogTail(file, 1000)).entries).toHaveLength(older.length + latest.length);
+  });
+
+  it('follows a file through its rotation: the rest of the rotated file, then the new one', async () => {
+    const dir = folder();
+    const file = logFile(dir, 'shop-api-dev');
+    const line = (id: string) => `2026-01-01T00:00:00.000Z\t4\t${id}\t${id}\n`;
+    mkdirSync(dir, { recursive: true });
+    appendFileSync(file, line('a'));
+    const seen: string[] = [];
+    const stop = new AbortController();
+    let done: () => void = () => undefined;
+    const allSeen = new Promise<void>((resolve) => (done = resolve));
+    const following = followLog(
+      file,
+      0,
+      (entries) => {
+        seen.push(...entries.map((entry) => entry.line));
+        // Between two polls: a line lands in the old file, which then moves aside, and one in the new file.
+        if (seen.length === 1) {
+          appendFileSync(file, line('b'));
+          renameSync(file, rotatedLogFile(file));
+          appendFileSync(file, line('c'));
+        }
+        // 'c' is in the new file: once it is seen, the rotation has been read past, lost lines or not.
+        if (seen.includes('c')) done();
+      },
+      stop.signal,
+      5,
+    );
+    await allSeen;
+    stop.abort();
+    await following;
+    expect(seen).toEqual(['a', 'b', 'c']);
   });
 });
 

@@ -8,14 +8,15 @@
  *
  * The time is when the invocation ended (platform lines carry none of their own); version and
  * request id make `grep` enough to pick out one version or one invocation, and the reader in
- * log-reader.ts parses lines back. A line never contains a newline: like Lambda's Node runtime we
+ * log-reader.ts parses lines back. A file that reaches `maxFileBytes` is moved aside to
+ * `<instance>.log.1` (replacing the one before), so a long `up` keeps a bounded tail. A line never contains a newline: like Lambda's Node runtime we
  * turn one inside a line into `\r`.
  *
  * Writing must cost the hot path nothing it can notice, so `write` only formats into a buffer;
  * an append per file leaves at most every `flushMs` (or sooner once `maxBufferBytes` are waiting).
  * Whoever owns the sink flushes it before exit (`RuntimeHost.drain` does; `close` does).
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface LogRecord {
@@ -43,6 +44,14 @@ export function logFile(dir: string, instance: string): string {
   return join(dir, `${instance.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}.log`);
 }
 
+/**
+ * Where an instance's file goes once it holds `maxFileBytes`: one older file is kept, the one
+ * before it dropped, as CloudWatch drops what is past a log group's retention.
+ */
+export function rotatedLogFile(file: string): string {
+  return `${file}.1`;
+}
+
 /** One invocation as file text, each line ended by `\n`. */
 export function formatLogRecord(record: LogRecord, time: Date): string {
   const prefix = `${time.toISOString()}\t${record.version}\t${record.requestId}\t`;
@@ -58,6 +67,12 @@ export interface FileLogSinkOptions {
   maxBufferBytes?: number;
   /** A failed append (disk full, folder removed): the lines are lost, the caller is told. */
   onError?: (error: unknown) => void;
+  /**
+   * An instance's file is moved aside (rotatedLogFile) before an append would take it past this;
+   * default 64 MiB, so an instance keeps 64–128 MiB of lines: a load test against `up` writes
+   * about 450 bytes per invocation.
+   */
+  maxFileBytes?: number;
 }
 
 export class FileLogSink implements LogSink {
@@ -69,6 +84,7 @@ export class FileLogSink implements LogSink {
   private folder: Promise<unknown> | undefined;
   private readonly flushMs: number;
   private readonly maxBufferBytes: number;
+  private readonly maxFileBytes: number;
 
   constructor(
     readonly dir: string,
@@ -76,6 +92,7 @@ export class FileLogSink implements LogSink {
   ) {
     this.flushMs = options.flushMs ?? 100;
     this.maxBufferBytes = options.maxBufferBytes ?? 1024 * 1024;
+    this.maxFileBytes = options.maxFileBytes ?? 64 * 1024 * 1024;
   }
 
   write(record: LogRecord): void {
@@ -121,7 +138,14 @@ export class FileLogSink implements LogSink {
     try {
       this.folder ??= mkdir(this.dir, { recursive: true });
       await this.folder;
-      await appendFile(logFile(this.dir, instance), text);
+      const file = logFile(this.dir, instance);
+      // Asked of the file, not counted here: `stagecraft invoke` may append to it from another process.
+      const size = await stat(file).then(
+        (info) => info.size,
+        () => 0,
+      );
+      if (size > 0 && size + Buffer.byteLength(text) > this.maxFileBytes) await rename(file, rotatedLogFile(file));
+      await appendFile(file, text);
     } catch (error) {
       this.folder = undefined;
       this.options.onError?.(error);
