@@ -5,7 +5,7 @@
  * created and expires; `destroy` of one leaves the other serving; `gc` removes only the expired
  * one (made with a ttl already over, no waiting on the clock); promotions never touch them.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/wait.js';
@@ -107,8 +107,14 @@ describe('ephemeral environments (local)', () => {
   });
 
   it("destroys one developer's environment and leaves the other and the chain untouched", async () => {
+    // An older log file, as the sink leaves once a file reaches its size limit: it goes too.
+    const logs = join(app.dir, '.stagecraft', 'logs');
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(join(logs, 'shop-api-dev-alice-login.log.1'), '2026-01-01T00:00:00.000Z\t1\tr\tolder\n');
     const destroyed = (await cli(['destroy', ALICE])).json<{ removed: string[] }>();
     expect(destroyed.removed.join('\n')).toContain('function shop-api-dev-alice-login');
+    expect(existsSync(join(logs, 'shop-api-dev-alice-login.log.1'))).toBe(false);
+    expect(existsSync(join(logs, 'shop-api-dev-alice-login.log'))).toBe(false);
     expect(existsSync(join(app.dir, '.stagecraft', 'tables', ALICE))).toBe(false);
     expect(existsSync(join(app.dir, '.stagecraft', 'tables', BOB))).toBe(true);
     const after = await status();

@@ -8,9 +8,9 @@
  *
  * The time is when the invocation ended (platform lines carry none of their own); version and
  * request id make `grep` enough to pick out one version or one invocation, and the reader in
- * log-reader.ts parses lines back. A file that reaches `maxFileBytes` is moved aside to
- * `<instance>.log.1` (replacing the one before), so a long `up` keeps a bounded tail. A line never contains a newline: like Lambda's Node runtime we
- * turn one inside a line into `\r`.
+ * log-reader.ts parses lines back. A line never contains a newline: like Lambda's Node runtime we
+ * turn one inside a line into `\r`. A file that reaches `maxFileBytes` is moved aside to
+ * `<instance>.log.1` (replacing the one before), so a long `up` keeps a bounded tail.
  *
  * Writing must cost the hot path nothing it can notice, so `write` only formats into a buffer;
  * an append per file leaves at most every `flushMs` (or sooner once `maxBufferBytes` are waiting).

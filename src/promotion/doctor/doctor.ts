@@ -173,9 +173,10 @@ function secrets(ctx: Pick<AppContext, 'store' | 'loaded' | 'secrets'>): DoctorC
   );
 }
 
+/** Every instance's log file, and the older one the sink moved aside when the file grew full. */
 function logTexts(dir: string): [string, string][] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((file) => file.endsWith('.log'))
+    .filter((file) => file.endsWith('.log') || file.endsWith('.log.1'))
     .map((file) => [file, readFileSync(join(dir, file), 'utf8')]);
 }

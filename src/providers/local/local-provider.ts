@@ -16,6 +16,7 @@ import {
   followLog,
   invokeOnce,
   logFile,
+  rotatedLogFile,
   readLogTail,
   type InvokeOutcome,
 } from '../../runtime/index.js';
@@ -162,9 +163,10 @@ export class LocalProvider implements Provider {
     if (!shared) {
       for (const { instance } of stack.functions) {
         const file = logFile(this.logDir, instance);
-        if (existsSync(file)) {
-          rmSync(file, { force: true });
-          removed.push(`logs ${file}`);
+        for (const path of [file, rotatedLogFile(file)]) {
+          if (!existsSync(path)) continue;
+          rmSync(path, { force: true });
+          removed.push(`logs ${path}`);
         }
       }
     }
