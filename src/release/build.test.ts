@@ -17,7 +17,15 @@ import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StagecraftError } from '../errors.js';
-import { ArtifactStore, buildArtifacts, esbuildBundler, type Bundler, type FunctionSource } from './index.js';
+import {
+  ArtifactStore,
+  buildArtifacts,
+  deterministicZip,
+  esbuildBundler,
+  type Bundler,
+  type FunctionSource,
+  type Zipper,
+} from './index.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/build/app');
 
@@ -228,6 +236,46 @@ describe('buildArtifacts', () => {
       expect(one[name]?.inputs, name).toBe(all[name]?.inputs);
     }
     expect(all.left?.sha256).not.toBe(all.right?.sha256);
+  });
+
+  it('bundles a large build in a few calls and zips the first artifacts while esbuild makes the rest', async () => {
+    const appDir = copyFixture();
+    const functions: Record<string, FunctionSource> = {};
+    for (let i = 0; i < 20; i += 1) {
+      writeFileSync(
+        join(appDir, `src/fn${i}.ts`),
+        `import { greeting } from './shared.js';\nexport const handler = async () => greeting('${i}');\n`,
+      );
+      functions[`fn${i}`] = { handler: `src/fn${i}.handler`, runtime: 'nodejs22.x' };
+    }
+    const events: string[] = [];
+    const real = esbuildBundler();
+    const bundler: Bundler = {
+      version: real.version,
+      build: async (options) => {
+        events.push('bundle');
+        return real.build(options);
+      },
+    };
+    const zipper: Zipper = {
+      zip: async (entries) => {
+        events.push('zip');
+        return deterministicZip(entries);
+      },
+      close: async () => undefined,
+    };
+    const store = ArtifactStore.forApp(appDir);
+    const built = await buildArtifacts({ appDir, functions, store, bundler, zipper });
+    expect(events.filter((event) => event === 'bundle')).toHaveLength(3); // 8 + 8 + 4 functions
+    expect(events.filter((event) => event === 'zip')).toHaveLength(20);
+    expect(events.indexOf('zip')).toBeLessThan(events.lastIndexOf('bundle'));
+    // The same artifacts as each function built alone: a call's other entries change nothing in it.
+    const alone = copyFixture();
+    for (const name of ['fn0', 'fn9', 'fn19']) {
+      cpSync(join(appDir, `src/${name}.ts`), join(alone, `src/${name}.ts`));
+      const one = await build(alone, { [name]: functions[name] as FunctionSource });
+      expect(one[name]?.sha256, name).toBe(built[name]?.sha256);
+    }
   });
 
   it('still builds and caches the others when one function of the call does not compile', async () => {

@@ -1,6 +1,6 @@
 /**
  * Node.js functions: each one whose inputs are unchanged reuses its cached artifact; the others
- * are bundled together, in one esbuild call (src/release/bundle-functions.ts).
+ * are bundled together, in a few esbuild calls (src/release/bundle-functions.ts).
  */
 import { StagecraftError } from '../errors.js';
 import { portableBundleOptions, resolveHandler } from './bundle.js';
@@ -53,23 +53,27 @@ export function planNodeFunction(
   return { name, target, key };
 }
 
-/** Bundles the stale functions together; each gets its new artifact's files, or its own error. */
+/**
+ * Bundles the stale functions together; each gets its new artifact's files, or its own error,
+ * through `onPrepared` as soon as its esbuild call is done.
+ */
 export async function bundleNodeFunctions(
   context: BuildContext,
   stale: readonly StaleNodeFunction[],
   concurrency: number,
-): Promise<Map<string, PreparedArtifact | StagecraftError>> {
+  onPrepared: (name: string, prepared: PreparedArtifact | StagecraftError) => void,
+): Promise<void> {
   const { appDir, hasher } = context;
-  const bundled = await bundleFunctions(appDir, stale, context.bundler, concurrency);
-  const prepared = new Map<string, PreparedArtifact | StagecraftError>();
-  for (const { name, key } of stale) {
-    const result = bundled.get(name);
-    if (result === undefined || result instanceof StagecraftError) {
-      if (result !== undefined) prepared.set(name, result);
-      continue;
+  const keys = new Map(stale.map((fn) => [fn.name, fn.key]));
+  await bundleFunctions(appDir, stale, context.bundler, concurrency, (name, result) => {
+    const key = keys.get(name);
+    if (key === undefined) return;
+    if (result instanceof StagecraftError) {
+      onPrepared(name, result);
+      return;
     }
     const sources = Object.keys(result.inputs);
-    prepared.set(name, {
+    onPrepared(name, {
       kind: 'fresh',
       sources,
       inputs: sources.length,
@@ -87,6 +91,5 @@ export async function bundleNodeFunctions(
         return settled ? { format: BUILD_FORMAT, key, inputs, context: hasher.context(appDir) } : undefined;
       },
     });
-  }
-  return prepared;
+  });
 }

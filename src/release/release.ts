@@ -83,8 +83,9 @@ export interface BuiltArtifact {
  * Builds every function into the store and returns its artifact, by function name (sorted).
  * When some fail, the others are still built (and cached); the failures are then thrown together.
  *
- * The Node functions to bundle go to esbuild in one call; the new artifacts are zipped side by
- * side on worker threads (started while esbuild runs) and stored with their flushes side by side.
+ * The Node functions to bundle go to esbuild in a few calls; each new artifact is zipped on worker
+ * threads (started while esbuild runs) as soon as its call is done, and all are stored with their
+ * flushes side by side.
  */
 export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Record<string, BuiltArtifact>> {
   const appDir = resolve(options.appDir);
@@ -122,23 +123,32 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
   if (stale.length + others.length > 0) options.beforeBundle?.();
   const zipper =
     options.zipper ?? (stale.length + others.length >= 2 && concurrency >= 2 ? zipPool(concurrency) : inlineZipper());
+  // A new artifact is zipped as soon as its files are there: the first bundles while esbuild makes the rest.
+  const zips = new Map<string, Promise<Uint8Array>>();
+  const take = (name: string, result: PreparedArtifact | StagecraftError): void => {
+    if (result instanceof StagecraftError) {
+      failures.push({ name, error: result });
+      return;
+    }
+    prepared.set(name, result);
+    if (result.kind !== 'fresh') return;
+    const zip = zipper.zip(result.entries);
+    // Awaited by storeAll; a failure elsewhere first must not leave it rejected with no one listening.
+    zip.catch(() => undefined);
+    zips.set(name, zip);
+  };
   try {
     await Promise.all([
-      bundleNodeFunctions(context, stale, concurrency).then((bundled) => {
-        for (const [name, result] of bundled) {
-          if (result instanceof StagecraftError) failures.push({ name, error: result });
-          else prepared.set(name, result);
-        }
-      }),
+      bundleNodeFunctions(context, stale, concurrency, take),
       forEachLimited(others, concurrency, async (name) => {
         try {
-          prepared.set(name, await prepareOther(context, name, options.functions[name] as FunctionSource));
+          take(name, await prepareOther(context, name, options.functions[name] as FunctionSource));
         } catch (error) {
           failures.push({ name, error });
         }
       }),
     ]);
-    const built = await storeAll(context, prepared, zipper, failures, options.beforeWrite);
+    const built = await storeAll(context, prepared, zips, failures, options.beforeWrite);
     context.hasher.save();
     context.index?.save();
     if (failures.length > 0) {
@@ -161,20 +171,18 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
 }
 
 /**
- * Zips every new artifact, runs the gate, then stores the artifacts and records them in the build
- * cache. Everything is made in memory first, so that the gate can stop the build before any write.
+ * Runs the gate while the new artifacts' zips (started as each was prepared) are made, then stores
+ * the artifacts and records them in the build cache. Everything is made in memory first, so that
+ * the gate can stop the build before any write.
  */
 async function storeAll(
   context: BuildContext,
   prepared: ReadonlyMap<string, PreparedArtifact>,
-  zipper: Zipper,
+  zips: ReadonlyMap<string, Promise<Uint8Array>>,
   failures: { name: string; error: unknown }[],
   beforeWrite: BuildArtifactsOptions['beforeWrite'],
 ): Promise<Map<string, BuiltArtifact>> {
   const fresh = [...prepared].filter((entry): entry is [string, FreshArtifact] => entry[1].kind === 'fresh');
-  const zips = new Map(fresh.map(([name, artifact]) => [name, zipper.zip(artifact.entries)]));
-  // Awaited below; a gate that throws first must not leave them rejected with no one listening.
-  for (const zip of zips.values()) zip.catch(() => undefined);
   // While the zips are made: the inputs' fingerprints, then the gate.
   const records = new Map(fresh.map(([name, artifact]) => [name, artifact.record()]));
   if (beforeWrite)
