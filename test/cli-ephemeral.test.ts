@@ -111,6 +111,7 @@ describe('ephemeral environments (local)', () => {
     const logs = join(app.dir, '.stagecraft', 'logs');
     mkdirSync(logs, { recursive: true });
     writeFileSync(join(logs, 'shop-api-dev-alice-login.log.1'), '2026-01-01T00:00:00.000Z\t1\tr\tolder\n');
+    expect(existsSync(join(logs, 'shop-api-dev-alice-login.log'))).toBe(true); // alice's api answered above
     const destroyed = (await cli(['destroy', ALICE])).json<{ removed: string[] }>();
     expect(destroyed.removed.join('\n')).toContain('function shop-api-dev-alice-login');
     expect(existsSync(join(logs, 'shop-api-dev-alice-login.log.1'))).toBe(false);

@@ -23,7 +23,8 @@ function ephemeralStart() {
 
 /** A base port P such that P … P+n-1 are free right now, below the ports of client sockets. */
 export async function freePorts(n) {
-  const top = ephemeralStart() - n;
+  // Where client ports start low (some systems: 1024), no range is free of them: draw from 20000 up.
+  const top = Math.max(ephemeralStart() - n, 20_000);
   for (;;) {
     const base = 10_000 + Math.floor(Math.random() * (top - 10_000));
     if ((await Promise.all(Array.from({ length: n }, (_, i) => portFree(base + i)))).every(Boolean)) return base;

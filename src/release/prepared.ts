@@ -50,7 +50,7 @@ export interface FreshArtifact {
   entries: ZipEntry[];
   /**
    * What the build cache records with the artifact once it is stored; undefined when it must not
-   * be cached (a source changed while it was read). Called once, after every function is bundled.
+   * be cached (a source changed while it was read). Called once, as soon as it is bundled.
    */
   record(): Omit<CacheEntry, 'artifact'> | undefined;
 }

@@ -125,6 +125,7 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     options.zipper ?? (stale.length + others.length >= 2 && concurrency >= 2 ? zipPool(concurrency) : inlineZipper());
   // A new artifact is zipped as soon as its files are there: the first bundles while esbuild makes the rest.
   const zips = new Map<string, Promise<Uint8Array>>();
+  const records = new Map<string, ReturnType<FreshArtifact['record']>>();
   const take = (name: string, result: PreparedArtifact | StagecraftError): void => {
     if (result instanceof StagecraftError) {
       failures.push({ name, error: result });
@@ -132,6 +133,9 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
     }
     prepared.set(name, result);
     if (result.kind !== 'fresh') return;
+    // The inputs' fingerprints right after esbuild read them, not after the last call: an edit
+    // meanwhile must not be recorded as what this artifact was built from.
+    records.set(name, result.record());
     const zip = zipper.zip(result.entries);
     // Awaited by storeAll; a failure elsewhere first must not leave it rejected with no one listening.
     zip.catch(() => undefined);
@@ -148,7 +152,7 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
         }
       }),
     ]);
-    const built = await storeAll(context, prepared, zips, failures, options.beforeWrite);
+    const built = await storeAll(context, prepared, { zips, records }, failures, options.beforeWrite);
     context.hasher.save();
     context.index?.save();
     if (failures.length > 0) {
@@ -171,20 +175,23 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
 }
 
 /**
- * Runs the gate while the new artifacts' zips (started as each was prepared) are made, then stores
- * the artifacts and records them in the build cache. Everything is made in memory first, so that
+ * Runs the gate while the new artifacts' zips (started as each was prepared, with its record) are
+ * made, then stores the artifacts and records them in the build cache. Everything is made in memory first, so that
  * the gate can stop the build before any write.
  */
 async function storeAll(
   context: BuildContext,
   prepared: ReadonlyMap<string, PreparedArtifact>,
-  zips: ReadonlyMap<string, Promise<Uint8Array>>,
+  made: {
+    zips: ReadonlyMap<string, Promise<Uint8Array>>;
+    records: ReadonlyMap<string, ReturnType<FreshArtifact['record']>>;
+  },
   failures: { name: string; error: unknown }[],
   beforeWrite: BuildArtifactsOptions['beforeWrite'],
 ): Promise<Map<string, BuiltArtifact>> {
+  const { zips, records } = made;
   const fresh = [...prepared].filter((entry): entry is [string, FreshArtifact] => entry[1].kind === 'fresh');
-  // While the zips are made: the inputs' fingerprints, then the gate.
-  const records = new Map(fresh.map(([name, artifact]) => [name, artifact.record()]));
+  // While the zips are made: the gate.
   if (beforeWrite)
     await beforeWrite([...new Set([...prepared.values()].flatMap((p) => p.sources))].sort(compareCodeUnits));
   const built = new Map<string, BuiltArtifact>();

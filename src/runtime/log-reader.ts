@@ -110,19 +110,21 @@ export async function followLog(
     }
   };
   while (!signal.aborted) {
+    // No file (not yet, or between the sink's rename and its next append): wait, remembering where we were.
     const info = await stat(file).catch(() => undefined);
-    const size = info?.size ?? 0;
-    if (info !== undefined && inode !== undefined && info.ino !== inode) {
-      const rotated = await stat(rotatedLogFile(file)).catch(() => undefined);
-      if (rotated?.ino === inode && rotated.size > offset) await readOn(rotatedLogFile(file), rotated.size);
-      offset = 0;
-      partial = '';
-    } else if (size < offset) {
-      offset = 0;
-      partial = '';
+    if (info !== undefined) {
+      if (inode !== undefined && info.ino !== inode) {
+        const rotated = await stat(rotatedLogFile(file)).catch(() => undefined);
+        if (rotated?.ino === inode && rotated.size > offset) await readOn(rotatedLogFile(file), rotated.size);
+        offset = 0;
+        partial = '';
+      } else if (info.size < offset) {
+        offset = 0;
+        partial = '';
+      }
+      inode = info.ino;
+      if (info.size > offset) await readOn(file, info.size);
     }
-    inode = info?.ino;
-    if (size > offset) await readOn(file, size);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, pollMs);
       function done(): void {

@@ -144,7 +144,12 @@ export class FileLogSink implements LogSink {
         (info) => info.size,
         () => 0,
       );
-      if (size > 0 && size + Buffer.byteLength(text) > this.maxFileBytes) await rename(file, rotatedLogFile(file));
+      if (size > 0 && size + Buffer.byteLength(text) > this.maxFileBytes) {
+        // Another process may have moved it aside first: then append to its new file.
+        await rename(file, rotatedLogFile(file)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        });
+      }
       await appendFile(file, text);
     } catch (error) {
       this.folder = undefined;

@@ -42,7 +42,8 @@ function ephemeralStart(): number {
 
 /** A base port P such that P … P+count-1 are all free right now, below the client sockets' range. */
 export async function freePortBlock(count: number): Promise<number> {
-  const top = ephemeralStart() - count;
+  // Where client ports start low (some systems: 1024), no range is free of them: draw from 20000 up.
+  const top = Math.max(ephemeralStart() - count, 20_000);
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 10_000 + Math.floor(Math.random() * (top - 10_000));
     const checks = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)));

@@ -156,15 +156,16 @@ function secrets(ctx: Pick<AppContext, 'store' | 'loaded' | 'secrets'>): DoctorC
       status: 'warn',
       message: 'secrets are stored but no key is at hand, so they were not looked for in clear',
     };
-  const problems: string[] = [];
-  const logs = logTexts(join(ctx.loaded.appDir, '.stagecraft', 'logs'));
-  for (const [index, value] of values.entries()) {
-    // Looked for in every form the runtime masks (each line of a multi-line value too); "secret #n" names it without showing it.
-    const forms = secretForms(value);
-    const places = new Set(forms.flatMap((form) => ctx.store.audit.placesContaining(form)));
-    for (const [file, text] of logs) if (forms.some((form) => text.includes(form))) places.add(`log ${file}`);
-    for (const place of places) problems.push(`stored secret #${index + 1} appears in clear in ${place}`);
+  // Looked for in every form the runtime masks (each line of a multi-line value too); "secret #n" names it without showing it.
+  const forms = values.map(secretForms);
+  const places = forms.map((each) => new Set(each.flatMap((form) => ctx.store.audit.placesContaining(form))));
+  for (const [file, text] of logTexts(join(ctx.loaded.appDir, '.stagecraft', 'logs'))) {
+    for (const [index, each] of forms.entries())
+      if (each.some((form) => text.includes(form))) places[index]?.add(`log ${file}`);
   }
+  const problems = places.flatMap((found, index) =>
+    [...found].map((place) => `stored secret #${index + 1} appears in clear in ${place}`),
+  );
   return check(
     'secrets',
     problems,
@@ -173,10 +174,21 @@ function secrets(ctx: Pick<AppContext, 'store' | 'loaded' | 'secrets'>): DoctorC
   );
 }
 
-/** Every instance's log file, and the older one the sink moved aside when the file grew full. */
-function logTexts(dir: string): [string, string][] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.log') || file.endsWith('.log.1'))
-    .map((file) => [file, readFileSync(join(dir, file), 'utf8')]);
+/**
+ * Every instance's log file and the older one the sink moved aside when the file grew full, one in
+ * memory at a time (each instance keeps up to 128 MiB). A file moved aside meanwhile is skipped.
+ */
+function* logTexts(dir: string): Generator<[string, string]> {
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith('.log') && !file.endsWith('.log.1')) continue;
+    let text: string;
+    try {
+      text = readFileSync(join(dir, file), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    yield [file, text];
+  }
 }

@@ -242,7 +242,7 @@ export class LocalProvider implements Provider {
     return {
       entries,
       source: { file },
-      empty: end === 0,
+      empty: end === 0 && entries.length === 0,
       follow: (onEntries, signal) => followLog(file, end, onEntries, signal),
     };
   }
