@@ -36,36 +36,30 @@ const MAX_BATCHES = 4;
 
 /**
  * Bundles every function, in few esbuild calls one after another: as few as their outfiles allow
- * (two functions with one handler file need two), a large build split in up to MAX_BATCHES, so
- * that `onBundled` can start zipping the first functions while esbuild bundles the rest. A call
- * that fails is made again one function at a time, at most `concurrency` at once, so that each
- * function gets its own result: its bundle, or the error that names its own problem, while the
- * others are still built.
+ * (two functions with one handler file need two), a large build split in up to MAX_BATCHES, and
+ * hands each result to `onBundled` as soon as its call is done, so the first functions can be
+ * zipped while esbuild bundles the rest. A call that fails is made again one function at a time,
+ * at most `concurrency` at once, so that each function gets its own result: its bundle, or the
+ * error that names its own problem, while the others are still built.
  */
 export async function bundleFunctions(
   appDir: string,
   functions: readonly FunctionTarget[],
   bundler: Bundler,
   concurrency: number,
-  onBundled: (name: string, result: BundledFunction | StagecraftError) => void = () => undefined,
-): Promise<Map<string, BundledFunction | StagecraftError>> {
-  const results = new Map<string, BundledFunction | StagecraftError>();
-  const done = (name: string, result: BundledFunction | StagecraftError): void => {
-    results.set(name, result);
-    onBundled(name, result);
-  };
+  onBundled: (name: string, result: BundledFunction | StagecraftError) => void,
+): Promise<void> {
   for (const batch of waves(functions).flatMap(batches)) {
     const together = await bundleTogether(appDir, batch, bundler);
     if (together !== undefined) {
-      for (const [name, result] of together) done(name, result);
+      for (const [name, result] of together) onBundled(name, result);
       continue;
     }
     await forEachLimited(batch, concurrency, async (fn) => {
       const alone = (await bundleTogether(appDir, [fn], bundler))?.get(fn.name);
-      if (alone !== undefined) done(fn.name, alone);
+      if (alone !== undefined) onBundled(fn.name, alone);
     });
   }
-  return results;
 }
 
 /**

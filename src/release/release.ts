@@ -176,8 +176,8 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
 
 /**
  * Runs the gate while the new artifacts' zips (started as each was prepared, with its record) are
- * made, then stores the artifacts and records them in the build cache. Everything is made in memory first, so that
- * the gate can stop the build before any write.
+ * made, then stores the artifacts and records them in the build cache. Everything is made in
+ * memory first, so that the gate can stop the build before any write.
  */
 async function storeAll(
   context: BuildContext,

@@ -156,7 +156,8 @@ function secrets(ctx: Pick<AppContext, 'store' | 'loaded' | 'secrets'>): DoctorC
       status: 'warn',
       message: 'secrets are stored but no key is at hand, so they were not looked for in clear',
     };
-  // Looked for in every form the runtime masks (each line of a multi-line value too); "secret #n" names it without showing it.
+  // Looked for in every form the runtime masks (each line of a multi-line value too); "secret #n"
+  // names it without showing it.
   const forms = values.map(secretForms);
   const places = forms.map((each) => new Set(each.flatMap((form) => ctx.store.audit.placesContaining(form))));
   for (const [file, text] of logTexts(join(ctx.loaded.appDir, '.stagecraft', 'logs'))) {
