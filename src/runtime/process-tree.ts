@@ -11,9 +11,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** Rounds of find-and-kill: a process forking while it is being killed is caught by the next. */
 const ROUNDS = 3;
 
-/** SIGKILL to the group of `rootPid`: all it takes where everything else dies with the group's leader. */
-export function killGroup(rootPid: number): void {
+/**
+ * SIGKILL to bwrap (`rootPid`, its group) and to its children. The namespace's first process runs
+ * in a session of its own (`--new-session`) and dies with bwrap only once `--die-with-parent` took
+ * hold: killed in bwrap's first moments, it would outlive bwrap and hold the environment's pipes
+ * open. Killing it ends everything in the namespace. Its children are read before the kill, while
+ * bwrap still lists them (a few small reads, no scan of /proc).
+ */
+export function killSandbox(rootPid: number): void {
+  const children = childrenFromTasks(rootPid) ?? [];
   signal(-rootPid);
+  for (const pid of children) signal(pid);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { killGroup, killTree } from './process-tree.js';
+import { killSandbox, killTree } from './process-tree.js';
 
 export interface RuntimeProcessEvents {
   stdout(chunk: string): void;
@@ -40,7 +40,8 @@ export function spawnRuntime(
     marker?: string;
     /**
      * The command is bwrap with a PID namespace of its own and --die-with-parent: whatever the
-     * environment started lives in that namespace and dies with bwrap, so no search is needed.
+     * environment started lives in that namespace and dies with its first process, so no search
+     * of /proc is needed (process-tree.ts's killSandbox).
      */
     pidNamespace?: boolean;
   },
@@ -65,7 +66,7 @@ export function spawnRuntime(
   const kill = (): void => {
     if (gone || child.pid === undefined) return;
     if (ownGroup) {
-      if (where.pidNamespace === true) killGroup(child.pid);
+      if (where.pidNamespace === true) killSandbox(child.pid);
       else killTree(child.pid, marker);
       return;
     }
