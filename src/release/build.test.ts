@@ -199,6 +199,28 @@ describe('buildArtifacts', () => {
     expect(shas(await build(appDir))).toEqual(shas(first));
   });
 
+  it('asks for the gate only when a function is built anew, Python and provided ones included', async () => {
+    const appDir = copyFixture();
+    let asked = 0;
+    const run = () =>
+      buildArtifacts({
+        appDir,
+        functions: FUNCTIONS,
+        store: ArtifactStore.forApp(appDir),
+        beforeBundle: () => {
+          asked += 1;
+        },
+      });
+    await run();
+    expect(asked).toBe(1);
+    await run();
+    expect(asked).toBe(1);
+    writeFileSync(join(appDir, 'native/lib/extra.txt'), 'more\n');
+    const third = await run();
+    expect(Object.keys(third).filter((name) => third[name]?.cached === false)).toEqual(['native']);
+    expect(asked).toBe(2);
+  });
+
   it('rebuilds when a cached artifact has gone from the store', async () => {
     const appDir = copyFixture();
     const first = await build(appDir);

@@ -25,7 +25,7 @@ import {
 import { isNodeRuntime, isProvidedRuntime, readCodeFolder } from './provided.js';
 import { dependencyEntries, findRequirements, readPythonSource } from './python.js';
 import type { ZipEntry } from './zip.js';
-import { inlineZipper, zipPool, type Zipper } from './zip-pool.js';
+import { adaptiveZipper, inlineZipper, zipPool, type Zipper } from './zip-pool.js';
 
 export type { FunctionSource };
 
@@ -53,12 +53,16 @@ export interface BuildArtifactsOptions {
    * The credential scan runs here.
    */
   beforeWrite?: (sources: readonly string[]) => Promise<void>;
-  /** Called once before bundling when any function is built anew, so the gate can load while esbuild runs. */
+  /**
+   * Called once when any function is built anew (before bundling, or once a Python or provided
+   * function's files turn out new), so the gate can load while esbuild runs.
+   */
   beforeBundle?: () => void;
   /** How python functions find the interpreter that runs pip; needed only when there are some. */
   python?: PythonToolchain;
   /**
-   * Default: worker threads started for this build when it has two artifacts or more to zip.
+   * Default: on this thread, and on worker threads started for this build once its new artifacts
+   * add up to a few MB (src/release/zip-pool.ts).
    * `dev` keeps a pool of its own: one edited function's bundle and source map are zipped side by
    * side, and starting workers on every edit would slow the rebuild they run beside.
    */
@@ -83,9 +87,9 @@ export interface BuiltArtifact {
  * Builds every function into the store and returns its artifact, by function name (sorted).
  * When some fail, the others are still built (and cached); the failures are then thrown together.
  *
- * The Node functions to bundle go to esbuild in a few calls; each new artifact is zipped on worker
- * threads (started while esbuild runs) as soon as its call is done, and all are stored with their
- * flushes side by side.
+ * The Node functions to bundle go to esbuild in a few calls; each new artifact is zipped as soon as
+ * its call is done (on this thread while there is little to zip, then on worker threads), and all
+ * are stored with their flushes side by side.
  */
 export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Record<string, BuiltArtifact>> {
   const appDir = resolve(options.appDir);
@@ -120,9 +124,19 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
       failures.push({ name, error });
     }
   }
-  if (stale.length + others.length > 0) options.beforeBundle?.();
+  // Python and provided functions are known to be new only once their files are read.
+  let gateLoading = false;
+  const loadGate = (): void => {
+    if (gateLoading) return;
+    gateLoading = true;
+    options.beforeBundle?.();
+  };
+  if (stale.length > 0) loadGate();
   const zipper =
-    options.zipper ?? (stale.length + others.length >= 2 && concurrency >= 2 ? zipPool(concurrency) : inlineZipper());
+    options.zipper ??
+    (stale.length + others.length >= 2 && concurrency >= 2
+      ? adaptiveZipper(() => zipPool(concurrency))
+      : inlineZipper());
   // A new artifact is zipped as soon as its files are there: the first bundles while esbuild makes the rest.
   const zips = new Map<string, Promise<Uint8Array>>();
   const records = new Map<string, ReturnType<FreshArtifact['record']>>();
@@ -146,7 +160,9 @@ export async function buildArtifacts(options: BuildArtifactsOptions): Promise<Re
       bundleNodeFunctions(context, stale, concurrency, take),
       forEachLimited(others, concurrency, async (name) => {
         try {
-          take(name, await prepareOther(context, name, options.functions[name] as FunctionSource));
+          const result = await prepareOther(context, name, options.functions[name] as FunctionSource);
+          if (result.kind === 'fresh') loadGate();
+          take(name, result);
         } catch (error) {
           failures.push({ name, error });
         }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StagecraftError } from '../errors.js';
 import { deterministicZip, type ZipEntry } from './zip.js';
-import { inlineZipper, zipPool } from './zip-pool.js';
+import { adaptiveZipper, inlineZipper, zipPool, type Zipper } from './zip-pool.js';
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
@@ -73,5 +73,48 @@ describe('zipPool', () => {
       true,
     );
     await zipper.close();
+  });
+});
+
+describe('adaptiveZipper', () => {
+  it('zips on this thread until the bytes pass its budget, then starts one pool for the rest: the same bytes', async () => {
+    const jobs = artifacts();
+    const started: Zipper[] = [];
+    const zipper = adaptiveZipper(() => {
+      const pool = zipPool(2);
+      started.push(pool);
+      return pool;
+    }, 100 * 1024);
+    try {
+      const small = [jobs[1], jobs[2], jobs[5]] as ZipEntry[][];
+      const zips: Uint8Array[] = [];
+      for (const entries of small) zips.push(await zipper.zip(entries));
+      expect(started).toHaveLength(0);
+      expect(zipper.pooled).toBe(false);
+      // 160 KB of text, then 512 KB: past the budget, both on the one pool.
+      for (const entries of [jobs[0], jobs[3]] as ZipEntry[][]) zips.push(await zipper.zip(entries));
+      expect(started).toHaveLength(1);
+      expect(zipper.pooled).toBe(true);
+      [...small, jobs[0], jobs[3]].forEach((entries, index) => {
+        expect(
+          Buffer.from(zips[index] as Uint8Array).equals(Buffer.from(deterministicZip(entries ?? []))),
+          String(index),
+        ).toBe(true);
+      });
+    } finally {
+      await zipper.close();
+    }
+  });
+
+  it('refuses a bad path inline as deterministicZip does, and starts nothing for a build with nothing new', async () => {
+    let starts = 0;
+    const zipper = adaptiveZipper(() => {
+      starts += 1;
+      return inlineZipper();
+    });
+    const error = await zipper.zip([{ path: '../up.txt', data: text('x') }]).catch((caught: unknown) => caught);
+    expect((error as StagecraftError).code).toBe('BUILD_FAILED');
+    await zipper.close();
+    expect(starts).toBe(0);
   });
 });
