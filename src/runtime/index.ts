@@ -18,7 +18,7 @@ export {
   type LogRecord,
   type LogSink,
 } from './log-sink.js';
-export { followLog, parseLogLine, readLogTail, type LogEntry } from './log-reader.js';
+export { followLog, parseLogLine, readLogTail, type LogEntry, type LogPosition } from './log-reader.js';
 export { chooseNodeBinary, nodeMajorOf } from './node-binary.js';
 export {
   choosePythonBinary,

@@ -33,21 +33,23 @@ const CHUNK_BYTES = 64 * 1024;
 /**
  * The last `limit` lines of an instance's log, oldest first, reading backwards from the end of its
  * file (and of the file rotated before it, when that one is too short) so a large log costs no more
- * than its tail. `end` is where the file ended: the place to follow from. A file that does not
- * exist yet has no lines.
+ * than its tail. A file that does not exist yet has no lines.
  */
-export async function readLogTail(file: string, limit: number): Promise<{ entries: LogEntry[]; end: number }> {
+export async function readLogTail(file: string, limit: number): Promise<{ entries: LogEntry[] } & LogPosition> {
   const latest = await tailLines(file, limit);
   const older =
     latest.whole && latest.lines.length < limit
       ? await tailLines(rotatedLogFile(file), limit - latest.lines.length)
       : undefined;
   const lines = older === undefined ? latest.lines : [...older.lines, ...latest.lines];
-  return { entries: toEntries(lines), end: latest.end };
+  return { entries: toEntries(lines), end: latest.end, ...(latest.inode === undefined ? {} : { inode: latest.inode }) };
 }
 
 /** The last `limit` complete lines of one file; `whole` when the file has no more before them. */
-async function tailLines(file: string, limit: number): Promise<{ lines: string[]; end: number; whole: boolean }> {
+async function tailLines(
+  file: string,
+  limit: number,
+): Promise<{ lines: string[]; end: number; inode?: number; whole: boolean }> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -56,7 +58,7 @@ async function tailLines(file: string, limit: number): Promise<{ lines: string[]
     throw error;
   }
   try {
-    const { size: end } = await handle.stat();
+    const { size: end, ino: inode } = await handle.stat();
     let position = end;
     let tail = Buffer.alloc(0);
     let newlines = 0;
@@ -73,29 +75,41 @@ async function tailLines(file: string, limit: number): Promise<{ lines: string[]
     lines.pop(); // after the final newline (or a line still being written)
     if (position > 0) lines.shift(); // cut off at its start
     const kept = lines.slice(Math.max(0, lines.length - limit));
-    return { lines: kept, end: end - partialBytes(tail), whole: position === 0 && kept.length === lines.length };
+    return {
+      lines: kept,
+      end: end - partialBytes(tail),
+      inode,
+      whole: position === 0 && kept.length === lines.length,
+    };
   } finally {
     await handle.close();
   }
 }
 
+/** Where a reader of a log file stopped: the byte after its last whole line, in which file. */
+export interface LogPosition {
+  end: number;
+  /** The file's inode; without it, a rotation before the first poll goes unnoticed. */
+  inode?: number;
+}
+
 /**
- * Calls `onEntries` with every complete line appended to `file` after byte `from`, polling every
+ * Calls `onEntries` with every complete line appended to `file` after `from`, polling every
  * `pollMs`, until `signal` aborts. When the sink rotates the file, the rest of the rotated one is
  * read first; a file cut shorter (removed, truncated) is read again from its start; one that does
  * not exist yet is waited for.
  */
 export async function followLog(
   file: string,
-  from: number,
+  from: LogPosition,
   onEntries: (entries: LogEntry[]) => void,
   signal: AbortSignal,
   pollMs = 250,
 ): Promise<void> {
-  let offset = from;
+  let offset = from.end;
   let partial = '';
   /** The inode of the file read so far: once the name holds another, the one read may be the rotated file. */
-  let inode: number | undefined;
+  let inode = from.inode;
   const readOn = async (path: string, size: number): Promise<void> => {
     const handle = await open(path, 'r');
     try {

@@ -23,6 +23,7 @@ import {
   readLogTail,
   rotatedLogFile,
   type LogEntry,
+  type LogPosition,
 } from './index.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'stagecraft-logs-'));
@@ -140,38 +141,72 @@ describe('log rotation', () => {
   });
 
   it('follows a file through its rotation: the rest of the rotated file, then the new one', async () => {
-    const dir = folder();
-    const file = logFile(dir, 'shop-api-dev');
-    const line = (id: string) => `2026-01-01T00:00:00.000Z\t4\t${id}\t${id}\n`;
-    mkdirSync(dir, { recursive: true });
-    appendFileSync(file, line('a'));
-    const seen: string[] = [];
-    const stop = new AbortController();
-    let done: () => void = () => undefined;
-    const allSeen = new Promise<void>((resolve) => (done = resolve));
-    const following = followLog(
-      file,
-      0,
-      (entries) => {
-        seen.push(...entries.map((entry) => entry.line));
-        // Between two polls: a line lands in the old file, which then moves aside, and one in the new file.
-        if (seen.length === 1) {
-          appendFileSync(file, line('b'));
-          renameSync(file, rotatedLogFile(file));
-          appendFileSync(file, line('c'));
-        }
-        // 'c' is in the new file: once it is seen, the rotation has been read past, lost lines or not.
-        if (seen.includes('c')) done();
-      },
-      stop.signal,
-      5,
-    );
-    await allSeen;
-    stop.abort();
-    await following;
+    const file = logWithLine('a');
+    const seen = await followUntil(file, { end: 0 }, 'c', (lines) => {
+      // Between two polls: a line lands in the old file, which then moves aside, and one in the new file.
+      if (lines.length === 1) rotateBetween(file, 'b', 'c');
+    });
     expect(seen).toEqual(['a', 'b', 'c']);
   });
+
+  it('follows from a tail read just before a rotation: the rest of the rotated file, then the new one', async () => {
+    const file = logWithLine('a');
+    const tail = await readLogTail(file, 10);
+    // Before the first poll.
+    rotateBetween(file, 'b', 'c');
+    expect(tail.entries.map((entry) => entry.line)).toEqual(['a']);
+    expect(await followUntil(file, tail, 'c')).toEqual(['b', 'c']);
+  });
 });
+
+const logLine = (id: string): string => `2026-01-01T00:00:00.000Z\t4\t${id}\t${id}\n`;
+
+/** A new instance log holding one line. */
+function logWithLine(id: string): string {
+  const dir = folder();
+  const file = logFile(dir, 'shop-api-dev');
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(file, logLine(id));
+  return file;
+}
+
+/** A line lands in the file, which then moves aside as the sink rotates it, and one lands in the new file. */
+function rotateBetween(file: string, before: string, after: string): void {
+  appendFileSync(file, logLine(before));
+  renameSync(file, rotatedLogFile(file));
+  appendFileSync(file, logLine(after));
+}
+
+/**
+ * Every line followLog hands over from `from` until `last` (in the newest file: once it is seen,
+ * a rotation has been read past, lost lines or not); `onLines` sees them as they come.
+ */
+async function followUntil(
+  file: string,
+  from: LogPosition,
+  last: string,
+  onLines: (lines: string[]) => void = () => undefined,
+): Promise<string[]> {
+  const seen: string[] = [];
+  const stop = new AbortController();
+  let done: () => void = () => undefined;
+  const allSeen = new Promise<void>((resolve) => (done = resolve));
+  const following = followLog(
+    file,
+    from,
+    (entries) => {
+      seen.push(...entries.map((entry) => entry.line));
+      onLines(seen);
+      if (seen.includes(last)) done();
+    },
+    stop.signal,
+    5,
+  );
+  await allSeen;
+  stop.abort();
+  await following;
+  return seen;
+}
 
 describe('log reader', () => {
   it('reads the last N lines of a large file from its end', async () => {
@@ -185,6 +220,7 @@ describe('log reader', () => {
     expect(end).toBe(readFileSync(file).length);
     expect((await readLogTail(file, 10_000)).entries).toHaveLength(5000);
     expect(await readLogTail(join(dir, 'none.log'), 5)).toEqual({ entries: [], end: 0 });
+    expect((await readLogTail(file, 3)).inode).toBe(statSync(file).ino);
   });
 
   it('follows appended lines, holding back a line until it is whole', async () => {
@@ -192,7 +228,7 @@ describe('log reader', () => {
     const file = logFile(dir, 'shop-api-dev');
     const seen: LogEntry[] = [];
     const stop = new AbortController();
-    const following = followLog(file, 0, (entries) => seen.push(...entries), stop.signal, 10);
+    const following = followLog(file, { end: 0 }, (entries) => seen.push(...entries), stop.signal, 10);
     const until = async (count: number) => {
       const deadline = Date.now() + 2000;
       while (seen.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));

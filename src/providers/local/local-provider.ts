@@ -238,12 +238,12 @@ export class LocalProvider implements Provider {
 
   async readLogs(instance: string, limit: number): Promise<LogTail> {
     const file = logFile(this.logDir, instance);
-    const { entries, end } = await readLogTail(file, limit);
+    const { entries, ...position } = await readLogTail(file, limit);
     return {
       entries,
       source: { file },
-      empty: end === 0 && entries.length === 0,
-      follow: (onEntries, signal) => followLog(file, end, onEntries, signal),
+      empty: position.end === 0 && entries.length === 0,
+      follow: (onEntries, signal) => followLog(file, position, onEntries, signal),
     };
   }
 
