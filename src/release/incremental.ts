@@ -1,37 +1,72 @@
 /**
- * A bundler for `dev`: one long-lived esbuild context per function, rebuilt incrementally
- * (https://esbuild.github.io/api/#rebuild), so that an edit re-reads only what changed.
+ * A bundler for `dev`: long-lived esbuild contexts, one per call (an edited function, or the
+ * functions one change touched), rebuilt incrementally (https://esbuild.github.io/api/#rebuild), so
+ * that an edit re-reads only what changed.
  */
 import type { BuildContext } from 'esbuild';
 import { esbuildBundler, loadEsbuild, type Bundler, type BundleOptions, type BundleOutput } from './bundle.js';
 import { BuildCache, type CacheEntry } from './cache.js';
 
 export interface IncrementalBundler extends Bundler {
+  /** How many esbuild contexts are kept. */
+  readonly open: number;
   /** Stops every esbuild context (and esbuild's service with the last one). */
   dispose(): Promise<void>;
 }
 
-export function incrementalBundler(): IncrementalBundler {
+/**
+ * Contexts kept, the ones used last: a first build's calls (up to four) and the functions edited
+ * since. Each holds its files' parsed modules in esbuild's process, so one per call ever made
+ * would grow for as long as `dev` runs.
+ */
+export const KEPT_CONTEXTS = 8;
+
+interface Kept {
+  context: Promise<BuildContext<BundleOptions>>;
+  /** The latest rebuild: a context let go is disposed once that is done. */
+  last: Promise<unknown>;
+}
+
+export function incrementalBundler(kept: number = KEPT_CONTEXTS): IncrementalBundler {
   const { version } = esbuildBundler();
   // Options are the identity of a context: a changed handler or entry gets a context of its own.
-  const contexts = new Map<string, Promise<BuildContext<BundleOptions>>>();
+  // In the order of their last use, the least recent first.
+  const contexts = new Map<string, Kept>();
+  const release = async (entry: Kept): Promise<void> => {
+    await entry.last.catch(() => undefined);
+    await (await entry.context.catch(() => undefined))?.dispose();
+  };
   return {
     version,
+    get open() {
+      return contexts.size;
+    },
     async build(options): Promise<BundleOutput> {
       const key = JSON.stringify(options);
-      let context = contexts.get(key);
-      if (context === undefined) {
-        context = loadEsbuild().context(options);
-        contexts.set(key, context);
+      let entry = contexts.get(key);
+      contexts.delete(key);
+      if (entry === undefined) {
+        const context = loadEsbuild().context(options);
+        entry = { context, last: context };
         // A failed first build leaves no usable context behind: the next edit makes a fresh one.
-        context.catch(() => contexts.delete(key));
+        context.catch(() => {
+          if (contexts.get(key) === entry) contexts.delete(key);
+        });
       }
-      return (await context).rebuild();
+      contexts.set(key, entry);
+      for (const [oldest, least] of contexts) {
+        if (contexts.size <= kept) break;
+        contexts.delete(oldest);
+        release(least).catch(() => undefined);
+      }
+      const rebuilt = entry.context.then((context) => context.rebuild());
+      entry.last = rebuilt;
+      return rebuilt;
     },
     async dispose() {
       const all = [...contexts.values()];
       contexts.clear();
-      await Promise.all(all.map(async (context) => (await context.catch(() => undefined))?.dispose()));
+      await Promise.all(all.map(release));
     },
   };
 }
