@@ -8,7 +8,9 @@
 //   using zod and the AWS SDK's DynamoDB client;
 // - first build of P Python functions (their own folders, no requirements) ÷ reading and zipping
 //   the same files with the same deterministic zip, one after another, in one Node process;
-// - a no-change rebuild ÷ the first build (must reuse every artifact and give the same release).
+// - a no-change rebuild ÷ the first build (must reuse every artifact and give the same release);
+// - what `build` costs with nothing to do (a no-change rebuild) ÷ each floor above: the part of the
+//   ratio no bundling or zipping can take back (`fixedRatio`).
 // Usage: node bench/build/run.mjs [N=50] [runs=3] [P=10]   (BENCH_CLI=path/to/main.js: another CLI)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,13 +105,20 @@ for (let run = 0; run < runs; run++) {
       () => esbuildFloor([handlers[index]]),
     );
     if (changed.rebundled !== 1) throw new Error(`editing one function rebundled ${changed.rebundled}`);
-    oneChange[kind] = { ms: changed.ms, floorMs: floorOne, ratio: changed.ms / floorOne };
+    oneChange[kind] = {
+      ms: changed.ms,
+      floorMs: floorOne,
+      ratio: changed.ms / floorOne,
+      fixedRatio: noChange.ms / floorOne,
+    };
   }
   const [pyFirst, pyFloor] = pair(
     () => build(pyApp),
     () => timed([floor, 'zip', pyApp, ...pyFolders]).ms,
   );
   if (pyFirst.rebundled !== pythonCount) throw new Error('the first Python build used the cache');
+  const pyNoChange = build(pyApp);
+  if (pyNoChange.rebundled !== 0) throw new Error(`a no-change Python rebuild rebuilt ${pyNoChange.rebundled}`);
   samples.push({
     firstMs: first.ms,
     floorMs: floorAll,
@@ -120,6 +129,8 @@ for (let run = 0; run < runs; run++) {
     pyFirstMs: pyFirst.ms,
     pyFloorMs: pyFloor,
     pyRatio: pyFirst.ms / pyFloor,
+    pyNoChangeMs: pyNoChange.ms,
+    pyFixedRatio: pyNoChange.ms / pyFloor,
     load: loadavg()[0],
   });
 }
@@ -135,6 +146,7 @@ const oneChangeByKind = Object.fromEntries(
         ratioSpread: spread(ratios),
         buildMs: Math.round(median(column((s) => s.oneChange[kind].ms))),
         floorMs: Math.round(median(column((s) => s.oneChange[kind].floorMs))),
+        fixedRatio: round(median(column((s) => s.oneChange[kind].fixedRatio))),
       },
     ];
   }),
@@ -160,6 +172,8 @@ const summary = {
     ratio: round(median(pyRatios)),
     ratioSpread: spread(pyRatios),
     buildMs: Math.round(median(column((s) => s.pyFirstMs))),
+    noChangeMs: Math.round(median(column((s) => s.pyNoChangeMs))),
+    fixedRatio: round(median(column((s) => s.pyFixedRatio))),
     floorMs: Math.round(median(column((s) => s.pyFloorMs))),
   },
   noChange: {
