@@ -199,7 +199,7 @@ describe('buildArtifacts', () => {
     expect(shas(await build(appDir))).toEqual(shas(first));
   });
 
-  it('asks for the gate only when a function is built anew, Python and provided ones included', async () => {
+  it('asks for the gate only when a function is built anew, a provided one included', async () => {
     const appDir = copyFixture();
     let asked = 0;
     const run = () =>

@@ -10,7 +10,7 @@ import { BuildCache, type CacheEntry } from './cache.js';
 export interface IncrementalBundler extends Bundler {
   /** How many esbuild contexts are kept. */
   readonly open: number;
-  /** Stops every esbuild context (and esbuild's service with the last one). */
+  /** Disposes every esbuild context, once the rebuilds under way are done. */
   dispose(): Promise<void>;
 }
 
@@ -21,52 +21,67 @@ export interface IncrementalBundler extends Bundler {
  */
 export const KEPT_CONTEXTS = 8;
 
-interface Kept {
-  context: Promise<BuildContext<BundleOptions>>;
-  /** The latest rebuild: a context let go is disposed once that is done. */
-  last: Promise<unknown>;
+export interface IncrementalBundlerOptions {
+  /** Default: KEPT_CONTEXTS; at least 1. */
+  kept?: number;
+  /** Default: esbuild's own `context`. */
+  createContext?: (options: BundleOptions) => Promise<BuildContext<BundleOptions>>;
 }
 
-export function incrementalBundler(kept: number = KEPT_CONTEXTS): IncrementalBundler {
+interface Kept {
+  context: Promise<BuildContext<BundleOptions>>;
+  /** Every rebuild so far has settled once this has: a context let go is disposed after that. */
+  settled: Promise<unknown>;
+}
+
+export function incrementalBundler(options: IncrementalBundlerOptions = {}): IncrementalBundler {
   const { version } = esbuildBundler();
+  const kept = Math.max(1, options.kept ?? KEPT_CONTEXTS);
+  const createContext = options.createContext ?? ((bundle) => loadEsbuild().context(bundle));
   // Options are the identity of a context: a changed handler or entry gets a context of its own.
   // In the order of their last use, the least recent first.
   const contexts = new Map<string, Kept>();
-  const release = async (entry: Kept): Promise<void> => {
-    await entry.last.catch(() => undefined);
-    await (await entry.context.catch(() => undefined))?.dispose();
+  const releasing = new Set<Promise<void>>();
+  const release = (entry: Kept): void => {
+    const done = (async () => {
+      await entry.settled;
+      await (await entry.context.catch(() => undefined))?.dispose();
+    })()
+      .catch(() => undefined)
+      .finally(() => releasing.delete(done));
+    releasing.add(done);
   };
   return {
     version,
     get open() {
       return contexts.size;
     },
-    async build(options): Promise<BundleOutput> {
-      const key = JSON.stringify(options);
+    async build(bundle): Promise<BundleOutput> {
+      const key = JSON.stringify(bundle);
       let entry = contexts.get(key);
       contexts.delete(key);
       if (entry === undefined) {
-        const context = loadEsbuild().context(options);
-        entry = { context, last: context };
+        const context = createContext(bundle);
+        entry = { context, settled: context.catch(() => undefined) };
         // A failed first build leaves no usable context behind: the next edit makes a fresh one.
         context.catch(() => {
           if (contexts.get(key) === entry) contexts.delete(key);
         });
       }
+      const rebuilt = entry.context.then((context) => context.rebuild());
+      entry.settled = Promise.allSettled([entry.settled, rebuilt]);
       contexts.set(key, entry);
       for (const [oldest, least] of contexts) {
         if (contexts.size <= kept) break;
         contexts.delete(oldest);
-        release(least).catch(() => undefined);
+        release(least);
       }
-      const rebuilt = entry.context.then((context) => context.rebuild());
-      entry.last = rebuilt;
       return rebuilt;
     },
     async dispose() {
-      const all = [...contexts.values()];
+      for (const entry of contexts.values()) release(entry);
       contexts.clear();
-      await Promise.all(all.map(release));
+      await Promise.all([...releasing]);
     },
   };
 }

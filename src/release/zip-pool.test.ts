@@ -77,7 +77,7 @@ describe('zipPool', () => {
 });
 
 describe('adaptiveZipper', () => {
-  it('zips on this thread until the bytes pass its budget, then starts one pool for the rest: the same bytes', async () => {
+  it('zips here until the bytes pass its budget, then on one pool started for the rest: the same bytes', async () => {
     const jobs = artifacts();
     const started: Zipper[] = [];
     const zipper = adaptiveZipper(() => {
@@ -106,7 +106,7 @@ describe('adaptiveZipper', () => {
     }
   });
 
-  it('refuses a bad path inline as deterministicZip does, and starts nothing for a build with nothing new', async () => {
+  it('refuses a bad path inline, starts no pool for nothing, and takes no job once closed', async () => {
     let starts = 0;
     const zipper = adaptiveZipper(() => {
       starts += 1;
@@ -115,6 +115,8 @@ describe('adaptiveZipper', () => {
     const error = await zipper.zip([{ path: '../up.txt', data: text('x') }]).catch((caught: unknown) => caught);
     expect((error as StagecraftError).code).toBe('BUILD_FAILED');
     await zipper.close();
+    expect(starts).toBe(0);
+    await expect(zipper.zip([{ path: 'a.txt', data: text('a') }])).rejects.toThrow(/closed/);
     expect(starts).toBe(0);
   });
 });

@@ -23,15 +23,16 @@ export function inlineZipper(): Zipper {
 
 /**
  * Artifacts are zipped on the calling thread until their bytes add up to more than this, then on
- * a pool: starting two workers and warming their deflate costs more than zipping a few MB here
- * (bench/RESULTS.md, 2026-12-05: ten Python functions of 21 small files each, 0.58 s inline
- * against 0.70 s on workers; the example app 0.62 against 0.70).
+ * a pool: starting two workers and warming their deflate costs more than zipping a little here
+ * (bench/RESULTS.md, 2026-12-05: ten Python functions of 0.5 MB in all, 0.56–0.61 s inline against
+ * 0.67–0.74 s on two workers; examples/shop 0.44–0.47 s against 0.51–0.55 s).
  */
 export const INLINE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Inline for a build with little to zip (a few functions, small ones, or none fresh at all), a
- * pool once there is enough to be worth its start-up; the pool is started at most once.
+ * pool once there is enough to be worth its start-up; the pool is started at most once. An inline
+ * zip waits for the caller's turn to end first, so that the next esbuild call is on its way.
  */
 export function adaptiveZipper(
   startPool: () => Zipper,
@@ -39,20 +40,26 @@ export function adaptiveZipper(
 ): Zipper & { readonly pooled: boolean } {
   let pool: Zipper | undefined;
   let inlined = 0;
+  let closed = false;
   return {
     get pooled() {
       return pool !== undefined;
     },
     zip: async (entries) => {
+      if (closed) throw new Error('the zipper is closed');
       const size = entries.reduce((sum, entry) => sum + entry.data.length, 0);
       if (pool === undefined && inlined + size <= inlineBytes) {
         inlined += size;
+        await new Promise((resolve) => setImmediate(resolve));
         return deterministicZip(entries);
       }
       pool ??= startPool();
       return pool.zip(entries);
     },
-    close: async () => pool?.close(),
+    close: async () => {
+      closed = true;
+      await pool?.close();
+    },
   };
 }
 

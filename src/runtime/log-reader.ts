@@ -123,13 +123,20 @@ export async function followLog(
       await handle.close();
     }
   };
+  /** The rest of the file read so far, when the sink has moved it aside. */
+  const readRotated = async (): Promise<void> => {
+    const rotated = await stat(rotatedLogFile(file)).catch(() => undefined);
+    if (inode !== undefined && rotated?.ino === inode && rotated.size > offset)
+      await readOn(rotatedLogFile(file), rotated.size);
+  };
   while (!signal.aborted) {
-    // No file (not yet, or between the sink's rename and its next append): wait, remembering where we were.
     const info = await stat(file).catch(() => undefined);
-    if (info !== undefined) {
+    // No file (not yet, or between the sink's rename and its next append): wait, remembering where
+    // we were, and read what the moved file still held.
+    if (info === undefined) await readRotated();
+    else {
       if (inode !== undefined && info.ino !== inode) {
-        const rotated = await stat(rotatedLogFile(file)).catch(() => undefined);
-        if (rotated?.ino === inode && rotated.size > offset) await readOn(rotatedLogFile(file), rotated.size);
+        await readRotated();
         offset = 0;
         partial = '';
       } else if (info.size < offset) {
