@@ -24,7 +24,7 @@ export function inlineZipper(): Zipper {
 /**
  * Artifacts are zipped on the calling thread until their bytes add up to more than this, then on
  * a pool: starting two workers and warming their deflate costs more than zipping a little here
- * (bench/RESULTS.md, 2026-12-05: ten Python functions of 0.5 MB in all, 0.56–0.61 s inline against
+ * (bench/RESULTS.md, 2026-12-05: ten Python functions of 0.6 MB in all, 0.56–0.61 s inline against
  * 0.67–0.74 s on two workers; examples/shop 0.44–0.47 s against 0.51–0.55 s).
  */
 export const INLINE_BYTES = 4 * 1024 * 1024;
