@@ -140,12 +140,18 @@ describe('up: examples/shop', () => {
   });
 
   it('routes to live; smoke only with x-stagecraft-alias: smoke; alias moves take effect within a second', async () => {
-    // A config change makes a new release with the same code; deploy it to dev while up runs.
-    app.write('stagecraft.yml', app.read('stagecraft.yml').replace('CURRENCY: EUR', 'CURRENCY: USD'));
+    // A config change makes a new release with the same code; deploy it to dev while up runs. Its
+    // smoke tests go through up's own gateway: one of them writes down where it was sent.
+    const where = `  - name: where\n    run: node -e "require('node:fs').writeFileSync('smoke-url.txt', process.env.STAGECRAFT_URL)"\n`;
+    app.write(
+      'stagecraft.yml',
+      app.read('stagecraft.yml').replace('CURRENCY: EUR', 'CURRENCY: USD').replace('smoke:\n', `smoke:\n${where}`),
+    );
     const built = await runCli(['build', '--json', '--dir', app.dir]);
     const second = built.json<{ release: string }>().release;
     expect(second).not.toBe(first);
     expect((await runCli(['deploy', 'dev', '--dir', app.dir])).code).toBe(0);
+    expect(app.read('smoke-url.txt')).toBe(up.urls['dev']);
     const started = Date.now();
     await eventually(
       async () => ((await call('dev', '/health')).json()['release'] === second ? true : undefined),

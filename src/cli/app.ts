@@ -102,6 +102,7 @@ export async function openApp(dir: string, out: Output, options: { readOnly?: bo
     warn: (message) => out.warn(message),
     secrets,
     manifest,
+    appDir: loaded.appDir,
   });
   return withActor({
     ...common,

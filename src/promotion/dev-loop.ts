@@ -136,7 +136,7 @@ export async function publishDev(
   let smoke: SmokeResult[] = [];
   if (options.smoke === true && manifest.smoke.length > 0) {
     await move('smoke');
-    const gateways = new SmokeGateways({ appDir: ctx.loaded.appDir, provider: ctx.provider });
+    const gateways = new SmokeGateways({ provider: ctx.provider });
     try {
       smoke = await runSmokeTests({ provider: ctx.provider, gateways, appDir: ctx.loaded.appDir }, manifest, env);
     } finally {

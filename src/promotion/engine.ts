@@ -78,7 +78,7 @@ export class PromotionRun {
       manifest: withEphemeral(release.manifest, ctx.store.environments.list()),
       ensureHeld,
     };
-    this.gateways = new SmokeGateways({ appDir: ctx.loaded.appDir, provider: ctx.provider });
+    this.gateways = new SmokeGateways({ provider: ctx.provider });
   }
 
   get id(): string {

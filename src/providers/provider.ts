@@ -139,6 +139,12 @@ export interface Provider {
    */
   destroyEnvironment(stack: StackSpec, change: ChangeMeta): Promise<string[]>;
   invoke(request: InvokeRequest): Promise<InvokeOutcome>;
+  /**
+   * The base URL of the gateway serving `environment` right now, once it has read every alias
+   * change (local: a running `stagecraft up`'s), so that smoke tests reach the gateway its users
+   * do; undefined (or absent) where smoke tests go through a gateway of their own over `invoke`.
+   */
+  servingGateway?(environment: string): Promise<string | undefined>;
   /** Puts a message on a queue, named as the platform names it (`resourceName`); returns SQS's MessageId. */
   sendMessage(queue: string, body: string, options?: MessageOptions): Promise<{ messageId: string }>;
   /** The last `limit` log entries of a function instance (every version), oldest first. */

@@ -1,14 +1,12 @@
 /**
- * Where a smoke test reaches an environment over HTTP. When `stagecraft up` is running, its
- * gateway for the environment (told to read alias changes first, so the request cannot reach
- * the version `smoke` pointed at a moment ago). Otherwise an ephemeral gateway on a free
- * loopback port that serves the release's routes and sends every request to `smoke` through
- * the provider — alive only while the tests run.
+ * Where a smoke test reaches an environment over HTTP: the gateway the provider says serves it
+ * now (local: a running `stagecraft up`'s, which has read every alias change first). Otherwise an
+ * ephemeral gateway on a free loopback port that serves the release's routes and sends every
+ * request to `smoke` through the provider — alive only while the tests run.
  */
 import { createGateway, type RouteDef } from '../../gateway/index.js';
 import { aliasName, instanceName, type Manifest } from '../../manifest/index.js';
-import { readUpFile, type Provider } from '../../providers/index.js';
-import { processIsAlive } from '../lock.js';
+import type { Provider } from '../../providers/index.js';
 
 interface Closable {
   close(): Promise<void>;
@@ -18,7 +16,7 @@ export class SmokeGateways {
   private readonly urls = new Map<string, Promise<string>>();
   private readonly ephemeral: Closable[] = [];
 
-  constructor(private readonly deps: { appDir: string; provider: Provider }) {}
+  constructor(private readonly deps: { provider: Provider }) {}
 
   /** The base URL of `env`'s gateway (with its stage prefix in single-stack), for `manifest`'s routes. */
   url(manifest: Manifest, env: string): Promise<string> {
@@ -35,10 +33,7 @@ export class SmokeGateways {
   }
 
   private async resolve(manifest: Manifest, env: string): Promise<string> {
-    const up = readUpFile(this.deps.appDir);
-    const served = up?.environments.find((candidate) => candidate.name === env);
-    if (up && served && processIsAlive(up.pid) && (await synced(up.admin))) return served.url;
-    return this.startEphemeral(manifest, env);
+    return (await this.deps.provider.servingGateway?.(env)) ?? this.startEphemeral(manifest, env);
   }
 
   private async startEphemeral(manifest: Manifest, env: string): Promise<string> {
@@ -62,14 +57,5 @@ export class SmokeGateways {
     const port = await gateway.listen(0, '127.0.0.1');
     this.ephemeral.push(gateway);
     return `http://127.0.0.1:${port}`;
-  }
-}
-
-async function synced(admin: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${admin}/api/sync`, { method: 'POST', signal: AbortSignal.timeout(2_000) });
-    return response.ok;
-  } catch {
-    return false;
   }
 }

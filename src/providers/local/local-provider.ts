@@ -39,6 +39,7 @@ import type {
   VersionSecrets,
 } from '../provider.js';
 import { withInvokeEndpoint } from './invoke-endpoint.js';
+import { upGatewayUrl } from './up-file.js';
 import { openVersionConfig } from './version-secrets.js';
 
 /** The account id local ARNs carry; no real account has it. */
@@ -61,6 +62,8 @@ export interface LocalProviderDeps {
   secrets?: VersionSecrets;
   /** The app's manifest: with it, an invocation gets an SQS/SNS/Lambda endpoint of its environment. */
   manifest?: Manifest;
+  /** The app's folder, where a running `stagecraft up` says where it serves; without it, none is looked for. */
+  appDir?: string;
 }
 
 export class LocalProvider implements Provider {
@@ -229,6 +232,10 @@ export class LocalProvider implements Provider {
     return outcome.ok && opened.secrets.length > 0
       ? { ...outcome, payload: createRedactor(opened.secrets)(outcome.payload) }
       : outcome;
+  }
+
+  async servingGateway(environment: string): Promise<string | undefined> {
+    return this.deps.appDir === undefined ? undefined : upGatewayUrl(this.deps.appDir, environment);
   }
 
   async sendMessage(queue: string, body: string, options: MessageOptions = {}): Promise<{ messageId: string }> {

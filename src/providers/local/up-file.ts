@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processIsAlive } from '../../state/index.js';
 
 export interface UpFile {
   pid: number;
@@ -27,6 +28,23 @@ export function writeUpFile(appDir: string, content: UpFile): void {
 /** Removes the file if it is still this process's (a newer `up` may have replaced it). */
 export function removeUpFile(appDir: string, pid: number): void {
   if (readUpFile(appDir)?.pid === pid) rmSync(upFilePath(appDir), { force: true });
+}
+
+/**
+ * The URL of `environment`'s gateway in the `up` running for `appDir`, once that `up` has read
+ * every alias change (its admin endpoint answers `POST /api/sync` after reading them); undefined
+ * when no live `up` serves it.
+ */
+export async function upGatewayUrl(appDir: string, environment: string): Promise<string | undefined> {
+  const up = readUpFile(appDir);
+  const served = up?.environments.find((candidate) => candidate.name === environment);
+  if (up === undefined || served === undefined || !processIsAlive(up.pid)) return undefined;
+  try {
+    const response = await fetch(`${up.admin}/api/sync`, { method: 'POST', signal: AbortSignal.timeout(2_000) });
+    return response.ok ? served.url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function readUpFile(appDir: string): UpFile | undefined {
