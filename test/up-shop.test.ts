@@ -142,7 +142,8 @@ describe('up: examples/shop', () => {
   it('routes to live; smoke only with x-stagecraft-alias: smoke; alias moves take effect within a second', async () => {
     // A config change makes a new release with the same code; deploy it to dev while up runs. Its
     // smoke tests go through up's own gateway: one of them writes down where it was sent.
-    const where = `  - name: where\n    run: node -e "require('node:fs').writeFileSync('smoke-url.txt', process.env.STAGECRAFT_URL)"\n`;
+    const write = `require('node:fs').writeFileSync('smoke-url.txt', process.env.STAGECRAFT_URL)`;
+    const where = `  - name: where\n    run: node -e "${write}"\n`;
     app.write(
       'stagecraft.yml',
       app.read('stagecraft.yml').replace('CURRENCY: EUR', 'CURRENCY: USD').replace('smoke:\n', `smoke:\n${where}`),

@@ -42,7 +42,7 @@ export interface RunningRuntime {
 
 export function requireLocalProvider(app: OpenedApp, command: string): void {
   if (app.loaded.manifest.provider === 'local') return;
-  // Its versions live on AWS: a local gateway would serve nothing, and smoke tests would take it for the app's.
+  // Its versions live on AWS: a local gateway would serve nothing.
   throw new StagecraftError(
     'ARGUMENT_INVALID',
     `${command} runs the local runtime, and ${app.loaded.manifest.app} has provider: ${app.loaded.manifest.provider}`,
