@@ -28,8 +28,8 @@ function esbuildRss() {
   return Math.round(Number(execFileSync('ps', ['-o', 'rss=', '-p', pid], { encoding: 'utf8' })) / 1024);
 }
 
-/** One measurement, in this process: `kept` contexts ('all' for no bound). */
-async function measure(kept) {
+/** One measurement, in this process: 'bounded' (the bundler's own bound) or 'all' contexts kept. */
+async function measure(which) {
   const { incrementalBundler, KEPT_CONTEXTS } = await import(join(dist, 'incremental.js'));
   const { bundleOptions, resolveHandler } = await import(join(dist, 'bundle.js'));
   const options = (indexes) =>
@@ -37,7 +37,7 @@ async function measure(kept) {
       app,
       indexes.map((i) => resolveHandler(app, functionName(i), `src/${functionName(i)}.handler`)),
     );
-  const bundler = incrementalBundler({ kept: kept === 'all' ? Number.POSITIVE_INFINITY : KEPT_CONTEXTS });
+  const bundler = incrementalBundler({ kept: which === 'all' ? Number.POSITIVE_INFINITY : KEPT_CONTEXTS });
   const size = Math.ceil(count / 4);
   for (let start = 0; start < count; start += size)
     await bundler.build(options(Array.from({ length: Math.min(size, count - start) }, (_, i) => start + i)));
