@@ -34,17 +34,11 @@ export const INLINE_BYTES = 4 * 1024 * 1024;
  * pool once there is enough to be worth its start-up; the pool is started at most once. An inline
  * zip waits for the caller's turn to end first, so that the next esbuild call is on its way.
  */
-export function adaptiveZipper(
-  startPool: () => Zipper,
-  inlineBytes: number = INLINE_BYTES,
-): Zipper & { readonly pooled: boolean } {
+export function adaptiveZipper(startPool: () => Zipper, inlineBytes: number = INLINE_BYTES): Zipper {
   let pool: Zipper | undefined;
   let inlined = 0;
   let closed = false;
   return {
-    get pooled() {
-      return pool !== undefined;
-    },
     zip: async (entries) => {
       if (closed) throw new Error('the zipper is closed');
       const size = entries.reduce((sum, entry) => sum + entry.data.length, 0);
